@@ -1,0 +1,211 @@
+"""Courses, assignments and the append-only record of what students handed in."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from grading import engine
+
+
+class Course(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        STUDENT = "student", "Student"
+        TA = "ta", "Teaching assistant"
+        INSTRUCTOR = "instructor", "Instructor"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.STUDENT)
+
+    class Meta:
+        ordering = ["course", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="one_membership_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course.code} as {self.get_role_display()}"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in {self.Role.TA, self.Role.INSTRUCTOR}
+
+
+def validate_spec(value) -> None:
+    """Reject a spec the engine cannot use, with the engine's own message."""
+    try:
+        engine.parse_spec(value)
+    except engine.SpecError as exc:
+        raise ValidationError(str(exc), code="invalid_spec") from exc
+
+
+class Assignment(models.Model):
+    class Reveal(models.TextChoices):
+        AFTER_ATTEMPT = "after_attempt", "After each attempt"
+        AFTER_DUE = "after_due", "After the due time"
+        NEVER = "never", "Never"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80)
+    statement = models.TextField(blank=True, help_text="Problem statement shown to students (plain text).")
+    spec = models.JSONField(validators=[validate_spec],
+                            help_text='{"weights": [[w11, w12], [w21, w22]], "biases": [b1, b2], '
+                                      '"learning_rate": 1, "samples": [{"x": [..], "y": [..]}, ...]}')
+    opens_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    accept_late = models.BooleanField(default=False,
+                                      help_text="Accept submissions after the due time, flagged late.")
+    decimals = models.PositiveSmallIntegerField(
+        default=4, help_text="Decimal places asked for; a value is correct within 0.51×10^-d.")
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    reveal = models.CharField(max_length=16, choices=Reveal.choices, default=Reveal.AFTER_DUE,
+                              help_text="When students see the expected values.")
+    carried_credit = models.FloatField(
+        default=1.0, help_text="Credit (0 to 1) for a cell correct given the student's own earlier values.")
+    not_chained_credit = models.FloatField(
+        default=0.5, help_text="Credit (0 to 1) for a Q1 formula that is right but skips the chain.")
+
+    class Meta:
+        ordering = ["course", "due_at", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="assignment_slug_per_course"),
+            models.CheckConstraint(condition=Q(decimals__gte=1) & Q(decimals__lte=8),
+                                   name="decimals_1_to_8"),
+            models.CheckConstraint(condition=Q(max_attempts__gte=1), name="at_least_one_attempt"),
+            models.CheckConstraint(condition=Q(due_at__gt=models.F("opens_at")),
+                                   name="due_after_opening"),
+            models.CheckConstraint(condition=Q(carried_credit__gte=0) & Q(carried_credit__lte=1),
+                                   name="carried_credit_0_to_1"),
+            models.CheckConstraint(condition=Q(not_chained_credit__gte=0) & Q(not_chained_credit__lte=1),
+                                   name="not_chained_credit_0_to_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} · {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:assignment", args=[self.pk])
+
+    @property
+    def parsed_spec(self) -> engine.Spec:
+        return engine.parse_spec(self.spec)
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now and (now <= self.due_at or self.accept_late)
+
+    def is_past_due(self, now=None) -> bool:
+        return (now or timezone.now()) > self.due_at
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        FORMULAS = "formulas", "Forward and backward formulas"
+        ROUND = "round", "A round's table"
+        PLOT = "plot", "Loss plot"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="questions")
+    number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    round = models.PositiveSmallIntegerField(null=True, blank=True,
+                                             help_text="The round a table question is about.")
+    points = models.FloatField()
+    extra_credit = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["assignment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "number"], name="question_number_unique"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="points_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(kind="round") & Q(round__isnull=False) & Q(round__gte=1))
+                | (~Q(kind="round") & Q(round__isnull=True)),
+                name="round_only_for_table_questions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.number} ({self.get_kind_display()}, {self.points:g} pts)"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.ROUND and self.round and self.assignment_id:
+            rounds = len(self.assignment.spec.get("samples", [])) if isinstance(self.assignment.spec, dict) else 0
+            if self.round > rounds:
+                raise ValidationError({"round": f"The spec has {rounds} rounds."}, code="no_such_round")
+
+
+class Submission(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="submissions")
+    attempt = models.PositiveSmallIntegerField()
+    answers = models.JSONField(default=dict, blank=True, help_text="Exactly as typed.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    score = models.FloatField(null=True, blank=True)
+    max_score = models.FloatField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    grader_version = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["assignment", "student", "-attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student", "attempt"],
+                                    name="one_row_per_attempt"),
+            models.UniqueConstraint(fields=["assignment", "student"], condition=Q(state="draft"),
+                                    name="one_draft_per_student"),
+            models.CheckConstraint(
+                condition=Q(state="draft") | (Q(submitted_at__isnull=False) & Q(score__isnull=False)),
+                name="submitted_has_time_and_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.assignment} · attempt {self.attempt} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("grading:submission", args=[self.pk])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+
+class FormulaReview(models.Model):
+    """An instructor's decision on a Q1 row the grader could not decide: a new record, never an edit."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reviews")
+    row = models.CharField(max_length=20)
+    accepted = models.BooleanField()
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="formula_reviews")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission", "row", "-created_at"]
+
+    def __str__(self) -> str:
+        verdict = "accepted" if self.accepted else "rejected"
+        return f"{self.row} {verdict} by {self.reviewer} on submission {self.submission_id}"

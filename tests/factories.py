@@ -1,0 +1,40 @@
+"""Small keyword-only factories: each sets only what a test depends on."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from grading import services
+from grading.models import Course, Membership
+
+SPEC_4_1 = json.loads((Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text())
+PASSWORD = "pw-for-tests-1"
+
+
+def make_user(*, username: str = "alice"):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+
+
+def make_course(*, code: str = "FRA501", title: str = "Pattern Recognition") -> Course:
+    return Course.objects.create(code=code, title=title)
+
+
+def make_member(*, course: Course, username: str, role: str = Membership.Role.STUDENT):
+    user = make_user(username=username)
+    Membership.objects.create(course=course, user=user, role=role)
+    return user
+
+
+def make_assignment(*, course: Course | None = None, spec: dict | None = None, decimals: int = 4,
+                    max_attempts: int = 3, due_in: timedelta = timedelta(days=7),
+                    reveal: str = "after_due", accept_late: bool = False, slug: str = "hw-4-1"):
+    course = course or make_course()
+    now = timezone.now()
+    return services.assignment_create(
+        course=course, title="Homework 4.1", slug=slug, spec=spec or SPEC_4_1,
+        opens_at=now - timedelta(days=1), due_at=now + due_in, decimals=decimals,
+        max_attempts=max_attempts, reveal=reveal, accept_late=accept_late)
