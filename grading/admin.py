@@ -1,0 +1,101 @@
+"""Admin: set-up of courses, members, assignments and questions; grades are read-only here."""
+import json
+
+from django import forms
+from django.contrib import admin
+
+from grading import engine
+from grading.models import Assignment, Course, FormulaReview, Membership, Question, Submission
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["code", "title"]
+    search_fields = ["code", "title"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "course", "role"]
+    list_filter = ["role", "course"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "course__code"]
+    autocomplete_fields = ["user", "course"]
+
+
+class AssignmentForm(forms.ModelForm):
+    """Validates the spec with the engine's own rules, message included."""
+
+    class Meta:
+        model = Assignment
+        fields = "__all__"
+        widgets = {"spec": forms.Textarea(attrs={"rows": 10, "cols": 80, "style": "font-family: monospace"})}
+
+    def clean_spec(self):
+        spec = self.cleaned_data["spec"]
+        try:
+            engine.parse_spec(spec)
+        except engine.SpecError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_spec") from exc
+        return spec
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    form = AssignmentForm
+    list_display = ["title", "course", "opens_at", "due_at", "decimals", "max_attempts", "reveal"]
+    list_filter = ["course", "reveal", "accept_late"]
+    search_fields = ["title", "slug", "course__code"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [QuestionInline]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["student", "assignment", "attempt", "state", "score", "max_score", "late",
+                    "submitted_at"]
+    list_filter = ["state", "late", "assignment__course", "assignment"]
+    search_fields = ["student__username", "student__first_name", "student__last_name",
+                     "assignment__title"]
+    date_hierarchy = "submitted_at"
+    # Grades are append-only: the admin shows them but never edits them.
+    readonly_fields = ["assignment", "student", "attempt", "answers_pretty", "state", "created_at",
+                       "updated_at", "submitted_at", "late", "score", "max_score", "grader_version",
+                       "report_pretty"]
+    exclude = ["answers", "report"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="answers as typed")
+    def answers_pretty(self, obj):
+        return json.dumps(obj.answers, indent=1, ensure_ascii=False)
+
+    @admin.display(description="report")
+    def report_pretty(self, obj):
+        return json.dumps(obj.report, indent=1, ensure_ascii=False)[:20000] if obj.report else "—"
+
+
+@admin.register(FormulaReview)
+class FormulaReviewAdmin(admin.ModelAdmin):
+    list_display = ["submission", "row", "accepted", "reviewer", "created_at"]
+    list_filter = ["accepted"]
+    search_fields = ["submission__student__username", "row", "note"]
+    readonly_fields = ["submission", "row", "accepted", "reviewer", "note", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,83 @@
+"""python manage.py seed_demo: course FRA501 with Homework 4.1, an instructor, a TA and students.
+
+Idempotent (``make run`` calls it every time). The passwords are for a local demo only, so the
+command refuses to run with debug off unless --force is given.
+"""
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from grading import services
+from grading.models import Assignment, Course, Membership
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "homework-4.1.json"
+
+STATEMENT = """\
+Try backpropagation by hand! The network has an input layer of 2 nodes and an output layer of \
+2 nodes; each output node sums its inputs (Σ) and applies the sigmoid (σ). The initial weights \
+are [w11, w12, w21, w22] = [0.2, 0.3, 0.1, 0.5] (w_ij goes from input i to output j) and the \
+biases [b1, b2] = [0.3, 0.4]. Train for four rounds, one sample per round, with learning rate 1 \
+and the loss L = Σ_n (y_n − f_n)² / 2.
+
+1. Write each function of the forward and the backward pass (think recursively): a forward \
+function in terms of the previous function; a backward function in terms of the previous \
+function and the variable of differentiation; the target gradients (dL/dw.., dL/db..) in terms \
+of the input variables. (30 points)
+2. Fill in the round 1 table, 4 decimal places. (35 points)
+3. Fill in the round 2 table. (35 points)
+4.–5. Rounds 3 and 4 (extra credit). 6. The loss per round is plotted from your L cells (extra credit)."""
+
+DEMO_USERS = [
+    ("instructor", "Ins", "Tructor", Membership.Role.INSTRUCTOR, "demo-instructor-41"),
+    ("ta", "Tee", "Ay", Membership.Role.TA, "demo-ta-41"),
+    ("student1", "Somchai", "Student", Membership.Role.STUDENT, "demo-student-41"),
+    ("student2", "Suda", "Student", Membership.Role.STUDENT, "demo-student-41"),
+    ("student3", "Niran", "Student", Membership.Role.STUDENT, "demo-student-41"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the FRA501 demo: Homework 4.1, an instructor, a TA and three students."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true",
+                            help="seed even with debug off (the demo passwords are public)")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates users with published passwords; "
+                               "run it with DJANGO_DEBUG=1 or pass --force.")
+        with transaction.atomic():
+            course, _ = Course.objects.get_or_create(
+                code="FRA501", defaults={"title": "Pattern Recognition"})
+            User = get_user_model()
+            for username, first, last, role, password in DEMO_USERS:
+                user, created = User.objects.get_or_create(
+                    username=username, defaults={"first_name": first, "last_name": last})
+                if created:
+                    user.set_password(password)
+                    user.save()
+                Membership.objects.get_or_create(course=course, user=user,
+                                                 defaults={"role": role})
+            admin, created = User.objects.get_or_create(
+                username="admin", defaults={"is_staff": True, "is_superuser": True})
+            if created:
+                admin.set_password("demo-admin-41")
+                admin.save()
+            if not Assignment.objects.filter(course=course, slug="homework-4-1").exists():
+                now = timezone.now()
+                services.assignment_create(
+                    course=course, title="Homework 4.1 (Backpropagation)", slug="homework-4-1",
+                    spec=json.loads(SPEC_PATH.read_text()), statement=STATEMENT,
+                    opens_at=now - timedelta(days=1), due_at=now + timedelta(days=14),
+                    reveal=Assignment.Reveal.AFTER_ATTEMPT, max_attempts=3)
+        self.stdout.write("Demo logins (local use only):")
+        for username, _, _, role, password in DEMO_USERS:
+            self.stdout.write(f"  {username:<11} {password:<20} {role}")
+        self.stdout.write(f"  {'admin':<11} {'demo-admin-41':<20} Django admin (/admin/)")

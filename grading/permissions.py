@@ -1,0 +1,72 @@
+"""Who may see what: one small function per rule, one place for all of them.
+
+Every query a student can trigger goes through these helpers, scoped to that student;
+anything that is not theirs raises Http404, so its existence is not revealed.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from grading.models import Assignment, Course, Membership, Submission
+
+STAFF_ROLES = (Membership.Role.TA, Membership.Role.INSTRUCTOR)
+
+
+def courses_for(user) -> QuerySet[Course]:
+    """The courses the user belongs to, in any role."""
+    return Course.objects.filter(memberships__user=user).distinct()
+
+
+def role_in(user, course: Course) -> str | None:
+    """The user's role in the course, or None."""
+    return (Membership.objects.filter(user=user, course=course)
+            .values_list("role", flat=True).first())
+
+
+def is_course_staff(user, course: Course) -> bool:
+    """True for the course's instructors and TAs."""
+    return role_in(user, course) in STAFF_ROLES
+
+
+def access_assignment_as_member(user, assignment_id: int) -> Assignment:
+    """An assignment of one of the user's courses, or 404."""
+    return get_object_or_404(Assignment.objects.select_related("course"),
+                             pk=assignment_id, course__memberships__user=user)
+
+
+def access_assignment_as_student(user, assignment_id: int) -> Assignment:
+    """An assignment of a course where the user is a student, or 404."""
+    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id,
+                             course__memberships__user=user,
+                             course__memberships__role=Membership.Role.STUDENT)
+
+
+def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
+    """An assignment of a course where the user is an instructor or TA, or 404."""
+    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id,
+                             course__memberships__user=user,
+                             course__memberships__role__in=STAFF_ROLES)
+
+
+def access_submission(user, submission_id: int) -> Submission:
+    """A submission the user may read: their own, or any in a course they teach; else 404."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("assignment__course", "student"), pk=submission_id)
+    if submission.student_id == user.pk and not submission.is_draft:
+        return submission
+    if is_course_staff(user, submission.assignment.course) and not submission.is_draft:
+        return submission
+    raise Http404("No such submission.")
+
+
+def may_see_expected(user, submission: Submission, now=None) -> bool:
+    """Staff always see expected values; a student per the assignment's reveal rule."""
+    assignment = submission.assignment
+    if is_course_staff(user, assignment.course):
+        return True
+    if assignment.reveal == Assignment.Reveal.AFTER_ATTEMPT:
+        return True
+    if assignment.reveal == Assignment.Reveal.AFTER_DUE:
+        return assignment.is_past_due(now)
+    return False

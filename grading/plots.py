@@ -1,0 +1,87 @@
+"""Plots as pure functions: data in, SVG bytes out, drawn on a matplotlib Figure (never pyplot).
+
+Each function is cached on its arguments (all hashable tuples), so a repeated request for the
+same plot does not draw again. pyplot keeps global state that leaks in a threaded web server;
+a bare Figure with its own Agg/SVG canvas does not.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display here; set before any backend is touched
+from matplotlib.figure import Figure  # noqa: E402
+
+Series = tuple[float | None, ...]
+
+
+def _svg(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=512)
+def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss per round") -> bytes:
+    """The key's L per round, and the student's L beside it where they typed one."""
+    fig = Figure(figsize=(5.2, 3.2))
+    ax = fig.add_subplot()
+    rounds = list(range(1, len(key_loss) + 1))
+    ax.plot(rounds, key_loss, marker="o", color="#1f77b4", label="Key (engine)")
+    pairs = [(r, v) for r, v in zip(rounds, student_loss) if v is not None]
+    if pairs:
+        ax.plot([r for r, _ in pairs], [v for _, v in pairs], marker="s", linestyle="--",
+                color="#d62728", label="Your L")
+    ax.set_xlabel("Round")
+    ax.set_ylabel("Loss L")
+    ax.set_xticks(rounds)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _svg(fig)
+
+
+@lru_cache(maxsize=128)
+def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
+                        shares: tuple[tuple[float, ...], ...]) -> bytes:
+    """Share of students wrong on each cell: rows are rounds, columns cell names."""
+    import numpy as np
+
+    data = np.array(shares, dtype=float) if shares else np.zeros((len(rows), len(columns)))
+    fig = Figure(figsize=(max(6.0, 0.42 * len(columns)), 1.2 + 0.5 * len(rows)))
+    ax = fig.add_subplot()
+    image = ax.imshow(data, cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(columns)), labels=columns, rotation=70, fontsize=7)
+    ax.set_yticks(range(len(rows)), labels=rows)
+    fig.colorbar(image, ax=ax, label="share wrong")
+    ax.set_title("Share of students wrong, per cell")
+    return _svg(fig)
+
+
+@lru_cache(maxsize=128)
+def bar_chart(labels: tuple[str, ...], counts: tuple[int, ...], title: str, xlabel: str) -> bytes:
+    """Horizontal bars, e.g. how many students made each named mistake."""
+    fig = Figure(figsize=(6, 0.5 + 0.35 * max(1, len(labels))))
+    ax = fig.add_subplot()
+    ax.barh(range(len(labels)), counts, color="#ff7f0e")
+    ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return _svg(fig)
+
+
+@lru_cache(maxsize=128)
+def histogram(values: tuple[float, ...], maximum: float, title: str = "Scores") -> bytes:
+    """Distribution of scores from 0 to ``maximum``."""
+    fig = Figure(figsize=(5.2, 3))
+    ax = fig.add_subplot()
+    ax.hist(values, bins=10, range=(0, max(maximum, max(values, default=0.0), 1.0)),
+            color="#2ca02c", edgecolor="white")
+    ax.set_xlabel("Score")
+    ax.set_ylabel("Students")
+    ax.set_title(title)
+    return _svg(fig)

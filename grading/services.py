@@ -1,0 +1,212 @@
+"""Every write goes through here: save a draft, submit, grade, review a formula.
+
+Views check access and parse forms, then call exactly one of these. Each validates before it
+saves; grades are append-only (a resubmission is a new attempt, a review is a new record).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from grading import engine, grader
+from grading.models import Assignment, FormulaReview, Question, Submission
+
+FIELD_MAX_CHARS = 600  # a formula may be 500 characters; anything longer is refused, not cut
+
+
+class SubmissionError(Exception):
+    """A submission the rules refuse, with a message for the student."""
+
+
+# ---------------------------------------------------------------- answers
+
+
+def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
+    """Keep the known cells and formula rows of ``raw``, as typed; refuse over-long text."""
+    from grading.formulas import Q1_ROWS
+
+    raw = raw if isinstance(raw, dict) else {}
+    names = engine.cell_names(spec.n_inputs, spec.n_outputs)
+    rounds_in = {r.get("round"): r for r in raw.get("rounds", []) if isinstance(r, dict)} \
+        if isinstance(raw.get("rounds"), list) else {}
+    rounds = []
+    too_long = []
+    for r in range(1, spec.n_rounds + 1):
+        table_in = rounds_in.get(r, {})
+        table: dict[str, Any] = {"round": r}
+        for column in engine.COLUMNS:
+            col_in = table_in.get(column) if isinstance(table_in.get(column), dict) else {}
+            col = {}
+            for name in names[column]:
+                value = col_in.get(name)
+                if isinstance(value, str) and value != "":
+                    if len(value) > FIELD_MAX_CHARS:
+                        too_long.append(f"round {r} {name}")
+                    col[name] = value
+            if col:
+                table[column] = col
+        rounds.append(table)
+    formulas_in = raw.get("formulas") if isinstance(raw.get("formulas"), dict) else {}
+    formulas = {}
+    for row in Q1_ROWS(spec.n_inputs, spec.n_outputs):
+        value = formulas_in.get(row)
+        if isinstance(value, str) and value != "":
+            if len(value) > FIELD_MAX_CHARS:
+                too_long.append(f"formula {row}")
+            formulas[row] = value
+    if too_long:
+        raise ValidationError(
+            f"These answers are longer than {FIELD_MAX_CHARS} characters: {', '.join(too_long[:5])}. "
+            "Shorten them and save again; nothing else was lost.", code="too_long")
+    return {"rounds": rounds, "formulas": formulas}
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def grading_config(assignment: Assignment, reviews: dict[str, bool] | None = None) -> grader.GradingConfig:
+    """The grader's settings for an assignment, from its fields and its questions."""
+    questions = tuple(
+        grader.QuestionSpec(number=q.number, kind=q.kind, points=q.points, round=q.round,
+                            extra_credit=q.extra_credit)
+        for q in assignment.questions.all())
+    return grader.GradingConfig(
+        questions=questions or grader.default_questions(assignment.parsed_spec),
+        decimals=assignment.decimals,
+        carried_credit=assignment.carried_credit,
+        not_chained_credit=assignment.not_chained_credit,
+        formula_time_limit=getattr(settings, "GRADING_FORMULA_TIME_LIMIT", 2.0),
+        reviews=reviews or {},
+    )
+
+
+def assignment_create(*, course, title: str, slug: str, spec: dict, due_at: datetime,
+                      opens_at: datetime | None = None, statement: str = "",
+                      **options: Any) -> Assignment:
+    """Create an assignment with Homework 4.1's question layout for its spec."""
+    assignment = Assignment(course=course, title=title, slug=slug, spec=spec, due_at=due_at,
+                            opens_at=opens_at or timezone.now(), statement=statement, **options)
+    assignment.full_clean()
+    with transaction.atomic():
+        assignment.save()
+        for q in grader.default_questions(assignment.parsed_spec):
+            question = Question(assignment=assignment, number=q.number, kind=q.kind,
+                                points=q.points, round=q.round, extra_credit=q.extra_credit)
+            question.full_clean()
+            question.save()
+    return assignment
+
+
+# ---------------------------------------------------------------- submissions
+
+
+def _next_attempt(assignment: Assignment, student) -> int:
+    last = (Submission.objects.filter(assignment=assignment, student=student)
+            .aggregate(m=Max("attempt"))["m"])
+    return (last or 0) + 1
+
+
+def submitted_count(assignment: Assignment, student) -> int:
+    return Submission.objects.filter(assignment=assignment, student=student,
+                                     state=Submission.State.SUBMITTED).count()
+
+
+def submission_draft(*, assignment: Assignment, student) -> Submission | None:
+    """The student's current draft, if any (read-only helper)."""
+    return Submission.objects.filter(assignment=assignment, student=student,
+                                     state=Submission.State.DRAFT).first()
+
+
+def submission_save_draft(*, assignment: Assignment, student, answers: Any) -> Submission:
+    """Keep what the student typed as their draft; allowed at any time, it loses nothing."""
+    cleaned = clean_answers(assignment.parsed_spec, answers)
+    with transaction.atomic():
+        draft = submission_draft(assignment=assignment, student=student)
+        if draft is None:
+            draft = Submission(assignment=assignment, student=student,
+                               attempt=_next_attempt(assignment, student))
+        draft.answers = cleaned
+        draft.full_clean(validate_constraints=False)
+        draft.save()
+    return draft
+
+
+def check_may_submit(*, assignment: Assignment, student, now: datetime) -> None:
+    """Raise SubmissionError when the server's clock or the attempt count forbids a submission."""
+    if now < assignment.opens_at:
+        raise SubmissionError(f"This assignment opens at {timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}.")
+    if now > assignment.due_at and not assignment.accept_late:
+        raise SubmissionError(
+            f"The due time ({timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}) has passed; "
+            "your draft is kept but can no longer be submitted.")
+    used = submitted_count(assignment, student)
+    if used >= assignment.max_attempts:
+        raise SubmissionError(f"You have used all {assignment.max_attempts} attempts.")
+
+
+def submission_submit(*, assignment: Assignment, student, answers: Any,
+                      now: datetime | None = None) -> Submission:
+    """Save the answers, grade them and record a new attempt; earlier attempts stay as they were."""
+    now = now or timezone.now()
+    draft = submission_save_draft(assignment=assignment, student=student, answers=answers)
+    check_may_submit(assignment=assignment, student=student, now=now)
+    report = grader.grade_submission(assignment.parsed_spec, draft.answers, grading_config(assignment))
+    try:
+        with transaction.atomic():
+            draft.refresh_from_db()
+            if not draft.is_draft:
+                raise SubmissionError("This attempt was already submitted.")
+            # A concurrent submit may have taken this attempt number; use the next free one.
+            draft.attempt = max(draft.attempt, submitted_count(assignment, student) + 1)
+            check_may_submit(assignment=assignment, student=student, now=now)
+            draft.state = Submission.State.SUBMITTED
+            draft.submitted_at = now
+            draft.late = now > assignment.due_at
+            draft.report = report
+            draft.score = report["total"]
+            draft.max_score = report["max"]
+            draft.grader_version = report["grader_version"]
+            draft.full_clean()
+            draft.save()
+    except IntegrityError as exc:
+        raise SubmissionError("This attempt was submitted twice at once; reload the page.") from exc
+    return draft
+
+
+def reviews_for(submission: Submission) -> dict[str, bool]:
+    """The latest review decision on each Q1 row of a submission."""
+    decisions: dict[str, bool] = {}
+    for review in submission.reviews.order_by("created_at", "pk"):
+        decisions[review.row] = review.accepted
+    return decisions
+
+
+def effective_report(submission: Submission) -> dict[str, Any] | None:
+    """The submission's report with the instructors' formula reviews applied."""
+    if submission.report is None:
+        return None
+    reviews = reviews_for(submission)
+    return grader.rescore(submission.report, reviews) if reviews else submission.report
+
+
+def formula_review_create(*, submission: Submission, row: str, accepted: bool, reviewer,
+                          note: str = "") -> FormulaReview:
+    """Record an instructor's decision on an undecided Q1 row; the score follows it."""
+    rows = {f["row"]: f for f in (submission.report or {}).get("formulas", [])}
+    if row not in rows:
+        raise ValidationError(f"There is no formula row {row!r} in this submission.", code="no_row")
+    if rows[row]["status"] != "undecided":
+        raise ValidationError(f"Row {row} was decided by the grader ({rows[row]['status']}).",
+                              code="decided")
+    review = FormulaReview(submission=submission, row=row, accepted=accepted, reviewer=reviewer,
+                           note=note)
+    review.full_clean()
+    review.save()
+    return review
