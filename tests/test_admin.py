@@ -1,0 +1,73 @@
+"""Admin set-up and the demo data command."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from grading.models import Assignment, Course, Membership, Submission
+from tests.factories import SPEC_4_1, make_assignment, make_course
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client():
+    user = get_user_model().objects.create_superuser("root", "root@example.org", "pw-admin-1")
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(user)
+    return client
+
+
+def test_every_admin_list_page_opens(admin_client):
+    """Each registered model's list and add pages render for an admin."""
+    make_assignment()
+    for name in ("course", "membership", "assignment", "submission", "formulareview"):
+        response = admin_client.get(f"/admin/grading/{name}/")
+        assert response.status_code == 200, name
+    assert admin_client.get("/admin/grading/assignment/add/").status_code == 200
+
+
+def test_admin_rejects_a_bad_spec_with_the_engines_message(admin_client):
+    """Creating an assignment in the admin validates its spec with the engine's rules."""
+    course = make_course()
+    data = {"course": course.pk, "title": "Bad", "slug": "bad", "statement": "",
+            "spec": '{"weights": [[0.2, 0.3]], "biases": [0.3, 0.4], "learning_rate": 1, "samples": [{"x": [1, 2], "y": [0, 1]}]}',
+            "opens_at_0": "2026-01-01", "opens_at_1": "00:00", "due_at_0": "2026-02-01", "due_at_1": "00:00",
+            "decimals": 4, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1, "not_chained_credit": 0.5,
+            "questions-TOTAL_FORMS": 0, "questions-INITIAL_FORMS": 0, "questions-MIN_NUM_FORMS": 0,
+            "questions-MAX_NUM_FORMS": 1000}
+    response = admin_client.post("/admin/grading/assignment/add/", data)
+    assert response.status_code == 200
+    assert "samples[0].x has 2 values; expected 1" in response.content.decode()
+    assert not Assignment.objects.filter(slug="bad").exists()
+    import json
+    data["spec"] = json.dumps(SPEC_4_1)
+    response = admin_client.post("/admin/grading/assignment/add/", data)
+    assert response.status_code == 302
+    assert Assignment.objects.filter(slug="bad").exists()
+
+
+def test_submission_grades_are_read_only_in_admin(admin_client):
+    """The admin cannot add submissions, and shows score and report as read-only."""
+    assert admin_client.get("/admin/grading/submission/add/").status_code == 403
+
+
+def test_seed_demo_loads_homework_and_is_idempotent():
+    """seed_demo creates FRA501 with Homework 4.1 and its people; running it twice changes nothing."""
+    call_command("seed_demo", force=True)
+    call_command("seed_demo", force=True)
+    course = Course.objects.get(code="FRA501")
+    assignment = course.assignments.get()
+    assert assignment.spec == SPEC_4_1
+    assert list(assignment.questions.values_list("points", flat=True)) == [30, 35, 35, 35, 35, 5]
+    roles = dict(Membership.objects.values_list("user__username", "role"))
+    assert roles["instructor"] == "instructor" and roles["student1"] == "student"
+    assert get_user_model().objects.get(username="student1").check_password("demo-student-41")
+    assert Submission.objects.count() == 0
+
+
+def test_seed_demo_refuses_without_debug_or_force(settings):
+    """With debug off, the demo (public passwords) needs --force."""
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo")

@@ -1,0 +1,156 @@
+"""Services with the database: drafts, submissions, attempts, the server's clock, reviews."""
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from grading import engine, services
+from grading.models import Assignment, FormulaReview, Membership, Question, Submission
+from tests.factories import SPEC_4_1, make_assignment, make_course, make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def key_answers(round_numbers=(1, 2), decimals: int = 4) -> dict:
+    """A student's answers: the engine's values of the given rounds, rounded to ``decimals``."""
+    key = engine.answer_key(engine.parse_spec(SPEC_4_1))
+    rounds = []
+    for table in key.to_json()["rounds"]:
+        if table["round"] not in round_numbers:
+            continue
+        typed = {"round": table["round"]}
+        for column in ("forward", "backward", "updated"):
+            typed[column] = {n: f"{v:.{decimals}f}" for n, v in table[column].items()}
+        if table["round"] > 1:
+            typed["parameters"] = {n: f"{v:.{decimals}f}" for n, v in table["parameters"].items()
+                                   if n[0] in "wb"}
+        rounds.append(typed)
+    return {"rounds": rounds}
+
+
+def setup_student():
+    assignment = make_assignment()
+    student = make_member(course=assignment.course, username="somchai")
+    return assignment, student
+
+
+def test_assignment_create_makes_homework_questions():
+    """A new assignment gets Q1..Q6 with the seed's points and extra-credit flags."""
+    assignment = make_assignment()
+    rows = list(assignment.questions.values_list("number", "kind", "round", "points", "extra_credit"))
+    assert rows == [(1, "formulas", None, 30, False), (2, "round", 1, 35, False),
+                    (3, "round", 2, 35, False), (4, "round", 3, 35, True),
+                    (5, "round", 4, 35, True), (6, "plot", None, 5, True)]
+
+
+def test_assignment_with_bad_spec_is_refused_with_the_engines_message():
+    """An assignment's spec is validated with the engine's rules wherever it is entered."""
+    with pytest.raises(ValidationError) as info:
+        make_assignment(spec={"weights": [[1]], "biases": [0], "learning_rate": 1, "samples": []})
+    assert "samples must be a non-empty list" in str(info.value)
+
+
+def test_draft_then_submit_then_feedback_report():
+    """Draft keeps answers as typed; submit grades them into a new, scored attempt."""
+    assignment, student = setup_student()
+    answers = key_answers()
+    answers["rounds"][0]["forward"]["s1"] = " 0.4600 "
+    draft = services.submission_save_draft(assignment=assignment, student=student, answers=answers)
+    assert draft.is_draft and draft.attempt == 1
+    assert draft.answers["rounds"][0]["forward"]["s1"] == " 0.4600 "
+    submitted = services.submission_submit(assignment=assignment, student=student, answers=answers)
+    assert submitted.pk == draft.pk and submitted.state == Submission.State.SUBMITTED
+    q = {x["id"]: x for x in submitted.report["questions"]}
+    assert q["Q2"]["score"] == pytest.approx(35) and q["Q3"]["score"] == pytest.approx(35)
+    assert submitted.score == pytest.approx(70)
+    assert submitted.max_score == 100
+    cell = next(c for c in submitted.report["cells"] if c["round"] == 1 and c["name"] == "s1")
+    assert cell["given"] == " 0.4600 " and cell["status"] == "correct"
+
+
+def test_resubmission_keeps_earlier_attempts():
+    """A second submit is attempt 2; attempt 1 keeps its answers and score."""
+    assignment, student = setup_student()
+    first = services.submission_submit(assignment=assignment, student=student, answers=key_answers((1,)))
+    second = services.submission_submit(assignment=assignment, student=student, answers=key_answers((1, 2)))
+    first.refresh_from_db()
+    assert (first.attempt, second.attempt) == (1, 2)
+    assert first.score == pytest.approx(35) and second.score == pytest.approx(70)
+    assert first.answers == services.clean_answers(assignment.parsed_spec, key_answers((1,)))
+
+
+def test_maximum_attempts_enforced():
+    """After max_attempts submissions, the next is refused and the draft is kept."""
+    assignment, student = setup_student()
+    assignment.max_attempts = 1
+    assignment.save()
+    services.submission_submit(assignment=assignment, student=student, answers=key_answers((1,)))
+    with pytest.raises(services.SubmissionError, match="used all 1 attempts"):
+        services.submission_submit(assignment=assignment, student=student, answers=key_answers((1, 2)))
+    draft = services.submission_draft(assignment=assignment, student=student)
+    assert draft is not None and draft.answers["rounds"][1].get("forward")
+    assert Submission.objects.filter(state="submitted").count() == 1
+
+
+def test_due_time_enforced_by_server_clock():
+    """Past the due time a submit is refused (the draft is kept); before opening too."""
+    assignment, student = setup_student()
+    late = assignment.due_at + timedelta(seconds=1)
+    with pytest.raises(services.SubmissionError, match="due time"):
+        services.submission_submit(assignment=assignment, student=student, answers=key_answers(), now=late)
+    assert services.submission_draft(assignment=assignment, student=student) is not None
+    early = assignment.opens_at - timedelta(seconds=1)
+    with pytest.raises(services.SubmissionError, match="opens at"):
+        services.submission_submit(assignment=assignment, student=student, answers=key_answers(), now=early)
+    on_time = assignment.due_at - timedelta(seconds=1)
+    done = services.submission_submit(assignment=assignment, student=student, answers=key_answers(), now=on_time)
+    assert not done.late
+
+
+def test_late_submission_flagged_when_accepted():
+    """With accept_late, a submission after the due time is accepted and flagged late."""
+    assignment = make_assignment(accept_late=True, due_in=timedelta(hours=-1))
+    student = make_member(course=assignment.course, username="late")
+    done = services.submission_submit(assignment=assignment, student=student, answers=key_answers())
+    assert done.late
+
+
+def test_over_long_answer_refused_with_message():
+    """A field longer than the limit is refused with a message naming it."""
+    assignment, student = setup_student()
+    with pytest.raises(ValidationError, match="formula s1"):
+        services.submission_save_draft(assignment=assignment, student=student,
+                                       answers={"formulas": {"s1": "x1+" * 1000}})
+
+
+def test_junk_answers_are_dropped_not_crashing():
+    """Unknown keys and non-string values never reach the report."""
+    assignment, student = setup_student()
+    junk = {"rounds": [{"round": 1, "forward": {"s1": 3, "zz": "1"}}, "nope"], "evil": {"a": 1},
+            "formulas": {"__class__": "x"}}
+    draft = services.submission_save_draft(assignment=assignment, student=student, answers=junk)
+    assert draft.answers == {"rounds": [{"round": r} for r in range(1, 5)], "formulas": {}}
+
+
+def test_formula_review_rescores_an_undecided_row():
+    """Accepting an undecided Q1 row gives its points; a decided row cannot be reviewed."""
+    assignment, student = setup_student()
+    instructor = make_member(course=assignment.course, username="prof", role=Membership.Role.INSTRUCTOR)
+    submission = services.submission_submit(assignment=assignment, student=student,
+                                            answers={"formulas": {"s1": "w11*x1 + w21*x2 + b1"}})
+    rows = {f["row"]: f for f in submission.report["formulas"]}
+    assert rows["s1"]["status"] == "correct"
+    with pytest.raises(ValidationError, match="decided"):
+        services.formula_review_create(submission=submission, row="s1", accepted=True, reviewer=instructor)
+    # Make one row undecided, as a timeout would, to check the rescoring path end to end.
+    report = submission.report
+    row = next(f for f in report["formulas"] if f["row"] == "f1")
+    row.update(status="undecided", credit=0.0)
+    Submission.objects.filter(pk=submission.pk).update(report=report)
+    submission.refresh_from_db()
+    before = services.effective_report(submission)["total"]
+    services.formula_review_create(submission=submission, row="f1", accepted=True, reviewer=instructor)
+    after = services.effective_report(submission)["total"]
+    assert after == pytest.approx(before + 30 / 15)
+    assert FormulaReview.objects.count() == 1
