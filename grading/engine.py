@@ -292,11 +292,28 @@ def _num_text(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(v)
 
 
-def build_graph(spec: Spec) -> Graph:
-    """The explicit graph of every cell of every round of ``spec``."""
+# (column, name) -> (upstream (column, name) list, fn, formula): a replacement for one
+# computed cell of every round, as ``round_formulas`` writes them.
+Override = tuple[list[tuple[str, str]], Callable[..., float], str]
+
+
+def build_graph(spec: Spec, overrides: Mapping[tuple[str, str], Override] | None = None) -> Graph:
+    """The explicit graph of every cell of every round of ``spec``.
+
+    ``overrides`` replaces the formula of some computed cells in every round (the named
+    mistakes of ``grading.mistakes`` use it to build a mistaken student's tables); upstream
+    cells of an override must come before it in a round's order.
+    """
     graph = Graph(spec)
     n, m = spec.n_inputs, spec.n_outputs
     formulas = round_formulas(n, m, spec.learning_rate)
+    if overrides:
+        unknown = set(overrides) - {(column, name) for column, name, *_ in formulas}
+        if unknown:
+            raise ValueError(f"overrides name cells that are not computed: {sorted(unknown)}")
+        formulas = [(column, name, *overrides[(column, name)]) if (column, name) in overrides
+                    else (column, name, deps, fn, text)
+                    for column, name, deps, fn, text in formulas]
     for r, sample in enumerate(spec.samples, start=1):
         for i, x in enumerate(sample.x, start=1):
             graph.add(Cell(CellKey(r, "parameters", f"x{i}"), value=x, gradable=False))
