@@ -1,0 +1,58 @@
+"""Median time to grade Q1's 15 rows: a correct submission and a mixed one.
+
+Run from the repository root: .venv/bin/python bench/bench_formulas.py [runs]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from grading.formulas import grade_formulas, reference_formulas  # noqa: E402
+
+CORRECT = {
+    "s1": "w11 × x1 + w21 × x2 + b1", "s2": "w12 × x1 + w22 × x2 + b2",
+    "f1": "sigmoid(s1)", "f2": "1/(1 + exp(-s2))",
+    "L": "(y1 − f1)²/2 + (y2 − f2)²/2",
+    "dL/df1": "f1 − y1", "dL/df2": "-(y2 - f2)",
+    "dL/ds1": "dL/df1 × f1 × (1 − f1)", "dL/ds2": "dL/df2 σ(s2)(1 − σ(s2))",
+    "dL/db1": "dL/ds1 × 1", "dL/db2": "dL/ds2",
+    "dL/dw11": "dL/ds1 × χ1", "dL/dw21": "dL/ds1 × χ2", "dL/dw12": "x1 dL/ds2", "dL/dw22": "dL/ds2 × x2",
+}
+
+MIXED = {
+    "s1": "w11*x1 + w21*x2 + b1", "s2": "w12*x1 + w21*x2 + b2",          # wrong index
+    "f1": "1/(1+exp(-(w11*x1+w21*x2+b1)))", "f2": "sigmoid(s2)",         # not chained
+    "L": "(y1 - f1)^2 + (y2 - f2)^2",                                    # factor 2
+    "dL/df1": "y1 - f1", "dL/df2": "f2 - y2",                            # wrong sign
+    "dL/ds1": "(f1 - y1)*f1*(1 - f1)", "dL/ds2": "dL/df2*s2*(1 - s2)",   # not chained; s for f
+    "dL/db1": "dL/ds1", "dL/db2": "dL/ds2 *",                            # invalid
+    "dL/dw11": "dL/ds1*x1", "dL/dw21": "dL/ds1 * x3",                    # unknown name
+    "dL/dw12": "9^9^9", "dL/dw22": "dL/df2*f2*(1-f2)*x2",                # undecided; not chained
+}
+
+
+def median_ms(answers: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        grade_formulas(answers)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    grade_formulas(CORRECT)  # warm the caches (parsed references, random points)
+    print(f"Q1, 15 rows, median of {runs} runs")
+    print(f"  correct submission   {median_ms(CORRECT, runs):7.1f} ms")
+    print(f"  engine references    {median_ms(reference_formulas(2, 2), runs):7.1f} ms")
+    print(f"  mixed submission     {median_ms(MIXED, runs):7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Reading a formula's characters into tokens, with the position of each for error messages.
+
+Unicode the homework and students use is folded to ASCII one character for one character, so
+positions in the folded text are positions in what the student typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .names import Vocabulary, unknown_name_hint
+from .nodes import FUNCTIONS, FormulaError
+
+MAX_LENGTH = 500
+MAX_DIGITS = 15      # digits in one number literal
+MAX_EXPONENT10 = 15  # |k| in a literal written 1.5e-k
+
+_FOLD = {
+    "×": "*", "·": "*", "⋅": "*", "∗": "*", "✕": "*", "÷": "/",
+    "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-",
+    "∂": "d", "χ": "x", "（": "(", "）": ")",
+    "\u00a0": " ", "\t": " ", "\n": " ", "\r": " ", "\u2009": " ", "\u202f": " ",
+}
+_SUBSCRIPTS = {chr(0x2080 + k): str(k) for k in range(10)}
+_POSTFIX_POWERS = {"²": 2, "³": 3}
+
+_NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
+_DERIVATIVE = re.compile(r"dL *(?:/ *d|_d)([A-Za-z_][A-Za-z0-9_]*)")
+_DIGITS = "0123456789"
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # num name e func op ( ) pow2 end
+    value: object
+    pos: int
+    text: str
+
+
+@dataclass
+class Lexed:
+    tokens: list[Token]
+    notes: list[str] = field(default_factory=list)
+
+
+def check_characters(text: str) -> None:
+    """Reject what cannot be a formula before looking at it any closer."""
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is too long ({len(text):,} characters; at most {MAX_LENGTH})", MAX_LENGTH)
+    for k, ch in enumerate(text):
+        if ch in _FOLD or ch in _SUBSCRIPTS or ch in _POSTFIX_POWERS:
+            continue
+        category = unicodedata.category(ch)
+        if ch == "\x00":
+            raise FormulaError(f"the formula contains a NUL character at character {k + 1}", k)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            raise FormulaError(
+                f"the formula contains an invisible control character (U+{ord(ch):04X}"
+                f"{', ' + unicodedata.name(ch, '') if unicodedata.name(ch, '') else ''}) at character {k + 1}", k)
+    if not text.strip():
+        raise FormulaError("the formula is empty", 0)
+
+
+def fold(text: str) -> str:
+    """The text with its Unicode folded to ASCII, one character for one."""
+    return "".join(_FOLD.get(ch) or _SUBSCRIPTS.get(ch) or ch for ch in text)
+
+
+def tokenize(text: str, vocab: Vocabulary) -> Lexed:
+    """Tokens of ``text``; raises FormulaError naming the first bad character or name."""
+    check_characters(text)
+    src = fold(text)
+    out = Lexed([])
+    aliased: dict[str, str] = {}
+    k = 0
+    while k < len(src):
+        ch = src[k]
+        if ch == " ":
+            k += 1
+            continue
+        if ch in _DIGITS or (ch == "." and src[k + 1:k + 2] in _DIGITS and src[k + 1:k + 2]):
+            match = _NUMBER.match(src, k)
+            assert match
+            out.tokens.append(Token("num", _number(match, k), k, text[k:match.end()]))
+            k = match.end()
+            continue
+        if ch == "σ":
+            out.tokens.append(Token("func", "sigmoid", k, ch))
+            k += 1
+            continue
+        match = _DERIVATIVE.match(src, k)
+        if match:
+            q = match.group(1).replace("_", "")
+            if q not in vocab.derivative_of:
+                raise FormulaError(
+                    f"unknown derivative '{text[k:match.end()]}' at character {k + 1}: "
+                    f"{unknown_name_hint(q, vocab) if q[:1] in 'xywbsf' else 'differentiate by f, s, b or w'}", k)
+            name = f"dL/d{q}"
+            _note_alias(text, k, match.end(), name, aliased)
+            out.tokens.append(Token("name", name, k, text[k:match.end()]))
+            k = match.end()
+            continue
+        match = _WORD.match(src, k)
+        if match:
+            word = match.group(0)
+            if src[match.end():].lstrip(" ").startswith("(") and word.lower() not in FUNCTIONS \
+                    and word.replace("_", "") not in vocab.all:
+                raise FormulaError(f"unknown function '{text[k:match.end()]}' at character {k + 1}: "
+                                   "the functions are exp and sigmoid (σ)", k)
+            token = _word_token(word, text, k, match.end(), vocab)
+            if token.kind == "name":
+                _note_alias(text, k, match.end(), token.value, aliased)  # type: ignore[arg-type]
+            out.tokens.append(token)
+            k = match.end()
+            continue
+        if src.startswith("**", k):
+            out.tokens.append(Token("op", "^", k, "**"))
+            k += 2
+            continue
+        if ch in "+-*/^":
+            out.tokens.append(Token("op", ch, k, text[k]))
+        elif ch in "([":
+            out.tokens.append(Token("(", ch, k, text[k]))
+        elif ch in ")]":
+            out.tokens.append(Token(")", ch, k, text[k]))
+        elif ch in _POSTFIX_POWERS:
+            out.tokens.append(Token("pow2", _POSTFIX_POWERS[ch], k, ch))
+        else:
+            raise FormulaError(_bad_character(text, k), k)
+        k += 1
+    out.tokens.append(Token("end", None, len(src), ""))
+    out.notes.extend(f"read '{typed}' as {name}" for typed, name in aliased.items())
+    return out
+
+
+def _number(match: re.Match[str], k: int) -> Fraction:
+    mantissa, exponent = match.group(1), match.group(2)
+    significant = mantissa.replace(".", "").lstrip("0")
+    if len(significant) > MAX_DIGITS or len(mantissa) > 2 * MAX_DIGITS:
+        raise FormulaError(f"the number at character {k + 1} has more than {MAX_DIGITS} digits", k)
+    value = Fraction(mantissa)
+    if exponent is not None:
+        if abs(int(exponent)) > MAX_EXPONENT10:
+            raise FormulaError(f"the number at character {k + 1} is too large or too small "
+                               f"(at most e±{MAX_EXPONENT10})", k)
+        value *= Fraction(10) ** int(exponent)
+    return value
+
+
+def _word_token(word: str, text: str, start: int, end: int, vocab: Vocabulary) -> Token:
+    typed = text[start:end]
+    if word.lower() in FUNCTIONS:
+        return Token("func", word.lower(), start, typed)
+    if word == "e":
+        return Token("e", None, start, typed)
+    name = word.replace("_", "")
+    if name in vocab.all and "/" not in name:
+        return Token("name", name, start, typed)
+    raise FormulaError(f"unknown name '{typed}' at character {start + 1}: {unknown_name_hint(name, vocab)}", start)
+
+
+def _note_alias(text: str, start: int, end: int, name: str, aliased: dict[str, str]) -> None:
+    typed = text[start:end]
+    if "χ" in typed:
+        aliased.setdefault(typed, name)
+
+
+def _bad_character(text: str, k: int) -> str:
+    ch = text[k]
+    where = f"at character {k + 1}"
+    if ch == "=":
+        return f"'=' {where}: write only the right-hand side of the formula"
+    if ch == ",":
+        return f"',' {where}: each function takes one argument; write decimals with '.'"
+    if ch in "'\"":
+        return f"quotes are not part of a formula ({ch!r} {where})"
+    if ch in ".:;[]{}@!#$%&|~`<>?\\":
+        return f"unexpected '{ch}' {where}"
+    return f"unexpected character '{ch}' (U+{ord(ch):04X}) {where}"

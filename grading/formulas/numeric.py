@@ -1,0 +1,215 @@
+"""Bounded numeric evaluation of formula trees at random points, in-process.
+
+mpmath at 50 digits, with every intermediate kept within ±1e40: an expression that would need
+more (``9^9^9``, ``exp(exp(99))``) stops at once with TooLarge instead of computing. A clear
+difference at one point proves two formulas differ; agreement at every point is strong evidence,
+which the symbolic check then confirms.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+
+from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
+from .rows import Table
+
+_ctx = mpmath.MPContext()
+_ctx.dps = 50
+mpf = _ctx.mpf
+LOG_LIMIT = 92.0            # ln(1e40)
+LIMIT = mpf(10) ** 40
+EQUAL_TOL = mpf(10) ** -30
+DIFFERENT_TOL = mpf(10) ** -15
+N_POINTS = 5
+SEED = 41
+
+
+class Undefined(ArithmeticError):
+    """The formula has no real value here (division by zero, root of a negative)."""
+
+
+class TooLarge(ArithmeticError):
+    """The formula's numbers are beyond what we evaluate."""
+
+
+def evaluate(expr: Expr, env: Mapping[str, object], peak: list[object] | None = None) -> object:
+    """The value of ``expr`` with names bound by ``env``; raises Undefined or TooLarge.
+
+    ``peak``, if given, ends up holding the largest magnitude met on the way: a difference is
+    only meaningful relative to it (``X^60 - X^60`` loses digits to cancellation).
+    """
+    peak = peak if peak is not None else [mpf(0)]
+    return _eval(expr, env, peak)
+
+
+def _eval(expr: Expr, env: Mapping[str, object], peak: list[object]) -> object:
+    if isinstance(expr, Num):
+        return _bounded(mpf(expr.value.numerator) / expr.value.denominator, peak)
+    if isinstance(expr, Name):
+        return env[expr.name]
+    if isinstance(expr, E):
+        return _ctx.e
+    if isinstance(expr, Neg):
+        return -_eval(expr.operand, env, peak)  # type: ignore[operator]
+    if isinstance(expr, Call):
+        arg = _eval(expr.arg, env, peak)
+        return _bounded(_exp(arg) if expr.func == "exp" else _sigmoid(arg), peak)
+    a, b = _eval(expr.left, env, peak), _eval(expr.right, env, peak)
+    op = expr.op
+    if op == "+":
+        return _bounded(a + b, peak)  # type: ignore[operator]
+    if op == "-":
+        return _bounded(a - b, peak)  # type: ignore[operator]
+    if op == "*":
+        return _bounded(a * b, peak)  # type: ignore[operator]
+    if op == "/":
+        if b == 0:
+            raise Undefined("division by zero")
+        return _bounded(a / b, peak)  # type: ignore[operator]
+    return _bounded(_power(a, b), peak)
+
+
+def _bounded(v: object, peak: list[object]) -> object:
+    if not _ctx.isfinite(v) or abs(v) > LIMIT:  # type: ignore[arg-type,operator]
+        raise TooLarge("numbers too large")
+    if abs(v) > peak[0]:  # type: ignore[operator]
+        peak[0] = abs(v)  # type: ignore[operator]
+    return v
+
+
+def _exp(a: object) -> object:
+    if a > LOG_LIMIT:  # type: ignore[operator]
+        raise TooLarge("exp of a large number")
+    return _ctx.exp(a)
+
+
+def _sigmoid(a: object) -> object:
+    if a < -LOG_LIMIT:  # type: ignore[operator]
+        raise TooLarge("sigmoid of a large negative number")
+    return 1 / (1 + _ctx.exp(-a))  # type: ignore[operator]
+
+
+def _power(a: object, b: object) -> object:
+    if a == 0:
+        if b > 0:  # type: ignore[operator]
+            return mpf(0)
+        raise Undefined("zero to a power that is not positive")
+    integer = b == _ctx.nint(b)  # type: ignore[arg-type]
+    if a < 0 and not integer:  # type: ignore[operator]
+        raise Undefined("a negative number to a fractional power")
+    if abs(b) * abs(_ctx.log(abs(a))) > LOG_LIMIT:  # type: ignore[operator,arg-type]
+        raise TooLarge("power too large")
+    return _ctx.power(a, int(b) if integer else b)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    verdict: str            # equal | different | undefined | unknown
+    reason: str = ""
+    pairs: tuple[tuple[object, object], ...] = ()  # (answer, reference) at the usable points
+
+
+@dataclass(frozen=True)
+class Points:
+    """Random values of the inputs, and every row's true value there."""
+
+    envs: tuple[dict[str, object], ...]
+
+
+def random_points(table: Table, count: int = N_POINTS, seed: int = SEED) -> Points:
+    """``count`` points where every row of ``table`` has a value (same seed, same points)."""
+    rng = random.Random(seed)
+    inputs = sorted({d for row in table.rows for d in row.deps if d[0] in "xywb"})
+    envs = []
+    while len(envs) < count:
+        env: dict[str, object] = {name: mpf(rng.randint(-1500, 1500)) / 1000 for name in inputs}
+        for row in table.rows:
+            env[row.name] = evaluate(row.expr, env)
+        envs.append(env)
+    return Points(tuple(envs))
+
+
+def compare(answer: Expr, reference: Expr, points: Points) -> Comparison:
+    """Compare two formulas over the rows' true values at ``points``."""
+    pairs, undefined, too_large = [], 0, ""
+    for env in points.envs:
+        peak: list[object] = [mpf(1)]
+        ref = evaluate(reference, env, peak)
+        try:
+            ans = evaluate(answer, env, peak)
+        except Undefined:
+            undefined += 1
+            continue
+        except TooLarge as exc:
+            too_large = str(exc)
+            continue
+        scale = peak[0]
+        if abs(ans - ref) > DIFFERENT_TOL * scale:  # type: ignore[operator]
+            return Comparison("different", pairs=((ans, ref),))
+        pairs.append((ans, ref))
+        if abs(ans - ref) > EQUAL_TOL * scale:  # type: ignore[operator]
+            return Comparison("unknown", "the values agree only approximately")
+    if too_large:
+        return Comparison("unknown", f"could not evaluate: {too_large}")
+    if undefined == len(points.envs):
+        return Comparison("undefined", "the formula is undefined (it divides by zero)")
+    if undefined:
+        return Comparison("unknown", "the formula is undefined at some points")
+    return Comparison("equal", pairs=tuple(pairs))
+
+
+def hint_for(answer: Expr, reference: Expr, points: Points) -> str:
+    """A hint when a wrong answer is the truth times a constant (a sign, a factor of 2)."""
+    ratios = []
+    for env in points.envs:
+        try:
+            ans, ref = evaluate(answer, env), evaluate(reference, env)
+        except ArithmeticError:
+            return ""
+        if abs(ref) < mpf(10) ** -12:  # type: ignore[operator]
+            return ""
+        ratios.append(ans / ref)  # type: ignore[operator]
+    if not ratios or any(abs(r - ratios[0]) > mpf(10) ** -20 for r in ratios):  # type: ignore[operator]
+        return ""
+    k = float(ratios[0])
+    if abs(k + 1) < 1e-12:
+        return "it has the wrong sign"
+    if k == 0:
+        return "it is always zero"
+    shown = str(Fraction(k).limit_denominator(100)) if abs(k) < 1e6 else f"{k:.3g}"
+    return f"it is {shown} times the right value: check the constant factors"
+
+
+def depends_on(expr: Expr, name: str, names: list[str], seed: int = SEED) -> bool:
+    """Whether ``expr`` really changes with ``name`` when every name is free (not ``0*dL/df1``)."""
+    rng = random.Random(seed)
+    for _ in range(2):
+        env = {n: mpf(rng.randint(100, 900)) / 1000 for n in names}
+        try:
+            before = evaluate(expr, env)
+            env[name] = env[name] + mpf(rng.randint(100, 900)) / 1000  # type: ignore[operator]
+            after = evaluate(expr, env)
+        except ArithmeticError:
+            return True  # cannot tell: trust that a written name is used
+        if abs(after - before) > mpf(10) ** -20 * max(1, abs(before)):  # type: ignore[operator,arg-type]
+            return True
+    return False
+
+
+def substitute(expr: Expr, mapping: Mapping[str, Expr]) -> Expr:
+    """``expr`` with names replaced (used to try 'x1 in place of x2' hints)."""
+    if isinstance(expr, Name):
+        return mapping.get(expr.name, expr)
+    if isinstance(expr, Neg):
+        return Neg(substitute(expr.operand, mapping))
+    if isinstance(expr, Call):
+        return Call(expr.func, substitute(expr.arg, mapping))
+    if isinstance(expr, BinOp):
+        return BinOp(expr.op, substitute(expr.left, mapping), substitute(expr.right, mapping))
+    return expr
+

@@ -1,0 +1,178 @@
+"""A recursive-descent parser for the homework's formula grammar, to our own tree.
+
+    sum     := product (("+" | "-") product)*
+    product := unary (("*" | "/") unary | <implicit> power)*
+    unary   := ("-" | "+") unary | power
+    power   := postfix ("^" unary)?          right-associative: 2^3^2 = 2^9
+    postfix := primary ("²" | "³")*
+    primary := number | name | "e" | func "(" sum ")" | "(" sum ")"
+
+Implicit multiplication: a factor followed by a name, a function or "(" (``2x1``,
+``f1(1 - f1)``, ``σ(s1)(1 − σ(s1))``). A number after a factor is an error, not a product.
+"""
+
+from __future__ import annotations
+
+from .lexer import Lexed, Token, tokenize
+from .names import vocabulary
+from .nodes import BinOp, Call, E, Expr, FormulaError, Name, Neg, Num
+
+MAX_NESTING = 50
+_STARTS_FACTOR = ("name", "e", "func", "(")
+
+
+def parse_formula(text: str, *, n_inputs: int = 2, n_outputs: int = 2) -> Expr:
+    """The tree of ``text``; raises FormulaError(message, position) when it cannot be read."""
+    return parse_with_notes(text, n_inputs=n_inputs, n_outputs=n_outputs)[0]
+
+
+def parse_with_notes(text: str, *, n_inputs: int = 2, n_outputs: int = 2) -> tuple[Expr, list[str]]:
+    """The tree of ``text`` and notes on how it was read (aliases such as χ1 for x1)."""
+    if not isinstance(text, str):
+        raise FormulaError("the formula must be text", 0)
+    lexed = tokenize(text, vocabulary(n_inputs, n_outputs))
+    _check_brackets(text, lexed)
+    return _Parser(text, lexed).parse(), lexed.notes
+
+
+def _check_brackets(text: str, lexed: Lexed) -> None:
+    """Say where a parenthesis is unbalanced before the parser trips over it elsewhere."""
+    stack: list[Token] = []
+    pairs = {")": "(", "]": "["}
+    for tok in lexed.tokens:
+        if tok.kind == "(":
+            stack.append(tok)
+            if len(stack) > MAX_NESTING:
+                raise FormulaError(f"the formula is nested too deeply (more than {MAX_NESTING} levels "
+                                   f"at character {tok.pos + 1})", tok.pos)
+        elif tok.kind == ")":
+            if not stack:
+                raise FormulaError(f"unmatched '{tok.text}' at character {tok.pos + 1}: "
+                                   "no '(' opens it", tok.pos)
+            opener = stack.pop()
+            if pairs[tok.value] != opener.value:  # type: ignore[index]
+                raise FormulaError(f"'{opener.text}' at character {opener.pos + 1} is closed by "
+                                   f"'{tok.text}' at character {tok.pos + 1}", tok.pos)
+    if stack:
+        tok = stack[-1]
+        raise FormulaError(f"unclosed '{tok.text}' at character {tok.pos + 1}: add a ')'", tok.pos)
+
+
+class _Parser:
+    def __init__(self, text: str, lexed: Lexed) -> None:
+        self.text = text
+        self.tokens = lexed.tokens
+        self.k = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.k]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.k]
+        self.k += 1
+        return tok
+
+    def parse(self) -> Expr:
+        expr = self.sum()
+        tok = self.tok
+        if tok.kind != "end":
+            if tok.kind == "num":
+                raise FormulaError(f"missing operator before the number '{tok.text}' at character {tok.pos + 1}", tok.pos)
+            raise FormulaError(f"unexpected '{tok.text}' at character {tok.pos + 1}", tok.pos)
+        return expr
+
+    def enter(self, tok: Token) -> None:
+        # Counts every kind of nesting (brackets, unary signs, powers) so recursion stays shallow.
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FormulaError(f"the formula is nested too deeply (more than {MAX_NESTING} levels "
+                               f"at character {tok.pos + 1})", tok.pos)
+
+    def sum(self) -> Expr:
+        expr = self.product()
+        while self.tok.kind == "op" and self.tok.value in "+-":
+            op = self.advance().value
+            expr = BinOp(op, expr, self.product())  # type: ignore[arg-type]
+        return expr
+
+    def product(self) -> Expr:
+        expr = self.unary()
+        while True:
+            tok = self.tok
+            if tok.kind == "op" and tok.value in "*/":
+                self.advance()
+                expr = BinOp(tok.value, expr, self.unary())  # type: ignore[arg-type]
+            elif tok.kind in _STARTS_FACTOR:
+                expr = BinOp("*", expr, self.power())
+            elif tok.kind == "num":
+                raise FormulaError(f"missing operator before the number '{tok.text}' at character {tok.pos + 1}", tok.pos)
+            else:
+                return expr
+
+    def unary(self) -> Expr:
+        tok = self.tok
+        if tok.kind == "op" and tok.value in "+-":
+            self.advance()
+            self.enter(tok)
+            operand = self.unary()
+            self.depth -= 1
+            return Neg(operand) if tok.value == "-" else operand
+        return self.power()
+
+    def power(self) -> Expr:
+        base = self.postfix()
+        tok = self.tok
+        if tok.kind == "op" and tok.value == "^":
+            self.advance()
+            self.enter(tok)
+            exponent = self.unary()
+            self.depth -= 1
+            return BinOp("^", base, exponent)
+        return base
+
+    def postfix(self) -> Expr:
+        expr = self.primary()
+        while self.tok.kind == "pow2":
+            expr = BinOp("^", expr, Num(self.advance().value))  # type: ignore[arg-type]
+        return expr
+
+    def primary(self) -> Expr:
+        tok = self.advance()
+        if tok.kind == "num":
+            return Num(tok.value)  # type: ignore[arg-type]
+        if tok.kind == "name":
+            return Name(tok.value)  # type: ignore[arg-type]
+        if tok.kind == "e":
+            return E()
+        if tok.kind == "func":
+            if self.tok.kind != "(":
+                raise FormulaError(f"{tok.text} at character {tok.pos + 1} needs its argument in "
+                                   f"parentheses: {tok.text}(...)", tok.pos)
+            return Call(tok.value, self.bracketed(self.advance()))  # type: ignore[arg-type]
+        if tok.kind == "(":
+            return self.bracketed(tok)
+        self.k -= 1
+        raise FormulaError(self._expected_value(tok), tok.pos)
+
+    def bracketed(self, opener: Token) -> Expr:
+        if self.tok.kind == ")":
+            raise FormulaError(f"empty parentheses at character {opener.pos + 1}", opener.pos)
+        self.enter(opener)
+        inner = self.sum()
+        self.depth -= 1
+        closer = self.advance()
+        if closer.kind != ")":
+            raise FormulaError(f"expected ')' to close '{opener.text}' at character {opener.pos + 1}, "
+                               f"found '{closer.text or 'the end'}' at character {closer.pos + 1}", closer.pos)
+        return inner
+
+    def _expected_value(self, tok: Token) -> str:
+        if tok.kind == "end":
+            prev = self.tokens[self.k - 1] if self.k else None
+            after = f" after '{prev.text}' at character {prev.pos + 1}" if prev else ""
+            return f"the formula ends too early: a value is missing{after}"
+        if self.k == 0:
+            return f"the formula cannot start with '{tok.text}'"
+        return f"expected a value at character {tok.pos + 1}, found '{tok.text}'"
