@@ -1,0 +1,114 @@
+"""Reading what a student typed into a cell, the tolerance band, and hints for near misses."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+MAX_LENGTH = 40
+MAX_EXPONENT = 99
+
+# ASCII digits only: float() would also take Thai or full-width digits, which we name instead.
+_NUMBER = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?", re.ASCII)
+
+
+def band(decimals: int) -> float:
+    """Half-width of the tolerance band for ``decimals`` places: 0.51 × 10^-decimals."""
+    return 0.51 * 10.0 ** -decimals
+
+
+def band_text(decimals: int) -> str:
+    """The band as students read it, e.g. '±0.000051' for 4 places."""
+    return f"±{band(decimals):.{decimals + 2}f}"
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A cell's text read as a number: status "number", "blank" or "invalid"."""
+
+    status: str
+    value: float | None = None
+    message: str = ""
+    decimals: int = 0  # decimal places of the value as written (4.6e-1 has 2)
+
+
+def _invalid(message: str) -> ParsedNumber:
+    return ParsedNumber("invalid", None, message, 0)
+
+
+def _why_not(text: str) -> str:
+    low = text.lower()
+    if "nan" in low:
+        return "NaN is not a number: type a decimal value such as 0.4600"
+    if "inf" in low or "∞" in text:
+        return "infinity is not an answer: type a finite decimal value"
+    if "," in text:
+        return "use a point for decimals, not a comma"
+    if text.count(".") > 1:
+        return "more than one decimal point"
+    if any(ch.isspace() for ch in text):
+        return "remove the space inside the number"
+    if "/" in text:
+        return "type a decimal number, not a fraction"
+    if "%" in text:
+        return "leave out the % sign"
+    if any(ch.isdigit() and not ch.isascii() for ch in text):
+        return "use the digits 0-9"
+    if not any(ch.isdigit() for ch in text):
+        return "not a number: type digits, e.g. 0.4600"
+    if re.search(r"[eE][+-]?$", text):
+        return "the exponent after e has no digits"
+    if any(ch in "+-" and k > 0 and text[k - 1] not in "eE" for k, ch in enumerate(text)):
+        return "a sign may only stand at the start (or right after e)"
+    return "not a number: type digits with one point, e.g. -0.0367 or 4.6e-1"
+
+
+def parse_number(text: object) -> ParsedNumber:
+    """Read a typed cell; never raises. Blank for empty or whitespace, invalid with a reason."""
+    if text is None:
+        return ParsedNumber("blank")
+    if not isinstance(text, str):
+        return _invalid("not a typed value")
+    if len(text) > MAX_LENGTH:
+        return _invalid(f"too long: at most {MAX_LENGTH} characters")
+    s = text.strip()
+    if not s:
+        return ParsedNumber("blank")
+    s = s.replace("\u2212", "-")  # the Unicode minus sign pasted from a document
+    match = _NUMBER.fullmatch(s)
+    if match is None:
+        return _invalid(_why_not(s))
+    exponent = int(match.group(4) or 0)
+    if exponent > MAX_EXPONENT:
+        return _invalid("the number is too large")
+    if exponent < -MAX_EXPONENT:
+        return _invalid(f"the exponent is out of range (at most e-{MAX_EXPONENT}); write 0 if you mean zero")
+    value = float(s)
+    if not math.isfinite(value):  # pragma: no cover - excluded by the exponent bound
+        return _invalid("the number is too large")
+    fraction = match.group(2) or match.group(3) or ""
+    return ParsedNumber("number", value + 0.0, "", max(0, len(fraction) - exponent))
+
+
+def _quantize(value: float, places: int, rounding: str) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=rounding)
+
+
+def looks_truncated(value: float, places: int, target: float) -> bool:
+    """True when ``value`` is ``target`` cut off (not rounded) at ``places`` decimals."""
+    if places > 15 or not math.isfinite(target):
+        return False
+    cut = _quantize(target, places, ROUND_DOWN)
+    return cut != _quantize(target, places, ROUND_HALF_UP) and Decimal(repr(value)) == cut
+
+
+def hints(parsed: ParsedNumber, decimals: int, targets: list[float]) -> list[str]:
+    """Hints for a wrong number: truncated rather than rounded, or too few decimals."""
+    out = []
+    if parsed.value is not None and any(looks_truncated(parsed.value, parsed.decimals, t) for t in targets):
+        out.append(f"looks truncated rather than rounded: round to {decimals} decimals")
+    if parsed.decimals < decimals:
+        out.append(f"fewer than {decimals} decimals: you gave {parsed.decimals}")
+    return out

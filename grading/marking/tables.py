@@ -1,0 +1,271 @@
+"""Mark every gradable cell of a submission: correct, carried, incorrect (maybe a named mistake)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from grading.engine import COLUMNS, Cell, CellKey, Key, json_repr
+from grading.marking.numbers import ParsedNumber, band, band_text, hints, parse_number
+from grading.marking.plausible import implausible, repeated_values
+from grading.mistakes import Alternative, Mistake, alternatives_by_cell, get_mistake
+
+MAX_GIVEN = 200  # what is echoed back of a typed value; longer text is never a number anyway
+
+
+@dataclass(frozen=True)
+class MarkingRules:
+    """An assignment's marking settings; every field has the default Homework 4.1 uses."""
+
+    decimals: int = 4
+    carried_credit: float = 1.0   # credit of a carried cell (0..1)
+    carried_cap: float = 1.0      # share of a round's cells that may earn carried credit
+    max_wrong_share: float = 0.5  # above this share of plainly wrong answers, a round earns none
+    max_repeats: int = 5          # a value typed in more cells of a round is not plausible
+    follow_through: bool = True
+    detect_mistakes: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CellMark:
+    """The mark of one gradable cell; ``message`` already includes ``hint``."""
+
+    round: int
+    column: str
+    name: str
+    given: str
+    expected: float
+    status: str  # "correct" | "carried" | "incorrect" | "blank" | "invalid"
+    message: str
+    credit: float
+    mistake: str | None = None
+    upstream: dict[str, float] = field(default_factory=dict)
+    hint: str = ""
+
+
+def _typed_text(raw: Any) -> tuple[str, ParsedNumber]:
+    if raw is None:
+        return "", ParsedNumber("blank")
+    if isinstance(raw, str):
+        return raw[:MAX_GIVEN], parse_number(raw)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        # A script may write numbers rather than strings; read them as their JSON text.
+        text = repr(raw)
+        return text, parse_number(text)
+    return json_repr(raw), ParsedNumber("invalid", None, "not a typed value", 0)
+
+
+def _tables(answers: Any) -> dict[int, Mapping[str, Any]]:
+    rounds = answers.get("rounds") if isinstance(answers, Mapping) else None
+    out: dict[int, Mapping[str, Any]] = {}
+    if not isinstance(rounds, list):
+        return out
+    for position, table in enumerate(rounds, start=1):
+        if not isinstance(table, Mapping):
+            continue
+        r = table.get("round", position)
+        if isinstance(r, bool) or not isinstance(r, int):
+            r = position
+        out.setdefault(r, table)
+    return out
+
+
+def _safe(fn: Any, values: list[float]) -> float | None:
+    try:
+        v = float(fn(*values))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+@dataclass
+class _Draft:
+    """A cell's mark while the round-wide rules are still to be applied."""
+
+    cell: Cell
+    text: str
+    parsed: ParsedNumber
+    status: str = "incorrect"
+    message: str = ""
+    mistake: str | None = None
+    upstream: dict[str, float] = field(default_factory=dict)
+    hint: str = ""
+    given_your: str = ""
+
+
+class _Marker:
+    def __init__(self, key: Key, answers: Any, rules: MarkingRules) -> None:
+        self.key, self.rules = key, rules
+        self.graph = key.graph
+        self.tol = band(rules.decimals)
+        spec = self.graph.spec
+        self.alternatives = (alternatives_by_cell(spec.n_inputs, spec.n_outputs, float(spec.learning_rate))
+                             if rules.detect_mistakes else {})
+        tables = _tables(answers)
+        self.student: dict[CellKey, float | None] = {}
+        self.texts: dict[CellKey, str] = {}
+        self.drafts: list[_Draft] = []
+        typed: dict[int, dict[CellKey, float]] = {r: {} for r in range(1, spec.n_rounds + 1)}
+        columns: dict[tuple[int, str], Any] = {}
+        for k, cell in self.graph.cells.items():
+            if not cell.gradable:
+                self.student[k] = key.values[k]
+                continue
+            if (k.round, k.column) not in columns:
+                column = tables.get(k.round, {}).get(k.column)
+                columns[(k.round, k.column)] = column if isinstance(column, Mapping) else {}
+            text, parsed = _typed_text(columns[(k.round, k.column)].get(k.name))
+            value = parsed.value if parsed.status == "number" else None
+            self.student[k] = value
+            if value is not None:
+                typed[k.round][k] = value
+            self.texts[k] = text.strip()
+            self.drafts.append(_Draft(cell, text, parsed))
+        self.repeated = {r: repeated_values(cells, key.values, self.tol, rules.max_repeats)
+                         for r, cells in typed.items()}
+
+    def _shown(self, k: CellKey) -> str:
+        text = self.texts.get(k, "")
+        return f"{k.name} = {text}" if text else k.name
+
+    def first_pass(self, d: _Draft) -> None:
+        """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
+        k, tol = d.cell.key, self.tol
+        if d.parsed.status != "number":
+            d.status, d.message = d.parsed.status, d.parsed.message or "blank"
+            return
+        v, expected = d.parsed.value, self.key.values[k]
+        if abs(v - expected) < tol:
+            d.status, d.message = "correct", "correct"
+            return
+        notes: list[str] = [f"not within {band_text(self.rules.decimals)} of the expected value"]
+        targets = [expected]
+        ups = [self.student[u] for u in d.cell.deps]
+        own = _safe(d.cell.fn, ups) if None not in ups else None  # type: ignore[arg-type]
+        if own is not None:
+            targets.append(own)
+        if self.rules.follow_through and own is not None and abs(v - own) < tol:
+            reason = self._implausible_upstream(d.cell)
+            if reason is None:
+                d.status, d.upstream = "carried", {u.name: self.student[u] for u in d.cell.deps}
+                d.given_your = self._wrong_upstream(d.cell)
+                d.message = "correct given your " + d.given_your
+                return
+            notes.append("no carried credit: " + reason)
+        else:
+            blank = [u for u, x in zip(d.cell.deps, ups) if x is None]
+            if blank and self.rules.follow_through:
+                notes.append(f"no carried credit: your {blank[0].name} is blank or invalid")
+            found = self._mistake(d.cell, v)
+            if found is not None:
+                mistake, alt, values = found
+                d.mistake, d.upstream = mistake.id, values
+                notes = [f"{mistake.title} ({alt.name} = {alt.formula}): {mistake.explanation}"]
+        d.hint = "; ".join(hints(d.parsed, self.rules.decimals, targets))
+        d.message = "; ".join(notes + ([d.hint] if d.hint else []))
+
+    def _implausible_upstream(self, cell: Cell) -> str | None:
+        return self._implausible_deps(cell.deps)
+
+    def _implausible_deps(self, deps: Any) -> str | None:
+        for u in deps:
+            if not self.graph[u].gradable or self.student[u] is None:
+                continue
+            reason = implausible(u, self.student[u], self.student, self.key.values,  # type: ignore[arg-type]
+                                 self.tol, self.repeated[u.round])
+            if reason is not None:
+                return f"your {self._shown(u)} {reason}"
+        return None
+
+    def _wrong_upstream(self, cell: Cell) -> str:
+        own = [u for u in cell.deps if self.graph[u].gradable]
+        wrong = [u for u in own if abs(self.student[u] - self.key.values[u]) >= self.tol]  # type: ignore[operator]
+        return ", ".join(self._shown(u) for u in (wrong or own)) or "own values"
+
+    def _mistake(self, cell: Cell, v: float) -> tuple[Mistake, Alternative, dict[str, float]] | None:
+        candidates = self.alternatives.get((cell.key.column, cell.key.name))
+        if not candidates:
+            return None
+
+        def value_of(column: str, name: str) -> float:
+            # A blank upstream falls back to the key, so a mistake is still recognised.
+            u = CellKey(cell.key.round, column, name)
+            x = self.student.get(u)
+            return self.key.values[u] if x is None else x
+
+        right = _safe(cell.fn, [value_of(u.column, u.name) for u in cell.deps])
+        for mistake, alt in candidates:
+            if self._implausible_deps([CellKey(cell.key.round, c, n) for c, n in alt.deps]):
+                continue  # a mistake is only read into believable inputs
+            values = [value_of(c, n) for c, n in alt.deps]
+            wrong = _safe(alt.fn, values)
+            if wrong is None or right is None or abs(wrong - right) < self.tol:
+                continue  # this mistake would not change the cell here
+            if abs(v - wrong) < self.tol:
+                return mistake, alt, {n: x for (_, n), x in zip(alt.deps, values)}
+        return None
+
+    def round_rules(self, r: int) -> None:
+        """The per-round limits: no carried credit in a mostly wrong round, and the cap."""
+        mine = [d for d in self.drafts if d.cell.key.round == r]
+        answered = [d for d in mine if d.status != "blank"]
+        wrong = [d for d in answered if d.status in ("incorrect", "invalid")]
+        carried = [d for d in mine if d.status == "carried"]
+        if not carried:
+            return
+        if len(wrong) > self.rules.max_wrong_share * len(answered):
+            self._deny(carried, f"there is no carried credit in a round where more than "
+                                f"{self.rules.max_wrong_share:.0%} of the answers are wrong")
+            return
+        allowed = math.floor(self.rules.carried_cap * len(mine) + 1e-9)
+        self._deny(carried[allowed:], f"at most {allowed} cells of a round may earn carried credit")
+
+    def _deny(self, drafts: list[_Draft], why: str) -> None:
+        for d in drafts:
+            d.status, d.upstream = "incorrect", {}
+            d.message = (f"not within {band_text(self.rules.decimals)} of the expected value; "
+                         f"it follows from your {d.given_your}, but {why}")
+
+    def marks(self) -> list[CellMark]:
+        for d in self.drafts:
+            self.first_pass(d)
+        for r in range(1, self.graph.spec.n_rounds + 1):
+            self.round_rules(r)
+        credit = {"correct": 1.0, "carried": float(self.rules.carried_credit)}
+        return [CellMark(round=d.cell.key.round, column=d.cell.key.column, name=d.cell.key.name,
+                         given=d.text, expected=self.key.values[d.cell.key], status=d.status,
+                         message=d.message, credit=credit.get(d.status, 0.0), mistake=d.mistake,
+                         upstream=d.upstream, hint=d.hint)
+                for d in self.drafts]
+
+
+def mark_tables(key: Key, answers: Any, rules: MarkingRules = MarkingRules()) -> list[CellMark]:
+    """One mark per gradable cell of ``key``'s graph, in graph order; never raises on bad input."""
+    return _Marker(key, answers, rules).marks()
+
+
+def round_score(marks: list[CellMark], round_no: int, points: float) -> float:
+    """The round's points split evenly over its gradable cells, each times its credit."""
+    mine = [m for m in marks if m.round == round_no]
+    return points * sum(m.credit for m in mine) / len(mine) if mine else 0.0
+
+
+def summarize_mistakes(marks: list[CellMark]) -> list[dict[str, Any]]:
+    """Each named mistake once, in order of first appearance, with the cells it explains."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in marks:
+        if m.mistake is None:
+            continue
+        if m.mistake not in out:
+            mistake = get_mistake(m.mistake)
+            out[m.mistake] = {"id": mistake.id, "title": mistake.title,
+                              "explanation": mistake.explanation, "cells": []}
+        out[m.mistake]["cells"].append({"round": m.round, "column": m.column, "name": m.name})
+    for entry in out.values():
+        entry["count"] = len(entry["cells"])
+    return list(out.values())
+
+
+__all__ = ["COLUMNS", "CellMark", "MarkingRules", "mark_tables", "round_score", "summarize_mistakes"]
