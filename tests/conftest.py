@@ -1,11 +1,5 @@
-"""Test settings: debug off like production, a throwaway secret, fast password hashing."""
-import os
-
-os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
-
-import pytest  # noqa: E402
+"""Test settings on top of tests/testenv.py: fast password hashing, plain static files."""
+import pytest
 
 
 @pytest.fixture(autouse=True)

@@ -48,9 +48,9 @@ def test_grade_reports_every_cell_question_and_total(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     statuses = {(c["round"], c["column"], c["name"]): c["status"] for c in report["cells"]}
-    # Round 1: 35 gradable cells (no parameters), rounds 2-4 add the 6 typed parameters.
-    assert sum(1 for k in statuses if k[0] == 1) == 35
-    assert sum(1 for k in statuses if k[0] == 2) == 41
+    # Round 1: 25 gradable cells (parameters are given), rounds 2-4 add the 6 typed w and b.
+    assert sum(1 for k in statuses if k[0] == 1) == 25
+    assert sum(1 for k in statuses if k[0] == 2) == 31
     assert statuses[(3, "forward", "f2")] == "incorrect"  # the printed typo
     assert statuses[(1, "forward", "s1")] == "correct"
     for cell in report["cells"]:
