@@ -7,7 +7,7 @@ Pure (no Django): the `grade` management command and `services.submission_grade`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from grading import engine, marking
@@ -60,6 +60,14 @@ def _formula_score(rows: list[dict[str, Any]], points: float, reviews: Mapping[s
     return total
 
 
+def _as_dict(mark: Any) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies every value and was most of the grading time.
+    out = {f.name: getattr(mark, f.name) for f in fields(mark)}
+    if isinstance(out.get("upstream"), dict):
+        out["upstream"] = dict(out["upstream"])
+    return out
+
+
 def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> dict[str, Any]:
     """Mark every cell and formula of ``answers`` against the engine and score each question."""
     answers = answers if isinstance(answers, Mapping) else {}
@@ -71,7 +79,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
     if wants_formulas:
         typed = answers.get("formulas")
         typed = typed if isinstance(typed, Mapping) else {}
-        formulas = [asdict(m) for m in grade_formulas(
+        formulas = [_as_dict(m) for m in grade_formulas(
             {k: v for k, v in typed.items() if isinstance(v, str)},
             n_inputs=spec.n_inputs, n_outputs=spec.n_outputs,
             not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit)]
@@ -90,13 +98,13 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
             "extra_credit": q.extra_credit, "score": round(score, 4), "max": q.points,
             "carried": round(_carried_points(cells, q), 4),
         })
-    student_loss = [(float(marking.parse_number(c.given).value)
-                     if marking.parse_number(c.given).status == "number" else None) for c in loss_cells]
+    typed_loss = [marking.parse_number(c.given) for c in loss_cells]
+    student_loss = [p.value if p.status == "number" else None for p in typed_loss]
     return {
         "grader_version": GRADER_VERSION,
         "decimals": config.decimals,
         "band": marking.band(config.decimals),
-        "cells": [asdict(c) for c in cells],
+        "cells": [_as_dict(c) for c in cells],
         "formulas": formulas,
         "questions": questions,
         "total": round(sum(q["score"] for q in questions), 4),

@@ -26,11 +26,14 @@ def _svg(fig: Figure) -> bytes:
 
 @lru_cache(maxsize=512)
 def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss per round") -> bytes:
-    """The key's L per round, and the student's L beside it where they typed one."""
+    """The key's L per round, and the student's L beside it where they typed one (None: skipped)."""
     fig = Figure(figsize=(5.2, 3.2))
     ax = fig.add_subplot()
     rounds = list(range(1, len(key_loss) + 1))
-    ax.plot(rounds, key_loss, marker="o", color="#1f77b4", label="Key (engine)")
+    shown = [(r, v) for r, v in zip(rounds, key_loss) if v is not None]
+    if shown:  # the key is left out (all None) while the reveal rule hides expected values
+        ax.plot([r for r, _ in shown], [v for _, v in shown], marker="o", color="#1f77b4",
+                label="Key (engine)")
     pairs = [(r, v) for r, v in zip(rounds, student_loss) if v is not None]
     if pairs:
         ax.plot([r for r, _ in pairs], [v for _, v in pairs], marker="s", linestyle="--",
@@ -40,7 +43,8 @@ def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss pe
     ax.set_xticks(rounds)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     return _svg(fig)
 
 
