@@ -48,16 +48,16 @@ def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
     return tuple(questions)
 
 
-def _formula_score(rows: list[dict[str, Any]], points: float, reviews: Mapping[str, bool]) -> float:
-    if not rows:
-        return 0.0
-    each = points / len(rows)
-    total = 0.0
+def _score_formulas(rows: list[dict[str, Any]], points: float,
+                    reviews: Mapping[str, bool]) -> tuple[list[dict[str, Any]], float]:
+    """Each Q1 row with its points (a reviewer's decision wins on an undecided row), and the sum."""
+    each = points / len(rows) if rows else 0.0
+    scored = []
     for row in rows:
         decision = reviews.get(row["row"]) if row["status"] == "undecided" else None
-        credit = (1.0 if decision else 0.0) if decision is not None else row["credit"]
-        total += each * credit
-    return total
+        credit = row["credit"] if decision is None else float(decision)
+        scored.append({**row, "points": round(each * credit, 4), "reviewed": decision})
+    return scored, sum(r["points"] for r in scored)
 
 
 def _as_dict(mark: Any) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
     questions = []
     for q in config.questions:
         if q.kind == "formulas":
-            score = _formula_score(formulas, q.points, config.reviews)
+            formulas, score = _score_formulas(formulas, q.points, config.reviews)
         elif q.kind == "round":
             score = marking.round_score(cells, q.round, q.points)
         else:
@@ -166,10 +166,11 @@ def _carried_points(cells: list[marking.CellMark], q: QuestionSpec) -> float:
 
 def rescore(report: dict[str, Any], reviews: Mapping[str, bool]) -> dict[str, Any]:
     """The report with Q1 rescored after an instructor accepted or rejected undecided rows."""
-    questions = []
+    questions, formulas = [], report["formulas"]
     for q in report["questions"]:
         if q["kind"] == "formulas":
-            q = {**q, "score": round(_formula_score(report["formulas"], q["max"], reviews), 4)}
+            formulas, score = _score_formulas(report["formulas"], q["max"], reviews)
+            q = {**q, "score": round(score, 4)}
         questions.append(q)
-    return {**report, "questions": questions,
+    return {**report, "questions": questions, "formulas": formulas,
             "total": round(sum(q["score"] for q in questions), 4)}

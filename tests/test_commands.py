@@ -112,3 +112,35 @@ def test_missing_file_exits_2(tmp_path):
     result = run("answerkey", str(tmp_path / "nope.json"))
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+def test_grade_reports_formulas_carried_cells_and_mistakes(tmp_path):
+    """Formulas get a verdict and points; a slip in s1 carries forward; a named mistake is labelled."""
+    key = engine.answer_key(engine.parse_spec(json.loads(SPEC.read_text()))).to_json()["rounds"][0]
+    typed = {col: {n: f"{v:.4f}" for n, v in key[col].items()} for col in ("forward", "backward", "updated")}
+    # An arithmetic slip in s1, carried honestly into f1 ...
+    typed["forward"]["s1"] = "0.4700"
+    import math
+    typed["forward"]["f1"] = f"{1 / (1 + math.exp(-0.47)):.4f}"
+    # ... and dL/df2 written without the 1/2 of the loss: 2(f2 - y2).
+    typed["backward"]["dL/df2"] = f"{2 * key['backward']['dL/df2']:.4f}"
+    answers = {"rounds": [{"round": 1, **typed}],
+               "formulas": {"s1": "w11*x1 + w21*x2 + b1", "dL/ds1": "(f1 - y1)*f1*(1 - f1)",
+                            "f1": "sigmoid(s2)"}}
+    result = run("grade", str(SPEC), write(tmp_path, "a.json", answers))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    cells = {(c["round"], c["name"]): c for c in report["cells"]}
+    assert cells[(1, "s1")]["status"] == "incorrect"
+    assert cells[(1, "f1")]["status"] == "carried"
+    assert cells[(1, "f1")]["upstream"]["s1"] == pytest.approx(0.47)
+    assert cells[(1, "dL/df2")]["status"] == "incorrect"
+    assert cells[(1, "dL/df2")]["mistake"] is not None
+    rows = {f["row"]: f for f in report["formulas"]}
+    assert {"row", "given", "status", "message", "points"} <= set(rows["s1"])
+    assert rows["s1"]["status"] == "correct" and rows["s1"]["points"] == pytest.approx(2)
+    assert rows["dL/ds1"]["status"] == "not_chained" and rows["dL/ds1"]["points"] == pytest.approx(1)
+    assert rows["f1"]["status"] == "incorrect" and rows["f1"]["points"] == 0
+    assert rows["L"]["status"] == "blank"
+    q1 = next(q for q in report["questions"] if q["id"] == "Q1")
+    assert q1["score"] == pytest.approx(3)

@@ -195,16 +195,22 @@ class _Marker:
             x = self.student.get(u)
             return self.key.values[u] if x is None else x
 
-        right = _safe(cell.fn, [value_of(u.column, u.name) for u in cell.deps])
-        for mistake, alt in candidates:
-            if self._implausible_deps([CellKey(cell.key.round, c, n) for c, n in alt.deps]):
-                continue  # a mistake is only read into believable inputs
-            values = [value_of(c, n) for c, n in alt.deps]
-            wrong = _safe(alt.fn, values)
-            if wrong is None or right is None or abs(wrong - right) < self.tol:
-                continue  # this mistake would not change the cell here
-            if abs(v - wrong) < self.tol:
-                return mistake, alt, {n: x for (_, n), x in zip(alt.deps, values)}
+        def exact(column: str, name: str) -> float:
+            return self.key.values[CellKey(cell.key.round, column, name)]
+
+        # The student's own upstream values first; then the exact ones, for a student who
+        # carried more digits than they typed.
+        for source in (value_of, exact):
+            right = _safe(cell.fn, [source(u.column, u.name) for u in cell.deps])
+            for mistake, alt in candidates:
+                if self._implausible_deps([CellKey(cell.key.round, c, n) for c, n in alt.deps]):
+                    continue  # a mistake is only read into believable inputs
+                values = [source(c, n) for c, n in alt.deps]
+                wrong = _safe(alt.fn, values)
+                if wrong is None or right is None or abs(wrong - right) < self.tol:
+                    continue  # this mistake would not change the cell here
+                if abs(v - wrong) < self.tol:
+                    return mistake, alt, {n: x for (_, n), x in zip(alt.deps, values)}
         return None
 
     def round_rules(self, r: int) -> None:
