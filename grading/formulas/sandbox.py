@@ -32,6 +32,7 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[A
         code = 0
         try:
             os.close(read_fd)
+            _limit_memory()
             for key, args in tasks:
                 try:
                     result = fn(*args)
@@ -53,6 +54,26 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[A
         except ProcessLookupError:
             pass
         os.waitpid(pid, 0)
+
+
+CHILD_EXTRA_MEMORY = 512 * 1024 * 1024
+
+
+def _limit_memory() -> None:
+    """Cap the child's address space at what it inherited plus CHILD_EXTRA_MEMORY.
+
+    Two seconds of sympy on a hostile polynomial can allocate gigabytes; a MemoryError in the
+    child is reported like any failure and the row becomes "undecided".
+    """
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = size + CHILD_EXTRA_MEMORY
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError, ImportError):
+        pass  # not Linux: the deadline still bounds the child
 
 
 def _collect(fd: int, expected: int, deadline: float) -> dict[Any, Any]:
