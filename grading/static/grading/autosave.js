@@ -1,0 +1,159 @@
+/* Keep a student's answers as they type.
+ *
+ * - Every change is copied at once to localStorage (so a closed tab or an expired session
+ *   loses nothing), then posted to the save-draft endpoint ~1 s after typing stops.
+ * - The status line says "Saved 12:01:03" or "Not saved — retrying"; failed saves retry with
+ *   a growing delay. After a re-login elsewhere the form's CSRF token is stale: on a 403 the
+ *   script switches to the csrftoken cookie.
+ * - On load, a local copy with unsaved changes that is newer than the server's draft is put
+ *   back in the form, with a notice, and saved.
+ * - Q1 fields get a live MathML preview from the server's own renderer.
+ * Without JavaScript the Save and Submit buttons still work as plain form posts.
+ */
+(function () {
+  "use strict";
+  var form = document.getElementById("answer-form");
+  if (!form || !form.dataset.autosaveUrl) { return; }
+  var statusEl = document.getElementById("autosave-status");
+  var noticeEl = document.getElementById("autosave-notice");
+  var storageKey = form.dataset.storageKey;
+  var serverVersion = form.dataset.serverVersion || "";
+  var DEBOUNCE_MS = 1000;
+  var timer = null, inFlight = false, again = false, retryMs = 0, submitting = false;
+  var useCookieToken = false;
+
+  function fields() { return Array.prototype.slice.call(form.querySelectorAll("[data-answer]")); }
+  function currentValues() {
+    var v = {};
+    fields().forEach(function (f) { v[f.name] = f.value; });
+    return v;
+  }
+  function readLocal() {
+    try { return JSON.parse(window.localStorage.getItem(storageKey) || "null"); } catch (e) { return null; }
+  }
+  function writeLocal(copy) {
+    try { window.localStorage.setItem(storageKey, JSON.stringify(copy)); } catch (e) { /* private mode, full */ }
+  }
+  function clock(ms) {
+    var d = new Date(Number(ms));
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+  }
+  function setStatus(text, state) { statusEl.textContent = text; statusEl.dataset.state = state; }
+  function cookieToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  function remember(dirty) {
+    writeLocal({ values: currentValues(), t: Date.now(), base: serverVersion, dirty: dirty });
+  }
+
+  function schedule(delay) {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(save, delay);
+  }
+
+  function retry(message) {
+    retryMs = Math.min(retryMs ? retryMs * 2 : 2000, 60000);
+    setStatus(message || "Not saved — retrying", "error");
+    schedule(retryMs);
+  }
+
+  function save() {
+    if (submitting) { return; }
+    if (inFlight) { again = true; return; }
+    inFlight = true;
+    var body = new URLSearchParams(new FormData(form));
+    body.delete("action");
+    var headers = { "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" };
+    if (useCookieToken) {
+      body.delete("csrfmiddlewaretoken");
+      headers["X-CSRFToken"] = cookieToken();
+    }
+    setStatus("Saving…", "saving");
+    fetch(form.dataset.autosaveUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
+      .then(function (resp) {
+        return resp.json().catch(function () { return null; }).then(function (data) {
+          if (resp.ok && data && data.ok) {
+            serverVersion = String(data.version);
+            retryMs = 0;
+            remember(false);
+            setStatus("Saved " + clock(data.version), "saved");
+          } else if (resp.status === 400 && data) {
+            // Bad input: retrying would fail the same way; the next keystroke tries again.
+            setStatus("Not saved — " + data.error, "error");
+          } else if (resp.status === 401) {
+            retry("Not saved — your session has expired. Log in again in another tab; your answers are kept in this browser. Retrying");
+          } else {
+            if (resp.status === 403) { useCookieToken = true; }
+            retry();
+          }
+        });
+      })
+      .catch(function () { retry(); })
+      .then(function () {
+        inFlight = false;
+        if (again) { again = false; schedule(DEBOUNCE_MS); }
+      });
+  }
+
+  function onEdit() {
+    remember(true);
+    setStatus("Unsaved changes…", "saving");
+    schedule(DEBOUNCE_MS);
+  }
+
+  // The server wrote its own clock's time; show the save in the student's local time instead.
+  if (serverVersion && statusEl.dataset.state === "saved") { setStatus("Saved " + clock(serverVersion), "saved"); }
+
+  // Put back a newer local copy that the server never received.
+  (function restore() {
+    var local = readLocal();
+    if (!local || !local.dirty || !local.values) { return; }
+    var byName = {};
+    fields().forEach(function (f) { byName[f.name] = f; });
+    var differs = Object.keys(local.values).some(function (k) {
+      return byName[k] && !byName[k].disabled && byName[k].value !== local.values[k];
+    });
+    var newer = local.base === serverVersion || !serverVersion || Number(local.t) > Number(serverVersion);
+    if (!differs || !newer) { return; }
+    Object.keys(local.values).forEach(function (k) { if (byName[k]) { byName[k].value = local.values[k]; } });
+    noticeEl.textContent = "Restored what you typed in this browser at " + clock(local.t) +
+      ", which had not reached the server. It is being saved now.";
+    noticeEl.classList.remove("d-none");
+    schedule(0);
+  })();
+
+  form.addEventListener("input", function (e) {
+    if (e.target && e.target.hasAttribute("data-answer")) { onEdit(); }
+  });
+  form.addEventListener("submit", function () {
+    // The post carries every value; a late autosave must not start a new draft after it.
+    submitting = true;
+    window.clearTimeout(timer);
+  });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { submitting = false; } });
+
+  // Live preview of Q1 formulas, rendered by the server's own MathML renderer.
+  var previewUrl = form.dataset.previewUrl;
+  var previewTimers = {};
+  function preview(input) {
+    var out = form.querySelector('[data-preview-for="' + CSS.escape(input.name) + '"]');
+    if (!out || !previewUrl) { return; }
+    if (!input.value.trim()) { out.textContent = ""; out.classList.remove("error"); return; }
+    fetch(previewUrl + "&text=" + encodeURIComponent(input.value), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        if (data.mathml) { out.innerHTML = data.mathml; out.classList.remove("error"); }  // our renderer's MathML
+        else { out.textContent = data.error || ""; out.classList.add("error"); }
+      })
+      .catch(function () { /* the preview is a convenience only */ });
+  }
+  form.addEventListener("input", function (e) {
+    var input = e.target;
+    if (!input || !input.hasAttribute("data-formula")) { return; }
+    window.clearTimeout(previewTimers[input.name]);
+    previewTimers[input.name] = window.setTimeout(function () { preview(input); }, 400);
+  });
+})();

@@ -1,0 +1,135 @@
+"""Helpers shared by the views: the cached key, the tables laid out like the homework, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from itertools import zip_longest
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from grading import engine
+from grading.forms import cell_input_name, typed_cells
+from grading.models import Assignment, Submission
+
+COLUMN_TITLES = {"parameters": "Parameters", "forward": "Forward pass",
+                 "backward": "Backward pass", "updated": "Updated parameters"}
+
+
+@lru_cache(maxsize=64)
+def key_for(spec: engine.Spec) -> engine.Key:
+    """The engine's key for a spec; specs are immutable, so one computation serves all pages."""
+    return engine.answer_key(spec)
+
+
+def band_text(decimals: int) -> str:
+    """The tolerance band in words: "±0.51×10^-4, i.e. ±0.000051 for 4 decimals"."""
+    width = format(Decimal("0.51").scaleb(-decimals), "f")
+    return f"±0.51×10^-{decimals}, i.e. ±{width} for {decimals} decimals"
+
+
+def fmt_given(value: float) -> str:
+    """A given number as the homework prints it: 0.4, 1, 0.236722."""
+    return format(value, ".10g")
+
+
+def fmt_key(value: float, decimals: int) -> str:
+    """A key value with a couple of places more than asked, so rounding is visible."""
+    return format(value, f".{max(6, decimals + 2)}f")
+
+
+@dataclass
+class TableCell:
+    round: int
+    column: str
+    name: str
+    input_name: str | None = None   # None: a given value, shown read-only
+    given: str | None = None        # the given value, formatted
+    value: str = ""                 # what the student typed
+    mark: dict[str, Any] | None = None
+    expected: str | None = None
+    has_error: bool = False
+
+
+@dataclass
+class RoundTable:
+    round: int
+    rows: list[tuple[TableCell | None, ...]] = field(default_factory=list)
+
+
+def round_tables(spec: engine.Spec, *, values: dict[str, str] | None = None,
+                 marks: list[dict[str, Any]] | None = None, show_expected: bool = False,
+                 decimals: int = 4, error_inputs: frozenset[str] = frozenset()) -> list[RoundTable]:
+    """Each round's four-column table: given cells read-only, typed cells with their value and mark."""
+    key = key_for(spec)
+    typed = set(typed_cells(spec))
+    names = engine.cell_names(spec.n_inputs, spec.n_outputs)
+    by_key = {(m.get("round"), m.get("column"), m.get("name")): m for m in (marks or ())}
+    values = values or {}
+    tables = []
+    for r in range(1, spec.n_rounds + 1):
+        columns = []
+        for column in engine.COLUMNS:
+            cells = []
+            for name in names[column]:
+                cell = TableCell(round=r, column=column, name=name)
+                if engine.CellKey(r, column, name) in typed:
+                    cell.input_name = cell_input_name(r, column, name)
+                    cell.value = values.get(cell.input_name, "")
+                    cell.mark = by_key.get((r, column, name))
+                    cell.has_error = cell.input_name in error_inputs
+                    if show_expected:
+                        cell.expected = fmt_key(key.value(r, column, name), decimals)
+                else:
+                    cell.given = fmt_given(key.value(r, column, name))
+                cells.append(cell)
+            columns.append(cells)
+        tables.append(RoundTable(round=r, rows=list(zip_longest(*columns))))
+    return tables
+
+
+def question_title(question: dict[str, Any]) -> str:
+    """A question's heading: "Q2 · Round 1 table"."""
+    kind = question.get("kind")
+    what = {"formulas": "Forward and backward formulas", "plot": "Loss plot"}.get(
+        kind, f"Round {question.get('round')} table")
+    return f"{question.get('id', '?')} · {what}"
+
+
+def round_question(assignment: Assignment) -> dict[int, Any]:
+    """Round number -> its question, for table headings."""
+    return {q.round: q for q in assignment.questions.all() if q.round}
+
+
+def student_status(assignment: Assignment, submissions: list[Submission], now=None) -> tuple[str, str]:
+    """The home page's status of one assignment for one student: (text, Bootstrap colour)."""
+    now = now or timezone.now()
+    submitted = [s for s in submissions if not s.is_draft]
+    has_draft = any(s.is_draft for s in submissions)
+    closed = not assignment.is_open(now)
+    if now < assignment.opens_at:
+        return "Not open yet", "secondary"
+    if submitted:
+        text = f"Submitted {len(submitted)} of {assignment.max_attempts}"
+        if has_draft:
+            text += " · new draft"
+        return (text + " · closed", "secondary") if closed else (text, "success")
+    if closed:
+        return ("Closed · draft never submitted", "danger") if has_draft else ("Closed", "danger")
+    return ("Draft", "warning") if has_draft else ("Not started", "light")
+
+
+def version_ms(submission: Submission | None) -> str:
+    """A draft's version for the autosave script: its last save, in ms since the epoch."""
+    return str(int(submission.updated_at.timestamp() * 1000)) if submission else ""
+
+
+def svg_response(svg: bytes) -> HttpResponse:
+    """An SVG image that cannot run script even when opened on its own."""
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,159 @@
+"""Home, the assignment page (entry tables, Save, Submit) and the autosave endpoint."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from grading import permissions, services
+from grading.forms import AnswerForm, formula_input_name, formula_rows, values_from_answers
+from grading.models import Assignment, Membership, Submission
+from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's courses: a student's assignments with status, a teacher's with staff links."""
+    memberships = (Membership.objects.filter(user=request.user).select_related("course")
+                   .order_by("course__code"))
+    subs = defaultdict(list)
+    for s in Submission.objects.filter(student=request.user).order_by("attempt"):
+        subs[s.assignment_id].append(s)
+    now = timezone.now()
+    courses = []
+    for membership in memberships:
+        rows = []
+        for assignment in Assignment.objects.filter(course=membership.course).order_by("due_at"):
+            mine = subs.get(assignment.pk, [])
+            best = max((services.effective_report(s)["total"] for s in mine if not s.is_draft),
+                       default=None)
+            status, colour = student_status(assignment, mine, now)
+            rows.append({"assignment": assignment, "status": status, "colour": colour,
+                         "best": best})
+        courses.append({"membership": membership, "staff": membership.is_staff_role, "rows": rows})
+    return render(request, "grading/home.html", {"courses": courses})
+
+
+def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | None = None,
+          errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+    """Render the assignment page; with a bound form, every typed value comes back as posted."""
+    spec = assignment.parsed_spec
+    staff = permissions.is_course_staff(request.user, assignment.course)
+    mine = list(Submission.objects.filter(assignment=assignment, student=request.user)
+                .order_by("attempt"))
+    draft = next((s for s in mine if s.is_draft), None)
+    attempts = [(s, services.effective_report(s)) for s in mine if not s.is_draft]
+    if form is not None:
+        values = form.raw_values()
+    elif draft is not None:
+        values = values_from_answers(spec, draft.answers)
+    elif attempts:  # a new attempt starts from the last one handed in
+        values = values_from_answers(spec, attempts[-1][0].answers)
+    else:
+        values = {}
+    error_inputs = frozenset(form.errors) if form is not None and form.is_bound else frozenset()
+    rows = formula_rows(spec)
+    forward = [r for r in rows if not r.startswith("dL/")]
+    backward = [r for r in rows if r.startswith("dL/")]
+    formula_pairs = [
+        tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}
+               if r else None) for r in pair)
+        for pair in _zip_pad(forward, backward)]
+    questions = round_question(assignment)
+    context = {
+        "assignment": assignment,
+        "spec": spec,
+        "staff": staff,
+        "band": band_text(assignment.decimals),
+        "tables": round_tables(spec, values=values, decimals=assignment.decimals,
+                               error_inputs=error_inputs),
+        "round_questions": questions,
+        "formula_pairs": formula_pairs,
+        "draft": draft,
+        "version": version_ms(draft or (attempts[-1][0] if attempts else None)),
+        "attempts": attempts,
+        "attempts_left": max(0, assignment.max_attempts - len(attempts)),
+        "is_open": assignment.is_open(),
+        "errors": errors or [],
+        "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}",
+        "samples": list(enumerate(spec.samples, start=1)),
+    }
+    return render(request, "grading/assignment.html", context, status=status)
+
+
+def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
+    length = max(len(a), len(b))
+    return [(a[k] if k < len(a) else None, b[k] if k < len(b) else None) for k in range(length)]
+
+
+@login_required
+def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the statement and entry tables. POST: Save (action=save) or Submit (action=submit)."""
+    if request.method != "POST":
+        return _page(request, permissions.access_assignment_as_member(request.user, pk))
+    assignment = permissions.access_assignment_as_student(request.user, pk)
+    form = AnswerForm(request.POST, spec=assignment.parsed_spec)
+    if not form.is_valid():
+        return _page(request, assignment, form=form, errors=form.error_lines(), status=400)
+    try:
+        if request.POST.get("action") == "submit":
+            submission = services.submission_submit(assignment=assignment, student=request.user,
+                                                    answers=form.answers())
+            messages.success(request, f"Attempt {submission.attempt} submitted and graded.")
+            return redirect(submission)
+        draft = services.submission_save_draft(assignment=assignment, student=request.user,
+                                               answers=form.answers())
+    except ValidationError as exc:
+        return _page(request, assignment, form=form, errors=exc.messages, status=400)
+    except services.SubmissionError as exc:
+        return _page(request, assignment, form=form, errors=[str(exc)], status=409)
+    messages.success(request, f"Draft saved at {timezone.localtime(draft.updated_at):%H:%M:%S}.")
+    return redirect(assignment)
+
+
+@require_POST
+def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
+    """The autosave endpoint: keep the posted answers as the draft and answer in JSON."""
+    if not request.user.is_authenticated:
+        # JSON, not a redirect to the login page: the script keeps the answers in the browser.
+        return JsonResponse({"ok": False, "error": "Your session has expired; log in again. "
+                             "Your answers are kept in this browser."}, status=401)
+    assignment = permissions.access_assignment_as_student(request.user, pk)
+    form = AnswerForm(request.POST, spec=assignment.parsed_spec)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "error": "; ".join(form.error_lines())}, status=400)
+    try:
+        draft = services.submission_save_draft(assignment=assignment, student=request.user,
+                                               answers=form.answers())
+    except ValidationError as exc:
+        return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"ok": True, "version": int(version_ms(draft))})
+
+
+@login_required
+@require_GET
+def formula_preview(request: HttpRequest) -> JsonResponse:
+    """The live preview of one Q1 formula: MathML from our own renderer, or the parser's message."""
+    from grading import formulas
+
+    text = request.GET.get("text", "")
+    try:
+        n, m = int(request.GET.get("n", 2)), int(request.GET.get("m", 2))
+    except ValueError:
+        n, m = 2, 2
+    if not (1 <= n <= 9 and 1 <= m <= 9):
+        n, m = 2, 2
+    if len(text) > services.FIELD_MAX_CHARS:
+        return JsonResponse({"mathml": "", "error": f"Longer than {services.FIELD_MAX_CHARS} characters."})
+    try:
+        return JsonResponse({"mathml": formulas.to_mathml(text, n_inputs=n, n_outputs=m), "error": ""})
+    except Exception as exc:  # noqa: BLE001 - any parser complaint is shown, never a 500
+        return JsonResponse({"mathml": "", "error": str(exc)[:300]})

@@ -1,0 +1,133 @@
+"""What only a browser shows: autosave, values kept over a reload, submit, score and plot.
+
+Real headless Chromium (Debian's /usr/bin/chromium) through Playwright's sync API against
+pytest-django's live server. Without a Chromium binary the tests are skipped with the reason,
+except in CI (the CI variable set), where they fail instead.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
+# are synchronous and safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+import pytest  # noqa: E402
+
+from grading.models import Submission  # noqa: E402
+from tests.factories import PASSWORD, make_assignment, make_course, make_member  # noqa: E402
+from tests.test_views import round1_values  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+
+
+@pytest.fixture
+def page(live_server, transactional_db, settings):
+    """A fresh Chromium page; every request it makes must go to the live server."""
+    binary = chromium_path()
+    if binary is None:
+        reason = "no Chromium binary found (install Debian's chromium: apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; in CI the browser tests must run")
+        print(reason)
+        pytest.skip(reason)
+    # The live server speaks plain http: cookies marked Secure and the HTTPS redirect are for production.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_SSL_REDIRECT = False
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        outside = []
+        tab.on("request", lambda r: None if r.url.startswith((live_server.url, "data:"))
+               else outside.append(r.url))
+        yield tab
+        context.close()
+        browser.close()
+        assert outside == [], f"requests left the server: {outside}"
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+
+
+def field(name: str) -> str:
+    return f'[name="{name}"]'
+
+
+def test_student_fills_round_1_autosaves_reloads_submits_and_sees_score_and_plot(page, live_server):
+    """A student types round 1; autosave confirms; a reload keeps it; Submit shows score and plot."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    assignment = make_assignment(course=course, reveal="after_attempt")
+    values = round1_values()
+
+    log_in(page, live_server, "student1")
+    page.click(f'a[href="/assignments/{assignment.pk}/"]')
+    for name, value in values.items():
+        page.fill(field(name), value)
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+    draft = Submission.objects.get(assignment=assignment, student=student)
+    assert draft.is_draft and draft.answers["rounds"][0]["forward"]["s1"] == values["r1.forward.s1"]
+
+    page.reload()
+    for name in ("r1.forward.s1", "r1.backward.dL/dw22", "r1.updated.b2"):
+        assert page.input_value(field(name)) == values[name]
+    expect(page.locator("#autosave-notice")).to_be_hidden()
+
+    page.click('button[value="submit"]')
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    expect(page.locator("#total-score")).to_contain_text("Score:")
+    submission = Submission.objects.get(assignment=assignment, student=student, attempt=1)
+    assert not submission.is_draft
+    assert format(round(submission.score, 4), "g") in page.inner_text("#total-score")
+    assert submission.score >= 35  # round 1 typed to 4 places is fully correct
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#loss-plot img');"
+        " return i && i.complete && i.naturalWidth > 0; }")
+
+
+def test_unsaved_typing_survives_a_failed_autosave_and_is_restored(page, live_server):
+    """When the server cannot be reached, the local copy comes back after a reload, with a notice."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student2")
+    assignment = make_assignment(course=course)
+
+    log_in(page, live_server, "student2")
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    page.route("**/draft/", lambda route: route.abort())
+    page.fill(field("r1.forward.s1"), "0.4600")
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved")
+    assert not Submission.objects.filter(student=student).exists()
+
+    page.unroute("**/draft/")
+    page.reload()
+    assert page.input_value(field("r1.forward.s1")) == "0.4600"
+    expect(page.locator("#autosave-notice")).to_contain_text("Restored what you typed")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+    draft = Submission.objects.get(student=student)
+    assert draft.answers["rounds"][0]["forward"]["s1"] == "0.4600"
