@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display here; set before any backend is touched
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 Series = tuple[float | None, ...]
 
@@ -74,6 +75,7 @@ def bar_chart(labels: tuple[str, ...], counts: tuple[int, ...], title: str, xlab
     ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of students
     ax.set_title(title)
     return _svg(fig)
 
@@ -87,5 +89,6 @@ def histogram(values: tuple[float, ...], maximum: float, title: str = "Scores") 
             color="#2ca02c", edgecolor="white")
     ax.set_xlabel("Score")
     ax.set_ylabel("Students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     return _svg(fig)
