@@ -34,6 +34,7 @@ class GradingConfig:
     questions: tuple[QuestionSpec, ...]
     decimals: int = 4
     carried_credit: float = 1.0
+    carried_cap: float = 1.0
     not_chained_credit: float = 0.5
     formula_time_limit: float = 2.0
     reviews: Mapping[str, bool] = field(default_factory=dict)  # Q1 row -> accepted by hand
@@ -72,7 +73,8 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
     """Mark every cell and formula of ``answers`` against the engine and score each question."""
     answers = answers if isinstance(answers, Mapping) else {}
     key = engine.answer_key(spec)
-    rules = marking.MarkingRules(decimals=config.decimals, carried_credit=config.carried_credit)
+    rules = marking.MarkingRules(decimals=config.decimals, carried_credit=config.carried_credit,
+                                 carried_cap=config.carried_cap)
     cells = marking.mark_tables(key, answers, rules)
     wants_formulas = any(q.kind == "formulas" for q in config.questions)
     formulas: list[dict[str, Any]] = []

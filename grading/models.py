@@ -78,6 +78,9 @@ class Assignment(models.Model):
                               help_text="When students see the expected values.")
     carried_credit = models.FloatField(
         default=1.0, help_text="Credit (0 to 1) for a cell correct given the student's own earlier values.")
+    carried_cap = models.FloatField(
+        default=1.0, help_text="Share (0 to 1) of a round's cells that may earn carried credit; "
+                               "lower it to limit what follow-through can be worth.")
     not_chained_credit = models.FloatField(
         default=0.5, help_text="Credit (0 to 1) for a Q1 formula that is right but skips the chain.")
 
@@ -92,6 +95,8 @@ class Assignment(models.Model):
                                    name="due_after_opening"),
             models.CheckConstraint(condition=Q(carried_credit__gte=0) & Q(carried_credit__lte=1),
                                    name="carried_credit_0_to_1"),
+            models.CheckConstraint(condition=Q(carried_cap__gte=0) & Q(carried_cap__lte=1),
+                                   name="carried_cap_0_to_1"),
             models.CheckConstraint(condition=Q(not_chained_credit__gte=0) & Q(not_chained_credit__lte=1),
                                    name="not_chained_credit_0_to_1"),
         ]

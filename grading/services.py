@@ -81,6 +81,7 @@ def grading_config(assignment: Assignment, reviews: dict[str, bool] | None = Non
         questions=questions or grader.default_questions(assignment.parsed_spec),
         decimals=assignment.decimals,
         carried_credit=assignment.carried_credit,
+        carried_cap=assignment.carried_cap,
         not_chained_credit=assignment.not_chained_credit,
         formula_time_limit=getattr(settings, "GRADING_FORMULA_TIME_LIMIT", 2.0),
         reviews=reviews or {},

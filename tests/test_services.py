@@ -154,3 +154,40 @@ def test_formula_review_rescores_an_undecided_row():
     after = services.effective_report(submission)["total"]
     assert after == pytest.approx(before + 30 / 15)
     assert FormulaReview.objects.count() == 1
+
+
+def slipped_round1() -> dict:
+    """Round 1 with a slip in s1 (0.4700) carried honestly into everything after it."""
+    spec = engine.parse_spec(SPEC_4_1)
+    spec_values = engine.answer_key(spec)
+    graph = spec_values.graph
+    values = dict(spec_values.values)
+    s1 = engine.CellKey(1, "forward", "s1")
+    values[s1] = 0.47
+    for key, cell in graph.cells.items():  # recompute downstream of s1 from the slipped value
+        if key.round == 1 and key != s1 and not cell.given:
+            values[key] = cell.compute(values[d] for d in cell.deps)
+    typed = {"round": 1}
+    for key, value in values.items():
+        if key.round == 1 and graph[key].gradable:
+            typed.setdefault(key.column, {})[key.name] = f"{value:.4f}"
+    return {"rounds": [typed]}
+
+
+@pytest.mark.parametrize("carried_credit, carried_cap", [(1.0, 1.0), (0.5, 1.0), (1.0, 0.2)])
+def test_carried_credit_and_cap_are_assignment_settings(carried_credit, carried_cap):
+    """An instructor's carried credit and per-round cap decide what follow-through is worth."""
+    assignment, student = setup_student()
+    Assignment.objects.filter(pk=assignment.pk).update(carried_credit=carried_credit, carried_cap=carried_cap)
+    assignment.refresh_from_db()
+    done = services.submission_submit(assignment=assignment, student=student, answers=slipped_round1())
+    cells = [c for c in done.report["cells"] if c["round"] == 1]
+    statuses = [c["status"] for c in cells]
+    carried = statuses.count("carried")
+    correct = statuses.count("correct")
+    assert statuses.count("incorrect") >= 1 and carried >= 1
+    # At most floor(cap × cells) cells may carry; the rest of the would-be carried cells are wrong.
+    assert carried <= int(carried_cap * len(cells) + 1e-9)
+    q2 = next(q for q in done.report["questions"] if q["id"] == "Q2")
+    assert q2["score"] == pytest.approx(35 / len(cells) * (correct + carried_credit * carried), abs=1e-3)
+    assert q2["carried"] == pytest.approx(35 / len(cells) * carried_credit * carried, abs=1e-3)

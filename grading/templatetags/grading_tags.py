@@ -55,11 +55,11 @@ def status_colour(status: str) -> str:
 
 @register.filter
 def points(value: Any) -> str:
-    """A score for display: 17.5, 35, 11.6667; blank for None."""
+    """A score for display, to 2 decimals as a gradebook shows it: 17.5, 35, 11.67; — for None."""
     if value is None or value == "":
         return "—"
     try:
-        return format(round(float(value), 4), "g")
+        return format(round(float(value), 2), "g")
     except (TypeError, ValueError):
         return str(value)
 
