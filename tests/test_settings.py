@@ -50,3 +50,13 @@ def test_sqlite_uses_wal_and_a_busy_timeout():
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 5000
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_sqlite_file_database_runs_in_wal_mode(tmp_path):
+    """A SQLite file (the default database) is switched to WAL so readers never wait on a writer."""
+    code = ("import os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'backprop_site.settings');"
+            "django.setup(); from django.db import connection; c = connection.cursor();"
+            "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])")
+    result = manage("-c", code, DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "wal"
