@@ -4,7 +4,6 @@ import json
 from django import forms
 from django.contrib import admin
 
-from grading import engine
 from grading.models import Assignment, Course, FormulaReview, Membership, Question, Submission
 
 
@@ -30,20 +29,12 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 class AssignmentForm(forms.ModelForm):
-    """Validates the spec with the engine's own rules, message included."""
+    """The spec is checked by the model field's validator: the engine's rules and message."""
 
     class Meta:
         model = Assignment
         fields = "__all__"
         widgets = {"spec": forms.Textarea(attrs={"rows": 10, "cols": 80, "style": "font-family: monospace"})}
-
-    def clean_spec(self):
-        spec = self.cleaned_data["spec"]
-        try:
-            engine.parse_spec(spec)
-        except engine.SpecError as exc:
-            raise forms.ValidationError(str(exc), code="invalid_spec") from exc
-        return spec
 
 
 class QuestionInline(admin.TabularInline):

@@ -7,12 +7,14 @@ exactly as typed (no stripping): marking reads them and the feedback page shows 
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from grading import engine
+from grading import services
+
+if TYPE_CHECKING:
+    from grading.engine import Spec
 
 
 def cell_input_name(round_no: int, column: str, name: str) -> str:
@@ -25,27 +27,14 @@ def formula_input_name(row: str) -> str:
     return f"formulas.{row}"
 
 
-@lru_cache(maxsize=64)
-def typed_cells(spec: engine.Spec) -> tuple[engine.CellKey, ...]:
-    """The cells a student types, in table order: every gradable cell of the engine's graph."""
-    return tuple(cell.key for cell in engine.build_graph(spec).gradable())
-
-
-def formula_rows(spec: engine.Spec) -> tuple[str, ...]:
-    """Q1's rows for this network size, in the seed's order."""
-    from grading.formulas import Q1_ROWS
-
-    return tuple(Q1_ROWS(spec.n_inputs, spec.n_outputs))
-
-
-def values_from_answers(spec: engine.Spec, answers: Any) -> dict[str, str]:
+def values_from_answers(spec: Spec, answers: Any) -> dict[str, str]:
     """Input name -> typed text, from stored answers (a draft or an earlier attempt)."""
     answers = answers if isinstance(answers, dict) else {}
     values: dict[str, str] = {}
     for table in answers.get("rounds") or ():
         if not isinstance(table, dict) or not isinstance(table.get("round"), int):
             continue
-        for column in engine.COLUMNS:
+        for column in services.TABLE_COLUMNS:
             for name, text in (table.get(column) or {}).items():
                 if isinstance(text, str):
                     values[cell_input_name(table["round"], column, name)] = text
@@ -59,23 +48,23 @@ def values_from_answers(spec: engine.Spec, answers: Any) -> dict[str, str]:
 class AnswerForm(forms.Form):
     """All of one student's answers to one assignment; every field optional, kept as typed."""
 
-    def __init__(self, *args: Any, spec: engine.Spec, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, spec: Spec, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
-        for key in typed_cells(spec):
+        for key in services.typed_cells(spec):
             self.fields[cell_input_name(*key)] = forms.CharField(required=False, strip=False)
-        for row in formula_rows(spec):
+        for row in services.formula_rows(spec):
             self.fields[formula_input_name(row)] = forms.CharField(required=False, strip=False)
 
     def answers(self) -> dict[str, Any]:
         """The cleaned values in the answers shape: {"rounds": [...], "formulas": {...}}."""
         data = self.cleaned_data
         rounds: dict[int, dict[str, Any]] = {}
-        for r, column, name in typed_cells(self.spec):
+        for r, column, name in services.typed_cells(self.spec):
             text = data.get(cell_input_name(r, column, name)) or ""
             if text:
                 rounds.setdefault(r, {"round": r}).setdefault(column, {})[name] = text
-        formulas = {row: data[formula_input_name(row)] for row in formula_rows(self.spec)
+        formulas = {row: data[formula_input_name(row)] for row in services.formula_rows(self.spec)
                     if data.get(formula_input_name(row))}
         return {"rounds": [rounds.get(r, {"round": r}) for r in range(1, self.spec.n_rounds + 1)],
                 "formulas": formulas}

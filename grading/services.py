@@ -7,6 +7,7 @@ saves; grades are append-only (a resubmission is a new attempt, a review is a ne
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from grading import engine, grader
+from grading import engine, formulas, grader, mistakes
 from grading.models import Assignment, FormulaReview, Question, Submission
 
 FIELD_MAX_CHARS = 600  # a formula may be 500 characters; anything longer is refused, not cut
@@ -25,13 +26,62 @@ class SubmissionError(Exception):
     """A submission the rules refuse, with a message for the student."""
 
 
+# ---------------------------------------------------------------- reads for the web layer
+# The views, forms and template tags read the computation through these, never directly:
+# imports run one way, views -> services -> engine/marking/formulas/mistakes/grader.
+
+TABLE_COLUMNS: tuple[str, ...] = engine.COLUMNS  # the four columns of a round's table, in order
+
+
+class FormulaTextError(ValueError):
+    """A Q1 formula that cannot be read; the message is the parser's, for the student."""
+
+
+@lru_cache(maxsize=64)
+def answer_key(spec: engine.Spec) -> engine.Key:
+    """The engine's key for a spec; specs are immutable, so one computation serves all pages."""
+    return engine.answer_key(spec)
+
+
+def cell_names(spec: engine.Spec) -> dict[str, list[str]]:
+    """Column -> the cell names of one round's table, in table order."""
+    return engine.cell_names(spec.n_inputs, spec.n_outputs)
+
+
+@lru_cache(maxsize=64)
+def typed_cells(spec: engine.Spec) -> tuple[engine.CellKey, ...]:
+    """The cells a student types, in table order: every gradable cell of the engine's graph."""
+    return tuple(cell.key for cell in engine.build_graph(spec).gradable())
+
+
+def formula_rows(spec: engine.Spec) -> tuple[str, ...]:
+    """Q1's rows for this network size, in the seed's order."""
+    return tuple(formulas.Q1_ROWS(spec.n_inputs, spec.n_outputs))
+
+
+def reference_formulas(spec: engine.Spec) -> dict[str, str]:
+    """Q1 row -> its reference formula as text, for the answer key."""
+    return formulas.reference_formulas(spec.n_inputs, spec.n_outputs)
+
+
+def formula_mathml(text: str, *, n_inputs: int, n_outputs: int) -> str:
+    """A Q1 formula as MathML from our own renderer; FormulaTextError says why it cannot be read."""
+    try:
+        return formulas.to_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs)
+    except Exception as exc:  # noqa: BLE001 - any parser complaint is the student's message, never a 500
+        raise FormulaTextError(str(exc)) from exc
+
+
+def mistake_catalogue() -> list[dict[str, str]]:
+    """The named mistakes the marker recognises, in catalogue order: id, title, explanation."""
+    return [{"id": m.id, "title": m.title, "explanation": m.explanation} for m in mistakes.MISTAKES]
+
+
 # ---------------------------------------------------------------- answers
 
 
 def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
     """Keep the known cells and formula rows of ``raw``, as typed; refuse over-long text."""
-    from grading.formulas import Q1_ROWS
-
     raw = raw if isinstance(raw, dict) else {}
     names = engine.cell_names(spec.n_inputs, spec.n_outputs)
     rounds_in = {r.get("round"): r for r in raw.get("rounds", []) if isinstance(r, dict)} \
@@ -54,18 +104,18 @@ def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
                 table[column] = col
         rounds.append(table)
     formulas_in = raw.get("formulas") if isinstance(raw.get("formulas"), dict) else {}
-    formulas = {}
-    for row in Q1_ROWS(spec.n_inputs, spec.n_outputs):
+    typed_formulas = {}
+    for row in formula_rows(spec):
         value = formulas_in.get(row)
         if isinstance(value, str) and value != "":
             if len(value) > FIELD_MAX_CHARS:
                 too_long.append(f"formula {row}")
-            formulas[row] = value
+            typed_formulas[row] = value
     if too_long:
         raise ValidationError(
             f"These answers are longer than {FIELD_MAX_CHARS} characters: {', '.join(too_long[:5])}. "
             "Shorten them and save again; nothing else was lost.", code="too_long")
-    return {"rounds": rounds, "formulas": formulas}
+    return {"rounds": rounds, "formulas": typed_formulas}
 
 
 # ---------------------------------------------------------------- configuration

@@ -1,28 +1,24 @@
-"""Helpers shared by the views: the cached key, the tables laid out like the homework, labels."""
+"""Helpers shared by the views: the tables laid out like the homework, labels, responses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from itertools import zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from django.utils import timezone
 
-from grading import engine
-from grading.forms import cell_input_name, typed_cells
+from grading import services
+from grading.forms import cell_input_name
 from grading.models import Assignment, Submission
+
+if TYPE_CHECKING:
+    from grading.engine import Spec
 
 COLUMN_TITLES = {"parameters": "Parameters", "forward": "Forward pass",
                  "backward": "Backward pass", "updated": "Updated parameters"}
-
-
-@lru_cache(maxsize=64)
-def key_for(spec: engine.Spec) -> engine.Key:
-    """The engine's key for a spec; specs are immutable, so one computation serves all pages."""
-    return engine.answer_key(spec)
 
 
 def band_text(decimals: int) -> str:
@@ -60,23 +56,23 @@ class RoundTable:
     rows: list[tuple[TableCell | None, ...]] = field(default_factory=list)
 
 
-def round_tables(spec: engine.Spec, *, values: dict[str, str] | None = None,
+def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
                  marks: list[dict[str, Any]] | None = None, show_expected: bool = False,
                  decimals: int = 4, error_inputs: frozenset[str] = frozenset()) -> list[RoundTable]:
     """Each round's four-column table: given cells read-only, typed cells with their value and mark."""
-    key = key_for(spec)
-    typed = set(typed_cells(spec))
-    names = engine.cell_names(spec.n_inputs, spec.n_outputs)
+    key = services.answer_key(spec)
+    typed = set(services.typed_cells(spec))
+    names = services.cell_names(spec)
     by_key = {(m.get("round"), m.get("column"), m.get("name")): m for m in (marks or ())}
     values = values or {}
     tables = []
     for r in range(1, spec.n_rounds + 1):
         columns = []
-        for column in engine.COLUMNS:
+        for column in services.TABLE_COLUMNS:
             cells = []
             for name in names[column]:
                 cell = TableCell(round=r, column=column, name=name)
-                if engine.CellKey(r, column, name) in typed:
+                if (r, column, name) in typed:  # a CellKey is a named tuple: equal to the plain one
                     cell.input_name = cell_input_name(r, column, name)
                     cell.value = values.get(cell.input_name, "")
                     cell.mark = by_key.get((r, column, name))

@@ -16,13 +16,6 @@ from grading.forms import FormulaReviewForm, values_from_answers
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 
 
-def mistake_catalogue() -> dict[str, Any]:
-    """Mistake id -> its catalogue entry (title, explanation), from grading.mistakes."""
-    from grading.mistakes import MISTAKES
-
-    return {m.id: m for m in MISTAKES}
-
-
 def _cell_where(cell: Any) -> str:
     if isinstance(cell, dict):
         column = cell.get("column")
@@ -33,16 +26,16 @@ def _cell_where(cell: Any) -> str:
 
 def mistake_summaries(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Each named mistake once: title, explanation and the cells it affected."""
-    catalogue = mistake_catalogue()
+    catalogue = {m["id"]: m for m in services.mistake_catalogue()}
     summaries = []
     for m in report.get("mistakes") or ():
         ident = (m.get("id") or m.get("mistake")) if isinstance(m, dict) else str(m)
         entry = catalogue.get(ident)
         summaries.append({
             "id": ident,
-            "title": (m.get("title") if isinstance(m, dict) else None) or getattr(entry, "title", ident),
+            "title": (m.get("title") if isinstance(m, dict) else None) or (entry or {}).get("title", ident),
             "explanation": (m.get("explanation") if isinstance(m, dict) else None)
-            or getattr(entry, "explanation", ""),
+            or (entry or {}).get("explanation", ""),
             "cells": [_cell_where(c) for c in (m.get("cells") or ())] if isinstance(m, dict) else [],
         })
     return summaries
@@ -58,7 +51,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = services.effective_report(submission) or {}
     show_expected = permissions.may_see_expected(request.user, submission)
     staff = permissions.is_course_staff(request.user, assignment.course)
-    titles = {m.id: m.title for m in mistake_catalogue().values()}
+    titles = {m["id"]: m["title"] for m in services.mistake_catalogue()}
     cells = [{**c, "mistake_title": titles.get(c.get("mistake"), c.get("mistake"))}
              for c in report.get("cells", ())]
     reviews = services.reviews_for(submission)

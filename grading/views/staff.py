@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -17,10 +17,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from grading import analytics, engine, permissions, plots, services
-from grading.forms import typed_cells
+from grading import analytics, permissions, plots, services
 from grading.models import Assignment, Membership, Submission
-from grading.views.common import band_text, key_for, round_question, round_tables, svg_response
+from grading.views.common import band_text, round_question, round_tables, svg_response
+
+if TYPE_CHECKING:
+    from grading.engine import Spec
 
 
 def class_rows(assignment: Assignment) -> list[dict[str, Any]]:
@@ -88,22 +90,18 @@ def gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
     """Every round's table from the engine, the reference formulas and the named mistakes."""
-    from grading import formulas
-    from grading.mistakes import MISTAKES
-
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     spec = assignment.parsed_spec
-    reference = formulas.reference_formulas(spec.n_inputs, spec.n_outputs)
-    pairs = reference.items() if isinstance(reference, dict) else reference
     return render(request, "grading/key.html", {
         "assignment": assignment,
         "spec": spec,
         "tables": round_tables(spec, show_expected=True, decimals=assignment.decimals),
         "round_questions": round_question(assignment),
-        "reference": [{"row": row, "text": text} for row, text in pairs],
-        "mistakes": MISTAKES,
+        "reference": [{"row": row, "text": text}
+                      for row, text in services.reference_formulas(spec).items()],
+        "mistakes": services.mistake_catalogue(),
         "band": band_text(assignment.decimals),
-        "loss": key_for(spec).loss(),
+        "loss": services.answer_key(spec).loss(),
     })
 
 
@@ -112,14 +110,14 @@ def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
 def key_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
     """The key's loss per round."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
-    return svg_response(plots.loss_plot(tuple(key_for(assignment.parsed_spec).loss())))
+    return svg_response(plots.loss_plot(tuple(services.answer_key(assignment.parsed_spec).loss())))
 
 
-def heatmap_cells(spec: engine.Spec) -> list[tuple[str, str]]:
+def heatmap_cells(spec: Spec) -> list[tuple[str, str]]:
     """The heatmap's columns: every typed cell name, column by column in table order."""
-    typed = {(c, n) for _, c, n in typed_cells(spec)}
-    names = engine.cell_names(spec.n_inputs, spec.n_outputs)
-    return [(c, n) for c in engine.COLUMNS for n in names[c] if (c, n) in typed]
+    typed = {(c, n) for _, c, n in services.typed_cells(spec)}
+    names = services.cell_names(spec)
+    return [(c, n) for c in services.TABLE_COLUMNS for n in names[c] if (c, n) in typed]
 
 
 def _counted_reports(assignment: Assignment) -> list[dict[str, Any]]:
@@ -127,9 +125,7 @@ def _counted_reports(assignment: Assignment) -> list[dict[str, Any]]:
 
 
 def _mistake_counts(reports: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
-    from grading.mistakes import MISTAKES
-
-    return analytics.mistake_counts(reports, [(m.id, m.title) for m in MISTAKES])
+    return analytics.mistake_counts(reports, [(m["id"], m["title"]) for m in services.mistake_catalogue()])
 
 
 @login_required

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from grading import permissions, services
-from grading.forms import AnswerForm, formula_input_name, formula_rows, values_from_answers
+from grading.forms import AnswerForm, formula_input_name, values_from_answers
 from grading.models import Assignment, Membership, Submission
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
 
@@ -60,7 +60,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     else:
         values = {}
     error_inputs = frozenset(form.errors) if form is not None and form.is_bound else frozenset()
-    rows = formula_rows(spec)
+    rows = services.formula_rows(spec)
     forward = [r for r in rows if not r.startswith("dL/")]
     backward = [r for r in rows if r.startswith("dL/")]
     formula_pairs = [
@@ -142,8 +142,6 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 def formula_preview(request: HttpRequest) -> JsonResponse:
     """The live preview of one Q1 formula: MathML from our own renderer, or the parser's message."""
-    from grading import formulas
-
     text = request.GET.get("text", "")
     try:
         n, m = int(request.GET.get("n", 2)), int(request.GET.get("m", 2))
@@ -154,6 +152,6 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
     if len(text) > services.FIELD_MAX_CHARS:
         return JsonResponse({"mathml": "", "error": f"Longer than {services.FIELD_MAX_CHARS} characters."})
     try:
-        return JsonResponse({"mathml": formulas.to_mathml(text, n_inputs=n, n_outputs=m), "error": ""})
-    except Exception as exc:  # noqa: BLE001 - any parser complaint is shown, never a 500
+        return JsonResponse({"mathml": services.formula_mathml(text, n_inputs=n, n_outputs=m), "error": ""})
+    except services.FormulaTextError as exc:  # the parser's complaint is shown, never a 500
         return JsonResponse({"mathml": "", "error": str(exc)[:300]})
