@@ -19,7 +19,7 @@ COMPUTATION = ("grading.engine", "grading.marking", "grading.formulas", "grading
                "grading.grader")
 WEB_LAYER = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "admin.py",
                     *GRADING.glob("templatetags/*.py")])
-PURE = sorted([GRADING / "engine.py", *GRADING.glob("marking/*.py"), *GRADING.glob("formulas/*.py"),
+PURE = sorted([*GRADING.glob("engine/*.py"), *GRADING.glob("marking/*.py"), *GRADING.glob("formulas/*.py"),
                GRADING / "mistakes.py", GRADING / "grader.py", GRADING / "plots.py",
                GRADING / "analytics.py"])
 ALL_GRADING = sorted(p for p in GRADING.rglob("*.py"))

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from grading.engine import CellKey, Graph, Spec, answer_key, build_graph, parse_spec
+from grading.engine import CellKey, Spec, answer_key, build_graph, parse_spec
 from grading.marking import CellMark, MarkingRules, band, mark_tables, round_score, summarize_mistakes
 from grading.mistakes import MISTAKES, get_mistake, mistake_graph, mistake_key
 

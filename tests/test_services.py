@@ -3,11 +3,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from grading import engine, services
-from grading.models import Assignment, FormulaReview, Membership, Question, Submission
-from tests.factories import SPEC_4_1, make_assignment, make_course, make_member
+from grading.models import Assignment, FormulaReview, Membership, Submission
+from tests.factories import SPEC_4_1, make_assignment, make_member
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
+from .nodes import Call, E, Expr, Name, Neg, Num
 from .rows import Table
 
 MAX_EXPONENT = 64
