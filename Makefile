@@ -34,6 +34,7 @@ bench: dev-deps
 	$(PY) bench/bench_grading.py
 	$(PY) bench/bench_marking.py
 	$(PY) bench/bench_formulas.py
+	$(PY) bench/bench_pages.py
 
 check: dev-deps
 	DJANGO_SECRET_KEY=check-$$RANDOM-$$RANDOM-a-long-enough-random-looking-secret-value-xyz \

@@ -234,7 +234,8 @@ def submission_submit(*, assignment: Assignment, student, answers: Any,
 def reviews_for(submission: Submission) -> dict[str, bool]:
     """The latest review decision on each Q1 row of a submission."""
     decisions: dict[str, bool] = {}
-    for review in submission.reviews.order_by("created_at", "pk"):
+    # Sorted here rather than with order_by(), so that a prefetch_related("reviews") is used.
+    for review in sorted(submission.reviews.all(), key=lambda r: (r.created_at, r.pk)):
         decisions[review.row] = review.accepted
     return decisions
 

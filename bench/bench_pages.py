@@ -1,0 +1,88 @@
+"""Median time of the main pages through Django's test client, on a throwaway SQLite file.
+
+A class of STUDENTS students each submit the key rounded to 4 places (with one slip for some),
+then the student and staff pages are timed. A measurement, not a test: `make bench` prints it.
+"""
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backprop_site.settings")
+os.environ.setdefault("DJANGO_DEBUG", "1")  # plain static storage; DEBUG does not change the work
+os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+
+import django  # noqa: E402
+
+django.setup()
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from grading import engine, services  # noqa: E402
+from grading.models import Membership  # noqa: E402
+from tests.factories import SPEC_4_1, make_assignment, make_member  # noqa: E402
+
+
+def answers(slip: bool) -> dict:
+    key = engine.answer_key(engine.parse_spec(SPEC_4_1))
+    rounds: dict[int, dict] = {}
+    for cell in key.graph.gradable():
+        table = rounds.setdefault(cell.key.round, {"round": cell.key.round})
+        table.setdefault(cell.key.column, {})[cell.key.name] = f"{key.values[cell.key]:.4f}"
+    if slip:
+        rounds[1]["forward"]["s1"] = "0.4700"
+    return {"rounds": list(rounds.values()),
+            "formulas": {"s1": "w11*x1 + w21*x2 + b1", "f1": "sigmoid(s1)",
+                         "dL/ds1": "(f1 - y1)*f1*(1 - f1)"}}
+
+
+def median_ms(client: Client, url: str, runs: int = 20) -> float:
+    client.get(url)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("migrate", verbosity=0)
+    assignment = make_assignment()
+    teacher = make_member(course=assignment.course, username="teacher", role=Membership.Role.INSTRUCTOR)
+    start = time.perf_counter()
+    first = None
+    for k in range(STUDENTS):
+        student = make_member(course=assignment.course, username=f"s{k:03d}")
+        sub = services.submission_submit(assignment=assignment, student=student, answers=answers(k % 3 == 0))
+        first = first or (student, sub)
+    per_submit = (time.perf_counter() - start) / STUDENTS * 1000
+    print(f"{STUDENTS} students; submit (save + grade incl. 3 formulas + write), mean: {per_submit:.1f} ms")
+    student_client, staff_client = Client(), Client()
+    student_client.force_login(first[0])
+    staff_client.force_login(teacher)
+    pk, sub = assignment.pk, first[1].pk
+    for label, client, url in [
+        ("home (student)", student_client, "/"),
+        ("assignment page (student)", student_client, f"/assignments/{pk}/"),
+        ("feedback page (student)", student_client, f"/submissions/{sub}/"),
+        ("loss plot SVG (cached)", student_client, f"/submissions/{sub}/loss.svg"),
+        ("gradebook (staff)", staff_client, f"/assignments/{pk}/gradebook/"),
+        ("gradebook CSV (staff)", staff_client, f"/assignments/{pk}/gradebook.csv"),
+        ("answer key (staff)", staff_client, f"/assignments/{pk}/key/"),
+        ("analytics (staff)", staff_client, f"/assignments/{pk}/analytics/"),
+    ]:
+        print(f"{label:<28} median {median_ms(client, url):8.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
