@@ -169,24 +169,35 @@ def submitted_count(assignment: Assignment, student) -> int:
                                      state=Submission.State.SUBMITTED).count()
 
 
-def submission_draft(*, assignment: Assignment, student) -> Submission | None:
-    """The student's current draft, if any (read-only helper)."""
-    return Submission.objects.filter(assignment=assignment, student=student,
-                                     state=Submission.State.DRAFT).first()
+def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> Submission | None:
+    """The student's current draft, if any; ``lock`` row-locks it until the transaction ends
+    (a no-op on SQLite, whose IMMEDIATE transactions already serialize writers)."""
+    drafts = Submission.objects.select_for_update() if lock else Submission.objects
+    return drafts.filter(assignment=assignment, student=student,
+                         state=Submission.State.DRAFT).first()
 
 
 def submission_save_draft(*, assignment: Assignment, student, answers: Any) -> Submission:
     """Keep what the student typed as their draft; allowed at any time, it loses nothing."""
     cleaned = clean_answers(assignment.parsed_spec, answers)
-    with transaction.atomic():
-        draft = submission_draft(assignment=assignment, student=student)
-        if draft is None:
-            draft = Submission(assignment=assignment, student=student,
-                               attempt=_next_attempt(assignment, student))
-        draft.answers = cleaned
-        draft.full_clean(validate_constraints=False)
-        draft.save()
-    return draft
+    for last_try in (False, True):
+        try:
+            with transaction.atomic():
+                # Locked: a stale copy saved over a submit committed meanwhile would turn the
+                # graded attempt back into a draft.
+                draft = submission_draft(assignment=assignment, student=student, lock=True)
+                if draft is None:
+                    draft = Submission(assignment=assignment, student=student,
+                                       attempt=_next_attempt(assignment, student))
+                draft.answers = cleaned
+                draft.full_clean(validate_constraints=False)
+                draft.save()
+            return draft
+        except IntegrityError:
+            # A concurrent save created the draft between our read and our insert: update it.
+            if last_try:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def check_may_submit(*, assignment: Assignment, student, now: datetime) -> None:
@@ -208,12 +219,15 @@ def submission_submit(*, assignment: Assignment, student, answers: Any,
     now = now or timezone.now()
     draft = submission_save_draft(assignment=assignment, student=student, answers=answers)
     check_may_submit(assignment=assignment, student=student, now=now)
-    report = grader.grade_submission(assignment.parsed_spec, draft.answers, grading_config(assignment))
+    graded = draft.answers
+    report = grader.grade_submission(assignment.parsed_spec, graded, grading_config(assignment))
     try:
         with transaction.atomic():
-            draft.refresh_from_db()
+            draft = Submission.objects.select_for_update().get(pk=draft.pk)
             if not draft.is_draft:
                 raise SubmissionError("This attempt was already submitted.")
+            # An autosave may have landed while grading ran: keep what was graded.
+            draft.answers = graded
             # A concurrent submit may have taken this attempt number; use the next free one.
             draft.attempt = max(draft.attempt, submitted_count(assignment, student) + 1)
             check_may_submit(assignment=assignment, student=student, now=now)

@@ -20,6 +20,7 @@ from .symbolic import definitions, equivalent
 STATUSES = ("correct", "not_chained", "incorrect", "undecided", "invalid", "blank")
 _MARGIN = 0.1      # seconds kept back from the time limit to assemble the marks
 _HINT_NODES = 80   # no "x1 in place of x2" search on long formulas: it is a hint, not a verdict
+_HINT_TRIES = 120  # nor more candidates than this per row (a 9x9 network has 80 other w's)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
             marks[row.name] = _mark(row, given, "undecided", "could not decide in time; "
                                     "an instructor will review this row")
             continue
-        outcome = _first_look(row, given, table, points)
+        outcome = _first_look(row, given, table, points, deadline)
         if isinstance(outcome, FormulaMark):
             marks[row.name] = outcome
         else:
@@ -88,7 +89,8 @@ def _mark(row: Row, given: object, status: str, message: str, credit: float = 0.
     return FormulaMark(row.name, shown, status, message, credit, understood, mathml)
 
 
-def _first_look(row: Row, given: object, table: Table, points: Points) -> FormulaMark | _Work:
+def _first_look(row: Row, given: object, table: Table, points: Points,
+                deadline: float = float("inf")) -> FormulaMark | _Work:
     """Everything decided in-process: blank, invalid, circular, numerically different."""
     if given is None or (isinstance(given, str) and not given.strip()):
         return _mark(row, given, "blank", "no answer")
@@ -106,7 +108,8 @@ def _first_look(row: Row, given: object, table: Table, points: Points) -> Formul
     if numeric.verdict == "undefined":
         return _mark(row, given, "incorrect", _with_notes(numeric.reason, notes), expr=expr)
     if numeric.verdict == "different":
-        return _mark(row, given, "incorrect", _with_notes(_wrong(row, expr, table, points), notes), expr=expr)
+        return _mark(row, given, "incorrect",
+                     _with_notes(_wrong(row, expr, table, points, deadline), notes), expr=expr)
     return _Work(row, given, expr, notes, numeric)
 
 
@@ -141,19 +144,29 @@ def _circular(row: Row, expr: Expr, table: Table) -> str:
     return ""
 
 
-def _wrong(row: Row, expr: Expr, table: Table, points: Points) -> str:
+def _wrong(row: Row, expr: Expr, table: Table, points: Points,
+           deadline: float = float("inf")) -> str:
     base = f"not equivalent to {row.name}"
-    hint = hint_for(expr, row.expr, points) or _swap_hint(row, expr, table, points)
+    hint = hint_for(expr, row.expr, points) or _swap_hint(row, expr, table, points, deadline)
     return f"{base}: {hint}" if hint else base
 
 
-def _swap_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
-    """'with x1 in place of x2 it would be right': the usual slips of index and of s for f."""
+def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
+               deadline: float = float("inf")) -> str:
+    """'with x1 in place of x2 it would be right': the usual slips of index and of s for f.
+
+    Runs in the server's own process, so it is bounded: at most _HINT_TRIES candidates, and
+    none once the submission's deadline has passed.
+    """
     if sum(1 for _ in walk(expr)) > _HINT_NODES:
         return ""
     names = sorted(vocabulary(table.n_inputs, table.n_outputs).all)
+    tries = 0
     for used in names_in(expr):
         for other in _look_alikes(used, names):
+            tries += 1
+            if tries > _HINT_TRIES or time.monotonic() > deadline:
+                return ""
             candidate = substitute(expr, {used: Name(other)})
             if _circular(row, candidate, table):
                 continue

@@ -8,6 +8,7 @@ thread gets its answer in time. Tasks that did not report are simply missing fro
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import select
@@ -26,8 +27,16 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[A
     """{key: fn(*args)} for the (key, args) tasks that finish in a child before ``deadline``."""
     if not tasks or deadline - time.monotonic() <= 0:
         return {}
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:  # out of file descriptors: every task is simply missing ("undecided")
+        return {}
+    try:
+        pid = os.fork()
+    except OSError:  # out of processes or memory: the same, never a server error
+        os.close(read_fd)
+        os.close(write_fd)
+        return {}
     if pid == 0:  # child: never return into the parent's code
         code = 0
         try:
@@ -76,15 +85,28 @@ def _limit_memory() -> None:
         pass  # not Linux: the deadline still bounds the child
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Plain data only (tuples, strings, numbers): no class or function is ever looked up."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refused {module}.{name}: the sandbox returns plain data")
+
+
+def loads_plain(data: bytes) -> Any:
+    """pickle.loads that refuses anything but built-in plain values."""
+    return _PlainUnpickler(io.BytesIO(data)).load()
+
+
 def _collect(fd: int, expected: int, deadline: float) -> dict[Any, Any]:
     results: dict[Any, Any] = {}
     buffer = b""
+    poller = select.poll()  # not select.select: that refuses descriptors >= 1024
+    poller.register(fd, select.POLLIN)
     while len(results) < expected:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
+        if not poller.poll(max(1, int(remaining * 1000 + 0.999))):
             break
         chunk = os.read(fd, 65536)
         if not chunk or len(buffer) + len(chunk) > MAX_REPLY:
@@ -94,7 +116,10 @@ def _collect(fd: int, expected: int, deadline: float) -> dict[Any, Any]:
             (size,) = _HEADER.unpack_from(buffer)
             if len(buffer) < _HEADER.size + size:
                 break
-            key, result = pickle.loads(buffer[_HEADER.size:_HEADER.size + size])  # our own child's bytes
+            try:
+                key, result = loads_plain(buffer[_HEADER.size:_HEADER.size + size])
+            except (pickle.UnpicklingError, ValueError, TypeError, EOFError):
+                return results  # not what our child writes: trust nothing more from it
             results[key] = result
             buffer = buffer[_HEADER.size + size:]
     return results

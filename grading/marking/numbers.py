@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 MAX_LENGTH = 40
 MAX_EXPONENT = 99
@@ -92,8 +92,13 @@ def parse_number(text: object) -> ParsedNumber:
     return ParsedNumber("number", value + 0.0, "", max(0, len(fraction) - exponent))
 
 
-def _quantize(value: float, places: int, rounding: str) -> Decimal:
-    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=rounding)
+def _quantize(value: float, places: int, rounding: str) -> Decimal | None:
+    """``value`` at ``places`` decimals; None when that needs more digits than Decimal keeps
+    (a target recomputed from a typed 1e20 squared is 1e40: no rounding hint for it)."""
+    try:
+        return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    except InvalidOperation:
+        return None
 
 
 def looks_truncated(value: float, places: int, target: float) -> bool:
@@ -101,13 +106,28 @@ def looks_truncated(value: float, places: int, target: float) -> bool:
     if places > 15 or not math.isfinite(target):
         return False
     cut = _quantize(target, places, ROUND_DOWN)
-    return cut != _quantize(target, places, ROUND_HALF_UP) and Decimal(repr(value)) == cut
+    return cut is not None and cut != _quantize(target, places, ROUND_HALF_UP) \
+        and Decimal(repr(value)) == cut
+
+
+def looks_rounded(value: float, places: int, target: float) -> bool:
+    """True when ``value`` is ``target`` correctly rounded (half up) at ``places`` decimals."""
+    if places > 15 or not math.isfinite(target):
+        return False
+    rounded = _quantize(target, places, ROUND_HALF_UP)
+    return rounded is not None and Decimal(repr(value)) == rounded
 
 
 def hints(parsed: ParsedNumber, decimals: int, targets: list[float]) -> list[str]:
-    """Hints for a wrong number: truncated rather than rounded, or too few decimals."""
+    """Hints for a wrong number: truncated rather than rounded, or too few decimals.
+
+    A value that is some target (such as the one recomputed from the student's own upstream
+    cells) correctly rounded at its own decimals was rounded, not truncated: no such hint.
+    """
     out = []
-    if parsed.value is not None and any(looks_truncated(parsed.value, parsed.decimals, t) for t in targets):
+    value, places = parsed.value, parsed.decimals
+    if (value is not None and any(looks_truncated(value, places, t) for t in targets)
+            and not any(looks_rounded(value, places, t) for t in targets)):
         out.append(f"looks truncated rather than rounded: round to {decimals} decimals")
     if parsed.decimals < decimals:
         out.append(f"fewer than {decimals} decimals: you gave {parsed.decimals}")
