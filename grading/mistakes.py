@@ -146,6 +146,22 @@ def _difference_reversed(n: int, m: int, lr: float) -> list[Alternative]:
                         lambda y, f: f - y, f"f{j} - y{j}") for j in _outs(m)]
 
 
+def _loss_no_half(n: int, m: int, lr: float) -> list[Alternative]:
+    deps = tuple(("forward", f"(y{j}-f{j})^2") for j in _outs(m))
+    return [Alternative("forward", "L", deps, lambda *squares: sum(squares),
+                        " + ".join(f"(y{j} - f{j})^2" for j in _outs(m)))]
+
+
+def _bias_gradient_times_x(n: int, m: int, lr: float) -> list[Alternative]:
+    # The input that sits beside b_j in the student's eye: x_j (x1 for b1), wrapping for m > n.
+    return [Alternative("backward", f"dL/db{j}", (("backward", f"dL/ds{j}"), ("parameters", f"x{(j - 1) % n + 1}")),
+                        lambda g, x: g * x, f"dL/ds{j} * x{(j - 1) % n + 1}") for j in _outs(m)]
+
+
+def _not_updated(n: int, m: int, lr: float) -> list[Alternative]:
+    return [Alternative("updated", p, (("parameters", p),), lambda p_: p_, p) for p, _ in _updates(n, m)]
+
+
 MISTAKES: tuple[Mistake, ...] = (
     Mistake("no_half", "Loss without the ½",
             "L = Σ(y − f)²/2, and the ½ cancels the 2 that the square brings down, so dL/df = f − y.",
@@ -177,6 +193,15 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("difference_reversed", "y − f written as f − y",
             "The cell is the target minus the output: y − f (its square is the same either way).",
             _difference_reversed),
+    Mistake("loss_no_half", "L without the ½",
+            "The loss is half the sum of the squared errors: L = Σ(y − f)²/2.",
+            _loss_no_half),
+    Mistake("bias_gradient_times_x", "dL/db multiplied by an input",
+            "The bias is added to s with weight 1, so dL/db = dL/ds · 1, with no input x.",
+            _bias_gradient_times_x),
+    Mistake("not_updated", "Parameter not updated",
+            "Every weight and bias takes a step each round: new = old − learning rate × its gradient.",
+            _not_updated),
 )
 
 _BY_ID = {m.id: m for m in MISTAKES}

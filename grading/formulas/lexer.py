@@ -26,9 +26,14 @@ _FOLD = {
 }
 _SUBSCRIPTS = {chr(0x2080 + k): str(k) for k in range(10)}
 _POSTFIX_POWERS = {"²": 2, "³": 3}
+_PRIMES = ("'", "′")  # σ'(s1): the sigmoid's derivative
+_HALF = "½"
+# LaTeX-style indices, w_{11} or x_{1}: their braces fold to "_", which names ignore.
+_BRACED_INDEX = re.compile(r"_\{([A-Za-z0-9]+)\}")
 
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
-_DERIVATIVE = re.compile(r"dL *(?:/ *d|_d)([A-Za-z_][A-Za-z0-9_]*)")
+# dL/ds1, dL_ds1, d L / d s1, dl/ds1 (no name starts with "d", so none of them is ambiguous)
+_DERIVATIVE = re.compile(r"d *[Ll] *(?:/ *d *|_d)([A-Za-z_][A-Za-z0-9_]*)")
 _DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -66,8 +71,22 @@ def check_characters(text: str) -> None:
 
 
 def fold(text: str) -> str:
-    """The text with its Unicode folded to ASCII, one character for one."""
-    return "".join(_FOLD.get(ch) or _SUBSCRIPTS.get(ch) or ch for ch in text)
+    """The text with its Unicode folded to ASCII, one character for one.
+
+    The braces of a LaTeX index (``w_{11}``) become "_", which names ignore; other braces
+    (``e^{-s1}``) are parentheses.
+    """
+    text = _BRACED_INDEX.sub(lambda m: "__" + m.group(1) + "_", text)
+    out = "".join(_FOLD.get(ch) or _SUBSCRIPTS.get(ch) or ch for ch in text)
+    return out.replace("{", "(").replace("}", ")")
+
+
+def _subscript_end(text: str, start: int, end: int) -> int:
+    """Where a name typed with subscript digits ends: w₁₁x₁ is w₁₁ then x₁."""
+    for p in range(start, end - 1):
+        if text[p] in _SUBSCRIPTS and text[p + 1] not in _SUBSCRIPTS:
+            return p + 1
+    return end
 
 
 def tokenize(text: str, vocab: Vocabulary) -> Lexed:
@@ -88,17 +107,22 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             out.tokens.append(Token("num", _number(match, k), k, text[k:match.end()]))
             k = match.end()
             continue
-        if ch == "σ":
-            out.tokens.append(Token("func", "sigmoid", k, ch))
+        if ch == _HALF:
+            out.tokens.append(Token("num", Fraction(1, 2), k, ch))
             k += 1
             continue
+        if ch == "σ":
+            k = _sigmoid_token(out, text, k, k + 1)
+            continue
         match = _DERIVATIVE.match(src, k)
+        if match and _subscript_end(text, k, match.end()) < match.end():
+            match = _DERIVATIVE.match(src, k, _subscript_end(text, k, match.end()))
         if match:
             q = match.group(1).replace("_", "")
             if q not in vocab.derivative_of:
                 raise FormulaError(
                     f"unknown derivative '{text[k:match.end()]}' at character {k + 1}: "
-                    f"{unknown_name_hint(q, vocab) if q[:1] in 'xywbsf' else 'differentiate by f, s, b or w'}", k)
+                    f"{unknown_name_hint(q, vocab) if q[:1].lower() in 'xywbsf' else 'differentiate by f, s, b or w'}", k)
             name = f"dL/d{q}"
             _note_alias(text, k, match.end(), name, aliased)
             out.tokens.append(Token("name", name, k, text[k:match.end()]))
@@ -106,7 +130,12 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             continue
         match = _WORD.match(src, k)
         if match:
+            match = _WORD.match(src, k, _subscript_end(text, k, match.end()))
+            assert match
             word = match.group(0)
+            if word.lower() == "sigmoid" and src[match.end():match.end() + 1] in _PRIMES:
+                k = _sigmoid_token(out, text, k, match.end())
+                continue
             if src[match.end():].lstrip(" ").startswith("(") and word.lower() not in FUNCTIONS \
                     and word.replace("_", "") not in vocab.all:
                 raise FormulaError(f"unknown function '{text[k:match.end()]}' at character {k + 1}: "
@@ -135,6 +164,16 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
     out.tokens.append(Token("end", None, len(src), ""))
     out.notes.extend(f"read '{typed}' as {name}" for typed, name in aliased.items())
     return out
+
+
+def _sigmoid_token(out: Lexed, text: str, start: int, end: int) -> int:
+    """σ or sigmoid at text[start:end], maybe primed (σ'(s1) = σ(s1)(1 − σ(s1))); the next index."""
+    if text[end:end + 1] in _PRIMES:
+        out.tokens.append(Token("func", "sigmoid'", start, text[start:end + 1]))
+        out.notes.append(f"read {text[start:end + 1]}(a) as sigmoid(a)*(1 - sigmoid(a))")
+        return end + 1
+    out.tokens.append(Token("func", "sigmoid", start, text[start:end]))
+    return end
 
 
 def _number(match: re.Match[str], k: int) -> Fraction:
@@ -176,6 +215,9 @@ def _bad_character(text: str, k: int) -> str:
         return f"'=' {where}: write only the right-hand side of the formula"
     if ch == ",":
         return f"',' {where}: each function takes one argument; write decimals with '.'"
+    if ch in "Σ∑":
+        return (f"'{ch}' {where}: write the sum out term by term, "
+                "e.g. (y1 - f1)^2/2 + (y2 - f2)^2/2")
     if ch in "'\"":
         return f"quotes are not part of a formula ({ch!r} {where})"
     if ch in ".:;[]{}@!#$%&|~`<>?\\":

@@ -44,6 +44,11 @@ def vocabulary(n_inputs: int, n_outputs: int) -> Vocabulary:
 
 def unknown_name_hint(word: str, vocab: Vocabulary) -> str:
     """A short reason why ``word`` is not a name here, to append to 'unknown name'."""
+    if word != word.lower() and word.lower() in vocab.all:
+        return f"names are written in lower case: {word.lower()}"
+    if word[:1] == "d" and word[1:] in vocab.all and word[1:] != "L":
+        return (f"only derivatives of L are names (dL/{word}); write a local derivative out, "
+                "e.g. df1/ds1 as f1*(1 - f1)")
     match = _PATTERN.fullmatch(word)
     letters, digits = (match.group(1), match.group(2)) if match else (word, "")
     n, m = vocab.n_inputs, vocab.n_outputs

@@ -7,11 +7,15 @@
     postfix := primary ("²" | "³")*
     primary := number | name | "e" | func "(" sum ")" | "(" sum ")"
 
+``½`` is the number 1/2; ``σ'(a)`` (or ``sigmoid'(a)``) is read as ``σ(a)(1 − σ(a))``.
+
 Implicit multiplication: a factor followed by a name, a function or "(" (``2x1``,
 ``f1(1 - f1)``, ``σ(s1)(1 − σ(s1))``). A number after a factor is an error, not a product.
 """
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from .lexer import Lexed, Token, tokenize
 from .names import vocabulary
@@ -150,7 +154,10 @@ class _Parser:
             if self.tok.kind != "(":
                 raise FormulaError(f"{tok.text} at character {tok.pos + 1} needs its argument in "
                                    f"parentheses: {tok.text}(...)", tok.pos)
-            return Call(tok.value, self.bracketed(self.advance()))  # type: ignore[arg-type]
+            arg = self.bracketed(self.advance())
+            if tok.value == "sigmoid'":  # σ'(a) = σ(a)(1 − σ(a))
+                return BinOp("*", Call("sigmoid", arg), BinOp("-", Num(Fraction(1)), Call("sigmoid", arg)))
+            return Call(tok.value, arg)  # type: ignore[arg-type]
         if tok.kind == "(":
             return self.bracketed(tok)
         self.k -= 1

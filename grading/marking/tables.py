@@ -125,8 +125,21 @@ class _Marker:
             self.drafts.append(_Draft(cell, text, parsed))
         self.repeated = {r: repeated_values(cells, key.values, self.tol, rules.max_repeats)
                          for r, cells in typed.items()}
+        # A parameter cell of round 2+ is a copy of the previous round's updated value: left
+        # blank, the student's own updated value stands in for it downstream (the cell itself
+        # stays blank and earns nothing), so the rest of their round can still follow through.
+        self.filled: dict[CellKey, CellKey] = {}
+        blank = {d.cell.key for d in self.drafts if d.parsed.status == "blank"}
+        for k, cell in self.graph.cells.items():
+            if (k in blank and k.column == "parameters" and len(cell.deps) == 1
+                    and cell.deps[0].column == "updated" and self.student.get(cell.deps[0]) is not None):
+                self.student[k] = self.student[cell.deps[0]]
+                self.filled[k] = cell.deps[0]
 
     def _shown(self, k: CellKey) -> str:
+        source = self.filled.get(k)
+        if source is not None:
+            return f"{k.name} = {self.texts.get(source, '')} (blank here, from your round {source.round} update)"
         text = self.texts.get(k, "")
         return f"{k.name} = {text}" if text else k.name
 
@@ -158,6 +171,10 @@ class _Marker:
             blank = [u for u, x in zip(d.cell.deps, ups) if x is None]
             if blank and self.rules.follow_through:
                 notes.append(f"no carried credit: your {blank[0].name} is blank or invalid")
+            if k.column == "parameters" and own is not None:
+                source = d.cell.deps[0]
+                notes.append(f"round {k.round} starts from round {source.round}'s updated values: "
+                             f"your updated {source.name} there is {self.texts.get(source, '')}")
             found = self._mistake(d.cell, v)
             if found is not None:
                 mistake, alt, values = found
@@ -186,8 +203,8 @@ class _Marker:
 
     def _mistake(self, cell: Cell, v: float) -> tuple[Mistake, Alternative, dict[str, float]] | None:
         candidates = self.alternatives.get((cell.key.column, cell.key.name))
-        if not candidates:
-            return None
+        if not candidates or round(v, 12) in self.repeated[cell.key.round]:
+            return None  # no misconception is read into "the same number everywhere"
 
         def value_of(column: str, name: str) -> float:
             # A blank upstream falls back to the key, so a mistake is still recognised.
