@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from grading import engine, formulas, grader, mistakes
+from grading import engine, formulas, grader, marking, mistakes
 from grading.models import Assignment, FormulaReview, Question, Submission
 
 FIELD_MAX_CHARS = 600  # a formula may be 500 characters; anything longer is refused, not cut
@@ -52,6 +52,12 @@ def cell_names(spec: engine.Spec) -> dict[str, list[str]]:
 def typed_cells(spec: engine.Spec) -> tuple[engine.CellKey, ...]:
     """The cells a student types, in table order: every gradable cell of the engine's graph."""
     return tuple(cell.key for cell in engine.build_graph(spec).gradable())
+
+
+def number_problem(text: str) -> str:
+    """Why a typed cell is not a number ("" when it is one, or blank), said before submitting."""
+    parsed = marking.parse_number(text)
+    return parsed.message if parsed.status == "invalid" else ""
 
 
 def formula_rows(spec: engine.Spec) -> tuple[str, ...]:

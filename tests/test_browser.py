@@ -131,3 +131,22 @@ def test_unsaved_typing_survives_a_failed_autosave_and_is_restored(page, live_se
     expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
     draft = Submission.objects.get(student=student)
     assert draft.answers["rounds"][0]["forward"]["s1"] == "0.4600"
+
+
+def test_a_cell_that_is_not_a_number_is_flagged_before_submitting(page, live_server):
+    """After autosave, "0,46" is marked with the server's message; fixing it clears the mark."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    make_member(course=course, username="student1")
+    assignment = make_assignment(course=course)
+    log_in(page, live_server, "student1")
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    page.fill(field("r1.forward.s1"), "0,46")
+    problem = page.locator('[data-problem-for="r1.forward.s1"]')
+    expect(problem).to_have_text("use a point for decimals, not a comma")
+    expect(page.locator(field("r1.forward.s1"))).to_have_class(re.compile(r"\bis-invalid\b"))
+    page.fill(field("r1.forward.s1"), "0.46")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+    expect(problem).to_have_text("")
+    expect(page.locator(field("r1.forward.s1"))).not_to_have_class(re.compile(r"\bis-invalid\b"))

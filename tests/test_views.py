@@ -198,6 +198,25 @@ def test_autosave_endpoint_keeps_the_draft(world):
     assert response.json()["version"] == int(draft.updated_at.timestamp() * 1000)
 
 
+def test_cells_that_are_not_numbers_are_named_before_submitting(world):
+    """Autosave answers which typed cells are not numbers, and the page marks them on reload."""
+    alice, a = world["alice"], world["assignment"]
+    client = client_for(alice)
+    token = page_token(client, reverse("grading:assignment", args=[a.pk]))
+    response = client.post(reverse("grading:save_draft", args=[a.pk]),
+                           {"csrfmiddlewaretoken": token, "r1.forward.s1": "0,46", "r1.forward.s2": "0.92",
+                            "r1.forward.f1": "nan", "formulas.s1": "w11*x1 +"})
+    assert response.status_code == 200
+    assert response.json()["problems"] == {
+        "r1.forward.s1": "use a point for decimals, not a comma",
+        "r1.forward.f1": "NaN is not a number: type a decimal value such as 0.4600"}
+    html = client.get(reverse("grading:assignment", args=[a.pk])).content.decode()
+    assert 'value="0,46"' in html  # kept exactly as typed
+    assert '<div class="cell-problem invalid-feedback d-block small" data-problem-for="r1.forward.s1">' \
+           'use a point for decimals, not a comma</div>' in html
+    assert 'data-problem-for="r1.forward.s2"></div>' in html
+
+
 def test_autosave_without_csrf_token_is_refused(world):
     """A cross-site post to the autosave endpoint fails the CSRF check and saves nothing."""
     client = client_for(world["alice"])

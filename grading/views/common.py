@@ -48,6 +48,7 @@ class TableCell:
     mark: dict[str, Any] | None = None
     expected: str | None = None
     has_error: bool = False
+    problem: str = ""               # why the typed value is not a number, shown before submitting
 
 
 @dataclass
@@ -75,6 +76,7 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
                 if (r, column, name) in typed:  # a CellKey is a named tuple: equal to the plain one
                     cell.input_name = cell_input_name(r, column, name)
                     cell.value = values.get(cell.input_name, "")
+                    cell.problem = services.number_problem(cell.value) if marks is None else ""
                     cell.mark = by_key.get((r, column, name))
                     cell.has_error = cell.input_name in error_inputs
                     if show_expected:

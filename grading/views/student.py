@@ -135,7 +135,10 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
                                                answers=form.answers())
     except ValidationError as exc:
         return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
-    return JsonResponse({"ok": True, "version": int(version_ms(draft))})
+    # Say now which typed cells are not numbers, so no attempt is spent finding out.
+    problems = {name: problem for name, value in form.raw_values().items()
+                if not name.startswith("formulas.") and (problem := services.number_problem(value))}
+    return JsonResponse({"ok": True, "version": int(version_ms(draft)), "problems": problems})
 
 
 @login_required

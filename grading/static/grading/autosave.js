@@ -7,6 +7,7 @@
  *   script switches to the csrftoken cookie.
  * - On load, a local copy with unsaved changes that is newer than the server's draft is put
  *   back in the form, with a notice, and saved.
+ * - After each save, cells the server cannot read as numbers are marked with its message.
  * - Q1 fields get a live MathML preview from the server's own renderer.
  * Without JavaScript the Save and Submit buttons still work as plain form posts.
  */
@@ -79,6 +80,7 @@
             retryMs = 0;
             remember(false);
             setStatus("Saved " + clock(data.version), "saved");
+            showProblems(data.problems || {});
           } else if (resp.status === 400 && data) {
             // Bad input: retrying would fail the same way; the next keystroke tries again.
             setStatus("Not saved — " + data.error, "error");
@@ -95,6 +97,17 @@
         inFlight = false;
         if (again) { again = false; schedule(DEBOUNCE_MS); }
       });
+  }
+
+  // Cells the server could not read as numbers: marked at once, before any attempt is spent.
+  function showProblems(problems) {
+    fields().forEach(function (f) {
+      if (f.hasAttribute("data-formula")) { return; }
+      var message = problems[f.name] || "";
+      var out = form.querySelector('[data-problem-for="' + CSS.escape(f.name) + '"]');
+      f.classList.toggle("is-invalid", message !== "");
+      if (out) { out.textContent = message; }
+    });
   }
 
   function onEdit() {
