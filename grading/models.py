@@ -111,6 +111,9 @@ class Assignment(models.Model):
     def parsed_spec(self) -> engine.Spec:
         return engine.parse_spec(self.spec)
 
+    def has_opened(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.opens_at
+
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
         return self.opens_at <= now and (now <= self.due_at or self.accept_late)

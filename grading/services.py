@@ -183,8 +183,17 @@ def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> 
                          state=Submission.State.DRAFT).first()
 
 
-def submission_save_draft(*, assignment: Assignment, student, answers: Any) -> Submission:
-    """Keep what the student typed as their draft; allowed at any time, it loses nothing."""
+def opens_message(assignment: Assignment) -> str:
+    """What a student is told before the assignment opens."""
+    return f"This assignment opens at {timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}."
+
+
+def submission_save_draft(*, assignment: Assignment, student, answers: Any,
+                          now: datetime | None = None) -> Submission:
+    """Keep what the student typed as their draft: at any time once the assignment has opened
+    (after the due time too, so nothing typed is ever lost)."""
+    if (now or timezone.now()) < assignment.opens_at:
+        raise SubmissionError(opens_message(assignment))
     cleaned = clean_answers(assignment.parsed_spec, answers)
     for last_try in (False, True):
         try:
@@ -209,7 +218,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any) -> S
 def check_may_submit(*, assignment: Assignment, student, now: datetime) -> None:
     """Raise SubmissionError when the server's clock or the attempt count forbids a submission."""
     if now < assignment.opens_at:
-        raise SubmissionError(f"This assignment opens at {timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}.")
+        raise SubmissionError(opens_message(assignment))
     if now > assignment.due_at and not assignment.accept_late:
         raise SubmissionError(
             f"The due time ({timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}) has passed; "
@@ -223,7 +232,7 @@ def submission_submit(*, assignment: Assignment, student, answers: Any,
                       now: datetime | None = None) -> Submission:
     """Save the answers, grade them and record a new attempt; earlier attempts stay as they were."""
     now = now or timezone.now()
-    draft = submission_save_draft(assignment=assignment, student=student, answers=answers)
+    draft = submission_save_draft(assignment=assignment, student=student, answers=answers, now=now)
     check_may_submit(assignment=assignment, student=student, now=now)
     graded = draft.answers
     report = grader.grade_submission(assignment.parsed_spec, graded, grading_config(assignment))

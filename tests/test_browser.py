@@ -150,3 +150,28 @@ def test_a_cell_that_is_not_a_number_is_flagged_before_submitting(page, live_ser
     expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
     expect(problem).to_have_text("")
     expect(page.locator(field("r1.forward.s1"))).not_to_have_class(re.compile(r"\bis-invalid\b"))
+
+
+def test_log_out_forgets_saved_local_copies_but_keeps_unsaved_work(page, live_server):
+    """On a shared computer, log out removes drafts the server has; unsaved typing stays."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    saved = make_assignment(course=course, slug="saved")
+    unsaved = make_assignment(course=course, slug="unsaved")
+    log_in(page, live_server, "student1")
+    page.goto(f"{live_server.url}/assignments/{saved.pk}/")
+    page.fill(field("r1.forward.s1"), "0.4600")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+    page.goto(f"{live_server.url}/assignments/{unsaved.pk}/")
+    page.route("**/draft/", lambda route: route.abort())
+    page.fill(field("r1.forward.s1"), "0.4611")
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved")
+    key = "backprop:draft:{}:{}".format
+    assert page.evaluate("k => localStorage.getItem(k) !== null", key(student.pk, saved.pk))
+    page.click("#logout-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    assert page.evaluate("k => localStorage.getItem(k)", key(student.pk, saved.pk)) is None
+    kept = page.evaluate("k => JSON.parse(localStorage.getItem(k))", key(student.pk, unsaved.pk))
+    assert kept["dirty"] is True and kept["values"]["r1.forward.s1"] == "0.4611"

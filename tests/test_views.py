@@ -598,3 +598,26 @@ def test_formula_preview_renders_mathml_or_says_why_not(world):
     bad = client.get(url, {"text": "__import__('os')", "n": 2, "m": 2}).json()
     assert bad["mathml"] == "" and bad["error"]
     assert client.get(url, {"text": "x" * 5000}).json()["error"]
+
+
+def test_assignment_not_yet_open_shows_when_it_opens_and_takes_no_draft(world):
+    """Before opening, a student sees when it opens (no statement, no tables) and cannot save."""
+    from django.utils import timezone
+
+    from grading.models import Assignment
+
+    a = world["assignment"]
+    Assignment.objects.filter(pk=a.pk).update(opens_at=timezone.now() + timedelta(days=1),
+                                              due_at=timezone.now() + timedelta(days=8))
+    client = client_for(world["alice"])
+    response = client.get(reverse("grading:assignment", args=[a.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200 and "This assignment opens at" in html
+    assert 'name="r1.forward.s1"' not in html
+    token = client.cookies["csrftoken"].value
+    saved = client.post(reverse("grading:save_draft", args=[a.pk]),
+                        {"csrfmiddlewaretoken": token, "r1.forward.s1": "0.46"})
+    assert saved.status_code == 409 and "opens at" in saved.json()["error"]
+    assert not Submission.objects.filter(assignment=a).exists()
+    staff = client_for(world["teacher"]).get(reverse("grading:assignment", args=[a.pk])).content.decode()
+    assert 'name="r1.forward.s1"' in staff  # staff preview the page before it opens

@@ -98,7 +98,11 @@ def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
 def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the statement and entry tables. POST: Save (action=save) or Submit (action=submit)."""
     if request.method != "POST":
-        return _page(request, permissions.access_assignment_as_member(request.user, pk))
+        assignment = permissions.access_assignment_as_member(request.user, pk)
+        if not assignment.has_opened() and not permissions.is_course_staff(request.user, assignment.course):
+            return render(request, "grading/not_open.html",
+                          {"assignment": assignment, "message": services.opens_message(assignment)})
+        return _page(request, assignment)
     assignment = permissions.access_assignment_as_student(request.user, pk)
     form = AnswerForm(request.POST, spec=assignment.parsed_spec)
     if not form.is_valid():
@@ -135,6 +139,8 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
                                                answers=form.answers())
     except ValidationError as exc:
         return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
+    except services.SubmissionError as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=409)
     # Say now which typed cells are not numbers, so no attempt is spent finding out.
     problems = {name: problem for name, value in form.raw_values().items()
                 if not name.startswith("formulas.") and (problem := services.number_problem(value))}

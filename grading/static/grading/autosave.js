@@ -81,7 +81,7 @@
             remember(false);
             setStatus("Saved " + clock(data.version), "saved");
             showProblems(data.problems || {});
-          } else if (resp.status === 400 && data) {
+          } else if ((resp.status === 400 || resp.status === 409) && data) {
             // Bad input: retrying would fail the same way; the next keystroke tries again.
             setStatus("Not saved — " + data.error, "error");
           } else if (resp.status === 401) {
