@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from grading import services
+from grading import engine, services
 from grading.models import Course, Membership
 
 SPEC_4_1 = json.loads((Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text())
@@ -38,3 +38,11 @@ def make_assignment(*, course: Course | None = None, spec: dict | None = None, d
         course=course, title="Homework 4.1", slug=slug, spec=spec or SPEC_4_1,
         opens_at=now - timedelta(days=1), due_at=now + due_in, decimals=decimals,
         max_attempts=max_attempts, reveal=reveal, accept_late=accept_late)
+
+
+def round1_values(decimals: int = 4) -> dict[str, str]:
+    """Round 1 as a careful student types it in the page: the engine's values, rounded."""
+    table = engine.answer_key(engine.parse_spec(SPEC_4_1)).to_json()["rounds"][0]
+    return {f"r1.{column}.{name}": f"{value:.{decimals}f}"
+            for column in ("forward", "backward", "updated")
+            for name, value in table[column].items()}

@@ -17,8 +17,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 import pytest  # noqa: E402
 
 from grading.models import Submission  # noqa: E402
-from tests.factories import PASSWORD, make_assignment, make_course, make_member  # noqa: E402
-from tests.test_views import round1_values  # noqa: E402
+from tests.factories import PASSWORD, make_assignment, make_course, make_member, round1_values  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

@@ -17,55 +17,14 @@ from django.urls import reverse
 
 from grading import formulas, services
 from grading.formulas import sandbox
-from grading.models import Membership, Submission
-from tests.factories import PASSWORD, make_assignment, make_course, make_member
+from grading.models import Submission
+from tests.factories import make_member
+from tests.webtools import client_for, post_answers, submit, token_from
 
 pytestmark = pytest.mark.django_db
 
 
 # ------------------------------------------------------------------ fixtures and helpers
-
-
-@pytest.fixture
-def world():
-    """FRA501 (students alice, bob; a TA; an instructor) and OTHER101 (its own instructor, student)."""
-    course = make_course()
-    other = make_course(code="OTHER101", title="Another course")
-    people = {
-        "alice": make_member(course=course, username="alice"),
-        "bob": make_member(course=course, username="bob"),
-        "ta": make_member(course=course, username="ta", role=Membership.Role.TA),
-        "teacher": make_member(course=course, username="teacher", role=Membership.Role.INSTRUCTOR),
-        "stranger_teacher": make_member(course=other, username="stranger_teacher",
-                                        role=Membership.Role.INSTRUCTOR),
-        "stranger": make_member(course=other, username="stranger"),
-    }
-    return {"course": course, "assignment": make_assignment(course=course),
-            "other_assignment": make_assignment(course=other, slug="other-hw"), **people}
-
-
-def client_for(user=None) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    if user is not None:
-        assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
-def token_from(client: Client, assignment) -> str:
-    client.get(reverse("grading:assignment", args=[assignment.pk]))
-    return client.cookies["csrftoken"].value
-
-
-def post_page(client: Client, assignment, values: dict[str, str], action: str = "save"):
-    token = token_from(client, assignment)
-    return client.post(reverse("grading:assignment", args=[assignment.pk]),
-                       {"csrfmiddlewaretoken": token, "action": action, **values})
-
-
-def submit(client: Client, assignment, values: dict[str, str]) -> Submission:
-    response = post_page(client, assignment, values, action="submit")
-    assert response.status_code == 302, response.content[:300]
-    return Submission.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
 
 
 def staff_urls(assignment) -> list[str]:
@@ -227,7 +186,7 @@ def test_huge_typed_value_upstream_does_not_crash_the_grader_500(world):
     """A cell typed 1e20 upstream made the hint for a downstream cell raise decimal.InvalidOperation."""
     client = client_for(world["alice"])
     client.raise_request_exception = False
-    response = post_page(client, world["assignment"],
+    response = post_answers(client, world["assignment"],
                          {"r1.forward.y1-f1": "1e20", "r1.forward.(y1-f1)^2": "1",
                           "r1.forward.L": "1e99", "r2.forward.L": "-1e-99"}, action="submit")
     assert response.status_code == 302

@@ -14,77 +14,17 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from grading import engine
-from grading.models import FormulaReview, Membership, Submission
-from tests.factories import PASSWORD, SPEC_4_1, make_assignment, make_course, make_member
+from grading.models import FormulaReview, Submission
+from tests.factories import PASSWORD, make_assignment, make_member, round1_values
+from tests.webtools import client_for, page_token, post_answers, submit
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STAFF_PAGES = ["grading:gradebook", "grading:gradebook_csv", "grading:key", "grading:key_loss_plot",
                "grading:analytics"]
 PLOT_KINDS = ["heatmap", "mistakes", "scores"]
 CORRECT_BADGE = '<span aria-hidden="true">✓</span> correct'
 INCORRECT_BADGE = '<span aria-hidden="true">✗</span> incorrect'
-
-
-# ------------------------------------------------------------------ fixtures and helpers
-
-
-@pytest.fixture
-def world():
-    """Two courses: FRA501 (students alice, bob; a TA; an instructor) and another one."""
-    course = make_course()
-    other = make_course(code="OTHER101", title="Another course")
-    people = {
-        "alice": make_member(course=course, username="alice"),
-        "bob": make_member(course=course, username="bob"),
-        "ta": make_member(course=course, username="ta", role=Membership.Role.TA),
-        "teacher": make_member(course=course, username="teacher", role=Membership.Role.INSTRUCTOR),
-        "stranger_teacher": make_member(course=other, username="stranger_teacher",
-                                        role=Membership.Role.INSTRUCTOR),
-        "stranger": make_member(course=other, username="stranger"),
-    }
-    assignment = make_assignment(course=course)
-    other_assignment = make_assignment(course=other, slug="other-hw")
-    return {"course": course, "assignment": assignment, "other_assignment": other_assignment,
-            **people}
-
-
-def client_for(user=None) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    if user is not None:
-        assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
-def page_token(client: Client, url: str) -> str:
-    """The CSRF token from the rendered page, as a browser would post it."""
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    match = TOKEN.search(response.content.decode())
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def round1_values(decimals: int = 4) -> dict[str, str]:
-    """Round 1 as a careful student types it: the engine's values rounded to 4 places."""
-    table = engine.answer_key(engine.parse_spec(SPEC_4_1)).to_json()["rounds"][0]
-    return {f"r1.{column}.{name}": f"{value:.{decimals}f}"
-            for column in ("forward", "backward", "updated")
-            for name, value in table[column].items()}
-
-
-def post_answers(client: Client, assignment, values: dict[str, str], action: str = "save"):
-    url = reverse("grading:assignment", args=[assignment.pk])
-    token = page_token(client, url)
-    return client.post(url, {"csrfmiddlewaretoken": token, "action": action, **values})
-
-
-def submit(client: Client, assignment, values: dict[str, str]) -> Submission:
-    response = post_answers(client, assignment, values, action="submit")
-    assert response.status_code == 302, response.content[:500]
-    return Submission.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
 
 
 # ------------------------------------------------------------------ anonymous
