@@ -160,3 +160,33 @@ def test_concurrent_threads_grade_independently() -> None:
     assert [m.status for m in results[0]] == ["correct"] * 15
     assert {m.row: m.status for m in results[1]}["s1"] == "undecided"
     assert {m.row: m.status for m in results[1]}["f1"] == "correct"
+
+
+@pytest.mark.parametrize("row, text, mistake_id", [
+    ("dL/df1", "2*(f1 - y1)", "no_half"),
+    ("dL/df2", "y2 - f2", "sign_flipped"),
+    ("dL/ds1", "dL/df1", "no_sigmoid_derivative"),
+    ("dL/ds2", "dL/df2 * s2 * (1 - s2)", "derivative_from_s"),
+    ("s1", "w11*x1 + w21*x2", "no_bias"),
+    ("s2", "w21*x1 + w22*x2 + b2", "index_swapped"),
+    ("dL/dw21", "dL/ds1 * x1", "wrong_input"),
+    ("dL/db1", "dL/ds1 * x1", "bias_gradient_times_x"),
+    ("L", "(y1 - f1)^2 + (y2 - f2)^2", "loss_no_half"),
+])
+def test_a_wrong_formula_that_is_a_named_mistake_says_so(row, text, mistake_id):
+    """Q1 names the same misconceptions as the tables, from the same data (grading.mistakes)."""
+    from grading.mistakes import get_mistake
+
+    mistake = get_mistake(mistake_id)
+    mark = next(m for m in grade_formulas({row: text}) if m.row == row)
+    assert mark.status == "incorrect" and mark.credit == 0
+    assert mistake.title in mark.message and mistake.explanation in mark.message
+
+
+def test_a_wrong_formula_that_is_no_named_mistake_names_none():
+    """A wrong answer that none of the mistakes explains gets no mistake's explanation."""
+    from grading.mistakes import MISTAKES
+
+    mark = next(m for m in grade_formulas({"f1": "1/(1 + exp(s1))"}) if m.row == "f1")
+    assert mark.status == "incorrect"
+    assert not any(m.explanation in mark.message for m in MISTAKES)

@@ -7,12 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from grading.mistakes import alternatives_by_cell
+
 from .lexer import MAX_LENGTH
 from .mathml import to_mathml
 from .names import vocabulary
 from .nodes import Expr, FormulaError, Name, names_in, to_text, walk
 from .numeric import Comparison, Points, compare, depends_on, hint_for, random_points, substitute
-from .parser import parse_with_notes
+from .parser import parse_formula, parse_with_notes
 from .rows import Row, Table, q1_table
 from .sandbox import run_with_deadline
 from .symbolic import definitions, equivalent
@@ -147,8 +149,33 @@ def _circular(row: Row, expr: Expr, table: Table) -> str:
 def _wrong(row: Row, expr: Expr, table: Table, points: Points,
            deadline: float = float("inf")) -> str:
     base = f"not equivalent to {row.name}"
-    hint = hint_for(expr, row.expr, points) or _swap_hint(row, expr, table, points, deadline)
+    # What is off (a sign, a factor, an index), then the idea behind it when it is a named mistake.
+    hints = [hint_for(expr, row.expr, points) or _swap_hint(row, expr, table, points, deadline),
+             _mistake_hint(row, expr, table, points)]
+    hint = "; ".join(h for h in hints if h)
     return f"{base}: {hint}" if hint else base
+
+
+@lru_cache(maxsize=None)
+def _row_mistakes(n_inputs: int, n_outputs: int) -> dict[str, tuple[tuple[str, Expr], ...]]:
+    """Q1 row -> (message, mistaken formula) from the named mistakes the tables are marked with."""
+    out: dict[str, list[tuple[str, Expr]]] = {}
+    for (_, name), found in alternatives_by_cell(n_inputs, n_outputs, 1.0).items():
+        for mistake, alt in found:
+            try:
+                wrong = parse_formula(alt.formula, n_inputs=n_inputs, n_outputs=n_outputs)
+            except FormulaError:
+                continue  # written over cells that Q1 has no name for (the updates)
+            out.setdefault(name, []).append((f"{mistake.title}. {mistake.explanation}", wrong))
+    return {name: tuple(v) for name, v in out.items()}
+
+
+def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
+    """The named mistake a wrong formula is, when it is one of them (same data as the tables)."""
+    for message, wrong in _row_mistakes(table.n_inputs, table.n_outputs).get(row.name, ()):
+        if compare(expr, wrong, points).verdict == "equal":
+            return message
+    return ""
 
 
 def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
