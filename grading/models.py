@@ -56,8 +56,9 @@ def validate_spec(value) -> None:
 
 class Assignment(models.Model):
     class Reveal(models.TextChoices):
-        AFTER_ATTEMPT = "after_attempt", "After each attempt"
-        AFTER_DUE = "after_due", "After the due time"
+        # Never while the student could still use them in another attempt (see permissions).
+        AFTER_ATTEMPT = "after_attempt", "After each attempt, once no attempt is left"
+        AFTER_DUE = "after_due", "After the due time (and any late attempt)"
         NEVER = "never", "Never"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")

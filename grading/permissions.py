@@ -61,12 +61,22 @@ def access_submission(user, submission_id: int) -> Submission:
 
 
 def may_see_expected(user, submission: Submission, now=None) -> bool:
-    """Staff always see expected values; a student per the assignment's reveal rule."""
+    """Staff always see expected values; a student per the reveal rule, and never while they
+    could still copy them into another attempt (more attempts left, or late work accepted)."""
     assignment = submission.assignment
     if is_course_staff(user, assignment.course):
         return True
-    if assignment.reveal == Assignment.Reveal.AFTER_ATTEMPT:
-        return True
-    if assignment.reveal == Assignment.Reveal.AFTER_DUE:
-        return assignment.is_past_due(now)
-    return False
+    if assignment.reveal == Assignment.Reveal.NEVER:
+        return False
+    if assignment.reveal == Assignment.Reveal.AFTER_DUE and not assignment.is_past_due(now):
+        return False
+    return not may_still_submit(user, assignment, now)
+
+
+def may_still_submit(user, assignment: Assignment, now=None) -> bool:
+    """Whether the student could hand in another attempt now (open, attempts left)."""
+    if not assignment.is_open(now):
+        return False
+    used = Submission.objects.filter(assignment=assignment, student=user,
+                                     state=Submission.State.SUBMITTED).count()
+    return used < assignment.max_attempts

@@ -316,11 +316,28 @@ def test_expected_values_follow_the_reveal_rule(world):
     assert "Expected 0.460000" in staff_html
 
 
-def test_after_attempt_reveal_shows_expected_to_the_student(world):
-    """With reveal "after each attempt", the student sees expected values on the feedback page."""
-    a = make_assignment(course=world["course"], slug="reveal", reveal="after_attempt")
-    sub = submit(client_for(world["alice"]), a, {"r1.forward.s1": "0.5"})
-    assert "Expected 0.460000" in client_for(world["alice"]).get(sub.get_absolute_url()).content.decode()
+def test_after_attempt_reveal_waits_until_no_attempt_is_left(world):
+    """"After each attempt" shows expected values only when they can no longer be copied into
+    another attempt: not after attempt 1 of 2, but after attempt 2."""
+    a = make_assignment(course=world["course"], slug="reveal", reveal="after_attempt", max_attempts=2)
+    alice = client_for(world["alice"])
+    first = submit(alice, a, {"r1.forward.s1": "0.5"})
+    html = alice.get(first.get_absolute_url()).content.decode()
+    assert "Expected 0.460000" not in html and "once you have no attempt left" in html
+    submit(alice, a, {"r1.forward.s1": "0.5"})
+    assert "Expected 0.460000" in alice.get(first.get_absolute_url()).content.decode()
+
+
+def test_after_due_reveal_waits_while_late_work_is_accepted(world):
+    """Past the due time with late work accepted, a student with attempts left sees no key."""
+    a = make_assignment(course=world["course"], slug="late", accept_late=True,
+                        due_in=timedelta(hours=-1), max_attempts=2)
+    alice = client_for(world["alice"])
+    sub = submit(alice, a, {"r1.forward.s1": "0.5"})
+    assert sub.late
+    assert "Expected 0.460000" not in alice.get(sub.get_absolute_url()).content.decode()
+    submit(alice, a, {"r1.forward.s1": "0.5"})
+    assert "Expected 0.460000" in alice.get(sub.get_absolute_url()).content.decode()
 
 
 # ------------------------------------------------------------------ staff pages
