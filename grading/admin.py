@@ -4,6 +4,7 @@ import json
 from django import forms
 from django.contrib import admin
 
+from grading import services
 from grading.models import Assignment, Course, FormulaReview, Membership, Question, Submission
 
 
@@ -51,6 +52,23 @@ class AssignmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Graded work was marked against this spec and these decimals: changing them would show
+        # old marks beside a new key. A changed problem is a new assignment.
+        if obj is not None and obj.submissions.filter(state=Submission.State.SUBMITTED).exists():
+            return ["spec", "decimals"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.submissions.filter(state=Submission.State.SUBMITTED).exists():
+            return False  # grades are kept: an assignment with graded work is not deleted
+        return super().has_delete_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Left without questions, it gets the homework's layout: the gradebook needs columns.
+        services.assignment_questions_default(assignment=form.instance)
+
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
@@ -68,6 +86,9 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # append-only: attempts are never removed
 
     @admin.display(description="answers as typed")
     def answers_pretty(self, obj):
@@ -90,3 +111,6 @@ class FormulaReviewAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a review is undone by a new review, never by deleting the old one

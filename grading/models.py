@@ -173,7 +173,9 @@ class Submission(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
-    score = models.FloatField(null=True, blank=True)
+    # The grader's score when the attempt was submitted; instructors' formula reviews apply on
+    # top of it (services.effective_report), so pages show that, and this stays as graded.
+    score = models.FloatField(null=True, blank=True, verbose_name="automatic score")
     max_score = models.FloatField(null=True, blank=True)
     report = models.JSONField(null=True, blank=True)
     grader_version = models.CharField(max_length=20, blank=True)

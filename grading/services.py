@@ -153,12 +153,23 @@ def assignment_create(*, course, title: str, slug: str, spec: dict, due_at: date
     assignment.full_clean()
     with transaction.atomic():
         assignment.save()
-        for q in grader.default_questions(assignment.parsed_spec):
-            question = Question(assignment=assignment, number=q.number, kind=q.kind,
-                                points=q.points, round=q.round, extra_credit=q.extra_credit)
-            question.full_clean()
-            question.save()
+        assignment_questions_default(assignment=assignment)
     return assignment
+
+
+def assignment_questions_default(*, assignment: Assignment) -> list[Question]:
+    """Give an assignment without questions Homework 4.1's layout for its spec (the admin calls
+    this too), so the grader, the gradebook and the page headings read the same questions."""
+    if assignment.questions.exists():
+        return list(assignment.questions.all())
+    created = []
+    for q in grader.default_questions(assignment.parsed_spec):
+        question = Question(assignment=assignment, number=q.number, kind=q.kind,
+                            points=q.points, round=q.round, extra_credit=q.extra_credit)
+        question.full_clean()
+        question.save()
+        created.append(question)
+    return created
 
 
 # ---------------------------------------------------------------- submissions

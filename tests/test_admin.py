@@ -44,7 +44,11 @@ def test_admin_rejects_a_bad_spec_with_the_engines_message(admin_client):
     data["spec"] = json.dumps(SPEC_4_1)
     response = admin_client.post("/admin/grading/assignment/add/", data)
     assert response.status_code == 302
-    assert Assignment.objects.filter(slug="bad").exists()
+    created = Assignment.objects.get(slug="bad")
+    # Added without question rows, it gets the homework's layout, as assignment_create gives.
+    assert list(created.questions.values_list("number", "kind", "points")) == [
+        (1, "formulas", 30), (2, "round", 35), (3, "round", 35), (4, "round", 35), (5, "round", 35),
+        (6, "plot", 5)]
 
 
 def test_submission_grades_are_read_only_in_admin(admin_client):
@@ -71,3 +75,20 @@ def test_seed_demo_refuses_without_debug_or_force(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="--force"):
         call_command("seed_demo")
+
+
+def test_graded_work_is_kept_in_the_admin(admin_client):
+    """With a graded attempt, the spec and decimals are read-only, and nothing graded is deleted."""
+    from grading import services
+    from tests.factories import make_member
+
+    assignment = make_assignment()
+    student = make_member(course=assignment.course, username="kept")
+    submission = services.submission_submit(assignment=assignment, student=student,
+                                            answers={"rounds": [{"round": 1, "forward": {"s1": "0.46"}}]})
+    page = admin_client.get(f"/admin/grading/assignment/{assignment.pk}/change/").content.decode()
+    assert 'name="spec"' not in page and 'name="decimals"' not in page
+    assert 'name="title"' in page
+    assert admin_client.get(f"/admin/grading/assignment/{assignment.pk}/delete/").status_code == 403
+    assert admin_client.get(f"/admin/grading/submission/{submission.pk}/delete/").status_code == 403
+    assert Submission.objects.filter(pk=submission.pk).exists()
