@@ -121,13 +121,6 @@ LOGOUT_REDIRECT_URL = "login"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "backprop-plots",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
-}
 
 # Security: production defaults, relaxed only for local debugging.
 SESSION_COOKIE_HTTPONLY = True

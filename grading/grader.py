@@ -1,13 +1,13 @@
 """One submission in, one JSON-able report out: cells, formulas, questions and total.
 
-Pure (no Django): the `grade` management command and `services.submission_grade` both call
+Pure (no Django): the `grade` management command and `services.submission_submit` both call
 `grade_submission`, so the command line and the web page can never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from grading import engine, marking
@@ -37,7 +37,6 @@ class GradingConfig:
     carried_cap: float = 1.0
     not_chained_credit: float = 0.5
     formula_time_limit: float = 2.0
-    reviews: Mapping[str, bool] = field(default_factory=dict)  # Q1 row -> accepted by hand
 
 
 def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
@@ -89,7 +88,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
     questions = []
     for q in config.questions:
         if q.kind == "formulas":
-            formulas, score = _score_formulas(formulas, q.points, config.reviews)
+            formulas, score = _score_formulas(formulas, q.points, {})  # reviews: see rescore
         elif q.kind == "round":
             score = marking.round_score(cells, q.round, q.points)
         else:

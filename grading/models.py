@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from grading import engine
 
@@ -108,8 +109,9 @@ class Assignment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("grading:assignment", args=[self.pk])
 
-    @property
+    @cached_property
     def parsed_spec(self) -> engine.Spec:
+        """The validated spec (parsed once per instance: a submit reads it several times)."""
         return engine.parse_spec(self.spec)
 
     def has_opened(self, now=None) -> bool:

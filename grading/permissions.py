@@ -4,18 +4,12 @@ Every query a student can trigger goes through these helpers, scoped to that stu
 anything that is not theirs raises Http404, so its existence is not revealed.
 """
 
-from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from grading.models import Assignment, Course, Membership, Submission
 
 STAFF_ROLES = (Membership.Role.TA, Membership.Role.INSTRUCTOR)
-
-
-def courses_for(user) -> QuerySet[Course]:
-    """The courses the user belongs to, in any role."""
-    return Course.objects.filter(memberships__user=user).distinct()
 
 
 def role_in(user, course: Course) -> str | None:

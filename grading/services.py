@@ -127,7 +127,7 @@ def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- configuration
 
 
-def grading_config(assignment: Assignment, reviews: dict[str, bool] | None = None) -> grader.GradingConfig:
+def grading_config(assignment: Assignment) -> grader.GradingConfig:
     """The grader's settings for an assignment, from its fields and its questions."""
     questions = tuple(
         grader.QuestionSpec(number=q.number, kind=q.kind, points=q.points, round=q.round,
@@ -140,7 +140,6 @@ def grading_config(assignment: Assignment, reviews: dict[str, bool] | None = Non
         carried_cap=assignment.carried_cap,
         not_chained_credit=assignment.not_chained_credit,
         formula_time_limit=getattr(settings, "GRADING_FORMULA_TIME_LIMIT", 2.0),
-        reviews=reviews or {},
     )
 
 

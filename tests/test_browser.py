@@ -17,6 +17,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 import pytest  # noqa: E402
 
 from grading.models import Submission  # noqa: E402
+from grading.templatetags.grading_tags import points  # noqa: E402
 from tests.factories import PASSWORD, make_assignment, make_course, make_member, round1_values  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -101,7 +102,7 @@ def test_student_fills_round_1_autosaves_reloads_submits_and_sees_score_and_plot
     expect(page.locator("#total-score")).to_contain_text("Score:")
     submission = Submission.objects.get(assignment=assignment, student=student, attempt=1)
     assert not submission.is_draft
-    assert format(round(submission.score, 4), "g") in page.inner_text("#total-score")
+    assert f"Score: {points(submission.score)} / 100" in page.inner_text("#total-score")
     assert submission.score >= 35  # round 1 typed to 4 places is fully correct
     page.wait_for_function(
         "() => { const i = document.querySelector('#loss-plot img');"

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from grading.models import FormulaReview, Submission
 from tests.factories import PASSWORD, make_assignment, make_member, round1_values
+from grading.templatetags.grading_tags import points
 from tests.webtools import client_for, page_token, post_answers, submit
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +241,7 @@ def test_home_lists_status_and_best_score(world):
     sub = submit(client, world["assignment"], round1_values())
     html = client.get("/").content.decode()
     assert "Submitted 1 of 3" in html
-    assert f'<td class="text-end">{round(sub.score, 4):g}</td>' in html
+    assert f'<td class="text-end">{points(sub.score)}</td>' in html and points(sub.score) == "35"
 
 
 def test_staff_home_links_staff_pages(world):

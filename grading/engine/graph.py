@@ -115,9 +115,6 @@ class Graph:
     def __getitem__(self, key: CellKey) -> Cell:
         return self.cells[key]
 
-    def round_cells(self, round_no: int) -> list[Cell]:
-        return [c for c in self.cells.values() if c.key.round == round_no]
-
     def gradable(self, round_no: int | None = None) -> list[Cell]:
         return [c for c in self.cells.values()
                 if c.gradable and (round_no is None or c.key.round == round_no)]

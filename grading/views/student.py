@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = (Membership.objects.filter(user=request.user).select_related("course")
                    .order_by("course__code"))
     subs = defaultdict(list)
-    for s in Submission.objects.filter(student=request.user).order_by("attempt"):
+    for s in Submission.objects.filter(student=request.user).prefetch_related("reviews").order_by("attempt"):
         subs[s.assignment_id].append(s)
     now = timezone.now()
     courses = []
@@ -47,7 +47,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     """Render the assignment page; with a bound form, every typed value comes back as posted."""
     spec = assignment.parsed_spec
     staff = permissions.is_course_staff(request.user, assignment.course)
-    mine = list(Submission.objects.filter(assignment=assignment, student=request.user)
+    mine = list(Submission.objects.filter(assignment=assignment, student=request.user).prefetch_related("reviews")
                 .order_by("attempt"))
     draft = next((s for s in mine if s.is_draft), None)
     attempts = [(s, services.effective_report(s)) for s in mine if not s.is_draft]

@@ -24,12 +24,6 @@ class Command(BaseCommand):
         problem = grader.answers_shape_error(parsed, data)
         if problem:
             raise CommandError(f"answers {answers}: {problem}", returncode=2)
-        # A JSON number stands for what the student typed; JSON itself drops trailing zeros.
-        for table in data.get("rounds", []):
-            for column, cells in table.items():
-                if isinstance(cells, dict):
-                    table[column] = {n: ("" if v is None else v if isinstance(v, str) else repr(v))
-                                     for n, v in cells.items()}
         config = grader.GradingConfig(questions=grader.default_questions(parsed), decimals=decimals)
         report = grader.grade_submission(parsed, data, config)
         self.stdout.write(json.dumps(report, indent=2, ensure_ascii=False))
