@@ -54,6 +54,11 @@ def typed_cells(spec: engine.Spec) -> tuple[engine.CellKey, ...]:
     return tuple(cell.key for cell in engine.build_graph(spec).gradable())
 
 
+def band_text(decimals: int) -> str:
+    """The tolerance band in words, as the marking messages say it: "±0.000051"."""
+    return marking.band_text(decimals)
+
+
 def number_problem(text: str) -> str:
     """Why a typed cell is not a number ("" when it is one, or blank), said before submitting."""
     parsed = marking.parse_number(text)

@@ -74,7 +74,7 @@ def test_assignment_page_shows_network_given_values_and_band(world):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<svg" in html and "w<tspan" in html and "σ" in html and "Σ" in html
-    assert "±0.51×10^-4, i.e. ±0.000051 for 4 decimals" in html
+    assert "±0.51×10⁻⁴, i.e. ±0.000051 for 4 decimals" in html
     assert 'name="r1.forward.s1"' in html and 'name="formulas.dL/ds1"' in html
     assert 'name="r2.parameters.w11"' in html
     assert 'name="r1.parameters.w11"' not in html  # round 1's parameters are given

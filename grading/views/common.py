@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +20,13 @@ COLUMN_TITLES = {"parameters": "Parameters", "forward": "Forward pass",
                  "backward": "Backward pass", "updated": "Updated parameters"}
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def band_text(decimals: int) -> str:
-    """The tolerance band in words: "±0.51×10^-4, i.e. ±0.000051 for 4 decimals"."""
-    width = format(Decimal("0.51").scaleb(-decimals), "f")
-    return f"±0.51×10^-{decimals}, i.e. ±{width} for {decimals} decimals"
+    """The tolerance band for pages: "±0.51×10⁻⁴, i.e. ±0.000051 for 4 decimals"."""
+    power = f"-{decimals}".translate(_SUPERSCRIPT)
+    return f"±0.51×10{power}, i.e. {services.band_text(decimals)} for {decimals} decimals"
 
 
 def fmt_given(value: float) -> str:
