@@ -394,14 +394,15 @@ def test_csv_export_opens_with_header_and_rows(world):
     assert response["Content-Disposition"].startswith("attachment;")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["username", "name", "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "total",
+    assert rows[0] == ["username", "name", "email", "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "total",
                        "attempts", "late", "submitted_at"]
-    by_user = {r[0]: r for r in rows[1:]}
+    by_user = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
     assert set(by_user) == {"alice", "bob"}
-    assert float(by_user["alice"][8]) == pytest.approx(sub.score)
-    assert by_user["alice"][9] == "1" and by_user["alice"][10] == "no"
-    assert datetime.fromisoformat(by_user["alice"][11]) == sub.submitted_at
-    assert by_user["bob"][8] == "" and by_user["bob"][9] == "0"
+    assert float(by_user["alice"]["total"]) == pytest.approx(sub.score)
+    assert float(by_user["alice"]["Q2"]) == pytest.approx(35)
+    assert by_user["alice"]["attempts"] == "1" and by_user["alice"]["late"] == "no"
+    assert datetime.fromisoformat(by_user["alice"]["submitted_at"]) == sub.submitted_at
+    assert by_user["bob"]["total"] == "" and by_user["bob"]["attempts"] == "0"
 
 
 def test_csv_export_defuses_spreadsheet_formulas(world):

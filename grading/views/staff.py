@@ -67,12 +67,15 @@ def gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
     question_ids = [f"Q{q.number}" for q in assignment.questions.all()]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["username", "name", *question_ids, "total", "attempts", "late", "submitted_at"])
+    # username and email are the keys LMS grade imports match students on.
+    writer.writerow(["username", "name", "email", *question_ids, "total", "attempts", "late",
+                     "submitted_at"])
     for row in class_rows(assignment):
         best = row["best"]
         writer.writerow([analytics.csv_safe(v) for v in [
             row["student"].get_username(),
             row["student"].get_full_name(),
+            row["student"].email,
             *[row["scores"].get(q, "") for q in question_ids],
             "" if row["total"] is None else row["total"],
             len(row["attempts"]),
