@@ -59,7 +59,8 @@ class Command(BaseCommand):
             User = get_user_model()
             for username, first, last, role, password in DEMO_USERS:
                 user, created = User.objects.get_or_create(
-                    username=username, defaults={"first_name": first, "last_name": last})
+                    username=username,
+                    defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"})
                 if created:
                     user.set_password(password)
                     user.save()
