@@ -45,9 +45,9 @@ def main() -> None:
     everything = grader.GradingConfig(questions=grader.default_questions(SPEC))
     answers = complete_answers(with_formulas=False)
     full = complete_answers(with_formulas=True)
-    print(f"grade one complete submission, tables only (engine + marking): "
+    print(f"grade one complete submission, tables only (marking; key cached per spec): "
           f"median {median_ms(lambda: grader.grade_submission(SPEC, answers, tables_only), 300):.3f} ms")
-    print(f"grade one complete submission with all 15 formulas:            "
+    print(f"grade one complete submission with all 15 formulas:              "
           f"median {median_ms(lambda: grader.grade_submission(SPEC, full, everything), 30):.3f} ms")
 
 

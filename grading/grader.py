@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from grading import engine, marking
@@ -68,10 +69,17 @@ def _as_dict(mark: Any) -> dict[str, Any]:
     return out
 
 
+@lru_cache(maxsize=64)
+def answer_key(spec: engine.Spec) -> engine.Key:
+    """The engine's key, computed once per spec: a spec is immutable and a class hands in
+    hundreds of submissions of one spec (nothing downstream mutates the key)."""
+    return engine.answer_key(spec)
+
+
 def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> dict[str, Any]:
     """Mark every cell and formula of ``answers`` against the engine and score each question."""
     answers = answers if isinstance(answers, Mapping) else {}
-    key = engine.answer_key(spec)
+    key = answer_key(spec)
     rules = marking.MarkingRules(decimals=config.decimals, carried_credit=config.carried_credit,
                                  carried_cap=config.carried_cap)
     cells = marking.mark_tables(key, answers, rules)

@@ -37,10 +37,9 @@ class FormulaTextError(ValueError):
     """A Q1 formula that cannot be read; the message is the parser's, for the student."""
 
 
-@lru_cache(maxsize=64)
 def answer_key(spec: engine.Spec) -> engine.Key:
-    """The engine's key for a spec; specs are immutable, so one computation serves all pages."""
-    return engine.answer_key(spec)
+    """The engine's key for a spec, from the grader's cache: one computation serves all pages."""
+    return grader.answer_key(spec)
 
 
 def cell_names(spec: engine.Spec) -> dict[str, list[str]]:
