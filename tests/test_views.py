@@ -580,3 +580,17 @@ def test_assignment_not_yet_open_shows_when_it_opens_and_takes_no_draft(world):
     assert not Submission.objects.filter(assignment=a).exists()
     staff = client_for(world["teacher"]).get(reverse("grading:assignment", args=[a.pk])).content.decode()
     assert 'name="r1.forward.s1"' in staff  # staff preview the page before it opens
+
+
+def test_staff_read_the_named_mistakes_on_the_assignment_page(world):
+    """The catalogue of named mistakes is data an instructor reads on the assignment page."""
+    from django.utils.html import escape
+
+    from grading.mistakes import MISTAKES
+
+    url = reverse("grading:assignment", args=[world["assignment"].pk])
+    staff = client_for(world["teacher"]).get(url).content.decode()
+    for mistake in MISTAKES:
+        assert escape(mistake.title) in staff and escape(mistake.explanation) in staff
+    student = client_for(world["alice"]).get(url).content.decode()
+    assert 'id="named-mistakes"' not in student

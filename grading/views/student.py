@@ -85,6 +85,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "errors": errors or [],
         "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}",
         "samples": list(enumerate(spec.samples, start=1)),
+        "mistakes": services.mistake_catalogue() if staff else [],
     }
     return render(request, "grading/assignment.html", context, status=status)
 
