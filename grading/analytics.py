@@ -53,16 +53,8 @@ def wrong_share(reports: Iterable[Mapping[str, Any]], *, n_rounds: int,
 
 
 def mistake_ids(report: Mapping[str, Any]) -> set[str]:
-    """The named mistakes one report shows, from its summaries and, failing that, its cells."""
-    found: set[str] = set()
-    for summary in report.get("mistakes") or ():
-        ident = summary.get("id") or summary.get("mistake") if isinstance(summary, Mapping) else summary
-        if isinstance(ident, str) and ident:
-            found.add(ident)
-    for cell in report.get("cells", ()):
-        if isinstance(cell.get("mistake"), str) and cell["mistake"]:
-            found.add(cell["mistake"])
-    return found
+    """The named mistakes one report shows (the grader lists each once in "mistakes")."""
+    return {m["id"] for m in report.get("mistakes", ())}
 
 
 def mistake_counts(reports: Iterable[Mapping[str, Any]],

@@ -115,13 +115,16 @@ class Assignment(models.Model):
         return engine.parse_spec(self.spec)
 
     def has_opened(self, now=None) -> bool:
+        """Whether students may see and work on it (the server's clock)."""
         return (now or timezone.now()) >= self.opens_at
 
     def is_open(self, now=None) -> bool:
+        """Whether a submission would be taken now: opened, and before due or late accepted."""
         now = now or timezone.now()
         return self.opens_at <= now and (now <= self.due_at or self.accept_late)
 
     def is_past_due(self, now=None) -> bool:
+        """Whether the due time has passed (a submission now is late)."""
         return (now or timezone.now()) > self.due_at
 
 

@@ -206,7 +206,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
                           now: datetime | None = None) -> Submission:
     """Keep what the student typed as their draft: at any time once the assignment has opened
     (after the due time too, so nothing typed is ever lost)."""
-    if (now or timezone.now()) < assignment.opens_at:
+    if not assignment.has_opened(now):
         raise SubmissionError(opens_message(assignment))
     cleaned = clean_answers(assignment.parsed_spec, answers)
     for last_try in (False, True):
@@ -231,9 +231,9 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
 
 def check_may_submit(*, assignment: Assignment, student, now: datetime) -> None:
     """Raise SubmissionError when the server's clock or the attempt count forbids a submission."""
-    if now < assignment.opens_at:
+    if not assignment.has_opened(now):
         raise SubmissionError(opens_message(assignment))
-    if now > assignment.due_at and not assignment.accept_late:
+    if not assignment.is_open(now):
         raise SubmissionError(
             f"The due time ({timezone.localtime(assignment.due_at):%Y-%m-%d %H:%M}) has passed; "
             "your draft is kept but can no longer be submitted.")
@@ -262,7 +262,7 @@ def submission_submit(*, assignment: Assignment, student, answers: Any,
             check_may_submit(assignment=assignment, student=student, now=now)
             draft.state = Submission.State.SUBMITTED
             draft.submitted_at = now
-            draft.late = now > assignment.due_at
+            draft.late = assignment.is_past_due(now)
             draft.report = report
             draft.score = report["total"]
             draft.max_score = report["max"]

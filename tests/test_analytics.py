@@ -52,8 +52,9 @@ def test_mistake_counts_count_students_not_cells_and_list_every_mistake():
     """A mistake counts once per student however many cells it hit; unseen ones show 0."""
     reports = [
         {"mistakes": [{"id": "no_half", "cells": [{}, {}, {}]}], "cells": []},
-        {"mistakes": [], "cells": [cell(1, "backward", "dL/df1", "incorrect", "no_half"),
-                                   cell(2, "backward", "dL/df1", "incorrect", "no_half")]},
+        {"mistakes": [{"id": "no_half", "cells": [{}, {}]}],
+         "cells": [cell(1, "backward", "dL/df1", "incorrect", "no_half"),
+                   cell(2, "backward", "dL/df1", "incorrect", "no_half")]},
         {"mistakes": [{"id": "odd_one"}], "cells": []},
     ]
     counts = analytics.mistake_counts(reports, [("no_half", "Loss without the ½"),

@@ -110,7 +110,7 @@ def student_status(assignment: Assignment, submissions: list[Submission], now=No
     submitted = [s for s in submissions if not s.is_draft]
     has_draft = any(s.is_draft for s in submissions)
     closed = not assignment.is_open(now)
-    if now < assignment.opens_at:
+    if not assignment.has_opened(now):
         return "Not open yet", "secondary"
     if submitted:
         text = f"Submitted {len(submitted)} of {assignment.max_attempts}"

@@ -16,29 +16,14 @@ from grading.forms import FormulaReviewForm, values_from_answers
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 
 
-def _cell_where(cell: Any) -> str:
-    if isinstance(cell, dict):
-        column = cell.get("column")
-        prefix = {"parameters": "parameter ", "updated": "updated "}.get(column, "")
-        return f"round {cell.get('round')} {prefix}{cell.get('name')}"
-    return str(cell)
+def _cell_where(cell: dict[str, Any]) -> str:
+    prefix = {"parameters": "parameter ", "updated": "updated "}.get(cell["column"], "")
+    return f"round {cell['round']} {prefix}{cell['name']}"
 
 
 def mistake_summaries(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each named mistake once: title, explanation and the cells it affected."""
-    catalogue = {m["id"]: m for m in services.mistake_catalogue()}
-    summaries = []
-    for m in report.get("mistakes") or ():
-        ident = (m.get("id") or m.get("mistake")) if isinstance(m, dict) else str(m)
-        entry = catalogue.get(ident)
-        summaries.append({
-            "id": ident,
-            "title": (m.get("title") if isinstance(m, dict) else None) or (entry or {}).get("title", ident),
-            "explanation": (m.get("explanation") if isinstance(m, dict) else None)
-            or (entry or {}).get("explanation", ""),
-            "cells": [_cell_where(c) for c in (m.get("cells") or ())] if isinstance(m, dict) else [],
-        })
-    return summaries
+    """Each named mistake once, as the grader summarised it, with readable cell places."""
+    return [{**m, "cells": [_cell_where(c) for c in m["cells"]]} for m in report.get("mistakes", ())]
 
 
 @login_required
