@@ -47,11 +47,18 @@ def access_submission(user, submission_id: int) -> Submission:
     """A submission the user may read: their own, or any in a course they teach; else 404."""
     submission = get_object_or_404(
         Submission.objects.select_related("assignment__course", "student"), pk=submission_id)
-    if submission.student_id == user.pk and not submission.is_draft:
-        return submission
-    if is_course_staff(user, submission.assignment.course) and not submission.is_draft:
+    if not submission.is_draft and (submission.student_id == user.pk
+                                    or is_course_staff(user, submission.assignment.course)):
         return submission
     raise Http404("No such submission.")
+
+
+def access_submission_as_staff(user, submission_id: int) -> Submission:
+    """A submitted attempt in a course the user teaches (to review it); else 404."""
+    submission = access_submission(user, submission_id)
+    if not is_course_staff(user, submission.assignment.course):
+        raise Http404("No such submission.")
+    return submission
 
 
 def may_see_expected(user, submission: Submission, now=None) -> bool:

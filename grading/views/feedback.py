@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -80,9 +80,7 @@ def submission_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def formula_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Course staff accept or reject an undecided Q1 row; the score follows the decision."""
-    submission = permissions.access_submission(request.user, pk)
-    if not permissions.is_course_staff(request.user, submission.assignment.course):
-        raise Http404("No such submission.")
+    submission = permissions.access_submission_as_staff(request.user, pk)
     form = FormulaReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose accept or reject for a formula row.")
