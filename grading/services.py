@@ -91,41 +91,35 @@ def mistake_catalogue() -> list[dict[str, str]]:
 
 
 def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
-    """Keep the known cells and formula rows of ``raw``, as typed; refuse over-long text."""
+    """Keep what was typed in the cells and Q1 rows a student answers, as typed; anything else
+    is dropped, and over-long text is refused with the places it was typed."""
     raw = raw if isinstance(raw, dict) else {}
-    names = engine.cell_names(spec.n_inputs, spec.n_outputs)
-    rounds_in = {r.get("round"): r for r in raw.get("rounds", []) if isinstance(r, dict)} \
-        if isinstance(raw.get("rounds"), list) else {}
-    rounds = []
-    too_long = []
-    for r in range(1, spec.n_rounds + 1):
-        table_in = rounds_in.get(r, {})
-        table: dict[str, Any] = {"round": r}
-        for column in engine.COLUMNS:
-            col_in = table_in.get(column) if isinstance(table_in.get(column), dict) else {}
-            col = {}
-            for name in names[column]:
-                value = col_in.get(name)
-                if isinstance(value, str) and value != "":
-                    if len(value) > FIELD_MAX_CHARS:
-                        too_long.append(f"round {r} {name}")
-                    col[name] = value
-            if col:
-                table[column] = col
-        rounds.append(table)
+    tables_in = raw.get("rounds") if isinstance(raw.get("rounds"), list) else []
+    by_round = {t.get("round"): t for t in tables_in if isinstance(t, dict)}
+    rounds: dict[int, dict[str, Any]] = {r: {"round": r} for r in range(1, spec.n_rounds + 1)}
+    too_long: list[str] = []
+    for key in typed_cells(spec):
+        column = by_round.get(key.round, {}).get(key.column)
+        value = column.get(key.name) if isinstance(column, dict) else None
+        if _typed(value, f"round {key.round} {key.name}", too_long):
+            rounds[key.round].setdefault(key.column, {})[key.name] = value
     formulas_in = raw.get("formulas") if isinstance(raw.get("formulas"), dict) else {}
-    typed_formulas = {}
-    for row in formula_rows(spec):
-        value = formulas_in.get(row)
-        if isinstance(value, str) and value != "":
-            if len(value) > FIELD_MAX_CHARS:
-                too_long.append(f"formula {row}")
-            typed_formulas[row] = value
+    typed_formulas = {row: formulas_in[row] for row in formula_rows(spec)
+                      if _typed(formulas_in.get(row), f"formula {row}", too_long)}
     if too_long:
         raise ValidationError(
             f"These answers are longer than {FIELD_MAX_CHARS} characters: {', '.join(too_long[:5])}. "
             "Shorten them and save again; nothing else was lost.", code="too_long")
-    return {"rounds": rounds, "formulas": typed_formulas}
+    return {"rounds": list(rounds.values()), "formulas": typed_formulas}
+
+
+def _typed(value: Any, where: str, too_long: list[str]) -> bool:
+    """Whether ``value`` is typed text to keep; notes ``where`` when it is too long."""
+    if not isinstance(value, str) or value == "":
+        return False
+    if len(value) > FIELD_MAX_CHARS:
+        too_long.append(where)
+    return True
 
 
 # ---------------------------------------------------------------- configuration
