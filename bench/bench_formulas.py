@@ -5,13 +5,12 @@ Run from the repository root: .venv/bin/python bench/bench_formulas.py [runs]
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import timing  # noqa: E402
 from grading.formulas import grade_formulas, reference_formulas  # noqa: E402
 
 CORRECT = {
@@ -37,12 +36,7 @@ MIXED = {
 
 
 def median_ms(answers: dict[str, str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        grade_formulas(answers)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return timing.median_ms(lambda: grade_formulas(answers), runs)
 
 
 def main() -> None:

@@ -3,13 +3,12 @@
 A measurement, not a test: `make bench` prints it.
 """
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.timing import median_ms  # noqa: E402
 from grading import engine, grader  # noqa: E402
 from grading.formulas import reference_formulas  # noqa: E402
 
@@ -28,16 +27,6 @@ def complete_answers(with_formulas: bool) -> dict:
     if with_formulas:
         answers["formulas"] = reference_formulas(SPEC.n_inputs, SPEC.n_outputs)
     return answers
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:

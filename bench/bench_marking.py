@@ -10,9 +10,7 @@ Run: .venv/bin/python bench/bench_marking.py [runs]
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from collections import Counter
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_ms  # noqa: E402
 from grading.engine import CellKey, answer_key, build_graph, parse_spec  # noqa: E402
 from grading.marking import mark_tables  # noqa: E402
 from grading.mistakes import mistake_key  # noqa: E402
@@ -35,17 +34,6 @@ def answers_from(values: dict[CellKey, float], graph, write) -> dict:
 
 def truncate(v: float) -> str:
     return str(Decimal(repr(v)).quantize(Decimal("0.0001"), rounding=ROUND_DOWN))
-
-
-def median_ms(fn, runs: int) -> float:
-    for _ in range(10):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:

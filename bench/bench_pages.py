@@ -4,7 +4,6 @@ A class of STUDENTS students each submit the key rounded to 4 places (with one s
 then the student and staff pages are timed. A measurement, not a test: `make bench` prints it.
 """
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.timing import median_ms  # noqa: E402
 from grading import engine, services  # noqa: E402
 from grading.models import Membership  # noqa: E402
 from tests.factories import SPEC_4_1, make_assignment, make_member  # noqa: E402
@@ -42,15 +42,11 @@ def answers(slip: bool) -> dict:
                          "dL/ds1": "(f1 - y1)*f1*(1 - f1)"}}
 
 
-def median_ms(client: Client, url: str, runs: int = 20) -> float:
-    client.get(url)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+def page_ms(client: Client, url: str, runs: int = 20) -> float:
+    def get() -> None:
         response = client.get(url)
-        times.append(time.perf_counter() - start)
         assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(times) * 1000
+    return median_ms(get, runs, warmup=1)
 
 
 def main() -> None:
@@ -81,7 +77,7 @@ def main() -> None:
         ("answer key (staff)", staff_client, f"/assignments/{pk}/key/"),
         ("analytics (staff)", staff_client, f"/assignments/{pk}/analytics/"),
     ]:
-        print(f"{label:<28} median {median_ms(client, url):8.2f} ms")
+        print(f"{label:<28} median {page_ms(client, url):8.2f} ms")
 
 
 if __name__ == "__main__":
