@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from grading.models import FormulaReview, Submission
+from grading.models import FormulaReview, Membership, Submission
 from tests.factories import PASSWORD, make_assignment, make_member, round1_values
 from grading.templatetags.grading_tags import points
 from tests.webtools import client_for, page_token, post_answers, submit
@@ -594,3 +594,27 @@ def test_staff_read_the_named_mistakes_on_the_assignment_page(world):
         assert escape(mistake.title) in staff and escape(mistake.explanation) in staff
     student = client_for(world["alice"]).get(url).content.decode()
     assert 'id="named-mistakes"' not in student
+
+
+def test_home_costs_the_same_queries_however_many_assignments_and_attempts(world):
+    """Home reads courses, assignments, attempts and reviews in a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alice = client_for(world["alice"])
+    submit(alice, world["assignment"], {"r1.forward.s1": "0.46"})
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice.get("/").status_code == 200
+        return len(queries)
+
+    before = count()
+    for k in range(3):
+        extra = make_assignment(course=world["course"], slug=f"more-{k}")
+        submit(alice, extra, {"r1.forward.s1": "0.46"})
+        submit(alice, extra, {"r1.forward.s1": "0.47"})
+    Membership.objects.create(course=world["other_assignment"].course, user=world["alice"])
+    html = alice.get("/").content.decode()
+    assert "Another course" in html and html.count("Submitted 2 of 3") == 3
+    assert count() == before

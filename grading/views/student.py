@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from grading import permissions, services
+from grading import analytics, permissions, services
 from grading.forms import AnswerForm, formula_input_name, values_from_answers
 from grading.models import Assignment, Membership, Submission
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
@@ -22,22 +22,26 @@ from grading.views.common import band_text, round_question, round_tables, studen
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The user's courses: a student's assignments with status, a teacher's with staff links."""
-    memberships = (Membership.objects.filter(user=request.user).select_related("course")
-                   .order_by("course__code"))
+    memberships = list(Membership.objects.filter(user=request.user).select_related("course")
+                       .order_by("course__code"))
     subs = defaultdict(list)
     for s in Submission.objects.filter(student=request.user).prefetch_related("reviews").order_by("attempt"):
         subs[s.assignment_id].append(s)
+    by_course = defaultdict(list)
+    for assignment in (Assignment.objects.filter(course__in=[m.course for m in memberships])
+                       .order_by("due_at")):
+        by_course[assignment.course_id].append(assignment)
     now = timezone.now()
     courses = []
     for membership in memberships:
         rows = []
-        for assignment in Assignment.objects.filter(course=membership.course).order_by("due_at"):
+        for assignment in by_course[membership.course_id]:
             mine = subs.get(assignment.pk, [])
-            best = max((services.effective_report(s)["total"] for s in mine if not s.is_draft),
-                       default=None)
+            counted = analytics.best_attempt([(s, services.effective_report(s)) for s in mine
+                                              if not s.is_draft])
             status, colour = student_status(assignment, mine, now)
             rows.append({"assignment": assignment, "status": status, "colour": colour,
-                         "best": best})
+                         "best": analytics.report_total(counted[1]) if counted else None})
         courses.append({"membership": membership, "staff": membership.is_staff_role, "rows": rows})
     return render(request, "grading/home.html", {"courses": courses})
 
