@@ -618,3 +618,18 @@ def test_home_costs_the_same_queries_however_many_assignments_and_attempts(world
     html = alice.get("/").content.decode()
     assert "Another course" in html and html.count("Submitted 2 of 3") == 3
     assert count() == before
+
+
+def test_feedback_shows_the_values_a_named_mistake_used_and_carried_cells_say_theirs(world):
+    """A named mistake shows the student's values it used; a carried cell names its upstream once."""
+    import math
+
+    values = round1_values()
+    values["r1.forward.s1"] = "0.4700"
+    values["r1.forward.f1"] = f"{1 / (1 + math.exp(-0.47)):.4f}"
+    values["r1.backward.dL/df2"] = f"{2 * float(values['r1.forward.f2']):.4f}"  # y2 = 0
+    alice = client_for(world["alice"])
+    html = alice.get(submit(alice, world["assignment"], values).get_absolute_url()).content.decode()
+    assert "Mistake: Loss without the ½" in html
+    assert html.count("Uses your") == 1  # the mistake cell only, not the carried f1
+    assert "correct given your s1 = 0.4700" in html
