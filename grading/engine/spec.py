@@ -83,6 +83,15 @@ def json_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _bounded_list(value: Any, where: str, items: str, counted: str, limit: int) -> list:
+    """``value`` when it is a non-empty list of at most ``limit`` items, else a SpecError."""
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"{where} must be a non-empty list of {items}")
+    if len(value) > limit:
+        raise SpecError(f"{where} has {len(value)} {counted}; at most {limit} are supported")
+    return value
+
+
 def parse_spec(data: Any) -> Spec:
     """Validate a spec in its JSON form and return it, or raise SpecError saying what is wrong."""
     if not isinstance(data, dict):
@@ -93,27 +102,16 @@ def parse_spec(data: Any) -> Spec:
     unknown = sorted(set(data) - {"weights", "biases", "learning_rate", "samples"})
     if unknown:
         raise SpecError("the spec has unknown keys: " + ", ".join(map(str, unknown)))
-    weights = data["weights"]
-    if not isinstance(weights, list) or not weights:
-        raise SpecError("weights must be a non-empty list of rows, one per input")
-    if len(weights) > MAX_UNITS:
-        raise SpecError(f"weights has {len(weights)} rows (inputs); at most {MAX_UNITS} are supported")
-    biases = data["biases"]
-    if not isinstance(biases, list) or not biases:
-        raise SpecError("biases must be a non-empty list, one per output")
-    if len(biases) > MAX_UNITS:
-        raise SpecError(f"biases has {len(biases)} values (outputs); at most {MAX_UNITS} are supported")
+    weights = _bounded_list(data["weights"], "weights", "rows, one per input", "rows (inputs)", MAX_UNITS)
+    biases = _bounded_list(data["biases"], "biases", "values, one per output", "values (outputs)", MAX_UNITS)
     n_out = len(biases)
     rows = tuple(_vector(row, f"weights[{i}]", n_out) for i, row in enumerate(weights))
     b = _vector(biases, "biases")
     lr = _number(data["learning_rate"], "learning_rate")
     if lr <= 0:
         raise SpecError(f"learning_rate must be positive, got {lr}")
-    samples = data["samples"]
-    if not isinstance(samples, list) or not samples:
-        raise SpecError("samples must be a non-empty list of {\"x\": [...], \"y\": [...]}")
-    if len(samples) > MAX_SAMPLES:
-        raise SpecError(f"there are {len(samples)} samples; at most {MAX_SAMPLES} are supported")
+    samples = _bounded_list(data["samples"], "samples", '{"x": [...], "y": [...]}', "samples",
+                            MAX_SAMPLES)
     parsed = []
     for k, sample in enumerate(samples):
         if not isinstance(sample, dict) or set(sample) != {"x", "y"}:
