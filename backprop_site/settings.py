@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS/JS served locally, no CDN
+    "django_tasks",
+    "django_tasks_db",
     "grading",
 ]
 
@@ -137,6 +139,17 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Background work (regrades; grading of submissions): Django's Tasks framework, stored in the
+# database; workers run `manage.py db_worker`. DJANGO_TASKS_IMMEDIATE=1 runs tasks in the
+# request instead (the tests do; so can a one-process demo).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if env_bool("DJANGO_TASKS_IMMEDIATE") else "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # Grading: the hard time limit of the formula check of one submission (seconds).
 GRADING_FORMULA_TIME_LIMIT = float(os.environ.get("GRADING_FORMULA_TIME_LIMIT", "2.0"))

@@ -2,10 +2,11 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from grading import services
-from grading.models import Assignment, Course, FormulaReview, Membership, Question, Submission
+from grading.models import (Assignment, Course, Extension, Grading, Membership, Question, RegradeJob,
+                            ReviewReply, ReviewRequest, Submission)
 
 
 class MembershipInline(admin.TabularInline):
@@ -52,12 +53,14 @@ class AssignmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        # Graded work was marked against this spec and these decimals: changing them would show
-        # old marks beside a new key. A changed problem is a new assignment.
-        if obj is not None and obj.submissions.filter(state=Submission.State.SUBMITTED).exists():
-            return ["spec", "decimals"]
-        return []
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        graded = obj.submissions.filter(state=Submission.State.SUBMITTED).count()
+        if change and graded and {"spec", "decimals", "carried_credit", "carried_cap",
+                                  "not_chained_credit"} & set(form.changed_data):
+            # Grades are never changed behind anyone's back: a regrade shows the difference first.
+            messages.warning(request, f"{graded} graded attempts keep their grades until you regrade: "
+                                      "open the assignment's Regrade page and run a dry run first.")
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.submissions.filter(state=Submission.State.SUBMITTED).exists():
@@ -70,41 +73,8 @@ class AssignmentAdmin(admin.ModelAdmin):
         services.assignment_questions_default(assignment=form.instance)
 
 
-@admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["student", "assignment", "attempt", "state", "score", "max_score", "late",
-                    "submitted_at"]
-    list_filter = ["state", "late", "assignment__course", "assignment"]
-    search_fields = ["student__username", "student__first_name", "student__last_name",
-                     "assignment__title"]
-    date_hierarchy = "submitted_at"
-    # Grades are append-only: the admin shows them but never edits them.
-    readonly_fields = ["assignment", "student", "attempt", "answers_pretty", "state", "created_at",
-                       "updated_at", "submitted_at", "late", "score", "max_score", "grader_version",
-                       "report_pretty"]
-    exclude = ["answers", "report"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # append-only: attempts are never removed
-
-    @admin.display(description="answers as typed")
-    def answers_pretty(self, obj):
-        return json.dumps(obj.answers, indent=1, ensure_ascii=False)
-
-    @admin.display(description="report")
-    def report_pretty(self, obj):
-        return json.dumps(obj.report, indent=1, ensure_ascii=False)[:20000] if obj.report else "—"
-
-
-@admin.register(FormulaReview)
-class FormulaReviewAdmin(admin.ModelAdmin):
-    list_display = ["submission", "row", "accepted", "reviewer", "created_at"]
-    list_filter = ["accepted"]
-    search_fields = ["submission__student__username", "row", "note"]
-    readonly_fields = ["submission", "row", "accepted", "reviewer", "note", "created_at"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of the ledger and its audit: readable here, never added, edited or deleted."""
 
     def has_add_permission(self, request):
         return False
@@ -113,4 +83,87 @@ class FormulaReviewAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # a review is undone by a new review, never by deleting the old one
+        return False
+
+
+class GradingInline(admin.TabularInline):
+    model = Grading
+    fields = ["sequence", "kind", "score", "max_score", "created_by", "created_at", "reason", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["student", "assignment", "attempt", "state", "late", "submitted_at"]
+    list_filter = ["state", "late", "assignment__course", "assignment"]
+    search_fields = ["student__username", "student__first_name", "student__last_name",
+                     "assignment__title"]
+    date_hierarchy = "submitted_at"
+    # Attempts are append-only: the admin shows them but never edits them.
+    fields = ["assignment", "student", "attempt", "answers_pretty", "state", "created_at",
+              "updated_at", "submitted_at", "late"]
+    readonly_fields = fields
+    inlines = [GradingInline]
+
+    @admin.display(description="answers as typed")
+    def answers_pretty(self, obj):
+        return json.dumps(obj.answers, indent=1, ensure_ascii=False)
+
+
+@admin.register(Grading)
+class GradingAdmin(ReadOnlyAdmin):
+    """The grade ledger and its audit trail: who, when, what before, what after, and why."""
+
+    list_display = ["submission", "sequence", "kind", "score", "max_score", "created_by", "created_at",
+                    "reason"]
+    list_filter = ["kind", "submission__assignment"]
+    search_fields = ["submission__student__username", "reason", "note"]
+    fields = ["submission", "sequence", "kind", "based_on", "score", "max_score", "scores",
+              "needs_review", "changes_pretty", "grader_version", "spec_hash", "created_by",
+              "created_at", "reason", "note", "report_pretty"]
+    readonly_fields = fields
+
+    @admin.display(description="changes")
+    def changes_pretty(self, obj):
+        return json.dumps(obj.changes, indent=1, ensure_ascii=False)
+
+    @admin.display(description="report")
+    def report_pretty(self, obj):
+        return json.dumps(obj.report, indent=1, ensure_ascii=False)[:20000]
+
+
+@admin.register(ReviewRequest)
+class ReviewRequestAdmin(ReadOnlyAdmin):
+    list_display = ["submission", "target", "created_by", "created_at"]
+    fields = ["submission", "target", "message", "created_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(ReviewReply)
+class ReviewReplyAdmin(ReadOnlyAdmin):
+    list_display = ["request", "outcome", "created_by", "created_at"]
+    fields = ["request", "outcome", "grading", "message", "created_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Extension)
+class ExtensionAdmin(ReadOnlyAdmin):
+    list_display = ["student", "assignment", "due_at", "extra_attempts", "created_by", "created_at"]
+    list_filter = ["assignment"]
+    fields = ["assignment", "student", "due_at", "extra_attempts", "reason", "created_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(RegradeJob)
+class RegradeJobAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "dry_run", "status", "done", "total", "changed", "requested_by",
+                    "created_at"]
+    fields = ["assignment", "dry_run", "reason", "status", "done", "total", "changed",
+              "requested_by", "created_at", "finished_at", "error"]
+    readonly_fields = fields

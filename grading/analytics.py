@@ -1,14 +1,18 @@
 """Class-level summaries computed from grading reports: pure functions, no Django, no database.
 
-The views pick each student's counted report (see `best_attempt`) and hand the reports here;
-what comes back is plain data for the plots and the gradebook.
+The selectors pick each student's counted report and hand the reports here; what comes back
+is plain data for the plots, the analytics page and the gradebook's export.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
+
+from grading.report import Report
 
 WRONG = frozenset({"incorrect", "blank", "invalid"})
 # One shared NaN object: tuples holding it compare equal by identity, so the plot cache hits.
@@ -28,7 +32,7 @@ def column_label(column: str, name: str) -> str:
     return _COLUMN_PREFIX.get(column, "") + name
 
 
-def wrong_share(reports: Iterable[Mapping[str, Any]], *, n_rounds: int,
+def wrong_share(reports: Iterable[Report], *, n_rounds: int,
                 cells: Sequence[tuple[str, str]]) -> Heatmap:
     """Share of reports whose cell is incorrect, blank or invalid, per round (rows) and cell (columns).
 
@@ -39,12 +43,12 @@ def wrong_share(reports: Iterable[Mapping[str, Any]], *, n_rounds: int,
     wrong = [[0] * len(cells) for _ in range(n_rounds)]
     seen = [[0] * len(cells) for _ in range(n_rounds)]
     for report in reports:
-        for cell in report.get("cells", ()):
-            r, k = cell.get("round"), index.get((cell.get("column"), cell.get("name")))
+        for cell in report.cells:
+            r, k = cell.round, index.get((cell.column, cell.name))
             if k is None or not isinstance(r, int) or not 1 <= r <= n_rounds:
                 continue
             seen[r - 1][k] += 1
-            wrong[r - 1][k] += cell.get("status") in WRONG
+            wrong[r - 1][k] += cell.status in WRONG
     shares = tuple(
         tuple(wrong[r][k] / seen[r][k] if seen[r][k] else NAN for k in range(len(cells)))
         for r in range(n_rounds))
@@ -52,12 +56,12 @@ def wrong_share(reports: Iterable[Mapping[str, Any]], *, n_rounds: int,
                    columns=tuple(column_label(c, n) for c, n in cells), shares=shares)
 
 
-def mistake_ids(report: Mapping[str, Any]) -> set[str]:
-    """The named mistakes one report shows (the grader lists each once in "mistakes")."""
-    return {m["id"] for m in report.get("mistakes", ())}
+def mistake_ids(report: Report) -> set[str]:
+    """The named mistakes one report shows (the grader lists each once)."""
+    return {m.id for m in report.mistakes}
 
 
-def mistake_counts(reports: Iterable[Mapping[str, Any]],
+def mistake_counts(reports: Iterable[Report],
                    mistakes: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
     """How many reports (students) show each named mistake: (id, title, count) in catalogue order.
 
@@ -72,34 +76,40 @@ def mistake_counts(reports: Iterable[Mapping[str, Any]],
     return [(ident, titles.get(ident, ident), count) for ident, count in counts.items()]
 
 
-def report_total(report: Mapping[str, Any] | None) -> float | None:
-    """The report's total score, or None for a missing report."""
-    if not report:
-        return None
-    total = report.get("total")
-    return float(total) if isinstance(total, (int, float)) else None
+@dataclass(frozen=True)
+class CopyPair:
+    """Two students and the wrong values they typed alike (same cell, same text)."""
+
+    first: str
+    second: str
+    cells: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.cells)
 
 
-def best_attempt(attempts: Sequence[tuple[Any, Mapping[str, Any] | None]]) -> tuple[Any, Mapping[str, Any]] | None:
-    """The counted attempt: the highest total, the earliest one on a tie; None if nothing counts.
+def shared_wrong_values(wrong: Mapping[str, Sequence[tuple[str, str]]], *, top: int = 10,
+                        min_shared: int = 2, common_share: float = 0.2) -> list[CopyPair]:
+    """The pairs of students who typed the most identical wrong values, most first.
 
-    ``attempts`` are (attempt, report) pairs in submission order; attempts without a report
-    (never graded) are skipped.
+    ``wrong`` maps a student to their (cell id, typed text) pairs that are wrong by the key. A
+    value that more than ``common_share`` of the class typed is a common mistake, not a sign of
+    copying, and is left out; pairs sharing fewer than ``min_shared`` values are not listed.
     """
-    best = None
-    for attempt, report in attempts:
-        total = report_total(report)
-        if total is None:
-            continue
-        if best is None or total > report_total(best[1]):
-            best = (attempt, report)
-    return best
-
-
-def question_scores(report: Mapping[str, Any] | None) -> dict[str, float]:
-    """Question id -> score, from a report (empty for no report)."""
-    return {q["id"]: q["score"] for q in (report or {}).get("questions", ())
-            if isinstance(q, Mapping) and "id" in q}
+    holders: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for student, values in wrong.items():
+        for cell, text in set((c, t.strip()) for c, t in values if t.strip()):
+            holders[(cell, text)].append(student)
+    limit = max(2, int(common_share * len(wrong)))
+    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (cell, _), students in holders.items():
+        if 2 <= len(students) <= limit:
+            for a, b in combinations(sorted(students), 2):
+                shared[(a, b)].append(cell)
+    pairs = [CopyPair(a, b, tuple(sorted(cells))) for (a, b), cells in shared.items()
+             if len(cells) >= min_shared]
+    return sorted(pairs, key=lambda p: (-p.count, p.first, p.second))[:top]
 
 
 def csv_safe(value: Any) -> Any:

@@ -1,8 +1,9 @@
-"""The answer form: one text input per typed cell and per Q1 row, read back into the answers shape.
+"""The forms: the answer form (one input per typed cell and Q1 row) and the staff's forms.
 
-Input names follow the table layout: ``r2.parameters.w11``, ``r1.forward.s1``,
-``formulas.dL/ds1``. Anything else posted (junk names, the buttons) is ignored. Values are kept
-exactly as typed (no stripping): marking reads them and the feedback page shows them back.
+A cell's input name is its stable id (``r2.parameters.w11``, the engine's ``CellKey.id``); a
+Q1 row's is ``formulas.dL/ds1``. Anything else posted (junk names, the buttons) is ignored.
+Values are kept exactly as typed (no stripping): marking reads them and the feedback page
+shows them back.
 """
 
 from __future__ import annotations
@@ -11,15 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from grading import services
+from grading import selectors
 
 if TYPE_CHECKING:
-    from grading.engine import Spec
-
-
-def cell_input_name(round_no: int, column: str, name: str) -> str:
-    """The input name of one table cell, e.g. ``r1.forward.s1``."""
-    return f"r{round_no}.{column}.{name}"
+    from grading.engine import CellKey, Spec
 
 
 def formula_input_name(row: str) -> str:
@@ -27,22 +23,34 @@ def formula_input_name(row: str) -> str:
     return f"formulas.{row}"
 
 
+def _cells_by_place(spec: Spec) -> dict[tuple[int, str, str], CellKey]:
+    return {(k.round, k.column, k.name): k for k in selectors.typed_cells(spec)}
+
+
 def values_from_answers(spec: Spec, answers: Any) -> dict[str, str]:
     """Input name -> typed text, from stored answers (a draft or an earlier attempt)."""
     answers = answers if isinstance(answers, dict) else {}
+    cells = _cells_by_place(spec)
     values: dict[str, str] = {}
     for table in answers.get("rounds") or ():
         if not isinstance(table, dict) or not isinstance(table.get("round"), int):
             continue
-        for column in services.TABLE_COLUMNS:
+        for column in selectors.TABLE_COLUMNS:
             for name, text in (table.get(column) or {}).items():
-                if isinstance(text, str):
-                    values[cell_input_name(table["round"], column, name)] = text
+                key = cells.get((table["round"], column, name))
+                if key is not None and isinstance(text, str):
+                    values[key.id] = text
     formulas = answers.get("formulas")
     for row, text in (formulas.items() if isinstance(formulas, dict) else ()):
         if isinstance(text, str):
             values[formula_input_name(row)] = text
     return values
+
+
+def describe_cell(key: CellKey) -> str:
+    """How a message names a cell: "round 1 s1", "round 2 parameter w11", "round 2 updated w11"."""
+    prefix = {"parameters": "parameter ", "updated": "updated "}.get(key.column, "")
+    return f"round {key.round} {prefix}{key.name}"
 
 
 class AnswerForm(forms.Form):
@@ -51,31 +59,38 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: Any, spec: Spec, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
-        for key in services.typed_cells(spec):
-            self.fields[cell_input_name(*key)] = forms.CharField(required=False, strip=False)
-        for row in services.formula_rows(spec):
+        self.cells: dict[str, CellKey] = {}
+        self.rows: dict[str, str] = {}
+        for key in selectors.typed_cells(spec):
+            self.cells[key.id] = key
+            self.fields[key.id] = forms.CharField(required=False, strip=False)
+        for row in selectors.formula_rows(spec):
+            self.rows[formula_input_name(row)] = row
             self.fields[formula_input_name(row)] = forms.CharField(required=False, strip=False)
 
     def answers(self) -> dict[str, Any]:
         """The cleaned values in the answers shape: {"rounds": [...], "formulas": {...}}."""
         data = self.cleaned_data
         rounds: dict[int, dict[str, Any]] = {}
-        for r, column, name in services.typed_cells(self.spec):
-            text = data.get(cell_input_name(r, column, name)) or ""
+        for field_name, key in self.cells.items():
+            text = data.get(field_name) or ""
             if text:
-                rounds.setdefault(r, {"round": r}).setdefault(column, {})[name] = text
-        formulas = {row: data[formula_input_name(row)] for row in services.formula_rows(self.spec)
-                    if data.get(formula_input_name(row))}
+                rounds.setdefault(key.round, {"round": key.round}).setdefault(key.column, {})[key.name] = text
+        formulas = {row: data[name] for name, row in self.rows.items() if data.get(name)}
         return {"rounds": [rounds.get(r, {"round": r}) for r in range(1, self.spec.n_rounds + 1)],
                 "formulas": formulas}
 
+    def describe(self, field_name: str) -> str:
+        """How a message names an input: "round 1 s1", "Q1 dL/ds1"."""
+        if field_name in self.rows:
+            return f"Q1 {self.rows[field_name]}"
+        key = self.cells.get(field_name)
+        return describe_cell(key) if key is not None else field_name
+
     def error_lines(self) -> list[str]:
         """One readable line per field error, naming the cell ("round 1 s1: ...")."""
-        lines = []
-        for field, errors in self.errors.items():
-            where = describe_input(field)
-            lines.extend(f"{where}: {message}" for message in errors)
-        return lines
+        return [f"{self.describe(field)}: {message}"
+                for field, errors in self.errors.items() for message in errors]
 
     def raw_values(self) -> dict[str, str]:
         """What was posted for our own fields, as typed, to show back on a re-rendered page."""
@@ -83,26 +98,112 @@ class AnswerForm(forms.Form):
                 if isinstance(self.data.get(name, ""), str)}
 
 
-def describe_input(input_name: str) -> str:
-    """``r1.forward.s1`` -> "round 1 s1"; ``formulas.dL/ds1`` -> "Q1 dL/ds1"."""
-    if input_name.startswith("formulas."):
-        return "Q1 " + input_name.removeprefix("formulas.")
-    head, _, rest = input_name.partition(".")
-    column, _, name = rest.partition(".")
-    if column == "parameters":
-        return f"round {head[1:]} parameter {name}"
-    if column == "updated":
-        return f"round {head[1:]} updated {name}"
-    return f"round {head[1:]} {name}"
+# ---------------------------------------------------------------- staff and student forms
 
 
 class FormulaReviewForm(forms.Form):
-    """An instructor's decision on one undecided Q1 row."""
+    """Staff's decision on one undecided Q1 row."""
 
-    row = forms.CharField(max_length=20)
+    row = forms.CharField(max_length=40)
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
-    note = forms.CharField(max_length=500, required=False)
+    note = forms.CharField(max_length=2000, required=False)
+    based_on = forms.IntegerField(required=False, min_value=1)
 
     @property
     def accepted(self) -> bool:
         return self.cleaned_data["decision"] == "accept"
+
+
+class OverrideForm(forms.Form):
+    """Staff set one mark: a cell's or a Q1 row's status and credit, a question's points, the total."""
+
+    kind = forms.ChoiceField(choices=[("cell", "Cell"), ("formula", "Q1 row"),
+                                      ("question", "Question"), ("total", "Total")])
+    target = forms.CharField(max_length=60, required=False)
+    status = forms.ChoiceField(required=False, choices=[
+        ("", "—"), ("correct", "correct"), ("carried", "carried"), ("not_chained", "equivalent, not chained"),
+        ("incorrect", "incorrect")])
+    credit = forms.FloatField(required=False, min_value=0, max_value=1)
+    points = forms.FloatField(required=False, min_value=0)
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "Say why the grade changes."})
+    note = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text="Shown to the student (optional).")
+    based_on = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind in ("cell", "formula"):
+            if not data.get("status"):
+                self.add_error("status", forms.ValidationError("Choose the mark.", code="required"))
+            if data.get("credit") is None and data.get("status"):
+                # The usual credit of a mark, so that staff need not type it.
+                data["credit"] = {"correct": 1.0, "carried": 1.0, "not_chained": 0.5}.get(data["status"], 0.0)
+        elif kind in ("question", "total") and data.get("points") is None:
+            self.add_error("points", forms.ValidationError("Give the points.", code="required"))
+        if kind != "total" and not data.get("target"):
+            self.add_error("target", forms.ValidationError("Choose what to change.", code="required"))
+        return data
+
+    def change(self) -> dict[str, Any]:
+        """The change, as ``services.Change`` takes it."""
+        data = self.cleaned_data
+        return {"kind": data["kind"], "target": data["target"] if data["kind"] != "total" else "",
+                "status": data.get("status") or "", "credit": data.get("credit"),
+                "points": data.get("points")}
+
+
+class ReviewRequestForm(forms.Form):
+    """A student asks for a cell, a question or the attempt to be looked at again."""
+
+    target = forms.CharField(max_length=60, required=False)
+    message = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                              error_messages={"required": "Say what you would like staff to look at."})
+
+
+class ReplyForm(forms.Form):
+    """Staff answer a student's request: no change, or a change of one mark (with the override fields)."""
+
+    message = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                              error_messages={"required": "Write a reply the student will read."})
+
+
+class RegradeForm(forms.Form):
+    reason = forms.CharField(max_length=2000, required=False)
+    apply = forms.BooleanField(required=False)
+
+
+class ExtensionForm(forms.Form):
+    """An instructor gives one student a later due time and/or extra attempts."""
+
+    username = forms.CharField(max_length=150)
+    due_at = forms.DateTimeField(required=False, help_text="This student's due time (the course's time zone).",
+                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    extra_attempts = forms.IntegerField(min_value=0, max_value=50, initial=0)
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "Say why (kept in the audit list)."})
+
+
+class RosterForm(forms.Form):
+    """A roster CSV to import: username, email, name (header optional)."""
+
+    file = forms.FileField(required=False)
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                           help_text="Or paste the CSV here.")
+    passwords = forms.BooleanField(required=False,
+                                   help_text="Make a password for each new account (shown once).")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            raw = upload.read(1_000_001)
+            try:
+                data["text"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text (save it as CSV UTF-8).",
+                                            code="encoding") from None
+        if not (data.get("text") or "").strip():
+            raise forms.ValidationError("Choose a CSV file or paste its lines.", code="empty")
+        return data

@@ -1,18 +1,19 @@
-"""One submission in, one JSON-able report out: cells, formulas, questions and total.
+"""One submission in, one ``Report`` out: cells, formulas, questions and total.
 
-Pure (no Django): the `grade` management command and `services.submission_submit` both call
+Pure (no Django): the `grade` management command, the submit service and regrades all call
 `grade_submission`, so the command line and the web page can never disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
 
 from grading import engine, marking
 from grading.formulas import grade_formulas
+from grading.report import CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report
 
 GRADER_VERSION = "2026.11.1"
 
@@ -49,24 +50,9 @@ def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
     return tuple(questions)
 
 
-def _score_formulas(rows: list[dict[str, Any]], points: float,
-                    reviews: Mapping[str, bool]) -> tuple[list[dict[str, Any]], float]:
-    """Each Q1 row with its points (a reviewer's decision wins on an undecided row), and the sum."""
-    each = points / len(rows) if rows else 0.0
-    scored = []
-    for row in rows:
-        decision = reviews.get(row["row"]) if row["status"] == "undecided" else None
-        credit = row["credit"] if decision is None else float(decision)
-        scored.append({**row, "points": round(each * credit, 4), "reviewed": decision})
-    return scored, sum(r["points"] for r in scored)
-
-
 def _as_dict(mark: Any) -> dict[str, Any]:
     # dataclasses.asdict deep-copies every value and was most of the grading time.
-    out = {f.name: getattr(mark, f.name) for f in fields(mark)}
-    if isinstance(out.get("upstream"), dict):
-        out["upstream"] = dict(out["upstream"])
-    return out
+    return {f.name: getattr(mark, f.name) for f in fields(mark)}
 
 
 @lru_cache(maxsize=64)
@@ -76,52 +62,71 @@ def answer_key(spec: engine.Spec) -> engine.Key:
     return engine.answer_key(spec)
 
 
-def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> dict[str, Any]:
+def score_questions(questions: Sequence[QuestionScore], cells: Sequence[marking.CellMark],
+                    formulas: Sequence[FormulaScore]) -> tuple[tuple[QuestionScore, ...],
+                                                               tuple[FormulaScore, ...]]:
+    """Each question's score from the marks (and each Q1 row's points): the one scoring rule,
+    used by the grader and again by the ledger after staff change a mark."""
+    scored_formulas = tuple(formulas)
+    out = []
+    loss_cells = [c for c in cells if c.column == "forward" and c.name == "L"]
+    for q in questions:
+        carried = 0.0
+        if q.kind == "formulas":
+            each = q.max / len(formulas) if formulas else 0.0
+            scored_formulas = tuple(replace(f, points=round(each * f.credit, 4)) for f in formulas)
+            score = sum(f.points for f in scored_formulas)
+        elif q.kind == "round":
+            score = marking.round_score(list(cells), q.round, q.max)
+            mine = [c for c in cells if c.round == q.round]
+            carried = q.max / len(mine) * sum(c.credit for c in mine if c.status == "carried") if mine else 0.0
+        else:
+            # The plot is drawn from the student's L cells: its points follow the weakest of them.
+            score = q.max * min((c.credit for c in loss_cells), default=0.0)
+        out.append(replace(q, score=round(score, 4), carried=round(carried, 4)))
+    return tuple(out), scored_formulas
+
+
+def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> Report:
     """Mark every cell and formula of ``answers`` against the engine and score each question."""
     answers = answers if isinstance(answers, Mapping) else {}
     key = answer_key(spec)
     rules = marking.MarkingRules(decimals=config.decimals, carried_credit=config.carried_credit,
                                  carried_cap=config.carried_cap)
-    cells = marking.mark_tables(key, answers, rules)
-    wants_formulas = any(q.kind == "formulas" for q in config.questions)
-    formulas: list[dict[str, Any]] = []
-    if wants_formulas:
+    cells = tuple(marking.mark_tables(key, answers, rules))
+    formulas: list[FormulaScore] = []
+    if any(q.kind == "formulas" for q in config.questions):
         typed = answers.get("formulas")
         typed = typed if isinstance(typed, Mapping) else {}
-        formulas = [_as_dict(m) for m in grade_formulas(
+        formulas = [FormulaScore(**_as_dict(m)) for m in grade_formulas(
             {k: v for k, v in typed.items() if isinstance(v, str)},
             n_inputs=spec.n_inputs, n_outputs=spec.n_outputs,
             not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit)]
+    questions, scored_formulas = score_questions(
+        [QuestionScore(id=q.id, number=q.number, kind=q.kind, max=q.points, round=q.round,
+                       extra_credit=q.extra_credit) for q in config.questions], cells, formulas)
     loss_cells = [c for c in cells if c.column == "forward" and c.name == "L"]
-    questions = []
-    for q in config.questions:
-        if q.kind == "formulas":
-            formulas, score = _score_formulas(formulas, q.points, {})  # reviews: see rescore
-        elif q.kind == "round":
-            score = marking.round_score(cells, q.round, q.points)
-        else:
-            # The plot is drawn from the student's L cells: its points follow the weakest of them.
-            score = q.points * min((c.credit for c in loss_cells), default=0.0)
-        questions.append({
-            "id": q.id, "number": q.number, "kind": q.kind, "round": q.round,
-            "extra_credit": q.extra_credit, "score": round(score, 4), "max": q.points,
-            "carried": round(_carried_points(cells, q), 4),
-        })
     typed_loss = [marking.parse_number(c.given) for c in loss_cells]
-    student_loss = [p.value if p.status == "number" else None for p in typed_loss]
-    return {
-        "grader_version": GRADER_VERSION,
-        "decimals": config.decimals,
-        "band": marking.band(config.decimals),
-        "cells": [_as_dict(c) for c in cells],
-        "formulas": formulas,
-        "questions": questions,
-        "total": round(sum(q["score"] for q in questions), 4),
-        "max": sum(q.points for q in config.questions if not q.extra_credit),
-        "max_with_extra": sum(q.points for q in config.questions),
-        "mistakes": marking.summarize_mistakes(cells),
-        "loss": {"key": key.loss(), "student": student_loss},
-    }
+    return Report(
+        grader_version=GRADER_VERSION,
+        decimals=config.decimals,
+        band=marking.band(config.decimals),
+        cells=cells,
+        formulas=scored_formulas,
+        questions=questions,
+        total=round(sum(q.score for q in questions), 4),
+        max=sum(q.points for q in config.questions if not q.extra_credit),
+        max_with_extra=sum(q.points for q in config.questions),
+        mistakes=_mistakes(cells),
+        loss=Loss(tuple(key.loss()), tuple(p.value if p.status == "number" else None
+                                          for p in typed_loss)),
+    )
+
+
+def _mistakes(cells: Sequence[marking.CellMark]) -> tuple[MistakeSummary, ...]:
+    return tuple(MistakeSummary(m["id"], m["title"], m["explanation"],
+                                tuple(CellRef(**c) for c in m["cells"]))
+                 for m in marking.summarize_mistakes(list(cells)))
 
 
 def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
@@ -163,23 +168,50 @@ def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
     return None
 
 
-def _carried_points(cells: list[marking.CellMark], q: QuestionSpec) -> float:
-    """Points of a round question that came from carried (follow-through) credit."""
-    if q.kind != "round":
-        return 0.0
-    mine = [c for c in cells if c.round == q.round]
-    if not mine:
-        return 0.0
-    return q.points / len(mine) * sum(c.credit for c in mine if c.status == "carried")
+# ---------------------------------------------------------------- many submissions at once
+
+_POOL_JOB: tuple[engine.Spec, GradingConfig] | None = None
 
 
-def rescore(report: dict[str, Any], reviews: Mapping[str, bool]) -> dict[str, Any]:
-    """The report with Q1 rescored after an instructor accepted or rejected undecided rows."""
-    questions, formulas = [], report["formulas"]
-    for q in report["questions"]:
-        if q["kind"] == "formulas":
-            formulas, score = _score_formulas(report["formulas"], q["max"], reviews)
-            q = {**q, "score": round(score, 4)}
-        questions.append(q)
-    return {**report, "questions": questions, "formulas": formulas,
-            "total": round(sum(q["score"] for q in questions), 4)}
+def _pool_start(spec: engine.Spec, config: GradingConfig) -> None:
+    global _POOL_JOB
+    _POOL_JOB = (spec, config)
+
+
+def _pool_grade(answers: Any) -> Report:
+    spec, config = _POOL_JOB  # type: ignore[misc]
+    return grade_submission(spec, answers, config)
+
+
+class GradingPool:
+    """Grade many submissions of one spec; with ``workers`` > 1 in that many worker processes.
+
+    Workers are started fresh ("spawn"), not forked: a web or task process holds database
+    connections and threads that a forked copy must not share. Use it as a context manager.
+    """
+
+    def __init__(self, spec: engine.Spec, config: GradingConfig, *, workers: int = 1) -> None:
+        self.spec, self.config, self.workers = spec, config, max(1, int(workers))
+        self._executor: Any = None
+
+    def __enter__(self) -> GradingPool:
+        if self.workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_pool_start, initargs=(self.spec, self.config))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+    def grade(self, answers: Sequence[Any]) -> list[Report]:
+        """One report per answers, in order."""
+        if self._executor is None or len(answers) < 2 * self.workers:
+            return [grade_submission(self.spec, a, self.config) for a in answers]
+        chunk = max(1, len(answers) // (self.workers * 4))
+        return list(self._executor.map(_pool_grade, answers, chunksize=chunk))

@@ -164,6 +164,8 @@ class Question(models.Model):
 
 
 class Submission(models.Model):
+    """One attempt: what a student typed and when; its grades are ``Grading`` records."""
+
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
@@ -178,12 +180,6 @@ class Submission(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
-    # The grader's score when the attempt was submitted; instructors' formula reviews apply on
-    # top of it (services.effective_report), so pages show that, and this stays as graded.
-    score = models.FloatField(null=True, blank=True, verbose_name="automatic score")
-    max_score = models.FloatField(null=True, blank=True)
-    report = models.JSONField(null=True, blank=True)
-    grader_version = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["assignment", "student", "-attempt"]
@@ -192,9 +188,8 @@ class Submission(models.Model):
                                     name="one_row_per_attempt"),
             models.UniqueConstraint(fields=["assignment", "student"], condition=Q(state="draft"),
                                     name="one_draft_per_student"),
-            models.CheckConstraint(
-                condition=Q(state="draft") | (Q(submitted_at__isnull=False) & Q(score__isnull=False)),
-                name="submitted_has_time_and_score"),
+            models.CheckConstraint(condition=Q(state="draft") | Q(submitted_at__isnull=False),
+                                   name="submitted_has_time"),
         ]
 
     def __str__(self) -> str:
@@ -208,20 +203,149 @@ class Submission(models.Model):
         return self.state == self.State.DRAFT
 
 
-class FormulaReview(models.Model):
-    """An instructor's decision on a Q1 row the grader could not decide: a new record, never an edit."""
+class Grading(models.Model):
+    """One grading of an attempt: a record of the ledger, never edited. The latest one is the grade.
 
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reviews")
-    row = models.CharField(max_length=20)
-    accepted = models.BooleanField()
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="formula_reviews")
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    Automatic and regrade records hold the grader's report; override and review records hold the
+    changes staff made (``changes``) and the report with them applied, so a page reads one row.
+    """
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", "Automatic"
+        REGRADE = "regrade", "Regrade"
+        OVERRIDE = "override", "Override"
+        REVIEW = "review", "Review"
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="gradings")
+    sequence = models.PositiveIntegerField(help_text="1 for the first grading of the attempt, then 2, ...")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", help_text="The grade this record changes.")
+    report = models.JSONField(help_text="The report with every change up to this record applied.")
+    score = models.FloatField()
+    max_score = models.FloatField()
+    scores = models.JSONField(default=dict, blank=True,
+                              help_text="Question id -> score, for lists that show no report.")
+    needs_review = models.BooleanField(default=False, help_text="Q1 rows still undecided.")
+    changes = models.JSONField(default=list, blank=True, help_text="What staff changed (overrides).")
+    grader_version = models.CharField(max_length=20)
+    spec_hash = models.CharField(max_length=64, help_text="SHA-256 of the spec and settings graded against.")
+    config = models.JSONField(default=dict, blank=True, help_text="The grading settings used.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="gradings_made")
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True, max_length=2000)
+    note = models.TextField(blank=True, max_length=2000, help_text="Shown to the student.")
 
     class Meta:
-        ordering = ["submission", "row", "-created_at"]
+        ordering = ["submission", "sequence"]
+        constraints = [
+            # Two staff writing at once cannot both add the next record: one of them must retry.
+            models.UniqueConstraint(fields=["submission", "sequence"], name="one_record_per_step"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["auto", "regrade"])
+                | (Q(created_by__isnull=False) & ~Q(reason="") & Q(based_on__isnull=False)),
+                name="staff_change_has_who_why_and_base"),
+        ]
 
     def __str__(self) -> str:
-        verdict = "accepted" if self.accepted else "rejected"
-        return f"{self.row} {verdict} by {self.reviewer} on submission {self.submission_id}"
+        return f"{self.get_kind_display()} #{self.sequence} of submission {self.submission_id}: {self.score:g}"
+
+
+class ReviewRequest(models.Model):
+    """A student asks staff to look at a cell, a question or the whole attempt again."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="review_requests")
+    target = models.CharField(max_length=60, blank=True,
+                              help_text="A cell id, a question id, or blank for the attempt.")
+    message = models.TextField(max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="review_requests")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Request on submission {self.submission_id} ({self.target or 'attempt'})"
+
+
+class ReviewReply(models.Model):
+    """Staff's answer to a request: a changed grade (an override) or no change, with a reply."""
+
+    class Outcome(models.TextChoices):
+        CHANGED = "changed", "Grade changed"
+        NO_CHANGE = "no_change", "No change"
+
+    request = models.OneToOneField(ReviewRequest, on_delete=models.PROTECT, related_name="reply")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    grading = models.ForeignKey(Grading, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    message = models.TextField(max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="review_replies")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome="no_change") | Q(grading__isnull=False),
+                                   name="changed_reply_has_grading"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply to request {self.request_id}: {self.get_outcome_display()}"
+
+
+class Extension(models.Model):
+    """A per-student exception: a later due time and/or extra attempts. The latest record counts."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="extensions")
+    due_at = models.DateTimeField(null=True, blank=True,
+                                  help_text="This student's due time; blank keeps the assignment's.")
+    extra_attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField(max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="extensions_granted")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assignment", "student", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="extension_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Extension for {self.student} on {self.assignment}"
+
+
+class RegradeJob(models.Model):
+    """A class-sized regrade (or its dry run) run by a task worker, with its progress and result."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="regrade_jobs")
+    dry_run = models.BooleanField(default=True)
+    reason = models.TextField(blank=True, max_length=2000)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="regrade_jobs")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        what = "Dry run" if self.dry_run else "Regrade"
+        return f"{what} of {self.assignment} ({self.get_status_display()})"

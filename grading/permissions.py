@@ -6,8 +6,10 @@ anything that is not theirs raises Http404, so its existence is not revealed.
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from grading.models import Assignment, Course, Membership, Submission
+from grading.selectors.people import last_due, student_terms
 
 STAFF_ROLES = (Membership.Role.TA, Membership.Role.INSTRUCTOR)
 
@@ -63,21 +65,48 @@ def access_submission_as_staff(user, submission_id: int) -> Submission:
 
 def may_see_expected(user, submission: Submission, now=None) -> bool:
     """Staff always see expected values; a student per the reveal rule, and never while they
-    could still copy them into another attempt (more attempts left, or late work accepted)."""
+    could still copy them into another attempt (more attempts left, or late work accepted).
+
+    "After the due time" means after the last due time of the class, extensions included: a
+    student must not read the key to a classmate who still has a day to submit.
+    """
     assignment = submission.assignment
     if is_course_staff(user, assignment.course):
         return True
     if assignment.reveal == Assignment.Reveal.NEVER:
         return False
-    if assignment.reveal == Assignment.Reveal.AFTER_DUE and not assignment.is_past_due(now):
-        return False
+    if assignment.reveal == Assignment.Reveal.AFTER_DUE:
+        if (now or timezone.now()) <= last_due(assignment):
+            return False
     return not may_still_submit(user, assignment, now)
 
 
 def may_still_submit(user, assignment: Assignment, now=None) -> bool:
-    """Whether the student could hand in another attempt now (open, attempts left)."""
-    if not assignment.is_open(now):
+    """Whether the student could hand in another attempt now (open, attempts left), by their
+    own terms (an extension counts)."""
+    terms = student_terms(assignment, user)
+    if not terms.is_open(now):
         return False
     used = Submission.objects.filter(assignment=assignment, student=user,
                                      state=Submission.State.SUBMITTED).count()
-    return used < assignment.max_attempts
+    return used < terms.max_attempts
+
+
+def is_instructor(user, course: Course) -> bool:
+    """True for the course's instructors (extensions, rosters and class regrades are theirs)."""
+    return role_in(user, course) == Membership.Role.INSTRUCTOR
+
+
+def access_assignment_as_instructor(user, assignment_id: int) -> Assignment:
+    """An assignment of a course where the user is an instructor, or 404."""
+    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id,
+                             course__memberships__user=user,
+                             course__memberships__role=Membership.Role.INSTRUCTOR)
+
+
+def access_own_submission(user, submission_id: int) -> Submission:
+    """A submitted attempt of the user's own (to ask about it), or 404."""
+    submission = access_submission(user, submission_id)
+    if submission.student_id != user.pk:
+        raise Http404("No such submission.")
+    return submission

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from grading import engine, services
+from grading import engine, selectors, services
 from grading.models import Course, Membership
 
 SPEC_4_1 = json.loads((Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text())
@@ -46,3 +46,8 @@ def round1_values(decimals: int = 4) -> dict[str, str]:
     return {f"r1.{column}.{name}": f"{value:.{decimals}f}"
             for column in ("forward", "backward", "updated")
             for name, value in table[column].items()}
+
+
+def report_of(submission):
+    """The attempt's current grade (its latest ledger record), as a typed report."""
+    return selectors.current_report(submission)

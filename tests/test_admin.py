@@ -1,4 +1,6 @@
 """Admin set-up and the demo data command."""
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -21,7 +23,8 @@ def admin_client():
 def test_every_admin_list_page_opens(admin_client):
     """Each registered model's list and add pages render for an admin."""
     make_assignment()
-    for name in ("course", "membership", "assignment", "submission", "formulareview"):
+    for name in ("course", "membership", "assignment", "submission", "grading", "reviewrequest",
+                 "reviewreply", "extension", "regradejob"):
         response = admin_client.get(f"/admin/grading/{name}/")
         assert response.status_code == 200, name
     assert admin_client.get("/admin/grading/assignment/add/").status_code == 200
@@ -51,9 +54,42 @@ def test_admin_rejects_a_bad_spec_with_the_engines_message(admin_client):
         (6, "plot", 5)]
 
 
-def test_submission_grades_are_read_only_in_admin(admin_client):
-    """The admin cannot add submissions, and shows score and report as read-only."""
-    assert admin_client.get("/admin/grading/submission/add/").status_code == 403
+def _graded_attempt():
+    from grading import services
+    from tests.factories import make_member
+
+    assignment = make_assignment()
+    student = make_member(course=assignment.course, username="kept")
+    submission = services.submission_submit(assignment=assignment, student=student,
+                                            answers={"rounds": [{"round": 1, "forward": {"s1": "0.46"}}]})
+    return assignment, submission
+
+
+def test_attempts_and_grades_are_read_only_in_the_admin(admin_client):
+    """The admin shows attempts and ledger records but cannot add, edit or delete them."""
+    from grading.models import Grading
+
+    _, submission = _graded_attempt()
+    record = Grading.objects.get(submission=submission)
+    for url in ("/admin/grading/submission/add/", "/admin/grading/grading/add/",
+                f"/admin/grading/submission/{submission.pk}/delete/",
+                f"/admin/grading/grading/{record.pk}/delete/"):
+        assert admin_client.get(url).status_code == 403, url
+    for url, shown in ((f"/admin/grading/submission/{submission.pk}/change/", "0.46"),
+                       (f"/admin/grading/grading/{record.pk}/change/", "r1.forward.s1")):
+        page = admin_client.get(url)
+        html = page.content.decode()
+        assert page.status_code == 200 and shown in html, url
+        # Read-only: no visible input, select or textarea, and no save button.
+        fields = re.findall(r'<(?:input|textarea|select)\b[^>]*>', html)
+        editable = [f for f in fields if 'type="hidden"' not in f and 'id="nav-filter"' not in f]
+        assert editable == [], url
+        assert 'name="_save"' not in html
+    response = admin_client.post(f"/admin/grading/grading/{record.pk}/change/",
+                                 {"score": "100", "reason": "hack", "kind": "override"})
+    assert response.status_code == 403
+    record.refresh_from_db()
+    assert record.score == pytest.approx(35 / 25) and record.kind == "auto"
 
 
 def test_seed_demo_loads_homework_and_is_idempotent():
@@ -78,17 +114,27 @@ def test_seed_demo_refuses_without_debug_or_force(settings):
 
 
 def test_graded_work_is_kept_in_the_admin(admin_client):
-    """With a graded attempt, the spec and decimals are read-only, and nothing graded is deleted."""
-    from grading import services
-    from tests.factories import make_member
+    """With graded attempts, changing the spec warns that grades wait for a regrade, changes no
+    grade by itself, and nothing graded can be deleted."""
+    import json
 
-    assignment = make_assignment()
-    student = make_member(course=assignment.course, username="kept")
-    submission = services.submission_submit(assignment=assignment, student=student,
-                                            answers={"rounds": [{"round": 1, "forward": {"s1": "0.46"}}]})
+    from grading import selectors
+    from grading.models import Grading
+
+    assignment, submission = _graded_attempt()
+    before = selectors.current_report(submission)
     page = admin_client.get(f"/admin/grading/assignment/{assignment.pk}/change/").content.decode()
-    assert 'name="spec"' not in page and 'name="decimals"' not in page
-    assert 'name="title"' in page
+    assert 'name="spec"' in page and 'name="decimals"' in page
     assert admin_client.get(f"/admin/grading/assignment/{assignment.pk}/delete/").status_code == 403
-    assert admin_client.get(f"/admin/grading/submission/{submission.pk}/delete/").status_code == 403
+    data = {"course": assignment.course.pk, "title": assignment.title, "slug": assignment.slug,
+            "statement": "", "spec": json.dumps(SPEC_4_1),
+            "opens_at_0": "2026-01-01", "opens_at_1": "00:00", "due_at_0": "2099-02-01", "due_at_1": "00:00",
+            "decimals": 1, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1,
+            "carried_cap": 1, "not_chained_credit": 0.5,
+            "questions-TOTAL_FORMS": 0, "questions-INITIAL_FORMS": 0, "questions-MIN_NUM_FORMS": 0,
+            "questions-MAX_NUM_FORMS": 1000}
+    response = admin_client.post(f"/admin/grading/assignment/{assignment.pk}/change/", data, follow=True)
+    assert "keep their grades until you regrade" in response.content.decode()
+    assert Grading.objects.filter(submission=submission).count() == 1
+    assert selectors.current_report(submission) == before
     assert Submission.objects.filter(pk=submission.pk).exists()

@@ -4,10 +4,22 @@ import math
 import pytest
 
 from grading import analytics
+from grading.marking import CellMark
+from grading.report import CellRef, MistakeSummary, Report
 
 
 def cell(r, column, name, status, mistake=None):
-    return {"round": r, "column": column, "name": name, "status": status, "mistake": mistake}
+    return CellMark(round=r, column=column, name=name, given="", expected=0.0, status=status,
+                    message="", credit=0.0, mistake=mistake, id=f"r{r}.{column}.{name}")
+
+
+def report(cells=(), mistakes=()):
+    """A report with just the cells and named mistakes a test needs."""
+    return Report(grader_version="test", decimals=4, band=0.000051, cells=tuple(cells), formulas=(),
+                  questions=(), total=0.0, max=100.0, max_with_extra=100.0,
+                  mistakes=tuple(MistakeSummary(m, m, "", tuple(CellRef("x", 1, "forward", "s1")
+                                                                for _ in range(n)))
+                                 for m, n in mistakes))
 
 
 CELLS = [("parameters", "w11"), ("forward", "s1"), ("updated", "w11")]
@@ -16,11 +28,11 @@ CELLS = [("parameters", "w11"), ("forward", "s1"), ("updated", "w11")]
 def test_wrong_share_counts_incorrect_blank_and_invalid_but_not_carried():
     """A cell's share is the fraction of reports where it is incorrect, blank or invalid."""
     reports = [
-        {"cells": [cell(1, "forward", "s1", "correct"), cell(1, "updated", "w11", "incorrect")]},
-        {"cells": [cell(1, "forward", "s1", "blank"), cell(1, "updated", "w11", "carried")]},
-        {"cells": [cell(1, "forward", "s1", "invalid"), cell(1, "updated", "w11", "correct"),
-                   cell(2, "parameters", "w11", "incorrect")]},
-        {"cells": [cell(1, "forward", "s1", "incorrect"), cell(2, "parameters", "w11", "correct")]},
+        report([cell(1, "forward", "s1", "correct"), cell(1, "updated", "w11", "incorrect")]),
+        report([cell(1, "forward", "s1", "blank"), cell(1, "updated", "w11", "carried")]),
+        report([cell(1, "forward", "s1", "invalid"), cell(1, "updated", "w11", "correct"),
+                cell(2, "parameters", "w11", "incorrect")]),
+        report([cell(1, "forward", "s1", "incorrect"), cell(2, "parameters", "w11", "correct")]),
     ]
     heat = analytics.wrong_share(reports, n_rounds=2, cells=CELLS)
     assert heat.rows == ("Round 1", "Round 2")
@@ -32,7 +44,7 @@ def test_wrong_share_counts_incorrect_blank_and_invalid_but_not_carried():
 
 def test_wrong_share_marks_cells_nobody_has_as_nan():
     """Given cells (round 1's parameters) and empty classes are NaN, not "nobody wrong"."""
-    heat = analytics.wrong_share([{"cells": [cell(1, "forward", "s1", "correct")]}],
+    heat = analytics.wrong_share([report([cell(1, "forward", "s1", "correct")])],
                                  n_rounds=1, cells=CELLS)
     assert math.isnan(heat.shares[0][0]) and heat.shares[0][1] == 0.0
     empty = analytics.wrong_share([], n_rounds=2, cells=CELLS)
@@ -41,9 +53,9 @@ def test_wrong_share_marks_cells_nobody_has_as_nan():
 
 def test_wrong_share_ignores_unknown_cells_and_rounds():
     """Cells outside the requested columns or rounds do not break or skew the map."""
-    heat = analytics.wrong_share([{"cells": [cell(9, "forward", "s1", "incorrect"),
-                                             cell(1, "forward", "zz", "incorrect"),
-                                             {"round": "1", "column": "forward", "name": "s1"}]}],
+    heat = analytics.wrong_share([report([cell(9, "forward", "s1", "incorrect"),
+                                          cell(1, "forward", "zz", "incorrect"),
+                                          cell("1", "forward", "s1", "incorrect")])],
                                  n_rounds=1, cells=CELLS)
     assert all(math.isnan(v) for v in heat.shares[0])
 
@@ -51,11 +63,10 @@ def test_wrong_share_ignores_unknown_cells_and_rounds():
 def test_mistake_counts_count_students_not_cells_and_list_every_mistake():
     """A mistake counts once per student however many cells it hit; unseen ones show 0."""
     reports = [
-        {"mistakes": [{"id": "no_half", "cells": [{}, {}, {}]}], "cells": []},
-        {"mistakes": [{"id": "no_half", "cells": [{}, {}]}],
-         "cells": [cell(1, "backward", "dL/df1", "incorrect", "no_half"),
-                   cell(2, "backward", "dL/df1", "incorrect", "no_half")]},
-        {"mistakes": [{"id": "odd_one"}], "cells": []},
+        report(mistakes=[("no_half", 3)]),
+        report([cell(1, "backward", "dL/df1", "incorrect", "no_half"),
+                cell(2, "backward", "dL/df1", "incorrect", "no_half")], mistakes=[("no_half", 2)]),
+        report(mistakes=[("odd_one", 1)]),
     ]
     counts = analytics.mistake_counts(reports, [("no_half", "Loss without the ½"),
                                                 ("sign_flipped", "Sign flipped")])
@@ -63,12 +74,24 @@ def test_mistake_counts_count_students_not_cells_and_list_every_mistake():
                       ("odd_one", "odd_one", 1)]
 
 
-def test_best_attempt_takes_highest_total_earliest_on_tie_and_skips_ungraded():
-    """The counted attempt is the best total; on a tie the earlier one; no report, no count."""
-    attempts = [("a1", {"total": 50}), ("a2", None), ("a3", {"total": 70}), ("a4", {"total": 70})]
-    assert analytics.best_attempt(attempts)[0] == "a3"
-    assert analytics.best_attempt([("a1", None)]) is None
-    assert analytics.best_attempt([]) is None
+def test_shared_wrong_values_pairs_students_by_identical_wrong_text():
+    """Pairs are ranked by how many identical wrong values they share; common mistakes and
+    single coincidences are left out."""
+    wrong = {
+        "ann": [("r1.forward.s1", "0.4700"), ("r1.forward.f1", "0.6154"), ("r1.backward.dL/df1", "0.12")],
+        "ben": [("r1.forward.s1", "0.4700 "), ("r1.forward.f1", "0.6154"), ("r1.backward.dL/df1", "0.12")],
+        "cat": [("r1.forward.s1", "0.4700"), ("r1.forward.f1", "0.6154")],
+        "dan": [("r1.forward.s1", "0.4800")],
+        "eve": [("r2.forward.s1", "0.1")], "fay": [("r2.forward.s1", "0.1")],
+        **{f"other{k}": [] for k in range(10)},
+    }
+    pairs = analytics.shared_wrong_values(wrong)
+    assert [(p.first, p.second, p.count) for p in pairs] == [
+        ("ann", "ben", 3), ("ann", "cat", 2), ("ben", "cat", 2)]
+    assert pairs[0].cells == ("r1.backward.dL/df1", "r1.forward.f1", "r1.forward.s1")
+    # In a class of 5, a value 3 students typed is a common mistake (more than a fifth): not a signal.
+    small = {k: v for k, v in wrong.items() if k in {"ann", "ben", "cat", "dan", "eve"}}
+    assert [(p.first, p.second) for p in analytics.shared_wrong_values(small)] == []
 
 
 @pytest.mark.parametrize("text, safe", [

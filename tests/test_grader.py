@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grading import engine, grader
+from grading.report import Report
 
 SPEC = engine.parse_spec(json.loads(
     (Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text()))
@@ -29,11 +30,10 @@ def test_complete_rounded_submission_scores_every_question():
     """The key rounded to 4 places earns every table point and the plot (Q1 left blank)."""
     report = grader.grade_submission(SPEC, rounded_answers(), grader.GradingConfig(
         questions=grader.default_questions(SPEC)))
-    scores = {q["id"]: q["score"] for q in report["questions"]}
-    assert scores == {"Q1": 0, "Q2": 35, "Q3": 35, "Q4": 35, "Q5": 35, "Q6": 5}
-    assert report["total"] == 145 and report["max"] == 100 and report["max_with_extra"] == 175
-    assert all(c["status"] == "correct" for c in report["cells"])
-    assert report["loss"]["student"] == [round(v, 4) for v in report["loss"]["key"]]
+    assert report.scores() == {"Q1": 0, "Q2": 35, "Q3": 35, "Q4": 35, "Q5": 35, "Q6": 5}
+    assert report.total == 145 and report.max == 100 and report.max_with_extra == 175
+    assert all(c.status == "correct" for c in report.cells)
+    assert list(report.loss.student) == [round(v, 4) for v in report.loss.key]
 
 
 def test_plot_points_follow_the_weakest_loss_cell():
@@ -41,25 +41,36 @@ def test_plot_points_follow_the_weakest_loss_cell():
     answers = rounded_answers()
     answers["rounds"][2]["forward"]["L"] = "0.9999"
     report = grader.grade_submission(SPEC, answers, TABLES_ONLY)
-    scores = {q["id"]: q["score"] for q in report["questions"]}
+    scores = report.scores()
     assert scores["Q6"] == 0
     assert scores["Q4"] == pytest.approx(35 * 30 / 31, abs=1e-3)
 
 
-def test_rescore_applies_reviews_to_undecided_rows_only():
-    """An accepted undecided row earns its points; a review of a decided row changes nothing."""
-    report = {
-        "questions": [{"id": "Q1", "kind": "formulas", "max": 30, "score": 0.0},
-                      {"id": "Q2", "kind": "round", "max": 35, "score": 35.0}],
-        "formulas": [{"row": "s1", "status": "undecided", "credit": 0.0},
-                     {"row": "s2", "status": "incorrect", "credit": 0.0}],
-        "total": 35.0,
-    }
-    rescored = grader.rescore(report, {"s1": True, "s2": True})
-    assert rescored["total"] == pytest.approx(50)
-    assert [r["points"] for r in rescored["formulas"]] == [15, 0]
-    assert grader.rescore(report, {"s1": False})["total"] == pytest.approx(35)
-    assert report["total"] == 35.0  # the stored report is not changed
+def test_report_survives_storage_as_json_unchanged():
+    """A report written to JSON and read back is the same typed report, with its schema."""
+    answers = rounded_answers()
+    answers["rounds"][0]["forward"]["s1"] = "0.4700"
+    answers["formulas"] = {"s1": "w11*x1 + w21*x2 + b1", "f1": "s1"}
+    report = grader.grade_submission(SPEC, answers, grader.GradingConfig(
+        questions=grader.default_questions(SPEC)))
+    stored = json.loads(json.dumps(report.to_json()))
+    assert stored["schema"] == 1
+    assert stored["cells"][0]["id"] == "r1.forward.s1"
+    assert Report.from_json(stored) == report
+
+
+def test_report_from_before_the_ledger_reads_with_ids_and_scores():
+    """A report stored by the earlier grader (schema 0, no ids) reads back whole."""
+    data = json.loads((Path(__file__).parent / "data" / "report_schema0.json").read_text())["report"]
+    report = Report.from_json(data)
+    assert report.total == data["total"] and report.max == data["max"]
+    # 4 rounds of 9 forward, 10 backward and 6 updated cells, and rounds 2-4's 6 parameters.
+    assert len(report.cells) == len(data["cells"]) == 4 * (9 + 10 + 6) + 3 * 6
+    wrong = report.cell("r1.forward.s1")
+    assert wrong.given == "0.4700" and wrong.status == "incorrect"
+    assert report.formula("dL/df1").status == "incorrect"
+    assert [m.id for m in report.mistakes] == [m["id"] for m in data["mistakes"]]
+    assert report.mistakes[0].cells[0].id == "r{round}.{column}.{name}".format(**data["mistakes"][0]["cells"][0])
 
 
 junk = st.recursive(
@@ -81,8 +92,8 @@ shaped = st.fixed_dictionaries({"rounds": st.lists(st.fixed_dictionaries({
 def test_any_answers_give_a_report_never_an_exception(answers):
     """Whatever arrives as answers, the grader returns a full report with sane scores."""
     report = grader.grade_submission(SPEC, answers, TABLES_ONLY)
-    assert len(report["cells"]) == len(engine.answer_key(SPEC).graph.gradable())
-    for q in report["questions"]:
-        assert 0 <= q["score"] <= q["max"] + 1e-9
-    assert {c["status"] for c in report["cells"]} <= {"correct", "carried", "incorrect", "blank", "invalid"}
-    json.dumps(report)  # storable as JSON
+    assert len(report.cells) == len(engine.answer_key(SPEC).graph.gradable())
+    for q in report.questions:
+        assert 0 <= q.score <= q.max + 1e-9
+    assert {c.status for c in report.cells} <= {"correct", "carried", "incorrect", "blank", "invalid"}
+    assert Report.from_json(json.loads(json.dumps(report.to_json()))) == report  # storable as JSON

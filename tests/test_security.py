@@ -15,10 +15,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from grading import formulas, services
+from grading import formulas, grader, services
 from grading.formulas import sandbox
 from grading.models import Submission
-from tests.factories import make_member
+from grading.services import submissions
+from tests.factories import make_member, report_of
 from tests.webtools import client_for, post_answers, submit, token_from
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_a_post_without_csrf_token_is_403(world, name, args):
                                      {"action": "submit", "row": "s1", "decision": "accept",
                                       "r1.forward.s1": "0.99"})
     assert response.status_code == 403
-    assert Submission.objects.count() == 1 and not sub.reviews.exists()
+    assert Submission.objects.count() == 1 and sub.gradings.count() == 1
 
 
 def test_expired_session_during_autosave_gets_401_json(world):
@@ -202,32 +203,32 @@ def test_autosave_racing_a_submit_cannot_change_the_graded_answers(world, monkey
     and its report had marked another.
     """
     a, alice = world["assignment"], world["alice"]
-    real_grade = services.grader.grade_submission
+    real_grade = grader.grade_submission
 
     def grade_while_an_autosave_lands(spec, answers, config):
         services.submission_save_draft(assignment=a, student=alice,
                                        answers={"rounds": [{"round": 1, "forward": {"s1": "0.9999"}}]})
         return real_grade(spec, answers, config)
 
-    monkeypatch.setattr(services.grader, "grade_submission", grade_while_an_autosave_lands)
+    monkeypatch.setattr(grader, "grade_submission", grade_while_an_autosave_lands)
     sub = submit(client_for(alice), a, {"r1.forward.s1": "0.4600"})
     sub.refresh_from_db()
-    graded = next(c for c in sub.report["cells"] if c["round"] == 1 and c["name"] == "s1")
-    assert sub.answers["rounds"][0]["forward"]["s1"] == "0.4600" == graded["given"]
+    graded = report_of(sub).cell("r1.forward.s1")
+    assert sub.answers["rounds"][0]["forward"]["s1"] == "0.4600" == graded.given
 
 
 def test_a_draft_created_concurrently_is_updated_not_a_500(world, monkeypatch):
     """Two first saves at once: the loser of the insert race updates the winner's draft."""
     a, alice = world["assignment"], world["alice"]
     services.submission_save_draft(assignment=a, student=alice, answers={})
-    real = services.submission_draft
+    real = submissions.submission_draft
     calls = {"n": 0}
 
     def not_seen_the_first_time(**kwargs):
         calls["n"] += 1
         return None if calls["n"] == 1 else real(**kwargs)
 
-    monkeypatch.setattr(services, "submission_draft", not_seen_the_first_time)
+    monkeypatch.setattr(submissions, "submission_draft", not_seen_the_first_time)
     client = client_for(alice)
     client.raise_request_exception = False
     token = token_from(client, a)
@@ -243,7 +244,7 @@ def test_concurrent_submits_never_exceed_max_attempts_nor_overwrite_a_graded_att
     a, alice = world["assignment"], world["alice"]
     first = services.submission_submit(assignment=a, student=alice,
                                        answers={"rounds": [{"round": 1, "forward": {"s1": "0.1"}}]})
-    report = first.report
+    report = report_of(first)
     for k in range(5):
         try:
             services.submission_submit(assignment=a, student=alice,
@@ -251,7 +252,7 @@ def test_concurrent_submits_never_exceed_max_attempts_nor_overwrite_a_graded_att
         except services.SubmissionError:
             pass
     first.refresh_from_db()
-    assert first.report == report
+    assert report_of(first) == report
     assert Submission.objects.filter(state="submitted").count() == a.max_attempts
 
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from grading import engine, services
-from grading.models import Assignment, FormulaReview, Membership, Submission
-from tests.factories import SPEC_4_1, make_assignment, make_member
+from grading import engine, selectors, services
+from grading.models import Assignment, Grading, Membership, Submission
+from tests.factories import SPEC_4_1, make_assignment, make_member, report_of
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +60,13 @@ def test_draft_then_submit_then_feedback_report():
     assert draft.answers["rounds"][0]["forward"]["s1"] == " 0.4600 "
     submitted = services.submission_submit(assignment=assignment, student=student, answers=answers)
     assert submitted.pk == draft.pk and submitted.state == Submission.State.SUBMITTED
-    q = {x["id"]: x for x in submitted.report["questions"]}
-    assert q["Q2"]["score"] == pytest.approx(35) and q["Q3"]["score"] == pytest.approx(35)
-    assert submitted.score == pytest.approx(70)
-    assert submitted.max_score == 100
-    cell = next(c for c in submitted.report["cells"] if c["round"] == 1 and c["name"] == "s1")
-    assert cell["given"] == " 0.4600 " and cell["status"] == "correct"
+    report = report_of(submitted)
+    assert report.question("Q2").score == pytest.approx(35) and report.question("Q3").score == pytest.approx(35)
+    assert report.total == pytest.approx(70) and report.max == 100
+    cell = report.cell("r1.forward.s1")
+    assert cell.given == " 0.4600 " and cell.status == "correct"
+    [record] = Grading.objects.filter(submission=submitted)
+    assert (record.sequence, record.kind, record.score, record.created_by) == (1, "auto", pytest.approx(70), None)
 
 
 def test_resubmission_keeps_earlier_attempts():
@@ -75,7 +76,7 @@ def test_resubmission_keeps_earlier_attempts():
     second = services.submission_submit(assignment=assignment, student=student, answers=key_answers((1, 2)))
     first.refresh_from_db()
     assert (first.attempt, second.attempt) == (1, 2)
-    assert first.score == pytest.approx(35) and second.score == pytest.approx(70)
+    assert report_of(first).total == pytest.approx(35) and report_of(second).total == pytest.approx(70)
     assert first.answers == services.clean_answers(assignment.parsed_spec, key_answers((1,)))
 
 
@@ -132,27 +133,33 @@ def test_junk_answers_are_dropped_not_crashing():
     assert draft.answers == {"rounds": [{"round": r} for r in range(1, 5)], "formulas": {}}
 
 
-def test_formula_review_rescores_an_undecided_row():
-    """Accepting an undecided Q1 row gives its points; a decided row cannot be reviewed."""
+def test_formula_review_rescores_an_undecided_row(settings):
+    """Accepting an undecided Q1 row gives its points in a new review record; a decided row
+    cannot be reviewed, and the automatic record stays as it was."""
     assignment, student = setup_student()
     instructor = make_member(course=assignment.course, username="prof", role=Membership.Role.INSTRUCTOR)
-    submission = services.submission_submit(assignment=assignment, student=student,
-                                            answers={"formulas": {"s1": "w11*x1 + w21*x2 + b1"}})
-    rows = {f["row"]: f for f in submission.report["formulas"]}
-    assert rows["s1"]["status"] == "correct"
+    decided = services.submission_submit(assignment=assignment, student=student,
+                                         answers={"formulas": {"s1": "w11*x1 + w21*x2 + b1"}})
+    assert report_of(decided).formula("s1").status == "correct"
     with pytest.raises(ValidationError, match="decided"):
-        services.formula_review_create(submission=submission, row="s1", accepted=True, reviewer=instructor)
-    # Make one row undecided, as a timeout would, to check the rescoring path end to end.
-    report = submission.report
-    row = next(f for f in report["formulas"] if f["row"] == "f1")
-    row.update(status="undecided", credit=0.0)
-    Submission.objects.filter(pk=submission.pk).update(report=report)
-    submission.refresh_from_db()
-    before = services.effective_report(submission)["total"]
-    services.formula_review_create(submission=submission, row="f1", accepted=True, reviewer=instructor)
-    after = services.effective_report(submission)["total"]
-    assert after == pytest.approx(before + 30 / 15)
-    assert FormulaReview.objects.count() == 1
+        services.formula_review_create(submission=decided, row="s1", accepted=True, reviewer=instructor)
+    # A time limit too short to decide anything: the typed row is left undecided, as on a timeout.
+    settings.GRADING_FORMULA_TIME_LIMIT = 1e-6
+    submission = services.submission_submit(assignment=assignment, student=student,
+                                            answers={"formulas": {"f1": "sigmoid(s1)"}})
+    before = report_of(submission)
+    assert before.formula("f1").status == "undecided" and before.formula("f1").points == 0
+    services.formula_review_create(submission=submission, row="f1", accepted=True, reviewer=instructor,
+                                   note="right, in the homework's notation")
+    after = report_of(submission)
+    assert after.total == pytest.approx(before.total + 30 / 15)
+    row = after.formula("f1")
+    assert row.status == "correct" and "reviewed by staff: right, in the homework's notation" in row.message
+    records = list(Grading.objects.filter(submission=submission).order_by("sequence"))
+    assert [(g.sequence, g.kind) for g in records] == [(1, "auto"), (2, "review")]
+    assert records[1].created_by == instructor and records[1].based_on == records[0]
+    assert records[0].score == pytest.approx(before.total)  # the automatic grade is unchanged
+    assert records[0].needs_review and "f1" not in after.undecided_rows
 
 
 def slipped_round1() -> dict:
@@ -180,13 +187,14 @@ def test_carried_credit_and_cap_are_assignment_settings(carried_credit, carried_
     Assignment.objects.filter(pk=assignment.pk).update(carried_credit=carried_credit, carried_cap=carried_cap)
     assignment.refresh_from_db()
     done = services.submission_submit(assignment=assignment, student=student, answers=slipped_round1())
-    cells = [c for c in done.report["cells"] if c["round"] == 1]
-    statuses = [c["status"] for c in cells]
+    report = report_of(done)
+    cells = [c for c in report.cells if c.round == 1]
+    statuses = [c.status for c in cells]
     carried = statuses.count("carried")
     correct = statuses.count("correct")
     assert statuses.count("incorrect") >= 1 and carried >= 1
     # At most floor(cap × cells) cells may carry; the rest of the would-be carried cells are wrong.
     assert carried <= int(carried_cap * len(cells) + 1e-9)
-    q2 = next(q for q in done.report["questions"] if q["id"] == "Q2")
-    assert q2["score"] == pytest.approx(35 / len(cells) * (correct + carried_credit * carried), abs=1e-3)
-    assert q2["carried"] == pytest.approx(35 / len(cells) * carried_credit * carried, abs=1e-3)
+    q2 = report.question("Q2")
+    assert q2.score == pytest.approx(35 / len(cells) * (correct + carried_credit * carried), abs=1e-3)
+    assert q2.carried == pytest.approx(35 / len(cells) * carried_credit * carried, abs=1e-3)

@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from grading.models import FormulaReview, Membership, Submission
-from tests.factories import PASSWORD, make_assignment, make_member, round1_values
+from grading.models import Grading, Membership, Submission
+from tests.factories import report_of, PASSWORD, make_assignment, make_member, round1_values
 from grading.templatetags.grading_tags import points
 from tests.webtools import client_for, page_token, post_answers, submit
 
@@ -182,13 +182,13 @@ def test_resubmission_keeps_earlier_attempts(world):
     alice, a = world["alice"], world["assignment"]
     client = client_for(alice)
     first = submit(client, a, {**round1_values(), "r1.forward.s1": "9.9"})
-    first_report, first_score = first.report, first.score
+    first_report = report_of(first)
     second = submit(client, a, round1_values())
     assert (first.attempt, second.attempt) == (1, 2)
     first.refresh_from_db()
     assert first.answers["rounds"][0]["forward"]["s1"] == "9.9"
-    assert first.report == first_report and first.score == first_score
-    assert second.score > first.score
+    assert report_of(first) == first_report
+    assert report_of(second).total > first_report.total
     page = client.get(reverse("grading:assignment", args=[a.pk])).content.decode()
     assert first.get_absolute_url() in page and second.get_absolute_url() in page
     home = client.get(reverse("grading:home")).content.decode()
@@ -241,7 +241,8 @@ def test_home_lists_status_and_best_score(world):
     sub = submit(client, world["assignment"], round1_values())
     html = client.get("/").content.decode()
     assert "Submitted 1 of 3" in html
-    assert f'<td class="text-end">{points(sub.score)}</td>' in html and points(sub.score) == "35"
+    score = report_of(sub).total
+    assert f'<td class="text-end">{points(score)}</td>' in html and points(score) == "35"
 
 
 def test_staff_home_links_staff_pages(world):
@@ -379,8 +380,8 @@ def test_gradebook_lists_students_best_attempt_and_links(world):
     html = client_for(world["teacher"]).get(reverse("grading:gradebook", args=[a.pk])).content.decode()
     assert worse.get_absolute_url() in html and better.get_absolute_url() in html
     assert "bob" in html  # a student without attempts still has a row
-    assert better.score > worse.score
-    assert f'<td class="text-end num fw-semibold">{round(better.score, 4):g}</td>' in html
+    assert report_of(better).total > report_of(worse).total
+    assert f'<td class="text-end num fw-semibold">{round(report_of(better).total, 4):g}</td>' in html
     assert "ta" not in re.findall(r'<span class="small text-body-secondary">(\w+)</span>', html)
 
 
@@ -394,15 +395,18 @@ def test_csv_export_opens_with_header_and_rows(world):
     assert response["Content-Disposition"].startswith("attachment;")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["username", "name", "email", "Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "total",
-                       "attempts", "late", "submitted_at"]
+    assert rows[0] == ["username", "name", "email", "Q1 Formulas (30)", "Q2 Round 1 (35)",
+                       "Q3 Round 2 (35)", "Q4 Round 3 (35, extra credit)",
+                       "Q5 Round 4 (35, extra credit)", "Q6 Loss plot (5, extra credit)",
+                       "Total (100 + 75 extra credit)", "attempts", "late", "submitted_at",
+                       "needs_review"]
     by_user = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
     assert set(by_user) == {"alice", "bob"}
-    assert float(by_user["alice"]["total"]) == pytest.approx(sub.score)
-    assert float(by_user["alice"]["Q2"]) == pytest.approx(35)
+    assert float(by_user["alice"]["Total (100 + 75 extra credit)"]) == pytest.approx(report_of(sub).total)
+    assert float(by_user["alice"]["Q2 Round 1 (35)"]) == pytest.approx(35)
     assert by_user["alice"]["attempts"] == "1" and by_user["alice"]["late"] == "no"
     assert datetime.fromisoformat(by_user["alice"]["submitted_at"]) == sub.submitted_at
-    assert by_user["bob"]["total"] == "" and by_user["bob"]["attempts"] == "0"
+    assert by_user["bob"]["Total (100 + 75 extra credit)"] == "" and by_user["bob"]["attempts"] == "0"
 
 
 def test_csv_export_defuses_spreadsheet_formulas(world):
@@ -441,14 +445,12 @@ def test_analytics_page_counts_students(world):
         assert reverse("grading:analytics_plot", args=[a.pk, kind]) in html
 
 
-def test_staff_review_of_an_undecided_formula_row(world):
+def test_staff_review_of_an_undecided_formula_row(world, settings):
     """Staff accept an undecided Q1 row with a CSRF-protected post; a student's post is a 404."""
     a = world["assignment"]
+    settings.GRADING_FORMULA_TIME_LIMIT = 1e-6  # nothing can be decided: the row waits for staff
     sub = submit(client_for(world["alice"]), a, {"formulas.s1": "w11*x1 + w21*x2 + b1"})
-    report = dict(sub.report)
-    report["formulas"] = [{**f, "status": "undecided", "credit": 0.0} if f["row"] == "s1" else f
-                          for f in report["formulas"]]
-    Submission.objects.filter(pk=sub.pk).update(report=report)
+    assert report_of(sub).formula("s1").status == "undecided"
     url = reverse("grading:formula_review", args=[sub.pk])
 
     alice = client_for(world["alice"])
@@ -462,9 +464,11 @@ def test_staff_review_of_an_undecided_formula_row(world):
     assert teacher.post(url, {"row": "s1", "decision": "accept"}).status_code == 403  # no token
     response = teacher.post(url, {"csrfmiddlewaretoken": token, "row": "s1", "decision": "accept"})
     assert response.status_code == 302
-    review = FormulaReview.objects.get(submission=sub)
-    assert review.accepted and review.reviewer == world["teacher"]
-    assert "accepted by staff" in teacher.get(sub.get_absolute_url()).content.decode()
+    review = Grading.objects.get(submission=sub, kind="review")
+    assert review.created_by == world["teacher"] and review.changes[0]["status"] == "correct"
+    row = report_of(sub).formula("s1")
+    assert row.status == "correct" and row.message == "reviewed by staff"
+    assert "reviewed by staff" in teacher.get(sub.get_absolute_url()).content.decode()
 
 
 # ------------------------------------------------------------------ hostile and bad input

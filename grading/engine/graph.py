@@ -29,6 +29,11 @@ class CellKey(NamedTuple):
     def __str__(self) -> str:
         return f"round {self.round} {self.column} {self.name}"
 
+    @property
+    def id(self) -> str:
+        """The cell's stable id, the answer form's input name: ``r2.forward.s1``."""
+        return f"r{self.round}.{self.column}.{self.name}"
+
 
 @dataclass(frozen=True)
 class Cell:

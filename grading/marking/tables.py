@@ -43,6 +43,7 @@ class CellMark:
     mistake: str | None = None
     upstream: dict[str, float] = field(default_factory=dict)
     hint: str = ""
+    id: str = ""  # the cell's stable id (engine.CellKey.id), e.g. "r2.forward.s1"
 
 
 def _typed_text(raw: Any) -> tuple[str, ParsedNumber]:
@@ -260,7 +261,7 @@ class _Marker:
         return [CellMark(round=d.cell.key.round, column=d.cell.key.column, name=d.cell.key.name,
                          given=d.text, expected=self.key.values[d.cell.key], status=d.status,
                          message=d.message, credit=credit.get(d.status, 0.0), mistake=d.mistake,
-                         upstream=d.upstream, hint=d.hint)
+                         upstream=d.upstream, hint=d.hint, id=d.cell.key.id)
                 for d in self.drafts]
 
 
@@ -285,7 +286,8 @@ def summarize_mistakes(marks: list[CellMark]) -> list[dict[str, Any]]:
             mistake = get_mistake(m.mistake)
             out[m.mistake] = {"id": mistake.id, "title": mistake.title,
                               "explanation": mistake.explanation, "cells": []}
-        out[m.mistake]["cells"].append({"round": m.round, "column": m.column, "name": m.name})
+        out[m.mistake]["cells"].append({"id": m.id, "round": m.round, "column": m.column,
+                                         "name": m.name})
     for entry in out.values():
         entry["count"] = len(entry["cells"])
     return list(out.values())

@@ -1,7 +1,7 @@
 """Template helpers: cell labels, status marks, the network drawing and server-side MathML.
 
 The only strings marked safe here are built from escaped text (labels) or produced by our
-own renderers (the SVG template, services.formula_mathml); never student text as is.
+own renderers (the SVG template, selectors.formula_mathml); never student text as is.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from grading import services
+from grading import selectors
 
 register = template.Library()
 
@@ -78,8 +78,8 @@ def lookup(mapping: Any, key: Any) -> Any:
 @lru_cache(maxsize=2048)
 def _mathml(text: str, n_inputs: int, n_outputs: int) -> str:
     try:
-        return services.formula_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs)
-    except services.FormulaTextError:  # an unparsable formula is shown as text by the caller
+        return selectors.formula_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs)
+    except selectors.FormulaTextError:  # an unparsable formula is shown as text by the caller
         return ""
 
 
@@ -87,7 +87,7 @@ def _mathml(text: str, n_inputs: int, n_outputs: int) -> str:
 def mathml(text: Any, spec: Any = None) -> SafeString | str:
     """``text|mathml:spec``: a formula drawn by our own MathML renderer; "" if it cannot parse.
 
-    The renderer behind services.formula_mathml escapes every token it emits, so its output is
+    The renderer behind selectors.formula_mathml escapes every token it emits, so its output is
     the one thing besides our SVG that is marked safe.
     """
     if not isinstance(text, str) or not text or len(text) > 600:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
@@ -9,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpResponse
 from django.utils import timezone
 
-from grading import services
-from grading.forms import cell_input_name
-from grading.models import Assignment, Submission
+from grading import selectors
 
 if TYPE_CHECKING:
     from grading.engine import Spec
+    from grading.marking import CellMark
+    from grading.models import Assignment, Submission
 
 COLUMN_TITLES = {"parameters": "Parameters", "forward": "Forward pass",
                  "backward": "Backward pass", "updated": "Updated parameters"}
@@ -26,7 +27,7 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 def band_text(decimals: int) -> str:
     """The tolerance band for pages: "±0.51×10⁻⁴, i.e. ±0.000051 for 4 decimals"."""
     power = f"-{decimals}".translate(_SUPERSCRIPT)
-    return f"±0.51×10{power}, i.e. {services.band_text(decimals)} for {decimals} decimals"
+    return f"±0.51×10{power}, i.e. {selectors.band_text(decimals)} for {decimals} decimals"
 
 
 def fmt_given(value: float) -> str:
@@ -47,7 +48,7 @@ class TableCell:
     input_name: str | None = None   # None: a given value, shown read-only
     given: str | None = None        # the given value, formatted
     value: str = ""                 # what the student typed
-    mark: dict[str, Any] | None = None
+    mark: CellMark | None = None
     expected: str | None = None
     has_error: bool = False
     problem: str = ""               # why the typed value is not a number, shown before submitting
@@ -60,29 +61,31 @@ class RoundTable:
 
 
 def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
-                 marks: list[dict[str, Any]] | None = None, show_expected: bool = False,
+                 marks: Sequence[CellMark] | None = None, show_expected: bool = False,
                  decimals: int = 4, error_inputs: frozenset[str] = frozenset()) -> list[RoundTable]:
     """Each round's four-column table: given cells read-only, typed cells with their value and mark."""
-    key = services.answer_key(spec)
-    typed = set(services.typed_cells(spec))
-    names = services.cell_names(spec)
-    by_key = {(m.get("round"), m.get("column"), m.get("name")): m for m in (marks or ())}
+    key = selectors.answer_key(spec)
+    typed = {(k.round, k.column, k.name): k for k in selectors.typed_cells(spec)}
+    names = selectors.cell_names(spec)
+    by_key = {m.id: m for m in (marks or ())}
     values = values or {}
     tables = []
     for r in range(1, spec.n_rounds + 1):
         columns = []
-        for column in services.TABLE_COLUMNS:
+        for column in selectors.TABLE_COLUMNS:
             cells = []
             for name in names[column]:
                 cell = TableCell(round=r, column=column, name=name)
-                if (r, column, name) in typed:  # a CellKey is a named tuple: equal to the plain one
-                    cell.input_name = cell_input_name(r, column, name)
+                if (r, column, name) in typed:
+                    cell.input_name = typed[(r, column, name)].id
                     cell.value = values.get(cell.input_name, "")
-                    cell.problem = services.number_problem(cell.value) if marks is None else ""
-                    cell.mark = by_key.get((r, column, name))
+                    cell.problem = selectors.number_problem(cell.value) if marks is None else ""
+                    cell.mark = by_key.get(cell.input_name)
                     cell.has_error = cell.input_name in error_inputs
                     if show_expected:
-                        cell.expected = fmt_key(key.value(r, column, name), decimals)
+                        # A mark carries the value it was graded against (the spec may have changed since).
+                        exact = cell.mark.expected if cell.mark else key.value(r, column, name)
+                        cell.expected = fmt_key(exact, decimals)
                 else:
                     cell.given = fmt_given(key.value(r, column, name))
                 cells.append(cell)
@@ -91,29 +94,28 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
     return tables
 
 
-def question_title(question: dict[str, Any]) -> str:
+def question_title(question: Any) -> str:
     """A question's heading: "Q2 · Round 1 table"."""
-    kind = question.get("kind")
     what = {"formulas": "Forward and backward formulas", "plot": "Loss plot"}.get(
-        kind, f"Round {question.get('round')} table")
-    return f"{question.get('id', '?')} · {what}"
+        question.kind, f"Round {question.round} table")
+    return f"{question.id} · {what}"
 
 
 def round_question(assignment: Assignment) -> dict[int, Any]:
     """Round number -> its question, for table headings."""
-    return {q.round: q for q in assignment.questions.all() if q.round}
+    return {q.round: q for q in selectors.questions_of(assignment) if q.round}
 
 
-def student_status(assignment: Assignment, submissions: list[Submission], now=None) -> tuple[str, str]:
+def student_status(terms: selectors.Terms, submissions: list[Submission], now=None) -> tuple[str, str]:
     """The home page's status of one assignment for one student: (text, Bootstrap colour)."""
     now = now or timezone.now()
     submitted = [s for s in submissions if not s.is_draft]
     has_draft = any(s.is_draft for s in submissions)
-    closed = not assignment.is_open(now)
-    if not assignment.has_opened(now):
+    closed = not terms.is_open(now)
+    if not terms.has_opened(now):
         return "Not open yet", "secondary"
     if submitted:
-        text = f"Submitted {len(submitted)} of {assignment.max_attempts}"
+        text = f"Submitted {len(submitted)} of {terms.max_attempts}"
         if has_draft:
             text += " · new draft"
         return (text + " · closed", "secondary") if closed else (text, "success")

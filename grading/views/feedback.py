@@ -1,4 +1,9 @@
-"""The feedback page of one submission, its loss plot, and the instructor's formula review."""
+"""One submitted attempt: its feedback, its grade's history, and the changes staff make to it.
+
+Students read their current grade (with staff's notes) and may ask for a mark to be looked at;
+course staff also see every record of the ledger, set marks with a reason, decide undecided
+Q1 rows and regrade the attempt with a preview first.
+"""
 
 from __future__ import annotations
 
@@ -7,58 +12,72 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from grading import permissions, plots, services
-from grading.forms import FormulaReviewForm, values_from_answers
+from grading import permissions, plots, selectors, services
+from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
+                           values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 
 
-def _cell_where(cell: dict[str, Any]) -> str:
-    prefix = {"parameters": "parameter ", "updated": "updated "}.get(cell["column"], "")
-    return f"round {cell['round']} {prefix}{cell['name']}"
+def _where(cell: Any) -> str:
+    prefix = {"parameters": "parameter ", "updated": "updated "}.get(cell.column, "")
+    return f"round {cell.round} {prefix}{cell.name}"
 
 
-def mistake_summaries(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each named mistake once, as the grader summarised it, with readable cell places."""
-    return [{**m, "cells": [_cell_where(c) for c in m["cells"]]} for m in report.get("mistakes", ())]
+def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
+    """What a mark can be set on or asked about, grouped for a <select>: (value, label)."""
+    return {
+        "Questions": [(q.id, question_title(q)) for q in report.questions],
+        "Q1 rows": [(f.row, f"Q1 {f.row}") for f in report.formulas],
+        "Cells": [(c.id, _where(c)) for c in report.cells],
+    }
 
 
 @login_required
 @require_GET
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A submitted attempt, marked cell by cell; staff see every expected value."""
+    """A submitted attempt, marked cell by cell; staff see every expected value and the ledger."""
     submission = permissions.access_submission(request.user, pk)
     assignment = submission.assignment
     spec = assignment.parsed_spec
-    report = services.effective_report(submission) or {}
-    show_expected = permissions.may_see_expected(request.user, submission)
     staff = permissions.is_course_staff(request.user, assignment.course)
-    titles = {m["id"]: m["title"] for m in services.mistake_catalogue()}
-    cells = [{**c, "mistake_title": titles.get(c.get("mistake"), c.get("mistake"))}
-             for c in report.get("cells", ())]
-    reviews = services.reviews_for(submission)
-    formulas = [{**f, "review": reviews.get(f.get("row"))} for f in report.get("formulas", ())]
-    questions = [{**q, "title": question_title(q)} for q in report.get("questions", ())]
-    decimals = report.get("decimals", assignment.decimals)
+    current = selectors.current_grading(submission)
+    shown = current
+    if staff and request.GET.get("record", "").isdigit():
+        shown = selectors.grading_record(submission, int(request.GET["record"])) or current
+    report = selectors.report_of(shown) if shown else None
+    show_expected = permissions.may_see_expected(request.user, submission)
+    titles = {m["id"]: m["title"] for m in selectors.mistake_catalogue()}
+    decimals = report.decimals if report else assignment.decimals
     context = {
         "submission": submission,
         "assignment": assignment,
         "spec": spec,
         "report": report,
-        "questions": questions,
-        "formulas": formulas,
+        "record": shown,
+        "current": current,
+        "old_record": shown is not None and current is not None and shown.pk != current.pk,
+        "questions": [{"q": q, "title": question_title(q)} for q in report.questions] if report else [],
         "tables": round_tables(spec, values=values_from_answers(spec, submission.answers),
-                               marks=cells, show_expected=show_expected, decimals=decimals),
+                               marks=report.cells if report else (), show_expected=show_expected,
+                               decimals=decimals),
+        "mistake_titles": titles,
         "round_questions": round_question(assignment),
-        "mistakes": mistake_summaries(report),
+        "mistakes": [{"title": m.title, "explanation": m.explanation,
+                      "cells": [_where(c) for c in m.cells]} for m in report.mistakes] if report else [],
         "show_expected": show_expected,
         "staff": staff,
         "band": band_text(decimals),
-        "carried_total": round(sum(q.get("carried", 0) for q in questions), 4),
-        "extra_points": (report.get("max_with_extra") or 0) - (report.get("max") or 0),
+        "extra_points": (report.max_with_extra - report.max) if report else 0,
+        "history": selectors.grading_history(submission) if staff else [],
+        "requests": selectors.requests_of(submission),
+        "targets": _targets(report) if report else {},
+        "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
+        "request_form": ReviewRequestForm(),
+        "own": submission.student_id == request.user.pk,
     }
     return render(request, "grading/submission.html", context)
 
@@ -68,30 +87,118 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def submission_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
     """The student's L per round beside the key's (the key only where expected values are shown)."""
     submission = permissions.access_submission(request.user, pk)
-    loss = (services.effective_report(submission) or {}).get("loss") or {}
-    key = tuple(loss.get("key") or ())
+    report = selectors.current_report(submission)
+    if report is None:
+        raise Http404("Not graded yet.")
+    key = report.loss.key
     if not permissions.may_see_expected(request.user, submission):
         key = (None,) * len(key)
-    student = tuple(v if isinstance(v, (int, float)) else None for v in loss.get("student") or ())
-    return svg_response(plots.loss_plot(key, student, title="Loss per round"))
+    student = tuple(v if isinstance(v, (int, float)) else None for v in report.loss.student)
+    return svg_response(plots.loss_plot(tuple(key), student, title="Loss per round"))
+
+
+def _done(request: HttpRequest, submission: Any, action: Any, success: str) -> HttpResponse:
+    """Run a service call; show its refusal (validation, a newer grade) as a message, never a 500."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except services.GradeConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect(submission)
 
 
 @login_required
 @require_POST
 def formula_review(request: HttpRequest, pk: int) -> HttpResponse:
-    """Course staff accept or reject an undecided Q1 row; the score follows the decision."""
+    """Course staff accept or reject an undecided Q1 row: a review record; the score follows it."""
     submission = permissions.access_submission_as_staff(request.user, pk)
     form = FormulaReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose accept or reject for a formula row.")
         return redirect(submission)
-    try:
-        services.formula_review_create(submission=submission, row=form.cleaned_data["row"],
-                                       accepted=form.accepted, reviewer=request.user,
-                                       note=form.cleaned_data["note"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    data = form.cleaned_data
+    verdict = "accepted" if form.accepted else "rejected"
+    return _done(request, submission, lambda: services.formula_review_create(
+        submission=submission, row=data["row"], accepted=form.accepted, reviewer=request.user,
+        note=data["note"], based_on=data["based_on"]), f"Row {data['row']} {verdict}.")
+
+
+@login_required
+@require_POST
+def grade_override(request: HttpRequest, pk: int) -> HttpResponse:
+    """Course staff set a mark, a question's points or the total, with a reason: a new record."""
+    submission = permissions.access_submission_as_staff(request.user, pk)
+    form = OverrideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The grade was not changed: " + " ".join(
+            f"{e}" for errors in form.errors.values() for e in errors))
+        return redirect(submission)
+    data = form.cleaned_data
+    return _done(request, submission, lambda: services.grading_override(
+        submission=submission, changes=[services.Change(**form.change())], by=request.user,
+        reason=data["reason"],
+        note=data["note"], based_on=data["based_on"]), "Grade changed; the earlier grade stays in the history.")
+
+
+@login_required
+def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what a regrade would change (nothing written). POST: apply it."""
+    submission = permissions.access_submission_as_staff(request.user, pk)
+    if request.method == "POST":
+        reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
+        item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
+                                        reason=reason)
+        messages.success(request, "Regraded." if item.diff.changed else "Nothing changed.")
+        return redirect(submission)
+    item = services.regrade_attempt(submission=submission, dry_run=True)
+    return render(request, "grading/regrade_attempt.html", {
+        "submission": submission, "assignment": submission.assignment, "item": item,
+        "line_list": [item.to_json()]})
+
+
+@login_required
+@require_POST
+def review_request_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A student asks staff to look at a cell, a question or the attempt again."""
+    submission = permissions.access_own_submission(request.user, pk)
+    form = ReviewRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(submission)
+    return _done(request, submission, lambda: services.review_request_create(
+        submission=submission, student=request.user, target=form.cleaned_data["target"],
+        message=form.cleaned_data["message"]), "Your request was sent to the course staff.")
+
+
+@login_required
+@require_POST
+def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse:
+    """Staff answer a student's request: "no change" with a reply, or one mark changed with it."""
+    submission = permissions.access_submission_as_staff(request.user, pk)
+    review = selectors.review_request(submission.assignment, request_id)
+    if review is None or review.submission_id != submission.pk:
+        raise Http404("No such request.")
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(submission)
+    changes = []
+    if request.POST.get("outcome") == "change":
+        data = request.POST.copy()
+        if not data.get("reason"):
+            data["reason"] = f"answer to the student's request #{review.pk}"
+        override = OverrideForm(data)
+        if not override.is_valid():
+            messages.error(request, "The reply was not sent: " + " ".join(
+                e for errors in override.errors.values() for e in errors))
+            return redirect(submission)
+        changes = [services.Change(**override.change())]
+        reason, based_on = override.cleaned_data["reason"], override.cleaned_data["based_on"]
     else:
-        verdict = "accepted" if form.accepted else "rejected"
-        messages.success(request, f"Row {form.cleaned_data['row']} {verdict}.")
-    return redirect(submission)
+        reason, based_on = "", None
+    return _done(request, submission, lambda: services.review_request_answer(
+        request=review, by=request.user, message=form.cleaned_data["message"], changes=changes,
+        reason=reason, based_on=based_on), "Reply sent to the student.")

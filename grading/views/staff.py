@@ -1,92 +1,113 @@
-"""Course staff pages: gradebook and its CSV, the answer key, class analytics and their plots.
+"""Course staff pages: gradebook and its exports, the key, analytics, the review queue.
 
-Every view starts with permissions.access_assignment_as_staff: anyone else gets a 404.
+Every view starts with a permissions.access_* call: anyone else gets a 404. TAs and
+instructors read everything and grade (overrides, reviews, requests, one attempt's regrade,
+a class dry run); applying a class regrade is the instructors'.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from grading import analytics, permissions, plots, services
-from grading.models import Assignment, Membership, Submission
+from grading import analytics, permissions, plots, selectors
 from grading.views.common import band_text, round_question, round_tables, svg_response
 
 if TYPE_CHECKING:
     from grading.engine import Spec
+    from grading.models import Assignment
 
 
-def class_rows(assignment: Assignment) -> list[dict[str, Any]]:
-    """One row per student of the course: all submitted attempts and the counted (best) one."""
-    students = (get_user_model().objects
-                .filter(memberships__course=assignment.course,
-                        memberships__role=Membership.Role.STUDENT)
-                .order_by("username"))
-    attempts = defaultdict(list)
-    for s in (Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
-              .prefetch_related("reviews").order_by("attempt")):
-        attempts[s.student_id].append((s, services.effective_report(s)))
-    rows = []
-    for student in students:
-        mine = attempts.get(student.pk, [])
-        best = analytics.best_attempt(mine)
-        submission, report = best if best else (None, None)
-        rows.append({"student": student, "attempts": [s for s, _ in mine], "best": submission,
-                     "report": report, "scores": analytics.question_scores(report),
-                     "total": analytics.report_total(report)})
-    return rows
+def _question_header(q: Any) -> str:
+    """A question's gradebook/CSV heading: "Q4 Round 3 (35, extra credit)"."""
+    what = {"formulas": "Formulas", "plot": "Loss plot"}.get(q.kind, f"Round {q.round}")
+    return f"Q{q.number} {what} ({q.points:g}{', extra credit' if q.extra_credit else ''})"
+
+
+def _round2(value: Any) -> Any:
+    """A score as the pages show it (2 decimals, no trailing zeros); blank for none."""
+    return "" if value is None else float(f"{round(float(value), 2):g}")
 
 
 @login_required
 @require_GET
 def gradebook(request: HttpRequest, pk: int) -> HttpResponse:
-    """Students × questions with total, attempts and late flag; links to every attempt."""
+    """Students × questions with total, attempts, late and review flags; links to every attempt."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
-    questions = list(assignment.questions.all())
-    rows = class_rows(assignment)
-    for row in rows:
-        row["cells"] = [row["scores"].get(f"Q{q.number}") for q in questions]
-    return render(request, "grading/gradebook.html",
-                  {"assignment": assignment, "questions": questions, "rows": rows})
+    questions = selectors.questions_of(assignment)
+    rows = selectors.class_rows(assignment)
+    lines = [{"row": row, "cells": [row.scores.get(f"Q{q.number}") for q in questions]} for row in rows]
+    return render(request, "grading/gradebook.html", {
+        "assignment": assignment, "questions": questions, "lines": lines,
+        "to_review": sum(1 for row in rows if row.needs_review or row.open_requests),
+        "instructor": permissions.is_instructor(request.user, assignment.course)})
+
+
+CSV_FORMATS = ("full", "moodle", "canvas")
 
 
 @login_required
 @require_GET
 def gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    """The gradebook as CSV: UTF-8 with a BOM (Excel), one row per student, no live formulas."""
+    """The gradebook as CSV (UTF-8 with a BOM, no live formulas): ``?format=full`` (default),
+    ``moodle`` or ``canvas`` (the two LMS grade-import layouts)."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
-    question_ids = [f"Q{q.number}" for q in assignment.questions.all()]
+    layout = request.GET.get("format", "full")
+    if layout not in CSV_FORMATS:
+        raise Http404("No such export.")
+    questions = selectors.questions_of(assignment)
+    rows = selectors.class_rows(assignment)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    # username and email are the keys LMS grade imports match students on.
-    writer.writerow(["username", "name", "email", *question_ids, "total", "attempts", "late",
-                     "submitted_at"])
-    for row in class_rows(assignment):
-        best = row["best"]
-        writer.writerow([analytics.csv_safe(v) for v in [
-            row["student"].get_username(),
-            row["student"].get_full_name(),
-            row["student"].email,
-            *[row["scores"].get(q, "") for q in question_ids],
-            "" if row["total"] is None else row["total"],
-            len(row["attempts"]),
-            ("yes" if best.late else "no") if best else "",
-            timezone.localtime(best.submitted_at).isoformat() if best else "",
-        ]])
+    for line in _csv_lines(assignment, questions, rows, layout):
+        writer.writerow([analytics.csv_safe(v) for v in line])
     response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"),
                             content_type="text/csv; charset=utf-8")
-    filename = f"{assignment.course.code}-{assignment.slug}-gradebook.csv"
+    suffix = "" if layout == "full" else f"-{layout}"
+    filename = f"{assignment.course.code}-{assignment.slug}-gradebook{suffix}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str) -> list[list[Any]]:
+    main = sum(q.points for q in questions if not q.extra_credit)
+    extra = sum(q.points for q in questions if q.extra_credit)
+    total_header = f"Total ({main:g}{f' + {extra:g} extra credit' if extra else ''})"
+    if layout == "moodle":
+        # Moodle's "Import grades: CSV file": an identifier column mapped to a user field
+        # (username or email), one column per grade item.
+        out = [["Username", "Email address", assignment.title]]
+        out += [[r.student.get_username(), r.student.email, _round2(r.total)] for r in rows]
+        return out
+    if layout == "canvas":
+        # Canvas's gradebook import: its five student columns, the assignment by name, and the
+        # "Points Possible" row; students are matched on SIS Login ID (our username).
+        out = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment.title],
+               ["Points Possible", "", "", "", "", f"{main:g}"]]
+        out += [[f"{r.student.last_name}, {r.student.first_name}".strip(", ") or r.student.get_username(),
+                 "", "", r.student.get_username(), assignment.course.code, _round2(r.total)]
+                for r in rows]
+        return out
+    out = [["username", "name", "email", *(_question_header(q) for q in questions), total_header,
+            "attempts", "late", "submitted_at", "needs_review"]]
+    for r in rows:
+        counted = r.counted
+        out.append([
+            r.student.get_username(), r.student.get_full_name(), r.student.email,
+            *[_round2(r.scores.get(f"Q{q.number}")) for q in questions],
+            _round2(r.total), len(r.attempts),
+            ("yes" if counted.submission.late else "no") if counted else "",
+            timezone.localtime(counted.submission.submitted_at).isoformat() if counted else "",
+            "yes" if r.needs_review or r.open_requests else "no",
+        ])
+    return out
 
 
 @login_required
@@ -101,10 +122,10 @@ def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
         "tables": round_tables(spec, show_expected=True, decimals=assignment.decimals),
         "round_questions": round_question(assignment),
         "reference": [{"row": row, "text": text}
-                      for row, text in services.reference_formulas(spec).items()],
-        "mistakes": services.mistake_catalogue(),
+                      for row, text in selectors.reference_formulas(spec).items()],
+        "mistakes": selectors.mistake_catalogue(),
         "band": band_text(assignment.decimals),
-        "loss": services.answer_key(spec).loss(),
+        "loss": selectors.answer_key(spec).loss(),
     })
 
 
@@ -113,36 +134,34 @@ def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
 def key_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
     """The key's loss per round."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
-    return svg_response(plots.loss_plot(tuple(services.answer_key(assignment.parsed_spec).loss())))
+    return svg_response(plots.loss_plot(tuple(selectors.answer_key(assignment.parsed_spec).loss())))
 
 
 def heatmap_cells(spec: Spec) -> list[tuple[str, str]]:
     """The heatmap's columns: every typed cell name, column by column in table order."""
-    typed = {(c, n) for _, c, n in services.typed_cells(spec)}
-    names = services.cell_names(spec)
-    return [(c, n) for c in services.TABLE_COLUMNS for n in names[c] if (c, n) in typed]
+    typed = {(k.column, k.name) for k in selectors.typed_cells(spec)}
+    names = selectors.cell_names(spec)
+    return [(c, n) for c in selectors.TABLE_COLUMNS for n in names[c] if (c, n) in typed]
 
 
-def _counted_reports(assignment: Assignment) -> list[dict[str, Any]]:
-    return [row["report"] for row in class_rows(assignment) if row["report"]]
-
-
-def _mistake_counts(reports: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
-    return analytics.mistake_counts(reports, [(m["id"], m["title"]) for m in services.mistake_catalogue()])
+def _mistake_counts(reports: list) -> list[tuple[str, str, int]]:
+    return analytics.mistake_counts(reports, [(m["id"], m["title"]) for m in selectors.mistake_catalogue()])
 
 
 @login_required
 @require_GET
 def class_analytics(request: HttpRequest, pk: int) -> HttpResponse:
-    """Where the class goes wrong: per-cell heatmap, named mistakes, score distribution."""
+    """Where the class goes wrong: heatmap, named mistakes, scores, and a copy signal."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
-    reports = _counted_reports(assignment)
-    totals = [t for t in map(analytics.report_total, reports) if t is not None]
+    counted = selectors.counted_reports(assignment)
+    reports = [r for _, r in counted]
+    totals = [r.total for r in reports]
     return render(request, "grading/analytics.html", {
         "assignment": assignment,
         "students": len(reports),
         "mistake_counts": _mistake_counts(reports),
         "mean": sum(totals) / len(totals) if totals else None,
+        "copy_pairs": selectors.copy_signal(counted),
     })
 
 
@@ -153,7 +172,7 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     if kind not in {"heatmap", "mistakes", "scores"}:
         raise Http404("No such plot.")
-    reports = _counted_reports(assignment)
+    reports = [r for _, r in selectors.counted_reports(assignment)]
     spec = assignment.parsed_spec
     if kind == "heatmap":
         data = analytics.wrong_share(reports, n_rounds=spec.n_rounds, cells=heatmap_cells(spec))
@@ -163,6 +182,15 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         return svg_response(plots.bar_chart(tuple(t for _, t, _ in counts),
                                             tuple(c for _, _, c in counts),
                                             "Students who made each mistake", "students"))
-    maximum = max((r.get("max_with_extra") or r.get("max") or 0 for r in reports), default=0)
-    totals = tuple(t for t in map(analytics.report_total, reports) if t is not None)
-    return svg_response(plots.histogram(totals, float(maximum), "Scores (counted attempt)"))
+    maximum = max((r.max_with_extra or r.max for r in reports), default=0)
+    return svg_response(plots.histogram(tuple(r.total for r in reports), float(maximum),
+                                        "Scores (counted attempt)"))
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """What waits for staff, oldest first: undecided Q1 rows and students' requests."""
+    assignment = permissions.access_assignment_as_staff(request.user, pk)
+    return render(request, "grading/queue.html", {
+        "assignment": assignment, "items": selectors.review_queue(assignment)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,36 +12,32 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from grading import analytics, permissions, services
+from grading import permissions, selectors, services
 from grading.forms import AnswerForm, formula_input_name, values_from_answers
-from grading.models import Assignment, Membership, Submission
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
+
+if TYPE_CHECKING:
+    from grading.models import Assignment
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The user's courses: a student's assignments with status, a teacher's with staff links."""
-    memberships = list(Membership.objects.filter(user=request.user).select_related("course")
-                       .order_by("course__code"))
-    subs = defaultdict(list)
-    for s in Submission.objects.filter(student=request.user).prefetch_related("reviews").order_by("attempt"):
-        subs[s.assignment_id].append(s)
-    by_course = defaultdict(list)
-    for assignment in (Assignment.objects.filter(course__in=[m.course for m in memberships])
-                       .order_by("due_at")):
-        by_course[assignment.course_id].append(assignment)
+    memberships = selectors.memberships_of(request.user)
+    assignments = selectors.assignments_of(m.course for m in memberships)
+    mine = selectors.student_home(assignments, request.user)
+    terms = selectors.terms_by_assignment(assignments, request.user)
     now = timezone.now()
     courses = []
     for membership in memberships:
         rows = []
-        for assignment in by_course[membership.course_id]:
-            mine = subs.get(assignment.pk, [])
-            counted = analytics.best_attempt([(s, services.effective_report(s)) for s in mine
-                                              if not s.is_draft])
-            status, colour = student_status(assignment, mine, now)
+        for assignment in (a for a in assignments if a.course_id == membership.course_id):
+            submissions, counted = mine[assignment.pk]
+            status, colour = student_status(terms[assignment.pk], submissions, now)
             rows.append({"assignment": assignment, "status": status, "colour": colour,
-                         "best": analytics.report_total(counted[1]) if counted else None})
+                         "due_at": terms[assignment.pk].due_at,
+                         "best": counted.score if counted else None})
         courses.append({"membership": membership, "staff": membership.is_staff_role, "rows": rows})
     return render(request, "grading/home.html", {"courses": courses})
 
@@ -51,45 +47,43 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     """Render the assignment page; with a bound form, every typed value comes back as posted."""
     spec = assignment.parsed_spec
     staff = permissions.is_course_staff(request.user, assignment.course)
-    mine = list(Submission.objects.filter(assignment=assignment, student=request.user).prefetch_related("reviews")
-                .order_by("attempt"))
-    draft = next((s for s in mine if s.is_draft), None)
-    attempts = [(s, services.effective_report(s)) for s in mine if not s.is_draft]
+    draft, attempts = selectors.student_submissions(assignment, request.user)
+    terms = selectors.student_terms(assignment, request.user)
     if form is not None:
         values = form.raw_values()
     elif draft is not None:
         values = values_from_answers(spec, draft.answers)
     elif attempts:  # a new attempt starts from the last one handed in
-        values = values_from_answers(spec, attempts[-1][0].answers)
+        values = values_from_answers(spec, attempts[-1].submission.answers)
     else:
         values = {}
     error_inputs = frozenset(form.errors) if form is not None and form.is_bound else frozenset()
-    rows = services.formula_rows(spec)
+    rows = selectors.formula_rows(spec)
     forward = [r for r in rows if not r.startswith("dL/")]
     backward = [r for r in rows if r.startswith("dL/")]
     formula_pairs = [
         tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}
                if r else None) for r in pair)
         for pair in _zip_pad(forward, backward)]
-    questions = round_question(assignment)
     context = {
         "assignment": assignment,
         "spec": spec,
         "staff": staff,
+        "terms": terms,
         "band": band_text(assignment.decimals),
         "tables": round_tables(spec, values=values, decimals=assignment.decimals,
                                error_inputs=error_inputs),
-        "round_questions": questions,
+        "round_questions": round_question(assignment),
         "formula_pairs": formula_pairs,
         "draft": draft,
-        "version": version_ms(draft or (attempts[-1][0] if attempts else None)),
+        "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
         "attempts": attempts,
-        "attempts_left": max(0, assignment.max_attempts - len(attempts)),
-        "is_open": assignment.is_open(),
+        "attempts_left": max(0, terms.max_attempts - len(attempts)),
+        "is_open": terms.is_open(),
         "errors": errors or [],
         "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}",
         "samples": list(enumerate(spec.samples, start=1)),
-        "mistakes": services.mistake_catalogue() if staff else [],
+        "mistakes": selectors.mistake_catalogue() if staff else [],
     }
     return render(request, "grading/assignment.html", context, status=status)
 
@@ -148,7 +142,7 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"ok": False, "error": str(exc)}, status=409)
     # Say now which typed cells are not numbers, so no attempt is spent finding out.
     problems = {name: problem for name, value in form.raw_values().items()
-                if not name.startswith("formulas.") and (problem := services.number_problem(value))}
+                if not name.startswith("formulas.") and (problem := selectors.number_problem(value))}
     return JsonResponse({"ok": True, "version": int(version_ms(draft)), "problems": problems})
 
 
@@ -166,6 +160,6 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
     if len(text) > services.FIELD_MAX_CHARS:
         return JsonResponse({"mathml": "", "error": f"Longer than {services.FIELD_MAX_CHARS} characters."})
     try:
-        return JsonResponse({"mathml": services.formula_mathml(text, n_inputs=n, n_outputs=m), "error": ""})
-    except services.FormulaTextError as exc:  # the parser's complaint is shown, never a 500
+        return JsonResponse({"mathml": selectors.formula_mathml(text, n_inputs=n, n_outputs=m), "error": ""})
+    except selectors.FormulaTextError as exc:  # the parser's complaint is shown, never a 500
         return JsonResponse({"mathml": "", "error": str(exc)[:300]})

@@ -10,8 +10,8 @@ from grading import engine
 MAX_BYTES = 5_000_000
 
 
-def load_json(path: str, what: str) -> Any:
-    """The parsed JSON of ``path``, or a CommandError (exit code 2) saying what is wrong."""
+def read_text(path: str, what: str) -> str:
+    """The UTF-8 text of ``path``, or a CommandError (exit code 2) saying what is wrong."""
     file = Path(path)
     try:
         if file.stat().st_size > MAX_BYTES:
@@ -27,6 +27,12 @@ def load_json(path: str, what: str) -> Any:
         raise CommandError(f"{what} {path}: not UTF-8 text", returncode=2) from None
     except OSError as exc:
         raise CommandError(f"{what} {path}: cannot read ({exc.strerror})", returncode=2) from None
+    return text
+
+
+def load_json(path: str, what: str) -> Any:
+    """The parsed JSON of ``path``, or a CommandError (exit code 2) saying what is wrong."""
+    text = read_text(path, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -26,4 +26,4 @@ class Command(BaseCommand):
             raise CommandError(f"answers {answers}: {problem}", returncode=2)
         config = grader.GradingConfig(questions=grader.default_questions(parsed), decimals=decimals)
         report = grader.grade_submission(parsed, data, config)
-        self.stdout.write(json.dumps(report, indent=2, ensure_ascii=False))
+        self.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

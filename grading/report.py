@@ -1,0 +1,212 @@
+"""The grading report as typed data: what one grading of one attempt found, and how it is stored.
+
+Pure (no Django). A ``Report`` is built by the grader, changed only by ``grading.ledger`` (staff
+overrides and reviews, each listed in ``adjustments``), stored as JSON with a schema version and
+read back with ``Report.from_json``, so every page, export and analytic reads the same fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from grading.engine import CellKey
+from grading.marking import CellMark
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaScore:
+    """One Q1 row's verdict and the points it earns."""
+
+    row: str
+    given: str
+    status: str  # correct | not_chained | incorrect | undecided | invalid | blank
+    message: str
+    credit: float
+    understood: str = ""
+    mathml: str = ""
+    points: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionScore:
+    """One question's score; ``max`` is its points, ``carried`` what follow-through contributed."""
+
+    id: str
+    number: int
+    kind: str  # formulas | round | plot
+    max: float
+    score: float = 0.0
+    round: int | None = None
+    extra_credit: bool = False
+    carried: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CellRef:
+    """Where a cell sits, for lists of cells (a named mistake's cells)."""
+
+    id: str
+    round: int
+    column: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MistakeSummary:
+    """A named mistake, once per report, with the cells it explains."""
+
+    id: str
+    title: str
+    explanation: str
+    cells: tuple[CellRef, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.cells)
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """L per round: the key's and the student's (None where a cell is not a number)."""
+
+    key: tuple[float, ...] = ()
+    student: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A change staff made to the automatic marks: which mark, before, after, who, when, why.
+
+    ``kind`` is cell | formula | question | total; ``target`` the cell id, the Q1 row or the
+    question id ("" for the total). ``note`` is what the student is told ("" when not shared).
+    """
+
+    record: int
+    kind: str
+    target: str
+    before: str
+    after: str
+    reason: str
+    note: str
+    by: str
+    at: str
+    review: bool = False  # a decision on an undecided Q1 row or on a student's request
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything one grading found: every cell, every Q1 row, each question and the total."""
+
+    grader_version: str
+    decimals: int
+    band: float
+    cells: tuple[CellMark, ...]
+    formulas: tuple[FormulaScore, ...]
+    questions: tuple[QuestionScore, ...]
+    total: float
+    max: float
+    max_with_extra: float
+    mistakes: tuple[MistakeSummary, ...] = ()
+    loss: Loss = Loss()
+    adjustments: tuple[Adjustment, ...] = ()
+    schema: int = SCHEMA_VERSION
+
+    # ------------------------------------------------------------ reading
+
+    def question(self, question_id: str) -> QuestionScore | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def cell(self, cell_id: str) -> CellMark | None:
+        return next((c for c in self.cells if c.id == cell_id), None)
+
+    def formula(self, row: str) -> FormulaScore | None:
+        return next((f for f in self.formulas if f.row == row), None)
+
+    @property
+    def undecided_rows(self) -> tuple[str, ...]:
+        """Q1 rows the grader could not decide and staff have not decided yet."""
+        return tuple(f.row for f in self.formulas if f.status == "undecided")
+
+    @property
+    def carried_points(self) -> float:
+        return round(sum(q.carried for q in self.questions), 4)
+
+    def scores(self) -> dict[str, float]:
+        """Question id -> score, as the gradebook shows them."""
+        return {q.id: q.score for q in self.questions}
+
+    # ------------------------------------------------------------ storage
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON data, with its schema version."""
+        return {
+            "schema": self.schema,
+            "grader_version": self.grader_version,
+            "decimals": self.decimals,
+            "band": self.band,
+            "cells": [_plain(c) for c in self.cells],
+            "formulas": [_plain(f) for f in self.formulas],
+            "questions": [_plain(q) for q in self.questions],
+            "total": self.total,
+            "max": self.max,
+            "max_with_extra": self.max_with_extra,
+            "mistakes": [{"id": m.id, "title": m.title, "explanation": m.explanation,
+                          "count": m.count, "cells": [_plain(c) for c in m.cells]}
+                         for m in self.mistakes],
+            "loss": {"key": list(self.loss.key), "student": list(self.loss.student)},
+            "adjustments": [_plain(a) for a in self.adjustments],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Report:
+        """Read a stored report back; reports stored before schema 1 (no ids, reviews apart) too."""
+        schema = data.get("schema", 0)
+        if schema > SCHEMA_VERSION:
+            raise ValueError(f"report schema {schema} is newer than this code ({SCHEMA_VERSION})")
+        loss = data.get("loss") or {}
+        return cls(
+            grader_version=str(data.get("grader_version", "")),
+            decimals=int(data.get("decimals", 4)),
+            band=float(data.get("band", 0.0)),
+            cells=tuple(_cell(c) for c in data.get("cells", ())),
+            formulas=tuple(_build(FormulaScore, f) for f in data.get("formulas", ())),
+            questions=tuple(_build(QuestionScore, q) for q in data.get("questions", ())),
+            total=float(data.get("total", 0.0)),
+            max=float(data.get("max", 0.0)),
+            max_with_extra=float(data.get("max_with_extra", data.get("max", 0.0))),
+            mistakes=tuple(MistakeSummary(m["id"], m["title"], m["explanation"],
+                                          tuple(_ref(c) for c in m.get("cells", ())))
+                           for m in data.get("mistakes", ())),
+            loss=Loss(tuple(loss.get("key") or ()), tuple(loss.get("student") or ())),
+            adjustments=tuple(_build(Adjustment, a) for a in data.get("adjustments", ())),
+        )
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    out = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    for k, v in out.items():
+        if isinstance(v, dict):
+            out[k] = dict(v)
+    return out
+
+
+def _build(cls: type, data: Mapping[str, Any]) -> Any:
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _cell(data: Mapping[str, Any]) -> CellMark:
+    mark = _build(CellMark, data)
+    if not mark.id:  # schema 0 stored no id: it is the cell's place, written as the engine does
+        mark = replace(mark, id=CellKey(mark.round, mark.column, mark.name).id)
+    return mark
+
+
+def _ref(data: Mapping[str, Any]) -> CellRef:
+    return CellRef(id=data.get("id") or CellKey(data["round"], data["column"], data["name"]).id,
+                   round=data["round"], column=data["column"], name=data["name"])
+

@@ -1,0 +1,230 @@
+"""Reads of the grade ledger: an attempt's current grade and history, the gradebook, the queue.
+
+An attempt's grade is its latest ``Grading`` record. Lists read the small columns of those
+records (score, question scores, the review flag), never a report: a report is loaded only
+for the one attempt a page shows, or once per analytics request for the counted attempts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+
+from grading import analytics
+from grading.models import Assignment, Grading, RegradeJob, ReviewReply, ReviewRequest, Submission
+from grading.report import Report
+from grading.selectors.people import course_students
+
+SUMMARY_FIELDS = ("pk", "submission_id", "sequence", "kind", "score", "max_score", "scores",
+                  "needs_review", "created_at")
+
+
+def _newest() -> Subquery:
+    return Subquery(Grading.objects.filter(submission=OuterRef("pk"))
+                    .order_by("-sequence").values("pk")[:1])
+
+
+def current_gradings(submissions: Iterable[Submission]) -> dict[int, Grading]:
+    """Submission id -> its current record (without the report), in two queries for any number."""
+    ids = [s.pk for s in submissions]
+    if not ids:
+        return {}
+    newest = (Submission.objects.filter(pk__in=ids).annotate(g=_newest())
+              .values_list("g", flat=True))
+    return {g.submission_id: g for g in Grading.objects.filter(pk__in=[i for i in newest if i])
+            .only(*SUMMARY_FIELDS)}
+
+
+def current_grading(submission: Submission) -> Grading | None:
+    """The attempt's current record, report included."""
+    return submission.gradings.order_by("-sequence").first()
+
+
+def report_of(record: Grading) -> Report:
+    """A record's report, typed."""
+    return Report.from_json(record.report)
+
+
+def current_report(submission: Submission) -> Report | None:
+    """The attempt's current grade as a typed report; None while it has none."""
+    record = current_grading(submission)
+    return Report.from_json(record.report) if record else None
+
+
+def grading_history(submission: Submission) -> list[Grading]:
+    """Every record of the attempt, oldest first, without their reports: the audit list."""
+    return list(submission.gradings.select_related("created_by").defer("report").order_by("sequence"))
+
+
+def grading_record(submission: Submission, sequence: int) -> Grading | None:
+    """One earlier record of the attempt, report included (to read an old grade)."""
+    return submission.gradings.filter(sequence=sequence).first()
+
+
+@dataclass
+class Attempt:
+    """A submitted attempt with its current grade's summary (None while being graded)."""
+
+    submission: Submission
+    grade: Grading | None
+
+    @property
+    def score(self) -> float | None:
+        return self.grade.score if self.grade else None
+
+
+def best(attempts: Sequence[Attempt]) -> Attempt | None:
+    """The counted attempt: the highest score, the earliest on a tie; None if none is graded."""
+    graded = [a for a in attempts if a.grade is not None]
+    return max(graded, key=lambda a: (a.grade.score, -a.submission.attempt), default=None)
+
+
+def student_submissions(assignment: Assignment, student) -> tuple[Submission | None, list[Attempt]]:
+    """The student's draft (if any) and submitted attempts (oldest first) with their grades."""
+    mine = list(Submission.objects.filter(assignment=assignment, student=student).order_by("attempt"))
+    draft = next((s for s in mine if s.is_draft), None)
+    submitted = [s for s in mine if not s.is_draft]
+    grades = current_gradings(submitted)
+    return draft, [Attempt(s, grades.get(s.pk)) for s in submitted]
+
+
+def student_home(assignments: Sequence[Assignment], student) -> dict[int, tuple[list[Submission], Attempt | None]]:
+    """Assignment id -> (the student's submissions, their counted attempt), in three queries."""
+    subs: dict[int, list[Submission]] = defaultdict(list)
+    for s in Submission.objects.filter(student=student, assignment__in=list(assignments)).order_by("attempt"):
+        subs[s.assignment_id].append(s)
+    grades = current_gradings(s for mine in subs.values() for s in mine if not s.is_draft)
+    return {a.pk: (subs.get(a.pk, []), best([Attempt(s, grades.get(s.pk)) for s in subs.get(a.pk, [])
+                                             if not s.is_draft]))
+            for a in assignments}
+
+
+@dataclass
+class ClassRow:
+    """One student's line of the gradebook."""
+
+    student: Any
+    attempts: list[Attempt]
+    counted: Attempt | None
+    open_requests: int = 0
+
+    @property
+    def total(self) -> float | None:
+        return self.counted.score if self.counted else None
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return self.counted.grade.scores if self.counted else {}
+
+    @property
+    def needs_review(self) -> bool:
+        return any(a.grade is not None and a.grade.needs_review for a in self.attempts)
+
+    @property
+    def grading(self) -> bool:
+        """Some attempt is submitted but not graded yet."""
+        return any(a.grade is None for a in self.attempts)
+
+
+def class_rows(assignment: Assignment) -> list[ClassRow]:
+    """One row per student of the course: submitted attempts, the counted one, flags."""
+    attempts: dict[int, list[Submission]] = defaultdict(list)
+    submitted = list(Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
+                     .only("pk", "student_id", "attempt", "late", "submitted_at", "assignment_id",
+                           "state").order_by("attempt"))
+    for s in submitted:
+        attempts[s.student_id].append(s)
+    grades = current_gradings(submitted)
+    requests = defaultdict(int)
+    for student_id in (ReviewRequest.objects.filter(submission__assignment=assignment, reply__isnull=True)
+                       .values_list("submission__student_id", flat=True)):
+        requests[student_id] += 1
+    rows = []
+    for student in course_students(assignment.course):
+        mine = [Attempt(s, grades.get(s.pk)) for s in attempts.get(student.pk, [])]
+        rows.append(ClassRow(student, mine, best(mine), requests.get(student.pk, 0)))
+    return rows
+
+
+def counted_reports(assignment: Assignment, rows: Sequence[ClassRow] | None = None) -> list[tuple[str, Report]]:
+    """(username, report) of each student's counted attempt: what analytics are built from."""
+    rows = class_rows(assignment) if rows is None else rows
+    ids = {r.counted.grade.pk: r.student.get_username() for r in rows if r.counted}
+    return [(ids[pk], Report.from_json(report))
+            for pk, report in Grading.objects.filter(pk__in=list(ids)).values_list("pk", "report")]
+
+
+# ---------------------------------------------------------------- the review queue
+
+
+@dataclass
+class QueueItem:
+    """Something staff should look at: undecided Q1 rows, or a student's request."""
+
+    kind: str  # undecided | request
+    since: datetime
+    submission: Submission
+    rows: tuple[str, ...] = ()
+    request: ReviewRequest | None = None
+
+
+def review_queue(assignment: Assignment) -> list[QueueItem]:
+    """Attempts with undecided Q1 rows and unanswered student requests, oldest first."""
+    submitted = list(Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
+                     .select_related("student"))
+    grades = current_gradings(submitted)
+    flagged = [g.pk for g in grades.values() if g.needs_review]
+    by_pk = {s.pk: s for s in submitted}
+    items = []
+    for submission_id, report in Grading.objects.filter(pk__in=flagged).values_list("submission_id", "report"):
+        submission = by_pk[submission_id]
+        items.append(QueueItem("undecided", submission.submitted_at, submission,
+                               rows=Report.from_json(report).undecided_rows))
+    for request in (ReviewRequest.objects.filter(submission__assignment=assignment, reply__isnull=True)
+                    .select_related("submission__student", "created_by")):
+        items.append(QueueItem("request", request.created_at, request.submission, request=request))
+    return sorted(items, key=lambda item: item.since)
+
+
+def review_request(assignment: Assignment, request_id: int) -> ReviewRequest | None:
+    """One request of this assignment, or None."""
+    return (ReviewRequest.objects.filter(pk=request_id, submission__assignment=assignment)
+            .select_related("submission__student").first())
+
+
+def requests_of(submission: Submission) -> list[ReviewRequest]:
+    """The student's requests on an attempt with their replies, oldest first."""
+    return list(submission.review_requests.select_related("reply__created_by").order_by("created_at"))
+
+
+def has_reply(request: ReviewRequest) -> bool:
+    try:
+        return request.reply is not None
+    except ReviewReply.DoesNotExist:
+        return False
+
+
+# ---------------------------------------------------------------- regrade jobs
+
+
+def regrade_jobs(assignment: Assignment, limit: int = 5) -> list[RegradeJob]:
+    """The newest regrade jobs of an assignment, without their results."""
+    return list(RegradeJob.objects.filter(assignment=assignment).select_related("requested_by")
+                .defer("result")[:limit])
+
+
+def regrade_job(assignment: Assignment, job_id: int) -> RegradeJob | None:
+    """One job of this assignment, its result included."""
+    return RegradeJob.objects.filter(assignment=assignment, pk=job_id).select_related("requested_by").first()
+
+
+def copy_signal(reports: Sequence[tuple[str, Report]]) -> list[analytics.CopyPair]:
+    """Pairs of students sharing the most identical wrong values (a signal for staff)."""
+    return analytics.shared_wrong_values(
+        {user: [(c.id, c.given) for c in r.cells if c.status in ("incorrect", "carried")]
+         for user, r in reports})

@@ -1,0 +1,101 @@
+"""Reads about people: a student's own terms (extensions), memberships, rosters, extensions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from grading.models import Assignment, Course, Extension, Membership, Question
+
+
+@dataclass(frozen=True)
+class Terms:
+    """One student's terms for one assignment: its own, or as an extension changed them."""
+
+    opens_at: datetime
+    due_at: datetime
+    accept_late: bool
+    max_attempts: int
+    extension: Extension | None = None
+
+    def has_opened(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.opens_at
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Whether a submission would be taken now: opened, and before due or late accepted."""
+        now = now or timezone.now()
+        return self.opens_at <= now and (now <= self.due_at or self.accept_late)
+
+    def is_past_due(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) > self.due_at
+
+
+def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
+    due = assignment.due_at
+    attempts = assignment.max_attempts
+    if extension is not None:
+        due = max(due, extension.due_at) if extension.due_at else due
+        attempts += extension.extra_attempts
+    return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension)
+
+
+def student_terms(assignment: Assignment, student) -> Terms:
+    """The terms the server's clock applies to this student: the latest extension counts."""
+    extension = (Extension.objects.filter(assignment=assignment, student=student)
+                 .order_by("-pk").first())
+    return _terms(assignment, extension)
+
+
+def terms_by_assignment(assignments: Iterable[Assignment], student) -> dict[int, Terms]:
+    """Assignment id -> the student's terms, for many assignments in one query."""
+    assignments = list(assignments)
+    latest: dict[int, Extension] = {}
+    for ext in Extension.objects.filter(assignment__in=assignments, student=student).order_by("pk"):
+        latest[ext.assignment_id] = ext
+    return {a.pk: _terms(a, latest.get(a.pk)) for a in assignments}
+
+
+def last_due(assignment: Assignment) -> datetime:
+    """The latest due time anyone in the class has: the assignment's, or an extension's in force."""
+    latest: dict[int, Extension] = {}
+    for ext in Extension.objects.filter(assignment=assignment).order_by("pk"):
+        latest[ext.student_id] = ext
+    return max([assignment.due_at, *(e.due_at for e in latest.values() if e.due_at)])
+
+
+def questions_of(assignment: Assignment) -> list[Question]:
+    """The assignment's questions in order."""
+    return list(assignment.questions.all())
+
+
+def extension_list(assignment: Assignment) -> list[Extension]:
+    """Every extension record of an assignment, newest first, with who granted it (the audit)."""
+    return list(Extension.objects.filter(assignment=assignment)
+                .select_related("student", "created_by").order_by("-pk"))
+
+
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their courses, by course code."""
+    return list(Membership.objects.filter(user=user).select_related("course").order_by("course__code"))
+
+
+def assignments_of(courses: Iterable[Course]) -> list[Assignment]:
+    """The assignments of these courses, by due time."""
+    return list(Assignment.objects.filter(course__in=list(courses)).order_by("due_at"))
+
+
+def course_students(course: Course) -> list:
+    """The course's students, by username."""
+    return list(get_user_model().objects.filter(memberships__course=course,
+                                                memberships__role=Membership.Role.STUDENT)
+                .order_by("username"))
+
+
+def course_student(course: Course, username: str):
+    """One student of the course by username, or None."""
+    return (get_user_model().objects.filter(memberships__course=course, username=username,
+                                            memberships__role=Membership.Role.STUDENT).first())

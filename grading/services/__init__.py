@@ -1,0 +1,28 @@
+"""Every write goes through here: drafts, submissions, the grade ledger, regrades, people.
+
+Views check access and parse forms, then call one of these; the reads they need are in
+``grading.selectors``. Each write validates before it saves; attempts and grades are
+append-only (a resubmission is a new attempt, a change of grade a new ``Grading`` record).
+"""
+
+from grading.ledger import Change
+from grading.services.assignments import (assignment_create, assignment_questions_default,
+                                          grading_config, spec_hash)
+from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto,
+                                     grading_override, review_request_answer, review_request_create)
+from grading.services.people import RosterResult, extension_create, roster_import
+from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrade_attempt,
+                                      regrade_job_create, regrade_job_run)
+from grading.services.submissions import (FIELD_MAX_CHARS, SubmissionError, check_may_submit,
+                                          clean_answers, opens_message, submission_draft,
+                                          submission_save_draft, submission_submit, submitted_count)
+
+__all__ = [
+    "FIELD_MAX_CHARS", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
+    "assignment_create", "assignment_questions_default", "check_may_submit", "clean_answers",
+    "extension_create", "formula_review_create", "grading_config", "grading_create_auto",
+    "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
+    "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
+    "roster_import", "spec_hash", "submission_draft", "submission_save_draft", "submission_submit",
+    "submitted_count",
+]

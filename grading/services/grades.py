@@ -1,0 +1,209 @@
+"""The grade ledger's writes: automatic gradings, staff overrides and reviews, student requests.
+
+Every write adds a ``Grading`` record under a lock on the attempt's row; nothing is updated in
+place. A change by staff names the record it was made on (``based_on``): when someone else
+wrote a newer record meanwhile, the change is refused with who and when, never merged blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from grading import grader, ledger
+from grading.models import Grading, ReviewReply, ReviewRequest, Submission
+from grading.report import Report
+from grading.services.assignments import config_snapshot, spec_hash
+
+
+class GradeConflict(Exception):
+    """Someone else changed this grade after the page was opened; the message says who and when."""
+
+
+def _latest(submission: Submission) -> Grading | None:
+    return submission.gradings.order_by("-sequence").first()
+
+
+def _locked(submission: Submission) -> Submission:
+    """The attempt's row, locked until the transaction ends: ledger writes of one attempt queue up."""
+    return Submission.objects.select_for_update().get(pk=submission.pk)
+
+
+def _record(*, submission: Submission, kind: str, report: Report, config: grader.GradingConfig,
+            based_on: Grading | None, created_by=None, reason: str = "", note: str = "",
+            changes: Sequence[ledger.Change] = ()) -> Grading:
+    """Validate and save the next record of an attempt's ledger (the caller holds the lock)."""
+    record = Grading(
+        submission=submission, sequence=(based_on.sequence + 1) if based_on else 1, kind=kind,
+        based_on=based_on, report=report.to_json(), score=report.total, max_score=report.max,
+        scores=report.scores(), needs_review=bool(report.undecided_rows),
+        changes=[_change_json(c) for c in changes], grader_version=report.grader_version,
+        spec_hash=spec_hash(submission.assignment.spec, config), config=config_snapshot(config),
+        created_by=created_by, reason=reason, note=note)
+    record.full_clean()
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:  # the unique (submission, sequence): someone wrote first
+        raise GradeConflict("Someone else graded this attempt at the same moment; reload and "
+                            "check the current grade before changing it.") from exc
+    return record
+
+
+def _change_json(change: ledger.Change) -> dict[str, Any]:
+    return {"kind": change.kind, "target": change.target, "status": change.status,
+            "credit": change.credit, "points": change.points}
+
+
+def change_from_json(data: dict[str, Any]) -> ledger.Change:
+    """A stored change read back."""
+    return ledger.Change(kind=data["kind"], target=data.get("target", ""),
+                         status=data.get("status", ""), credit=data.get("credit"),
+                         points=data.get("points"))
+
+
+def staff_changes(gradings: Sequence[Grading]) -> list[ledger.Applied]:
+    """Every change staff made in these records, in ledger order, as ``ledger.apply`` takes them."""
+    out = []
+    for g in sorted(gradings, key=lambda g: g.sequence):
+        if g.kind not in (Grading.Kind.OVERRIDE, Grading.Kind.REVIEW):
+            continue
+        for data in g.changes:
+            out.append(ledger.Applied(
+                change=change_from_json(data), record=g.sequence, reason=g.reason, note=g.note,
+                by=g.created_by.get_username() if g.created_by else "",
+                at=timezone.localtime(g.created_at).isoformat(timespec="seconds"),
+                review=g.kind == Grading.Kind.REVIEW))
+    return out
+
+
+def grading_create_auto(*, submission: Submission, report: Report,
+                        config: grader.GradingConfig) -> Grading:
+    """The first record of a submitted attempt: the grader's report as it came."""
+    with transaction.atomic():
+        submission = _locked(submission)
+        latest = _latest(submission)
+        if latest is not None:
+            raise ValidationError("This attempt is already graded; a new grade is a regrade.",
+                                  code="already_graded")
+        return _record(submission=submission, kind=Grading.Kind.AUTO, report=report,
+                       config=config, based_on=None)
+
+
+def grading_override(*, submission: Submission, changes: Sequence[ledger.Change], by,
+                     reason: str, note: str = "", based_on: int | None = None,
+                     review: bool = False) -> Grading:
+    """Staff set marks, points or the total of an attempt: a new record on top of the current grade.
+
+    ``based_on`` is the record number the staff member was looking at; when a newer record
+    exists, GradeConflict says who made it and when. The automatic report is never changed.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the grade changes: the reason is kept with the change.",
+                              code="no_reason")
+    if not changes:
+        raise ValidationError("Nothing to change.", code="no_change")
+    with transaction.atomic():
+        submission = _locked(submission)
+        latest = _latest(submission)
+        if latest is None:
+            raise ValidationError("This attempt has no grade yet.", code="not_graded")
+        if based_on is not None and latest.sequence != based_on:
+            who = latest.created_by.get_username() if latest.created_by else "the grader"
+            raise GradeConflict(
+                f"The grade changed since you opened it: {latest.get_kind_display().lower()} by {who} "
+                f"at {timezone.localtime(latest.created_at):%H:%M:%S}. Check the new grade and try again.")
+        current = Report.from_json(latest.report)
+        stamp = timezone.localtime(timezone.now()).isoformat(timespec="seconds")
+        applied = []
+        for change in changes:
+            try:
+                ledger.check(current, change)
+            except ledger.ChangeError as exc:
+                raise ValidationError(str(exc), code="bad_change") from exc
+            applied.append(ledger.Applied(change=change, record=latest.sequence + 1, reason=reason,
+                                          note=note.strip(), by=by.get_username(), at=stamp,
+                                          review=review))
+        report = ledger.apply(current, applied)
+        config = _config_of(latest)
+        return _record(submission=submission,
+                       kind=Grading.Kind.REVIEW if review else Grading.Kind.OVERRIDE,
+                       report=report, config=config, based_on=latest, created_by=by,
+                       reason=reason, note=note.strip(), changes=changes)
+
+
+def _config_of(record: Grading) -> grader.GradingConfig:
+    """The settings a record was graded with, read back from its snapshot."""
+    data = record.config or {}
+    questions = tuple(grader.QuestionSpec(**q) for q in data.get("questions", ()))
+    return grader.GradingConfig(
+        questions=questions, decimals=data.get("decimals", 4),
+        carried_credit=data.get("carried_credit", 1.0), carried_cap=data.get("carried_cap", 1.0),
+        not_chained_credit=data.get("not_chained_credit", 0.5))
+
+
+def formula_review_create(*, submission: Submission, row: str, accepted: bool, reviewer,
+                          note: str = "", based_on: int | None = None) -> Grading:
+    """Staff accept or reject a Q1 row the grader could not decide: a review record."""
+    latest = _latest(submission)
+    report = Report.from_json(latest.report) if latest else None
+    formula = report.formula(row) if report else None
+    if formula is None:
+        raise ValidationError(f"There is no formula row {row!r} in this submission.", code="no_row")
+    if formula.status != "undecided":
+        raise ValidationError(f"Row {row} is already decided ({formula.status}).", code="decided")
+    verdict = "accepted" if accepted else "rejected"
+    change = ledger.Change(kind="formula", target=row, status="correct" if accepted else "incorrect",
+                           credit=1.0 if accepted else 0.0)
+    return grading_override(submission=submission, changes=[change], by=reviewer,
+                            reason=f"Q1 row {row} {verdict} on review", note=note,
+                            based_on=based_on, review=True)
+
+
+# ---------------------------------------------------------------- students' requests
+
+
+def review_request_create(*, submission: Submission, student, target: str, message: str) -> ReviewRequest:
+    """A student asks for a cell, a question or the attempt to be looked at again."""
+    if submission.student_id != student.pk or submission.is_draft:
+        raise ValidationError("You can ask about your own submitted attempts only.", code="not_yours")
+    latest = _latest(submission)
+    report = Report.from_json(latest.report) if latest else None
+    if target and (report is None or (report.cell(target) is None and report.question(target) is None
+                                      and report.formula(target) is None)):
+        raise ValidationError("Choose a cell, a question or the whole attempt.", code="no_target")
+    if submission.review_requests.filter(target=target, reply__isnull=True).exists():
+        raise ValidationError("You already asked about this; staff will answer it.", code="open")
+    request = ReviewRequest(submission=submission, target=target, message=message.strip(),
+                            created_by=student)
+    request.full_clean()
+    request.save()
+    return request
+
+
+def review_request_answer(*, request: ReviewRequest, by, message: str,
+                          changes: Sequence[ledger.Change] = (), reason: str = "",
+                          based_on: int | None = None) -> ReviewReply:
+    """Answer a request: with changes, an override (reason required); without, "no change"."""
+    if not message.strip():
+        raise ValidationError("Write a reply the student will read.", code="no_reply")
+    with transaction.atomic():
+        request = ReviewRequest.objects.select_for_update().get(pk=request.pk)
+        if ReviewReply.objects.filter(request=request).exists():
+            raise ValidationError("This request was already answered.", code="answered")
+        grading = None
+        if changes:
+            grading = grading_override(submission=request.submission, changes=changes, by=by,
+                                       reason=reason or f"student request: {request.message[:200]}",
+                                       note=message, based_on=based_on, review=True)
+        reply = ReviewReply(request=request, outcome=ReviewReply.Outcome.CHANGED if grading
+                            else ReviewReply.Outcome.NO_CHANGE, grading=grading,
+                            message=message.strip(), created_by=by)
+        reply.full_clean()
+        reply.save()
+    return reply

@@ -1,0 +1,194 @@
+"""Regrades: recompute attempts with the current spec, settings and grader; preview or apply.
+
+A regrade grades the attempt's answers again and replays every change staff made on top
+(``ledger.apply``), so corrections survive a regrade. A dry run writes nothing; applying writes
+a regrade record only for attempts whose grade changes, so a second dry run finds nothing.
+A class-sized run goes to a task worker (``grading.tasks``) with its progress in a RegradeJob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from grading import grader, ledger
+from grading.models import Assignment, Grading, RegradeJob, Submission
+from grading.report import Report
+from grading.services.assignments import grading_config
+from grading.services.grades import _latest, _locked, _record, staff_changes
+
+CHUNK = 200  # attempts read, graded and compared at a time: memory stays bounded for any class
+
+
+@dataclass(frozen=True)
+class AttemptRegrade:
+    """One attempt's regrade: its current grade, the grader's new report and what would change."""
+
+    submission: Submission
+    current: Grading
+    auto: Report      # the grader's new report, before staff changes are replayed
+    new: Report       # with them
+    diff: ledger.ReportDiff
+
+    def to_json(self) -> dict[str, Any]:
+        """The attempt's line of a dry run: student, attempt, totals, questions, cells, rows."""
+        d = self.diff
+        return {
+            "submission": self.submission.pk,
+            "student": self.submission.student.get_username(),
+            "attempt": self.submission.attempt,
+            "old": d.old_total, "new": d.new_total,
+            "questions": [{"id": q, "old": old, "new": new} for q, old, new in d.questions],
+            "cells": [{"id": c.id, "old": c.old, "new": c.new} for c in d.cells],
+            "formulas": [{"id": c.id, "old": c.old, "new": c.new} for c in d.formulas],
+        }
+
+
+@dataclass(frozen=True)
+class RegradeOutcome:
+    changed: list[AttemptRegrade]
+    unchanged: int
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``manage.py regrade --json`` prints it."""
+        return {"changed": [a.to_json() for a in self.changed], "unchanged": self.unchanged}
+
+
+def _replay(auto: Report, gradings: Sequence[Grading]) -> Report:
+    """``auto`` with the staff changes of these records that still fit it (a cell a changed spec
+    no longer has is skipped)."""
+    fitting = []
+    for applied in staff_changes(gradings):
+        try:
+            ledger.check(auto, applied.change)
+        except ledger.ChangeError:
+            continue
+        fitting.append(applied)
+    return ledger.apply(auto, fitting)
+
+
+def _submitted(assignment: Assignment) -> Iterator[list[Submission]]:
+    """The assignment's submitted attempts with their ledgers, CHUNK at a time."""
+    ids = list(Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
+               .order_by("student__username", "attempt").values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start:start + CHUNK]
+        by_pk = {s.pk: s for s in Submission.objects.filter(pk__in=part).select_related("student")
+                 .prefetch_related("gradings__created_by")}
+        yield [by_pk[pk] for pk in part]
+
+
+def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool) -> list[AttemptRegrade]:
+    """Grade these attempts again and compare with their current grades; writes nothing."""
+    graded = [s for s in submissions if s.gradings.all()]
+    autos = pool.grade([s.answers for s in graded])
+    out = []
+    for submission, auto in zip(graded, autos):
+        gradings = sorted(submission.gradings.all(), key=lambda g: g.sequence)
+        current = gradings[-1]
+        new = _replay(auto, gradings)
+        out.append(AttemptRegrade(submission, current, auto, new,
+                                  ledger.diff(Report.from_json(current.report), new)))
+    return out
+
+
+def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason: str = "",
+                       workers: int = 1,
+                       progress: Callable[[int, int], None] | None = None) -> RegradeOutcome:
+    """Regrade every submitted attempt; a dry run only reports what would change."""
+    total = Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED).count()
+    changed: list[AttemptRegrade] = []
+    unchanged = done = 0
+    with grader.GradingPool(assignment.parsed_spec, grading_config(assignment), workers=workers) as pool:
+        for chunk in _submitted(assignment):
+            for item in regrade_compute(chunk, pool):
+                if not dry_run:
+                    item = regrade_commit(item, by=by, reason=reason) or item
+                if item.diff.changed:
+                    changed.append(item)
+                else:
+                    unchanged += 1
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    return RegradeOutcome(changed, unchanged)
+
+
+def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "") -> AttemptRegrade | None:
+    """Write one attempt's regrade record, if its grade changes; None when it no longer does.
+
+    Under the attempt's lock the staff changes are read again: an override made while the
+    regrade ran is replayed on the new report too, never lost.
+    """
+    with transaction.atomic():
+        submission = _locked(item.submission)
+        gradings = list(submission.gradings.select_related("created_by").order_by("sequence"))
+        latest = gradings[-1]
+        new = _replay(item.auto, gradings)
+        diff = ledger.diff(Report.from_json(latest.report), new)
+        if not diff.changed:
+            return None
+        _record(submission=submission, kind=Grading.Kind.REGRADE, report=new,
+                config=grading_config(submission.assignment), based_on=latest, created_by=by,
+                reason=reason or "regrade")
+    return AttemptRegrade(item.submission, latest, item.auto, new, diff)
+
+
+def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
+                    reason: str = "") -> AttemptRegrade:
+    """Regrade one attempt (from its page): the preview, or the applied change."""
+    submission = (Submission.objects.select_related("student", "assignment")
+                  .prefetch_related("gradings__created_by").get(pk=submission.pk))
+    assignment = submission.assignment
+    with grader.GradingPool(assignment.parsed_spec, grading_config(assignment)) as pool:
+        [item] = regrade_compute([submission], pool)
+    if dry_run:
+        return item
+    return regrade_commit(item, by=by, reason=reason) or item
+
+
+# ---------------------------------------------------------------- the class-sized job
+
+
+def regrade_job_create(*, assignment: Assignment, by, dry_run: bool, reason: str = "") -> RegradeJob:
+    """Queue a regrade (or dry run) of the whole assignment for a task worker."""
+    from grading import tasks
+
+    job = RegradeJob(assignment=assignment, requested_by=by, dry_run=dry_run,
+                     reason=reason.strip(),
+                     total=Submission.objects.filter(assignment=assignment,
+                                                     state=Submission.State.SUBMITTED).count())
+    job.full_clean()
+    job.save()
+    tasks.enqueue_regrade(job.pk)
+    return job
+
+
+def regrade_job_run(*, job_id: int) -> None:
+    """Run a queued regrade job: progress as it goes, the dry run's lines or the changes at the end."""
+    jobs = RegradeJob.objects.filter(pk=job_id)
+    job = jobs.select_related("assignment", "requested_by").get()
+    if job.status != RegradeJob.Status.QUEUED:
+        return  # another worker took it
+    if not jobs.filter(status=RegradeJob.Status.QUEUED).update(status=RegradeJob.Status.RUNNING):
+        return
+    step = max(1, job.total // 50)
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % step == 0:
+            jobs.update(done=done, total=total)
+
+    try:
+        outcome = regrade_assignment(assignment=job.assignment, dry_run=job.dry_run,
+                                     by=job.requested_by, reason=job.reason or "class regrade",
+                                     progress=progress)
+    except Exception as exc:  # noqa: BLE001 - the job records the failure; the worker goes on
+        jobs.update(status=RegradeJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+                    finished_at=timezone.now())
+        raise
+    jobs.update(status=RegradeJob.Status.DONE, changed=len(outcome.changed),
+                result=outcome.to_json(), finished_at=timezone.now())

@@ -1,0 +1,110 @@
+"""Running a course term: class regrades (background jobs), extensions, rosters.
+
+Regrade dry runs are open to all course staff; applying a class regrade, extensions and
+roster imports are the instructors'.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from grading import permissions, selectors, services
+from grading.forms import ExtensionForm, RegradeForm, RosterForm
+
+
+@login_required
+def regrade(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: recent regrade jobs and the form. POST: queue a dry run (staff) or a regrade (instructor)."""
+    assignment = permissions.access_assignment_as_staff(request.user, pk)
+    instructor = permissions.is_instructor(request.user, assignment.course)
+    if request.method == "POST":
+        form = RegradeForm(request.POST)
+        if form.is_valid():
+            apply = form.cleaned_data["apply"]
+            if apply and not instructor:
+                raise Http404("Only instructors apply a class regrade.")
+            job = services.regrade_job_create(assignment=assignment, by=request.user, dry_run=not apply,
+                                              reason=form.cleaned_data["reason"])
+            return redirect(reverse("grading:regrade_job", args=[assignment.pk, job.pk]))
+    return render(request, "grading/regrade.html", {
+        "assignment": assignment, "jobs": selectors.regrade_jobs(assignment), "instructor": instructor})
+
+
+@login_required
+@require_GET
+def regrade_job(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
+    """A regrade job: its progress while it runs (the page polls), then what changed."""
+    assignment = permissions.access_assignment_as_staff(request.user, pk)
+    job = selectors.regrade_job(assignment, job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return render(request, "grading/regrade_job.html", {
+        "assignment": assignment, "job": job, "result": job.result or {},
+        "instructor": permissions.is_instructor(request.user, assignment.course)})
+
+
+@login_required
+@require_GET
+def regrade_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonResponse:
+    """The job's progress as JSON, for the page's poll."""
+    assignment = permissions.access_assignment_as_staff(request.user, pk)
+    job = selectors.regrade_job(assignment, job_id)
+    if job is None:
+        raise Http404("No such job.")
+    return JsonResponse({"status": job.status, "done": job.done, "total": job.total,
+                         "changed": job.changed, "finished": job.finished_at is not None})
+
+
+@login_required
+def extensions(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every extension of the assignment (the audit list); instructors add one by POST."""
+    assignment = permissions.access_assignment_as_staff(request.user, pk)
+    instructor = permissions.is_instructor(request.user, assignment.course)
+    form = ExtensionForm(request.POST or None)
+    if request.method == "POST":
+        if not instructor:
+            raise Http404("Only instructors grant extensions.")
+        if form.is_valid():
+            data = form.cleaned_data
+            student = selectors.course_student(assignment.course, data["username"])
+            if student is None:
+                form.add_error("username", "No student of this course has that username.")
+            else:
+                try:
+                    services.extension_create(assignment=assignment, student=student, by=request.user,
+                                              reason=data["reason"], due_at=data["due_at"],
+                                              extra_attempts=data["extra_attempts"])
+                except ValidationError as exc:
+                    form.add_error(None, exc)
+                else:
+                    messages.success(request, f"Extension recorded for {student.get_username()}.")
+                    return redirect(reverse("grading:extensions", args=[assignment.pk]))
+    return render(request, "grading/extensions.html", {
+        "assignment": assignment, "form": form, "instructor": instructor,
+        "records": selectors.extension_list(assignment), "now": timezone.now()},
+        status=400 if form.errors else 200)
+
+
+@login_required
+def roster(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import students from a CSV into the assignment's course (instructors)."""
+    assignment = permissions.access_assignment_as_instructor(request.user, pk)
+    form = RosterForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.roster_import(course=assignment.course, text=form.cleaned_data["text"],
+                                            passwords=form.cleaned_data["passwords"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "grading/roster.html", {
+        "assignment": assignment, "form": form, "result": result,
+        "students": selectors.course_students(assignment.course)},
+        status=400 if form.errors else 200)
