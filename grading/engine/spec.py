@@ -1,7 +1,13 @@
-"""A problem spec: a single sigmoid layer, its initial parameters and its samples, validated.
+"""A problem spec: a dense network, its initial parameters, its loss and its samples, validated.
 
 No Django here. ``parse_spec`` is the one place a spec is checked, with messages fit to show
-its author (the admin, the model field's validator and the commands all call it).
+its author (the admin, the model field's validator and the commands all call it). Two forms:
+
+* one sigmoid layer, Homework 4.1's form: ``{"weights", "biases", "learning_rate", "samples"}``;
+  it means what it always meant (half-SSE loss, biases updated) and ``Spec.to_json`` gives it
+  back unchanged, so stored specs do not change;
+* any dense network: ``{"layers": [{"weights", "biases", "activation"}, ...], "loss",
+  "learning_rate", "update_biases" (optional, true), "samples"}``.
 """
 
 from __future__ import annotations
@@ -10,14 +16,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+LOSSES = ("half_sse", "sse", "mse", "bce")
+MAX_LAYERS = 4
 MAX_UNITS = 9
-MAX_SAMPLES = 50
+MAX_ROUNDS = 12   # samples of a spec in the layers form
+MAX_SAMPLES = 50  # samples of a spec in the single-layer form: its limit before layers existed
+MAX_MAGNITUDE = 1e6
+
+_SINGLE_KEYS = ("weights", "biases", "learning_rate", "samples")
+_LAYERED_KEYS = ("layers", "loss", "learning_rate", "samples")
+_LAYER_KEYS = ("weights", "biases", "activation")
 
 
 class SpecError(ValueError):
     """A problem spec that cannot be used, with a message fit to show its author."""
-
-
 
 
 @dataclass(frozen=True)
@@ -27,13 +40,12 @@ class Sample:
 
 
 @dataclass(frozen=True)
-class Spec:
-    """A single-layer sigmoid network, its initial parameters and its training samples."""
+class Layer:
+    """One dense layer: ``weights[i][j]`` goes from unit i+1 below to unit j+1 of this layer."""
 
-    weights: tuple[tuple[float, ...], ...]  # weights[i][j] = w_{i+1, j+1}, input i to output j
+    weights: tuple[tuple[float, ...], ...]
     biases: tuple[float, ...]
-    learning_rate: float
-    samples: tuple[Sample, ...]
+    activation: str = "sigmoid"
 
     @property
     def n_inputs(self) -> int:
@@ -43,16 +55,88 @@ class Spec:
     def n_outputs(self) -> int:
         return len(self.biases)
 
+
+@dataclass(frozen=True)
+class Spec:
+    """A dense network, its initial parameters, its loss and its training samples (one a round)."""
+
+    layers: tuple[Layer, ...]
+    learning_rate: float
+    samples: tuple[Sample, ...]
+    loss: str = "half_sse"
+    update_biases: bool = True
+
+    @classmethod
+    def single_layer(cls, *, weights: Any, biases: Any, learning_rate: float,
+                     samples: Any) -> Spec:
+        """A spec of Homework 4.1's kind: one sigmoid layer, half-SSE, biases updated."""
+        layer = Layer(weights=tuple(tuple(map(float, row)) for row in weights),
+                      biases=tuple(map(float, biases)))
+        return cls(layers=(layer,), learning_rate=float(learning_rate),
+                   samples=tuple(samples))
+
+    @property
+    def classic(self) -> bool:
+        """One sigmoid layer, half-SSE loss, biases updated: what the single-layer form means."""
+        return (len(self.layers) == 1 and self.layers[0].activation == "sigmoid"
+                and self.loss == "half_sse" and self.update_biases)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Units per layer, the inputs first: (2, 2, 2) for a 2-2-2 network."""
+        return (self.layers[0].n_inputs, *(layer.n_outputs for layer in self.layers))
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_outputs
+
     @property
     def n_rounds(self) -> int:
         return len(self.samples)
 
+    @property
+    def weights(self) -> tuple[tuple[float, ...], ...]:
+        """The weights of a single-layer spec (code written for one layer reads these)."""
+        return self._only_layer("weights").weights
+
+    @property
+    def biases(self) -> tuple[float, ...]:
+        """The biases of a single-layer spec (code written for one layer reads these)."""
+        return self._only_layer("biases").biases
+
+    def _only_layer(self, what: str) -> Layer:
+        # Silently handing out layer 1 of a deeper network would grade the wrong numbers.
+        if len(self.layers) != 1:
+            raise ValueError(f"Spec.{what} is only defined for a single-layer spec; this one has "
+                             f"{len(self.layers)} layers: read spec.layers")
+        return self.layers[0]
+
     def to_json(self) -> dict[str, Any]:
+        """The spec's JSON form: the single-layer form when it means the same, else the layers form."""
+        samples = [{"x": list(s.x), "y": list(s.y)} for s in self.samples]
+        if self.classic and len(self.samples) <= MAX_SAMPLES:
+            return {
+                "weights": [list(row) for row in self.weights],
+                "biases": list(self.biases),
+                "learning_rate": self.learning_rate,
+                "samples": samples,
+            }
         return {
-            "weights": [list(row) for row in self.weights],
-            "biases": list(self.biases),
+            "layers": [{"weights": [list(row) for row in layer.weights],
+                        "biases": list(layer.biases), "activation": layer.activation}
+                       for layer in self.layers],
+            "loss": self.loss,
             "learning_rate": self.learning_rate,
-            "samples": [{"x": list(s.x), "y": list(s.y)} for s in self.samples],
+            "update_biases": self.update_biases,
+            "samples": samples,
         }
 
 
@@ -65,7 +149,7 @@ def _number(value: Any, where: str) -> float:
         raise SpecError(f"{where} must be a number, got {json_repr(value)}")
     if not math.isfinite(value):
         raise SpecError(f"{where} must be a finite number, got {value}")
-    if abs(value) > 1e6:
+    if abs(value) > MAX_MAGNITUDE:
         raise SpecError(f"{where} is {value}; keep values within ±1e6")
     return float(value)
 
@@ -92,32 +176,94 @@ def _bounded_list(value: Any, where: str, items: str, counted: str, limit: int) 
     return value
 
 
-def parse_spec(data: Any) -> Spec:
-    """Validate a spec in its JSON form and return it, or raise SpecError saying what is wrong."""
-    if not isinstance(data, dict):
-        raise SpecError("the spec must be a JSON object with weights, biases, learning_rate and samples")
-    missing = [k for k in ("weights", "biases", "learning_rate", "samples") if k not in data]
+def _keys(data: dict, where: str, required: tuple[str, ...], optional: tuple[str, ...] = (),
+          hint: str = "") -> None:
+    missing = [k for k in required if k not in data]
     if missing:
-        raise SpecError("the spec is missing " + ", ".join(missing))
-    unknown = sorted(set(data) - {"weights", "biases", "learning_rate", "samples"})
+        raise SpecError(f"{where} is missing " + ", ".join(missing))
+    unknown = sorted(map(str, set(data) - set(required) - set(optional)))
     if unknown:
-        raise SpecError("the spec has unknown keys: " + ", ".join(map(str, unknown)))
-    weights = _bounded_list(data["weights"], "weights", "rows, one per input", "rows (inputs)", MAX_UNITS)
-    biases = _bounded_list(data["biases"], "biases", "values, one per output", "values (outputs)", MAX_UNITS)
-    n_out = len(biases)
-    rows = tuple(_vector(row, f"weights[{i}]", n_out) for i, row in enumerate(weights))
-    b = _vector(biases, "biases")
-    lr = _number(data["learning_rate"], "learning_rate")
+        raise SpecError(f"{where} has unknown keys: " + ", ".join(unknown) + hint)
+
+
+def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise SpecError(f"{where} must be one of {', '.join(allowed)}; got {json_repr(value)}")
+    return value
+
+
+def _learning_rate(value: Any) -> float:
+    lr = _number(value, "learning_rate")
     if lr <= 0:
         raise SpecError(f"learning_rate must be positive, got {lr}")
-    samples = _bounded_list(data["samples"], "samples", '{"x": [...], "y": [...]}', "samples",
-                            MAX_SAMPLES)
+    return lr
+
+
+def _samples(value: Any, n_in: int, n_out: int, limit: int) -> tuple[Sample, ...]:
+    samples = _bounded_list(value, "samples", '{"x": [...], "y": [...]}', "samples", limit)
     parsed = []
     for k, sample in enumerate(samples):
         if not isinstance(sample, dict) or set(sample) != {"x", "y"}:
             raise SpecError(f"samples[{k}] must be an object with exactly the keys x and y")
-        parsed.append(Sample(
-            x=_vector(sample["x"], f"samples[{k}].x", len(rows)),
-            y=_vector(sample["y"], f"samples[{k}].y", n_out),
-        ))
-    return Spec(weights=rows, biases=b, learning_rate=lr, samples=tuple(parsed))
+        parsed.append(Sample(x=_vector(sample["x"], f"samples[{k}].x", n_in),
+                             y=_vector(sample["y"], f"samples[{k}].y", n_out)))
+    return tuple(parsed)
+
+
+def parse_spec(data: Any) -> Spec:
+    """Validate a spec in its JSON form and return it, or raise SpecError saying what is wrong."""
+    if not isinstance(data, dict):
+        raise SpecError("the spec must be a JSON object with weights, biases, learning_rate and "
+                        "samples (one sigmoid layer), or with layers, loss, learning_rate and samples")
+    if "layers" in data:
+        return _parse_layered(data)
+    _keys(data, "the spec", _SINGLE_KEYS,
+          hint=" (loss, update_biases and activations are written in the layers form)")
+    weights = _bounded_list(data["weights"], "weights", "rows, one per input", "rows (inputs)", MAX_UNITS)
+    biases = _bounded_list(data["biases"], "biases", "values, one per output", "values (outputs)", MAX_UNITS)
+    rows = tuple(_vector(row, f"weights[{i}]", len(biases)) for i, row in enumerate(weights))
+    layer = Layer(weights=rows, biases=_vector(biases, "biases"))
+    lr = _learning_rate(data["learning_rate"])
+    samples = _samples(data["samples"], len(rows), len(biases), MAX_SAMPLES)
+    return Spec(layers=(layer,), learning_rate=lr, samples=samples)
+
+
+def _parse_layered(data: dict) -> Spec:
+    _keys(data, "the spec", _LAYERED_KEYS, ("update_biases",),
+          hint=" (with layers, each layer holds its own weights, biases and activation)")
+    raw = _bounded_list(data["layers"], "layers", 'layers, each {"weights", "biases", "activation"}',
+                        "layers", MAX_LAYERS)
+    layers: list[Layer] = []
+    for l, item in enumerate(raw):
+        where = f"layers[{l}]"
+        if not isinstance(item, dict):
+            raise SpecError(f"{where} must be an object with the keys weights, biases and activation")
+        _keys(item, where, _LAYER_KEYS)
+        weights = _bounded_list(item["weights"], f"{where}.weights", "rows, one per unit below",
+                                "rows (units below)", MAX_UNITS)
+        biases = _bounded_list(item["biases"], f"{where}.biases", "values, one per unit",
+                               "values (units)", MAX_UNITS)
+        if layers and len(weights) != layers[-1].n_outputs:
+            raise SpecError(f"{where}.weights has {len(weights)} rows; expected "
+                            f"{layers[-1].n_outputs}, one per unit of layers[{l - 1}]")
+        rows = tuple(_vector(row, f"{where}.weights[{i}]", len(biases))
+                     for i, row in enumerate(weights))
+        layers.append(Layer(weights=rows, biases=_vector(biases, f"{where}.biases"),
+                            activation=_choice(item["activation"], f"{where}.activation", ACTIVATIONS)))
+    loss = _choice(data["loss"], "loss", LOSSES)
+    if loss == "bce" and layers[-1].activation != "sigmoid":
+        raise SpecError(f"loss bce needs a sigmoid output layer; layers[{len(layers) - 1}].activation "
+                        f"is {layers[-1].activation}")
+    update_biases = data.get("update_biases", True)
+    if not isinstance(update_biases, bool):
+        raise SpecError(f"update_biases must be true or false, got {json_repr(update_biases)}")
+    lr = _learning_rate(data["learning_rate"])
+    samples = _samples(data["samples"], layers[0].n_inputs, layers[-1].n_outputs, MAX_ROUNDS)
+    if loss == "bce":
+        for k, sample in enumerate(samples):
+            for j, y in enumerate(sample.y):
+                if not 0 <= y <= 1:
+                    raise SpecError(f"samples[{k}].y[{j}] is {y}; with loss bce every target must "
+                                    "be between 0 and 1")
+    return Spec(layers=tuple(layers), learning_rate=lr, samples=samples, loss=loss,
+                update_biases=update_biases)

@@ -1,0 +1,285 @@
+"""Forward and backward passes of a dense network, layer by layer, for many problems at once.
+
+No Django here. A ``Batch`` holds P problems of one architecture (layer sizes, activations,
+loss, whether biases update, number of rounds), every array with a leading problem axis.
+``train`` runs plain SGD, one sample per round, every gradient of a round taken at the
+weights before that round's update, and returns every quantity of every round as a ``Trace``
+whose arrays lead with (problem, round). Quantities are named as the cells of issue 8:
+(column, quantity, layer), layers numbered 1..L as in a cell id, None where a quantity
+belongs to no layer (x, y, y-f, (y-f)^2, L).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from grading.engine.spec import ACTIVATIONS, LOSSES, Spec
+
+SQUARED_LOSSES = ("half_sse", "sse", "mse")
+
+
+class Quantity(NamedTuple):
+    """One kind of cell: its column, its quantity name and whether it has one per layer."""
+
+    column: str
+    name: str
+    per_layer: bool
+
+
+# In the order of a round's table: parameters, forward, backward, updated.
+QUANTITIES = (
+    Quantity("parameters", "x", False), Quantity("parameters", "y", False),
+    Quantity("parameters", "w", True), Quantity("parameters", "b", True),
+    Quantity("forward", "s", True), Quantity("forward", "f", True),
+    Quantity("forward", "y-f", False), Quantity("forward", "(y-f)^2", False),
+    Quantity("forward", "L", False),
+    Quantity("backward", "dL/df", True), Quantity("backward", "dL/ds", True),
+    Quantity("backward", "dL/db", True), Quantity("backward", "dL/dw", True),
+    Quantity("updated", "w", True), Quantity("updated", "b", True),
+)
+
+
+def quantities(loss: str) -> tuple[Quantity, ...]:
+    """The quantities a round of this loss has: (y-f)^2 only for the squared losses."""
+    return tuple(q for q in QUANTITIES if q.name != "(y-f)^2" or loss in SQUARED_LOSSES)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What problems must share to be computed in one batch."""
+
+    sizes: tuple[int, ...]  # units per layer, the inputs first
+    activations: tuple[str, ...]
+    loss: str
+    update_biases: bool
+    n_rounds: int
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.activations)
+
+
+def architecture(spec: Spec) -> Architecture:
+    """The architecture of one spec."""
+    return Architecture(sizes=spec.sizes, activations=tuple(layer.activation for layer in spec.layers),
+                        loss=spec.loss, update_biases=spec.update_biases, n_rounds=spec.n_rounds)
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """P problems of one architecture: weights[l] is (P, n_l, n_l+1), x is (P, rounds, n_0)."""
+
+    architecture: Architecture
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    learning_rate: np.ndarray  # (P,): variants may differ in it too
+    x: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        arch = self.architecture
+        if not set(arch.activations) <= set(ACTIVATIONS) or arch.loss not in LOSSES:
+            raise ValueError(f"unknown activation or loss in {arch}")
+        if arch.loss == "bce" and arch.activations[-1] != "sigmoid":
+            raise ValueError("loss bce needs a sigmoid output layer")
+        if len(arch.sizes) != arch.n_layers + 1 or len(self.weights) != arch.n_layers \
+                or len(self.biases) != arch.n_layers:
+            raise ValueError("one weight matrix and one bias vector per layer are needed")
+        p = len(self.learning_rate)
+        expected = [(w, (p, arch.sizes[l], arch.sizes[l + 1])) for l, w in enumerate(self.weights)]
+        expected += [(b, (p, arch.sizes[l + 1])) for l, b in enumerate(self.biases)]
+        expected += [(self.x, (p, arch.n_rounds, arch.sizes[0])),
+                     (self.y, (p, arch.n_rounds, arch.sizes[-1])), (self.learning_rate, (p,))]
+        for array, shape in expected:
+            if np.shape(array) != shape:
+                raise ValueError(f"an array of shape {np.shape(array)} where {shape} is needed")
+
+    @property
+    def size(self) -> int:
+        """P, the number of problems."""
+        return len(self.learning_rate)
+
+
+def stack(specs: Sequence[Spec]) -> Batch:
+    """One batch of specs that share an architecture, in their order."""
+    if not specs:
+        raise ValueError("stack needs at least one spec")
+    arch = architecture(specs[0])
+    for k, spec in enumerate(specs):
+        if architecture(spec) != arch:
+            raise ValueError(f"specs[{k}] has architecture {architecture(spec)}; specs[0] has {arch}")
+    return Batch(
+        architecture=arch,
+        weights=tuple(np.array([s.layers[l].weights for s in specs], dtype=float)
+                      for l in range(arch.n_layers)),
+        biases=tuple(np.array([s.layers[l].biases for s in specs], dtype=float)
+                     for l in range(arch.n_layers)),
+        learning_rate=np.array([s.learning_rate for s in specs], dtype=float),
+        x=np.array([[sample.x for sample in s.samples] for s in specs], dtype=float),
+        y=np.array([[sample.y for sample in s.samples] for s in specs], dtype=float),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class LayerTrace:
+    """One layer's quantities in every round, each array (P, rounds, ...)."""
+
+    w: np.ndarray           # (P, R, n_in, n_out): at the start of the round
+    b: np.ndarray           # (P, R, n_out)
+    s: np.ndarray
+    f: np.ndarray
+    dL_df: np.ndarray
+    dL_ds: np.ndarray
+    dL_db: np.ndarray
+    dL_dw: np.ndarray       # (P, R, n_in, n_out)
+    w_updated: np.ndarray
+    b_updated: np.ndarray
+
+
+_LAYER_FIELDS = {
+    ("parameters", "w"): "w", ("parameters", "b"): "b", ("forward", "s"): "s",
+    ("forward", "f"): "f", ("backward", "dL/df"): "dL_df", ("backward", "dL/ds"): "dL_ds",
+    ("backward", "dL/db"): "dL_db", ("backward", "dL/dw"): "dL_dw",
+    ("updated", "w"): "w_updated", ("updated", "b"): "b_updated",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """Every quantity of every round of P problems; arrays lead with (problem, round)."""
+
+    architecture: Architecture
+    x: np.ndarray           # (P, R, n_0)
+    y: np.ndarray           # (P, R, n_L)
+    y_minus_f: np.ndarray   # (P, R, n_L)
+    squared: np.ndarray | None  # (P, R, n_L); None for bce
+    L: np.ndarray           # (P, R)
+    layers: tuple[LayerTrace, ...]  # layers[0] is layer 1
+
+    def array(self, column: str, quantity: str, layer: int | None = None) -> np.ndarray:
+        """The (P, R, ...) array of one quantity; ``layer`` is 1-based, None for x, y, y-f, L."""
+        if (column, quantity) in _LAYER_FIELDS:
+            if not isinstance(layer, int) or not 1 <= layer <= len(self.layers):
+                raise ValueError(f"{column} {quantity} needs a layer from 1 to {len(self.layers)}")
+            return getattr(self.layers[layer - 1], _LAYER_FIELDS[(column, quantity)])
+        arrays = {("parameters", "x"): self.x, ("parameters", "y"): self.y,
+                  ("forward", "y-f"): self.y_minus_f, ("forward", "(y-f)^2"): self.squared,
+                  ("forward", "L"): self.L}
+        if (column, quantity) not in arrays or arrays[(column, quantity)] is None:
+            raise ValueError(f"no quantity {quantity!r} in column {column!r} for loss "
+                             f"{self.architecture.loss}")
+        if layer is not None:
+            raise ValueError(f"{column} {quantity} belongs to no layer; pass layer=None")
+        return arrays[(column, quantity)]
+
+    def value(self, round_no: int, column: str, quantity: str, layer: int | None = None,
+              index: tuple[int, ...] = (), problem: int = 0) -> float:
+        """One cell's value: round and index 1-based, as in a cell id."""
+        array = self.array(column, quantity, layer)[problem, round_no - 1]
+        return float(array[tuple(k - 1 for k in index)])
+
+
+# ---------------------------------------------------------------- the passes
+
+
+def _activate(name: str, s: np.ndarray) -> np.ndarray:
+    if name == "sigmoid":
+        # Written as graph.sigmoid is, so neither branch overflows for large |s|.
+        e = np.exp(-np.abs(s))
+        return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    if name == "tanh":
+        return np.tanh(s)
+    if name == "relu":
+        return np.where(s > 0, s, 0.0)
+    return s.copy()
+
+
+def _derivative(name: str, s: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """df/ds, written through f where the course writes it so (f(1-f), 1-f^2)."""
+    if name == "sigmoid":
+        return f * (1 - f)
+    if name == "tanh":
+        return 1 - f * f
+    if name == "relu":
+        return np.where(s > 0, 1.0, 0.0)  # 0 at s = 0, as the spec format says
+    return np.ones_like(s)
+
+
+def _loss(loss: str, y: np.ndarray, f: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(L, dL/df) of one round's output; s is the output layer's net input (for bce)."""
+    if loss == "bce":
+        # ln f = -softplus(-s) and ln(1-f) = -softplus(s): finite even where f rounds to 0 or 1.
+        L = np.sum(y * np.logaddexp(0.0, -s) + (1 - y) * np.logaddexp(0.0, s), axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return L, -(y / f) + (1 - y) / (1 - f)
+    d = y - f
+    total = np.sum(d * d, axis=-1)
+    m = y.shape[-1]
+    if loss == "half_sse":
+        return total / 2, f - y
+    if loss == "sse":
+        return total, 2 * (f - y)
+    return total / m, 2 * (f - y) / m
+
+
+def train(batch: Batch) -> Trace:
+    """Every quantity of every round of every problem of ``batch``, by plain SGD."""
+    arch = batch.architecture
+    p, rounds, n_layers = batch.size, arch.n_rounds, arch.n_layers
+    weights = [w.astype(float, copy=True) for w in batch.weights]
+    biases = [b.astype(float, copy=True) for b in batch.biases]
+    lr = batch.learning_rate[:, None]
+
+    def per_unit(l: int) -> np.ndarray:
+        return np.empty((p, rounds, arch.sizes[l + 1]))
+
+    def per_weight(l: int) -> np.ndarray:
+        return np.empty((p, rounds, arch.sizes[l], arch.sizes[l + 1]))
+
+    out = [{"w": per_weight(l), "b": per_unit(l), "s": per_unit(l), "f": per_unit(l),
+            "dL_df": per_unit(l), "dL_ds": per_unit(l), "dL_db": per_unit(l), "dL_dw": per_weight(l),
+            "w_updated": per_weight(l), "b_updated": per_unit(l)} for l in range(n_layers)]
+    y_minus_f = np.empty((p, rounds, arch.sizes[-1]))
+    losses = np.empty((p, rounds))
+
+    for r in range(rounds):
+        below = [batch.x[:, r]]  # below[l]: what feeds layer l+1 (the inputs, then each f)
+        for l in range(n_layers):
+            s = (below[l][:, None, :] @ weights[l])[:, 0, :] + biases[l]
+            f = _activate(arch.activations[l], s)
+            out[l]["w"][:, r], out[l]["b"][:, r] = weights[l], biases[l]
+            out[l]["s"][:, r], out[l]["f"][:, r] = s, f
+            below.append(f)
+        y, f_out = batch.y[:, r], below[-1]
+        y_minus_f[:, r] = y - f_out
+        losses[:, r], dL_df = _loss(arch.loss, y, f_out, out[-1]["s"][:, r])
+        for l in reversed(range(n_layers)):
+            s, f = out[l]["s"][:, r], out[l]["f"][:, r]
+            if l == n_layers - 1 and arch.loss == "bce":
+                dL_ds = f - y  # dL/df * f(1-f), simplified so it stays finite as f nears 0 or 1
+            else:
+                dL_ds = dL_df * _derivative(arch.activations[l], s, f)
+            out[l]["dL_df"][:, r], out[l]["dL_ds"][:, r], out[l]["dL_db"][:, r] = dL_df, dL_ds, dL_ds
+            out[l]["dL_dw"][:, r] = below[l][:, :, None] * dL_ds[:, None, :]
+            # The layer below's dL/df sums over this layer's units, through the weights this
+            # round started with: none is updated before the whole backward pass is done.
+            dL_df = (weights[l] @ dL_ds[:, :, None])[:, :, 0]
+        for l in range(n_layers):
+            weights[l] = weights[l] - lr[:, :, None] * out[l]["dL_dw"][:, r]
+            if arch.update_biases:
+                biases[l] = biases[l] - lr * out[l]["dL_db"][:, r]
+            out[l]["w_updated"][:, r], out[l]["b_updated"][:, r] = weights[l], biases[l]
+
+    squared = y_minus_f ** 2 if arch.loss in SQUARED_LOSSES else None
+    return Trace(architecture=arch, x=batch.x.astype(float), y=batch.y.astype(float),
+                 y_minus_f=y_minus_f, squared=squared, L=losses,
+                 layers=tuple(LayerTrace(**fields) for fields in out))
+
+
+def train_one(spec: Spec) -> Trace:
+    """The trace of one spec (P = 1: index its arrays with problem 0)."""
+    return train(stack([spec]))
