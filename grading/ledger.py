@@ -84,8 +84,10 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
         return report
     cells = {c.id: c for c in report.cells}
     formulas = {f.row: f for f in report.formulas}
-    question_points: dict[str, float] = {}
-    total_points: list[float] = []  # the last total set by staff, if any
+    # Points staff set earlier stay set: a report may already carry changes (the current grade).
+    question_points = {a.target: a.points for a in report.adjustments
+                       if a.kind == "question" and a.points is not None}
+    total_points = [a.points for a in report.adjustments if a.kind == "total" and a.points is not None]
 
     def current() -> Report:
         new_cells = tuple(cells[c.id] for c in report.cells)
@@ -121,7 +123,8 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
             now = f"{change.points:g}"
         adjustments.append(Adjustment(record=applied.record, kind=change.kind, target=change.target,
                                       before=was, after=now, reason=applied.reason, note=applied.note,
-                                      by=applied.by, at=applied.at, review=applied.review))
+                                      by=applied.by, at=applied.at, review=applied.review,
+                                      points=change.points if change.kind in ("question", "total") else None))
     return replace(current(), adjustments=tuple(adjustments))
 
 

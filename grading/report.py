@@ -95,6 +95,7 @@ class Adjustment:
     by: str
     at: str
     review: bool = False  # a decision on an undecided Q1 row or on a student's request
+    points: float | None = None  # the points set, for a question or the total
 
 
 @dataclass(frozen=True, slots=True)
