@@ -15,6 +15,7 @@ the share redrawn is bounded so that the cohort is not hand-picked.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections import Counter
@@ -79,8 +80,10 @@ def write(value: float, places: int | None) -> str:
     return repr(value) if places is None else f"{value:.{places}f}"
 
 
-def simulate(spec_name: str, places: int | None, carry: str, slip: Slip | None) -> Student:
-    """Work every cell with the engine's formula from the student's own values, slip included."""
+def simulate(spec_name: str, places: int | None, carry: str, slip: Slip | None,
+             forced: dict[CellKey, float] | None = None) -> Student:
+    """Work every cell with the engine's formula from the student's own values, slip included
+    (``forced`` cells take the given value instead, as a gamer would type it)."""
     graph = build_graph(SPECS[spec_name])
     own: dict[CellKey, float] = {}
     typed: dict[CellKey, str] = {}
@@ -91,6 +94,8 @@ def simulate(spec_name: str, places: int | None, carry: str, slip: Slip | None) 
         value = cell.fn(*(own[d] for d in cell.deps))  # type: ignore[misc]
         if slip is not None and k == slip.cell:
             value += slip.size
+        if forced and k in forced:
+            value = forced[k]
         text = write(value, places)
         typed[k] = text
         own[k] = float(text) if carry == "rounded" else value
@@ -146,6 +151,7 @@ COMBOS = [(4, "full"), (4, "rounded"), (5, "full"), (5, "rounded"), (6, "full"),
 PER_COMBO = 30
 
 
+@functools.lru_cache(maxsize=None)
 def cohort(spec_name: str, places: int | None, carry: str) -> tuple[list[Student], int]:
     """One student without a slip, then seeded students with one slip each; and how many draws
     were redrawn. For the spreadsheet case (4 places, full precision) every cell is slipped once."""
@@ -232,3 +238,91 @@ def test_the_issue_s_student() -> None:
     assert s1.message.startswith(f"correct given your w11 = {student.typed[CellKey(3, 'parameters', 'w11')]}")
     assert s1.upstream["w11"] == float(student.typed[CellKey(3, "parameters", "w11")])
     assert marks[slip.cell].status == "incorrect"
+
+
+# ------------------------------------------------------------------ gaming stays unrewarded
+
+
+def everywhere(spec_name: str, text: str) -> dict[str, Any]:
+    graph = build_graph(SPECS[spec_name])
+    student = Student(spec_name, 4, "full", None, {c.key: text for c in graph.gradable()})
+    return student.answers()
+
+
+def copied(spec_name: str, kind: str) -> dict[str, Any]:
+    """Spreadsheet gamers: f typed as y, or s typed as 0 (so f = σ(0)), everything after that
+    worked out at full precision from it and typed to 4 places."""
+    spec = SPECS[spec_name]
+    forced = {}
+    for r, sample in enumerate(spec.samples, start=1):
+        for j, y in enumerate(sample.y, start=1):
+            if kind == "f = y":
+                forced[CellKey(r, "forward", f"f{j}")] = float(y)
+            else:
+                forced[CellKey(r, "forward", f"s{j}")] = 0.0
+    return simulate(spec_name, 4, "full", None, forced).answers()
+
+
+GAMERS = {
+    "zeros": lambda name: everywhere(name, "0.0000"),
+    "0.3000 everywhere": lambda name: everywhere(name, "0.3000"),
+    "0.5 everywhere": lambda name: everywhere(name, "0.5"),
+    "f = y": lambda name: copied(name, "f = y"),
+}
+
+
+@pytest.mark.parametrize("spec_name", list(SPECS))
+@pytest.mark.parametrize("gamer", list(GAMERS))
+def test_zeros_copies_and_repeats_still_earn_nothing(spec_name: str, gamer: str) -> None:
+    """The widened check changes nothing for gamers: zeros, one number everywhere and f copied
+    from y (with the rest worked out at full precision) earn no carried credit at all."""
+    marks = mark_tables(KEYS[spec_name], GAMERS[gamer](spec_name))
+    assert [m for m in marks if m.status == "carried"] == []
+
+
+def test_s_zero_gets_nothing_from_the_trivial_values() -> None:
+    """s typed as 0 and f = σ(0) = 0.5: no cell that uses them is carried, however the rest is
+    rounded, and the cells after them say why."""
+    graph = build_graph(SPECS["hw4.1"])
+    marks = by_cell(mark_tables(KEYS["hw4.1"], copied("hw4.1", "s = 0")))
+    trivial = {CellKey(r, "forward", f"{q}{j}") for r in range(1, 5) for j in (1, 2) for q in "sf"}
+    assert {float(marks[k].given) for k in trivial} == {0.0, 0.5}
+    after = [m for k, m in marks.items() if trivial & set(graph[k].deps)]
+    assert after and all(m.status == "incorrect" for m in after)
+    assert all("no carried credit" in m.message for m in after if m.column == "forward")
+
+
+def test_fewer_places_buy_no_wider_check() -> None:
+    """Round 2's w21 typed as "0.2" (one place) does not stand for [0.15, 0.25]: an s1 worked
+    out from w21 = 0.23 is not carried, though one from the typed 0.2 is."""
+    student = simulate("hw4.1", 4, "full", None)
+    graph, w21, s1 = build_graph(SPECS["hw4.1"]), CellKey(2, "parameters", "w21"), CellKey(2, "forward", "s1")
+    own = {k: float(t) for k, t in student.typed.items()} | {
+        k: c.value for k, c in graph.cells.items() if c.given}
+    for used, expected in ((0.2, "carried"), (0.23, "incorrect")):
+        own[w21] = used
+        typed = dict(student.typed) | {w21: "0.2",
+                                       s1: f"{graph[s1].fn(*(own[d] for d in graph[s1].deps)):.4f}"}
+        answers = Student("hw4.1", 4, "full", None, typed).answers()
+        assert by_cell(mark_tables(KEYS["hw4.1"], answers))[s1].status == expected
+
+
+def test_the_widened_check_still_needs_plausible_inputs() -> None:
+    """Round 2's w and b all typed as 0.3000 (a value repeated in too many cells), while the
+    student kept 0.30004 in their sheet: s1 and s2 are explained only by what 0.3000 stands for,
+    and are still not carried, with the reason."""
+    spec, student = SPECS["hw4.1"], simulate("hw4.1", 4, "full", None)
+    graph = build_graph(spec)
+    params = [CellKey(2, "parameters", n) for n in ("w11", "w12", "w21", "w22", "b1", "b2")]
+    kept = {k: c.value for k, c in graph.cells.items() if c.given} | {k: 0.30004 for k in params}
+    typed = dict(student.typed) | {k: "0.3000" for k in params}
+    typed_values = kept | {k: 0.3 for k in params}
+    outputs = [CellKey(2, "forward", "s1"), CellKey(2, "forward", "s2")]
+    for s in outputs:
+        typed[s] = f"{graph[s].fn(*(kept[d] for d in graph[s].deps)):.4f}"
+        # Only the widened check could explain it: from the typed values it is off by > the band.
+        assert abs(float(typed[s]) - graph[s].fn(*(typed_values[d] for d in graph[s].deps))) >= TOL
+    marks = by_cell(mark_tables(KEYS["hw4.1"], Student("hw4.1", 4, "full", None, typed).answers()))
+    for s in outputs:
+        assert marks[s].status == "incorrect"
+        assert "no carried credit" in marks[s].message and "too many cells" in marks[s].message
