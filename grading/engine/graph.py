@@ -12,6 +12,7 @@ tests alike.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -87,7 +88,7 @@ def cell_names(n_inputs: int, n_outputs: int) -> dict[str, list[str]]:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float))
+    return isinstance(v, (int, float)) or isinstance(v, numbers.Real)  # numpy scalars too
 
 
 def sigmoid(z: Any) -> Any:

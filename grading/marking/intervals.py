@@ -79,10 +79,6 @@ class Interval:
     # -------------------------------------------------------------- reading
 
     @property
-    def mid(self) -> float:
-        return self.lo + (self.hi - self.lo) / 2
-
-    @property
     def finite(self) -> bool:
         return math.isfinite(self.lo) and math.isfinite(self.hi)
 
