@@ -211,7 +211,7 @@ def recompute(fn: Callable[..., object], upstream: list[Interval]) -> Interval |
     """``fn`` over the upstream intervals, or None where it has no finite bound."""
     try:
         out = fn(*upstream)
-    except (ArithmeticError, ValueError, TypeError):
+    except (ArithmeticError, ValueError, TypeError, AttributeError):
         return None
     return out if isinstance(out, Interval) and out.finite else None
 
