@@ -13,7 +13,9 @@ Expected status of a cell, by this rule (``expected_marks``), never by hard-code
    right formula on the same upstream values) -> "incorrect", labelled with the script's
    mistake id when it names one;
 5. otherwise it is the right formula on the student's own values: within the band of that exact
-   value -> "carried", else "incorrect" (it was written badly, e.g. truncated);
+   value, or of the formula's range over what the typed upstream values stand for (± half a
+   unit of their last place, at most the assignment's places; ``rounding_range``) -> "carried",
+   else "incorrect" (it was written badly, e.g. truncated beyond what rounding explains);
 6. in a round where more than half of the answered cells come out "incorrect", nothing is
    carried (the marking rules' ``max_wrong_share``).
 
@@ -25,6 +27,7 @@ cells; the total is the sum over rounds.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -104,6 +107,7 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
     own_graph = mistake_graph(spec, mistake) if mistake else right_graph
     key = answer_key(spec).values
     vals: dict[CellKey, float] = {}
+    places: dict[CellKey, int] = {}
     typed: dict[CellKey, str] = {}
     expected: dict[CellKey, tuple[str, str | None]] = {}
     for k, cell in own_graph.cells.items():
@@ -119,6 +123,7 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
             label = slips[k].mistake
         text = write(produced)
         vals[k] = float(text)
+        places[k] = -Decimal(text).as_tuple().exponent  # type: ignore[operator]
         if not right_cell.gradable:
             continue
         changed = abs(produced - right) >= tol
@@ -134,11 +139,33 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
             # A slip must be clear of the band's edge, or the script says nothing certain.
             assert abs(produced - right) >= 3 * tol, f"{name}: ambiguous slip at {k}"
             expected[k] = ("incorrect", label)
-        elif abs(vals[k] - right) < tol:
+        elif abs(vals[k] - right) < tol or within_band(vals[k], rounding_range(
+                right_cell, vals, places, rules.decimals), tol):
             expected[k] = ("carried", None)
         else:
             expected[k] = ("incorrect", None)
     return Student(name, spec, typed, apply_round_rule(expected, rules), rules)
+
+
+def rounding_range(cell: Any, vals: dict[CellKey, float], places: dict[CellKey, int],
+                   decimals: int) -> tuple[float, float]:
+    """Lowest and highest value of the cell's formula over what its typed upstream values stand
+    for (given values exact). Every formula here is monotone in each input except x² and
+    f(1 − f), so the box's corners and those turning points (0, 1/2) give the range."""
+    choices = []
+    for d in cell.deps:
+        v = vals[d]
+        if d not in places:
+            choices.append([v])
+            continue
+        half = 0.5 * 10.0 ** -max(places[d], decimals)
+        choices.append([v - half, v + half] + [t for t in (0.0, 0.5) if v - half < t < v + half])
+    outs = [cell.fn(*point) for point in itertools.product(*choices)]
+    return min(outs), max(outs)
+
+
+def within_band(value: float, span: tuple[float, float], tol: float) -> bool:
+    return span[0] - tol < value < span[1] + tol
 
 
 def apply_round_rule(expected: dict[CellKey, tuple[str, str | None]],

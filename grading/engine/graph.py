@@ -12,6 +12,7 @@ tests alike.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -85,26 +86,55 @@ def cell_names(n_inputs: int, n_outputs: int) -> dict[str, list[str]]:
 # ---------------------------------------------------------------- the graph
 
 
-def sigmoid(z: float) -> float:
+# The cells' formulas take plain numbers (the key) or intervals (marking recomputes a cell over
+# what the typed values stand for, ``grading.marking.intervals``). Where the interval needs its
+# own bound (a square, σ, f(1 − f)) a helper asks the value for it; the engine never imports the
+# interval type, and float results are computed exactly as they always were.
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) or isinstance(v, numbers.Real)  # numpy scalars too
+
+
+def sigmoid(z: Any) -> Any:
     """The logistic function, written to avoid overflow for large |z|."""
+    if not _number(z):
+        return z.sigmoid()
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
     ez = math.exp(z)
     return ez / (1.0 + ez)
 
 
-def _weighted_sum(*values: float) -> float:
+def _weighted_sum(*values: Any) -> Any:
     # values = w_1j..w_nj, x_1..x_n, b_j
     n = (len(values) - 1) // 2
-    return math.fsum(values[k] * values[n + k] for k in range(n)) + values[-1]
+    if all(_number(v) for v in values):
+        return math.fsum(values[k] * values[n + k] for k in range(n)) + values[-1]
+    total = values[-1]
+    for k in range(n):
+        total = values[k] * values[n + k] + total
+    return total
 
 
-def _half_sum(*squares: float) -> float:
-    return math.fsum(squares) / 2
+def _half_sum(*squares: Any) -> Any:
+    if all(_number(v) for v in squares):
+        return math.fsum(squares) / 2
+    return sum(squares[1:], squares[0]) / 2
 
 
-def _identity(v: float) -> float:
+def _identity(v: Any) -> Any:
     return v
+
+
+def _square(d: Any) -> Any:
+    # An interval spanning 0 squares to [0, ...], which d * d would not give.
+    return d * d if _number(d) else d.square()
+
+
+def _times_sigmoid_slope(g: Any, f: Any) -> Any:
+    # f * (1 - f) over an interval of f is bounded as one piece (it peaks at f = 1/2).
+    return g * f * (1 - f) if _number(f) else g * f.logistic_slope()
 
 
 @dataclass
@@ -153,7 +183,7 @@ def round_formulas(n_inputs: int, n_outputs: int, lr: float) -> list[tuple[str, 
                      lambda y, f: y - f, f"y{j} - f{j}"))
     for j in outs:
         rows.append(("forward", f"(y{j}-f{j})^2", [("forward", f"y{j}-f{j}")],
-                     lambda d: d * d, f"(y{j} - f{j})^2"))
+                     _square, f"(y{j} - f{j})^2"))
     rows.append(("forward", "L", [("forward", f"(y{j}-f{j})^2") for j in outs], _half_sum,
                  " + ".join(f"(y{j} - f{j})^2/2" for j in outs)))
     for j in outs:
@@ -161,7 +191,7 @@ def round_formulas(n_inputs: int, n_outputs: int, lr: float) -> list[tuple[str, 
                      lambda f, y: f - y, f"f{j} - y{j}"))
     for j in outs:
         rows.append(("backward", f"dL/ds{j}", [("backward", f"dL/df{j}"), ("forward", f"f{j}")],
-                     lambda g, f: g * f * (1 - f), f"dL/df{j} * f{j} * (1 - f{j})"))
+                     _times_sigmoid_slope, f"dL/df{j} * f{j} * (1 - f{j})"))
     for j in outs:
         rows.append(("backward", f"dL/db{j}", [("backward", f"dL/ds{j}")], _identity,
                      f"dL/ds{j} * 1"))

@@ -5,7 +5,11 @@ A cell is **correct** when |given − expected| < 0.51 × 10^-d (d decimal place
 **Follow-through.** A wrong cell is recomputed one step from the student's own upstream cells
 (the engine's graph; given cells use their given value, round ≥ 2 parameters the student's own
 previous updated values). Within the band of that, it is **carried** ("correct given your
-s1 = 0.4700") and earns ``MarkingRules.carried_credit``. A blank or invalid upstream cell gives
+s1 = 0.4700") and earns ``MarkingRules.carried_credit``. A student who computed from more digits
+than they typed is carried too: each typed upstream value stands for the interval it rounds
+(± half a unit of its last place, never wider than the assignment's decimals allow; given values
+are exact), the cell's formula is bounded over those intervals (``grading.marking.intervals``),
+and a value within the band of that interval is carried, and never called truncated. A blank or invalid upstream cell gives
 no carried credit. A wrong cell that a named mistake of ``grading.mistakes`` explains, from the
 student's own upstream values, is labelled with it.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -118,16 +119,29 @@ def looks_rounded(value: float, places: int, target: float) -> bool:
     return rounded is not None and Decimal(repr(value)) == rounded
 
 
-def hints(parsed: ParsedNumber, decimals: int, targets: list[float]) -> list[str]:
+def rounds_from_range(value: float, places: int, lo: float, hi: float) -> bool:
+    """True when ``value`` is some number of [lo, hi] rounded at ``places`` decimals."""
+    if places > 15:
+        return lo <= value <= hi
+    half = 0.5 * 10.0 ** -places
+    # Inclusive and a hair wide: a rounding that may have been right is never called truncation.
+    return lo - half * (1 + 1e-9) <= value <= hi + half * (1 + 1e-9)
+
+
+def hints(parsed: ParsedNumber, decimals: int, targets: list[float],
+          ranges: Sequence[tuple[float, float]] = ()) -> list[str]:
     """Hints for a wrong number: truncated rather than rounded, or too few decimals.
 
     A value that is some target (such as the one recomputed from the student's own upstream
-    cells) correctly rounded at its own decimals was rounded, not truncated: no such hint.
+    cells) correctly rounded at its own decimals was rounded, not truncated: no such hint; nor
+    when it is the rounding of some point of a range (the recomputed cell over what the
+    student's typed upstream values stand for).
     """
     out = []
     value, places = parsed.value, parsed.decimals
     if (value is not None and any(looks_truncated(value, places, t) for t in targets)
-            and not any(looks_rounded(value, places, t) for t in targets)):
+            and not any(looks_rounded(value, places, t) for t in targets)
+            and not any(rounds_from_range(value, places, lo, hi) for lo, hi in ranges)):
         out.append(f"looks truncated rather than rounded: round to {decimals} decimals")
     if parsed.decimals < decimals:
         out.append(f"fewer than {decimals} decimals: you gave {parsed.decimals}")

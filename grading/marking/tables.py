@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grading.engine import COLUMNS, Cell, CellKey, Key, json_repr
-from grading.marking.numbers import ParsedNumber, band, band_text, hints, parse_number
+from grading.engine import COLUMNS, Cell, CellKey, Key
+from grading.marking.intervals import Interval, recompute, typed_interval
+from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
+from grading.marking.typed import answer_tables, typed_text
 from grading.mistakes import Alternative, Mistake, alternatives_by_cell, get_mistake
-
-MAX_GIVEN = 200  # what is echoed back of a typed value; longer text is never a number anyway
-
 
 @dataclass(frozen=True)
 class MarkingRules:
@@ -44,33 +43,6 @@ class CellMark:
     upstream: dict[str, float] = field(default_factory=dict)
     hint: str = ""
     id: str = ""  # the cell's stable id (engine.CellKey.id), e.g. "r2.forward.s1"
-
-
-def _typed_text(raw: Any) -> tuple[str, ParsedNumber]:
-    if raw is None:
-        return "", ParsedNumber("blank")
-    if isinstance(raw, str):
-        return raw[:MAX_GIVEN], parse_number(raw)
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        # A script may write numbers rather than strings; read them as their JSON text.
-        text = repr(raw)
-        return text, parse_number(text)
-    return json_repr(raw), ParsedNumber("invalid", None, "not a typed value", 0)
-
-
-def _tables(answers: Any) -> dict[int, Mapping[str, Any]]:
-    rounds = answers.get("rounds") if isinstance(answers, Mapping) else None
-    out: dict[int, Mapping[str, Any]] = {}
-    if not isinstance(rounds, list):
-        return out
-    for position, table in enumerate(rounds, start=1):
-        if not isinstance(table, Mapping):
-            continue
-        r = table.get("round", position)
-        if isinstance(r, bool) or not isinstance(r, int):
-            r = position
-        out.setdefault(r, table)
-    return out
 
 
 def _safe(fn: Any, values: list[float]) -> float | None:
@@ -104,8 +76,10 @@ class _Marker:
         spec = self.graph.spec
         self.alternatives = (alternatives_by_cell(spec.n_inputs, spec.n_outputs, float(spec.learning_rate))
                              if rules.detect_mistakes else {})
-        tables = _tables(answers)
+        tables = answer_tables(answers)
         self.student: dict[CellKey, float | None] = {}
+        self.places: dict[CellKey, int] = {}  # decimals as typed, for what a value stands for
+        self.spans: dict[CellKey, Interval] = {}
         self.texts: dict[CellKey, str] = {}
         self.drafts: list[_Draft] = []
         typed: dict[int, dict[CellKey, float]] = {r: {} for r in range(1, spec.n_rounds + 1)}
@@ -117,11 +91,12 @@ class _Marker:
             if (k.round, k.column) not in columns:
                 column = tables.get(k.round, {}).get(k.column)
                 columns[(k.round, k.column)] = column if isinstance(column, Mapping) else {}
-            text, parsed = _typed_text(columns[(k.round, k.column)].get(k.name))
+            text, parsed = typed_text(columns[(k.round, k.column)].get(k.name))
             value = parsed.value if parsed.status == "number" else None
             self.student[k] = value
             if value is not None:
                 typed[k.round][k] = value
+                self.places[k] = parsed.decimals
             self.texts[k] = text.strip()
             self.drafts.append(_Draft(cell, text, parsed))
         self.repeated = {r: repeated_values(cells, key.values, self.tol, rules.max_repeats)
@@ -135,6 +110,7 @@ class _Marker:
             if (k in blank and k.column == "parameters" and len(cell.deps) == 1
                     and cell.deps[0].column == "updated" and self.student.get(cell.deps[0]) is not None):
                 self.student[k] = self.student[cell.deps[0]]
+                self.places[k] = self.places[cell.deps[0]]
                 self.filled[k] = cell.deps[0]
 
     def _shown(self, k: CellKey) -> str:
@@ -158,14 +134,20 @@ class _Marker:
         targets = [expected]
         ups = [self.student[u] for u in d.cell.deps]
         own = _safe(d.cell.fn, ups) if None not in ups else None  # type: ignore[arg-type]
+        span = None
         if own is not None:
             targets.append(own)
-        if self.rules.follow_through and own is not None and abs(v - own) < tol:
+            # The student may have computed from more digits than they typed: recompute the
+            # cell over what their typed upstream values stand for.
+            span = None if abs(v - own) < tol else self._recomputed(d.cell)
+        exact = own is not None and abs(v - own) < tol
+        if self.rules.follow_through and (exact or (span is not None and span.distance(v) < tol)):
             reason = self._implausible_upstream(d.cell)
             if reason is None:
                 d.status, d.upstream = "carried", {u.name: self.student[u] for u in d.cell.deps}
                 d.given_your = self._wrong_upstream(d.cell)
-                d.message = "correct given your " + d.given_your
+                d.message = "correct given your " + d.given_your + (
+                    "" if exact else ", allowing for the rounding of the values you typed")
                 return
             notes.append("no carried credit: " + reason)
         else:
@@ -181,8 +163,23 @@ class _Marker:
                 mistake, alt, values = found
                 d.mistake, d.upstream = mistake.id, values
                 notes = [f"{mistake.title} ({alt.name} = {alt.formula}): {mistake.explanation}"]
-        d.hint = "; ".join(hints(d.parsed, self.rules.decimals, targets))
+        ranges = [(span.lo, span.hi)] if span is not None else []
+        d.hint = "; ".join(hints(d.parsed, self.rules.decimals, targets, ranges))
         d.message = "; ".join(notes + ([d.hint] if d.hint else []))
+
+    def _span(self, k: CellKey) -> Interval:
+        """What the student's value of ``k`` stands for: a given value exactly, a typed one ± its rounding."""
+        span = self.spans.get(k)
+        if span is None:
+            value = self.student[k]
+            span = (typed_interval(value, self.places[k], self.rules.decimals)  # type: ignore[arg-type]
+                    if self.graph[k].gradable else Interval.point(value))  # type: ignore[arg-type]
+            self.spans[k] = span
+        return span
+
+    def _recomputed(self, cell: Cell) -> Interval | None:
+        """The cell's formula over what its upstream values stand for (None if unbounded)."""
+        return recompute(cell.fn, [self._span(u) for u in cell.deps])  # type: ignore[arg-type]
 
     def _implausible_upstream(self, cell: Cell) -> str | None:
         return self._implausible_deps(cell.deps)
