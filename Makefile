@@ -21,10 +21,13 @@ venv: $(VENV)/.installed
 
 dev-deps: $(VENV)/.installed-dev
 
+# The task worker (grading, regrades) runs beside the server and stops with it.
 run: venv
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a task worker  (Ctrl-C stops both)"
+	@DJANGO_DEBUG=1 $(PY) manage.py db_worker --interval 0.2 --no-reload -v 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: dev-deps

@@ -16,12 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 GRADING = ROOT / "grading"
 
 COMPUTATION = ("grading.engine", "grading.marking", "grading.formulas", "grading.mistakes",
-               "grading.grader")
+               "grading.grader", "grading.report", "grading.ledger")
+DJANGO_LAYER = ("django", "grading.models", "grading.services", "grading.selectors", "grading.views",
+                "grading.permissions", "grading.forms", "grading.admin", "grading.tasks",
+                "grading.templatetags", "grading.management", "backprop_site")
 WEB_LAYER = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "admin.py",
                     *GRADING.glob("templatetags/*.py")])
 PURE = sorted([*GRADING.glob("engine/*.py"), *GRADING.glob("marking/*.py"), *GRADING.glob("formulas/*.py"),
                GRADING / "mistakes.py", GRADING / "grader.py", GRADING / "plots.py",
-               GRADING / "analytics.py"])
+               GRADING / "analytics.py", GRADING / "report.py", GRADING / "ledger.py"])
+VIEWS = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", *GRADING.glob("templatetags/*.py")])
 ALL_GRADING = sorted(p for p in GRADING.rglob("*.py"))
 STRING_EVALUATORS = {"eval", "exec", "sympify", "parse_expr"}
 
@@ -118,9 +122,48 @@ def test_web_layer_reads_the_computation_only_through_services(path: Path) -> No
 
 @pytest.mark.parametrize("path", PURE, ids=_rel)
 def test_computation_does_not_import_django(path: Path) -> None:
-    """The engine, marking, formulas, mistakes, grader, plots and analytics are pure: no Django."""
-    offending = _offending(path, ("django",))
+    """The engine, marking, formulas, mistakes, grader, report, ledger, plots and analytics are
+    pure: nothing from Django or from the app's Django layer (models, services, selectors, ...)."""
+    offending = _offending(path, DJANGO_LAYER)
     assert not offending, "the computation must not depend on Django:\n" + "\n".join(offending)
+
+
+def queries_in(source: str, filename: str = "<source>") -> list[str]:
+    """Where a module queries models itself: ``X.objects``, a model import outside
+    ``if TYPE_CHECKING:``, or a related manager's ``.all()/.filter()/...`` on ``.something_set``."""
+    tree = ast.parse(source, filename=filename)
+    found = []
+    for node in _nodes(tree, skip_type_checking=True):
+        if isinstance(node, ast.Attribute) and node.attr == "objects":
+            found.append(f"{filename}:{node.lineno} uses .objects")
+        elif isinstance(node, ast.ImportFrom) and node.module == "grading.models":
+            found.append(f"{filename}:{node.lineno} imports grading.models")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in {"filter", "exclude", "order_by", "values_list",
+                                       "select_related", "prefetch_related", "aggregate", "annotate"}:
+            found.append(f"{filename}:{node.lineno} calls .{node.func.attr}()")
+    return found
+
+
+def test_the_query_rule_can_fail() -> None:
+    """The rule below finds each kind of query it is meant to (a rule that cannot fail guards nothing)."""
+    bad = ("from grading.models import Submission\n"
+           "def view(request, a):\n"
+           "    rows = Submission.objects.all()\n"
+           "    return a.questions.filter(kind='round')\n")
+    assert len(queries_in(bad)) == 3
+    good = ("from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from grading.models import Submission\n"
+            "def view(request):\n    return selectors.class_rows(request)\n")
+    assert queries_in(good) == []
+
+
+@pytest.mark.parametrize("path", VIEWS, ids=_rel)
+def test_views_do_not_query_models_directly(path: Path) -> None:
+    """Views, forms and template tags read through grading.selectors and write through
+    grading.services; they never build a queryset (imports for type hints only are fine)."""
+    offending = queries_in(path.read_text(encoding="utf-8"), _rel(path))
+    assert not offending, "query in the web layer; move it to grading/selectors:\n" + "\n".join(offending)
 
 
 @pytest.mark.parametrize("path", ALL_GRADING, ids=_rel)
