@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "grading.middleware.ArrivalTimeMiddleware",  # first: the arrival time, before anything waits
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,6 +151,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# The proxy's X-Request-Start header is the arrival time of a request (see grading/middleware.py).
+TRUST_X_REQUEST_START = env_bool("DJANGO_TRUST_X_REQUEST_START")
 
 # Grading: the hard time limit of the formula check of one submission (seconds).
 GRADING_FORMULA_TIME_LIMIT = float(os.environ.get("GRADING_FORMULA_TIME_LIMIT", "2.0"))

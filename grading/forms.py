@@ -68,6 +68,10 @@ class AnswerForm(forms.Form):
             self.rows[formula_input_name(row)] = row
             self.fields[formula_input_name(row)] = forms.CharField(required=False, strip=False)
 
+    def posted_any(self) -> bool:
+        """Whether the request carried at least one of this form's own fields."""
+        return any(name in self.data for name in self.fields)
+
     def answers(self) -> dict[str, Any]:
         """The cleaned values in the answers shape: {"rounds": [...], "formulas": {...}}."""
         data = self.cleaned_data

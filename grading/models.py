@@ -1,5 +1,7 @@
 """Courses, assignments and the append-only record of what students handed in."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -85,6 +87,12 @@ class Assignment(models.Model):
                                "lower it to limit what follow-through can be worth.")
     not_chained_credit = models.FloatField(
         default=0.5, help_text="Credit (0 to 1) for a Q1 formula that is right but skips the chain.")
+    grace_seconds = models.PositiveIntegerField(
+        default=120, help_text="A submission that arrives this many seconds after the due time is "
+                               "still on time (a busy server must not make on-time work late).")
+    auto_submit = models.BooleanField(
+        default=False, help_text="At the due time, submit the draft of every student who never "
+                                 "submitted (it counts as an attempt).")
 
     class Meta:
         ordering = ["course", "due_at", "title"]
@@ -126,6 +134,10 @@ class Assignment(models.Model):
     def is_past_due(self, now=None) -> bool:
         """Whether the due time has passed (a submission now is late)."""
         return (now or timezone.now()) > self.due_at
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=self.grace_seconds)
 
 
 class Question(models.Model):
@@ -178,8 +190,16 @@ class Submission(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="When the submission arrived at the server.")
     late = models.BooleanField(default=False)
+    receipt = models.CharField(max_length=64, blank=True,
+                               help_text="SHA-256 of the answers as submitted.")
+    submit_token = models.CharField(max_length=64, null=True, blank=True, unique=True,
+                                    help_text="The submitting page's token: a resent submit finds "
+                                              "this attempt instead of making another.")
+    auto_submitted = models.BooleanField(default=False,
+                                         help_text="Submitted by the server at the due time.")
 
     class Meta:
         ordering = ["assignment", "student", "-attempt"]

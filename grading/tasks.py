@@ -10,6 +10,19 @@ from django_tasks import task
 
 
 @task()
+def grade_submission(submission_id: int) -> None:
+    """Grade a submitted attempt and write its first ledger record."""
+    from grading.services.submissions import submission_grade
+
+    submission_grade(submission_id=submission_id)
+
+
+def enqueue_grading(submission_id: int) -> None:
+    """Queue the grading of an attempt (in the caller's transaction, with the database backend)."""
+    grade_submission.enqueue(submission_id)
+
+
+@task()
 def regrade_job(job_id: int) -> None:
     """Run a queued class regrade (or dry run)."""
     from grading.services.regrade import regrade_job_run

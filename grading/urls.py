@@ -10,6 +10,7 @@ urlpatterns = [
     path("assignments/<int:pk>/draft/", views.save_draft, name="save_draft"),
     path("formulas/preview/", views.formula_preview, name="formula_preview"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
+    path("submissions/<int:pk>/status.json", views.submission_status, name="submission_status"),
     path("submissions/<int:pk>/loss.svg", views.submission_loss_plot, name="submission_loss_plot"),
     path("submissions/<int:pk>/ask/", views.review_request_create, name="review_request"),
     # Course staff only (404 for anyone else).

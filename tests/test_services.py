@@ -94,9 +94,11 @@ def test_maximum_attempts_enforced():
 
 
 def test_due_time_enforced_by_server_clock():
-    """Past the due time a submit is refused (the draft is kept); before opening too."""
+    """A submit arriving after the due time and its 2-minute grace is refused (the draft is
+    kept); before opening too; within the grace it is on time."""
     assignment, student = setup_student()
-    late = assignment.due_at + timedelta(seconds=1)
+    assert assignment.grace_seconds == 120
+    late = assignment.due_at + timedelta(seconds=121)
     with pytest.raises(services.SubmissionError, match="due time"):
         services.submission_submit(assignment=assignment, student=student, answers=key_answers(), now=late)
     assert services.submission_draft(assignment=assignment, student=student) is not None
@@ -106,6 +108,9 @@ def test_due_time_enforced_by_server_clock():
     on_time = assignment.due_at - timedelta(seconds=1)
     done = services.submission_submit(assignment=assignment, student=student, answers=key_answers(), now=on_time)
     assert not done.late
+    in_grace = assignment.due_at + timedelta(seconds=119)
+    done = services.submission_submit(assignment=assignment, student=student, answers=key_answers(), now=in_grace)
+    assert not done.late and done.submitted_at == in_grace
 
 
 def test_late_submission_flagged_when_accepted():

@@ -7,7 +7,7 @@ Views, forms and template tags import these, never the models' managers or the c
 
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
-                                      current_report, grading_history, grading_record, has_reply,
+                                      current_report, grading_history, grading_record, has_reply, is_graded,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, student_home, student_submissions)
 from grading.selectors.people import (Terms, assignments_of, course_student, course_students,
@@ -22,7 +22,7 @@ __all__ = [
     "assignments_of", "band_text", "best", "cell_names", "class_rows", "copy_signal",
     "counted_reports", "course_student", "course_students", "current_grading", "current_gradings",
     "current_report", "extension_list", "formula_mathml", "formula_rows", "grading_history",
-    "grading_record", "has_reply", "memberships_of", "mistake_catalogue", "number_problem",
+    "grading_record", "has_reply", "is_graded", "memberships_of", "mistake_catalogue", "number_problem",
     "parse_spec", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
     "review_queue", "review_request", "student_home", "student_submissions", "student_terms",
     "terms_by_assignment", "typed_cells",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -21,17 +21,24 @@ class Terms:
     accept_late: bool
     max_attempts: int
     extension: Extension | None = None
+    grace: timedelta = timedelta(0)
+
+    @property
+    def closes_at(self) -> datetime:
+        """The last arrival time that is on time: the due time plus the grace period."""
+        return self.due_at + self.grace
 
     def has_opened(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) >= self.opens_at
 
     def is_open(self, now: datetime | None = None) -> bool:
-        """Whether a submission would be taken now: opened, and before due or late accepted."""
+        """Whether a submission arriving ``now`` is taken: opened, and on time or late accepted."""
         now = now or timezone.now()
-        return self.opens_at <= now and (now <= self.due_at or self.accept_late)
+        return self.opens_at <= now and (now <= self.closes_at or self.accept_late)
 
     def is_past_due(self, now: datetime | None = None) -> bool:
-        return (now or timezone.now()) > self.due_at
+        """Whether a submission arriving ``now`` is late (after the due time and the grace)."""
+        return (now or timezone.now()) > self.closes_at
 
 
 def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
@@ -40,7 +47,7 @@ def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
     if extension is not None:
         due = max(due, extension.due_at) if extension.due_at else due
         attempts += extension.extra_attempts
-    return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension)
+    return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension, assignment.grace)
 
 
 def student_terms(assignment: Assignment, student) -> Terms:
@@ -60,11 +67,12 @@ def terms_by_assignment(assignments: Iterable[Assignment], student) -> dict[int,
 
 
 def last_due(assignment: Assignment) -> datetime:
-    """The latest due time anyone in the class has: the assignment's, or an extension's in force."""
+    """The latest time anyone in the class may still submit on time: the assignment's due time
+    or an extension's in force, plus the grace period."""
     latest: dict[int, Extension] = {}
     for ext in Extension.objects.filter(assignment=assignment).order_by("pk"):
         latest[ext.student_id] = ext
-    return max([assignment.due_at, *(e.due_at for e in latest.values() if e.due_at)])
+    return max([assignment.due_at, *(e.due_at for e in latest.values() if e.due_at)]) + assignment.grace
 
 
 def questions_of(assignment: Assignment) -> list[Question]:

@@ -13,16 +13,17 @@ from grading.services.grades import (GradeConflict, formula_review_create, gradi
 from grading.services.people import RosterResult, extension_create, roster_import
 from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrade_attempt,
                                       regrade_job_create, regrade_job_run)
-from grading.services.submissions import (FIELD_MAX_CHARS, SubmissionError, check_may_submit,
-                                          clean_answers, opens_message, submission_draft,
+from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, SubmissionError, answers_digest,
+                                          check_may_submit, clean_answers, opens_message,
+                                          submission_accept, submission_draft, submission_grade,
                                           submission_save_draft, submission_submit, submitted_count)
 
 __all__ = [
-    "FIELD_MAX_CHARS", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
-    "assignment_create", "assignment_questions_default", "check_may_submit", "clean_answers",
+    "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
+    "answers_digest", "assignment_create", "assignment_questions_default", "check_may_submit", "clean_answers",
     "extension_create", "formula_review_create", "grading_config", "grading_create_auto",
     "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
     "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
-    "roster_import", "spec_hash", "submission_draft", "submission_save_draft", "submission_submit",
+    "roster_import", "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit",
     "submitted_count",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from grading import engine, grader
-from grading.models import Assignment, Submission
+from grading import engine, grader, tasks
+from grading.models import Assignment, Grading, Submission
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells
 from grading.services.assignments import grading_config
@@ -123,33 +126,83 @@ def check_may_submit(*, assignment: Assignment, student, now: datetime,
         raise SubmissionError(f"You have used all {terms.max_attempts} attempts.")
 
 
-def submission_submit(*, assignment: Assignment, student, answers: Any,
-                      now: datetime | None = None) -> Submission:
-    """Save the answers, grade them and record a new attempt with its first grading record;
-    earlier attempts and their grades stay as they were."""
+def answers_digest(answers: Any) -> str:
+    """SHA-256 of the answers in a canonical JSON form: the receipt a student can check."""
+    text = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A submit taken: its attempt (with the receipt), and whether it had been taken before."""
+
+    submission: Submission
+    duplicate: bool = False
+
+
+def _by_token(assignment: Assignment, student, token: str | None) -> Submission | None:
+    if not token:
+        return None
+    return Submission.objects.filter(assignment=assignment, student=student, submit_token=token).first()
+
+
+def submission_accept(*, assignment: Assignment, student, answers: Any, now: datetime | None = None,
+                      token: str | None = None) -> Accepted:
+    """Take a submission in one short transaction and queue its grading: the answers become a
+    new attempt with its arrival time and receipt. A submit carrying the token of one already
+    taken (a double click, a resent POST) gets that attempt back, never a second one."""
     now = now or timezone.now()
+    earlier = _by_token(assignment, student, token)
+    if earlier is not None:
+        return Accepted(earlier, duplicate=True)
     draft = submission_save_draft(assignment=assignment, student=student, answers=answers, now=now)
     terms = student_terms(assignment, student)
     check_may_submit(assignment=assignment, student=student, now=now, terms=terms)
-    graded = draft.answers
-    config = grading_config(assignment)
-    report = grader.grade_submission(assignment.parsed_spec, graded, config)
     try:
         with transaction.atomic():
             draft = Submission.objects.select_for_update().get(pk=draft.pk)
+            earlier = _by_token(assignment, student, token)
+            if earlier is not None:
+                return Accepted(earlier, duplicate=True)
             if not draft.is_draft:
                 raise SubmissionError("This attempt was already submitted.")
-            # An autosave may have landed while grading ran: keep what was graded.
-            draft.answers = graded
             # A concurrent submit may have taken this attempt number; use the next free one.
             draft.attempt = max(draft.attempt, submitted_count(assignment, student) + 1)
             check_may_submit(assignment=assignment, student=student, now=now, terms=terms)
             draft.state = Submission.State.SUBMITTED
             draft.submitted_at = now
             draft.late = terms.is_past_due(now)
+            draft.receipt = answers_digest(draft.answers)
+            draft.submit_token = token or None
             draft.full_clean()
             draft.save()
-            grading_create_auto(submission=draft, report=report, config=config)
+            # Queued in the same transaction: the task exists exactly when the attempt does.
+            tasks.enqueue_grading(draft.pk)
     except IntegrityError as exc:
+        earlier = _by_token(assignment, student, token)  # the same page submitted twice at once
+        if earlier is not None:
+            return Accepted(earlier, duplicate=True)
         raise SubmissionError("This attempt was submitted twice at once; reload the page.") from exc
-    return draft
+    return Accepted(draft)
+
+
+def submission_submit(*, assignment: Assignment, student, answers: Any,
+                      now: datetime | None = None, token: str | None = None) -> Submission:
+    """Take a submission (see ``submission_accept``) and return its attempt."""
+    return submission_accept(assignment=assignment, student=student, answers=answers, now=now,
+                             token=token).submission
+
+
+def submission_grade(*, submission_id: int) -> Grading | None:
+    """Grade a submitted attempt that has no grade yet (the task worker's job); None when it
+    already has one (a task run twice grades once)."""
+    submission = (Submission.objects.select_related("assignment").filter(
+        pk=submission_id, state=Submission.State.SUBMITTED).first())
+    if submission is None or submission.gradings.exists():
+        return None
+    config = grading_config(submission.assignment)
+    report = grader.grade_submission(submission.assignment.parsed_spec, submission.answers, config)
+    try:
+        return grading_create_auto(submission=submission, report=report, config=config)
+    except ValidationError:
+        return None  # another worker graded it meanwhile

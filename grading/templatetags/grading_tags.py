@@ -67,6 +67,16 @@ def points(value: Any) -> str:
 
 
 @register.filter
+def grace_text(seconds: Any) -> str:
+    """A grace period in words: "2 minutes", "90 seconds"."""
+    seconds = int(seconds or 0)
+    if seconds % 60 == 0 and seconds >= 60:
+        minutes = seconds // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+@register.filter
 def lookup(mapping: Any, key: Any) -> Any:
     """``mapping|lookup:key`` for dicts keyed by non-identifier strings."""
     try:

@@ -1,7 +1,8 @@
 """The web layer, thin: check access, parse the form, call one service or selector, render."""
 
 from grading.views.feedback import (formula_review, grade_override, regrade_attempt, review_reply,
-                                    review_request_create, submission_detail, submission_loss_plot)
+                                    review_request_create, submission_detail, submission_loss_plot,
+                                    submission_status)
 from grading.views.manage import extensions, regrade, regrade_job, regrade_job_progress, roster
 from grading.views.staff import (analytics_plot, answer_key, class_analytics, gradebook,
                                  gradebook_csv, key_loss_plot, review_queue)
@@ -12,5 +13,5 @@ __all__ = [
     "formula_preview", "formula_review", "grade_override", "gradebook", "gradebook_csv", "home",
     "key_loss_plot", "regrade", "regrade_attempt", "regrade_job", "regrade_job_progress",
     "review_queue", "review_reply", "review_request_create", "roster", "save_draft",
-    "submission_detail", "submission_loss_plot",
+    "submission_detail", "submission_loss_plot", "submission_status",
 ]

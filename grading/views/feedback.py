@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -202,3 +202,11 @@ def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
     return _done(request, submission, lambda: services.review_request_answer(
         request=review, by=request.user, message=form.cleaned_data["message"], changes=changes,
         reason=reason, based_on=based_on), "Reply sent to the student.")
+
+
+@login_required
+@require_GET
+def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Whether the attempt is graded yet, for the feedback page's "grading…" poll."""
+    submission = permissions.access_submission(request.user, pk)
+    return JsonResponse({"graded": selectors.is_graded(submission)})

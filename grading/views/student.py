@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.conf import settings
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -84,8 +88,15 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}",
         "samples": list(enumerate(spec.samples, start=1)),
         "mistakes": selectors.mistake_catalogue() if staff else [],
+        # A fresh token per page: submitting this page twice finds the first attempt.
+        "submit_token": secrets.token_urlsafe(24),
+        "expired": request.GET.get("expired", "") if form is None else "",
+        "last": attempts[-1] if attempts else None,
     }
     return render(request, "grading/assignment.html", context, status=status)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
@@ -93,9 +104,17 @@ def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
     return [(a[k] if k < len(a) else None, b[k] if k < len(b) else None) for k in range(length)]
 
 
-@login_required
 def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the statement and entry tables. POST: Save (action=save) or Submit (action=submit)."""
+    if not request.user.is_authenticated:
+        # A post whose session expired: the login page and then the top of this page say that
+        # nothing was saved or submitted (the autosave script has kept the answers in the browser).
+        back = reverse("grading:assignment", args=[pk])
+        query = {"next": back}
+        if request.method == "POST":
+            action = "submit" if request.POST.get("action") == "submit" else "save"
+            query = {"next": f"{back}?expired={action}", "expired": action}
+        return redirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode(query)}")
     if request.method != "POST":
         assignment = permissions.access_assignment_as_member(request.user, pk)
         if not assignment.has_opened() and not permissions.is_course_staff(request.user, assignment.course):
@@ -104,13 +123,23 @@ def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, assignment)
     assignment = permissions.access_assignment_as_student(request.user, pk)
     form = AnswerForm(request.POST, spec=assignment.parsed_spec)
+    if not form.posted_any():
+        return _page(request, assignment, errors=["No answer fields were sent; nothing was saved or "
+                                                  "submitted. Reload the page and try again."], status=400)
     if not form.is_valid():
         return _page(request, assignment, form=form, errors=form.error_lines(), status=400)
     try:
         if request.POST.get("action") == "submit":
-            submission = services.submission_submit(assignment=assignment, student=request.user,
-                                                    answers=form.answers())
-            messages.success(request, f"Attempt {submission.attempt} submitted and graded.")
+            accepted = services.submission_accept(assignment=assignment, student=request.user,
+                                                  answers=form.answers(), now=request.arrived_at,
+                                                  token=request.POST.get("submit_token") or None)
+            submission = accepted.submission
+            received = timezone.localtime(submission.submitted_at)
+            if accepted.duplicate:
+                messages.info(request, f"This page was already submitted: attempt {submission.attempt}, "
+                                       f"received at {received:%H:%M:%S}. Nothing was submitted twice.")
+            else:
+                messages.success(request, f"Attempt {submission.attempt} received at {received:%H:%M:%S}.")
             return redirect(submission)
         draft = services.submission_save_draft(assignment=assignment, student=request.user,
                                                answers=form.answers())
@@ -130,7 +159,15 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"ok": False, "error": "Your session has expired; log in again. "
                              "Your answers are kept in this browser."}, status=401)
     assignment = permissions.access_assignment_as_student(request.user, pk)
+    if request.content_type not in FORM_TYPES:
+        return JsonResponse({"ok": False, "error": "Not saved: send the answer form's fields "
+                             f"(got {request.content_type or 'no content type'}). Your draft is unchanged."},
+                            status=400)
     form = AnswerForm(request.POST, spec=assignment.parsed_spec)
+    if not form.posted_any():
+        # Only the form's own fields are read: a body with none of them would empty the draft.
+        return JsonResponse({"ok": False, "error": "Not saved: no answer fields in this request. "
+                             "Your draft is unchanged."}, status=400)
     if not form.is_valid():
         return JsonResponse({"ok": False, "error": "; ".join(form.error_lines())}, status=400)
     try:
