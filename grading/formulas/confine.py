@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import math
+import mmap
 import os
 import pickle
 import resource
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 HEADER = struct.Struct("!I")
+LAST = struct.Struct("=i")  # in memory shared with the parent: the last task this child owes
 CHILD_EXTRA_MEMORY = 512 * 1024 * 1024
 WATCH_INTERVAL = 0.1   # seconds between the watchdog's looks at the parent
 EXIT_ORPHANED = 75     # the watchdog's exit code: the parent is gone or the deadline is long past
@@ -40,12 +42,18 @@ except (OSError, AttributeError):
 
 
 def serve(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[Any, ...]]], write_fd: int,
-          deadline: float, parent: int) -> NoReturn:
-    """The child's whole life: confine itself, then report (index, ok, value) per task in order."""
+          deadline: float, parent: int, last: mmap.mmap) -> NoReturn:
+    """The child's whole life: confine itself, then report (index, ok, value) per task in order.
+
+    It stops after the task ``last`` names: the parent lowers it when it gives the tasks after
+    the current one to a fresh child.
+    """
     code = 0
     try:
         write_fd = confine(write_fd, deadline, parent)
         for index, (_key, args) in enumerate(tasks):
+            if index > LAST.unpack_from(last)[0]:
+                break
             try:
                 frame = pickle.dumps((index, True, fn(*args)))
             except BaseException as exc:  # visible to the parent, never a silent gap

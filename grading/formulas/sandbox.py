@@ -18,6 +18,7 @@ died on it (a crash is never a silent gap); a task that ran out of time is simpl
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import pickle
 import select
@@ -28,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .confine import CHILD_EXTRA_MEMORY, HEADER, serve
+from .confine import CHILD_EXTRA_MEMORY, HEADER, LAST, serve
 
 __all__ = ["CHILD_EXTRA_MEMORY", "MAX_REPLY", "Failure", "loads_plain", "run_with_deadline"]
 
@@ -95,8 +96,8 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
 class _Child:
     """One forked checker: its pid, the read end of its pipe, and which tasks it still owes."""
 
-    def __init__(self, pid: int, fd: int, tasks: list[Task]) -> None:
-        self.pid, self.fd, self.tasks = pid, fd, tasks
+    def __init__(self, pid: int, fd: int, tasks: list[Task], last: mmap.mmap) -> None:
+        self.pid, self.fd, self.tasks, self.shared_last = pid, fd, tasks, last
         self.next = 0                # the first task not reported yet
         self.last = len(tasks) - 1   # the last task this child is responsible for
         self.buffer = b""
@@ -113,15 +114,17 @@ class _Child:
             return None
         parent = os.getpid()
         try:
+            last = mmap.mmap(-1, LAST.size)  # anonymous and shared: no descriptor to inherit
+            LAST.pack_into(last, 0, len(tasks) - 1)
             pid = os.fork()
         except OSError:  # out of processes or memory: the same
             os.close(read_fd)
             os.close(write_fd)
             return None
         if pid == 0:
-            serve(fn, tasks, write_fd, deadline, parent)  # never returns
+            serve(fn, tasks, write_fd, deadline, parent, last)  # never returns
         os.close(write_fd)
-        return cls(pid, read_fd, tasks)
+        return cls(pid, read_fd, tasks, last)
 
     @property
     def owed(self) -> int:
@@ -135,6 +138,8 @@ class _Child:
         """The tasks after the current one, handed to a fresh child; this one keeps its current."""
         after = self.tasks[self.next + 1:self.last + 1]
         self.last = self.next
+        if self.status is None:  # still running: it stops after its current task
+            LAST.pack_into(self.shared_last, 0, self.last)
         return after
 
     def wait(self, until: float, results: dict[Any, Any]) -> str:
@@ -193,6 +198,7 @@ class _Child:
             except ChildProcessError:  # reaped by someone else's waitpid(-1)
                 self.status = 0
             os.close(self.fd)
+            self.shared_last.close()
         return self.status
 
     def close_with_failure(self) -> Failure:
