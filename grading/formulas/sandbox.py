@@ -81,7 +81,7 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
                 results[active.current_key] = active.close_with_failure()
                 fresh = active.tasks_after()
                 active = None
-            elif time.monotonic() < deadline and (fresh or stopped or active.owed > 1):
+            elif time.monotonic() < deadline and (stopped or active.owed > 1):
                 # Over its share: others go first, this one waits with its work kept.
                 active.stop()
                 fresh = active.tasks_after()
