@@ -134,20 +134,35 @@ def test_a_short_time_limit_gives_undecided_not_wrong() -> None:
 
 
 def test_student_text_never_reaches_eval(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hostile answers are graded with eval and exec unusable: nothing calls them."""
+    """Hostile answers are graded with eval and exec unusable, here and in the checker's child.
+
+    Only the import system may still call exec (to run a library module that a first grading
+    imports lazily); any other call raises. The rows decided in the forked child show a call
+    there: the child's exception comes back as a failed check, so those rows would not be
+    "correct".
+    """
+    import sys
+
     calls: list[object] = []
 
-    def trap(*args: object, **kwargs: object) -> None:
-        calls.append(args)
-        raise AssertionError("eval/exec called")
+    def trapped(real):
+        def trap(*args: object, **kwargs: object) -> object:
+            if sys._getframe(1).f_code.co_filename.startswith("<frozen importlib"):
+                return real(*args, **kwargs)
+            calls.append(args)
+            raise AssertionError("eval/exec called")
+        return trap
 
-    monkeypatch.setattr(builtins, "eval", trap)
-    monkeypatch.setattr(builtins, "exec", trap)
+    monkeypatch.setattr(builtins, "eval", trapped(builtins.eval))
+    monkeypatch.setattr(builtins, "exec", trapped(builtins.exec))
     hostile = {"s1": "__import__('os').system('true')", "s2": "().__class__.__base__",
                "f1": "lambda: 1", "f2": "9^9^9", "L": "factorial(10**7)"}
-    marks = {m.row: m for m in grade_formulas(hostile)}
+    checked_in_child = {row: text for row, text in SEED_ANSWERS.items() if row not in hostile}
+    marks = {m.row: m for m in grade_formulas({**checked_in_child, **hostile})}
     assert calls == []
-    assert all(marks[row].status in ("invalid", "undecided") for row in hostile)
+    assert all(marks[row].status == "invalid" for row in hostile), [marks[r].message for r in hostile]
+    assert [marks[row].status for row in checked_in_child] == ["correct"] * len(checked_in_child), \
+        [marks[row].message for row in checked_in_child]
 
 
 def test_concurrent_threads_grade_independently() -> None:
@@ -158,7 +173,7 @@ def test_concurrent_threads_grade_independently() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(grade_formulas, submissions))
     assert [m.status for m in results[0]] == ["correct"] * 15
-    assert {m.row: m.status for m in results[1]}["s1"] == "undecided"
+    assert {m.row: m.status for m in results[1]}["s1"] == "invalid"
     assert {m.row: m.status for m in results[1]}["f1"] == "correct"
 
 

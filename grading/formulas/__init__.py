@@ -4,6 +4,7 @@ Pure Python (sympy, mpmath); no Django. Student text is tokenized and parsed int
 tree; it never reaches eval, exec or sympy's string parsers.
 """
 
+from .cache import VERDICTS, VerdictCache
 from .check import STATUSES, FormulaMark, grade_formulas
 from .mathml import to_mathml
 from .nodes import Expr, FormulaError, to_text
@@ -11,6 +12,6 @@ from .parser import parse_formula
 from .rows import Q1_ROWS, reference_formulas
 
 __all__ = [
-    "Q1_ROWS", "STATUSES", "Expr", "FormulaError", "FormulaMark", "grade_formulas",
-    "parse_formula", "reference_formulas", "to_mathml", "to_text",
+    "Q1_ROWS", "STATUSES", "VERDICTS", "Expr", "FormulaError", "FormulaMark", "VerdictCache",
+    "grade_formulas", "parse_formula", "reference_formulas", "to_mathml", "to_text",
 ]

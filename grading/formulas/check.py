@@ -7,22 +7,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from grading.mistakes import alternatives_by_cell
-
+from .bounds import check_size
+from .cache import Verdict, VerdictCache, VerdictKey, verdict_key
+from .hints import wrong_message
 from .lexer import MAX_LENGTH
 from .mathml import to_mathml
 from .names import vocabulary
-from .nodes import Expr, FormulaError, Name, names_in, to_text, walk
-from .numeric import Comparison, Points, compare, depends_on, hint_for, random_points, substitute
-from .parser import parse_formula, parse_with_notes
-from .rows import Row, Table, q1_table
-from .sandbox import run_with_deadline
+from .nodes import Expr, FormulaError, Name, names_in, to_text
+from .numeric import Comparison, Points, compare, depends_on, random_points
+from .parser import parse_with_notes
+from .rows import Row, Table, circular, q1_table
+from .sandbox import Failure, run_with_deadline
 from .symbolic import definitions, equivalent
 
 STATUSES = ("correct", "not_chained", "incorrect", "undecided", "invalid", "blank")
 _MARGIN = 0.1      # seconds kept back from the time limit to assemble the marks
-_HINT_NODES = 80   # no "x1 in place of x2" search on long formulas: it is a hint, not a verdict
-_HINT_TRIES = 120  # nor more candidates than this per row (a 9x9 network has 80 other w's)
+_SYMBOLIC = ("equal", "different", "unknown")
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,14 @@ class FormulaMark:
 
 @dataclass
 class _Work:
+    """A row that only the symbolic check (in a child process) can decide."""
+
     row: Row
     given: str
     expr: Expr
     notes: list[str]
     numeric: Comparison
+    key: VerdictKey | None
 
 
 @lru_cache(maxsize=None)
@@ -53,8 +56,13 @@ def _points(n_inputs: int, n_outputs: int) -> Points:
 
 
 def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: int = 2,
-                   not_chained_credit: float = 0.5, time_limit: float = 2.0) -> list[FormulaMark]:
-    """One mark per Q1 row, in table order; the whole check ends within ``time_limit`` seconds."""
+                   not_chained_credit: float = 0.5, time_limit: float = 2.0,
+                   cache: VerdictCache | None = None) -> list[FormulaMark]:
+    """One mark per Q1 row, in table order; the whole check ends within ``time_limit`` seconds.
+
+    With a ``cache`` (``VERDICTS``, the process's own), a formula already decided for this row,
+    shape and credit is not checked again.
+    """
     deadline = time.monotonic() + time_limit - min(_MARGIN, time_limit / 5)
     table = q1_table(n_inputs, n_outputs)
     points = _points(n_inputs, n_outputs)
@@ -66,20 +74,22 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
             marks[row.name] = _mark(row, given, "undecided", "could not decide in time; "
                                     "an instructor will review this row")
             continue
-        outcome = _first_look(row, given, table, points, deadline)
+        outcome = _first_look(row, given, table, points, deadline, not_chained_credit, cache)
         if isinstance(outcome, FormulaMark):
             marks[row.name] = outcome
         else:
             pending.append(outcome)
-    # Clear numeric agreement is checked symbolically too, first; unclear numerics go last, so a
-    # hostile row cannot starve the others of the child's time.
+    # Clear numeric agreement is checked symbolically first, unclear numerics last; each row has
+    # its own share of the time in the sandbox, so a hostile row cannot starve the others.
     pending.sort(key=lambda w: w.numeric.verdict != "equal")
     tasks = [(w.row.name, (w.expr, w.row.name, table)) for w in pending]
     if tasks:
         definitions(table)  # built once here, inherited by every forked child
-    symbolic = run_with_deadline(equivalent, tasks, deadline)
+    symbolic = run_with_deadline(equivalent, tasks, deadline) if tasks else {}
     for work in pending:
-        marks[work.row.name] = _decide(work, symbolic.get(work.row.name), table, not_chained_credit)
+        verdict = _decide(work, symbolic.get(work.row.name), table, not_chained_credit)
+        marks[work.row.name] = _judged(work.row, work.given, work.expr, work.notes, verdict,
+                                       work.key, cache)
     return [marks[row.name] for row in table.rows]
 
 
@@ -91,9 +101,18 @@ def _mark(row: Row, given: object, status: str, message: str, credit: float = 0.
     return FormulaMark(row.name, shown, status, message, credit, understood, mathml)
 
 
+def _judged(row: Row, given: str, expr: Expr, notes: list[str], verdict: Verdict,
+            key: VerdictKey | None, cache: VerdictCache | None) -> FormulaMark:
+    """The mark for a read formula, its verdict kept in ``cache`` (which keeps decided ones only)."""
+    if cache is not None and key is not None:
+        cache.put(key, verdict)
+    return _mark(row, given, verdict.status, _with_notes(verdict.message, notes), verdict.credit, expr)
+
+
 def _first_look(row: Row, given: object, table: Table, points: Points,
-                deadline: float = float("inf")) -> FormulaMark | _Work:
-    """Everything decided in-process: blank, invalid, circular, numerically different."""
+                deadline: float = float("inf"), not_chained_credit: float = 0.5,
+                cache: VerdictCache | None = None) -> FormulaMark | _Work:
+    """Everything decided in-process: blank, invalid, cached, circular, numerically different."""
     if given is None or (isinstance(given, str) and not given.strip()):
         return _mark(row, given, "blank", "no answer")
     if not isinstance(given, str):
@@ -101,18 +120,26 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     try:
         expr, notes = parse_with_notes(_right_hand_side(given, row, table),
                                        n_inputs=table.n_inputs, n_outputs=table.n_outputs)
+        check_size(expr)
     except FormulaError as exc:
         return _mark(row, given, "invalid", exc.message)
-    circular = _circular(row, expr, table)
-    if circular:
-        return _mark(row, given, "incorrect", _with_notes(circular, notes), expr=expr)
+    key = None
+    if cache is not None:
+        key = verdict_key(expr, row.name, table.n_inputs, table.n_outputs, not_chained_credit)
+        known = cache.get(key)
+        if known is not None:
+            return _judged(row, given, expr, notes, known, None, None)
+    reason = circular(row, expr, table)
+    if reason:
+        return _judged(row, given, expr, notes, Verdict("incorrect", reason), key, cache)
     numeric = compare(expr, row.expr, points)
     if numeric.verdict == "undefined":
-        return _mark(row, given, "incorrect", _with_notes(numeric.reason, notes), expr=expr)
+        return _judged(row, given, expr, notes, Verdict("incorrect", numeric.reason), key, cache)
     if numeric.verdict == "different":
-        return _mark(row, given, "incorrect",
-                     _with_notes(_wrong(row, expr, table, points, deadline), notes), expr=expr)
-    return _Work(row, given, expr, notes, numeric)
+        message, complete = wrong_message(row, expr, table, points, deadline)
+        return _judged(row, given, expr, notes, Verdict("incorrect", message),
+                       key if complete else None, cache)
+    return _Work(row, given, expr, notes, numeric, key)
 
 
 def _right_hand_side(given: str, row: Row, table: Table) -> str:
@@ -130,108 +157,34 @@ def _right_hand_side(given: str, row: Row, table: Table) -> str:
                        "write only the right-hand side", 0)
 
 
-def _circular(row: Row, expr: Expr, table: Table) -> str:
-    used = names_in(expr)
-    if row.name in used:
-        return f"circular: {row.name} is written in terms of itself"
-    after = set(table.descendants(row.name))
-    for name in used:
-        if name in after:
-            return f"circular: {name} is computed from {row.name}, so {row.name} cannot use it"
-    for name in used:
-        other = table.by_name.get(name)
-        if other is not None and other.index > row.index and name not in row.ancestors:
-            return (f"{name} comes after {row.name} in the table: a formula may only use what is "
-                    "computed before it")
-    return ""
+def _symbolic_result(result: object) -> tuple[str, str]:
+    """The child's (verdict, reason), or why there is none: a timeout, a failure, a bad reply."""
+    if result is None:
+        return "timeout", "ran out of time"
+    if isinstance(result, Failure):
+        return "failed", f"the check failed: {result.kind}"
+    if (isinstance(result, tuple) and len(result) == 2 and result[0] in _SYMBOLIC
+            and isinstance(result[1], str)):
+        return result
+    return "failed", "the check failed: bad reply"
 
 
-def _wrong(row: Row, expr: Expr, table: Table, points: Points,
-           deadline: float = float("inf")) -> str:
-    base = f"not equivalent to {row.name}"
-    # What is off (a sign, a factor, an index), then the idea behind it when it is a named mistake.
-    hints = [hint_for(expr, row.expr, points) or _swap_hint(row, expr, table, points, deadline),
-             _mistake_hint(row, expr, table, points)]
-    hint = "; ".join(h for h in hints if h)
-    return f"{base}: {hint}" if hint else base
-
-
-@lru_cache(maxsize=None)
-def _row_mistakes(n_inputs: int, n_outputs: int) -> dict[str, tuple[tuple[str, Expr], ...]]:
-    """Q1 row -> (message, mistaken formula) from the named mistakes the tables are marked with."""
-    out: dict[str, list[tuple[str, Expr]]] = {}
-    for (_, name), found in alternatives_by_cell(n_inputs, n_outputs, 1.0).items():
-        for mistake, alt in found:
-            try:
-                wrong = parse_formula(alt.formula, n_inputs=n_inputs, n_outputs=n_outputs)
-            except FormulaError:
-                continue  # written over cells that Q1 has no name for (the updates)
-            out.setdefault(name, []).append((f"{mistake.title}. {mistake.explanation}", wrong))
-    return {name: tuple(v) for name, v in out.items()}
-
-
-def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
-    """The named mistake a wrong formula is, when it is one of them (same data as the tables)."""
-    for message, wrong in _row_mistakes(table.n_inputs, table.n_outputs).get(row.name, ()):
-        if compare(expr, wrong, points).verdict == "equal":
-            return message
-    return ""
-
-
-def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
-               deadline: float = float("inf")) -> str:
-    """'with x1 in place of x2 it would be right': the usual slips of index and of s for f.
-
-    Runs in the server's own process, so it is bounded: at most _HINT_TRIES candidates, and
-    none once the submission's deadline has passed.
-    """
-    if sum(1 for _ in walk(expr)) > _HINT_NODES:
-        return ""
-    names = sorted(vocabulary(table.n_inputs, table.n_outputs).all)
-    tries = 0
-    for used in names_in(expr):
-        for other in _look_alikes(used, names):
-            tries += 1
-            if tries > _HINT_TRIES or time.monotonic() > deadline:
-                return ""
-            candidate = substitute(expr, {used: Name(other)})
-            if _circular(row, candidate, table):
-                continue
-            try:
-                if compare(candidate, row.expr, points).verdict == "equal":
-                    return f"with {other} in place of {used} it would be right"
-            except ArithmeticError:
-                continue
-    return ""
-
-
-def _look_alikes(name: str, names: list[str]) -> list[str]:
-    head = name.rstrip("0123456789")
-    swaps = {"s": "f", "f": "s", "dL/ds": "dL/df", "dL/df": "dL/ds"}
-    out = [n for n in names if n != name and n.rstrip("0123456789") == head]
-    if head in swaps:
-        out.append(swaps[head] + name[len(head):])
-    return [n for n in out if n in names]
-
-
-def _decide(work: _Work, symbolic: tuple[str, str] | None, table: Table,
-            not_chained_credit: float) -> FormulaMark:
-    row, given, expr, notes = work.row, work.given, work.expr, work.notes
-    numeric = work.numeric.verdict
-    sym, reason = symbolic if symbolic is not None else ("timeout", "ran out of time")
+def _decide(work: _Work, symbolic: object, table: Table, not_chained_credit: float) -> Verdict:
+    row, numeric = work.row, work.numeric.verdict
+    sym, reason = _symbolic_result(symbolic)
     if numeric == "equal" and sym == "equal" or numeric == "unknown" and sym == "equal":
         return _chained(work, table, not_chained_credit)
     if numeric == "unknown" and sym == "different":
-        return _mark(row, given, "incorrect", _with_notes(f"not equivalent to {row.name}", notes), expr=expr)
+        return Verdict("incorrect", f"not equivalent to {row.name}")
     if numeric == "equal" and sym == "different":
         reason = "the numeric and symbolic checks disagree"
-    elif numeric == "unknown" and sym != "equal":
+    elif numeric == "unknown" and sym not in ("equal", "failed"):
         reason = work.numeric.reason or reason
-    message = f"could not decide automatically ({reason}); an instructor will review this row"
-    return _mark(row, given, "undecided", _with_notes(message, notes), expr=expr)
+    return Verdict("undecided", f"could not decide automatically ({reason}); "
+                                "an instructor will review this row")
 
 
-def _chained(work: _Work, table: Table, not_chained_credit: float) -> FormulaMark:
+def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
     """Equivalent: full credit if written from the previous functions, partial if it skips them."""
     row, expr = work.row, work.expr
     used = set(names_in(expr))
@@ -246,14 +199,13 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> FormulaMar
             continue
         missing.append(previous)
     if not missing:
-        return _mark(work.row, work.given, "correct", _with_notes("correct", work.notes), 1.0, expr)
+        return Verdict("correct", "correct", 1.0)
     wanted = " and ".join(missing)
     rule = ("a forward function is written from the previous function" if row.column == "forward"
             else "a backward function is written from the previous function and the variable of "
                  "differentiation")
     message = f"equivalent, but not chained: write {row.name} in terms of {wanted} ({rule})"
-    return _mark(row, work.given, "not_chained", _with_notes(message, work.notes),
-                 float(not_chained_credit), expr)
+    return Verdict("not_chained", message, float(not_chained_credit))
 
 
 def _with_notes(message: str, notes: list[str]) -> str:

@@ -88,3 +88,20 @@ def Q1_ROWS(n_inputs: int, n_outputs: int) -> list[str]:  # noqa: N802 (public n
 def reference_formulas(n_inputs: int, n_outputs: int) -> dict[str, str]:
     """Row -> reference formula in canonical text, derived from the engine's graph."""
     return {row.name: to_text(row.expr) for row in q1_table(n_inputs, n_outputs).rows}
+
+
+def circular(row: Row, expr: Expr, table: Table) -> str:
+    """Why ``expr`` cannot be ``row``'s formula because of what it uses, or "" if it can."""
+    used = names_in(expr)
+    if row.name in used:
+        return f"circular: {row.name} is written in terms of itself"
+    after = set(table.descendants(row.name))
+    for name in used:
+        if name in after:
+            return f"circular: {name} is computed from {row.name}, so {row.name} cannot use it"
+    for name in used:
+        other = table.by_name.get(name)
+        if other is not None and other.index > row.index and name not in row.ancestors:
+            return (f"{name} comes after {row.name} in the table: a formula may only use what is "
+                    "computed before it")
+    return ""

@@ -1,88 +1,228 @@
-"""Run slow work in a forked child with a hard deadline, then kill it.
+"""Run slow work in forked children, each task within its fair share of one deadline.
 
 The web server is threaded, so signal.alarm is out. A forked child inherits the parent's
-imported sympy (no start-up cost, ~3 ms to fork), reports one result per task through a pipe
-as soon as it has it, and is SIGKILLed at the deadline: whatever it was computing, the server
-thread gets its answer in time. Tasks that did not report are simply missing from the result.
+imported sympy (no start-up cost, ~3 ms to fork), confines itself (``confine.py``) and works
+through the tasks in order, reporting each result through a pipe as soon as it has it.
+
+The task in hand may use a fair share of the time left: (deadline - now) / tasks left. A task
+that finishes early hands what it did not use to the rest. A task that overruns its share costs
+the others nothing more: the parent stops its child (SIGSTOP: no work is lost), starts a fresh
+child for the tasks after it, and when those are done, continues the stopped children in turn,
+each again with a fair share of what is left, the last one with all of it. Every child is
+SIGKILLed and reaped before the call returns, at the deadline at the latest.
+
+The result maps each key to its value, or to a ``Failure`` when the task raised or its child
+died on it (a crash is never a silent gap); a task that ran out of time is simply missing.
 """
 
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import pickle
 import select
 import signal
-import struct
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-_HEADER = struct.Struct("!I")
+from .confine import CHILD_EXTRA_MEMORY, HEADER, LAST, serve
+
+__all__ = ["CHILD_EXTRA_MEMORY", "MAX_REPLY", "Failure", "loads_plain", "run_with_deadline"]
+
 MAX_REPLY = 1 << 20
+Task = tuple[Any, tuple[Any, ...]]
 
 
-def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[Any, ...]]],
+@dataclass(frozen=True)
+class Failure:
+    """A task that gave no result: it raised in the child, or the child died while on it."""
+
+    kind: str     # the exception's type name, or what ended the child ("SIGSEGV", "exit code 3")
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}" if self.detail else self.kind
+
+
+def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
                       deadline: float) -> dict[Any, Any]:
-    """{key: fn(*args)} for the (key, args) tasks that finish in a child before ``deadline``."""
-    if not tasks or deadline - time.monotonic() <= 0:
-        return {}
+    """{key: fn(*args) or Failure} for the (key, args) tasks decided in a child before ``deadline``."""
+    results: dict[Any, Any] = {}
+    fresh = list(tasks)
+    stopped: deque[_Child] = deque()
+    children: list[_Child] = []
+    active: _Child | None = None
     try:
-        read_fd, write_fd = os.pipe()
-    except OSError:  # out of file descriptors: every task is simply missing ("undecided")
-        return {}
-    try:
-        pid = os.fork()
-    except OSError:  # out of processes or memory: the same, never a server error
-        os.close(read_fd)
-        os.close(write_fd)
-        return {}
-    if pid == 0:  # child: never return into the parent's code
-        code = 0
-        try:
-            os.close(read_fd)
-            _limit_memory()
-            for key, args in tasks:
-                try:
-                    result = fn(*args)
-                except Exception as exc:  # a bug or sympy failure on one task: report, go on
-                    result = ("unknown", f"could not check: {type(exc).__name__}")
-                payload = pickle.dumps((key, result))
-                os.write(write_fd, _HEADER.pack(len(payload)) + payload)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    try:
-        return _collect(read_fd, len(tasks), deadline)
+        while time.monotonic() < deadline:
+            if active is None:
+                if fresh:
+                    active = _Child.start(fn, fresh, deadline)
+                    fresh = []
+                    if active is None:  # cannot fork: those tasks stay missing ("undecided")
+                        continue
+                    children.append(active)
+                elif stopped:
+                    active = stopped.popleft()
+                    active.resume()
+                else:
+                    break
+            now = time.monotonic()
+            share = (deadline - now) / (active.owed + sum(child.owed for child in stopped))
+            event = active.wait(min(deadline, now + share), results)
+            if event == "reported":
+                if not active.owed:
+                    active.close()
+                    active = None
+            elif event == "ended":
+                results[active.current_key] = active.close_with_failure()
+                fresh = active.tasks_after()
+                active = None
+            elif time.monotonic() < deadline and (stopped or active.owed > 1):
+                # Over its share: others go first, this one waits with its work kept.
+                active.stop()
+                fresh = active.tasks_after()
+                stopped.append(active)
+                active = None
     finally:
-        os.close(read_fd)
+        for child in children:
+            child.close()
+    return results
+
+
+class _Child:
+    """One forked checker: its pid, the read end of its pipe, and which tasks it still owes."""
+
+    def __init__(self, pid: int, fd: int, tasks: list[Task], last: mmap.mmap) -> None:
+        self.pid, self.fd, self.tasks, self.shared_last = pid, fd, tasks, last
+        self.next = 0                # the first task not reported yet
+        self.last = len(tasks) - 1   # the last task this child is responsible for
+        self.buffer = b""
+        self.status: int | None = None
+        self.broken = ""             # why its replies were refused, if they were
+        self.poller = select.poll()  # not select.select: that refuses descriptors >= 1024
+        self.poller.register(fd, select.POLLIN)
+
+    @classmethod
+    def start(cls, fn: Callable[..., Any], tasks: list[Task], deadline: float) -> _Child | None:
         try:
-            os.kill(pid, signal.SIGKILL)
+            read_fd, write_fd = os.pipe()
+        except OSError:  # out of file descriptors: the tasks are missing, never a server error
+            return None
+        parent = os.getpid()
+        try:
+            last = mmap.mmap(-1, LAST.size)  # anonymous and shared: no descriptor to inherit
+            LAST.pack_into(last, 0, len(tasks) - 1)
+            pid = os.fork()
+        except OSError:  # out of processes or memory: the same
+            os.close(read_fd)
+            os.close(write_fd)
+            return None
+        if pid == 0:
+            serve(fn, tasks, write_fd, deadline, parent, last)  # never returns
+        os.close(write_fd)
+        return cls(pid, read_fd, tasks, last)
+
+    @property
+    def owed(self) -> int:
+        return self.last - self.next + 1
+
+    @property
+    def current_key(self) -> Any:
+        return self.tasks[self.next][0]
+
+    def tasks_after(self) -> list[Task]:
+        """The tasks after the current one, handed to a fresh child; this one keeps its current."""
+        after = self.tasks[self.next + 1:self.last + 1]
+        self.last = self.next
+        if self.status is None:  # still running: it stops after its current task
+            LAST.pack_into(self.shared_last, 0, self.last)
+        return after
+
+    def wait(self, until: float, results: dict[Any, Any]) -> str:
+        """"reported" (one or more results added), "timeout" at ``until``, or "ended"."""
+        while True:
+            remaining = until - time.monotonic()
+            if remaining <= 0 or not self.poller.poll(max(1, int(remaining * 1000 + 0.999))):
+                if time.monotonic() >= until:
+                    return "timeout"
+                continue
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return "ended"
+            if len(self.buffer) + len(chunk) > MAX_REPLY:
+                self.broken = "a reply too large"
+                return "ended"
+            self.buffer += chunk
+            reported = self._frames(results)
+            if reported is None:
+                self.broken = "a reply that is not our checker's"
+                return "ended"
+            if reported:
+                return "reported"
+
+    def _frames(self, results: dict[Any, Any]) -> int | None:
+        """Results from the complete frames in the buffer; None if a frame is not our child's."""
+        count = 0
+        while self.owed and len(self.buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self.buffer)
+            if len(self.buffer) < HEADER.size + size:
+                break
+            try:
+                index, ok, value = loads_plain(self.buffer[HEADER.size:HEADER.size + size])
+            except (pickle.UnpicklingError, ValueError, TypeError, EOFError):
+                return None  # trust nothing more from it
+            if index != self.next or (not ok and not _is_error(value)):
+                return None
+            results[self.tasks[index][0]] = value if ok else Failure(*value)
+            self.buffer = self.buffer[HEADER.size + size:]
+            self.next += 1
+            count += 1
+        return count
+
+    def stop(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def close(self) -> int:
+        """Kill, reap and forget the child (idempotent); its wait status."""
+        if self.status is None:
+            self._signal(signal.SIGKILL)
+            try:
+                self.status = os.waitpid(self.pid, 0)[1]
+            except ChildProcessError:  # reaped by someone else's waitpid(-1)
+                self.status = 0
+            os.close(self.fd)
+            self.shared_last.close()
+        return self.status
+
+    def close_with_failure(self) -> Failure:
+        """Why the child ended without reporting its current task, as that task's result."""
+        status = self.close()
+        if self.broken:
+            return Failure("bad reply", f"the checker process sent {self.broken}")
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+            return Failure(name, "the checker process was killed by a signal")
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status):
+            return Failure(f"exit code {os.WEXITSTATUS(status)}", "the checker process stopped")
+        return Failure("no reply", "the checker process ended without answering")
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)
         except ProcessLookupError:
             pass
-        os.waitpid(pid, 0)
 
 
-CHILD_EXTRA_MEMORY = 512 * 1024 * 1024
-
-
-def _limit_memory() -> None:
-    """Cap the child's address space at what it inherited plus CHILD_EXTRA_MEMORY.
-
-    Two seconds of sympy on a hostile polynomial can allocate gigabytes; a MemoryError in the
-    child is reported like any failure and the row becomes "undecided".
-    """
-    try:
-        import resource
-
-        with open("/proc/self/statm") as statm:
-            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = size + CHILD_EXTRA_MEMORY
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (OSError, ValueError, ImportError):
-        pass  # not Linux: the deadline still bounds the child
+def _is_error(value: object) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -95,31 +235,3 @@ class _PlainUnpickler(pickle.Unpickler):
 def loads_plain(data: bytes) -> Any:
     """pickle.loads that refuses anything but built-in plain values."""
     return _PlainUnpickler(io.BytesIO(data)).load()
-
-
-def _collect(fd: int, expected: int, deadline: float) -> dict[Any, Any]:
-    results: dict[Any, Any] = {}
-    buffer = b""
-    poller = select.poll()  # not select.select: that refuses descriptors >= 1024
-    poller.register(fd, select.POLLIN)
-    while len(results) < expected:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        if not poller.poll(max(1, int(remaining * 1000 + 0.999))):
-            break
-        chunk = os.read(fd, 65536)
-        if not chunk or len(buffer) + len(chunk) > MAX_REPLY:
-            break
-        buffer += chunk
-        while len(buffer) >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buffer)
-            if len(buffer) < _HEADER.size + size:
-                break
-            try:
-                key, result = loads_plain(buffer[_HEADER.size:_HEADER.size + size])
-            except (pickle.UnpicklingError, ValueError, TypeError, EOFError):
-                return results  # not what our child writes: trust nothing more from it
-            results[key] = result
-            buffer = buffer[_HEADER.size + size:]
-    return results

@@ -13,10 +13,11 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .bounds import MAX_POWER
 from .nodes import Call, E, Expr, Name, Neg, Num
 from .rows import Table
 
-MAX_EXPONENT = 64
+MAX_EXPONENT = MAX_POWER  # formulas with larger constant exponents are refused before this
 
 
 class TooComplex(ArithmeticError):

@@ -1,0 +1,76 @@
+"""Q1 verdicts kept in-process, so a class's identical formulas are checked once.
+
+A verdict depends only on the formula as understood (its canonical text, so ``w11 × x1`` and
+``w11*x1`` share one), the row, the network's shape and the assignment's credit for an unchained
+answer: that is the key. Only decided verdicts are kept; an "undecided" row (a timeout, a
+crashed checker) is checked again next time. The reading notes ("read 'χ1' as x1") depend on
+what was typed, so they are not part of a cached verdict.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from .nodes import Expr, to_text
+
+DECIDED = ("correct", "not_chained", "incorrect")
+VerdictKey = tuple[str, str, int, int, float]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A row's status, message (without reading notes) and credit."""
+
+    status: str
+    message: str
+    credit: float = 0.0
+
+
+def verdict_key(expr: Expr, row: str, n_inputs: int, n_outputs: int,
+                not_chained_credit: float) -> VerdictKey:
+    """What a verdict depends on, and nothing that only changes how the answer was typed."""
+    return (to_text(expr), row, n_inputs, n_outputs, float(not_chained_credit))
+
+
+class VerdictCache:
+    """A bounded, thread-safe LRU of decided verdicts (the web server grades in threads)."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[VerdictKey, Verdict] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: VerdictKey) -> Verdict | None:
+        with self._lock:
+            verdict = self._items.get(key)
+            if verdict is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return verdict
+
+    def put(self, key: VerdictKey, verdict: Verdict) -> None:
+        """Keep ``verdict`` if it is decided; the least recently used goes when full."""
+        if verdict.status not in DECIDED:
+            return
+        with self._lock:
+            self._items[key] = verdict
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+VERDICTS = VerdictCache()  # the process's shared cache, for callers that opt in
