@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from grading import engine, marking
-from grading.formulas import grade_formulas
+from grading.formulas import VERDICTS, grade_formulas
 from grading.report import CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report
 
 GRADER_VERSION = "2026.11.1"
@@ -101,7 +101,8 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
         formulas = [FormulaScore(**_as_dict(m)) for m in grade_formulas(
             {k: v for k, v in typed.items() if isinstance(v, str)},
             n_inputs=spec.n_inputs, n_outputs=spec.n_outputs,
-            not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit)]
+            not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit,
+            cache=VERDICTS)]  # a class's identical formulas are checked once per process
     questions, scored_formulas = score_questions(
         [QuestionScore(id=q.id, number=q.number, kind=q.kind, max=q.points, round=q.round,
                        extra_credit=q.extra_credit) for q in config.questions], cells, formulas)

@@ -10,6 +10,16 @@ def _fast_hashing(settings):
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_formula_verdicts():
+    """Each test checks its formulas itself: no verdict cached by an earlier test."""
+    from grading.formulas import VERDICTS
+
+    VERDICTS.clear()
+    yield
+    VERDICTS.clear()
+
+
 @pytest.fixture
 def world(db):
     """Two courses: FRA501 (students alice, bob; a TA; an instructor) and OTHER101 (its own)."""
