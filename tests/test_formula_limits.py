@@ -177,3 +177,12 @@ def test_grading_uses_no_cache_unless_asked(forks):
     before = len(forks)
     grade_formulas(GOOD)
     assert len(forks) > before and len(VERDICTS) == size
+
+
+def test_blank_rows_stay_blank_when_the_time_is_up():
+    """Out of time, a typed row waits for staff ("undecided"); a blank row is simply blank,
+    so it never joins the review queue."""
+    marks = {m.row: m.status for m in grade_formulas({"s1": "w11*x1 + w21*x2 + b1"},
+                                                      time_limit=1e-6)}
+    assert marks["s1"] == "undecided"
+    assert {status for row, status in marks.items() if row != "s1"} == {"blank"}

@@ -70,6 +70,9 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     pending: list[_Work] = []
     for row in table.rows:
         given = answers.get(row.name) if isinstance(answers, Mapping) else None
+        if given is None or (isinstance(given, str) and not given.strip()):
+            marks[row.name] = _mark(row, given, "blank", "no answer")  # nothing to decide, even late
+            continue
         if time.monotonic() > deadline:
             marks[row.name] = _mark(row, given, "undecided", "could not decide in time; "
                                     "an instructor will review this row")
