@@ -55,6 +55,8 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if {"due_at", "auto_submit", "grace_seconds"} & set(form.changed_data):
+            services.assignment_schedule(assignment=obj)
         graded = obj.submissions.filter(state=Submission.State.SUBMITTED).count()
         if change and graded and {"spec", "decimals", "carried_credit", "carried_cap",
                                   "not_chained_credit"} & set(form.changed_data):

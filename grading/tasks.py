@@ -33,3 +33,32 @@ def regrade_job(job_id: int) -> None:
 def enqueue_regrade(job_id: int) -> None:
     """Hand a regrade job to a worker."""
     regrade_job.enqueue(job_id)
+
+
+@task()
+def auto_submit(assignment_id: int) -> None:
+    """Submit the drafts of students who never submitted, once their due time has passed; then
+    come back for students whose extension ends later."""
+    from grading.models import Assignment
+    from grading.services.submissions import auto_submit_pending, submissions_auto_submit
+
+    assignment = Assignment.objects.filter(pk=assignment_id).first()
+    if assignment is None:
+        return
+    submissions_auto_submit(assignment=assignment)
+    later = auto_submit_pending(assignment)
+    if later is not None:
+        schedule_auto_submit(assignment, at=later)
+
+
+def schedule_auto_submit(assignment, at=None) -> bool:
+    """Queue the auto-submit of an assignment for its due time (plus grace), when the backend
+    can run a task later; False when it cannot (the immediate backend: use
+    ``manage.py autosubmit`` from cron instead)."""
+    if not assignment.auto_submit:
+        return False
+    backend = auto_submit.get_backend()
+    if not backend.supports_defer:
+        return False
+    auto_submit.using(run_after=at or assignment.due_at + assignment.grace).enqueue(assignment.pk)
+    return True

@@ -7,7 +7,7 @@ append-only (a resubmission is a new attempt, a change of grade a new ``Grading`
 
 from grading.ledger import Change
 from grading.services.assignments import (assignment_create, assignment_questions_default,
-                                          grading_config, spec_hash)
+                                          assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto,
                                      grading_override, review_request_answer, review_request_create)
 from grading.services.people import RosterResult, extension_create, roster_import
@@ -16,14 +16,15 @@ from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrad
 from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, SubmissionError, answers_digest,
                                           check_may_submit, clean_answers, opens_message,
                                           submission_accept, submission_draft, submission_grade,
-                                          submission_save_draft, submission_submit, submitted_count)
+                                          submission_save_draft, submission_submit, submissions_auto_submit,
+                                          submitted_count)
 
 __all__ = [
     "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
-    "answers_digest", "assignment_create", "assignment_questions_default", "check_may_submit", "clean_answers",
+    "answers_digest", "assignment_create", "assignment_questions_default", "assignment_schedule", "check_may_submit", "clean_answers",
     "extension_create", "formula_review_create", "grading_config", "grading_create_auto",
     "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
     "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
-    "roster_import", "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit",
+    "roster_import", "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit", "submissions_auto_submit",
     "submitted_count",
 ]

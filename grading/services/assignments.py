@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from grading import grader
+from grading import grader, tasks
 from grading.models import Assignment, Question
 
 
@@ -59,6 +59,7 @@ def assignment_create(*, course, title: str, slug: str, spec: dict, due_at: date
     with transaction.atomic():
         assignment.save()
         assignment_questions_default(assignment=assignment)
+        tasks.schedule_auto_submit(assignment)
     return assignment
 
 
@@ -75,3 +76,9 @@ def assignment_questions_default(*, assignment: Assignment) -> list[Question]:
         question.save()
         created.append(question)
     return created
+
+
+def assignment_schedule(*, assignment: Assignment) -> bool:
+    """(Re)queue the assignment's auto-submit after its due time changed; a task queued for an
+    earlier time finds nothing to do and comes back when it should."""
+    return tasks.schedule_auto_submit(assignment)

@@ -206,3 +206,49 @@ def submission_grade(*, submission_id: int) -> Grading | None:
         return grading_create_auto(submission=submission, report=report, config=config)
     except ValidationError:
         return None  # another worker graded it meanwhile
+
+
+def submissions_auto_submit(*, assignment: Assignment, now: datetime | None = None) -> list[Submission]:
+    """At the due time, submit the draft of every student who never submitted (when the
+    assignment asks for it): an attempt received at their due time, marked as submitted by the
+    server. Only a draft last saved before the student's own deadline is taken (what they had
+    typed by then); running it again takes nothing twice."""
+    if not assignment.auto_submit:
+        return []
+    now = now or timezone.now()
+    submitted = Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
+    drafts = (Submission.objects.filter(assignment=assignment, state=Submission.State.DRAFT)
+              .exclude(student__in=submitted.values("student")).select_related("student"))
+    taken = []
+    for draft in drafts:
+        terms = student_terms(assignment, draft.student)
+        if terms.closes_at > now or draft.updated_at > terms.closes_at:
+            continue
+        with transaction.atomic():
+            draft = Submission.objects.select_for_update().get(pk=draft.pk)
+            if not draft.is_draft or submitted.filter(student=draft.student_id).exists():
+                continue
+            draft.state = Submission.State.SUBMITTED
+            draft.submitted_at = terms.due_at
+            draft.late = False
+            draft.receipt = answers_digest(draft.answers)
+            draft.auto_submitted = True
+            draft.full_clean()
+            draft.save()
+            tasks.enqueue_grading(draft.pk)
+        taken.append(draft)
+    return taken
+
+
+def auto_submit_pending(assignment: Assignment, now: datetime | None = None) -> datetime | None:
+    """When the next auto-submit is due: the earliest deadline still ahead of a student with a
+    draft and no attempt (an extension's), or None."""
+    if not assignment.auto_submit:
+        return None
+    now = now or timezone.now()
+    submitted = Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
+    later = [student_terms(assignment, d.student).closes_at for d in
+             Submission.objects.filter(assignment=assignment, state=Submission.State.DRAFT)
+             .exclude(student__in=submitted.values("student")).select_related("student")]
+    ahead = [t for t in later if t > now]
+    return min(ahead) if ahead else None
