@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backprop_site.settings")
 os.environ.setdefault("DJANGO_DEBUG", "1")  # plain static storage; DEBUG does not change the work
+os.environ["DJANGO_TASKS_IMMEDIATE"] = "1"  # the setup grades in-process; the submit below is timed apart
 os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
 import django  # noqa: E402
@@ -49,6 +50,13 @@ def page_ms(client: Client, url: str, runs: int = 20) -> float:
     return median_ms(get, runs, warmup=1)
 
 
+def post_ms(client: Client, url: str, data: dict, runs: int = 20, expect: int = 200) -> float:
+    def post() -> None:
+        response = client.post(url, data)
+        assert response.status_code == expect, (url, response.status_code, response.content[:300])
+    return median_ms(post, runs, warmup=1)
+
+
 def main() -> None:
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -78,6 +86,26 @@ def main() -> None:
         ("analytics (staff)", staff_client, f"/assignments/{pk}/analytics/"),
     ]:
         print(f"{label:<28} median {page_ms(client, url):8.2f} ms")
+    values = {f"r1.{c}.{n}": v for t in answers(False)["rounds"][:1] for c in ("forward", "backward", "updated")
+              for n, v in t[c].items()}
+    print(f"{'autosave (student)':<28} median {post_ms(student_client, f'/assignments/{pk}/draft/', values):8.2f} ms")
+    # The accepting part of a submit: stored with its receipt, grading queued (not run) —
+    # with the database task backend, as in production.
+    from django.test import override_settings
+
+    many = make_member(course=assignment.course, username="many")
+    many_client = Client()
+    many_client.force_login(many)
+    Assignment_ = type(assignment)
+    Assignment_.objects.filter(pk=pk).update(max_attempts=10_000)
+    assignment.refresh_from_db()
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        accept = post_ms(many_client, f"/assignments/{pk}/", {**values, "action": "submit"}, expect=302)
+    print(f"{'submit, accepting part':<28} median {accept:8.2f} ms")
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        for k in range(600):
+            services.submission_submit(assignment=assignment, student=many, answers={})
+    print(f"{'assignment page, 600+ tries':<28} median {page_ms(many_client, f'/assignments/{pk}/'):8.2f} ms")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ shows them back.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -53,34 +54,53 @@ def describe_cell(key: CellKey) -> str:
     return f"round {key.round} {prefix}{key.name}"
 
 
-class AnswerForm(forms.Form):
-    """All of one student's answers to one assignment; every field optional, kept as typed."""
+@lru_cache(maxsize=64)
+def _answer_fields(spec: Spec) -> tuple[dict[str, CellKey], dict[str, str]]:
+    """Input name -> cell, and input name -> Q1 row, of one spec (built once per spec)."""
+    return ({key.id: key for key in selectors.typed_cells(spec)},
+            {formula_input_name(row): row for row in selectors.formula_rows(spec)})
 
-    def __init__(self, *args: Any, spec: Spec, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.spec = spec
-        self.cells: dict[str, CellKey] = {}
-        self.rows: dict[str, str] = {}
-        for key in selectors.typed_cells(spec):
-            self.cells[key.id] = key
-            self.fields[key.id] = forms.CharField(required=False, strip=False)
-        for row in selectors.formula_rows(spec):
-            self.rows[formula_input_name(row)] = row
-            self.fields[formula_input_name(row)] = forms.CharField(required=False, strip=False)
+
+class AnswerForm:
+    """All of one student's answers to one assignment, read from a post: one free-text input per
+    typed cell and per Q1 row, every one optional and kept exactly as typed.
+
+    Not a django.forms.Form: there is nothing to validate field by field (what a typed value
+    means is the marking's business, its length the service's), and building 160 form fields
+    per autosave cost more than the save itself.
+    """
+
+    def __init__(self, data: Any, *, spec: Spec) -> None:
+        self.data, self.spec = data, spec
+        self.cells, self.rows = _answer_fields(spec)
+        self.errors: dict[str, list[str]] = {}
+        for name in (*self.cells, *self.rows):
+            value = data.get(name) if name in data else ""
+            if not isinstance(value, str):
+                self.errors[name] = ["must be text"]
+            elif "\x00" in value:  # the database cannot store it
+                self.errors[name] = ["Null characters are not allowed."]
+        self.is_bound = True
+
+    @property
+    def fields(self) -> list[str]:
+        return [*self.cells, *self.rows]
+
+    def is_valid(self) -> bool:
+        return not self.errors
 
     def posted_any(self) -> bool:
         """Whether the request carried at least one of this form's own fields."""
-        return any(name in self.data for name in self.fields)
+        return any(name in self.data for name in self.cells) or any(name in self.data for name in self.rows)
 
     def answers(self) -> dict[str, Any]:
-        """The cleaned values in the answers shape: {"rounds": [...], "formulas": {...}}."""
-        data = self.cleaned_data
+        """The typed values in the answers shape: {"rounds": [...], "formulas": {...}}."""
         rounds: dict[int, dict[str, Any]] = {}
-        for field_name, key in self.cells.items():
-            text = data.get(field_name) or ""
+        for name, key in self.cells.items():
+            text = self.data.get(name) or ""
             if text:
                 rounds.setdefault(key.round, {"round": key.round}).setdefault(key.column, {})[key.name] = text
-        formulas = {row: data[name] for name, row in self.rows.items() if data.get(name)}
+        formulas = {row: self.data[name] for name, row in self.rows.items() if self.data.get(name)}
         return {"rounds": [rounds.get(r, {"round": r}) for r in range(1, self.spec.n_rounds + 1)],
                 "formulas": formulas}
 

@@ -100,7 +100,8 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
                     draft = Submission(assignment=assignment, student=student,
                                        attempt=_next_attempt(assignment, student))
                 draft.answers = cleaned
-                draft.full_clean(validate_constraints=False)
+                # Field checks only: the database's unique constraints guard the rest (below).
+                draft.full_clean(validate_unique=False, validate_constraints=False)
                 draft.save()
             return draft
         except IntegrityError:
@@ -111,7 +112,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
 
 
 def check_may_submit(*, assignment: Assignment, student, now: datetime,
-                     terms: Terms | None = None) -> None:
+                     terms: Terms | None = None, used: int | None = None) -> None:
     """Raise SubmissionError when the server's clock or the attempt count forbids a submission;
     the student's own terms (an extension) count."""
     terms = terms or student_terms(assignment, student)
@@ -121,7 +122,7 @@ def check_may_submit(*, assignment: Assignment, student, now: datetime,
         raise SubmissionError(
             f"The due time ({timezone.localtime(terms.due_at):%Y-%m-%d %H:%M}) has passed; "
             "your draft is kept but can no longer be submitted.")
-    used = submitted_count(assignment, student)
+    used = submitted_count(assignment, student) if used is None else used
     if used >= terms.max_attempts:
         raise SubmissionError(f"You have used all {terms.max_attempts} attempts.")
 
@@ -152,37 +153,49 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
     new attempt with its arrival time and receipt. A submit carrying the token of one already
     taken (a double click, a resent POST) gets that attempt back, never a second one."""
     now = now or timezone.now()
-    earlier = _by_token(assignment, student, token)
-    if earlier is not None:
-        return Accepted(earlier, duplicate=True)
-    draft = submission_save_draft(assignment=assignment, student=student, answers=answers, now=now)
-    terms = student_terms(assignment, student)
-    check_may_submit(assignment=assignment, student=student, now=now, terms=terms)
+    if not assignment.has_opened(now):
+        raise SubmissionError(opens_message(assignment))
+    cleaned = clean_answers(assignment.parsed_spec, answers)
+    refused: SubmissionError | None = None
     try:
         with transaction.atomic():
-            draft = Submission.objects.select_for_update().get(pk=draft.pk)
             earlier = _by_token(assignment, student, token)
             if earlier is not None:
                 return Accepted(earlier, duplicate=True)
-            if not draft.is_draft:
-                raise SubmissionError("This attempt was already submitted.")
-            # A concurrent submit may have taken this attempt number; use the next free one.
-            draft.attempt = max(draft.attempt, submitted_count(assignment, student) + 1)
-            check_may_submit(assignment=assignment, student=student, now=now, terms=terms)
-            draft.state = Submission.State.SUBMITTED
-            draft.submitted_at = now
-            draft.late = terms.is_past_due(now)
-            draft.receipt = answers_digest(draft.answers)
-            draft.submit_token = token or None
-            draft.full_clean()
-            draft.save()
-            # Queued in the same transaction: the task exists exactly when the attempt does.
-            tasks.enqueue_grading(draft.pk)
+            # Locked: a concurrent autosave or submit of this student waits for us.
+            draft = submission_draft(assignment=assignment, student=student, lock=True)
+            used = submitted_count(assignment, student)
+            terms = student_terms(assignment, student)
+            try:
+                check_may_submit(assignment=assignment, student=student, now=now, terms=terms, used=used)
+            except SubmissionError as exc:
+                refused = exc
+            if draft is None:
+                draft = Submission(assignment=assignment, student=student,
+                                   attempt=_next_attempt(assignment, student))
+            draft.answers = cleaned
+            if refused is not None:  # not taken, but nothing typed is lost: it stays the draft
+                draft.full_clean(validate_unique=False, validate_constraints=False)
+                draft.save()
+            else:
+                # A concurrent submit may have taken this attempt number; use the next free one.
+                draft.attempt = max(draft.attempt, used + 1)
+                draft.state = Submission.State.SUBMITTED
+                draft.submitted_at = now
+                draft.late = terms.is_past_due(now)
+                draft.receipt = answers_digest(cleaned)
+                draft.submit_token = token or None
+                draft.full_clean(validate_unique=False, validate_constraints=False)
+                draft.save()
+                # Queued in the same transaction: the task exists exactly when the attempt does.
+                tasks.enqueue_grading(draft.pk)
     except IntegrityError as exc:
         earlier = _by_token(assignment, student, token)  # the same page submitted twice at once
         if earlier is not None:
             return Accepted(earlier, duplicate=True)
         raise SubmissionError("This attempt was submitted twice at once; reload the page.") from exc
+    if refused is not None:
+        raise refused
     return Accepted(draft)
 
 
