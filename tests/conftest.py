@@ -1,5 +1,18 @@
-"""Test settings on top of tests/testenv.py: fast password hashing, plain static files."""
+"""Test settings on top of tests/testenv.py: fast password hashing, plain static files, and a
+database file (not memory) for SQLite."""
 import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests run on a file in WAL mode, as production does: threads in a test then open
+    their own connections and contend for the write lock as concurrent requests would (an
+    in-memory database is shared through one cache whose locks do not wait)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)
