@@ -1,6 +1,13 @@
-"""Test settings on top of tests/testenv.py: fast password hashing, plain static files, and a
-database file (not memory) for SQLite."""
+"""Test settings on top of tests/testenv.py: fast password hashing, plain static files, a
+database file (not memory) for SQLite, and the random order's seed in the summary."""
 import pytest
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Name the random order's seed even with -q, so a failure that depends on order can be rerun."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"Tests ran in random order: rerun this order with --randomly-seed={seed}")
 
 
 @pytest.fixture(scope="session")
