@@ -1,6 +1,17 @@
 """Test settings on top of tests/testenv.py: fast password hashing, plain static files, a
-database file (not memory) for SQLite, and the random order's seed in the summary."""
+database file (not memory) for SQLite, the random order's seed in the summary, and
+Hypothesis profiles."""
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# In CI each property test draws the examples derived from its own code, so a red run is
+# reproducible rather than a new random draw; locally every run explores new examples (a
+# failure is kept in .hypothesis/ and replayed first). HYPOTHESIS_PROFILE chooses explicitly.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 def pytest_terminal_summary(terminalreporter, config):
