@@ -1,5 +1,36 @@
-"""Test settings on top of tests/testenv.py: fast password hashing, plain static files."""
+"""Test settings on top of tests/testenv.py: fast password hashing, plain static files, a
+database file (not memory) for SQLite, the random order's seed in the summary, and
+Hypothesis profiles."""
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# In CI each property test draws the examples derived from its own code, so a red run is
+# reproducible rather than a new random draw; locally every run explores new examples (a
+# failure is kept in .hypothesis/ and replayed first). HYPOTHESIS_PROFILE chooses explicitly.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Name the random order's seed even with -q, so a failure that depends on order can be rerun."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"Tests ran in random order: rerun this order with --randomly-seed={seed}")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests run on a file in WAL mode, as production does: threads in a test then open
+    their own connections and contend for the write lock as concurrent requests would (an
+    in-memory database is shared through one cache whose locks do not wait)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,11 @@ import os
 import re
 import shutil
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself
-# are synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+import pytest
 
-import pytest  # noqa: E402
-
-from grading.models import Submission  # noqa: E402
-from grading.templatetags.grading_tags import points  # noqa: E402
-from tests.factories import PASSWORD, make_assignment, make_course, make_member, report_of, round1_values  # noqa: E402
+from grading.models import Submission
+from grading.templatetags.grading_tags import points
+from tests.factories import PASSWORD, make_assignment, make_course, make_member, report_of, round1_values
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +30,7 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture
-def page(live_server, transactional_db, settings):
+def page(live_server, transactional_db, settings, monkeypatch):
     """A fresh Chromium page; every request it makes must go to the live server."""
     binary = chromium_path()
     if binary is None:
@@ -47,6 +43,9 @@ def page(live_server, transactional_db, settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_SSL_REDIRECT = False
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # synchronous and safe here. Set for these tests only: elsewhere Django's check must hold.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

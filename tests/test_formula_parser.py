@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given, settings
@@ -101,11 +102,38 @@ def test_mathml_renders_fractions_subscripts_and_sigma() -> None:
     assert "<msup>" in to_mathml("(y1 - f1)^2/2")
 
 
-def test_mathml_escapes_and_refuses_what_it_cannot_read() -> None:
-    """Markup never carries raw student text: unreadable input raises instead of rendering."""
+MATHML_ELEMENTS = {"math", "mi", "mn", "mo", "mrow", "msub", "msup", "mfrac"}
+
+
+def _mathml_elements(markup: str) -> list[tuple[str, str]]:
+    """(element, text) of every element, in document order; raises if the markup is not XML."""
+    root = ElementTree.fromstring(markup)
+    namespace = "{http://www.w3.org/1998/Math/MathML}"
+    return [(element.tag.removeprefix(namespace), (element.text or "").strip())
+            for element in root.iter()]
+
+
+def test_mathml_refuses_text_it_cannot_read() -> None:
+    """Unreadable input raises instead of rendering, so raw student text never becomes markup."""
     with pytest.raises(FormulaError):
         to_mathml("<script>alert(1)</script>")
-    assert "<" not in to_mathml("x1 - x2").replace("<m", "").replace("</m", "").replace("<ms", "")
+
+
+@pytest.mark.parametrize("hostile", ['<script>alert(1)</script>', 'a&amp;b</mi><img src=x>', '"x\'&<'])
+def test_mathml_escapes_every_character_of_a_name(hostile: str) -> None:
+    """A name carrying markup characters is shown as text: the output parses as MathML only,
+    and the identifier reads back exactly as the name."""
+    elements = _mathml_elements(to_mathml(BinOp("-", Name(hostile), Name("x2"))))
+    assert {tag for tag, _ in elements} <= MATHML_ELEMENTS, elements
+    assert ("mi", hostile) in elements
+
+
+def test_mathml_of_a_plain_formula_is_mathml_elements_only() -> None:
+    """x1 − x2 renders as subscripted identifiers around a minus, nothing but MathML elements."""
+    elements = _mathml_elements(to_mathml("x1 - x2"))
+    assert {tag for tag, _ in elements} <= MATHML_ELEMENTS, elements
+    assert [(tag, text) for tag, text in elements if text] == [
+        ("mi", "x"), ("mn", "1"), ("mo", "−"), ("mi", "x"), ("mn", "2")]
 
 
 # ---------------------------------------------------------------- round trip (hypothesis)

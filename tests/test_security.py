@@ -239,21 +239,7 @@ def test_a_draft_created_concurrently_is_updated_not_a_500(world, monkeypatch):
     assert draft.answers["rounds"][0]["forward"]["s1"] == "0.46"
 
 
-def test_concurrent_submits_never_exceed_max_attempts_nor_overwrite_a_graded_attempt(world):
-    """Sequential replays of the race's interleavings: each attempt keeps its own report."""
-    a, alice = world["assignment"], world["alice"]
-    first = services.submission_submit(assignment=a, student=alice,
-                                       answers={"rounds": [{"round": 1, "forward": {"s1": "0.1"}}]})
-    report = report_of(first)
-    for k in range(5):
-        try:
-            services.submission_submit(assignment=a, student=alice,
-                                       answers={"rounds": [{"round": 1, "forward": {"s1": f"0.{k}"}}]})
-        except services.SubmissionError:
-            pass
-    first.refresh_from_db()
-    assert report_of(first) == report
-    assert Submission.objects.filter(state="submitted").count() == a.max_attempts
+# Simultaneous submits and autosaves, run in real threads: tests/test_concurrency.py.
 
 
 def test_formula_hint_search_keeps_the_time_limit_on_a_big_network():

@@ -73,7 +73,9 @@ def submitted_count(assignment: Assignment, student) -> int:
 def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> Submission | None:
     """The student's current draft, if any; ``lock`` row-locks it until the transaction ends
     (a no-op on SQLite, whose IMMEDIATE transactions already serialize writers)."""
-    drafts = Submission.objects.select_for_update() if lock else Submission.objects
+    # of=("self",): the model's ordering joins the assignment; locking that row too would queue
+    # the whole class behind one student's save (and deadlock two first saves on PostgreSQL).
+    drafts = Submission.objects.select_for_update(of=("self",)) if lock else Submission.objects
     return drafts.filter(assignment=assignment, student=student,
                          state=Submission.State.DRAFT).first()
 
