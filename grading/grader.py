@@ -6,14 +6,15 @@ Pure (no Django): the `grade` management command, the submit service and regrade
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 from grading import engine, marking
 from grading.formulas import VERDICTS, grade_formulas
-from grading.report import CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report
+from grading.report import (CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report,
+                            field_names)
 
 GRADER_VERSION = "2026.11.1"
 
@@ -52,7 +53,7 @@ def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
 
 def _as_dict(mark: Any) -> dict[str, Any]:
     # dataclasses.asdict deep-copies every value and was most of the grading time.
-    return {f.name: getattr(mark, f.name) for f in fields(mark)}
+    return {name: getattr(mark, name) for name in field_names(type(mark))}
 
 
 @lru_cache(maxsize=64)
@@ -179,13 +180,19 @@ def _pool_start(spec: engine.Spec, config: GradingConfig) -> None:
     _POOL_JOB = (spec, config)
 
 
-def _pool_grade(answers: Any) -> Report:
+def _pool_run(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
     spec, config = _POOL_JOB  # type: ignore[misc]
+    fn, args = job
+    return fn(spec, config, *args)
+
+
+def _grade(spec: engine.Spec, config: GradingConfig, answers: Any) -> Report:
     return grade_submission(spec, answers, config)
 
 
 class GradingPool:
-    """Grade many submissions of one spec; with ``workers`` > 1 in that many worker processes.
+    """Run grading work for many submissions of one spec; with ``workers`` > 1 in that many
+    worker processes.
 
     Workers are started fresh ("spawn"), not forked: a web or task process holds database
     connections and threads that a forked copy must not share. Use it as a context manager.
@@ -210,9 +217,13 @@ class GradingPool:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
 
+    def map(self, fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``fn(spec, config, *job)`` for each job, in order (``fn`` a module-level function)."""
+        if self._executor is None or len(jobs) < 2 * self.workers:
+            return [fn(self.spec, self.config, *job) for job in jobs]
+        chunk = max(1, len(jobs) // (self.workers * 4))
+        return list(self._executor.map(_pool_run, [(fn, job) for job in jobs], chunksize=chunk))
+
     def grade(self, answers: Sequence[Any]) -> list[Report]:
         """One report per answers, in order."""
-        if self._executor is None or len(answers) < 2 * self.workers:
-            return [grade_submission(self.spec, a, self.config) for a in answers]
-        chunk = max(1, len(answers) // (self.workers * 4))
-        return list(self._executor.map(_pool_grade, answers, chunksize=chunk))
+        return self.map(_grade, [(a,) for a in answers])

@@ -9,10 +9,12 @@ would change, cell by cell.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from grading.grader import score_questions
+from grading.engine import CellKey
+from grading.grader import grade_submission, score_questions
 from grading.report import Adjustment, Report
 
 CELL_STATUSES = ("correct", "carried", "incorrect")
@@ -166,19 +168,54 @@ class ReportDiff:
                     or abs(self.old_total - self.new_total) > 1e-9)
 
 
-def diff(old: Report, new: Report) -> ReportDiff:
-    """Every question score, cell mark and Q1 verdict that differs between two reports."""
-    old_q = {q.id: q.score for q in old.questions}
-    questions = tuple((q.id, old_q.get(q.id, 0.0), q.score) for q in new.questions
-                      if abs(old_q.get(q.id, 0.0) - q.score) > 1e-9)
-    old_cells = {c.id: c for c in old.cells}
-    cells = tuple(MarkChange(c.id, old_cells[c.id].status if c.id in old_cells else "absent", c.status)
-                  for c in new.cells
-                  if c.id not in old_cells or (old_cells[c.id].status, old_cells[c.id].credit)
-                  != (c.status, c.credit))
-    old_rows = {f.row: f for f in old.formulas}
-    formulas = tuple(MarkChange(f.row, old_rows[f.row].status if f.row in old_rows else "absent", f.status)
-                     for f in new.formulas
-                     if f.row not in old_rows or (old_rows[f.row].status, old_rows[f.row].credit)
-                     != (f.status, f.credit))
-    return ReportDiff(old.total, new.total, questions, cells, formulas)
+def _marks(report: Report | Mapping[str, Any]) -> tuple[float, dict[str, float],
+                                                      dict[str, tuple[str, float]],
+                                                      dict[str, tuple[str, float]]]:
+    """Total, question scores, cell marks and Q1 marks of a report, typed or as stored JSON
+    (reading the stored form directly is what makes a class regrade cheap)."""
+    if isinstance(report, Report):
+        return (report.total, {q.id: q.score for q in report.questions},
+                {c.id: (c.status, c.credit) for c in report.cells},
+                {f.row: (f.status, f.credit) for f in report.formulas})
+    cells = {(c.get("id") or CellKey(c["round"], c["column"], c["name"]).id): (c["status"], c["credit"])
+             for c in report.get("cells", ())}
+    return (float(report.get("total", 0.0)), {q["id"]: q["score"] for q in report.get("questions", ())},
+            cells, {f["row"]: (f["status"], f["credit"]) for f in report.get("formulas", ())})
+
+
+def diff(old: Report | Mapping[str, Any], new: Report) -> ReportDiff:
+    """Every question score, cell mark and Q1 verdict that differs between two reports (the old
+    one typed or as stored)."""
+    old_total, old_q, old_cells, old_rows = _marks(old)
+    new_total, new_q, new_cells, new_rows = _marks(new)
+    questions = tuple((q, old_q.get(q, 0.0), score) for q, score in new_q.items()
+                      if abs(old_q.get(q, 0.0) - score) > 1e-9)
+    cells = tuple(MarkChange(i, old_cells[i][0] if i in old_cells else "absent", mark[0])
+                  for i, mark in new_cells.items() if old_cells.get(i) != mark)
+    formulas = tuple(MarkChange(r, old_rows[r][0] if r in old_rows else "absent", mark[0])
+                     for r, mark in new_rows.items() if old_rows.get(r) != mark)
+    return ReportDiff(old_total, new_total, questions, cells, formulas)
+
+
+def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any],
+                changes: Sequence[Applied], keep: bool = True) -> tuple[ReportDiff, Report | None]:
+    """Grade ``answers`` again, replay the staff ``changes`` that still fit, and compare with the
+    ``current`` stored report: the diff, and (when ``keep`` and the grade changes) the grader's
+    new report. Runs in a grading pool's worker (``GradingPool.map``)."""
+    auto = grade_submission(spec, answers, config)
+    new = replay(auto, changes) if changes else auto
+    found = diff(current, new)
+    return found, (auto if keep and found.changed else None)
+
+
+def replay(auto: Report, changes: Sequence[Applied]) -> Report:
+    """``auto`` with the staff changes that still fit it (a cell a changed spec no longer has is
+    skipped)."""
+    fitting = []
+    for applied in changes:
+        try:
+            check(auto, applied.change)
+        except ChangeError:
+            continue
+        fitting.append(applied)
+    return apply(auto, fitting)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from typing import Any
 
 from grading.engine import CellKey
@@ -187,8 +188,14 @@ class Report:
         )
 
 
+@cache
+def field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names (dataclasses.fields() is slow, and reports have thousands)."""
+    return tuple(f.name for f in fields(cls))
+
+
 def _plain(obj: Any) -> dict[str, Any]:
-    out = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    out = {name: getattr(obj, name) for name in field_names(type(obj))}
     for k, v in out.items():
         if isinstance(v, dict):
             out[k] = dict(v)
@@ -196,7 +203,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 def _build(cls: type, data: Mapping[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
+    known = field_names(cls)
     return cls(**{k: v for k, v in data.items() if k in known})
 
 

@@ -91,9 +91,15 @@ def best(attempts: Sequence[Attempt]) -> Attempt | None:
 
 def student_submissions(assignment: Assignment, student) -> tuple[Submission | None, list[Attempt]]:
     """The student's draft (if any) and submitted attempts (oldest first) with their grades."""
-    mine = list(Submission.objects.filter(assignment=assignment, student=student).order_by("attempt"))
+    # Answers are read for the draft and the last attempt only (the page starts from them): a
+    # student with hundreds of attempts must not cost hundreds of answer sheets.
+    mine = list(Submission.objects.filter(assignment=assignment, student=student).defer("answers")
+                .order_by("attempt"))
     draft = next((s for s in mine if s.is_draft), None)
     submitted = [s for s in mine if not s.is_draft]
+    for wanted in (draft, submitted[-1] if submitted else None):
+        if wanted is not None:
+            wanted.refresh_from_db(fields=["answers"])
     grades = current_gradings(submitted)
     return draft, [Attempt(s, grades.get(s.pk)) for s in submitted]
 

@@ -1,7 +1,7 @@
 """Regrades: recompute attempts with the current spec, settings and grader; preview or apply.
 
 A regrade grades the attempt's answers again and replays every change staff made on top
-(``ledger.apply``), so corrections survive a regrade. A dry run writes nothing; applying writes
+(``ledger.regrade_one``, in a grading pool's workers), so corrections survive a regrade. A dry run writes nothing; applying writes
 a regrade record only for attempts whose grade changes, so a second dry run finds nothing.
 A class-sized run goes to a task worker (``grading.tasks``) with its progress in a RegradeJob.
 """
@@ -10,29 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from grading import grader, ledger
 from grading.models import Assignment, Grading, RegradeJob, Submission
-from grading.report import Report
 from grading.services.assignments import grading_config
 from grading.services.grades import _latest, _locked, _record, staff_changes
+
+if TYPE_CHECKING:
+    from grading.report import Report
 
 CHUNK = 200  # attempts read, graded and compared at a time: memory stays bounded for any class
 
 
 @dataclass(frozen=True)
 class AttemptRegrade:
-    """One attempt's regrade: its current grade, the grader's new report and what would change."""
+    """One attempt's regrade: its current grade, what would change, and (when something does)
+    the grader's new report, before staff changes are replayed on it."""
 
     submission: Submission
     current: Grading
-    auto: Report      # the grader's new report, before staff changes are replayed
-    new: Report       # with them
     diff: ledger.ReportDiff
+    auto: Report | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The attempt's line of a dry run: student, attempt, totals, questions, cells, rows."""
@@ -58,42 +61,35 @@ class RegradeOutcome:
         return {"changed": [a.to_json() for a in self.changed], "unchanged": self.unchanged}
 
 
-def _replay(auto: Report, gradings: Sequence[Grading]) -> Report:
-    """``auto`` with the staff changes of these records that still fit it (a cell a changed spec
-    no longer has is skipped)."""
-    fitting = []
-    for applied in staff_changes(gradings):
-        try:
-            ledger.check(auto, applied.change)
-        except ledger.ChangeError:
-            continue
-        fitting.append(applied)
-    return ledger.apply(auto, fitting)
-
-
 def _submitted(assignment: Assignment) -> Iterator[list[Submission]]:
-    """The assignment's submitted attempts with their ledgers, CHUNK at a time."""
+    """The assignment's submitted attempts with their ledgers, CHUNK at a time (reports left
+    out: the current one is read by ``regrade_compute`` only)."""
     ids = list(Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
                .order_by("student__username", "attempt").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
         part = ids[start:start + CHUNK]
+        gradings = Prefetch("gradings", queryset=Grading.objects.defer("report")
+                            .select_related("created_by").order_by("sequence"))
         by_pk = {s.pk: s for s in Submission.objects.filter(pk__in=part).select_related("student")
-                 .prefetch_related("gradings__created_by")}
+                 .prefetch_related(gradings)}
         yield [by_pk[pk] for pk in part]
 
 
-def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool) -> list[AttemptRegrade]:
-    """Grade these attempts again and compare with their current grades; writes nothing."""
+def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool, *,
+                    keep: bool = True) -> list[AttemptRegrade]:
+    """Grade these attempts again (in the pool's workers) and compare with their current
+    grades; writes nothing. ``keep``: bring back the new reports of changed attempts (to write
+    them); a dry run needs only the differences."""
     graded = [s for s in submissions if s.gradings.all()]
-    autos = pool.grade([s.answers for s in graded])
-    out = []
-    for submission, auto in zip(graded, autos):
-        gradings = sorted(submission.gradings.all(), key=lambda g: g.sequence)
-        current = gradings[-1]
-        new = _replay(auto, gradings)
-        out.append(AttemptRegrade(submission, current, auto, new,
-                                  ledger.diff(Report.from_json(current.report), new)))
-    return out
+    current = {g.pk: g.report for g in Grading.objects.filter(
+        pk__in=[s.gradings.all()[len(s.gradings.all()) - 1].pk for s in graded]).only("report")}
+    jobs = []
+    for s in graded:
+        gradings = list(s.gradings.all())
+        jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep))
+    results = pool.map(ledger.regrade_one, jobs)
+    return [AttemptRegrade(s, list(s.gradings.all())[-1], found, auto)
+            for s, (found, auto) in zip(graded, results)]
 
 
 def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason: str = "",
@@ -105,8 +101,8 @@ def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason
     unchanged = done = 0
     with grader.GradingPool(assignment.parsed_spec, grading_config(assignment), workers=workers) as pool:
         for chunk in _submitted(assignment):
-            for item in regrade_compute(chunk, pool):
-                if not dry_run:
+            for item in regrade_compute(chunk, pool, keep=not dry_run):
+                if not dry_run and item.auto is not None:
                     item = regrade_commit(item, by=by, reason=reason) or item
                 if item.diff.changed:
                     changed.append(item)
@@ -124,25 +120,29 @@ def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "") -> Attemp
     Under the attempt's lock the staff changes are read again: an override made while the
     regrade ran is replayed on the new report too, never lost.
     """
+    if item.auto is None:
+        return None
     with transaction.atomic():
         submission = _locked(item.submission)
         gradings = list(submission.gradings.select_related("created_by").order_by("sequence"))
         latest = gradings[-1]
-        new = _replay(item.auto, gradings)
-        diff = ledger.diff(Report.from_json(latest.report), new)
+        new = ledger.replay(item.auto, staff_changes(gradings))
+        diff = ledger.diff(latest.report, new)
         if not diff.changed:
             return None
         _record(submission=submission, kind=Grading.Kind.REGRADE, report=new,
                 config=grading_config(submission.assignment), based_on=latest, created_by=by,
                 reason=reason or "regrade")
-    return AttemptRegrade(item.submission, latest, item.auto, new, diff)
+    return AttemptRegrade(item.submission, latest, diff, item.auto)
 
 
 def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
                     reason: str = "") -> AttemptRegrade:
     """Regrade one attempt (from its page): the preview, or the applied change."""
     submission = (Submission.objects.select_related("student", "assignment")
-                  .prefetch_related("gradings__created_by").get(pk=submission.pk))
+                  .prefetch_related(Prefetch("gradings", queryset=Grading.objects.defer("report")
+                                             .select_related("created_by").order_by("sequence")))
+                  .get(pk=submission.pk))
     assignment = submission.assignment
     with grader.GradingPool(assignment.parsed_spec, grading_config(assignment)) as pool:
         [item] = regrade_compute([submission], pool)
