@@ -40,7 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "backprop_site.apps.StaticFiles",  # django.contrib.staticfiles, collecting only what pages use
+    "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS/JS served locally, no CDN
@@ -125,6 +125,10 @@ STORAGES = {
     },
 }
 
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "backprop_site.staticfinders.AppDirectoriesFinder",  # leaves out Bootstrap builds never loaded
+]
 # Source maps are fetched only by developer tools: not worth compressing at every collectstatic.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
