@@ -43,7 +43,7 @@ run: venv
 serve: production-env venv
 	DJANGO_DEBUG= $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG= $(PY) manage.py collectstatic --noinput
-	DJANGO_DEBUG= $(VENV)/bin/gunicorn --config backprop_site/gunicorn.conf.py
+	DJANGO_DEBUG= exec $(VENV)/bin/gunicorn --config backprop_site/gunicorn.conf.py
 
 production-env:
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (a long random string)" >&2; exit 2; }
