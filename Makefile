@@ -1,25 +1,36 @@
 # Two commands do all set-up on a machine with only python3: `make run` and `make test`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench venv dev-deps check clean
+# The install stamps are named after a checksum of the requirements files, not compared by date:
+# a checkout or copy that makes the files look newer than the stamp reinstalls nothing, and a
+# real change to a requirements file gives a new name, so that install runs once.
+REQ_SUM := $(firstword $(shell cat requirements.txt | cksum))
+DEV_SUM := $(firstword $(shell cat requirements.txt requirements-dev.txt | cksum))
+STAMP := $(VENV)/.installed-$(REQ_SUM)
+DEV_STAMP := $(VENV)/.installed-dev-$(DEV_SUM)
 
-$(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
+.PHONY: run serve production-env test bench venv dev-deps check clean
+
+$(STAMP):
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-[0-9]*
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+# Order-only: the base stamp must exist, its date does not matter.
+$(DEV_STAMP): | $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-dev-*
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(STAMP)
 
-dev-deps: $(VENV)/.installed-dev
+dev-deps: $(DEV_STAMP)
 
 # The task worker (grading, regrades) runs beside the server and stops with it.
 run: venv
@@ -30,8 +41,30 @@ run: venv
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production: settings from the environment (see the README), gunicorn on 127.0.0.1:8000
+# (GUNICORN_BIND, GUNICORN_WORKERS) behind an HTTPS proxy.
+serve: production-env venv
+	DJANGO_DEBUG= $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG= $(PY) manage.py collectstatic --noinput
+	DJANGO_DEBUG= exec $(VENV)/bin/gunicorn --config backprop_site/gunicorn.conf.py
+
+production-env:
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (a long random string)" >&2; exit 2; }
+	@test -n "$$DJANGO_ALLOWED_HOSTS" || { echo "make serve: set DJANGO_ALLOWED_HOSTS (the site's host names, comma-separated)" >&2; exit 2; }
+
+# The whole suite on the default database (SQLite), then again without the browser tests on the
+# PostgreSQL named by TEST_DATABASE_URL (`.ci/with-postgres make test` starts a throwaway one).
+# Without it the PostgreSQL run is skipped with a line saying so; in CI (CI set) that fails.
 test: dev-deps
 	$(PY) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the suite again on PostgreSQL (TEST_DATABASE_URL; browser tests ran above)"; \
+	  DATABASE_URL="$$TEST_DATABASE_URL" $(PY) -m pytest -m "not browser"; \
+	elif [ -n "$$CI" ]; then \
+	  echo "PostgreSQL run: TEST_DATABASE_URL is not set; in CI the suite must also run on PostgreSQL" >&2; exit 1; \
+	else \
+	  echo "PostgreSQL run skipped: TEST_DATABASE_URL is not set (.ci/with-postgres make test runs both)"; \
+	fi
 
 bench: dev-deps
 	$(PY) bench/bench_grading.py
@@ -39,7 +72,7 @@ bench: dev-deps
 	$(PY) bench/bench_formulas.py
 	$(PY) bench/bench_pages.py
 
-check: dev-deps
+check: venv
 	DJANGO_SECRET_KEY=check-$$RANDOM-$$RANDOM-a-long-enough-random-looking-secret-value-xyz \
 	DJANGO_ALLOWED_HOSTS=grader.example.org $(PY) manage.py check --deploy --fail-level WARNING
 

@@ -4,12 +4,15 @@ DJANGO_DEBUG     "1"/"true" turns debug on (off unless set; `make run` sets it f
 DJANGO_SECRET_KEY required when debug is off
 DATABASE_URL     default: SQLite file db.sqlite3 in the project folder
 DJANGO_ALLOWED_HOSTS comma-separated (default: localhost names when debugging)
+The README's Configuration table lists the rest.
 """
 
+from datetime import timedelta
 from pathlib import Path
 import os
 
 import dj_database_url
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,19 +46,23 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS/JS served locally, no CDN
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "grading",
 ]
 
 MIDDLEWARE = [
     "grading.middleware.ArrivalTimeMiddleware",  # first: the arrival time, before anything waits
     "django.middleware.security.SecurityMiddleware",
+    "backprop_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "backprop_site.middleware.BodyLimitMiddleware",  # before CSRF, which reads the body first
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into its page
 ]
 
 ROOT_URLCONF = "backprop_site.urls"
@@ -93,6 +100,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
     }
 
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -106,7 +119,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -114,6 +127,13 @@ STORAGES = {
         if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
+
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "backprop_site.staticfinders.AppDirectoriesFinder",  # leaves out Bootstrap builds never loaded
+]
+# Source maps are fetched only by developer tools: not worth compressing at every collectstatic.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,6 +160,46 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Our own page in the site's layout that says what happened and that typed answers are kept.
+CSRF_FAILURE_VIEW = "grading.views.session.csrf_failure"
+
+# Request bodies. The biggest form the engine allows (a 9x9 network over 50 samples) has about
+# 16,300 fields and, with numbers as typed, under 1 MB; anything far beyond is refused with a
+# message (BodyLimitMiddleware) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from another origin. The admin
+# alone gets inline styles (Django's change list writes one <style>); scripts stay 'self' there too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+CSP_ADMIN_PREFIX = "/admin/"
+
+# Login throttling (django-axes): failures are counted per username AND address together, so
+# one student's typos never lock out a class behind one NAT address, and a guesser gets
+# AXES_FAILURE_LIMIT tries per account per address, then waits the cool-off.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "8"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True  # typos spread over a term never add up to a lockout
+# The cool-off runs from the lockout: trying again while locked out does not restart it, so
+# "wait 15 minutes" on the page is true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "grading.views.session.locked_out"
+AXES_CLIENT_IP_CALLABLE = "backprop_site.proxy.client_ip"
+# Behind a reverse proxy: how many proxies append to X-Forwarded-For (0: use the connection's
+# address; the header is then ignored, since anyone can send it).
+PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0"))
 
 # Background work (regrades; grading of submissions): Django's Tasks framework, stored in the
 # database; workers run `manage.py db_worker`. DJANGO_TASKS_IMMEDIATE=1 runs tasks in the

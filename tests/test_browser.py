@@ -66,7 +66,7 @@ def log_in(page, live_server, username: str) -> None:
     page.goto(live_server.url + "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click('main form[action="/accounts/login/"] button[type=submit]')  # not the navbar's Log out
     page.wait_for_url(live_server.url + "/")
 
 
@@ -175,3 +175,182 @@ def test_log_out_forgets_saved_local_copies_but_keeps_unsaved_work(page, live_se
     assert page.evaluate("k => localStorage.getItem(k)", key(student.pk, saved.pk)) is None
     kept = page.evaluate("k => JSON.parse(localStorage.getItem(k))", key(student.pk, unsaved.pk))
     assert kept["dirty"] is True and kept["values"]["r1.forward.s1"] == "0.4611"
+
+
+# ------------------------------------------------------------------ CSP, sessions, body limits
+
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+                              " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def watch(page) -> list[str]:
+    """Every console message, page error and CSP violation of this tab, as text."""
+    seen: list[str] = []
+    page.add_init_script(WATCH_CSP)
+    page.on("console", lambda m: seen.append(f"console {m.type}: {m.text}"))
+    page.on("pageerror", lambda e: seen.append(f"page error: {e}"))
+    return seen
+
+
+def visit(page, url: str, seen: list[str]) -> None:
+    """Open a page, let it settle, and record the CSP violations it reported."""
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    seen += [f"{url}: CSP {v}" for v in page.evaluate("window.__cspViolations")]
+
+
+def test_no_page_breaks_the_content_security_policy_or_logs_to_the_console(page, live_server):
+    """Student, staff and admin pages (with autosave, formula preview and plots working) raise no
+    CSP violation and no console message."""
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import expect
+
+    from grading.models import Membership
+
+    seen = watch(page)
+    course = make_course()
+    make_member(course=course, username="student1")
+    make_member(course=course, username="teacher", role=Membership.Role.INSTRUCTOR)
+    get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+    assignment = make_assignment(course=course, reveal="after_attempt")
+    base = live_server.url
+
+    visit(page, base + "/accounts/login/", seen)
+    log_in(page, live_server, "student1")
+    visit(page, base + "/", seen)
+    visit(page, f"{base}/assignments/{assignment.pk}/", seen)
+    page.fill(field("r1.forward.s1"), "0.4600")
+    page.fill(field("formulas.s1"), "w11*x1 + w21*x2 + b1")
+    expect(page.locator('[data-preview-for="formulas.s1"] math')).to_have_count(1)
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+    seen += [f"assignment: CSP {v}" for v in page.evaluate("window.__cspViolations")]
+    page.click('button[value="submit"]')
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    feedback = page.url
+    visit(page, feedback, seen)
+    page.click("#logout-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+
+    log_in(page, live_server, "teacher")
+    for url in ("/", f"/assignments/{assignment.pk}/", f"/assignments/{assignment.pk}/gradebook/",
+                f"/assignments/{assignment.pk}/key/", f"/assignments/{assignment.pk}/analytics/",
+                feedback.removeprefix(base)):
+        visit(page, base + url, seen)
+    page.click("#logout-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+
+    visit(page, base + "/admin/login/", seen)
+    page.fill("#id_username", "root")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(base + "/admin/")
+    for url in ("/admin/", "/admin/grading/submission/", "/admin/grading/assignment/",
+                f"/admin/grading/assignment/{assignment.pk}/change/",
+                f"/admin/grading/course/{course.pk}/change/", "/admin/grading/membership/add/"):
+        visit(page, base + url, seen)
+    assert seen == []
+
+
+def test_autosave_and_submit_survive_logging_in_again_in_another_tab(page, live_server):
+    """After a re-login in a second tab, typing in the first tab saves and its Submit is graded."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    assignment = make_assignment(course=course)
+    token_fetches = []
+    page.on("request", lambda r: token_fetches.append(r.url) if r.url.endswith("/csrf/") else None)
+
+    log_in(page, live_server, "student1")
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    second = page.context.new_page()
+    log_in(second, live_server, "student1")  # rotates the session's CSRF token
+    second.close()
+
+    page.fill(field("r1.forward.s1"), "0.4600")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+    assert Submission.objects.get(student=student).answers["rounds"][0]["forward"]["s1"] == "0.4600"
+    assert token_fetches, "the stale token was never refreshed"
+    page.fill(field("r1.forward.s2"), "0.5300")
+    page.click('button[value="submit"]')
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    expect(page.locator("#total-score")).to_contain_text("Score:")
+    attempt = Submission.objects.get(student=student, attempt=1)
+    assert not attempt.is_draft
+    assert attempt.answers["rounds"][0]["forward"]["s2"] == "0.5300"
+
+
+def test_after_a_csrf_failure_reloading_the_page_puts_back_what_was_typed(page, live_server):
+    """When the token cannot be refreshed, the CSRF page says what happened and nothing typed is lost."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    assignment = make_assignment(course=course)
+    log_in(page, live_server, "student1")
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    page.route("**/csrf/", lambda route: route.abort())   # no fresh token to be had
+    page.route("**/draft/", lambda route: route.abort())  # and the draft never reaches the server
+    second = page.context.new_page()
+    log_in(second, live_server, "student1")
+    second.close()
+
+    page.fill(field("r1.forward.s1"), "0.4611")
+    page.click('button[value="submit"]')
+    expect(page.locator("#error-message")).to_contain_text(
+        "You logged in again (or logged out) in another tab, so this page's security token expired.")
+    expect(page.locator("#error-message")).to_contain_text("Your answers are kept in this browser")
+    assert not Submission.objects.filter(student=student).exists()
+
+    page.unroute("**/draft/")
+    page.click("#error-back")
+    page.wait_for_url(f"{live_server.url}/assignments/{assignment.pk}/")
+    assert page.input_value(field("r1.forward.s1")) == "0.4611"
+    expect(page.locator("#autosave-notice")).to_contain_text("Restored what you typed")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+    assert Submission.objects.get(student=student).answers["rounds"][0]["forward"]["s1"] == "0.4611"
+
+
+COUNT_DRAFT_POSTS = """
+window.__draftPosts = 0;
+const realFetch = window.fetch;
+window.fetch = function (url, options) {
+  if (String(url).endsWith("/draft/")) { window.__draftPosts += 1; }
+  return realFetch.apply(this, arguments);
+};
+"""
+
+
+def test_a_body_too_large_is_shown_once_and_not_sent_again(page, live_server, settings):
+    """A 413 from autosave shows the server's message; the same answers are never re-posted, an edit is."""
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    assignment = make_assignment(course=course)
+    log_in(page, live_server, "student1")
+    page.add_init_script(COUNT_DRAFT_POSTS)
+    page.clock.install()
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    empty = page.evaluate("new URLSearchParams(new FormData(document.getElementById('answer-form'))).toString().length")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = empty + 200
+
+    page.fill(field("formulas.s1"), "x1+" * 100 + "x1")  # about 300 characters more
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("This was not saved: it is larger than")
+    assert page.evaluate("window.__draftPosts") == 1
+    page.clock.run_for(10 * 60 * 1000)  # ten minutes of timers: any retry would have fired
+    assert page.evaluate("window.__draftPosts") == 1
+    expect(status).to_contain_text("This was not saved: it is larger than")
+    assert not Submission.objects.filter(student=student).exists()
+
+    page.fill(field("formulas.s1"), "w11*x1 + w21*x2 + b1")  # an edit: a new body, which fits
+    page.clock.run_for(2000)
+    expect(status).to_have_text(re.compile(r"^Saved "))
+    assert page.evaluate("window.__draftPosts") == 2
+    assert Submission.objects.get(student=student).answers["formulas"]["s1"] == "w11*x1 + w21*x2 + b1"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from grading import services
 from grading.models import Assignment, Grading, Submission
 from tests.factories import PASSWORD, SPEC_4_1, make_assignment, report_of, round1_values
-from tests.webtools import client_for, page_token, post_answers
+from tests.webtools import client_for, login_request, page_token, post_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +169,7 @@ def test_a_submit_after_the_session_expired_says_so_at_login_and_at_the_top_of_t
     assert Submission.objects.filter(state="submitted").count() == 1
     login = client.get(response["Location"]).content.decode()
     assert "your answers were not submitted" in login and "kept in this browser" in login
-    client.login(username="alice", password=PASSWORD)
+    client.login(request=login_request(), username="alice", password=PASSWORD)
     page = client.get(reverse("grading:assignment", args=[a.pk]) + "?expired=submit").content.decode()
     top = page.split('id="expired-notice"')[1][:600]
     assert "Not submitted:" in top and "last submitted attempt is still #1" in top

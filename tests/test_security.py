@@ -129,13 +129,14 @@ def test_expired_session_during_autosave_gets_401_json(world):
     assert not Submission.objects.exists()
 
 
-def test_too_many_fields_or_too_big_a_body_to_autosave_is_400_not_500(world):
+def test_too_many_fields_or_too_big_a_body_to_autosave_is_refused_not_500(world, settings):
     client = client_for(world["alice"])
     url = reverse("grading:save_draft", args=[world["assignment"].pk])
     token = token_from(client, world["assignment"])
-    many = client.post(url, {"csrfmiddlewaretoken": token, **{f"f{k}": "1" for k in range(1500)}})
+    fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1
+    many = client.post(url, {"csrfmiddlewaretoken": token, **{f"f{k}": "1" for k in range(fields)}})
     big = client.post(url, {"csrfmiddlewaretoken": token, "r1.forward.s1": "9" * 3_000_000})
-    assert many.status_code == 400 and big.status_code == 400
+    assert many.status_code == 400 and big.status_code == 413
     assert not Submission.objects.exists()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
@@ -12,11 +13,18 @@ from tests.factories import PASSWORD
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+def login_request(ip: str = "127.0.0.1") -> HttpRequest:
+    """The request django-axes needs to see a log in (it refuses one without): from ``ip``."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = ip
+    return request
+
+
 def client_for(user=None) -> Client:
     """A client that enforces CSRF, logged in as ``user`` when one is given."""
     client = Client(enforce_csrf_checks=True)
     if user is not None:
-        assert client.login(username=user.username, password=PASSWORD)
+        assert client.login(request=login_request(), username=user.username, password=PASSWORD)
     return client
 
 

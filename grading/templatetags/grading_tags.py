@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -74,6 +75,25 @@ def grace_text(seconds: Any) -> str:
         minutes = seconds // 60
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+@register.filter
+def zoned(value: Any, fmt: str = "D j M Y, H:i") -> str:
+    """A time in the course's zone with that zone named: "Tue 1 Dec 2026, 23:59 UTC+07 (Asia/Bangkok)".
+
+    The course's zone is the site's TIME_ZONE (DJANGO_TIME_ZONE), whatever the viewer's browser
+    says, so a due time reads the same for everyone.
+    """
+    if not value:
+        return ""
+    zone = timezone.get_default_timezone()
+    local = timezone.localtime(value, zone)
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1] in ("+", "-"):  # tzdata has no letters for many zones: "+07"
+        abbreviation = "UTC" + abbreviation
+    name = getattr(zone, "key", str(zone))
+    where = f" ({name})" if name != abbreviation else ""
+    return f"{dateformat.format(local, fmt)} {abbreviation}{where}"
 
 
 @register.filter

@@ -4,7 +4,9 @@
  *   loses nothing), then posted to the save-draft endpoint ~1 s after typing stops.
  * - The status line says "Saved 12:01:03" or "Not saved — retrying"; failed saves retry with
  *   a growing delay. After a re-login elsewhere the form's CSRF token is stale: on a 403 the
- *   script switches to the csrftoken cookie.
+ *   script fetches the session's current token (csrf.js) and tries once more at once.
+ * - A body the server refuses as too large (413) is shown once and not sent again; the next
+ *   edit makes a new body, which is tried.
  * - On load, a local copy with unsaved changes that is newer than the server's draft is put
  *   back in the form, with a notice, and saved.
  * - After each save, cells the server cannot read as numbers are marked with its message.
@@ -21,7 +23,8 @@
   var serverVersion = form.dataset.serverVersion || "";
   var DEBOUNCE_MS = 1000;
   var timer = null, inFlight = false, again = false, retryMs = 0, submitting = false;
-  var useCookieToken = false;
+  var tokenRetried = false;   // one fresh-token retry per failure, not a loop
+  var refusedBody = null;     // the answers the server refused as too large, not sent again
 
   function fields() { return Array.prototype.slice.call(form.querySelectorAll("[data-answer]")); }
   function currentValues() {
@@ -41,10 +44,6 @@
     return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
   }
   function setStatus(text, state) { statusEl.textContent = text; statusEl.dataset.state = state; }
-  function cookieToken() {
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
   function remember(dirty) {
     writeLocal({ values: currentValues(), t: Date.now(), base: serverVersion, dirty: dirty });
   }
@@ -63,14 +62,12 @@
   function save() {
     if (submitting) { return; }
     if (inFlight) { again = true; return; }
-    inFlight = true;
     var body = new URLSearchParams(new FormData(form));
     body.delete("action");
+    var answers = answersOf(body);
+    if (answers === refusedBody) { return; }  // already refused as too large; its message stays
+    inFlight = true;
     var headers = { "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" };
-    if (useCookieToken) {
-      body.delete("csrfmiddlewaretoken");
-      headers["X-CSRFToken"] = cookieToken();
-    }
     setStatus("Saving…", "saving");
     fetch(form.dataset.autosaveUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
       .then(function (resp) {
@@ -78,16 +75,29 @@
           if (resp.ok && data && data.ok) {
             serverVersion = String(data.version);
             retryMs = 0;
+            tokenRetried = false;
             remember(false);
             setStatus("Saved " + clock(data.version), "saved");
             showProblems(data.problems || {});
+          } else if (resp.status === 413) {
+            // Too large: sending it again would fail the same way, so say it once and stop.
+            refusedBody = answers;
+            setStatus(data && data.error ? data.error : "Not saved — what you typed is too " +
+              "large to save. Shorten the longest answer; it is all still in this browser.", "error");
           } else if ((resp.status === 400 || resp.status === 409) && data) {
             // Bad input: retrying would fail the same way; the next keystroke tries again.
             setStatus("Not saved — " + data.error, "error");
           } else if (resp.status === 401) {
             retry("Not saved — your session has expired. Log in again in another tab; your answers are kept in this browser. Retrying");
+          } else if (resp.status === 403 && !tokenRetried && window.backpropCsrf) {
+            // Logged in again in another tab: this page's token is stale. Fetch the current
+            // one and try again at once, once; a second 403 falls back to retrying slowly.
+            tokenRetried = true;
+            again = false;
+            return window.backpropCsrf.refresh(form).then(function (fresh) {
+              if (fresh) { schedule(0); } else { retry(); }
+            });
           } else {
-            if (resp.status === 403) { useCookieToken = true; }
             retry();
           }
         });
@@ -108,6 +118,13 @@
       f.classList.toggle("is-invalid", message !== "");
       if (out) { out.textContent = message; }
     });
+  }
+
+  // The answers of a body, without its token: what "the same body" means.
+  function answersOf(body) {
+    var copy = new URLSearchParams(body);
+    copy.delete("csrfmiddlewaretoken");
+    return copy.toString();
   }
 
   function onEdit() {
