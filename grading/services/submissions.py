@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from grading import engine, grader, tasks
-from grading.models import Assignment, Grading, Submission
+from grading.models import Assignment, Grading, Membership, Submission
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells
 from grading.services.assignments import grading_config
@@ -70,6 +70,15 @@ def submitted_count(assignment: Assignment, student) -> int:
                                      state=Submission.State.SUBMITTED).count()
 
 
+def _lock_student(assignment: Assignment, student) -> None:
+    """Queue this student's writes to this course one behind the other until the transaction
+    ends: their membership row is locked (other students are not held up). Without it, a submit
+    and an autosave that both find no draft each insert one (PostgreSQL; SQLite's IMMEDIATE
+    transactions already take turns)."""
+    list(Membership.objects.select_for_update(of=("self",))
+         .filter(course_id=assignment.course_id, user=student).values_list("pk", flat=True))
+
+
 def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> Submission | None:
     """The student's current draft, if any; ``lock`` row-locks it until the transaction ends
     (a no-op on SQLite, whose IMMEDIATE transactions already serialize writers)."""
@@ -97,6 +106,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
             with transaction.atomic():
                 # Locked: a stale copy saved over a submit committed meanwhile would turn the
                 # graded attempt back into a draft.
+                _lock_student(assignment, student)
                 draft = submission_draft(assignment=assignment, student=student, lock=True)
                 if draft is None:
                     draft = Submission(assignment=assignment, student=student,
@@ -159,44 +169,51 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
         raise SubmissionError(opens_message(assignment))
     cleaned = clean_answers(assignment.parsed_spec, answers)
     refused: SubmissionError | None = None
-    try:
-        with transaction.atomic():
+    for last_try in (False, False, True):
+        try:
+            with transaction.atomic():
+                # Locked: a concurrent autosave or submit of this student waits for us.
+                _lock_student(assignment, student)
+                earlier = _by_token(assignment, student, token)
+                if earlier is not None:
+                    return Accepted(earlier, duplicate=True)
+                draft = submission_draft(assignment=assignment, student=student, lock=True)
+                used = submitted_count(assignment, student)
+                terms = student_terms(assignment, student)
+                try:
+                    check_may_submit(assignment=assignment, student=student, now=now, terms=terms,
+                                     used=used)
+                except SubmissionError as exc:
+                    refused = exc
+                if refused is None:
+                    if draft is None:
+                        draft = Submission(assignment=assignment, student=student,
+                                           attempt=_next_attempt(assignment, student))
+                    draft.answers = cleaned
+                    # A concurrent submit may have taken this attempt number; use the next free one.
+                    draft.attempt = max(draft.attempt, used + 1)
+                    draft.state = Submission.State.SUBMITTED
+                    draft.submitted_at = now
+                    draft.late = terms.is_past_due(now)
+                    draft.receipt = answers_digest(cleaned)
+                    draft.submit_token = token or None
+                    draft.full_clean(validate_unique=False, validate_constraints=False)
+                    draft.save()
+                    # Queued in the same transaction: the task exists exactly when the attempt does.
+                    tasks.enqueue_grading(draft.pk)
+            break
+        except IntegrityError as exc:
+            # Another submit of this student inserted first (no draft to lock): the same page
+            # finds its attempt; another page tries again on what is there now.
             earlier = _by_token(assignment, student, token)
             if earlier is not None:
                 return Accepted(earlier, duplicate=True)
-            # Locked: a concurrent autosave or submit of this student waits for us.
-            draft = submission_draft(assignment=assignment, student=student, lock=True)
-            used = submitted_count(assignment, student)
-            terms = student_terms(assignment, student)
-            try:
-                check_may_submit(assignment=assignment, student=student, now=now, terms=terms, used=used)
-            except SubmissionError as exc:
-                refused = exc
-            if draft is None:
-                draft = Submission(assignment=assignment, student=student,
-                                   attempt=_next_attempt(assignment, student))
-            draft.answers = cleaned
-            if refused is not None:  # not taken, but nothing typed is lost: it stays the draft
-                draft.full_clean(validate_unique=False, validate_constraints=False)
-                draft.save()
-            else:
-                # A concurrent submit may have taken this attempt number; use the next free one.
-                draft.attempt = max(draft.attempt, used + 1)
-                draft.state = Submission.State.SUBMITTED
-                draft.submitted_at = now
-                draft.late = terms.is_past_due(now)
-                draft.receipt = answers_digest(cleaned)
-                draft.submit_token = token or None
-                draft.full_clean(validate_unique=False, validate_constraints=False)
-                draft.save()
-                # Queued in the same transaction: the task exists exactly when the attempt does.
-                tasks.enqueue_grading(draft.pk)
-    except IntegrityError as exc:
-        earlier = _by_token(assignment, student, token)  # the same page submitted twice at once
-        if earlier is not None:
-            return Accepted(earlier, duplicate=True)
-        raise SubmissionError("This attempt was submitted twice at once; reload the page.") from exc
+            if last_try:
+                raise SubmissionError("This attempt was submitted twice at once; reload the page.") from exc
     if refused is not None:
+        # Not taken, but nothing typed is lost: it stays the draft (saved the way an autosave
+        # is, which copes with a concurrent first save).
+        submission_save_draft(assignment=assignment, student=student, answers=answers, now=now)
         raise refused
     return Accepted(draft)
 
@@ -240,7 +257,8 @@ def submissions_auto_submit(*, assignment: Assignment, now: datetime | None = No
         if terms.closes_at > now or draft.updated_at > terms.closes_at:
             continue
         with transaction.atomic():
-            draft = Submission.objects.select_for_update().get(pk=draft.pk)
+            _lock_student(assignment, draft.student)
+            draft = Submission.objects.select_for_update(of=("self",)).get(pk=draft.pk)
             if not draft.is_draft or submitted.filter(student=draft.student_id).exists():
                 continue
             draft.state = Submission.State.SUBMITTED

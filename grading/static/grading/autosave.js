@@ -157,12 +157,32 @@
   form.addEventListener("input", function (e) {
     if (e.target && e.target.hasAttribute("data-answer")) { onEdit(); }
   });
-  form.addEventListener("submit", function () {
+  var buttons = Array.prototype.slice.call(form.querySelectorAll('button[type="submit"]'));
+  form.addEventListener("submit", function (e) {
     // The post carries every value; a late autosave must not start a new draft after it.
     submitting = true;
     window.clearTimeout(timer);
+    // No second click while this one is on its way (the page's submit token makes a resent
+    // post harmless anyway). A disabled button is not sent, so its action travels in a field.
+    var clicked = e.submitter;
+    if (clicked && clicked.name) {
+      var carry = form.querySelector('input[type="hidden"][data-carried]') || document.createElement("input");
+      carry.type = "hidden"; carry.name = clicked.name; carry.value = clicked.value;
+      carry.setAttribute("data-carried", "");
+      form.appendChild(carry);
+      clicked.dataset.label = clicked.textContent;
+      clicked.textContent = clicked.value === "submit" ? "Submitting…" : "Saving…";
+    }
+    buttons.forEach(function (b) { b.disabled = true; });
   });
-  window.addEventListener("pageshow", function (e) { if (e.persisted) { submitting = false; } });
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) { return; }  // back from the next page: the buttons work again
+    submitting = false;
+    buttons.forEach(function (b) {
+      b.disabled = b.hasAttribute("aria-disabled");
+      if (b.dataset.label) { b.textContent = b.dataset.label; }
+    });
+  });
 
   // Live preview of Q1 formulas, rendered by the server's own MathML renderer.
   var previewUrl = form.dataset.previewUrl;
