@@ -36,7 +36,17 @@ def to_sympy(expr: Expr) -> sp.Expr:
         return -to_sympy(expr.operand)
     if isinstance(expr, Call):
         arg = to_sympy(expr.arg)
-        return sp.exp(arg) if expr.func == "exp" else 1 / (1 + sp.exp(-arg))
+        if expr.func == "exp":
+            return sp.exp(arg)
+        if expr.func == "sigmoid":
+            return 1 / (1 + sp.exp(-arg))
+        if expr.func == "tanh":  # through exp, so that the exact rewriting below covers it
+            return (sp.exp(2 * arg) - 1) / (sp.exp(2 * arg) + 1)
+        if expr.func == "ln":
+            return sp.log(arg)
+        # relu and step: kept as functions of their argument (the same argument cancels; any
+        # other difference is not decided exactly, so it goes to a human)
+        return sp.Function(expr.func)(arg)
     a, b = to_sympy(expr.left), to_sympy(expr.right)
     if expr.op == "+":
         return a + b
