@@ -188,10 +188,14 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
 def _layered(word: str, src: str, end: int, names: frozenset[str], vocab: Vocabulary) -> tuple[str, int]:
     """``word`` with the layer suffix that follows it at ``end``, when only that makes it one of
     ``names`` (a network of several layers); else ``word`` as it is. Returns (name, its end)."""
-    if vocab.n_layers == 1 or word in names:
+    if vocab.n_layers == 1:
         return word, end
     suffix = _LAYER.match(src, end)
-    if suffix is None or not _named(word, vocab):
+    if suffix is not None and word in names and src[end:end + 1] == "[":
+        # x1[2] would read as x1·2: in a network of layers that is surely a layer typed by mistake.
+        raise FormulaError(f"{word} belongs to no layer: write it without [{suffix.group(1)}] "
+                           "(multiply with * or parentheses)", end)
+    if suffix is None or word in names or not _named(word, vocab):
         return word, end
     # The bracket is the word's layer, one this network has or not (then an unknown name).
     return f"{word}[{suffix.group(1) or suffix.group(2)}]", suffix.end()

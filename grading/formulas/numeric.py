@@ -196,13 +196,18 @@ def hint_for(answer: Expr, reference: Expr, points: Points) -> str:
 
 
 def depends_on(expr: Expr, name: str, names: list[str], seed: int = SEED) -> bool:
-    """Whether ``expr`` really changes with ``name`` when every name is free (not ``0*dL/df1``)."""
+    """Whether ``expr`` really changes with ``name`` when every name is free (not ``0*dL/df1``).
+
+    The last try moves ``name`` across 0, where ReLU's step(s) changes and nowhere else.
+    """
     rng = random.Random(seed)
-    for _ in range(2):
+    for attempt in range(3):
         env = {n: mpf(rng.randint(100, 900)) / 1000 for n in names}
         try:
+            if attempt == 2:
+                env[name] = -env[name]  # type: ignore[operator]
             before = evaluate(expr, env)
-            env[name] = env[name] + mpf(rng.randint(100, 900)) / 1000  # type: ignore[operator]
+            env[name] = abs(env[name]) + mpf(rng.randint(100, 900)) / 1000  # type: ignore[operator,arg-type]
             after = evaluate(expr, env)
         except ArithmeticError:
             return True  # cannot tell: trust that a written name is used

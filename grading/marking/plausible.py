@@ -16,8 +16,8 @@ kind is the cell's quantity and layer (never read from its name); the bounds bel
 * (y_j − f_j)²: between 0 and the largest such square; L: not negative;
 * the output's dL/df_j: for a squared loss at most twice the largest |dL/df_j| over the range
   (the "loss without ½" mistake fits); for cross-entropy with a 0/1 target, the sign of f − y;
-* dL/ds_j: the sign of the student's own dL/df_j of that unit and no larger in size (every
-  activation here has a slope between 0 and 1);
+* dL/ds_j: the sign of the student's own dL/df_j of that unit, and for σ and tanh (slopes
+  between 0 and 1) no larger in size;
 * a value typed in more than ``max_repeats`` cells of one round (default 5: f = dL/df =
   dL/ds = dL/db can happen honestly), and in more than the key has it, is not plausible in
   that round ("the same number everywhere").
@@ -40,7 +40,7 @@ _OUTPUT_WORDS = {"sigmoid": "a sigmoid output (those lie between 0 and 1)",
                  "relu": "a ReLU output (those are never negative)"}
 _SLOPE_WORDS = {"sigmoid": "{f}(1 − {f}) is positive and below 1",
                 "tanh": "1 − {f}² is positive and at most 1",
-                "relu": "ReLU's slope is 0 or 1",
+                "relu": "ReLU's slope is never negative",
                 "linear": "a linear unit's slope is 1"}
 
 
@@ -119,8 +119,11 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
     if q == "dL/ds":
         g_cell = CellId(r, "backward", key.layer, "dL/df", (j,))
         g = student.get(g_cell)
-        if g is not None and (value * g <= 0 or abs(value) > abs(g) + tol):
-            activation = shape.activations[key.layer - 1]  # type: ignore[operator]
+        activation = shape.activations[key.layer - 1]  # type: ignore[operator]
+        # σ and tanh shrink dL/df; a ReLU or linear unit passes it on whole, so a slip there
+        # shows as a larger value and only the sign is asked for.
+        bounded = activation in ("sigmoid", "tanh")
+        if g is not None and (value * g <= 0 or (bounded and abs(value) > abs(g) + tol)):
             slope = _SLOPE_WORDS[activation].format(f=named("f", key.layer))
             return f"does not follow from your {graph.cells[g_cell].name}: {slope}"
     return None

@@ -16,7 +16,8 @@ from grading.selectors.people import (Terms, assignments_of, course_student, cou
 from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_key, band_text,
                                         cell_names, formula_columns, formula_mathml, formula_rows,
                                         mistake_catalogue, name_place, number_problem, parse_spec,
-                                        reference_formulas, shape, table_layout, typed_cells)
+                                        reference_formulas, shape, table_layout, typed_cells,
+                                        variable_of)
 
 __all__ = [
     "TABLE_COLUMNS", "Attempt", "ClassRow", "FormulaTextError", "QueueItem", "Terms", "answer_key",
@@ -28,5 +29,5 @@ __all__ = [
     "number_problem",
     "parse_spec", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
     "review_queue", "review_request", "student_home", "student_submissions", "student_terms",
-    "shape", "table_layout", "terms_by_assignment", "typed_cells",
+    "shape", "table_layout", "terms_by_assignment", "typed_cells", "variable_of",
 ]

@@ -27,6 +27,11 @@ def answer_key(spec: engine.Spec) -> engine.Key:
     return grader.answer_key(spec)
 
 
+def variable_of(place: engine.Place) -> engine.Place | None:
+    """The place a backward cell differentiates L by (dL/ds1 -> s1), or None."""
+    return engine.variable_of(place)
+
+
 def shape(spec: engine.Spec) -> engine.Shape:
     """What a round's cells depend on: layer sizes, activations, loss, whether biases update."""
     return engine.Shape.of(spec)
