@@ -161,7 +161,8 @@ def network_title(spec: Any) -> str:
 @register.simple_tag
 def network_caption(spec: Any) -> SafeString:
     """The drawing's caption: the notation of weights, sums and activations for this network."""
-    if spec.n_layers == 1 and spec.layers[0].activation == "sigmoid":
+    if spec.n_layers == 1 and spec.layers[0].activation == "sigmoid" and spec.update_biases \
+            and not drawing.network_drawing(spec.sizes).unlabelled:
         return mark_safe(  # noqa: S308 - our own text
             "σ: sigmoid function, Σ: sum function. w<sub>ij</sub> goes from input i to output j, so "
             "s<sub>j</sub> = Σ<sub>i</sub> w<sub>ij</sub>·x<sub>i</sub> + b<sub>j</sub> and "
@@ -180,6 +181,10 @@ def network_caption(spec: Any) -> SafeString:
                 "brackets after a name: s1[2] for s<sub>1</sub><sup>[2]</sup>, w12[2], dL/ds1[2].")
     if not spec.update_biases:
         text += " The biases stay fixed: they are not updated."
+    unlabelled = drawing.network_drawing(spec.sizes).unlabelled
+    if unlabelled:
+        which = "The edges" if spec.n_layers == 1 else "The edges into layer " + " and ".join(map(str, unlabelled))
+        text += f" {which} are too many to label: the weights are in the table beside the drawing."
     return mark_safe(text)  # noqa: S308 - our own text
 
 
