@@ -15,19 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Union
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple, Union
 
-from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_id_text, cell_name,
-                                  column_places, names_table, parameter_places)
+from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, column_places,
+                                  names_table, parameter_places)
 from grading.engine.network import Trace, train_one
 from grading.engine.spec import Spec
 from grading.engine.steps import _identity, round_steps
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One cell: given (no deps), or computed by ``fn`` from its upstream cells."""
+class Cell(NamedTuple):
+    """One cell: given (no deps), or computed by ``fn`` from its upstream cells. (A named
+    tuple: a graph has hundreds of them, built for every key.)"""
 
     key: CellId
     name: str                    # the display name, e.g. "s1" or "s1[2]"
@@ -144,7 +144,7 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
     """
     shape = Shape.of(spec)
     steps = round_steps(shape, float(spec.learning_rate))
-    plan = [(s.place, s.deps, s.fn, s.formula) for s in steps]
+    plan = _plan(shape, float(spec.learning_rate))
     overridden: frozenset[Place] = frozenset()
     if overrides:
         by_place = {}
@@ -157,28 +157,64 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
         unknown = set(by_place) - {s.place for s in steps}
         if unknown:
             raise ValueError(f"overrides name cells that are not computed: {sorted(unknown)}")
-        plan = [(p, *by_place[p]) if p in by_place else (p, deps, fn, text) for p, deps, fn, text in plan]
+        plan = tuple((p, name, kind, *by_place[p]) if p in by_place else (p, name, kind, deps, fn, text)
+                     for p, name, kind, deps, fn, text in plan)
         overridden = frozenset(by_place)
     graph = Graph(spec, shape, overridden=overridden)
+    cells = graph.cells
+    skeleton = _skeleton(plan, spec.n_rounds) if overrides else _plain_skeleton(shape, float(spec.learning_rate),
+                                                                              spec.n_rounds)
+    for key, name, ident, deps, fn, text, given in skeleton:
+        if given:
+            sample = spec.samples[key.round - 1]
+            cells[key] = Cell(key, name, ident, value=_given(spec, key.place, sample), gradable=False)
+        else:
+            cells[key] = Cell(key, name, ident, deps, fn, text)
+    return graph
+
+
+@lru_cache(maxsize=256)
+def _plain_skeleton(shape: Shape, learning_rate: float, n_rounds: int) -> tuple[tuple[Any, ...], ...]:
+    # Every problem of one shape, learning rate and length has the same cells: a class of
+    # per-student variants builds them once.
+    return _skeleton(_plan(shape, learning_rate), n_rounds)
+
+
+def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[Any, ...], ...]:
+    """Every cell of every round without the given values: (key, name, id, upstream cells, fn,
+    formula, given)."""
+    at = CellId._make
+    out = []
+    for r in range(1, n_rounds + 1):
+        for place, name, kind, deps, fn, text in plan:
+            key = at((r, *place))
+            ident = f"r{r}.{place.column}.{name}"
+            if kind == "computed":
+                out.append((key, name, ident, tuple([at((r, *d)) for d in deps]), fn, text, False))
+            elif kind == "copied" and r > 1:
+                # Rounds 2+: the student writes the previous round's updated values here.
+                out.append((key, name, ident, (at((r - 1, *deps[0])),), _identity,
+                            f"{name} (updated in round {r - 1})", False))
+            else:
+                out.append((key, name, ident, (), None, "", True))
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _plan(shape: Shape, learning_rate: float) -> tuple[tuple[Any, ...], ...]:
+    """One round's cells in graph order: (place, name, kind, upstream places, fn, formula), kind
+    "given" (x, y, round 1's and fixed parameters), "copied" (w and b of rounds 2+, from the
+    round before's updated column) or "computed"."""
     n_layers = shape.n_layers
     updated = set(column_places(shape)["updated"])
-
-    def add(key: CellId, **kw: Any) -> None:
-        graph.add(Cell(key, cell_name(key, n_layers), cell_id_text(key, n_layers), **kw))
-
-    for r, sample in enumerate(spec.samples, start=1):
-        for place in parameter_places(shape):
-            key = place.at(r)
-            source = place._replace(column="updated")
-            if place.quantity in ("x", "y") or r == 1 or source not in updated:
-                add(key, value=_given(spec, place, sample), gradable=False)
-            else:
-                # Rounds 2+: the student writes the previous round's updated values here.
-                add(key, deps=(source.at(r - 1),), fn=_identity,
-                    formula=f"{cell_name(place, n_layers)} (updated in round {r - 1})")
-        for place, deps, fn, text in plan:
-            add(place.at(r), deps=tuple(d.at(r) for d in deps), fn=fn, formula=text)
-    return graph
+    plan: list[tuple[Any, ...]] = []
+    for place in parameter_places(shape):
+        source = place._replace(column="updated")
+        kind = "copied" if place.quantity not in ("x", "y") and source in updated else "given"
+        plan.append((place, cell_name(place, n_layers), kind, (source,), None, ""))
+    for step in round_steps(shape, learning_rate):
+        plan.append((step.place, cell_name(step.place, n_layers), "computed", step.deps, step.fn, step.formula))
+    return tuple(plan)
 
 
 def _given(spec: Spec, place: Place, sample: Any) -> float:

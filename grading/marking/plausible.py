@@ -38,6 +38,7 @@ _RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf), "
 _OUTPUT_WORDS = {"sigmoid": "a sigmoid output (those lie between 0 and 1)",
                  "tanh": "a tanh output (those lie between −1 and 1)",
                  "relu": "a ReLU output (those are never negative)"}
+_CHECKED = frozenset({"f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds"})  # the kinds with rules of their own
 _SLOPE_WORDS = {"sigmoid": "{f}(1 − {f}) is positive and below 1",
                 "tanh": "1 − {f}² is positive and at most 1",
                 "relu": "ReLU's slope is never negative",
@@ -78,17 +79,18 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
     if round(value, 12) in repeated:
         return "is typed in too many cells of this round"
     shape, q, r = graph.shape, key.quantity, key.round
+    if q not in _CHECKED or (key.column != "forward" and q == "f"):
+        return None
     top = shape.n_layers
     j = key.index[0] if key.index else 0
-    y_cell = CellId(r, "parameters", None, "y", (j,))
-    y = key_values.get(y_cell, 0.0)
+    y = key_values.get(CellId(r, "parameters", None, "y", (j,)), 0.0)
     lo, hi = _RANGE[shape.activations[top - 1]]
 
     def named(quantity: str, layer: int | None, column: str = "forward") -> str:
         cell = CellId(r, column, layer, quantity, (j,))
         return graph.cells[cell].name if cell in graph.cells else quantity
 
-    if key.column == "forward" and q == "f":
+    if q == "f":
         activation = shape.activations[key.layer - 1]  # type: ignore[operator]
         low, high = _RANGE[activation]
         if activation != "linear" and not (low < value < high if activation != "relu" else value >= 0):
@@ -98,16 +100,17 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         if activation == "sigmoid" and abs(value - 0.5) < tol:
             return "is σ(0) = 0.5, which skips the forward pass"
         return None
-    f_name, y_name = named("f", top), named("y", None, "parameters")
     largest = max(abs(y - lo), abs(y - hi))  # the largest |y − f| over the output's range
     if q == "y-f" and math.isfinite(largest) and not abs(value) < largest:
-        return (f"is larger than {y_name} − {f_name} can be for {f_name} between "
-                f"{_bounds_text(lo, hi)}")
+        return (f"is larger than {named('y', None, 'parameters')} − {named('f', top)} can be for "
+                f"{named('f', top)} between {_bounds_text(lo, hi)}")
     if q == "(y-f)^2" and not 0 <= value <= largest * largest + tol:
-        return f"is not ({y_name} − {f_name})² for any {f_name} between {_bounds_text(lo, hi)}"
+        return (f"is not ({named('y', None, 'parameters')} − {named('f', top)})² for any "
+                f"{named('f', top)} between {_bounds_text(lo, hi)}")
     if q == "L" and value < 0:
         return "is negative, and a loss cannot be"
     if q == "dL/df" and key.layer == top:
+        f_name, y_name = named("f", top), named("y", None, "parameters")
         if shape.loss == "bce":
             if (y >= 1 and value >= 0) or (y <= 0 and value <= 0):
                 return f"does not have the sign of {f_name} − {y_name}"

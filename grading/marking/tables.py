@@ -56,7 +56,7 @@ def _safe(fn: Any, values: list[float]) -> float | None:
     return v if math.isfinite(v) else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """A cell's mark while the round-wide rules are still to be applied."""
 
@@ -108,9 +108,9 @@ class _Marker:
         # blank, the student's own updated value stands in for it downstream (the cell itself
         # stays blank and earns nothing), so the rest of their round can still follow through.
         self.filled: dict[CellId, CellId] = {}
-        blank = {d.cell.key for d in self.drafts if d.parsed.status == "blank"}
-        for k, cell in self.graph.cells.items():
-            if (k in blank and k.column == "parameters" and len(cell.deps) == 1
+        for d in self.drafts:
+            k, cell = d.cell.key, d.cell
+            if (d.parsed.status == "blank" and k.column == "parameters" and len(cell.deps) == 1
                     and cell.deps[0].column == "updated" and self.student.get(cell.deps[0]) is not None):
                 self.student[k] = self.student[cell.deps[0]]
                 self.places[k] = self.places[cell.deps[0]]
@@ -235,9 +235,8 @@ class _Marker:
                     return mistake, alt, {self._name(p.at(r)): x for p, x in zip(alt.deps, values)}
         return None
 
-    def round_rules(self, r: int) -> None:
+    def round_rules(self, mine: list[_Draft]) -> None:
         """The per-round limits: no carried credit in a mostly wrong round, and the cap."""
-        mine = [d for d in self.drafts if d.cell.key.round == r]
         answered = [d for d in mine if d.status != "blank"]
         wrong = [d for d in answered if d.status in ("incorrect", "invalid")]
         carried = [d for d in mine if d.status == "carried"]
@@ -257,17 +256,19 @@ class _Marker:
                          f"it follows from your {d.given_your}, but {why}")
 
     def marks(self) -> list[CellMark]:
+        rounds: dict[int, list[_Draft]] = {}
         for d in self.drafts:
             self.first_pass(d)
-        for r in range(1, self.graph.spec.n_rounds + 1):
-            self.round_rules(r)
+            rounds.setdefault(d.cell.key.round, []).append(d)
+        for mine in rounds.values():
+            self.round_rules(mine)
         credit = {"correct": 1.0, "carried": float(self.rules.carried_credit)}
-        return [CellMark(round=d.cell.key.round, column=d.cell.key.column, name=d.cell.name,
-                         given=d.text, expected=self.key.values[d.cell.key], status=d.status,
-                         message=d.message, credit=credit.get(d.status, 0.0), mistake=d.mistake,
-                         upstream=d.upstream, hint=d.hint, id=d.cell.id, layer=d.cell.key.layer,
-                         quantity=d.cell.key.quantity, index=d.cell.key.index)
-                for d in self.drafts]
+        values = self.key.values
+        return [CellMark(round=k.round, column=k.column, name=d.cell.name, given=d.text,
+                         expected=values[k], status=d.status, message=d.message,
+                         credit=credit.get(d.status, 0.0), mistake=d.mistake, upstream=d.upstream,
+                         hint=d.hint, id=d.cell.id, layer=k.layer, quantity=k.quantity, index=k.index)
+                for d in self.drafts for k in (d.cell.key,)]
 
 
 def mark_tables(key: Key, answers: Any, rules: MarkingRules = MarkingRules()) -> list[CellMark]:
