@@ -20,7 +20,6 @@ from grading.engine.spec import MAX_UNITS, Spec
 
 COLUMNS = ("parameters", "forward", "backward", "updated")
 SQUARED_LOSSES = ("half_sse", "sse", "mse")
-NO_LAYER = ("x", "y", "y-f", "(y-f)^2", "L")  # the quantities that belong to no layer
 # A backward quantity -> the quantity it differentiates L by, and that quantity's column.
 WITH_RESPECT_TO = {"dL/df": ("forward", "f"), "dL/ds": ("forward", "s"),
                    "dL/db": ("parameters", "b"), "dL/dw": ("parameters", "w")}
