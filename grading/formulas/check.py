@@ -57,7 +57,7 @@ def _points(*network: Any) -> Points:
     return _shape_points(shape_of(network))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=128)  # one entry per network shape in use
 def _shape_points(shape: Shape) -> Points:
     return random_points(q1_table(shape))
 

@@ -36,7 +36,7 @@ def wrong_message(row: Row, expr: Expr, table: Table, points: Points,
     return (f"{base}: {hint}" if hint else base), swap is not None
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=128)  # one entry per network shape in use
 def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr], ...]]:
     """Q1 row -> (message, mistaken formula) from the named mistakes the tables are marked with."""
     rows = {row.place: row.name for row in _table(shape).rows}

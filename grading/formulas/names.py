@@ -72,7 +72,7 @@ def _units(layer: int | None, quantity: str, column: str, count: int) -> list[Pl
     return [Place(column, layer, quantity, (j,)) for j in range(1, count + 1)]
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=256)  # bounded: the layer sizes of a preview come from a request
 def vocabulary(*network: int) -> Vocabulary:
     """The names of a network of these layer sizes (``vocabulary(2, 2)`` for Homework 4.1's,
     ``vocabulary(2, 2, 2)`` with a hidden layer; 1..9 units, 1..4 layers, as in the engine)."""

@@ -75,7 +75,7 @@ def q1_table(*network: Any) -> Table:
     return _q1_table(shape_of(network))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=128)  # one entry per network shape in use
 def _q1_table(shape: Shape) -> Table:
     """Q1's rows from ``round_steps`` (the engine's formulas of one round): forward layer by
     layer, L, then backward from the output layer down."""

@@ -107,7 +107,7 @@ def _is_zero(diff: sp.Expr) -> tuple[bool, bool]:
     return reduced == 0, canon.exact
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=128)  # one entry per network shape in use
 def definitions(table: Table) -> dict[str, sp.Expr]:
     """Each row's reference formula as sympy (built in the parent, so forked children share it)."""
     return {r.name: to_sympy(r.expr) for r in table.rows}
