@@ -19,16 +19,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.timing import median_ms  # noqa: E402
-from grading.engine import CellKey, answer_key, build_graph, parse_spec  # noqa: E402
+from grading.engine import CellId, cell_name, single_layer_cell, answer_key, build_graph, parse_spec  # noqa: E402
 from grading.marking import mark_tables  # noqa: E402
 from grading.mistakes import mistake_key  # noqa: E402
 
 
-def answers_from(values: dict[CellKey, float], graph, write) -> dict:
+def answers_from(values: dict[CellId, float], graph, write) -> dict:
     rounds: dict[int, dict] = {}
     for cell in graph.gradable():
         k = cell.key
-        rounds.setdefault(k.round, {"round": k.round}).setdefault(k.column, {})[k.name] = write(values[k])
+        rounds.setdefault(k.round, {"round": k.round}).setdefault(k.column, {})[cell_name(k, 1)] = write(values[k])
     return {"rounds": [rounds[r] for r in sorted(rounds)]}
 
 
@@ -44,7 +44,7 @@ def main() -> None:
     # Slips everywhere: the gradient added in every update, every cell truncated, s1 off by 0.01.
     slipped_values = dict(mistake_key(spec, "gradient_added"))
     for r in range(1, spec.n_rounds + 1):
-        slipped_values[CellKey(r, "forward", "s1")] += 0.01
+        slipped_values[single_layer_cell(r, "forward", "s1")] += 0.01
     slips = answers_from(slipped_values, graph, truncate)
 
     a = median_ms(lambda: mark_tables(answer_key(spec), correct), runs)

@@ -1,4 +1,5 @@
-"""Median time of the numpy engine: a class of Homework 4.1 variants in one pass, and one deep network.
+"""Median time of the numpy engine: a class of Homework 4.1 variants in one pass, and one deep
+network; and the key and marking of one complete submission to that 3-layer, 4-round problem.
 
 A measurement, not a test: run it with `python bench/bench_network.py`.
 """
@@ -12,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.timing import median_ms  # noqa: E402
 from grading import engine  # noqa: E402
 from grading.engine.network import stack, train, train_one  # noqa: E402
+from grading.marking import mark_tables  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HW = json.loads((ROOT / "grading" / "specs" / "homework-4.1.json").read_text())
@@ -47,6 +49,16 @@ def deep_problem() -> engine.Spec:
     })
 
 
+def complete_submission(spec: engine.Spec) -> dict:
+    """Every cell a student types, the key's values to 4 places, keyed by the course's names."""
+    key = engine.answer_key(spec)
+    rounds: dict[int, dict] = {}
+    for cell in key.graph.gradable():
+        rounds.setdefault(cell.round, {"round": cell.round}).setdefault(cell.column, {})[cell.name] = \
+            f"{key.values[cell.key]:.4f}"
+    return {"rounds": [rounds[r] for r in sorted(rounds)]}
+
+
 def main() -> None:
     specs = variants(1000)
     batch = stack(specs)
@@ -57,6 +69,15 @@ def main() -> None:
           f"median {median_ms(lambda: train(stack(specs)), 20):.3f} ms")
     print(f"full pass of one 3-layer, 4-round problem (3-4-3-2, bce):             "
           f"median {median_ms(lambda: train_one(deep), 300):.3f} ms")
+    answers = complete_submission(deep)
+    cells = len(engine.answer_key(deep).graph.gradable())
+    marks = mark_tables(engine.answer_key(deep), answers)
+    assert {m.status for m in marks} == {"correct"}, "the bench's submission must be complete and right"
+    print(f"key + marking of one complete submission to it ({cells} cells, target < 5 ms):  "
+          f"median {median_ms(lambda: mark_tables(engine.answer_key(deep), answers), 200):.3f} ms")
+    key = engine.answer_key(deep)
+    print(f"  of which marking only:                                               "
+          f"median {median_ms(lambda: mark_tables(key, answers), 200):.3f} ms")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def answers(slip: bool) -> dict:
     rounds: dict[int, dict] = {}
     for cell in key.graph.gradable():
         table = rounds.setdefault(cell.key.round, {"round": cell.key.round})
-        table.setdefault(cell.key.column, {})[cell.key.name] = f"{key.values[cell.key]:.4f}"
+        table.setdefault(cell.key.column, {})[cell.name] = f"{key.values[cell.key]:.4f}"
     if slip:
         rounds[1]["forward"]["s1"] = "0.4700"
     return {"rounds": list(rounds.values()),

@@ -1,7 +1,7 @@
 """The forms: the answer form (one input per typed cell and Q1 row) and the staff's forms.
 
-A cell's input name is its stable id (``r2.parameters.w11``, the engine's ``CellKey.id``); a
-Q1 row's is ``formulas.dL/ds1``. Anything else posted (junk names, the buttons) is ignored.
+A cell's input name is its stable id (``r2.parameters.w11``, ``r2.forward.s1[2]`` with layers:
+the engine's ``Cell.id``); a Q1 row's is ``formulas.dL/ds1``. Anything else posted (junk names, the buttons) is ignored.
 Values are kept exactly as typed (no stripping): marking reads them and the feedback page
 shows them back.
 """
@@ -16,7 +16,7 @@ from django import forms
 from grading import selectors
 
 if TYPE_CHECKING:
-    from grading.engine import CellKey, Spec
+    from grading.engine import Cell, Spec
 
 
 def formula_input_name(row: str) -> str:
@@ -24,7 +24,7 @@ def formula_input_name(row: str) -> str:
     return f"formulas.{row}"
 
 
-def _cells_by_place(spec: Spec) -> dict[tuple[int, str, str], CellKey]:
+def _cells_by_place(spec: Spec) -> dict[tuple[int, str, str], Cell]:
     return {(k.round, k.column, k.name): k for k in selectors.typed_cells(spec)}
 
 
@@ -48,14 +48,14 @@ def values_from_answers(spec: Spec, answers: Any) -> dict[str, str]:
     return values
 
 
-def describe_cell(key: CellKey) -> str:
+def describe_cell(key: Cell) -> str:
     """How a message names a cell: "round 1 s1", "round 2 parameter w11", "round 2 updated w11"."""
     prefix = {"parameters": "parameter ", "updated": "updated "}.get(key.column, "")
     return f"round {key.round} {prefix}{key.name}"
 
 
 @lru_cache(maxsize=64)
-def _answer_fields(spec: Spec) -> tuple[dict[str, CellKey], dict[str, str]]:
+def _answer_fields(spec: Spec) -> tuple[dict[str, Cell], dict[str, str]]:
     """Input name -> cell, and input name -> Q1 row, of one spec (built once per spec)."""
     return ({key.id: key for key in selectors.typed_cells(spec)},
             {formula_input_name(row): row for row in selectors.formula_rows(spec)})

@@ -70,7 +70,7 @@ def score_questions(questions: Sequence[QuestionScore], cells: Sequence[marking.
     used by the grader and again by the ledger after staff change a mark."""
     scored_formulas = tuple(formulas)
     out = []
-    loss_cells = [c for c in cells if c.column == "forward" and c.name == "L"]
+    loss_cells = [c for c in cells if c.quantity == "L"]
     for q in questions:
         carried = 0.0
         if q.kind == "formulas":
@@ -101,13 +101,13 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
         typed = typed if isinstance(typed, Mapping) else {}
         formulas = [FormulaScore(**_as_dict(m)) for m in grade_formulas(
             {k: v for k, v in typed.items() if isinstance(v, str)},
-            n_inputs=spec.n_inputs, n_outputs=spec.n_outputs,
+            shape=engine.Shape.of(spec),
             not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit,
             cache=VERDICTS)]  # a class's identical formulas are checked once per process
     questions, scored_formulas = score_questions(
         [QuestionScore(id=q.id, number=q.number, kind=q.kind, max=q.points, round=q.round,
                        extra_credit=q.extra_credit) for q in config.questions], cells, formulas)
-    loss_cells = [c for c in cells if c.column == "forward" and c.name == "L"]
+    loss_cells = [c for c in cells if c.quantity == "L"]
     typed_loss = [marking.parse_number(c.given) for c in loss_cells]
     return Report(
         grader_version=GRADER_VERSION,
@@ -141,7 +141,7 @@ def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
     rounds = data.get("rounds", [])
     if not isinstance(rounds, list):
         return "\"rounds\" must be a list of tables"
-    names = engine.cell_names(spec.n_inputs, spec.n_outputs)
+    names = engine.column_names(engine.Shape.of(spec))
     seen = set()
     for k, table in enumerate(rounds):
         if not isinstance(table, Mapping):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from grading.engine import CellKey
+from grading.engine import cell_id_text, single_layer_cell
 from grading.grader import grade_submission, score_questions
 from grading.report import Adjustment, Report
 
@@ -177,8 +177,8 @@ def _marks(report: Report | Mapping[str, Any]) -> tuple[float, dict[str, float],
         return (report.total, {q.id: q.score for q in report.questions},
                 {c.id: (c.status, c.credit) for c in report.cells},
                 {f.row: (f.status, f.credit) for f in report.formulas})
-    cells = {(c.get("id") or CellKey(c["round"], c["column"], c["name"]).id): (c["status"], c["credit"])
-             for c in report.get("cells", ())}
+    cells = {(c.get("id") or cell_id_text(single_layer_cell(c["round"], c["column"], c["name"]), 1)):
+             (c["status"], c["credit"]) for c in report.get("cells", ())}  # schema 0 had no ids
     return (float(report.get("total", 0.0)), {q["id"]: q["score"] for q in report.get("questions", ())},
             cells, {f["row"]: (f["status"], f["credit"]) for f in report.get("formulas", ())})
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass, fields, replace
 from functools import cache
 from typing import Any
 
-from grading.engine import CellKey
+from grading.engine import cell_id_text, single_layer_cell
 from grading.marking import CellMark
 
-SCHEMA_VERSION = 1
+# 2: every cell (and a named mistake's cells) carries its structure: layer, quantity, index.
+# 1: cells carry their stable id; reviews are adjustments. 0: neither (before the ledger).
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,9 @@ class CellRef:
     round: int
     column: str
     name: str
+    layer: int | None = None
+    quantity: str = ""
+    index: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +170,8 @@ class Report:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Report:
-        """Read a stored report back; reports stored before schema 1 (no ids, reviews apart) too."""
+        """Read a stored report back; reports of schemas 0 and 1 (one layer only: no ids before
+        1, no cell structure before 2) too, their cells' structure looked up by name."""
         schema = data.get("schema", 0)
         if schema > SCHEMA_VERSION:
             raise ValueError(f"report schema {schema} is newer than this code ({SCHEMA_VERSION})")
@@ -174,14 +180,14 @@ class Report:
             grader_version=str(data.get("grader_version", "")),
             decimals=int(data.get("decimals", 4)),
             band=float(data.get("band", 0.0)),
-            cells=tuple(_cell(c) for c in data.get("cells", ())),
+            cells=tuple(_cell(c, schema) for c in data.get("cells", ())),
             formulas=tuple(_build(FormulaScore, f) for f in data.get("formulas", ())),
             questions=tuple(_build(QuestionScore, q) for q in data.get("questions", ())),
             total=float(data.get("total", 0.0)),
             max=float(data.get("max", 0.0)),
             max_with_extra=float(data.get("max_with_extra", data.get("max", 0.0))),
             mistakes=tuple(MistakeSummary(m["id"], m["title"], m["explanation"],
-                                          tuple(_ref(c) for c in m.get("cells", ())))
+                                          tuple(_ref(c, schema) for c in m.get("cells", ())))
                            for m in data.get("mistakes", ())),
             loss=Loss(tuple(loss.get("key") or ()), tuple(loss.get("student") or ())),
             adjustments=tuple(_build(Adjustment, a) for a in data.get("adjustments", ())),
@@ -207,14 +213,23 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
     return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def _cell(data: Mapping[str, Any]) -> CellMark:
-    mark = _build(CellMark, data)
-    if not mark.id:  # schema 0 stored no id: it is the cell's place, written as the engine does
-        mark = replace(mark, id=CellKey(mark.round, mark.column, mark.name).id)
-    return mark
+def _structure(data: Mapping[str, Any], schema: int) -> dict[str, Any]:
+    """A stored cell's id and structure. Schemas 0 and 1 were single-layer only and stored the
+    name alone: the structure comes from the engine's table of single-layer names."""
+    if schema >= 2:
+        return {"id": data["id"], "layer": data.get("layer"), "quantity": data["quantity"],
+                "index": tuple(data.get("index") or ())}
+    cell = single_layer_cell(data["round"], data["column"], data["name"])
+    # Schema 0 stored no id: it is the cell's place, written as the engine does.
+    return {"id": data.get("id") or cell_id_text(cell, 1), "layer": cell.layer,
+            "quantity": cell.quantity, "index": cell.index}
 
 
-def _ref(data: Mapping[str, Any]) -> CellRef:
-    return CellRef(id=data.get("id") or CellKey(data["round"], data["column"], data["name"]).id,
-                   round=data["round"], column=data["column"], name=data["name"])
+def _cell(data: Mapping[str, Any], schema: int) -> CellMark:
+    return replace(_build(CellMark, data), **_structure(data, schema))
+
+
+def _ref(data: Mapping[str, Any], schema: int) -> CellRef:
+    return CellRef(round=data["round"], column=data["column"], name=data["name"],
+                   **_structure(data, schema))
 

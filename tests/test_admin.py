@@ -93,13 +93,18 @@ def test_attempts_and_grades_are_read_only_in_the_admin(admin_client):
 
 
 def test_seed_demo_loads_homework_and_is_idempotent():
-    """seed_demo creates FRA501 with Homework 4.1 and its people; running it twice changes nothing."""
+    """seed_demo creates FRA501 with Homework 4.1, a hidden-layer homework and its people;
+    running it twice changes nothing."""
     call_command("seed_demo", force=True)
     call_command("seed_demo", force=True)
     course = Course.objects.get(code="FRA501")
-    assignment = course.assignments.get()
+    assert sorted(course.assignments.values_list("slug", flat=True)) == ["hidden-layer", "homework-4-1"]
+    assignment = course.assignments.get(slug="homework-4-1")
     assert assignment.spec == SPEC_4_1
     assert list(assignment.questions.values_list("points", flat=True)) == [30, 35, 35, 35, 35, 5]
+    hidden = course.assignments.get(slug="hidden-layer").parsed_spec
+    assert hidden.sizes == (2, 2, 2) and hidden.n_rounds == 4 and hidden.loss == "half_sse"
+    assert [layer.activation for layer in hidden.layers] == ["sigmoid", "sigmoid"]
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles["instructor"] == "instructor" and roles["student1"] == "student"
     assert get_user_model().objects.get(username="student1").check_password("demo-student-41")

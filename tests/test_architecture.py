@@ -23,8 +23,9 @@ DJANGO_LAYER = ("django", "grading.models", "grading.services", "grading.selecto
 WEB_LAYER = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "admin.py",
                     *GRADING.glob("templatetags/*.py")])
 PURE = sorted([*GRADING.glob("engine/*.py"), *GRADING.glob("marking/*.py"), *GRADING.glob("formulas/*.py"),
-               GRADING / "mistakes.py", GRADING / "grader.py", GRADING / "plots.py",
-               GRADING / "analytics.py", GRADING / "report.py", GRADING / "ledger.py"])
+               *GRADING.glob("mistakes/*.py"), GRADING / "grader.py", GRADING / "plots.py",
+               GRADING / "analytics.py", GRADING / "report.py", GRADING / "ledger.py",
+               GRADING / "drawing.py"])
 VIEWS = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", *GRADING.glob("templatetags/*.py")])
 ALL_GRADING = sorted(p for p in GRADING.rglob("*.py"))
 STRING_EVALUATORS = {"eval", "exec", "sympify", "parse_expr"}

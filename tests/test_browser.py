@@ -377,3 +377,52 @@ def test_submit_disables_its_buttons_while_sending_and_keeps_the_action(page, li
                 label: button.textContent, action: carried && [carried.name, carried.value]};
     }""")
     assert state == {"disabled": [True, True], "label": "Submitting…", "action": ["action", "submit"]}
+
+
+def test_student_walks_the_hidden_layer_demo(page, live_server):
+    """The demo's hidden-layer homework: a student logs in, sees the layered drawing and tables,
+    types every cell of the four rounds and two Q1 rows (the preview draws s₁^[2]), submits and
+    reads full marks on the tables, the Q1 verdicts and the layered cell names."""
+    from django.core.management import call_command
+    from playwright.sync_api import expect
+
+    from grading.models import Assignment
+    from tests.test_marking_layers import HIDDEN, work
+
+    call_command("seed_demo", force=True)
+    demo = Assignment.objects.get(slug="hidden-layer")
+    assert demo.spec == HIDDEN
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "student1")
+    page.fill("#id_password", "demo-student-41")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.click(f'a[href="/assignments/{demo.pk}/"]')
+    expect(page.locator("svg.network")).to_contain_text("[2]")
+    expect(page.locator(".layer-band").first).to_have_text("Layer 1 (hidden)")
+    typed = work(HIDDEN)
+    for (r, column, name), text in typed.items():
+        if column != "parameters" or r > 1:
+            page.fill(field(f"r{r}.{column}.{name}"), text)
+    page.fill(field("formulas.s1[2]"), "w11[2]*f1[1] + w21[2]*f2[1] + b1[2]")
+    page.fill(field("formulas.dL/df1[1]"), "w11[2]*dL/ds1[2] + w12[2]*dL/ds2[2]")
+    preview = page.locator('[data-preview-for="formulas.dL/df1[1]"] math msubsup')
+    expect(preview.first).to_be_visible()
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+
+    page.click('button[value="submit"]')
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    expect(page.locator("#total-score")).to_contain_text("Score:")
+    scores = page.locator("#question-scores tbody tr")
+    for k in range(1, 5):  # Q2..Q5, the four round tables
+        expect(scores.nth(k).locator("td").nth(1)).to_have_text("35")
+    rows = page.locator("#formulas tbody tr")
+    expect(rows.filter(has_text="dL/df1[1] =")).to_contain_text("correct")
+    expect(rows.filter(has_text=re.compile(r"^\s*s1\[2\] ="))).to_contain_text("correct")
+    cell = page.locator('[id="cell-r3.backward.dL/dw21[1]"]')
+    expect(cell).to_contain_text("dL/dw21[1]")
+    expect(cell.locator(".status-badge")).to_contain_text(re.compile("correct|carried"))
+    submission = Submission.objects.get(assignment=demo, attempt=1)
+    report = report_of(submission)
+    assert {c.status for c in report.cells} <= {"correct", "carried"}
+    assert report.formula("dL/df1[1]").status == "correct"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from grading.engine import (COLUMNS, CellKey, SpecError, answer_key, build_graph, cell_names,
-                            loss_at, parse_spec, round_formulas)
+from grading.engine import (COLUMNS, CellId, SpecError, answer_key, build_graph, cell_names,
+                            loss_at, parse_spec, round_formulas, single_layer_cell)
 
 ROOT = Path(__file__).resolve().parent.parent
 BAND = 0.51e-4
@@ -28,8 +28,8 @@ BAND = 0.51e-4
 # it counts as reproduced, but the printed value b2 - dL/db2 = 0.254305 - 0.148026 = 0.106279
 # shows it is a slip of the same kind.)
 TYPOS = {
-    CellKey(3, "forward", "f2"): 0.551565,
-    CellKey(4, "forward", "f2"): 0.593438,
+    single_layer_cell(3, "forward", "f2"): 0.551565,
+    single_layer_cell(4, "forward", "f2"): 0.593438,
 }
 
 
@@ -37,9 +37,9 @@ def hw_spec():
     return parse_spec(json.loads((ROOT / "grading" / "specs" / "homework-4.1.json").read_text()))
 
 
-def printed_cells() -> dict[CellKey, float]:
+def printed_cells() -> dict[CellId, float]:
     printed = json.loads((ROOT / "tests" / "data" / "printed_key_4_1.json").read_text())
-    return {CellKey(t["round"], column, name): float(v)
+    return {single_layer_cell(t["round"], column, name): float(v)
             for t in printed["rounds"] for column in COLUMNS for name, v in t[column].items()}
 
 
@@ -55,15 +55,15 @@ def test_printed_tables_reproduced() -> None:
 
 
 @pytest.mark.parametrize("cell", list(TYPOS), ids=str)
-def test_typos_are_typos(cell: CellKey) -> None:
+def test_typos_are_typos(cell: CellId) -> None:
     """At a typo the printed value is off, the math's value is the one listed, and the row agrees."""
     key, printed = answer_key(hw_spec()), printed_cells()
     assert abs(printed[cell] - key.values[cell]) > BAND
     assert round(key.values[cell], 6) == TYPOS[cell]
     r = cell.round
-    y2 = printed[CellKey(r, "parameters", "y2")]
-    assert abs(y2 - printed[CellKey(r, "forward", "y2-f2")] - key.values[cell]) < BAND
-    assert abs(printed[CellKey(r, "backward", "dL/df2")] + y2 - key.values[cell]) < BAND
+    y2 = printed[single_layer_cell(r, "parameters", "y2")]
+    assert abs(y2 - printed[single_layer_cell(r, "forward", "y2-f2")] - key.values[cell]) < BAND
+    assert abs(printed[single_layer_cell(r, "backward", "dL/df2")] + y2 - key.values[cell]) < BAND
     # The printed digits are the math's but for one (a transcription slip).
     a, b = f"{printed[cell]:.6f}", f"{TYPOS[cell]:.6f}"
     assert sum(x != y for x, y in zip(sorted(a), sorted(b))) <= 2
@@ -128,12 +128,12 @@ def test_gradients_match_finite_differences(n: int, m: int, seed: int) -> None:
 def test_graph_order_and_gradable(n: int, m: int) -> None:
     """Upstream cells come first; x, y and round-1 parameters are given, round ≥2 w and b gradable."""
     graph = build_graph(random_spec(n, m, 7))
-    seen: set[CellKey] = set()
+    seen: set[CellId] = set()
     for k, cell in graph.cells.items():
         assert set(cell.deps) <= seen, k
         seen.add(k)
         if k.column == "parameters":
-            expect_gradable = k.round >= 2 and k.name[0] in "wb"
+            expect_gradable = k.round >= 2 and cell.name[0] in "wb"
             assert cell.gradable == expect_gradable, k
     per_round = len(graph.gradable(2))
     # forward 4m + 1, backward 3m + nm, updated nm + m, and the parameters w, b again.
@@ -149,9 +149,9 @@ def test_overrides_hook_keeps_the_default() -> None:
         [("forward", "f1"), ("parameters", "y1")], lambda f, y: 2 * (f - y), "2*(f1 - y1)")})
     values = doubled.evaluate()
     for r in range(1, 5):
-        cell = doubled[CellKey(r, "backward", "dL/df1")]
+        cell = doubled[single_layer_cell(r, "backward", "dL/df1")]
         assert cell.formula == "2*(f1 - y1)"
-        f1, y1 = values[CellKey(r, "forward", "f1")], values[CellKey(r, "parameters", "y1")]
+        f1, y1 = values[single_layer_cell(r, "forward", "f1")], values[single_layer_cell(r, "parameters", "y1")]
         assert values[cell.key] == pytest.approx(2 * (f1 - y1))
     with pytest.raises(ValueError, match="not computed"):
         build_graph(spec, overrides={("parameters", "x1"): ([], lambda: 0.0, "0")})

@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from grading.engine import CellKey, Spec, answer_key, build_graph, parse_spec
+from grading.engine import CellId, cell_name, single_layer_cell, Spec, answer_key, build_graph, parse_spec
 from grading.marking import CellMark, MarkingRules, band, mark_tables, round_score, summarize_mistakes
 from grading.mistakes import MISTAKES, get_mistake, mistake_graph, mistake_key
 
@@ -74,7 +74,7 @@ def in_full(v: float) -> str:
 
 @dataclass
 class Slip:
-    change: Callable[[float, dict[CellKey, float]], float]  # (value, student's values so far)
+    change: Callable[[float, dict[CellId, float]], float]  # (value, student's values so far)
     mistake: str | None = None  # the mistake id the marker should name, if any
 
 
@@ -82,8 +82,8 @@ class Slip:
 class Student:
     name: str
     spec: Spec
-    typed: dict[CellKey, str]
-    expected: dict[CellKey, tuple[str, str | None]]
+    typed: dict[CellId, str]
+    expected: dict[CellId, tuple[str, str | None]]
     rules: MarkingRules = field(default_factory=MarkingRules)
     gamer: bool = False
 
@@ -92,12 +92,12 @@ class Student:
         rounds: dict[int, dict[str, Any]] = {}
         for k, text in self.typed.items():
             table = rounds.setdefault(k.round, {"round": k.round})
-            table.setdefault(k.column, {})[k.name] = text
+            table.setdefault(k.column, {})[cell_name(k, 1)] = text
         return {"rounds": [rounds[r] for r in sorted(rounds)]}
 
 
 def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = None,
-         slips: dict[CellKey, Slip] | None = None, blank: set[CellKey] = frozenset(),
+         slips: dict[CellId, Slip] | None = None, blank: set[CellId] = frozenset(),
          rules: MarkingRules | None = None, name: str = "") -> Student:
     """Run a student's script through the graph and derive every cell's expected mark (see top)."""
     rules = rules or MarkingRules()
@@ -106,10 +106,10 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
     right_graph = build_graph(spec)
     own_graph = mistake_graph(spec, mistake) if mistake else right_graph
     key = answer_key(spec).values
-    vals: dict[CellKey, float] = {}
-    places: dict[CellKey, int] = {}
-    typed: dict[CellKey, str] = {}
-    expected: dict[CellKey, tuple[str, str | None]] = {}
+    vals: dict[CellId, float] = {}
+    places: dict[CellId, int] = {}
+    typed: dict[CellId, str] = {}
+    expected: dict[CellId, tuple[str, str | None]] = {}
     for k, cell in own_graph.cells.items():
         if cell.given:
             vals[k] = cell.value
@@ -147,7 +147,7 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
     return Student(name, spec, typed, apply_round_rule(expected, rules), rules)
 
 
-def rounding_range(cell: Any, vals: dict[CellKey, float], places: dict[CellKey, int],
+def rounding_range(cell: Any, vals: dict[CellId, float], places: dict[CellId, int],
                    decimals: int) -> tuple[float, float]:
     """Lowest and highest value of the cell's formula over what its typed upstream values stand
     for (given values exact). Every formula here is monotone in each input except x² and
@@ -168,8 +168,8 @@ def within_band(value: float, span: tuple[float, float], tol: float) -> bool:
     return span[0] - tol < value < span[1] + tol
 
 
-def apply_round_rule(expected: dict[CellKey, tuple[str, str | None]],
-                     rules: MarkingRules) -> dict[CellKey, tuple[str, str | None]]:
+def apply_round_rule(expected: dict[CellId, tuple[str, str | None]],
+                     rules: MarkingRules) -> dict[CellId, tuple[str, str | None]]:
     """Rule 6: a round with more than ``max_wrong_share`` of its answers incorrect carries nothing."""
     out = dict(expected)
     for r in {k.round for k in expected}:
@@ -180,7 +180,7 @@ def apply_round_rule(expected: dict[CellKey, tuple[str, str | None]],
     return out
 
 
-def gamer(spec: Spec, name: str, typed: dict[CellKey, str]) -> Student:
+def gamer(spec: Spec, name: str, typed: dict[CellId, str]) -> Student:
     """A student trying to harvest carried credit: correct only where the key agrees, nothing carried."""
     key = answer_key(spec).values
     tol = band(4)
@@ -189,7 +189,7 @@ def gamer(spec: Spec, name: str, typed: dict[CellKey, str]) -> Student:
     return Student(name, spec, typed, expected, gamer=True)
 
 
-def everywhere(spec: Spec, text: str) -> dict[CellKey, str]:
+def everywhere(spec: Spec, text: str) -> dict[CellId, str]:
     return {c.key: text for c in build_graph(spec).gradable()}
 
 
@@ -198,10 +198,10 @@ def printed_key_student() -> Student:
     spec = make_spec()
     printed = json.loads((ROOT / "tests" / "data" / "printed_key_4_1.json").read_text())
     gradable = {c.key for c in build_graph(spec).gradable()}
-    typed = {CellKey(t["round"], col, n): v for t in printed["rounds"] for col in
+    typed = {single_layer_cell(t["round"], col, n): v for t in printed["rounds"] for col in
              ("parameters", "forward", "backward", "updated") for n, v in t[col].items()}
     typed = {k: v for k, v in typed.items() if k in gradable}
-    typos = {CellKey(3, "forward", "f2"), CellKey(4, "forward", "f2")}
+    typos = {single_layer_cell(3, "forward", "f2"), single_layer_cell(4, "forward", "f2")}
     key = answer_key(spec).values
     expected = {k: ("incorrect", None) if k in typos else
                 ("correct" if abs(float(v) - key[k]) < band(4) else "carried", None)
@@ -213,7 +213,7 @@ def sign_zero_gamer() -> Student:
     """s = 0 (so f = σ(0) = 0.5), then honest work from there: the trivial cells earn nothing."""
     spec = make_spec()
     s = work(spec, write=rounded(4), slips={
-        CellKey(r, "forward", f"s{j}"): Slip(lambda v, _: 0.0) for r in (1, 2, 3, 4) for j in (1, 2)},
+        single_layer_cell(r, "forward", f"s{j}"): Slip(lambda v, _: 0.0) for r in (1, 2, 3, 4) for j in (1, 2)},
         name="s = 0")
     # The plausibility rule refuses carried credit on a wrong upstream value that is 0, an f of
     # σ(0) = 0.5, or a value typed in more than 5 cells of the round (max_repeats).
@@ -221,10 +221,10 @@ def sign_zero_gamer() -> Student:
     for k, (status, _) in list(s.expected.items()):
         counts = Counter(float(t) for c, t in s.typed.items() if c.round == k.round)
 
-        def trivial(d: CellKey) -> bool:
+        def trivial(d: CellId) -> bool:
             v = float(s.typed[d])
             return abs(v - key[d]) >= band(4) and (
-                v == 0 or (d.name[0] == "f" and v == 0.5) or counts[v] > 5)
+                v == 0 or (cell_name(d, 1)[0] == "f" and v == 0.5) or counts[v] > 5)
 
         if status == "carried" and any(graph[d].gradable and trivial(d) for d in graph[k].deps):
             s.expected[k] = ("incorrect", None)
@@ -233,7 +233,7 @@ def sign_zero_gamer() -> Student:
     return s
 
 
-S1 = CellKey(1, "forward", "s1")
+S1 = single_layer_cell(1, "forward", "s1")
 
 
 def catalogue() -> list[Student]:
@@ -244,19 +244,19 @@ def catalogue() -> list[Student]:
         work(hw, write=in_full, name="writes full precision"),
         work(hw, write=rounded(2), rules=MarkingRules(decimals=2), name="2-decimal assignment, drift"),
         work(hw, write=r4, slips={S1: Slip(lambda v, _: v + 0.01)}, name="arithmetic slip in round 1 s1"),
-        work(hw, write=r4, slips={CellKey(2, "backward", "dL/ds1"): Slip(lambda v, _: v * 1.2)},
+        work(hw, write=r4, slips={single_layer_cell(2, "backward", "dL/ds1"): Slip(lambda v, _: v * 1.2)},
              name="slip in round 2 dL/ds1"),
-        work(hw, write=r4, slips={CellKey(1, "updated", "w21"): Slip(
-            lambda v, own: own[CellKey(1, "parameters", "w21")] + own[CellKey(1, "backward", "dL/dw21")],
+        work(hw, write=r4, slips={single_layer_cell(1, "updated", "w21"): Slip(
+            lambda v, own: own[single_layer_cell(1, "parameters", "w21")] + own[single_layer_cell(1, "backward", "dL/dw21")],
             "gradient_added")}, name="sign error in one update"),
         work(hw, write=truncated(4), name="truncates instead of rounding"),
-        work(hw, write=r4, slips={S1: Slip(lambda v, _: v + 0.01)}, blank={CellKey(1, "forward", "f1")},
+        work(hw, write=r4, slips={S1: Slip(lambda v, _: v + 0.01)}, blank={single_layer_cell(1, "forward", "f1")},
              name="slip in s1, f1 left blank"),
         work(hw, write=r4, blank={k for k in answer_key(hw).values if k.round >= 3},
              name="rounds 3 and 4 left blank"),
         work(make_spec(weights=[[0.2, -0.1], [0.4, 0.3], [-0.5, 0.1]], samples=[
             {"x": [0.4, 0.8, 0.1], "y": [1, 0]}, {"x": [0.9, 0.2, 0.5], "y": [0, 1]}]),
-             write=r4, slips={CellKey(1, "forward", "s2"): Slip(lambda v, _: v - 0.02)}, name="3×2 slip"),
+             write=r4, slips={single_layer_cell(1, "forward", "s2"): Slip(lambda v, _: v - 0.02)}, name="3×2 slip"),
         work(make_spec(weights=[[0.7]], biases=[-0.2], samples=[
             {"x": [0.5], "y": [1]}, {"x": [0.3], "y": [0]}]), write=r4, name="1×1 drift"),
         work(hw, write=r4, mistake="no_half", slips={S1: Slip(lambda v, _: v + 0.01)},
@@ -277,7 +277,7 @@ def catalogue() -> list[Student]:
 def f_copied_from_y(spec: Spec) -> Student:
     """f = y, then everything else worked out honestly from it: no carried credit at all."""
     s = work(spec, write=rounded(4), slips={
-        CellKey(r, "forward", f"f{j}"): Slip(lambda v, _, r=r, j=j: spec.samples[r - 1].y[j - 1])
+        single_layer_cell(r, "forward", f"f{j}"): Slip(lambda v, _, r=r, j=j: spec.samples[r - 1].y[j - 1])
         for r in range(1, spec.n_rounds + 1) for j in (1, 2)})
     return gamer(spec, "f copied from y", s.typed)
 
@@ -303,8 +303,8 @@ def test_every_cell_and_score(student: Student) -> None:
     """Each student's every cell gets the status (and mistake) the script implies, and the score."""
     key = answer_key(student.spec)
     marks = mark_tables(key, student.answers(), student.rules)
-    assert [(m.round, m.column, m.name) for m in marks] == [tuple(c.key) for c in key.graph.gradable()]
-    got = {CellKey(m.round, m.column, m.name): (m.status, m.mistake) for m in marks}
+    assert [(m.round, m.column, m.name) for m in marks] == [(c.round, c.column, c.name) for c in key.graph.gradable()]
+    got = {single_layer_cell(m.round, m.column, m.name): (m.status, m.mistake) for m in marks}
     wrong = {k: (got[k], student.expected[k]) for k in got if got[k] != student.expected[k]}
     assert not wrong, f"{len(wrong)} cells differ, e.g. {list(wrong.items())[:4]}"
     for r in range(1, student.spec.n_rounds + 1):
@@ -357,16 +357,16 @@ def test_partial_carried_credit() -> None:
         student.rules = MarkingRules()
 
 
-def marks_of(name: str) -> dict[CellKey, CellMark]:
+def marks_of(name: str) -> dict[CellId, CellMark]:
     student = next(s for s in CATALOGUE if s.name == name)
     marks = mark_tables(answer_key(student.spec), student.answers(), student.rules)
-    return {CellKey(m.round, m.column, m.name): m for m in marks}
+    return {single_layer_cell(m.round, m.column, m.name): m for m in marks}
 
 
 def test_carried_message_names_the_wrong_upstream_value() -> None:
     """A carried cell says which of the student's values it used, as they typed it."""
     marks = marks_of("arithmetic slip in round 1 s1")
-    f1 = marks[CellKey(1, "forward", "f1")]
+    f1 = marks[single_layer_cell(1, "forward", "f1")]
     assert f1.status == "carried"
     typed_s1 = marks[S1].given
     assert f1.message == f"correct given your s1 = {typed_s1}"
@@ -377,7 +377,7 @@ def test_carried_message_names_the_wrong_upstream_value() -> None:
 def test_blank_upstream_says_so() -> None:
     """A cell after a blank one gets no carried credit and is told why."""
     marks = marks_of("slip in s1, f1 left blank")
-    assert "f1 is blank" in marks[CellKey(1, "forward", "y1-f1")].message
+    assert "f1 is blank" in marks[single_layer_cell(1, "forward", "y1-f1")].message
 
 
 def test_truncation_hint() -> None:
@@ -416,7 +416,7 @@ def test_mistake_key_changes_only_downstream_of_its_cells(mistake: Any) -> None:
     """A mistake's tables agree with the key up to its first mistaken cell of round 1."""
     spec = make_spec(learning_rate=0.5)
     key, wrong = answer_key(spec).values, mistake_key(spec, mistake.id)
-    first = min(list(key).index(CellKey(1, a.column, a.name)) for a in mistake.alternatives(2, 2, 0.5))
+    first = min(list(key).index(a.cell.at(1)) for a in mistake.alternatives(2, 2, 0.5))
     for k in list(key)[:first]:
         assert wrong[k] == key[k]
     assert any(abs(wrong[k] - key[k]) > 1e-6 for k in key)
@@ -425,7 +425,7 @@ def test_mistake_key_changes_only_downstream_of_its_cells(mistake: Any) -> None:
 def test_mistake_key_formulas() -> None:
     """mistake_key's mistaken cells are the formulas the mistakes name, on the student's own cells."""
     spec = make_spec()
-    k = lambda c, n: CellKey(1, c, n)  # noqa: E731
+    k = lambda c, n: single_layer_cell(1, c, n)  # noqa: E731
     v = mistake_key(spec, "no_half")
     assert v[k("backward", "dL/df1")] == pytest.approx(2 * (v[k("forward", "f1")] - 1))
     v = mistake_key(spec, "derivative_from_s")

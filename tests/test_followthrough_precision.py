@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from grading.engine import CellKey, Key, Spec, answer_key, build_graph, parse_spec
+from grading.engine import CellId, cell_name, single_layer_cell, Key, Spec, answer_key, build_graph, parse_spec
 from grading.marking import CellMark, MarkingRules, mark_tables, round_score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ KEYS = {name: answer_key(spec) for name, spec in SPECS.items()}
 
 @dataclass(frozen=True)
 class Slip:
-    cell: CellKey
+    cell: CellId
     size: float
 
 
@@ -63,12 +63,12 @@ class Student:
     places: int | None  # None: typed in full (repr)
     carry: str          # "full": computes from unrounded values; "rounded": from what was typed
     slip: Slip | None
-    typed: dict[CellKey, str]
+    typed: dict[CellId, str]
 
     def answers(self) -> dict[str, Any]:
         rounds: dict[int, dict[str, Any]] = {}
         for k, text in self.typed.items():
-            rounds.setdefault(k.round, {"round": k.round}).setdefault(k.column, {})[k.name] = text
+            rounds.setdefault(k.round, {"round": k.round}).setdefault(k.column, {})[cell_name(k, 1)] = text
         return {"rounds": [rounds[r] for r in sorted(rounds)]}
 
     def __str__(self) -> str:
@@ -81,12 +81,12 @@ def write(value: float, places: int | None) -> str:
 
 
 def simulate(spec_name: str, places: int | None, carry: str, slip: Slip | None,
-             forced: dict[CellKey, float] | None = None) -> Student:
+             forced: dict[CellId, float] | None = None) -> Student:
     """Work every cell with the engine's formula from the student's own values, slip included
     (``forced`` cells take the given value instead, as a gamer would type it)."""
     graph = build_graph(SPECS[spec_name])
-    own: dict[CellKey, float] = {}
-    typed: dict[CellKey, str] = {}
+    own: dict[CellId, float] = {}
+    typed: dict[CellId, str] = {}
     for k, cell in graph.cells.items():
         if cell.given:
             own[k] = cell.value  # type: ignore[assignment]
@@ -126,7 +126,7 @@ def believable(student: Student) -> bool:
             continue
         if abs(v) < margin or abs(v) > 50 * max(1.0, abs(key[k])):
             return False
-        kind, j = names.get(k.name, ("other", 0))
+        kind, j = names.get(cell_name(k, 1), ("other", 0))
         y = spec.samples[k.round - 1].y[j - 1] if j else 0.0
         top = max(abs(y), abs(1 - y))
         if kind == "f" and not (margin < v < 1 - margin and abs(v - y) > margin and abs(v - 0.5) > margin):
@@ -140,7 +140,7 @@ def believable(student: Student) -> bool:
         if kind == "dldf" and abs(v) > 2 * top:
             return False
         if kind == "dlds":
-            g = values[CellKey(k.round, "backward", f"dL/df{j}")]
+            g = values[single_layer_cell(k.round, "backward", f"dL/df{j}")]
             if not (v * g > 0 and abs(v) < abs(g)):
                 return False
     return True
@@ -173,8 +173,8 @@ def cohort(spec_name: str, places: int | None, carry: str) -> tuple[list[Student
 # ------------------------------------------------------------------ the tests
 
 
-def by_cell(marks: list[CellMark]) -> dict[CellKey, CellMark]:
-    return {CellKey(m.round, m.column, m.name): m for m in marks}
+def by_cell(marks: list[CellMark]) -> dict[CellId, CellMark]:
+    return {single_layer_cell(m.round, m.column, m.name): m for m in marks}
 
 
 def problems(student: Student, key: Key) -> list[str]:
@@ -191,7 +191,7 @@ def problems(student: Student, key: Key) -> list[str]:
             out.append(f"{k} typed {m.given} is called truncated: {m.message}")
         if (m.status == "carried" and student.slip is not None
                 and student.slip.cell in key.graph[k].deps):
-            used = f"{student.slip.cell.name} = {student.typed[student.slip.cell]}"
+            used = f"{cell_name(student.slip.cell, 1)} = {student.typed[student.slip.cell]}"
             if used not in m.message:
                 out.append(f"{k}'s carried message does not name {used}: {m.message}")
     if student.slip is None:
@@ -230,13 +230,13 @@ def test_cohort_is_several_hundred_students() -> None:
 def test_the_issue_s_student() -> None:
     """The issue's case: a slip in round 2's updated w11, rounded to 4 places from a spreadsheet:
     round 3's s1 and f1 are carried, and s1 says which typed values it used."""
-    slip = Slip(CellKey(2, "updated", "w11"), 0.01)
+    slip = Slip(single_layer_cell(2, "updated", "w11"), 0.01)
     student = simulate("hw4.1", 4, "full", slip)
     marks = by_cell(mark_tables(KEYS["hw4.1"], student.answers()))
-    s1, f1 = marks[CellKey(3, "forward", "s1")], marks[CellKey(3, "forward", "f1")]
+    s1, f1 = marks[single_layer_cell(3, "forward", "s1")], marks[single_layer_cell(3, "forward", "f1")]
     assert (s1.status, f1.status) == ("carried", "carried"), (s1.message, f1.message)
-    assert s1.message.startswith(f"correct given your w11 = {student.typed[CellKey(3, 'parameters', 'w11')]}")
-    assert s1.upstream["w11"] == float(student.typed[CellKey(3, "parameters", "w11")])
+    assert s1.message.startswith(f"correct given your w11 = {student.typed[single_layer_cell(3, 'parameters', 'w11')]}")
+    assert s1.upstream["w11"] == float(student.typed[single_layer_cell(3, "parameters", "w11")])
     assert marks[slip.cell].status == "incorrect"
 
 
@@ -257,9 +257,9 @@ def copied(spec_name: str, kind: str) -> dict[str, Any]:
     for r, sample in enumerate(spec.samples, start=1):
         for j, y in enumerate(sample.y, start=1):
             if kind == "f = y":
-                forced[CellKey(r, "forward", f"f{j}")] = float(y)
+                forced[single_layer_cell(r, "forward", f"f{j}")] = float(y)
             else:
-                forced[CellKey(r, "forward", f"s{j}")] = 0.0
+                forced[single_layer_cell(r, "forward", f"s{j}")] = 0.0
     return simulate(spec_name, 4, "full", None, forced).answers()
 
 
@@ -285,7 +285,7 @@ def test_s_zero_gets_nothing_from_the_trivial_values() -> None:
     rounded, and the cells after them say why."""
     graph = build_graph(SPECS["hw4.1"])
     marks = by_cell(mark_tables(KEYS["hw4.1"], copied("hw4.1", "s = 0")))
-    trivial = {CellKey(r, "forward", f"{q}{j}") for r in range(1, 5) for j in (1, 2) for q in "sf"}
+    trivial = {single_layer_cell(r, "forward", f"{q}{j}") for r in range(1, 5) for j in (1, 2) for q in "sf"}
     assert {float(marks[k].given) for k in trivial} == {0.0, 0.5}
     after = [m for k, m in marks.items() if trivial & set(graph[k].deps)]
     assert after and all(m.status == "incorrect" for m in after)
@@ -296,7 +296,7 @@ def test_fewer_places_buy_no_wider_check() -> None:
     """Round 2's w21 typed as "0.2" (one place) does not stand for [0.15, 0.25]: an s1 worked
     out from w21 = 0.23 is not carried, though one from the typed 0.2 is."""
     student = simulate("hw4.1", 4, "full", None)
-    graph, w21, s1 = build_graph(SPECS["hw4.1"]), CellKey(2, "parameters", "w21"), CellKey(2, "forward", "s1")
+    graph, w21, s1 = build_graph(SPECS["hw4.1"]), single_layer_cell(2, "parameters", "w21"), single_layer_cell(2, "forward", "s1")
     own = {k: float(t) for k, t in student.typed.items()} | {
         k: c.value for k, c in graph.cells.items() if c.given}
     for used, expected in ((0.2, "carried"), (0.23, "incorrect")):
@@ -313,11 +313,11 @@ def test_the_widened_check_still_needs_plausible_inputs() -> None:
     and are still not carried, with the reason."""
     spec, student = SPECS["hw4.1"], simulate("hw4.1", 4, "full", None)
     graph = build_graph(spec)
-    params = [CellKey(2, "parameters", n) for n in ("w11", "w12", "w21", "w22", "b1", "b2")]
+    params = [single_layer_cell(2, "parameters", n) for n in ("w11", "w12", "w21", "w22", "b1", "b2")]
     kept = {k: c.value for k, c in graph.cells.items() if c.given} | {k: 0.30004 for k in params}
     typed = dict(student.typed) | {k: "0.3000" for k in params}
     typed_values = kept | {k: 0.3 for k in params}
-    outputs = [CellKey(2, "forward", "s1"), CellKey(2, "forward", "s2")]
+    outputs = [single_layer_cell(2, "forward", "s1"), single_layer_cell(2, "forward", "s2")]
     for s in outputs:
         typed[s] = f"{graph[s].fn(*(kept[d] for d in graph[s].deps)):.4f}"
         # Only the widened check could explain it: from the typed values it is off by > the band.

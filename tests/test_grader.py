@@ -22,7 +22,7 @@ def rounded_answers(decimals: int = 4) -> dict:
     rounds: dict[int, dict] = {}
     for cell in key.graph.gradable():
         table = rounds.setdefault(cell.key.round, {"round": cell.key.round})
-        table.setdefault(cell.key.column, {})[cell.key.name] = f"{key.values[cell.key]:.{decimals}f}"
+        table.setdefault(cell.key.column, {})[cell.name] = f"{key.values[cell.key]:.{decimals}f}"
     return {"rounds": list(rounds.values())}
 
 
@@ -54,8 +54,9 @@ def test_report_survives_storage_as_json_unchanged():
     report = grader.grade_submission(SPEC, answers, grader.GradingConfig(
         questions=grader.default_questions(SPEC)))
     stored = json.loads(json.dumps(report.to_json()))
-    assert stored["schema"] == 1
+    assert stored["schema"] == 2
     assert stored["cells"][0]["id"] == "r1.forward.s1"
+    assert (stored["cells"][0]["layer"], stored["cells"][0]["quantity"], stored["cells"][0]["index"]) == (1, "s", [1])
     assert Report.from_json(stored) == report
 
 
@@ -71,6 +72,12 @@ def test_report_from_before_the_ledger_reads_with_ids_and_scores():
     assert report.formula("dL/df1").status == "incorrect"
     assert [m.id for m in report.mistakes] == [m["id"] for m in data["mistakes"]]
     assert report.mistakes[0].cells[0].id == "r{round}.{column}.{name}".format(**data["mistakes"][0]["cells"][0])
+    # Schema 0 stored names only: the structure comes from the engine's single-layer table.
+    assert (wrong.layer, wrong.quantity, wrong.index) == (1, "s", (1,))
+    w21 = report.cell("r2.parameters.w21")
+    assert (w21.layer, w21.quantity, w21.index) == (1, "w", (2, 1))
+    assert {(c.quantity, c.layer) for c in report.cells if c.name == "L"} == {("L", None)}
+    assert all(c.quantity for c in report.cells) and report.schema == 2
 
 
 junk = st.recursive(

@@ -17,7 +17,7 @@ from pathlib import Path
 import mpmath
 import pytest
 
-from grading.engine import CellKey, answer_key, parse_spec
+from grading.engine import CellId, answer_key, parse_spec
 from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import hints, parse_number
 from grading.mistakes import alternatives_by_cell
@@ -194,7 +194,7 @@ def test_no_empty_or_undefined_interval() -> None:
 KEY = answer_key(parse_spec(json.loads((ROOT / "grading" / "specs" / "homework-4.1.json").read_text())))
 
 
-def box(deps: tuple[CellKey, ...], half: float) -> list[Interval]:
+def box(deps: tuple[CellId, ...], half: float) -> list[Interval]:
     """Upstream intervals around the key: given cells exact, typed ones ± ``half``."""
     return [Interval.point(KEY.values[d]) if not KEY.graph[d].gradable
             else Interval(KEY.values[d] - half, KEY.values[d] + half) for d in deps]
@@ -229,9 +229,10 @@ def test_every_cell_formula_on_intervals_encloses_and_is_tight(half: float) -> N
 def test_named_mistakes_formulas_on_intervals_enclose() -> None:
     """The mistaken formulas of ``grading.mistakes`` evaluate on intervals too, and enclose."""
     rng = random.Random(6)
-    for (column, name), pairs in alternatives_by_cell(2, 2, 1.0).items():
+    for (column, *_place), pairs in alternatives_by_cell(2, 2, 1.0).items():
         for _mistake, alt in pairs:
-            deps = tuple(CellKey(1, c, n) for c, n in alt.deps)
+            name = alt.name
+            deps = tuple(p.at(1) for p in alt.deps)
             ivs = box(deps, 0.01)
             out = recompute(alt.fn, ivs)
             assert out is not None, (column, name)

@@ -22,9 +22,9 @@ def round1(slip: str | None = None) -> dict:
     key = engine.answer_key(SPEC)
     table = {"round": 1}
     for cell in key.graph.gradable(1):
-        text = "0.9999" if cell.key.name == slip and cell.key.column == "backward" else \
+        text = "0.9999" if cell.name == slip and cell.key.column == "backward" else \
             f"{key.values[cell.key]:.4f}"
-        table.setdefault(cell.key.column, {})[cell.key.name] = text
+        table.setdefault(cell.key.column, {})[cell.name] = text
     return {"rounds": [table], "formulas": {"s1": "w11*x1 + w21*x2 + b1"}}
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grading.engine import CellKey, answer_key, parse_spec
+from grading.engine import answer_key, parse_spec, single_layer_cell
 from grading.marking import (MAX_LENGTH, CellMark, MarkingRules, band, band_text, mark_tables,
                              parse_number, round_score)
 
@@ -142,7 +142,7 @@ def test_statuses_and_credit() -> None:
     assert (invalid.status, invalid.credit) == ("invalid", 0.0)
     assert "comma" in invalid.message
     key = make_key()
-    assert blank.expected == key.values[CellKey(1, "forward", "s1")]
+    assert blank.expected == key.values[single_layer_cell(1, "forward", "s1")]
 
 
 def test_round_score_splits_points_evenly() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from grading.engine import CellKey, answer_key, build_graph, parse_spec
+from grading.engine import CellId, cell_name, single_layer_cell, answer_key, build_graph, parse_spec
 from grading.formulas import grade_formulas
 from grading.marking import CellMark, mark_tables
 
@@ -21,18 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = parse_spec(json.loads((ROOT / "grading" / "specs" / "homework-4.1.json").read_text()))
 KEY = answer_key(SPEC)
 
-Override = Callable[[CellKey, dict[CellKey, float], float], "float | None"]
+Override = Callable[[CellId, dict[CellId, float], float], "float | None"]
 
 
 def student(write: Callable[[float], str] = lambda v: f"{v:.4f}", override: Override | None = None,
-            blank: Callable[[CellKey], bool] = lambda k: False) -> dict[str, Any]:
+            blank: Callable[[CellId], bool] = lambda k: False) -> dict[str, Any]:
     """Answers of a student who works every cell from their own written values.
 
     ``override(cell, own values so far, right value)`` returns what they compute instead (or
     None); ``blank`` says which cells they leave empty (they still use the value themselves).
     """
     graph = build_graph(SPEC)
-    vals: dict[CellKey, float] = {}
+    vals: dict[CellId, float] = {}
     rounds: dict[int, dict[str, Any]] = {}
     for k, cell in graph.cells.items():
         if cell.given:
@@ -43,12 +43,12 @@ def student(write: Callable[[float], str] = lambda v: f"{v:.4f}", override: Over
         text = write(v if changed is None else changed)
         vals[k] = float(text)
         if cell.gradable and not blank(k):
-            rounds.setdefault(k.round, {"round": k.round}).setdefault(k.column, {})[k.name] = text
+            rounds.setdefault(k.round, {"round": k.round}).setdefault(k.column, {})[cell_name(k, 1)] = text
     return {"rounds": [rounds[r] for r in sorted(rounds)]}
 
 
-def marks_of(answers: dict[str, Any]) -> dict[CellKey, CellMark]:
-    return {CellKey(m.round, m.column, m.name): m for m in mark_tables(KEY, answers)}
+def marks_of(answers: dict[str, Any]) -> dict[CellId, CellMark]:
+    return {single_layer_cell(m.round, m.column, m.name): m for m in mark_tables(KEY, answers)}
 
 
 # ------------------------------------------------------------------ rounding hints
@@ -94,25 +94,25 @@ def test_blank_parameters_of_later_rounds_fall_back_on_the_previous_update() -> 
 
 def test_blank_parameter_without_an_update_gives_no_carried_credit() -> None:
     """The fallback needs the student's own updated value: both blank, nothing is carried."""
-    answers = student(blank=lambda k: (k.round == 1 and k.column == "updated" and k.name == "w11")
-                      or (k.round == 2 and k.column == "parameters" and k.name == "w11"),
-                      override=lambda k, v, p: p + 0.01 if k == CellKey(1, "updated", "w11") else None)
-    s1 = marks_of(answers)[CellKey(2, "forward", "s1")]
+    answers = student(blank=lambda k: (k.round == 1 and k.column == "updated" and cell_name(k, 1) == "w11")
+                      or (k.round == 2 and k.column == "parameters" and cell_name(k, 1) == "w11"),
+                      override=lambda k, v, p: p + 0.01 if k == single_layer_cell(1, "updated", "w11") else None)
+    s1 = marks_of(answers)[single_layer_cell(2, "forward", "s1")]
     assert s1.status == "incorrect" and "w11 is blank" in s1.message
 
 
 def test_old_weights_in_round_2_name_the_update_to_carry() -> None:
     """Round 2 started from the initial weights: each parameter cell says round 2 starts from
     round 1's updated values and names the student's own updated value."""
-    answers = student(override=lambda k, v, p: v[CellKey(1, "parameters", k.name)]
+    answers = student(override=lambda k, v, p: v[single_layer_cell(1, "parameters", cell_name(k, 1))]
                       if k.column == "parameters" and k.round == 2 else None)
     marks = marks_of(answers)
-    w21 = marks[CellKey(2, "parameters", "w21")]
-    typed = marks[CellKey(1, "updated", "w21")].given
+    w21 = marks[single_layer_cell(2, "parameters", "w21")]
+    typed = marks[single_layer_cell(1, "updated", "w21")].given
     assert w21.status == "incorrect"
     assert f"round 2 starts from round 1's updated values: your updated w21 there is {typed}" in w21.message
     # everything after it is carried, as for any other slip
-    assert marks[CellKey(2, "forward", "s1")].status == "carried"
+    assert marks[single_layer_cell(2, "forward", "s1")].status == "carried"
 
 
 # ------------------------------------------------------------------ named mistakes
@@ -120,11 +120,11 @@ def test_old_weights_in_round_2_name_the_update_to_carry() -> None:
 
 @pytest.mark.parametrize(("mistake", "cells", "override"), [
     ("not_updated", {"b1", "b2"},
-     lambda k, v, p: v[CellKey(k.round, "parameters", k.name)] if k.column == "updated" and k.name[0] == "b" else None),
+     lambda k, v, p: v[single_layer_cell(k.round, "parameters", cell_name(k, 1))] if k.column == "updated" and cell_name(k, 1)[0] == "b" else None),
     ("bias_gradient_times_x", {"dL/db1", "dL/db2"},
-     lambda k, v, p: v[CellKey(k.round, "backward", f"dL/ds{k.name[-1]}")] * v[CellKey(k.round, "parameters", f"x{k.name[-1]}")]
-     if k.name.startswith("dL/db") else None),
-    ("loss_no_half", {"L"}, lambda k, v, p: 2 * p if k.name == "L" else None),
+     lambda k, v, p: v[single_layer_cell(k.round, "backward", f"dL/ds{cell_name(k, 1)[-1]}")] * v[single_layer_cell(k.round, "parameters", f"x{cell_name(k, 1)[-1]}")]
+     if cell_name(k, 1).startswith("dL/db") else None),
+    ("loss_no_half", {"L"}, lambda k, v, p: 2 * p if cell_name(k, 1) == "L" else None),
 ])
 def test_common_slips_are_named(mistake: str, cells: set[str], override: Override) -> None:
     """Forgetting to update b, writing dL/db = dL/ds × x, and L without the ½ are each named in
@@ -140,7 +140,7 @@ def test_no_mistake_is_read_into_the_same_number_everywhere() -> None:
     answers = {"rounds": [{"round": r, **{c.key.column: {} for c in build_graph(SPEC).gradable()}}
                           for r in range(1, 5)]}
     for c in build_graph(SPEC).gradable():
-        answers["rounds"][c.key.round - 1][c.key.column][c.key.name] = "0.3000"
+        answers["rounds"][c.key.round - 1][c.key.column][c.name] = "0.3000"
     assert all(m.mistake is None and m.status != "carried" for m in marks_of(answers).values())
 
 

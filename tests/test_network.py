@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grading.engine import CellKey, answer_key, cell_names, parse_spec, w_name
+from grading.engine import answer_key, cell_names, parse_spec, single_layer_cell, w_name
 from grading.engine.network import (QUANTITIES, Batch, architecture, quantities, stack, train,
                                     train_one)
 from tests.test_engine import TYPOS, printed_cells
@@ -64,7 +64,7 @@ def test_homework_equals_the_graph_engine_on_every_cell() -> None:
     assert set(ids) == {(c, name) for c in names for name in names[c]}  # every cell is mapped
     assert len(key.values) == 4 * len(ids)
     for k, expected in key.values.items():
-        column, quantity, layer, index = ids[(k.column, k.name)]
+        column, quantity, layer, index = ids[(k.column, key.graph[k].name)]
         got = trace.value(k.round, column, quantity, layer, index)
         assert got == pytest.approx(expected, abs=1e-12, rel=0), k
 
@@ -73,8 +73,9 @@ def test_homework_matches_printed_values() -> None:
     """The new engine reproduces the homework's printed tables within the band, but its typos."""
     trace, ids = train_one(hw()), graph_cell_ids(2, 2)
     printed = printed_cells()
+    names = answer_key(hw()).graph
     for k, v in printed.items():
-        column, quantity, layer, index = ids[(k.column, k.name)]
+        column, quantity, layer, index = ids[(k.column, names[k].name)]
         got = trace.value(k.round, column, quantity, layer, index)
         if k in TYPOS:
             assert abs(got - v) > 0.51e-4 and round(got, 6) == TYPOS[k], k
@@ -82,7 +83,7 @@ def test_homework_matches_printed_values() -> None:
             assert abs(got - v) < 0.51e-4, f"{k}: printed {v}, engine {got}"
     # A few printed numbers spelled out (Homework 4.1's round 1 table).
     assert round(trace.value(1, "forward", "s", 1, (1,)), 4) == 0.4600
-    assert round(trace.value(1, "forward", "L"), 6) == round(printed[CellKey(1, "forward", "L")], 6)
+    assert round(trace.value(1, "forward", "L"), 6) == round(printed[single_layer_cell(1, "forward", "L")], 6)
     assert trace.value(4, "parameters", "w", 1, (2, 2)) == trace.value(3, "updated", "w", 1, (2, 2))
 
 

@@ -27,8 +27,8 @@ def round1(offset: float = 0.0, cell: str = "s1") -> dict:
     """Round 1 typed to 4 places; ``cell`` (a forward cell) moved by ``offset``."""
     table = {"round": 1}
     for c in KEY.graph.gradable(1):
-        value = KEY.values[c.key] + (offset if c.key.name == cell and c.key.column == "forward" else 0.0)
-        table.setdefault(c.key.column, {})[c.key.name] = f"{value:.4f}"
+        value = KEY.values[c.key] + (offset if c.name == cell and c.key.column == "forward" else 0.0)
+        table.setdefault(c.key.column, {})[c.name] = f"{value:.4f}"
     return {"rounds": [table]}
 
 

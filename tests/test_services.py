@@ -173,7 +173,7 @@ def slipped_round1() -> dict:
     spec_values = engine.answer_key(spec)
     graph = spec_values.graph
     values = dict(spec_values.values)
-    s1 = engine.CellKey(1, "forward", "s1")
+    s1 = engine.single_layer_cell(1, "forward", "s1")
     values[s1] = 0.47
     for key, cell in graph.cells.items():  # recompute downstream of s1 from the slipped value
         if key.round == 1 and key != s1 and not cell.given:
@@ -181,7 +181,7 @@ def slipped_round1() -> dict:
     typed = {"round": 1}
     for key, value in values.items():
         if key.round == 1 and graph[key].gradable:
-            typed.setdefault(key.column, {})[key.name] = f"{value:.4f}"
+            typed.setdefault(key.column, {})[graph[key].name] = f"{value:.4f}"
     return {"rounds": [typed]}
 
 

@@ -1,9 +1,11 @@
-"""The network's tables as an explicit graph of named cells.
+"""Every round's table as an explicit graph of cells, and the key.
 
-One cell per number of the homework's tables, keyed by (round, column, name). A cell is
-either given (a constant of the spec) or computed: a function of named upstream cells, with
-the formula written in the homework's notation. Marking walks the same graph to recompute a
-cell from a student's own upstream values, so the graph is data, not one long function.
+One cell per number of the tables, keyed by its ``CellId`` (round, column, layer, quantity,
+index), with its display name and stable id made from that. A cell is either given (a constant
+of the spec) or computed: a function of upstream cells, with the formula written in the course's
+notation (``grading.engine.steps``). Marking walks the same graph to recompute a cell from a
+student's own upstream values, so the graph is data, not one long function. The key's values
+come from the numpy engine (``grading.engine.network``); the graph's formulas agree with it.
 
 No Django here: this module is imported by the management commands, the marking code and the
 tests alike.
@@ -11,41 +13,42 @@ tests alike.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple, Union
 
+from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, column_places,
+                                  names_table, parameter_places)
+from grading.engine.network import Trace, train_one
 from grading.engine.spec import Spec
-
-COLUMNS = ("parameters", "forward", "backward", "updated")
-
-
-class CellKey(NamedTuple):
-    round: int
-    column: str
-    name: str
-
-    def __str__(self) -> str:
-        return f"round {self.round} {self.column} {self.name}"
-
-    @property
-    def id(self) -> str:
-        """The cell's stable id, the answer form's input name: ``r2.forward.s1``."""
-        return f"r{self.round}.{self.column}.{self.name}"
+from grading.engine.steps import _identity, round_steps
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One named cell: given (no deps), or computed by ``fn`` from its upstream cells."""
+class Cell(NamedTuple):
+    """One cell: given (no deps), or computed by ``fn`` from its upstream cells. (A named
+    tuple: a graph has hundreds of them, built for every key.)"""
 
-    key: CellKey
-    deps: tuple[CellKey, ...] = ()
+    key: CellId
+    name: str                    # the display name, e.g. "s1" or "s1[2]"
+    id: str                      # the stable id, the answer form's input name: "r2.forward.s1"
+    deps: tuple[CellId, ...] = ()
     fn: Callable[..., float] | None = None
     formula: str = ""
     value: float | None = None  # only for given cells
     gradable: bool = True
+
+    @property
+    def round(self) -> int:
+        return self.key.round
+
+    @property
+    def column(self) -> str:
+        return self.key.column
+
+    @property
+    def place(self) -> Place:
+        return self.key.place
 
     @property
     def given(self) -> bool:
@@ -58,209 +61,173 @@ class Cell:
         return float(self.fn(*upstream))
 
 
-# ---------------------------------------------------------------- cell names
-
-
-def w_name(i: int, j: int) -> str:
-    """Name of the weight from input i to output j (1-based), as the seed writes it."""
-    return f"w{i}{j}"
-
-
-def cell_names(n_inputs: int, n_outputs: int) -> dict[str, list[str]]:
-    """Every cell name of one round's table, column by column, in the seed's order."""
-    ins, outs = range(1, n_inputs + 1), range(1, n_outputs + 1)
-    weights = [w_name(i, j) for i in ins for j in outs]
-    biases = [f"b{j}" for j in outs]
-    return {
-        "parameters": [f"x{i}" for i in ins] + [f"y{j}" for j in outs] + weights + biases,
-        "forward": [f"s{j}" for j in outs] + [f"f{j}" for j in outs]
-        + [f"y{j}-f{j}" for j in outs] + [f"(y{j}-f{j})^2" for j in outs] + ["L"],
-        "backward": [f"dL/df{j}" for j in outs] + [f"dL/ds{j}" for j in outs]
-        + [f"dL/db{j}" for j in outs]
-        # The seed lists dL/dw11, dL/dw21, dL/dw12, dL/dw22: grouped by output.
-        + [f"dL/d{w_name(i, j)}" for j in outs for i in ins],
-        "updated": weights + biases,
-    }
-
-
-# ---------------------------------------------------------------- the graph
-
-
-# The cells' formulas take plain numbers (the key) or intervals (marking recomputes a cell over
-# what the typed values stand for, ``grading.marking.intervals``). Where the interval needs its
-# own bound (a square, σ, f(1 − f)) a helper asks the value for it; the engine never imports the
-# interval type, and float results are computed exactly as they always were.
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) or isinstance(v, numbers.Real)  # numpy scalars too
-
-
-def sigmoid(z: Any) -> Any:
-    """The logistic function, written to avoid overflow for large |z|."""
-    if not _number(z):
-        return z.sigmoid()
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    ez = math.exp(z)
-    return ez / (1.0 + ez)
-
-
-def _weighted_sum(*values: Any) -> Any:
-    # values = w_1j..w_nj, x_1..x_n, b_j
-    n = (len(values) - 1) // 2
-    if all(_number(v) for v in values):
-        return math.fsum(values[k] * values[n + k] for k in range(n)) + values[-1]
-    total = values[-1]
-    for k in range(n):
-        total = values[k] * values[n + k] + total
-    return total
-
-
-def _half_sum(*squares: Any) -> Any:
-    if all(_number(v) for v in squares):
-        return math.fsum(squares) / 2
-    return sum(squares[1:], squares[0]) / 2
-
-
-def _identity(v: Any) -> Any:
-    return v
-
-
-def _square(d: Any) -> Any:
-    # An interval spanning 0 squares to [0, ...], which d * d would not give.
-    return d * d if _number(d) else d.square()
-
-
-def _times_sigmoid_slope(g: Any, f: Any) -> Any:
-    # f * (1 - f) over an interval of f is bounded as one piece (it peaks at f = 1/2).
-    return g * f * (1 - f) if _number(f) else g * f.logistic_slope()
-
-
 @dataclass
 class Graph:
     """All cells of all rounds, in an order where every cell comes after its upstream cells."""
 
     spec: Spec
-    cells: dict[CellKey, Cell] = field(default_factory=dict)
+    shape: Shape
+    cells: dict[CellId, Cell] = field(default_factory=dict)
+    overridden: frozenset[Place] = frozenset()
 
     def add(self, cell: Cell) -> None:
         self.cells[cell.key] = cell
 
-    def __getitem__(self, key: CellKey) -> Cell:
+    def __getitem__(self, key: CellId) -> Cell:
         return self.cells[key]
+
+    @property
+    def n_layers(self) -> int:
+        return self.shape.n_layers
 
     def gradable(self, round_no: int | None = None) -> list[Cell]:
         return [c for c in self.cells.values()
                 if c.gradable and (round_no is None or c.key.round == round_no)]
 
-    def evaluate(self) -> dict[CellKey, float]:
-        """The value of every cell, computed in graph order."""
-        values: dict[CellKey, float] = {}
+    @cached_property
+    def _by_name(self) -> dict[tuple[str, str], Place]:
+        return names_table(self.shape)
+
+    def find(self, round_no: int, column: str, name: str) -> CellId:
+        """The cell that ``name`` displays in ``column`` of round ``round_no``; KeyError if none."""
+        key = self._by_name[(column, name)].at(round_no)
+        if key not in self.cells:
+            raise KeyError((round_no, column, name))
+        return key
+
+    def evaluate(self, like: Mapping[CellId, float] | None = None) -> dict[CellId, float]:
+        """The value of every cell, computed in graph order.
+
+        With ``like`` (the key's values), a cell whose formula is not overridden and whose
+        inputs equal ``like``'s takes ``like``'s value: a mistaken student's tables then agree
+        with the key exactly wherever the mistake changes nothing.
+        """
+        values: dict[CellId, float] = {}
         for key, cell in self.cells.items():
-            values[key] = cell.compute(values[d] for d in cell.deps)
+            if (like is not None and cell.place not in self.overridden
+                    and all(values[d] == like[d] for d in cell.deps)):
+                values[key] = like[key]
+            else:
+                values[key] = cell.compute(values[d] for d in cell.deps)
         return values
 
 
+# (column, name) of a single-layer network, or a Place: a cell of every round.
+Where = Union[Place, tuple[str, str]]
+# A replacement for one computed cell of every round: (upstream cells, fn, formula).
+Override = tuple[list[Where], Callable[..., float], str]
+
+
 def round_formulas(n_inputs: int, n_outputs: int, lr: float) -> list[tuple[str, str, list[tuple[str, str]], Callable[..., float], str]]:
-    """One round's computed cells: (column, name, upstream (column, name) list, fn, formula).
+    """One round's computed cells of a single sigmoid layer, by name: (column, name, upstream
+    (column, name) list, fn, formula). ``round_steps`` has them by structure, for any network."""
+    def name(p: Place) -> str:
+        return cell_name(p, 1)
 
-    Parameter cells are not included: they are given (round 1, and x, y in every round) or
-    carried from the previous round's updated column.
-    """
-    ins, outs = range(1, n_inputs + 1), range(1, n_outputs + 1)
-    lr_text = _num_text(lr)
-    rows: list[tuple[str, str, list[tuple[str, str]], Callable[..., float], str]] = []
-    for j in outs:
-        deps = ([("parameters", w_name(i, j)) for i in ins] + [("parameters", f"x{i}") for i in ins]
-                + [("parameters", f"b{j}")])
-        text = " + ".join(f"{w_name(i, j)}*x{i}" for i in ins) + f" + b{j}"
-        rows.append(("forward", f"s{j}", deps, _weighted_sum, text))
-    for j in outs:
-        rows.append(("forward", f"f{j}", [("forward", f"s{j}")], sigmoid, f"sigmoid(s{j})"))
-    for j in outs:
-        rows.append(("forward", f"y{j}-f{j}", [("parameters", f"y{j}"), ("forward", f"f{j}")],
-                     lambda y, f: y - f, f"y{j} - f{j}"))
-    for j in outs:
-        rows.append(("forward", f"(y{j}-f{j})^2", [("forward", f"y{j}-f{j}")],
-                     _square, f"(y{j} - f{j})^2"))
-    rows.append(("forward", "L", [("forward", f"(y{j}-f{j})^2") for j in outs], _half_sum,
-                 " + ".join(f"(y{j} - f{j})^2/2" for j in outs)))
-    for j in outs:
-        rows.append(("backward", f"dL/df{j}", [("forward", f"f{j}"), ("parameters", f"y{j}")],
-                     lambda f, y: f - y, f"f{j} - y{j}"))
-    for j in outs:
-        rows.append(("backward", f"dL/ds{j}", [("backward", f"dL/df{j}"), ("forward", f"f{j}")],
-                     _times_sigmoid_slope, f"dL/df{j} * f{j} * (1 - f{j})"))
-    for j in outs:
-        rows.append(("backward", f"dL/db{j}", [("backward", f"dL/ds{j}")], _identity,
-                     f"dL/ds{j} * 1"))
-    for j in outs:
-        for i in ins:
-            rows.append(("backward", f"dL/d{w_name(i, j)}",
-                         [("backward", f"dL/ds{j}"), ("parameters", f"x{i}")],
-                         lambda g, x: g * x, f"dL/ds{j} * x{i}"))
-    for i in ins:
-        for j in outs:
-            w = w_name(i, j)
-            rows.append(("updated", w, [("parameters", w), ("backward", f"dL/d{w}")],
-                         lambda p, g, lr=lr: p - lr * g, f"{w} - {lr_text}*dL/d{w}"))
-    for j in outs:
-        rows.append(("updated", f"b{j}", [("parameters", f"b{j}"), ("backward", f"dL/db{j}")],
-                     lambda p, g, lr=lr: p - lr * g, f"b{j} - {lr_text}*dL/db{j}"))
-    return rows
+    return [(s.place.column, name(s.place), [(d.column, name(d)) for d in s.deps], s.fn, s.formula)
+            for s in round_steps(Shape.single(n_inputs, n_outputs), float(lr))]
 
 
-def _num_text(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else repr(v)
+def _place(shape: Shape, where: Where) -> Place:
+    if isinstance(where, Place):
+        return where
+    column, name = where
+    return names_table(shape)[(column, name)]
 
 
-# (column, name) -> (upstream (column, name) list, fn, formula): a replacement for one
-# computed cell of every round, as ``round_formulas`` writes them.
-Override = tuple[list[tuple[str, str]], Callable[..., float], str]
-
-
-def build_graph(spec: Spec, overrides: Mapping[tuple[str, str], Override] | None = None) -> Graph:
+def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -> Graph:
     """The explicit graph of every cell of every round of ``spec``.
 
     ``overrides`` replaces the formula of some computed cells in every round (the named
     mistakes of ``grading.mistakes`` use it to build a mistaken student's tables); upstream
     cells of an override must come before it in a round's order.
     """
-    graph = Graph(spec)
-    n, m = spec.n_inputs, spec.n_outputs
-    formulas = round_formulas(n, m, spec.learning_rate)
+    shape = Shape.of(spec)
+    steps = round_steps(shape, float(spec.learning_rate))
+    plan = _plan(shape, float(spec.learning_rate))
+    overridden: frozenset[Place] = frozenset()
     if overrides:
-        unknown = set(overrides) - {(column, name) for column, name, *_ in formulas}
+        by_place = {}
+        for where, (deps, fn, text) in overrides.items():
+            try:
+                target = _place(shape, where)
+            except KeyError:
+                raise ValueError(f"overrides name cells that are not computed: {[where]}") from None
+            by_place[target] = (tuple(_place(shape, d) for d in deps), fn, text)
+        unknown = set(by_place) - {s.place for s in steps}
         if unknown:
             raise ValueError(f"overrides name cells that are not computed: {sorted(unknown)}")
-        formulas = [(column, name, *overrides[(column, name)]) if (column, name) in overrides
-                    else (column, name, deps, fn, text)
-                    for column, name, deps, fn, text in formulas]
-    for r, sample in enumerate(spec.samples, start=1):
-        for i, x in enumerate(sample.x, start=1):
-            graph.add(Cell(CellKey(r, "parameters", f"x{i}"), value=x, gradable=False))
-        for j, y in enumerate(sample.y, start=1):
-            graph.add(Cell(CellKey(r, "parameters", f"y{j}"), value=y, gradable=False))
-        for name in cell_names(n, m)["updated"]:
-            key = CellKey(r, "parameters", name)
-            if r == 1:
-                graph.add(Cell(key, value=_initial(spec, name), gradable=False))
-            else:
-                # Rounds 2+: the student writes the previous round's updated values here.
-                graph.add(Cell(key, deps=(CellKey(r - 1, "updated", name),), fn=_identity,
-                               formula=f"{name} (updated in round {r - 1})"))
-        for column, name, deps, fn, text in formulas:
-            graph.add(Cell(CellKey(r, column, name),
-                           deps=tuple(CellKey(r, c, d) for c, d in deps), fn=fn, formula=text))
+        plan = tuple((p, name, kind, *by_place[p]) if p in by_place else (p, name, kind, deps, fn, text)
+                     for p, name, kind, deps, fn, text in plan)
+        overridden = frozenset(by_place)
+    graph = Graph(spec, shape, overridden=overridden)
+    cells = graph.cells
+    skeleton = _skeleton(plan, spec.n_rounds) if overrides else _plain_skeleton(shape, float(spec.learning_rate),
+                                                                              spec.n_rounds)
+    for key, name, ident, deps, fn, text, given in skeleton:
+        if given:
+            sample = spec.samples[key.round - 1]
+            cells[key] = Cell(key, name, ident, value=_given(spec, key.place, sample), gradable=False)
+        else:
+            cells[key] = Cell(key, name, ident, deps, fn, text)
     return graph
 
 
-def _initial(spec: Spec, name: str) -> float:
-    if name.startswith("b"):
-        return spec.biases[int(name[1:]) - 1]
-    i, j = int(name[1]), int(name[2])
-    return spec.weights[i - 1][j - 1]
+@lru_cache(maxsize=256)
+def _plain_skeleton(shape: Shape, learning_rate: float, n_rounds: int) -> tuple[tuple[Any, ...], ...]:
+    # Every problem of one shape, learning rate and length has the same cells: a class of
+    # per-student variants builds them once.
+    return _skeleton(_plan(shape, learning_rate), n_rounds)
+
+
+def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[Any, ...], ...]:
+    """Every cell of every round without the given values: (key, name, id, upstream cells, fn,
+    formula, given)."""
+    at = CellId._make
+    out = []
+    for r in range(1, n_rounds + 1):
+        for place, name, kind, deps, fn, text in plan:
+            key = at((r, *place))
+            ident = f"r{r}.{place.column}.{name}"
+            if kind == "computed":
+                out.append((key, name, ident, tuple([at((r, *d)) for d in deps]), fn, text, False))
+            elif kind == "copied" and r > 1:
+                # Rounds 2+: the student writes the previous round's updated values here.
+                out.append((key, name, ident, (at((r - 1, *deps[0])),), _identity,
+                            f"{name} (updated in round {r - 1})", False))
+            else:
+                out.append((key, name, ident, (), None, "", True))
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _plan(shape: Shape, learning_rate: float) -> tuple[tuple[Any, ...], ...]:
+    """One round's cells in graph order: (place, name, kind, upstream places, fn, formula), kind
+    "given" (x, y, round 1's and fixed parameters), "copied" (w and b of rounds 2+, from the
+    round before's updated column) or "computed"."""
+    n_layers = shape.n_layers
+    updated = set(column_places(shape)["updated"])
+    plan: list[tuple[Any, ...]] = []
+    for place in parameter_places(shape):
+        source = place._replace(column="updated")
+        kind = "copied" if place.quantity not in ("x", "y") and source in updated else "given"
+        plan.append((place, cell_name(place, n_layers), kind, (source,), None, ""))
+    for step in round_steps(shape, learning_rate):
+        plan.append((step.place, cell_name(step.place, n_layers), "computed", step.deps, step.fn, step.formula))
+    return tuple(plan)
+
+
+def _given(spec: Spec, place: Place, sample: Any) -> float:
+    """A given value of the spec: x, y, or the initial (or fixed) w and b."""
+    if place.quantity == "x":
+        return sample.x[place.index[0] - 1]
+    if place.quantity == "y":
+        return sample.y[place.index[0] - 1]
+    layer = spec.layers[place.layer - 1]  # type: ignore[operator]
+    if place.quantity == "b":
+        return layer.biases[place.index[0] - 1]
+    i, j = place.index
+    return layer.weights[i - 1][j - 1]
 
 
 # ---------------------------------------------------------------- the key
@@ -271,38 +238,61 @@ class Key:
     """Every value of every round, plus the graph they came from."""
 
     graph: Graph
-    values: Mapping[CellKey, float]
+    values: Mapping[CellId, float]
 
     @property
     def spec(self) -> Spec:
         return self.graph.spec
 
     def value(self, round_no: int, column: str, name: str) -> float:
-        return self.values[CellKey(round_no, column, name)]
+        """The value of the cell that ``name`` displays in ``column`` of round ``round_no``."""
+        return self.values[self.graph.find(round_no, column, name)]
 
     def loss(self) -> list[float]:
-        return [self.value(r, "forward", "L") for r in range(1, self.spec.n_rounds + 1)]
+        return [self.values[CellId(r, "forward", None, "L", ())] for r in range(1, self.spec.n_rounds + 1)]
 
     def to_json(self) -> dict[str, Any]:
-        """The key in its JSON form: one table per round, columns of named cells."""
-        names = cell_names(self.spec.n_inputs, self.spec.n_outputs)
+        """The key in its JSON form: one table per round (columns of named cells), the loss per
+        round, and every cell with its structure."""
+        shape, n_layers = self.graph.shape, self.graph.n_layers
+        places = column_places(shape)
         rounds = []
         for r in range(1, self.spec.n_rounds + 1):
             table: dict[str, Any] = {"round": r}
             for column in COLUMNS:
-                table[column] = {name: self.value(r, column, name) for name in names[column]}
+                table[column] = {cell_name(p, n_layers): self.values[p.at(r)] for p in places[column]}
             rounds.append(table)
-        return {"rounds": rounds, "loss": self.loss()}
+        cells = [{"round": k.round, "column": k.column, "layer": k.layer, "quantity": k.quantity,
+                  "index": list(k.index), "name": cell.name, "value": self.values[k]}
+                 for k, cell in self.graph.cells.items()]
+        return {"rounds": rounds, "loss": self.loss(), "cells": cells}
+
+
+def trace_values(graph: Graph, trace: Trace, problem: int = 0) -> dict[CellId, float]:
+    """The value of every cell of ``graph`` from the numpy engine's trace of its spec."""
+    arrays: dict[tuple[str, str, int | None], Any] = {}
+    values: dict[CellId, float] = {}
+    for key in graph.cells:
+        kind = (key.column, key.quantity, key.layer)
+        rows = arrays.get(kind)
+        if rows is None:
+            rows = arrays[kind] = trace.array(*kind)[problem].tolist()
+        value = rows[key.round - 1]
+        for k in key.index:
+            value = value[k - 1]
+        values[key] = value
+    return values
 
 
 def answer_key(spec: Spec) -> Key:
-    """Compute every cell of every round of ``spec``."""
+    """Compute every cell of every round of ``spec`` (values from the numpy engine)."""
     graph = build_graph(spec)
-    return Key(graph=graph, values=graph.evaluate())
+    return Key(graph=graph, values=trace_values(graph, train_one(spec)))
 
 
 def loss_at(spec: Spec, round_no: int, weights: Any, biases: Any) -> float:
-    """The loss of round ``round_no``'s sample for the given parameters (for gradient checks)."""
+    """The loss of round ``round_no``'s sample for the given parameters of a single sigmoid
+    layer with half-SSE (for gradient checks)."""
     import numpy as np
 
     sample = spec.samples[round_no - 1]

@@ -188,7 +188,7 @@ class Trace:
 
 def _activate(name: str, s: np.ndarray) -> np.ndarray:
     if name == "sigmoid":
-        # Written as graph.sigmoid is, so neither branch overflows for large |s|.
+        # Written as steps.sigmoid is, so neither branch overflows for large |s|.
         e = np.exp(-np.abs(s))
         return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     if name == "tanh":

@@ -1,8 +1,8 @@
 """Q1 verdicts kept in-process, so a class's identical formulas are checked once.
 
 A verdict depends only on the formula as understood (its canonical text, so ``w11 × x1`` and
-``w11*x1`` share one), the row, the network's shape and the assignment's credit for an unchained
-answer: that is the key. Only decided verdicts are kept; an "undecided" row (a timeout, a
+``w11*x1`` share one), the row, the network's shape (layer sizes, activations, loss and whether
+biases are updated) and the assignment's credit for an unchained answer: that is the key. Only decided verdicts are kept; an "undecided" row (a timeout, a
 crashed checker) is checked again next time. The reading notes ("read 'χ1' as x1") depend on
 what was typed, so they are not part of a cached verdict.
 """
@@ -13,10 +13,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from grading.engine import Shape
+
 from .nodes import Expr, to_text
 
 DECIDED = ("correct", "not_chained", "incorrect")
-VerdictKey = tuple[str, str, int, int, float]
+VerdictKey = tuple[str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,10 @@ class Verdict:
     credit: float = 0.0
 
 
-def verdict_key(expr: Expr, row: str, n_inputs: int, n_outputs: int,
-                not_chained_credit: float) -> VerdictKey:
+def verdict_key(expr: Expr, row: str, shape: Shape, not_chained_credit: float) -> VerdictKey:
     """What a verdict depends on, and nothing that only changes how the answer was typed."""
-    return (to_text(expr), row, n_inputs, n_outputs, float(not_chained_credit))
+    return (to_text(expr), row, shape.sizes, shape.activations, shape.loss, shape.update_biases,
+            float(not_chained_credit))
 
 
 class VerdictCache:

@@ -6,6 +6,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+
+from grading.engine import Shape
 
 from .bounds import check_size
 from .cache import Verdict, VerdictCache, VerdictKey, verdict_key
@@ -16,7 +19,7 @@ from .names import vocabulary
 from .nodes import Expr, FormulaError, Name, names_in, to_text
 from .numeric import Comparison, Points, compare, depends_on, random_points
 from .parser import parse_with_notes
-from .rows import Row, Table, circular, q1_table
+from .rows import Row, Table, circular, q1_table, shape_of
 from .sandbox import Failure, run_with_deadline
 from .symbolic import definitions, equivalent
 
@@ -50,22 +53,28 @@ class _Work:
     key: VerdictKey | None
 
 
-@lru_cache(maxsize=None)
-def _points(n_inputs: int, n_outputs: int) -> Points:
-    return random_points(q1_table(n_inputs, n_outputs))
+def _points(*network: Any) -> Points:
+    return _shape_points(shape_of(network))
+
+
+@lru_cache(maxsize=128)  # one entry per network shape in use
+def _shape_points(shape: Shape) -> Points:
+    return random_points(q1_table(shape))
 
 
 def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: int = 2,
-                   not_chained_credit: float = 0.5, time_limit: float = 2.0,
-                   cache: VerdictCache | None = None) -> list[FormulaMark]:
+                   shape: Shape | None = None, not_chained_credit: float = 0.5,
+                   time_limit: float = 2.0, cache: VerdictCache | None = None) -> list[FormulaMark]:
     """One mark per Q1 row, in table order; the whole check ends within ``time_limit`` seconds.
 
-    With a ``cache`` (``VERDICTS``, the process's own), a formula already decided for this row,
-    shape and credit is not checked again.
+    The rows are those of ``shape`` (any dense network), or of a single sigmoid layer of
+    ``n_inputs`` × ``n_outputs``. With a ``cache`` (``VERDICTS``, the process's own), a formula
+    already decided for this row, network and credit is not checked again.
     """
     deadline = time.monotonic() + time_limit - min(_MARGIN, time_limit / 5)
-    table = q1_table(n_inputs, n_outputs)
-    points = _points(n_inputs, n_outputs)
+    shape = shape or Shape.single(n_inputs, n_outputs)
+    table = q1_table(shape)
+    points = _points(shape)
     marks: dict[str, FormulaMark] = {}
     pending: list[_Work] = []
     for row in table.rows:
@@ -92,24 +101,25 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     for work in pending:
         verdict = _decide(work, symbolic.get(work.row.name), table, not_chained_credit)
         marks[work.row.name] = _judged(work.row, work.given, work.expr, work.notes, verdict,
-                                       work.key, cache)
+                                       work.key, cache, table)
     return [marks[row.name] for row in table.rows]
 
 
 def _mark(row: Row, given: object, status: str, message: str, credit: float = 0.0,
-          expr: Expr | None = None) -> FormulaMark:
+          expr: Expr | None = None, table: Table | None = None) -> FormulaMark:
     shown = given if isinstance(given, str) else ("" if given is None else repr(given)[:MAX_LENGTH])
     understood = to_text(expr) if expr is not None else ""
-    mathml = to_mathml(expr) if expr is not None else ""
+    mathml = to_mathml(expr, sizes=table.sizes if table else None) if expr is not None else ""
     return FormulaMark(row.name, shown, status, message, credit, understood, mathml)
 
 
 def _judged(row: Row, given: str, expr: Expr, notes: list[str], verdict: Verdict,
-            key: VerdictKey | None, cache: VerdictCache | None) -> FormulaMark:
+            key: VerdictKey | None, cache: VerdictCache | None, table: Table) -> FormulaMark:
     """The mark for a read formula, its verdict kept in ``cache`` (which keeps decided ones only)."""
     if cache is not None and key is not None:
         cache.put(key, verdict)
-    return _mark(row, given, verdict.status, _with_notes(verdict.message, notes), verdict.credit, expr)
+    return _mark(row, given, verdict.status, _with_notes(verdict.message, notes), verdict.credit,
+                 expr, table)
 
 
 def _first_look(row: Row, given: object, table: Table, points: Points,
@@ -121,27 +131,26 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     if not isinstance(given, str):
         return _mark(row, given, "invalid", "the answer must be text")
     try:
-        expr, notes = parse_with_notes(_right_hand_side(given, row, table),
-                                       n_inputs=table.n_inputs, n_outputs=table.n_outputs)
+        expr, notes = parse_with_notes(_right_hand_side(given, row, table), sizes=table.sizes)
         check_size(expr)
     except FormulaError as exc:
         return _mark(row, given, "invalid", exc.message)
     key = None
     if cache is not None:
-        key = verdict_key(expr, row.name, table.n_inputs, table.n_outputs, not_chained_credit)
+        key = verdict_key(expr, row.name, table.shape, not_chained_credit)
         known = cache.get(key)
         if known is not None:
-            return _judged(row, given, expr, notes, known, None, None)
+            return _judged(row, given, expr, notes, known, None, None, table)
     reason = circular(row, expr, table)
     if reason:
-        return _judged(row, given, expr, notes, Verdict("incorrect", reason), key, cache)
+        return _judged(row, given, expr, notes, Verdict("incorrect", reason), key, cache, table)
     numeric = compare(expr, row.expr, points)
     if numeric.verdict == "undefined":
-        return _judged(row, given, expr, notes, Verdict("incorrect", numeric.reason), key, cache)
+        return _judged(row, given, expr, notes, Verdict("incorrect", numeric.reason), key, cache, table)
     if numeric.verdict == "different":
         message, complete = wrong_message(row, expr, table, points, deadline)
         return _judged(row, given, expr, notes, Verdict("incorrect", message),
-                       key if complete else None, cache)
+                       key if complete else None, cache, table)
     return _Work(row, given, expr, notes, numeric, key)
 
 
@@ -151,7 +160,7 @@ def _right_hand_side(given: str, row: Row, table: Table) -> str:
         return given
     left, right = given.split("=", 1)
     try:
-        lhs, _ = parse_with_notes(left, n_inputs=table.n_inputs, n_outputs=table.n_outputs)
+        lhs, _ = parse_with_notes(left, sizes=table.sizes)
     except FormulaError:
         return given
     if lhs == Name(row.name):
@@ -191,7 +200,7 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
     """Equivalent: full credit if written from the previous functions, partial if it skips them."""
     row, expr = work.row, work.expr
     used = set(names_in(expr))
-    names = sorted(vocabulary(table.n_inputs, table.n_outputs).all)
+    names = sorted(vocabulary(*table.sizes).all)
     missing = []
     for previous in row.previous:
         if previous in used and depends_on(expr, previous, names):

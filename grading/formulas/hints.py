@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
+from grading.engine import Shape
 from grading.mistakes import alternatives_by_cell
 
-from .names import vocabulary
+from .names import Vocabulary, vocabulary
 from .nodes import Expr, FormulaError, Name, names_in, walk
 from .numeric import Points, compare, hint_for, substitute
 from .parser import parse_formula
@@ -35,23 +36,32 @@ def wrong_message(row: Row, expr: Expr, table: Table, points: Points,
     return (f"{base}: {hint}" if hint else base), swap is not None
 
 
-@lru_cache(maxsize=None)
-def _row_mistakes(n_inputs: int, n_outputs: int) -> dict[str, tuple[tuple[str, Expr], ...]]:
+@lru_cache(maxsize=128)  # one entry per network shape in use
+def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr], ...]]:
     """Q1 row -> (message, mistaken formula) from the named mistakes the tables are marked with."""
+    rows = {row.place: row.name for row in _table(shape).rows}
     out: dict[str, list[tuple[str, Expr]]] = {}
-    for (_, name), found in alternatives_by_cell(n_inputs, n_outputs, 1.0).items():
+    for place, found in alternatives_by_cell(shape, 1.0).items():
+        if place not in rows:
+            continue  # a cell that is no Q1 row (y - f, the updates)
         for mistake, alt in found:
             try:
-                wrong = parse_formula(alt.formula, n_inputs=n_inputs, n_outputs=n_outputs)
+                wrong = parse_formula(alt.formula, sizes=shape.sizes)
             except FormulaError:
-                continue  # written over cells that Q1 has no name for (the updates)
-            out.setdefault(name, []).append((f"{mistake.title}. {mistake.explanation}", wrong))
+                continue  # written over cells that Q1 has no name for
+            out.setdefault(rows[place], []).append((f"{mistake.title}. {mistake.explanation}", wrong))
     return {name: tuple(v) for name, v in out.items()}
+
+
+def _table(shape: Shape) -> Table:
+    from .rows import q1_table
+
+    return q1_table(shape)
 
 
 def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
     """The named mistake a wrong formula is, when it is one of them (same data as the tables)."""
-    for message, wrong in _row_mistakes(table.n_inputs, table.n_outputs).get(row.name, ()):
+    for message, wrong in _row_mistakes(table.shape).get(row.name, ()):
         if compare(expr, wrong, points).verdict == "equal":
             return message
     return ""
@@ -65,10 +75,11 @@ def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
     """
     if sum(1 for _ in walk(expr)) > _HINT_NODES:
         return ""
-    names = sorted(vocabulary(table.n_inputs, table.n_outputs).all)
+    vocab = vocabulary(*table.sizes)
+    names = sorted(vocab.all)
     tries = 0
     for used in names_in(expr):
-        for other in _look_alikes(used, names):
+        for other in _look_alikes(used, names, vocab):
             tries += 1
             if tries > _HINT_TRIES:
                 return ""
@@ -85,10 +96,19 @@ def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
     return ""
 
 
-def _look_alikes(name: str, names: list[str]) -> list[str]:
-    head = name.rstrip("0123456789")
-    swaps = {"s": "f", "f": "s", "dL/ds": "dL/df", "dL/df": "dL/ds"}
-    out = [n for n in names if n != name and n.rstrip("0123456789") == head]
-    if head in swaps:
-        out.append(swaps[head] + name[len(head):])
-    return [n for n in out if n in names]
+_SWAPS = {"s": "f", "f": "s", "dL/ds": "dL/df", "dL/df": "dL/ds"}
+
+
+def _look_alikes(name: str, names: list[str], vocab: Vocabulary) -> list[str]:
+    """Names a slip of the pen turns ``name`` into: another index of the same quantity and
+    layer, s for f (dL/ds for dL/df) of the same unit, the same unit of another layer."""
+    place = vocab.place(name)
+    if place is None:
+        return []
+    places = [(n, vocab.place(n)) for n in names if n != name]
+    out = [n for n, p in places if p is not None and (p.quantity, p.layer) == (place.quantity, place.layer)]
+    if place.quantity in _SWAPS:
+        out += [n for n, p in places if p == place._replace(quantity=_SWAPS[place.quantity])]
+    out += [n for n, p in places if p is not None and p.layer != place.layer
+            and (p.quantity, p.index) == (place.quantity, place.index)]
+    return out

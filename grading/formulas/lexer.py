@@ -1,7 +1,10 @@
 """Reading a formula's characters into tokens, with the position of each for error messages.
 
 Unicode the homework and students use is folded to ASCII one character for one character, so
-positions in the folded text are positions in what the student typed.
+positions in the folded text are positions in what the student typed. In a network of several
+layers a name carries its layer in square brackets right after it: ``s1[2]``, ``dL/dw12[2]``
+(also ``s1^[2]``, as the pages print s₁^[2]); a bracket after a name that needs no layer, or in
+a single-layer network, is a bracket as before.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
 _DERIVATIVE = re.compile(r"d *[Ll] *(?:/ *d *|_d)([A-Za-z_][A-Za-z0-9_]*)")
 _DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A layer suffix right after a name: [2], ^[2], or ^{[2]} (folded to ^([2])).
+_LAYER = re.compile(r"\^?\[([1-9])\]|\^\(\[([1-9])\]\)")
+_ALIASES = {"log": "ln"}
 
 
 @dataclass(frozen=True)
@@ -118,15 +124,15 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
         if match and _subscript_end(text, k, match.end()) < match.end():
             match = _DERIVATIVE.match(src, k, _subscript_end(text, k, match.end()))
         if match:
-            q = match.group(1).replace("_", "")
+            q, end = _layered(match.group(1).replace("_", ""), src, match.end(), vocab.derivative_of, vocab)
             if q not in vocab.derivative_of:
                 raise FormulaError(
-                    f"unknown derivative '{text[k:match.end()]}' at character {k + 1}: "
+                    f"unknown derivative '{text[k:end]}' at character {k + 1}: "
                     f"{unknown_name_hint(q, vocab) if q[:1].lower() in 'xywbsf' else 'differentiate by f, s, b or w'}", k)
             name = f"dL/d{q}"
-            _note_alias(text, k, match.end(), name, aliased)
-            out.tokens.append(Token("name", name, k, text[k:match.end()]))
-            k = match.end()
+            _note_alias(text, k, end, name, aliased)
+            out.tokens.append(Token("name", name, k, text[k:end]))
+            k = end
             continue
         match = _WORD.match(src, k)
         if match:
@@ -136,10 +142,23 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             if word.lower() == "sigmoid" and src[match.end():match.end() + 1] in _PRIMES:
                 k = _sigmoid_token(out, text, k, match.end())
                 continue
+            if word.lower() in ("tanh", "relu") and src[match.end():match.end() + 1] in _PRIMES:
+                k = _prime_token(out, text, k, match.end(), word.lower())
+                continue
+            name, end = _layered(word.replace("_", ""), src, match.end(), vocab.all, vocab)
+            if end > match.end():
+                if name not in vocab.all:
+                    raise FormulaError(f"unknown name '{text[k:end]}' at character {k + 1}: "
+                                       f"{unknown_name_hint(name, vocab)}", k)
+                _note_alias(text, k, end, name, aliased)
+                out.tokens.append(Token("name", name, k, text[k:end]))
+                k = end
+                continue
             if src[match.end():].lstrip(" ").startswith("(") and word.lower() not in FUNCTIONS \
-                    and word.replace("_", "") not in vocab.all:
+                    and word.lower() not in _ALIASES and word.replace("_", "") not in vocab.all:
                 raise FormulaError(f"unknown function '{text[k:match.end()]}' at character {k + 1}: "
-                                   "the functions are exp and sigmoid (σ)", k)
+                                   f"the functions are {', '.join(FUNCTIONS[:-1])} and {FUNCTIONS[-1]}, "
+                                   "σ for sigmoid", k)
             token = _word_token(word, text, k, match.end(), vocab)
             if token.kind == "name":
                 _note_alias(text, k, match.end(), token.value, aliased)  # type: ignore[arg-type]
@@ -164,6 +183,36 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
     out.tokens.append(Token("end", None, len(src), ""))
     out.notes.extend(f"read '{typed}' as {name}" for typed, name in aliased.items())
     return out
+
+
+def _layered(word: str, src: str, end: int, names: frozenset[str], vocab: Vocabulary) -> tuple[str, int]:
+    """``word`` with the layer suffix that follows it at ``end``, when only that makes it one of
+    ``names`` (a network of several layers); else ``word`` as it is. Returns (name, its end)."""
+    if vocab.n_layers == 1:
+        return word, end
+    suffix = _LAYER.match(src, end)
+    if suffix is not None and word in names and src[end:end + 1] == "[":
+        # x1[2] would read as x1·2: in a network of layers that is surely a layer typed by mistake.
+        raise FormulaError(f"{word} belongs to no layer: write it without [{suffix.group(1)}] "
+                           "(multiply with * or parentheses)", end)
+    if suffix is None or word in names or not _named(word, vocab):
+        return word, end
+    # The bracket is the word's layer, one this network has or not (then an unknown name).
+    return f"{word}[{suffix.group(1) or suffix.group(2)}]", suffix.end()
+
+
+def _named(word: str, vocab: Vocabulary) -> bool:
+    """Whether ``word`` with some layer suffix is a name of this network (s1 for s1[2])."""
+    return any(f"{word}[{l}]" in vocab.all or f"{word}[{l}]" in vocab.derivative_of
+               for l in range(1, vocab.n_layers + 1))
+
+
+def _prime_token(out: Lexed, text: str, start: int, end: int, func: str) -> int:
+    """tanh'(a) or relu'(a): the activation's derivative (1 − tanh(a)², step(a)); the next index."""
+    out.tokens.append(Token("func", func + "'", start, text[start:end + 1]))
+    reading = "1 - tanh(a)^2" if func == "tanh" else "step(a)"
+    out.notes.append(f"read {text[start:end + 1]}(a) as {reading}")
+    return end + 1
 
 
 def _sigmoid_token(out: Lexed, text: str, start: int, end: int) -> int:
@@ -192,8 +241,8 @@ def _number(match: re.Match[str], k: int) -> Fraction:
 
 def _word_token(word: str, text: str, start: int, end: int, vocab: Vocabulary) -> Token:
     typed = text[start:end]
-    if word.lower() in FUNCTIONS:
-        return Token("func", word.lower(), start, typed)
+    if word.lower() in FUNCTIONS or word.lower() in _ALIASES:
+        return Token("func", _ALIASES.get(word.lower(), word.lower()), start, typed)
     if word == "e":
         return Token("e", None, start, typed)
     name = word.replace("_", "")

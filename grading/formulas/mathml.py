@@ -1,23 +1,31 @@
-"""Presentation MathML of a formula tree, rendered on the server (browsers draw it natively)."""
+"""Presentation MathML of a formula tree, rendered on the server (browsers draw it natively).
+
+A name is drawn from the cell it names (the vocabulary's place, never its letters): w₁₂,
+dL/ds₁ as a fraction, and in a network of several layers the layer as a superscript, s₁^[2].
+"""
 
 from __future__ import annotations
 
-import re
 from html import escape
 
+from grading.engine import Place, variable_of
+
+from .names import Vocabulary, vocabulary
 from .nodes import PREC, BinOp, Call, E, Expr, Name, Neg, Num, number_text, prec
 
 _NS = "http://www.w3.org/1998/Math/MathML"
-_INDEXED = re.compile(r"([a-zA-Z])(\d+)")
 
 
-def to_mathml(text_or_expr: str | Expr, *, n_inputs: int = 2, n_outputs: int = 2) -> str:
-    """``<math>`` markup of a formula (text is parsed first; FormulaError if it cannot be)."""
+def to_mathml(text_or_expr: str | Expr, *, n_inputs: int = 2, n_outputs: int = 2,
+              sizes: tuple[int, ...] | None = None) -> str:
+    """``<math>`` markup of a formula (text is parsed first; FormulaError if it cannot be), for
+    a single layer of ``n_inputs`` × ``n_outputs`` or a network of layer ``sizes``."""
+    sizes = sizes or (n_inputs, n_outputs)
     if isinstance(text_or_expr, str):
         from .parser import parse_formula
 
-        text_or_expr = parse_formula(text_or_expr, n_inputs=n_inputs, n_outputs=n_outputs)
-    return f'<math xmlns="{_NS}" display="inline">{_render(text_or_expr)}</math>'
+        text_or_expr = parse_formula(text_or_expr, sizes=sizes)
+    return f'<math xmlns="{_NS}" display="inline">{_Renderer(vocabulary(*sizes)).render(text_or_expr)}</math>'
 
 
 def _mi(text: str) -> str:
@@ -32,36 +40,52 @@ def _row(*parts: str) -> str:
     return "<mrow>" + "".join(parts) + "</mrow>"
 
 
-def _name(name: str) -> str:
-    if name.startswith("dL/d"):
-        return ("<mfrac>" + _row(_mi("d"), _mi("L")) + _row(_mi("d"), _name(name[4:])) + "</mfrac>")
-    match = _INDEXED.fullmatch(name)
-    if match:
-        return f"<msub>{_mi(match.group(1))}<mn>{escape(match.group(2))}</mn></msub>"
-    return _mi(name)
+def place_mathml(place: Place, n_layers: int) -> str:
+    """A cell's name as MathML, from its place: x₁, w₁₂, L, dL/ds₁ (s₁^[2] with layers)."""
+    variable = variable_of(place)
+    if variable is not None:
+        return "<mfrac>" + _row(_mi("d"), _mi("L")) + _row(_mi("d"), place_mathml(variable, n_layers)) + "</mfrac>"
+    if not place.index:
+        return _mi(place.quantity)
+    base, index = _mi(place.quantity), f"<mn>{''.join(map(str, place.index))}</mn>"
+    if n_layers > 1 and place.layer is not None:
+        return f"<msubsup>{base}{index}{_row(_mo('['), f'<mn>{place.layer}</mn>', _mo(']'))}</msubsup>"
+    return f"<msub>{base}{index}</msub>"
 
 
 def _parens(inner: str) -> str:
     return _row(_mo("("), inner, _mo(")"))
 
 
-def _render(expr: Expr) -> str:
+class _Renderer:
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+
+    def name(self, name: str) -> str:
+        place = self.vocab.place(name)
+        return _mi(name) if place is None else place_mathml(place, self.vocab.n_layers)
+
+    def render(self, expr: Expr) -> str:
+        return _render(expr, self)
+
+
+def _render(expr: Expr, r: _Renderer) -> str:
     if isinstance(expr, Num):
         return f"<mn>{escape(number_text(expr.value))}</mn>"
     if isinstance(expr, Name):
-        return _name(expr.name)
+        return r.name(expr.name)
     if isinstance(expr, E):
         return _mi("e")
     if isinstance(expr, Call):
-        func = _mi("σ") if expr.func == "sigmoid" else _mi("exp")
-        return _row(func, "<mo>&#x2061;</mo>", _parens(_render(expr.arg)))
+        func = _mi({"sigmoid": "σ", "relu": "ReLU"}.get(expr.func, expr.func))
+        return _row(func, "<mo>&#x2061;</mo>", _parens(_render(expr.arg, r)))
     if isinstance(expr, Neg):
-        inner = _render(expr.operand)
+        inner = _render(expr.operand, r)
         return _row(_mo("−"), _parens(inner) if prec(expr.operand) < PREC["neg"] else inner)
     if expr.op == "/":
         # A fraction bar groups both sides: no parentheses needed inside.
-        return f"<mfrac>{_row(_render(expr.left))}{_row(_render(expr.right))}</mfrac>"
-    left, right = _render(expr.left), _render(expr.right)
+        return f"<mfrac>{_row(_render(expr.left, r))}{_row(_render(expr.right, r))}</mfrac>"
+    left, right = _render(expr.left, r), _render(expr.right, r)
     if expr.op == "^":
         base = _parens(left) if prec(expr.left) <= PREC["^"] or isinstance(expr.left, Call) else left
         return f"<msup>{_row(base)}{_row(right)}</msup>"

@@ -1,77 +1,137 @@
-"""The names a formula may use in an n-input, m-output network, and why an unknown one is wrong."""
+"""The names a formula may use in a network of given layer sizes, and why an unknown one is wrong.
+
+Every name is made by the engine's naming of a cell (``engine.cell_name``), and ``meaning``
+maps it back to that cell's place: nothing here reads a name's letters to learn what it is.
+Only a student's unknown word is looked at closely, to say what they probably meant.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from grading.engine import MAX_UNITS, w_name
+from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Place, cell_name
 
-_PATTERN = re.compile(r"([a-zA-Z]+)(\d*)")
+# The quantities Q1 names: inputs (leaves of every expansion), then the computed ones.
+_INPUTS = ("x", "y", "w", "b")
+_FUNCTIONS = "exp, ln, sigmoid (σ), tanh, relu and step"
+_DERIVATIVE = {quantity: derivative for derivative, (_, quantity) in WITH_RESPECT_TO.items()}
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    n_inputs: int
-    n_outputs: int
+    sizes: tuple[int, ...]       # units per layer, the inputs first
     inputs: frozenset[str]       # x, y, w, b: the leaves of every expansion
     computed: frozenset[str]     # s, f, L and the derivatives dL/d..
     derivative_of: frozenset[str]  # q such that dL/dq is a name
+    # name -> the place it names (x, y, w, b in parameters; s, f, L forward; dL/d.. backward)
+    meaning: Mapping[str, Place] = field(compare=False, hash=False, repr=False, default_factory=dict)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.sizes[-1]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
 
     @property
     def all(self) -> frozenset[str]:
         return self.inputs | self.computed
 
+    def place(self, name: str) -> Place | None:
+        """The place ``name`` names, or None."""
+        return self.meaning.get(name)
+
+    def ranges(self) -> dict[str, str]:
+        """Quantity -> the range of its names, e.g. {"w": "w11[1]..w22[1], w11[2]..w22[2]"}."""
+        out: dict[str, list[str]] = {}
+        for quantity in ("x", "y", "w", "b", "s", "f"):
+            for layer in ([None] if quantity in ("x", "y") else range(1, self.n_layers + 1)):
+                names = [n for n, p in self.meaning.items() if p.quantity == quantity and p.layer == layer]
+                if names:
+                    out.setdefault(quantity, []).append(f"{names[0]}..{names[-1]}")
+        return {q: ", ".join(v) for q, v in out.items()}
+
     def describe(self) -> str:
-        n, m = self.n_inputs, self.n_outputs
-        return (f"x1..x{n}, y1..y{m}, {w_name(1, 1)}..{w_name(n, m)}, b1..b{m}, s1..s{m}, "
-                f"f1..f{m}, L and dL/dq for q in f, s, b, w")
+        r = self.ranges()
+        return (f"{r['x']}, {r['y']}, {r['w']}, {r['b']}, {r['s']}, {r['f']}, L and dL/dq for q "
+                "in f, s, b, w")
 
 
-@lru_cache(maxsize=None)
-def vocabulary(n_inputs: int, n_outputs: int) -> Vocabulary:
-    """The names of an n×m network (both 1..9, as in the engine)."""
-    if not (1 <= n_inputs <= MAX_UNITS and 1 <= n_outputs <= MAX_UNITS):
-        raise ValueError(f"network size {n_inputs}x{n_outputs} is outside 1..{MAX_UNITS}")
-    ins, outs = range(1, n_inputs + 1), range(1, n_outputs + 1)
-    weights = [w_name(i, j) for i in ins for j in outs]
-    inputs = [f"x{i}" for i in ins] + [f"y{j}" for j in outs] + weights + [f"b{j}" for j in outs]
-    wrt = [f"f{j}" for j in outs] + [f"s{j}" for j in outs] + [f"b{j}" for j in outs] + weights
-    computed = [f"s{j}" for j in outs] + [f"f{j}" for j in outs] + ["L"] + [f"dL/d{q}" for q in wrt]
-    return Vocabulary(n_inputs, n_outputs, frozenset(inputs), frozenset(computed), frozenset(wrt))
+def _grid(layer: int, quantity: str, column: str, rows: int, cols: int) -> list[Place]:
+    return [Place(column, layer, quantity, (i, j)) for i in range(1, rows + 1) for j in range(1, cols + 1)]
+
+
+def _units(layer: int | None, quantity: str, column: str, count: int) -> list[Place]:
+    return [Place(column, layer, quantity, (j,)) for j in range(1, count + 1)]
+
+
+@lru_cache(maxsize=256)  # bounded: the layer sizes of a preview come from a request
+def vocabulary(*network: int) -> Vocabulary:
+    """The names of a network of these layer sizes (``vocabulary(2, 2)`` for Homework 4.1's,
+    ``vocabulary(2, 2, 2)`` with a hidden layer; 1..9 units, 1..4 layers, as in the engine)."""
+    sizes = tuple(network)
+    if not (2 <= len(sizes) <= MAX_LAYERS + 1 and all(1 <= n <= MAX_UNITS for n in sizes)):
+        raise ValueError(f"network size {'x'.join(map(str, sizes))} is outside 1..{MAX_UNITS} "
+                         f"units and 1..{MAX_LAYERS} layers")
+    n_layers = len(sizes) - 1
+    inputs = _units(None, "x", "parameters", sizes[0]) + _units(None, "y", "parameters", sizes[-1])
+    forward: list[Place] = []
+    wrt: list[Place] = []
+    for l in range(1, n_layers + 1):
+        inputs += _grid(l, "w", "parameters", sizes[l - 1], sizes[l]) + _units(l, "b", "parameters", sizes[l])
+        forward += _units(l, "s", "forward", sizes[l]) + _units(l, "f", "forward", sizes[l])
+        wrt += (_units(l, "f", "forward", sizes[l]) + _units(l, "s", "forward", sizes[l])
+                + _units(l, "b", "parameters", sizes[l]) + _grid(l, "w", "parameters", sizes[l - 1], sizes[l]))
+    derivatives = [Place("backward", q.layer, _DERIVATIVE[q.quantity], q.index) for q in wrt]
+    computed = forward + [Place("forward", None, "L", ())] + derivatives
+
+    def name(p: Place) -> str:
+        return cell_name(p, n_layers)
+
+    return Vocabulary(sizes, frozenset(map(name, inputs)), frozenset(map(name, computed)),
+                      frozenset(map(name, wrt)), {name(p): p for p in inputs + computed})
 
 
 def unknown_name_hint(word: str, vocab: Vocabulary) -> str:
-    """A short reason why ``word`` is not a name here, to append to 'unknown name'."""
+    """A short reason why ``word`` (as typed) is not a name here, to append to 'unknown name'."""
     if word != word.lower() and word.lower() in vocab.all:
         return f"names are written in lower case: {word.lower()}"
     if word[:1] == "d" and word[1:] in vocab.all and word[1:] != "L":
         return (f"only derivatives of L are names (dL/{word}); write a local derivative out, "
                 "e.g. df1/ds1 as f1*(1 - f1)")
-    match = _PATTERN.fullmatch(word)
-    letters, digits = (match.group(1), match.group(2)) if match else (word, "")
-    n, m = vocab.n_inputs, vocab.n_outputs
-    if letters in ("x", "y", "w", "b", "s", "f") and digits:
+    letters = word.rstrip("0123456789[]")
+    digits = word[len(letters):]
+    ranges = vocab.ranges()
+    if letters in ranges and digits:
         if _splits(word, vocab):
             return "write * between names, e.g. w11*x1"
-        ranges = {"x": f"x1..x{n}", "y": f"y1..y{m}", "w": f"{w_name(1, 1)}..{w_name(n, m)}",
-                  "b": f"b1..b{m}", "s": f"s1..s{m}", "f": f"f1..f{m}"}
-        return f"this {n}×{m} network has {ranges[letters]}"
-    if letters in ("x", "y", "w", "b", "s", "f"):
+        layered = [f"{word}[{l}]" for l in range(1, vocab.n_layers + 1)]
+        if vocab.n_layers > 1 and any(n in vocab.all for n in layered):
+            return (f"this network has {vocab.n_layers} layers: write the layer in brackets, "
+                    f"e.g. {' or '.join(n for n in layered if n in vocab.all)}")
+        shape = "×".join(map(str, vocab.sizes))
+        return f"this {shape} network has {ranges[letters]}"
+    if letters in ranges:
         return f"{letters} needs its index, e.g. {letters}1" if letters != "w" else "w needs two indices, e.g. w11"
     if word.lower().startswith("dl"):
         return "write derivatives as dL/df1, dL/ds1, dL/dw11, ..."
     if _splits(word, vocab):
         return "write * between names, e.g. w11*x1"
-    return f"the names are {vocab.describe()}; the functions are exp and sigmoid (σ)"
+    return f"the names are {vocab.describe()}; the functions are {_FUNCTIONS}"
 
 
 def _splits(word: str, vocab: Vocabulary, first: bool = True) -> bool:
     """Whether ``word`` is two or more known names run together (w11x1)."""
     if len(word) > 40:
         return False
-    for k in range(min(len(word), 3), 0, -1):
+    for k in range(min(len(word), 6), 0, -1):
         if word[:k] in vocab.all:
             rest = word[k:]
             if not rest:

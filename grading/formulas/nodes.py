@@ -1,7 +1,8 @@
 """The formula AST, its error type and its canonical text form.
 
 The tree is tiny on purpose: numbers, the homework's names, Euler's e, unary minus, the five
-binary operators and calls of the two allowed functions. Nothing else can be represented, so
+binary operators and calls of the allowed functions (exp, ln and the activations with ReLU's
+step). Nothing else can be represented, so
 nothing else can be evaluated.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Union
 
-FUNCTIONS = ("exp", "sigmoid")
+FUNCTIONS = ("exp", "ln", "sigmoid", "tanh", "relu", "step")  # step(a): 1 for a > 0, else 0
 
 
 class FormulaError(ValueError):
@@ -30,7 +31,7 @@ class Num:
 
 @dataclass(frozen=True)
 class Name:
-    name: str  # canonical: "x1", "w21", "L", "dL/ds1"
+    name: str  # canonical: "x1", "w21", "L", "dL/ds1"; with layers "s1[2]", "dL/dw12[2]"
 
 
 @dataclass(frozen=True)

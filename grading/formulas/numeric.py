@@ -58,7 +58,7 @@ def _eval(expr: Expr, env: Mapping[str, object], peak: list[object]) -> object:
         return -_eval(expr.operand, env, peak)  # type: ignore[operator]
     if isinstance(expr, Call):
         arg = _eval(expr.arg, env, peak)
-        return _bounded(_exp(arg) if expr.func == "exp" else _sigmoid(arg), peak)
+        return _bounded(_CALLS[expr.func](arg), peak)
     a, b = _eval(expr.left, env, peak), _eval(expr.right, env, peak)
     op = expr.op
     if op == "+":
@@ -94,6 +94,16 @@ def _sigmoid(a: object) -> object:
     return 1 / (1 + _ctx.exp(-a))  # type: ignore[operator]
 
 
+def _ln(a: object) -> object:
+    if a <= 0:  # type: ignore[operator]
+        raise Undefined("the logarithm of a number that is not positive")
+    return _ctx.log(a)
+
+
+_CALLS = {"exp": _exp, "sigmoid": _sigmoid, "ln": _ln, "tanh": lambda a: _ctx.tanh(a),
+          "relu": lambda a: a if a > 0 else mpf(0), "step": lambda a: mpf(1) if a > 0 else mpf(0)}
+
+
 def _power(a: object, b: object) -> object:
     if a == 0:
         if b > 0:  # type: ignore[operator]
@@ -124,7 +134,7 @@ class Points:
 def random_points(table: Table, count: int = N_POINTS, seed: int = SEED) -> Points:
     """``count`` points where every row of ``table`` has a value (same seed, same points)."""
     rng = random.Random(seed)
-    inputs = sorted({d for row in table.rows for d in row.deps if d[0] in "xywb"})
+    inputs = sorted(table.inputs)
     envs = []
     while len(envs) < count:
         env: dict[str, object] = {name: mpf(rng.randint(-1500, 1500)) / 1000 for name in inputs}
@@ -186,13 +196,18 @@ def hint_for(answer: Expr, reference: Expr, points: Points) -> str:
 
 
 def depends_on(expr: Expr, name: str, names: list[str], seed: int = SEED) -> bool:
-    """Whether ``expr`` really changes with ``name`` when every name is free (not ``0*dL/df1``)."""
+    """Whether ``expr`` really changes with ``name`` when every name is free (not ``0*dL/df1``).
+
+    The last try moves ``name`` across 0, where ReLU's step(s) changes and nowhere else.
+    """
     rng = random.Random(seed)
-    for _ in range(2):
+    for attempt in range(3):
         env = {n: mpf(rng.randint(100, 900)) / 1000 for n in names}
         try:
+            if attempt == 2:
+                env[name] = -env[name]  # type: ignore[operator]
             before = evaluate(expr, env)
-            env[name] = env[name] + mpf(rng.randint(100, 900)) / 1000  # type: ignore[operator]
+            env[name] = abs(env[name]) + mpf(rng.randint(100, 900)) / 1000  # type: ignore[operator,arg-type]
             after = evaluate(expr, env)
         except ArithmeticError:
             return True  # cannot tell: trust that a written name is used

@@ -7,7 +7,8 @@
     postfix := primary ("²" | "³")*
     primary := number | name | "e" | func "(" sum ")" | "(" sum ")"
 
-``½`` is the number 1/2; ``σ'(a)`` (or ``sigmoid'(a)``) is read as ``σ(a)(1 − σ(a))``.
+``½`` is the number 1/2; ``σ'(a)`` (or ``sigmoid'(a)``) is read as ``σ(a)(1 − σ(a))``,
+``tanh'(a)`` as ``1 − tanh(a)^2`` and ``relu'(a)`` as ``step(a)``; ``log`` is ``ln``.
 
 Implicit multiplication: a factor followed by a name, a function or "(" (``2x1``,
 ``f1(1 - f1)``, ``σ(s1)(1 − σ(s1))``). A number after a factor is an error, not a product.
@@ -25,16 +26,21 @@ MAX_NESTING = 50
 _STARTS_FACTOR = ("name", "e", "func", "(")
 
 
-def parse_formula(text: str, *, n_inputs: int = 2, n_outputs: int = 2) -> Expr:
-    """The tree of ``text``; raises FormulaError(message, position) when it cannot be read."""
-    return parse_with_notes(text, n_inputs=n_inputs, n_outputs=n_outputs)[0]
+def parse_formula(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
+                  sizes: tuple[int, ...] | None = None) -> Expr:
+    """The tree of ``text``; raises FormulaError(message, position) when it cannot be read.
+
+    The names are those of a single layer of ``n_inputs`` × ``n_outputs``, or of a network of
+    layer ``sizes`` (inputs first)."""
+    return parse_with_notes(text, n_inputs=n_inputs, n_outputs=n_outputs, sizes=sizes)[0]
 
 
-def parse_with_notes(text: str, *, n_inputs: int = 2, n_outputs: int = 2) -> tuple[Expr, list[str]]:
+def parse_with_notes(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
+                     sizes: tuple[int, ...] | None = None) -> tuple[Expr, list[str]]:
     """The tree of ``text`` and notes on how it was read (aliases such as χ1 for x1)."""
     if not isinstance(text, str):
         raise FormulaError("the formula must be text", 0)
-    lexed = tokenize(text, vocabulary(n_inputs, n_outputs))
+    lexed = tokenize(text, vocabulary(*(sizes or (n_inputs, n_outputs))))
     _check_brackets(text, lexed)
     return _Parser(text, lexed).parse(), lexed.notes
 
@@ -157,6 +163,10 @@ class _Parser:
             arg = self.bracketed(self.advance())
             if tok.value == "sigmoid'":  # σ'(a) = σ(a)(1 − σ(a))
                 return BinOp("*", Call("sigmoid", arg), BinOp("-", Num(Fraction(1)), Call("sigmoid", arg)))
+            if tok.value == "tanh'":  # tanh'(a) = 1 − tanh(a)²
+                return BinOp("-", Num(Fraction(1)), BinOp("^", Call("tanh", arg), Num(Fraction(2))))
+            if tok.value == "relu'":  # relu'(a) = step(a)
+                return Call("step", arg)
             return Call(tok.value, arg)  # type: ignore[arg-type]
         if tok.kind == "(":
             return self.bracketed(tok)

@@ -1,11 +1,12 @@
-"""Question 1's rows and what each one means, read off the engine's graph of cells."""
+"""Question 1's rows and what each one means, read off the engine's steps of one round."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
-from grading.engine import round_formulas
+from grading.engine import Place, Shape, cell_name, round_steps, variable_of
 
 from .names import vocabulary
 from .nodes import Expr, names_in, to_text
@@ -25,69 +26,104 @@ class Row:
     wrt: str | None          # the variable of differentiation of a backward row
     ancestors: frozenset[str]  # every row this one is computed from, directly or not
     index: int
+    place: Place | None = None  # the cell of the tables this row is the formula of
 
 
 @dataclass(frozen=True)
 class Table:
-    n_inputs: int
-    n_outputs: int
+    shape: Shape
     rows: tuple[Row, ...]
+    by_name: dict[str, Row] = field(init=False, compare=False, hash=False, repr=False)
+    inputs: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {row.name: row for row in self.rows})
+        # The inputs the rows are computed from (x, y, w, b): the leaves of every expansion.
+        used = frozenset(d for row in self.rows for d in row.deps)
+        object.__setattr__(self, "inputs", used & vocabulary(*self.shape.sizes).inputs)
 
     def __getitem__(self, name: str) -> Row:
         return self.by_name[name]
 
     @property
-    def by_name(self) -> dict[str, Row]:
-        return {row.name: row for row in self.rows}
+    def n_inputs(self) -> int:
+        return self.shape.n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.shape.n_outputs
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.shape.sizes
 
     def descendants(self, name: str) -> list[str]:
         """Rows computed from ``name``, in table order."""
         return [row.name for row in self.rows if name in row.ancestors]
 
 
-@lru_cache(maxsize=None)
-def q1_table(n_inputs: int, n_outputs: int) -> Table:
-    """Q1's rows for an n×m network, from ``round_formulas`` (the engine's graph of one round)."""
-    vocab = vocabulary(n_inputs, n_outputs)
-    cells = {name: (column, deps, text)
-             for column, name, deps, _fn, text in round_formulas(n_inputs, n_outputs, 1.0)
-             if column in ("forward", "backward")}
-    order = [name for name in cells if name in vocab.computed]
+def shape_of(network: tuple[Any, ...]) -> Shape:
+    """A Shape from ``(shape,)`` or a single layer's ``(n_inputs, n_outputs)``."""
+    if len(network) == 1 and isinstance(network[0], Shape):
+        return network[0]
+    n_inputs, n_outputs = network
+    return Shape.single(n_inputs, n_outputs)
 
-    def expand(deps: list[tuple[str, str]]) -> list[str]:
+
+def q1_table(*network: Any) -> Table:
+    """Q1's rows for ``q1_table(shape)`` or a single layer's ``q1_table(n_inputs, n_outputs)``."""
+    return _q1_table(shape_of(network))
+
+
+@lru_cache(maxsize=128)  # one entry per network shape in use
+def _q1_table(shape: Shape) -> Table:
+    """Q1's rows from ``round_steps`` (the engine's formulas of one round): forward layer by
+    layer, L, then backward from the output layer down."""
+    vocab = vocabulary(*shape.sizes)
+
+    def name(place: Place) -> str:
+        return cell_name(place, shape.n_layers)
+
+    steps = {step.place: step for step in round_steps(shape, 1.0)
+             if step.place.column in ("forward", "backward")}
+    order = [p for p in steps if name(p) in vocab.computed]
+
+    def expand(deps: tuple[Place, ...]) -> list[str]:
         out: list[str] = []
-        for column, name in deps:
-            if column == "parameters" or name in vocab.computed:
-                found = [name]
+        for place in deps:
+            if place.column == "parameters" or name(place) in vocab.computed:
+                found = [name(place)]
             else:  # an intermediate cell of the table (y1-f1, (y1-f1)^2): not a Q1 row
-                found = expand(cells[name][1])
+                found = expand(steps[place].deps)
             out.extend(n for n in found if n not in out)
         return out
 
     rows: list[Row] = []
     ancestors: dict[str, frozenset[str]] = {}
-    for index, name in enumerate(order):
-        column, deps, text = cells[name]
-        flat = expand(deps)
+    for index, place in enumerate(order):
+        step, row = steps[place], name(place)
+        flat = expand(step.deps)
         previous = tuple(d for d in flat if d in vocab.computed)
-        ancestors[name] = frozenset(previous).union(*(ancestors[p] for p in previous))
-        expr = parse_formula(text, n_inputs=n_inputs, n_outputs=n_outputs)
+        ancestors[row] = frozenset(previous).union(*(ancestors[p] for p in previous))
+        expr = parse_formula(step.formula, sizes=shape.sizes)
         stray = set(names_in(expr)) - set(flat)
         if stray:  # the engine's text and its deps must tell the same story
-            raise AssertionError(f"engine formula of {name} uses {sorted(stray)} outside its deps")
-        wrt = name[len("dL/d"):] if name.startswith("dL/d") else None
-        rows.append(Row(name, column, text, expr, tuple(flat), previous, wrt, ancestors[name], index))
-    return Table(n_inputs, n_outputs, tuple(rows))
+            raise AssertionError(f"engine formula of {row} uses {sorted(stray)} outside its deps")
+        variable = variable_of(place)
+        wrt = name(variable) if variable is not None else None
+        rows.append(Row(row, place.column, step.formula, expr, tuple(flat), previous, wrt,
+                        ancestors[row], index, place))
+    return Table(shape, tuple(rows))
 
 
-def Q1_ROWS(n_inputs: int, n_outputs: int) -> list[str]:  # noqa: N802 (public name fixed by the API)
+def Q1_ROWS(*network: Any) -> list[str]:  # noqa: N802 (public name fixed by the API)
     """Q1's rows in the seed's order: s, f, L, then dL/df, dL/ds, dL/db, dL/dw."""
-    return [row.name for row in q1_table(n_inputs, n_outputs).rows]
+    return [row.name for row in q1_table(*network).rows]
 
 
-def reference_formulas(n_inputs: int, n_outputs: int) -> dict[str, str]:
+def reference_formulas(*network: Any) -> dict[str, str]:
     """Row -> reference formula in canonical text, derived from the engine's graph."""
-    return {row.name: to_text(row.expr) for row in q1_table(n_inputs, n_outputs).rows}
+    return {row.name: to_text(row.expr) for row in q1_table(*network).rows}
 
 
 def circular(row: Row, expr: Expr, table: Table) -> str:

@@ -36,7 +36,17 @@ def to_sympy(expr: Expr) -> sp.Expr:
         return -to_sympy(expr.operand)
     if isinstance(expr, Call):
         arg = to_sympy(expr.arg)
-        return sp.exp(arg) if expr.func == "exp" else 1 / (1 + sp.exp(-arg))
+        if expr.func == "exp":
+            return sp.exp(arg)
+        if expr.func == "sigmoid":
+            return 1 / (1 + sp.exp(-arg))
+        if expr.func == "tanh":  # through exp, so that the exact rewriting below covers it
+            return (sp.exp(2 * arg) - 1) / (sp.exp(2 * arg) + 1)
+        if expr.func == "ln":
+            return sp.log(arg)
+        # relu and step: kept as functions of their argument (the same argument cancels; any
+        # other difference is not decided exactly, so it goes to a human)
+        return sp.Function(expr.func)(arg)
     a, b = to_sympy(expr.left), to_sympy(expr.right)
     if expr.op == "+":
         return a + b
@@ -97,7 +107,7 @@ def _is_zero(diff: sp.Expr) -> tuple[bool, bool]:
     return reduced == 0, canon.exact
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=128)  # one entry per network shape in use
 def definitions(table: Table) -> dict[str, sp.Expr]:
     """Each row's reference formula as sympy (built in the parent, so forked children share it)."""
     return {r.name: to_sympy(r.expr) for r in table.rows}

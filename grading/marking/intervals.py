@@ -5,11 +5,12 @@ the student's own upstream cells; a student who kept more digits than they typed
 some point of those intervals, so the marker recomputes the cell over the intervals. Every
 operation rounds its bounds outward (one step of ``math.nextafter`` after +, −, ×, a few ulps
 after a transcendental function), so the true value over any points of the inputs is always
-inside the result. The cells' formulas (``grading.engine.graph``) are written with operators
+inside the result. The cells' formulas (``grading.engine.steps``) are written with operators
 and helpers that dispatch on this type, so the same formula evaluates floats and intervals.
 
 No sampling and no Django: bounds come from monotone pieces only (sums, signed products, σ,
-exp, tanh, relu, the square and the sigmoid slope f(1 − f) taken tightly).
+exp, ln, tanh, relu and its step, the square, the sigmoid slope f(1 − f) taken tightly, and
+the cross-entropy slope −y/f + (1 − y)/(1 − f)).
 """
 
 from __future__ import annotations
@@ -186,6 +187,28 @@ class Interval:
 
     def relu(self) -> Interval:
         return Interval(max(0.0, self.lo), max(0.0, self.hi))
+
+    def log(self) -> Interval:
+        """The natural logarithm (increasing); only of a positive interval."""
+        if not self.lo > 0:
+            raise ValueError("logarithm of an interval reaching 0 or below")
+        return self.monotone(math.log)
+
+    def relu_slope(self) -> Interval:
+        """ReLU's derivative over the interval: 0 at s <= 0, 1 above, both where it spans 0."""
+        return Interval(0.0 if self.lo <= 0 else 1.0, 1.0 if self.hi > 0 else 0.0)
+
+    def cross_entropy_slope(self, y: Interval) -> Interval:
+        """{−y/f + (1 − y)/(1 − f)} for f in this interval (within (0, 1)) and y in [0, 1]:
+        it rises with f and falls with y, so its corners bound it."""
+        if not (0 < self.lo and self.hi < 1 and 0 <= y.lo and y.hi <= 1):
+            raise ValueError("cross-entropy slope needs f inside (0, 1) and y in [0, 1]")
+
+        def g(f: float, t: float) -> float:
+            return -(t / f) + (1 - t) / (1 - f)
+
+        # Three roundings at each corner; eight ulps outward cover them.
+        return Interval(_below(g(self.lo, y.hi), _FN_ULPS), _above(g(self.hi, y.lo), _FN_ULPS))
 
     def logistic_slope(self) -> Interval:
         """{f(1 − f) : f in the interval}, tightly: f(1 − f) rises to 1/4 at f = 1/2, then falls."""

@@ -2,16 +2,22 @@
 
 Carried credit rewards correct work on a student's own wrong inputs. It must not reward inputs
 chosen to make the next step trivial, so a wrong upstream value is used for carried credit
-only when it is plausible for its kind (a value within the band of the key always is):
+only when it is plausible for its kind (a value within the band of the key always is). The
+kind is the cell's quantity and layer (never read from its name); the bounds below are Homework
+4.1's for a sigmoid output and half-SSE, and follow the activation and loss otherwise:
 
 * any cell: 0 is not plausible where the key is not 0 (it turns products and updates into
   copies), nor is a value more than 100 × max(1, |key|) away from zero;
-* f_j: strictly between 0 and 1, not equal to the target y_j ("f copied from y"), not σ(0) = 0.5;
-* y_j − f_j: smaller in size than the largest |y_j − f_j| for f_j in (0, 1) (either sign, so
-  that work after the "f − y" mistake still follows through);
-* (y_j − f_j)²: between 0 and max(y_j², (1 − y_j)²); L: not negative;
-* dL/df_j: at most 2·max(|y_j|, |1 − y_j|) in size (the "loss without ½" mistake fits);
-* dL/ds_j: the sign of the student's own dL/df_j (f(1 − f) > 0) and no larger in size;
+* f_j: inside its activation's range (σ: strictly between 0 and 1, tanh: between −1 and 1,
+  ReLU: not negative, linear: any), not σ(0) = 0.5 for a sigmoid, and for the output layer not
+  equal to the target y_j ("f copied from y");
+* y_j − f_j: smaller in size than the largest |y_j − f_j| for f_j in the output's range (either
+  sign, so that work after the "f − y" mistake still follows through);
+* (y_j − f_j)²: between 0 and the largest such square; L: not negative;
+* the output's dL/df_j: for a squared loss at most twice the largest |dL/df_j| over the range
+  (the "loss without ½" mistake fits); for cross-entropy with a 0/1 target, the sign of f − y;
+* dL/ds_j: the sign of the student's own dL/df_j of that unit, and for σ and tanh (slopes
+  between 0 and 1) no larger in size;
 * a value typed in more than ``max_repeats`` cells of one round (default 5: f = dL/df =
   dL/ds = dL/db can happen honestly), and in more than the key has it, is not plausible in
   that round ("the same number everywhere").
@@ -22,34 +28,24 @@ only named from plausible upstream values.
 
 from __future__ import annotations
 
-import re
+import math
 from collections import Counter
 from collections.abc import Mapping
-from functools import lru_cache
 
-from grading.engine import CellKey
+from grading.engine import CellId, Graph
 
-_KINDS = (
-    ("f", re.compile(r"f(\d+)")),
-    ("diff", re.compile(r"y(\d+)-f\1")),
-    ("square", re.compile(r"\(y(\d+)-f\1\)\^2")),
-    ("loss", re.compile(r"L")),
-    ("dldf", re.compile(r"dL/df(\d+)")),
-    ("dlds", re.compile(r"dL/ds(\d+)")),
-)
-
-
-@lru_cache(maxsize=1024)
-def kind_of(name: str) -> tuple[str, int]:
-    """The kind of a cell by its name, with its output index (0 when it has none)."""
-    for kind, pattern in _KINDS:
-        match = pattern.fullmatch(name)
-        if match:
-            return kind, int(match.group(1)) if match.groups() else 0
-    return "other", 0
+_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf), "linear": (-math.inf, math.inf)}
+_OUTPUT_WORDS = {"sigmoid": "a sigmoid output (those lie between 0 and 1)",
+                 "tanh": "a tanh output (those lie between −1 and 1)",
+                 "relu": "a ReLU output (those are never negative)"}
+_CHECKED = frozenset({"f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds"})  # the kinds with rules of their own
+_SLOPE_WORDS = {"sigmoid": "{f}(1 − {f}) is positive and below 1",
+                "tanh": "1 − {f}² is positive and at most 1",
+                "relu": "ReLU's slope is never negative",
+                "linear": "a linear unit's slope is 1"}
 
 
-def repeated_values(round_values: Mapping[CellKey, float], key_values: Mapping[CellKey, float],
+def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[CellId, float],
                     tol: float, max_repeats: int) -> set[float]:
     """Values typed in more than ``max_repeats`` cells of a round, and more often than in the key."""
     counts = Counter(round(v, 12) for v in round_values.values())
@@ -63,8 +59,15 @@ def repeated_values(round_values: Mapping[CellKey, float], key_values: Mapping[C
     return out
 
 
-def implausible(key: CellKey, value: float, student: Mapping[CellKey, float | None],
-                key_values: Mapping[CellKey, float], tol: float, repeated: set[float]) -> str | None:
+def _bounds_text(lo: float, hi: float) -> str:
+    def text(v: float) -> str:
+        return ("∞" if v > 0 else "−∞") if math.isinf(v) else f"{v:g}".replace("-", "−")
+    return f"{text(lo)} and {text(hi)}"
+
+
+def implausible(key: CellId, value: float, student: Mapping[CellId, float | None],
+                key_values: Mapping[CellId, float], tol: float, repeated: set[float],
+                graph: Graph) -> str | None:
     """Why ``value`` in cell ``key`` may not earn carried credit downstream, or None if it may."""
     expected = key_values[key]
     if abs(value - expected) < tol:
@@ -75,25 +78,55 @@ def implausible(key: CellKey, value: float, student: Mapping[CellKey, float | No
         return "is far outside any reasonable value"
     if round(value, 12) in repeated:
         return "is typed in too many cells of this round"
-    kind, j = kind_of(key.name)
-    y = key_values.get(CellKey(key.round, "parameters", f"y{j}"), 0.0)
-    if kind == "f":
-        if not 0 < value < 1:
-            return "is not a sigmoid output (those lie between 0 and 1)"
-        if abs(value - y) < tol:
-            return f"is a copy of the target y{j}"
-        if abs(value - 0.5) < tol:
+    shape, q, r = graph.shape, key.quantity, key.round
+    if q not in _CHECKED or (key.column != "forward" and q == "f"):
+        return None
+    top = shape.n_layers
+    j = key.index[0] if key.index else 0
+    y = key_values.get(CellId(r, "parameters", None, "y", (j,)), 0.0)
+    lo, hi = _RANGE[shape.activations[top - 1]]
+
+    def named(quantity: str, layer: int | None, column: str = "forward") -> str:
+        cell = CellId(r, column, layer, quantity, (j,))
+        return graph.cells[cell].name if cell in graph.cells else quantity
+
+    if q == "f":
+        activation = shape.activations[key.layer - 1]  # type: ignore[operator]
+        low, high = _RANGE[activation]
+        if activation != "linear" and not (low < value < high if activation != "relu" else value >= 0):
+            return f"is not {_OUTPUT_WORDS[activation]}"
+        if key.layer == top and abs(value - y) < tol:
+            return f"is a copy of the target {named('y', None, 'parameters')}"
+        if activation == "sigmoid" and abs(value - 0.5) < tol:
             return "is σ(0) = 0.5, which skips the forward pass"
-    elif kind == "diff" and not abs(value) < max(abs(y), abs(1 - y)):
-        return f"is larger than y{j} − f{j} can be for f{j} between 0 and 1"
-    elif kind == "square" and not 0 <= value <= max(y * y, (1 - y) ** 2) + tol:
-        return f"is not (y{j} − f{j})² for any f{j} between 0 and 1"
-    elif kind == "loss" and value < 0:
+        return None
+    largest = max(abs(y - lo), abs(y - hi))  # the largest |y − f| over the output's range
+    if q == "y-f" and math.isfinite(largest) and not abs(value) < largest:
+        return (f"is larger than {named('y', None, 'parameters')} − {named('f', top)} can be for "
+                f"{named('f', top)} between {_bounds_text(lo, hi)}")
+    if q == "(y-f)^2" and not 0 <= value <= largest * largest + tol:
+        return (f"is not ({named('y', None, 'parameters')} − {named('f', top)})² for any "
+                f"{named('f', top)} between {_bounds_text(lo, hi)}")
+    if q == "L" and value < 0:
         return "is negative, and a loss cannot be"
-    elif kind == "dldf" and abs(value) > 2 * max(abs(y), abs(1 - y)) + tol:
-        return f"is larger than f{j} − y{j} can be"
-    elif kind == "dlds":
-        g = student.get(CellKey(key.round, "backward", f"dL/df{j}"))
-        if g is not None and (value * g <= 0 or abs(value) > abs(g) + tol):
-            return f"does not follow from your dL/df{j}: f{j}(1 − f{j}) is positive and below 1"
+    if q == "dL/df" and key.layer == top:
+        f_name, y_name = named("f", top), named("y", None, "parameters")
+        if shape.loss == "bce":
+            if (y >= 1 and value >= 0) or (y <= 0 and value <= 0):
+                return f"does not have the sign of {f_name} − {y_name}"
+            return None
+        scale = {"half_sse": 1.0, "sse": 2.0}.get(shape.loss, 2.0 / shape.n_outputs)
+        if abs(value) > 2 * scale * largest + tol:
+            return f"is larger than {f_name} − {y_name} can be" if shape.loss == "half_sse" else \
+                f"is larger than dL/df can be for {f_name} between {_bounds_text(lo, hi)}"
+    if q == "dL/ds":
+        g_cell = CellId(r, "backward", key.layer, "dL/df", (j,))
+        g = student.get(g_cell)
+        activation = shape.activations[key.layer - 1]  # type: ignore[operator]
+        # σ and tanh shrink dL/df; a ReLU or linear unit passes it on whole, so a slip there
+        # shows as a larger value and only the sign is asked for.
+        bounded = activation in ("sigmoid", "tanh")
+        if g is not None and (value * g <= 0 or (bounded and abs(value) > abs(g) + tol)):
+            slope = _SLOPE_WORDS[activation].format(f=named("f", key.layer))
+            return f"does not follow from your {graph.cells[g_cell].name}: {slope}"
     return None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from grading.engine import COLUMNS, Cell, CellKey, Key
+from grading.engine import COLUMNS, Cell, CellId, Key, Place
 from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
@@ -42,7 +42,10 @@ class CellMark:
     mistake: str | None = None
     upstream: dict[str, float] = field(default_factory=dict)
     hint: str = ""
-    id: str = ""  # the cell's stable id (engine.CellKey.id), e.g. "r2.forward.s1"
+    id: str = ""  # the cell's stable id (engine.Cell.id), e.g. "r2.forward.s1"
+    layer: int | None = None  # the cell's structure (engine.CellId); layer None for x, y, y-f, L
+    quantity: str = ""
+    index: tuple[int, ...] = ()
 
 
 def _safe(fn: Any, values: list[float]) -> float | None:
@@ -53,7 +56,7 @@ def _safe(fn: Any, values: list[float]) -> float | None:
     return v if math.isfinite(v) else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """A cell's mark while the round-wide rules are still to be applied."""
 
@@ -74,15 +77,15 @@ class _Marker:
         self.graph = key.graph
         self.tol = band(rules.decimals)
         spec = self.graph.spec
-        self.alternatives = (alternatives_by_cell(spec.n_inputs, spec.n_outputs, float(spec.learning_rate))
+        self.alternatives = (alternatives_by_cell(self.graph.shape, float(spec.learning_rate))
                              if rules.detect_mistakes else {})
         tables = answer_tables(answers)
-        self.student: dict[CellKey, float | None] = {}
-        self.places: dict[CellKey, int] = {}  # decimals as typed, for what a value stands for
-        self.spans: dict[CellKey, Interval] = {}
-        self.texts: dict[CellKey, str] = {}
+        self.student: dict[CellId, float | None] = {}
+        self.places: dict[CellId, int] = {}  # decimals as typed, for what a value stands for
+        self.spans: dict[CellId, Interval] = {}
+        self.texts: dict[CellId, str] = {}
         self.drafts: list[_Draft] = []
-        typed: dict[int, dict[CellKey, float]] = {r: {} for r in range(1, spec.n_rounds + 1)}
+        typed: dict[int, dict[CellId, float]] = {r: {} for r in range(1, spec.n_rounds + 1)}
         columns: dict[tuple[int, str], Any] = {}
         for k, cell in self.graph.cells.items():
             if not cell.gradable:
@@ -91,7 +94,7 @@ class _Marker:
             if (k.round, k.column) not in columns:
                 column = tables.get(k.round, {}).get(k.column)
                 columns[(k.round, k.column)] = column if isinstance(column, Mapping) else {}
-            text, parsed = typed_text(columns[(k.round, k.column)].get(k.name))
+            text, parsed = typed_text(columns[(k.round, k.column)].get(cell.name))
             value = parsed.value if parsed.status == "number" else None
             self.student[k] = value
             if value is not None:
@@ -104,21 +107,24 @@ class _Marker:
         # A parameter cell of round 2+ is a copy of the previous round's updated value: left
         # blank, the student's own updated value stands in for it downstream (the cell itself
         # stays blank and earns nothing), so the rest of their round can still follow through.
-        self.filled: dict[CellKey, CellKey] = {}
-        blank = {d.cell.key for d in self.drafts if d.parsed.status == "blank"}
-        for k, cell in self.graph.cells.items():
-            if (k in blank and k.column == "parameters" and len(cell.deps) == 1
+        self.filled: dict[CellId, CellId] = {}
+        for d in self.drafts:
+            k, cell = d.cell.key, d.cell
+            if (d.parsed.status == "blank" and k.column == "parameters" and len(cell.deps) == 1
                     and cell.deps[0].column == "updated" and self.student.get(cell.deps[0]) is not None):
                 self.student[k] = self.student[cell.deps[0]]
                 self.places[k] = self.places[cell.deps[0]]
                 self.filled[k] = cell.deps[0]
 
-    def _shown(self, k: CellKey) -> str:
+    def _name(self, k: CellId) -> str:
+        return self.graph[k].name
+
+    def _shown(self, k: CellId) -> str:
         source = self.filled.get(k)
         if source is not None:
-            return f"{k.name} = {self.texts.get(source, '')} (blank here, from your round {source.round} update)"
+            return f"{self._name(k)} = {self.texts.get(source, '')} (blank here, from your round {source.round} update)"
         text = self.texts.get(k, "")
-        return f"{k.name} = {text}" if text else k.name
+        return f"{self._name(k)} = {text}" if text else self._name(k)
 
     def first_pass(self, d: _Draft) -> None:
         """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
@@ -144,7 +150,7 @@ class _Marker:
         if self.rules.follow_through and (exact or (span is not None and span.distance(v) < tol)):
             reason = self._implausible_upstream(d.cell)
             if reason is None:
-                d.status, d.upstream = "carried", {u.name: self.student[u] for u in d.cell.deps}
+                d.status, d.upstream = "carried", {self._name(u): self.student[u] for u in d.cell.deps}
                 d.given_your = self._wrong_upstream(d.cell)
                 d.message = "correct given your " + d.given_your + (
                     "" if exact else ", allowing for the rounding of the values you typed")
@@ -153,11 +159,11 @@ class _Marker:
         else:
             blank = [u for u, x in zip(d.cell.deps, ups) if x is None]
             if blank and self.rules.follow_through:
-                notes.append(f"no carried credit: your {blank[0].name} is blank or invalid")
+                notes.append(f"no carried credit: your {self._name(blank[0])} is blank or invalid")
             if k.column == "parameters" and own is not None:
                 source = d.cell.deps[0]
                 notes.append(f"round {k.round} starts from round {source.round}'s updated values: "
-                             f"your updated {source.name} there is {self.texts.get(source, '')}")
+                             f"your updated {self._name(source)} there is {self.texts.get(source, '')}")
             found = self._mistake(d.cell, v)
             if found is not None:
                 mistake, alt, values = found
@@ -167,7 +173,7 @@ class _Marker:
         d.hint = "; ".join(hints(d.parsed, self.rules.decimals, targets, ranges))
         d.message = "; ".join(notes + ([d.hint] if d.hint else []))
 
-    def _span(self, k: CellKey) -> Interval:
+    def _span(self, k: CellId) -> Interval:
         """What the student's value of ``k`` stands for: a given value exactly, a typed one ± its rounding."""
         span = self.spans.get(k)
         if span is None:
@@ -189,7 +195,7 @@ class _Marker:
             if not self.graph[u].gradable or self.student[u] is None:
                 continue
             reason = implausible(u, self.student[u], self.student, self.key.values,  # type: ignore[arg-type]
-                                 self.tol, self.repeated[u.round])
+                                 self.tol, self.repeated[u.round], self.graph)
             if reason is not None:
                 return f"your {self._shown(u)} {reason}"
         return None
@@ -200,37 +206,37 @@ class _Marker:
         return ", ".join(self._shown(u) for u in (wrong or own)) or "own values"
 
     def _mistake(self, cell: Cell, v: float) -> tuple[Mistake, Alternative, dict[str, float]] | None:
-        candidates = self.alternatives.get((cell.key.column, cell.key.name))
-        if not candidates or round(v, 12) in self.repeated[cell.key.round]:
+        candidates = self.alternatives.get(cell.place)
+        r = cell.key.round
+        if not candidates or round(v, 12) in self.repeated[r]:
             return None  # no misconception is read into "the same number everywhere"
 
-        def value_of(column: str, name: str) -> float:
+        def value_of(place: Place) -> float:
             # A blank upstream falls back to the key, so a mistake is still recognised.
-            u = CellKey(cell.key.round, column, name)
+            u = place.at(r)
             x = self.student.get(u)
             return self.key.values[u] if x is None else x
 
-        def exact(column: str, name: str) -> float:
-            return self.key.values[CellKey(cell.key.round, column, name)]
+        def exact(place: Place) -> float:
+            return self.key.values[place.at(r)]
 
         # The student's own upstream values first; then the exact ones, for a student who
         # carried more digits than they typed.
         for source in (value_of, exact):
-            right = _safe(cell.fn, [source(u.column, u.name) for u in cell.deps])
+            right = _safe(cell.fn, [source(u.place) for u in cell.deps])
             for mistake, alt in candidates:
-                if self._implausible_deps([CellKey(cell.key.round, c, n) for c, n in alt.deps]):
+                if self._implausible_deps([p.at(r) for p in alt.deps]):
                     continue  # a mistake is only read into believable inputs
-                values = [source(c, n) for c, n in alt.deps]
+                values = [source(p) for p in alt.deps]
                 wrong = _safe(alt.fn, values)
                 if wrong is None or right is None or abs(wrong - right) < self.tol:
                     continue  # this mistake would not change the cell here
                 if abs(v - wrong) < self.tol:
-                    return mistake, alt, {n: x for (_, n), x in zip(alt.deps, values)}
+                    return mistake, alt, {self._name(p.at(r)): x for p, x in zip(alt.deps, values)}
         return None
 
-    def round_rules(self, r: int) -> None:
+    def round_rules(self, mine: list[_Draft]) -> None:
         """The per-round limits: no carried credit in a mostly wrong round, and the cap."""
-        mine = [d for d in self.drafts if d.cell.key.round == r]
         answered = [d for d in mine if d.status != "blank"]
         wrong = [d for d in answered if d.status in ("incorrect", "invalid")]
         carried = [d for d in mine if d.status == "carried"]
@@ -250,16 +256,19 @@ class _Marker:
                          f"it follows from your {d.given_your}, but {why}")
 
     def marks(self) -> list[CellMark]:
+        rounds: dict[int, list[_Draft]] = {}
         for d in self.drafts:
             self.first_pass(d)
-        for r in range(1, self.graph.spec.n_rounds + 1):
-            self.round_rules(r)
+            rounds.setdefault(d.cell.key.round, []).append(d)
+        for mine in rounds.values():
+            self.round_rules(mine)
         credit = {"correct": 1.0, "carried": float(self.rules.carried_credit)}
-        return [CellMark(round=d.cell.key.round, column=d.cell.key.column, name=d.cell.key.name,
-                         given=d.text, expected=self.key.values[d.cell.key], status=d.status,
-                         message=d.message, credit=credit.get(d.status, 0.0), mistake=d.mistake,
-                         upstream=d.upstream, hint=d.hint, id=d.cell.key.id)
-                for d in self.drafts]
+        values = self.key.values
+        return [CellMark(round=k.round, column=k.column, name=d.cell.name, given=d.text,
+                         expected=values[k], status=d.status, message=d.message,
+                         credit=credit.get(d.status, 0.0), mistake=d.mistake, upstream=d.upstream,
+                         hint=d.hint, id=d.cell.id, layer=k.layer, quantity=k.quantity, index=k.index)
+                for d in self.drafts for k in (d.cell.key,)]
 
 
 def mark_tables(key: Key, answers: Any, rules: MarkingRules = MarkingRules()) -> list[CellMark]:
@@ -284,7 +293,8 @@ def summarize_mistakes(marks: list[CellMark]) -> list[dict[str, Any]]:
             out[m.mistake] = {"id": mistake.id, "title": mistake.title,
                               "explanation": mistake.explanation, "cells": []}
         out[m.mistake]["cells"].append({"id": m.id, "round": m.round, "column": m.column,
-                                         "name": m.name})
+                                         "name": m.name, "layer": m.layer, "quantity": m.quantity,
+                                         "index": m.index})
     for entry in out.values():
         entry["count"] = len(entry["cells"])
     return list(out.values())

@@ -27,15 +27,50 @@ def answer_key(spec: engine.Spec) -> engine.Key:
     return grader.answer_key(spec)
 
 
+def variable_of(place: engine.Place) -> engine.Place | None:
+    """The place a backward cell differentiates L by (dL/ds1 -> s1), or None."""
+    return engine.variable_of(place)
+
+
+def shape(spec: engine.Spec) -> engine.Shape:
+    """What a round's cells depend on: layer sizes, activations, loss, whether biases update."""
+    return engine.Shape.of(spec)
+
+
 def cell_names(spec: engine.Spec) -> dict[str, list[str]]:
     """Column -> the cell names of one round's table, in table order."""
-    return engine.cell_names(spec.n_inputs, spec.n_outputs)
+    return engine.column_names(shape(spec))
+
+
+def table_layout(spec: engine.Spec) -> tuple[engine.Group, ...]:
+    """A round's table in bands of rows: one for a single layer, else one per layer and the loss's."""
+    return engine.table_layout(shape(spec))
 
 
 @lru_cache(maxsize=64)
-def typed_cells(spec: engine.Spec) -> tuple[engine.CellKey, ...]:
-    """The cells a student types, in table order: every gradable cell of the engine's graph."""
-    return tuple(cell.key for cell in engine.build_graph(spec).gradable())
+def typed_cells(spec: engine.Spec) -> tuple[engine.Cell, ...]:
+    """The cells a student types, in graph order: every gradable cell of the engine's graph
+    (each with its ``key`` (structure), ``name``, ``id`` (input name), ``round``, ``column``)."""
+    return tuple(engine.build_graph(spec).gradable())
+
+
+@lru_cache(maxsize=1024)
+def _names(sizes: tuple[int, ...]) -> dict[str, engine.Place]:
+    layers = len(sizes) - 1
+    if layers == 1:
+        return {name: place for (_, name), place in engine.single_layer_places().items()}
+    # Every name a network of these sizes has (its activations and loss do not change them).
+    full = engine.Shape(sizes, ("sigmoid",) * layers)
+    return {name: place for (_, name), place in engine.names_table(full).items()}
+
+
+def name_place(name: str, spec: engine.Spec | None = None) -> engine.Place | None:
+    """The place a cell or Q1 row name names in ``spec``'s network (a single layer if None);
+    a w or b name is in both the parameters and the updated column: either place is given."""
+    place = _names(spec.sizes if spec is not None else (engine.MAX_UNITS, engine.MAX_UNITS)).get(name)
+    if place is None and spec is not None:  # a Q1 name that is no cell (dL/db of fixed biases)
+        place = formulas.vocabulary(*spec.sizes).place(name)
+    return place
 
 
 def band_text(decimals: int) -> str:
@@ -50,23 +85,33 @@ def number_problem(text: str) -> str:
 
 
 def formula_rows(spec: engine.Spec) -> tuple[str, ...]:
-    """Q1's rows for this network size, in the seed's order."""
-    return tuple(formulas.Q1_ROWS(spec.n_inputs, spec.n_outputs))
+    """Q1's rows for this network, in table order (forward layer by layer, L, backward)."""
+    return tuple(formulas.Q1_ROWS(shape(spec)))
+
+
+def formula_columns(spec: engine.Spec) -> tuple[list[str], list[str]]:
+    """Q1's rows split into the forward and the backward pass, each in table order."""
+    rows = formulas.q1_table(shape(spec)).rows
+    return ([r.name for r in rows if r.column == "forward"], [r.name for r in rows if r.column == "backward"])
 
 
 def reference_formulas(spec: engine.Spec) -> dict[str, str]:
     """Q1 row -> its reference formula as text, for the answer key."""
-    return formulas.reference_formulas(spec.n_inputs, spec.n_outputs)
+    return formulas.reference_formulas(shape(spec))
 
 
-def formula_mathml(text: str, *, n_inputs: int, n_outputs: int) -> str:
+def formula_mathml(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
+                   sizes: tuple[int, ...] | None = None) -> str:
     """A Q1 formula as MathML from our own renderer; FormulaTextError says why it cannot be read."""
     try:
-        return formulas.to_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs)
+        return formulas.to_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs, sizes=sizes)
     except Exception as exc:  # noqa: BLE001 - any parser complaint is the student's message, never a 500
         raise FormulaTextError(str(exc)) from exc
 
 
-def mistake_catalogue() -> list[dict[str, str]]:
-    """The named mistakes the marker recognises, in catalogue order: id, title, explanation."""
-    return [{"id": m.id, "title": m.title, "explanation": m.explanation} for m in mistakes.MISTAKES]
+def mistake_catalogue(spec: engine.Spec | None = None) -> list[dict[str, str]]:
+    """The named mistakes the marker recognises (for ``spec``'s network: those it can show), in
+    catalogue order: id, title, explanation."""
+    found = (mistakes.catalogue(shape(spec), spec.learning_rate) if spec is not None
+             else mistakes.CATALOGUE)
+    return [{"id": m.id, "title": m.title, "explanation": m.explanation} for m in found]

@@ -1,12 +1,12 @@
 """Template helpers: cell labels, status marks, the network drawing and server-side MathML.
 
 The only strings marked safe here are built from escaped text (labels) or produced by our
-own renderers (the SVG template, selectors.formula_mathml); never student text as is.
+own renderers (the SVG template, selectors.formula_mathml); never student text as is. A cell's
+label is drawn from the cell it names (its place), never from the letters of its name.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from grading import selectors
+from grading import drawing, selectors
 
 register = template.Library()
 
@@ -29,16 +29,37 @@ STATUS = {
     "not_chained": ("½", "equivalent, not chained", "warning"),
     "undecided": ("?", "could not decide", "primary"),
 }
-_INDEX = re.compile(r"([A-Za-z])(\d+)")
+ACTIVATION_SYMBOL = {"sigmoid": ("σ", 20, 7), "tanh": ("tanh", 12, 4), "relu": ("ReLU", 11, 4),
+                     "linear": ("lin", 12, 4)}  # (text, font size, dy) in the drawing's nodes
+ACTIVATION_WORDS = {"sigmoid": "the sigmoid (σ)", "tanh": "tanh", "relu": "ReLU", "linear": "no activation (linear)"}
+
+
+def _label(place: Any, n_layers: int, output_layer: int) -> str:
+    """A cell's label as HTML from its place: w<sub>12</sub>, s<sub>1</sub><sup>[2]</sup>."""
+    def unit(quantity: str, index: tuple[int, ...], layer: int | None) -> str:
+        text = f"{quantity}<sub>{''.join(map(str, index))}</sub>"
+        return text + (f"<sup>[{layer}]</sup>" if n_layers > 1 and layer is not None else "")
+
+    variable = selectors.variable_of(place)
+    if variable is not None:
+        return "dL/d" + unit(variable.quantity, variable.index, variable.layer)
+    if place.quantity in ("y-f", "(y-f)^2"):
+        diff = f"y<sub>{place.index[0]}</sub> − " + unit("f", place.index, output_layer)
+        return diff if place.quantity == "y-f" else f"({diff})<sup>2</sup>"
+    if not place.index:
+        return escape(place.quantity)
+    return unit(place.quantity, place.index, place.layer)
 
 
 @register.filter
-def cell_label(name: str) -> SafeString:
-    """``dL/dw11`` -> dL/dw<sub>11</sub>; ``(y1-f1)^2`` -> (y<sub>1</sub> − f<sub>1</sub>)<sup>2</sup>."""
-    text = escape(str(name))
-    text = _INDEX.sub(r"\1<sub>\2</sub>", text)
-    text = text.replace("^2", "<sup>2</sup>").replace("-", " − ")
-    return mark_safe(text)  # noqa: S308 - escaped above; only our own tags added
+def cell_label(name: str, spec: Any = None) -> SafeString:
+    """``name|cell_label:spec``: dL/dw<sub>11</sub>, (y<sub>1</sub> − f<sub>1</sub>)<sup>2</sup>,
+    s<sub>1</sub><sup>[2]</sup> in a deeper network; an unknown name is shown as text."""
+    place = selectors.name_place(str(name), spec)
+    if place is None:
+        return escape(str(name))
+    n_layers = len(spec.sizes) - 1 if spec is not None else 1
+    return mark_safe(_label(place, n_layers, n_layers))  # noqa: S308 - built from numbers and our own letters
 
 
 @register.filter
@@ -106,9 +127,9 @@ def lookup(mapping: Any, key: Any) -> Any:
 
 
 @lru_cache(maxsize=2048)
-def _mathml(text: str, n_inputs: int, n_outputs: int) -> str:
+def _mathml(text: str, sizes: tuple[int, ...]) -> str:
     try:
-        return selectors.formula_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs)
+        return selectors.formula_mathml(text, sizes=sizes)
     except selectors.FormulaTextError:  # an unparsable formula is shown as text by the caller
         return ""
 
@@ -122,33 +143,85 @@ def mathml(text: Any, spec: Any = None) -> SafeString | str:
     """
     if not isinstance(text, str) or not text or len(text) > 600:
         return ""
-    n, m = (spec.n_inputs, spec.n_outputs) if spec is not None else (2, 2)
-    return mark_safe(_mathml(text, n, m))  # noqa: S308
+    return mark_safe(_mathml(text, spec.sizes if spec is not None else (2, 2)))  # noqa: S308
 
 
 @register.inclusion_tag("grading/includes/network.svg.html")
 def network_svg(spec: Any) -> dict[str, Any]:
-    """A drawing of the n×m network: inputs, Σ then σ per output, edges labelled w_ij, biases b_j."""
+    """A drawing of the network: inputs, then per layer Σ and the activation per unit, edges
+    labelled w_ij (w_ij^[l] with several layers), biases b_j above each Σ."""
+    picture = drawing.network_drawing(spec.sizes)
+    activations = [layer.activation for layer in spec.layers]
+    layers = []
+    for layer, activation in zip(picture.layers, activations):
+        symbol, size, dy = ACTIVATION_SYMBOL[activation]
+        layers.append({"layer": layer.layer, "x_sum": layer.x_sum, "x_act": layer.x_act,
+                       "units": layer.units, "edges": layer.edges, "labelled": layer.labelled,
+                       "output": layer.output, "symbol": symbol, "symbol_size": size, "symbol_dy": dy})
+    return {"width": picture.width, "height": picture.height, "title": network_title(spec),
+            "inputs": [{"i": i, "y": y} for i, y in picture.inputs], "layers": layers,
+            "x_in": drawing.X_INPUT, "x_out": picture.x_out, "multi": spec.n_layers > 1}
+
+
+def network_title(spec: Any) -> str:
+    """What the drawing shows, in words (the SVG's title, read by screen readers)."""
     n, m = spec.n_inputs, spec.n_outputs
-    gap, top = 110, 70
-    height = top + (max(n, m) - 1) * gap + 45
-    x_in, x_sum, x_sig, x_out = 60, 330, 430, 520
+    if spec.n_layers == 1 and spec.layers[0].activation == "sigmoid":
+        return (f"The network: {n} input node{'s' if n != 1 else ''} fully connected to {m} output "
+                f"node{'s' if m != 1 else ''}; each output sums its weighted inputs and bias (Σ) and "
+                "applies the sigmoid (σ).")
+    parts = [f"layer {l} ({'output' if l == spec.n_layers else 'hidden'}) of {layer.n_outputs} "
+             f"unit{'s' if layer.n_outputs != 1 else ''} with {ACTIVATION_WORDS[layer.activation]}"
+             for l, layer in enumerate(spec.layers, start=1)]
+    return (f"The network: {n} input node{'s' if n != 1 else ''}, then " + ", ".join(parts)
+            + "; each layer is fully connected to the one below, and each unit sums its weighted "
+              "inputs and bias (Σ) and applies its activation.")
 
-    def ys(count: int) -> list[float]:
-        offset = top + (max(n, m) - count) * gap / 2
-        return [offset + k * gap for k in range(count)]
 
-    inputs = [{"i": i, "y": y} for i, y in enumerate(ys(n), start=1)]
-    outputs = [{"j": j, "y": y, "bias_y": y - 48} for j, y in enumerate(ys(m), start=1)]
-    edges = []
-    for a in inputs:
-        for b in outputs:
-            # Labels sit at a fraction of the edge that depends on the input, so crossing
-            # edges of a 2×2 network keep their labels apart.
-            t = 0.28 + (0.42 * (a["i"] - 1) / (n - 1) if n > 1 else 0)
-            x1, y1, x2, y2 = x_in + 18, a["y"], x_sum - 22, b["y"]
-            edges.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "i": a["i"], "j": b["j"],
-                          "lx": x1 + t * (x2 - x1), "ly": y1 + t * (y2 - y1) - 4})
-    return {"width": x_out + 60, "height": height, "inputs": inputs, "outputs": outputs,
-            "edges": edges, "x_in": x_in, "x_sum": x_sum, "x_sig": x_sig, "x_out": x_out,
-            "n": n, "m": m}
+@register.simple_tag
+def network_caption(spec: Any) -> SafeString:
+    """The drawing's caption: the notation of weights, sums and activations for this network."""
+    if spec.n_layers == 1 and spec.layers[0].activation == "sigmoid" and spec.update_biases \
+            and not drawing.network_drawing(spec.sizes).unlabelled:
+        return mark_safe(  # noqa: S308 - our own text
+            "σ: sigmoid function, Σ: sum function. w<sub>ij</sub> goes from input i to output j, so "
+            "s<sub>j</sub> = Σ<sub>i</sub> w<sub>ij</sub>·x<sub>i</sub> + b<sub>j</sub> and "
+            "f<sub>j</sub> = σ(s<sub>j</sub>).")
+    acts = ", ".join(f"layer {l}: {ACTIVATION_WORDS[layer.activation]}" for l, layer in enumerate(spec.layers, start=1))
+    if spec.n_layers == 1:
+        text = (f"Σ: sum function; {acts}. w<sub>ij</sub> goes from input i to output j, so "
+                "s<sub>j</sub> = Σ<sub>i</sub> w<sub>ij</sub>·x<sub>i</sub> + b<sub>j</sub> and "
+                "f<sub>j</sub> = act(s<sub>j</sub>).")
+    else:
+        text = (f"Σ: sum function; the activation of each layer ({acts}). w<sub>ij</sub><sup>[l]</sup> "
+                "goes from unit i of layer l − 1 to unit j of layer l (layer 0 is the inputs, "
+                "f<sup>[0]</sup> = x), so s<sub>j</sub><sup>[l]</sup> = Σ<sub>i</sub> "
+                "w<sub>ij</sub><sup>[l]</sup>·f<sub>i</sub><sup>[l−1]</sup> + b<sub>j</sub><sup>[l]</sup> "
+                "and f<sub>j</sub><sup>[l]</sup> = act(s<sub>j</sub><sup>[l]</sup>). Type the layer in "
+                "brackets after a name: s1[2] for s<sub>1</sub><sup>[2]</sup>, w12[2], dL/ds1[2].")
+    if not spec.update_biases:
+        text += " The biases stay fixed: they are not updated."
+    unlabelled = drawing.network_drawing(spec.sizes).unlabelled
+    if unlabelled:
+        which = "The edges" if spec.n_layers == 1 else "The edges into layer " + " and ".join(map(str, unlabelled))
+        text += f" {which} are too many to label: the weights are in the table beside the drawing."
+    return mark_safe(text)  # noqa: S308 - our own text
+
+
+_LOSS_TEXT = {
+    "half_sse": "Loss (MSE): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / 2.",
+    "sse": "Loss (sum of squared errors): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup>.",
+    "mse": "Loss (mean squared error): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / {m}, "
+           "the mean over the {m} outputs.",
+    "bce": "Loss (binary cross-entropy): L = −Σ<sub>n</sub> [y<sub>n</sub> ln f<sub>n</sub> + "
+           "(1 − y<sub>n</sub>) ln(1 − f<sub>n</sub>)].",
+}
+
+
+@register.simple_tag
+def loss_text(spec: Any) -> SafeString:
+    """The loss in words and symbols (f: the output layer's)."""
+    text = _LOSS_TEXT[spec.loss].format(m=spec.n_outputs)
+    if spec.n_layers > 1:
+        text += f" Here f<sub>n</sub> is f<sub>n</sub><sup>[{spec.n_layers}]</sup>, the output layer's."
+    return mark_safe(text)  # noqa: S308 - our own text

@@ -45,6 +45,7 @@ class TableCell:
     round: int
     column: str
     name: str
+    quantity: str = ""              # what the cell is (engine.Place.quantity): "w", "s", "dL/dw", ...
     input_name: str | None = None   # None: a given value, shown read-only
     given: str | None = None        # the given value, formatted
     value: str = ""                 # what the student typed
@@ -54,43 +55,53 @@ class TableCell:
     problem: str = ""               # why the typed value is not a number, shown before submitting
 
 
+Row = tuple["TableCell | None", ...]
+
+
 @dataclass
 class RoundTable:
     round: int
-    rows: list[tuple[TableCell | None, ...]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    groups: list[tuple[str, list[Row]]] = field(default_factory=list)  # (title, rows); one "" band for one layer
 
 
 def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
                  marks: Sequence[CellMark] | None = None, show_expected: bool = False,
                  decimals: int = 4, error_inputs: frozenset[str] = frozenset()) -> list[RoundTable]:
-    """Each round's four-column table: given cells read-only, typed cells with their value and mark."""
+    """Each round's four-column table, in bands of rows by layer (one band for a single layer):
+    given cells read-only, typed cells with their value and mark."""
     key = selectors.answer_key(spec)
-    typed = {(k.round, k.column, k.name): k for k in selectors.typed_cells(spec)}
-    names = selectors.cell_names(spec)
+    cells_of = key.graph.cells
     by_key = {m.id: m for m in (marks or ())}
     values = values or {}
     tables = []
     for r in range(1, spec.n_rounds + 1):
-        columns = []
-        for column in selectors.TABLE_COLUMNS:
-            cells = []
-            for name in names[column]:
-                cell = TableCell(round=r, column=column, name=name)
-                if (r, column, name) in typed:
-                    cell.input_name = typed[(r, column, name)].id
-                    cell.value = values.get(cell.input_name, "")
-                    cell.problem = selectors.number_problem(cell.value) if marks is None else ""
-                    cell.mark = by_key.get(cell.input_name)
-                    cell.has_error = cell.input_name in error_inputs
-                    if show_expected:
-                        # A mark carries the value it was graded against (the spec may have changed since).
-                        exact = cell.mark.expected if cell.mark else key.value(r, column, name)
-                        cell.expected = fmt_key(exact, decimals)
-                else:
-                    cell.given = fmt_given(key.value(r, column, name))
-                cells.append(cell)
-            columns.append(cells)
-        tables.append(RoundTable(round=r, rows=list(zip_longest(*columns))))
+        table = RoundTable(round=r)
+        for group in selectors.table_layout(spec):
+            columns = []
+            for column, places in group.columns:
+                cells = []
+                for place in places:
+                    graph_cell = cells_of[place.at(r)]
+                    cell = TableCell(round=r, column=column, name=graph_cell.name, quantity=place.quantity)
+                    if graph_cell.gradable:
+                        cell.input_name = graph_cell.id
+                        cell.value = values.get(cell.input_name, "")
+                        cell.problem = selectors.number_problem(cell.value) if marks is None else ""
+                        cell.mark = by_key.get(cell.input_name)
+                        cell.has_error = cell.input_name in error_inputs
+                        if show_expected:
+                            # A mark carries the value it was graded against (the spec may have changed since).
+                            exact = cell.mark.expected if cell.mark else key.values[graph_cell.key]
+                            cell.expected = fmt_key(exact, decimals)
+                    else:
+                        cell.given = fmt_given(key.values[graph_cell.key])
+                    cells.append(cell)
+                columns.append(cells)
+            rows = list(zip_longest(*columns))
+            table.groups.append((group.title, rows))
+            table.rows.extend(rows)
+        tables.append(table)
     return tables
 
 

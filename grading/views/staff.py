@@ -123,7 +123,7 @@ def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
         "round_questions": round_question(assignment),
         "reference": [{"row": row, "text": text}
                       for row, text in selectors.reference_formulas(spec).items()],
-        "mistakes": selectors.mistake_catalogue(),
+        "mistakes": selectors.mistake_catalogue(spec),
         "band": band_text(assignment.decimals),
         "loss": selectors.answer_key(spec).loss(),
     })
@@ -144,8 +144,8 @@ def heatmap_cells(spec: Spec) -> list[tuple[str, str]]:
     return [(c, n) for c in selectors.TABLE_COLUMNS for n in names[c] if (c, n) in typed]
 
 
-def _mistake_counts(reports: list) -> list[tuple[str, str, int]]:
-    return analytics.mistake_counts(reports, [(m["id"], m["title"]) for m in selectors.mistake_catalogue()])
+def _mistake_counts(reports: list, spec: Spec) -> list[tuple[str, str, int]]:
+    return analytics.mistake_counts(reports, [(m["id"], m["title"]) for m in selectors.mistake_catalogue(spec)])
 
 
 @login_required
@@ -159,7 +159,7 @@ def class_analytics(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "grading/analytics.html", {
         "assignment": assignment,
         "students": len(reports),
-        "mistake_counts": _mistake_counts(reports),
+        "mistake_counts": _mistake_counts(reports, assignment.parsed_spec),
         "mean": sum(totals) / len(totals) if totals else None,
         "copy_pairs": selectors.copy_signal(counted),
     })
@@ -178,7 +178,7 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         data = analytics.wrong_share(reports, n_rounds=spec.n_rounds, cells=heatmap_cells(spec))
         return svg_response(plots.wrong_share_heatmap(data.rows, data.columns, data.shares))
     if kind == "mistakes":
-        counts = _mistake_counts(reports)
+        counts = _mistake_counts(reports, spec)
         return svg_response(plots.bar_chart(tuple(t for _, t, _ in counts),
                                             tuple(c for _, _, c in counts),
                                             "Students who made each mistake", "students"))

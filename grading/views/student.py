@@ -62,9 +62,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     else:
         values = {}
     error_inputs = frozenset(form.errors) if form is not None and form.is_bound else frozenset()
-    rows = selectors.formula_rows(spec)
-    forward = [r for r in rows if not r.startswith("dL/")]
-    backward = [r for r in rows if r.startswith("dL/")]
+    forward, backward = selectors.formula_columns(spec)
     formula_pairs = [
         tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}
                if r else None) for r in pair)
@@ -87,7 +85,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "errors": errors or [],
         "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}",
         "samples": list(enumerate(spec.samples, start=1)),
-        "mistakes": selectors.mistake_catalogue() if staff else [],
+        "mistakes": selectors.mistake_catalogue(spec) if staff else [],
         # A fresh token per page: submitting this page twice finds the first attempt.
         "submit_token": secrets.token_urlsafe(24),
         "expired": request.GET.get("expired", "") if form is None else "",
@@ -190,13 +188,15 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
     text = request.GET.get("text", "")
     try:
         n, m = int(request.GET.get("n", 2)), int(request.GET.get("m", 2))
+        # A network with hidden layers sends its layer sizes, e.g. sizes=2-2-2.
+        sizes = tuple(int(k) for k in request.GET.get("sizes", "").split("-") if k) or (n, m)
     except ValueError:
-        n, m = 2, 2
-    if not (1 <= n <= 9 and 1 <= m <= 9):
-        n, m = 2, 2
+        sizes = (2, 2)
+    if not (2 <= len(sizes) <= 5 and all(1 <= k <= 9 for k in sizes)):
+        sizes = (2, 2)
     if len(text) > services.FIELD_MAX_CHARS:
         return JsonResponse({"mathml": "", "error": f"Longer than {services.FIELD_MAX_CHARS} characters."})
     try:
-        return JsonResponse({"mathml": selectors.formula_mathml(text, n_inputs=n, n_outputs=m), "error": ""})
+        return JsonResponse({"mathml": selectors.formula_mathml(text, sizes=sizes), "error": ""})
     except selectors.FormulaTextError as exc:  # the parser's complaint is shown, never a 500
         return JsonResponse({"mathml": "", "error": str(exc)[:300]})

@@ -1,4 +1,5 @@
-"""python manage.py seed_demo: course FRA501 with Homework 4.1, an instructor, a TA and students.
+"""python manage.py seed_demo: course FRA501 with Homework 4.1 and a hidden-layer homework, an
+instructor, a TA and students.
 
 Idempotent (``make run`` calls it every time). The passwords are for a local demo only, so the
 command refuses to run with debug off unless --force is given.
@@ -17,6 +18,7 @@ from grading import services
 from grading.models import Assignment, Course, Membership
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "homework-4.1.json"
+HIDDEN_SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "hidden-layer-2-2-2.json"
 
 STATEMENT = """\
 Try backpropagation by hand! The network has an input layer of 2 nodes and an output layer of \
@@ -33,6 +35,20 @@ of the input variables. (30 points)
 3. Fill in the round 2 table. (35 points)
 4.–5. Rounds 3 and 4 (extra credit). 6. The loss per round is plotted from your L cells (extra credit)."""
 
+HIDDEN_STATEMENT = """\
+Backpropagation through a hidden layer. The network has 2 inputs, a hidden layer of 2 sigmoid \
+units and an output layer of 2 sigmoid units. A cell's layer is written in brackets after its \
+name: w12[2] is the weight from hidden unit 1 to output unit 2, s1[1] the first hidden unit's sum \
+(on the page: s₁ with [1] above). Train for four rounds, one sample per round, with learning rate \
+1 and the loss L = Σ_n (y_n − f_n[2])² / 2. Every gradient of a round is taken at the weights \
+the round started with.
+
+1. Write each function of the forward and the backward pass: a hidden unit's dL/df through the \
+next layer's dL/ds and weights, dL/df1[1] = w11[2]·dL/ds1[2] + w12[2]·dL/ds2[2]. (30 points)
+2. Fill in the round 1 table, 4 decimal places. (35 points)
+3. Fill in the round 2 table. (35 points)
+4.–5. Rounds 3 and 4 (extra credit). 6. The loss per round is plotted from your L cells (extra credit)."""
+
 DEMO_USERS = [
     ("instructor", "Ins", "Tructor", Membership.Role.INSTRUCTOR, "demo-instructor-41"),
     ("ta", "Tee", "Ay", Membership.Role.TA, "demo-ta-41"),
@@ -43,7 +59,8 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Load the FRA501 demo: Homework 4.1, an instructor, a TA and three students."
+    help = ("Load the FRA501 demo: Homework 4.1 and a hidden-layer homework, an instructor, a TA "
+            "and three students.")
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true",
@@ -78,6 +95,14 @@ class Command(BaseCommand):
                     spec=json.loads(SPEC_PATH.read_text()), statement=STATEMENT,
                     opens_at=now - timedelta(days=1), due_at=now + timedelta(days=14),
                     reveal=Assignment.Reveal.AFTER_ATTEMPT, max_attempts=3)
+            if not Assignment.objects.filter(course=course, slug="hidden-layer").exists():
+                now = timezone.now()
+                services.assignment_create(
+                    course=course, title="Homework 4.2 (Backpropagation with a hidden layer)",
+                    slug="hidden-layer", spec=json.loads(HIDDEN_SPEC_PATH.read_text()),
+                    statement=HIDDEN_STATEMENT, opens_at=now - timedelta(days=1),
+                    due_at=now + timedelta(days=21), reveal=Assignment.Reveal.AFTER_ATTEMPT,
+                    max_attempts=3)
         self.stdout.write("Demo logins (local use only):")
         for username, _, _, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {password:<20} {role}")

@@ -1,0 +1,179 @@
+"""Classic single mistakes of backpropagation by hand, as data.
+
+Each mistake replaces the formula of some cells of every round by the formula a student with
+that misconception would use, for any dense network (``MISTAKES``: those a single sigmoid layer
+can show, Homework 4.1's; ``NETWORK_MISTAKES``: those only hidden layers, other activations or
+other losses bring). Cells are named by structure (``engine.Place``); the formulas are written
+in the course's notation. Marking uses the alternatives to label a wrong cell ("you left the
+sigmoid derivative out") when, from the student's own upstream values, the alternative
+reproduces what they typed and differs from the right formula; ``mistake_key`` builds the whole
+tables such a student would hand in.
+
+No Django here; the list is meant to be shown as is on an assignment page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from grading.engine import CellId, Graph, Place, Shape, Spec, answer_key, build_graph
+from grading.mistakes import classic, deeper
+from grading.mistakes.base import Alternative, Net
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A named misconception: what it is, the right idea, and the cells it changes."""
+
+    id: str
+    title: str
+    explanation: str
+    build: Callable[[Net], list[Alternative]]
+
+    def alternatives(self, *network: Any) -> tuple[Alternative, ...]:
+        """The mistaken formulas for ``(shape, learning_rate)`` or a single layer's
+        ``(n_inputs, n_outputs, learning_rate)``; empty where the network cannot show it."""
+        return _alternatives(self.id, *_network(network))
+
+    def to_json(self, *network: Any) -> dict[str, Any]:
+        """What an instructor reads: title, explanation and the mistaken formulas."""
+        return {
+            "id": self.id, "title": self.title, "explanation": self.explanation,
+            "formulas": [{"column": a.column, "name": a.name, "formula": a.formula}
+                         for a in self.alternatives(*network)],
+        }
+
+
+def _network(network: tuple[Any, ...]) -> tuple[Shape, float]:
+    if isinstance(network[0], Shape):
+        shape, lr = network
+        return shape, float(lr)
+    n, m, lr = network
+    return Shape.single(n, m), float(lr)
+
+
+
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake("no_half", "Loss without the ½",
+            "L = Σ(y − f)²/2, and the ½ cancels the 2 that the square brings down, so dL/df = f − y.",
+            classic.no_half),
+    Mistake("sign_flipped", "dL/df with the sign flipped",
+            "Differentiating (y − f)²/2 by f brings a −1 from the inner y − f, so dL/df = f − y, not y − f.",
+            classic.sign_flipped),
+    Mistake("no_sigmoid_derivative", "Sigmoid derivative left out",
+            "f = σ(s), so the chain rule multiplies by σ'(s) = f(1 − f): dL/ds = dL/df · f(1 − f).",
+            classic.no_sigmoid_derivative),
+    Mistake("derivative_from_s", "Sigmoid derivative taken from s",
+            "σ'(s) = σ(s)(1 − σ(s)) = f(1 − f): use the output f, not the input s.",
+            classic.derivative_from_s),
+    Mistake("gradient_added", "Gradient added instead of subtracted",
+            "Gradient descent steps against the gradient: new = old − learning rate × gradient.",
+            classic.gradient_added),
+    Mistake("no_learning_rate", "Learning rate left out",
+            "The step is the gradient scaled by the learning rate: new = old − learning rate × gradient.",
+            classic.no_learning_rate),
+    Mistake("index_swapped", "w12 and w21 swapped",
+            "w_ij goes from input i to output j, so s_j = Σ_i w_ij·x_i and dL/dw_ij = dL/ds_j · x_i.",
+            classic.index_swapped),
+    Mistake("no_bias", "Bias left out of s",
+            "Each output adds its bias to the weighted sum: s_j = Σ_i w_ij·x_i + b_j.",
+            classic.no_bias),
+    Mistake("wrong_input", "dL/dw with the wrong input",
+            "w_ij multiplies x_i, so its gradient is dL/ds_j times that same input: dL/dw_ij = dL/ds_j · x_i.",
+            classic.wrong_input),
+    Mistake("difference_reversed", "y − f written as f − y",
+            "The cell is the target minus the output: y − f (its square is the same either way).",
+            classic.difference_reversed),
+    Mistake("loss_no_half", "L without the ½",
+            "The loss is half the sum of the squared errors: L = Σ(y − f)²/2.",
+            classic.loss_no_half),
+    Mistake("bias_gradient_times_x", "dL/db multiplied by an input",
+            "The bias is added to s with weight 1, so dL/db = dL/ds · 1, with no input x.",
+            classic.bias_gradient_times_x),
+    Mistake("not_updated", "Parameter not updated",
+            "Every weight and bias takes a step each round: new = old − learning rate × its gradient.",
+            classic.not_updated),
+)
+
+NETWORK_MISTAKES: tuple[Mistake, ...] = (
+    Mistake("updated_outer_weights", "Hidden dL/df from updated weights",
+            "Every gradient of a round is taken at the weights the round started with: a hidden "
+            "dL/df sums w·dL/ds over the layer above with those weights, not the updated ones.",
+            deeper.updated_outer_weights),
+    Mistake("one_path", "Only one path in a hidden dL/df",
+            "A hidden unit feeds every unit of the layer above, so its dL/df sums over all of "
+            "them: dL/df_j = Σ_k w_jk · dL/ds_k.",
+            deeper.one_path),
+    Mistake("wrong_layer_derivative", "Another layer's activation derivative",
+            "Each layer's dL/ds multiplies by the derivative of its own activation at its own "
+            "units: dL/ds_j = dL/df_j · act'(s_j) of that layer.",
+            deeper.wrong_layer_derivative),
+    Mistake("derivative_as_sigmoid", "Sigmoid's derivative used for tanh or ReLU",
+            "f(1 − f) is the sigmoid's derivative only: tanh's is 1 − f², and ReLU's is 1 where "
+            "s > 0 and 0 elsewhere.",
+            deeper.derivative_as_sigmoid),
+    Mistake("bce_squared_gradient", "Squared-loss gradient with cross-entropy",
+            "With L = −Σ[y ln f + (1 − y) ln(1 − f)], dL/df = −y/f + (1 − y)/(1 − f); f − y is "
+            "what dL/ds becomes once the sigmoid's f(1 − f) multiplies it.",
+            deeper.bce_squared_gradient),
+)
+
+CATALOGUE: tuple[Mistake, ...] = MISTAKES + NETWORK_MISTAKES
+_BY_ID = {m.id: m for m in CATALOGUE}
+
+
+def get_mistake(mistake_id: str) -> Mistake:
+    """The mistake with this id, or ValueError naming the known ones."""
+    try:
+        return _BY_ID[mistake_id]
+    except KeyError:
+        raise ValueError(f"unknown mistake {mistake_id!r}; known: {', '.join(_BY_ID)}") from None
+
+
+@lru_cache(maxsize=512)
+def _alternatives(mistake_id: str, shape: Shape, lr: float) -> tuple[Alternative, ...]:
+    net = Net(shape, lr)
+    places = net.places
+    # A mistake is only written over cells the network's tables have.
+    return tuple(a for a in _BY_ID[mistake_id].build(net)
+                 if a.cell in places and all(d in places for d in a.deps))
+
+
+def catalogue(*network: Any) -> tuple[Mistake, ...]:
+    """The mistakes that ``(shape, learning_rate)`` (or ``(n, m, lr)``) can show, in catalogue order."""
+    shape, lr = _network(network)
+    return tuple(m for m in CATALOGUE if _alternatives(m.id, shape, lr))
+
+
+@lru_cache(maxsize=64)
+def _by_cell(shape: Shape, lr: float) -> dict[Place, tuple[tuple[Mistake, Alternative], ...]]:
+    table: dict[Place, list[tuple[Mistake, Alternative]]] = {}
+    for mistake in CATALOGUE:
+        for alt in _alternatives(mistake.id, shape, lr):
+            table.setdefault(alt.cell, []).append((mistake, alt))
+    return {k: tuple(v) for k, v in table.items()}
+
+
+def alternatives_by_cell(*network: Any) -> dict[Place, tuple[tuple[Mistake, Alternative], ...]]:
+    """Every mistaken formula of a network, by place, in catalogue order: for ``(shape, lr)``
+    or a single layer's ``(n_inputs, n_outputs, lr)``."""
+    return _by_cell(*_network(network))
+
+
+def mistake_graph(spec: Spec, mistake_id: str) -> Graph:
+    """The graph of ``spec`` with this mistake's formulas in place of the right ones (where a
+    mistake has several for one cell, its first)."""
+    mistake = get_mistake(mistake_id)
+    overrides: dict[Place, Any] = {}
+    for a in mistake.alternatives(Shape.of(spec), spec.learning_rate):
+        overrides.setdefault(a.cell, (list(a.deps), a.fn, a.formula))
+    return build_graph(spec, overrides=overrides)
+
+
+def mistake_key(spec: Spec, mistake_id: str) -> dict[CellId, float]:
+    """Every cell of the tables a student with only this mistake would hand in (full precision;
+    exactly the key's values wherever the mistake changes nothing)."""
+    return mistake_graph(spec, mistake_id).evaluate(like=answer_key(spec).values)
