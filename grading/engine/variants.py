@@ -118,7 +118,7 @@ def _exhausted(template: Template, seed: int, key: str, attempt: int, decimals: 
     counts: Counter[str] = Counter()
     for p in range(draws):
         # dict.fromkeys, not a set: the order of ties must not depend on the process's hash seed.
-        counts.update(dict.fromkeys(r.what for r in reasons(trace, decimals=decimals, problem=p)))
+        counts.update(list(dict.fromkeys(r.what for r in reasons(trace, decimals=decimals, problem=p))))
     common = "; ".join(f"{what} in {n} of {draws} draws" for what, n in counts.most_common(3))
     return VariantError(f"after {draws} draws no non-degenerate problem at {decimals} decimals: "
                         f"e.g. {common}. Narrow the ranges or move them away from these values.")
