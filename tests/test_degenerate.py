@@ -83,6 +83,15 @@ def test_a_relu_unit_dead_in_every_round_is_named_in_the_layer_notation() -> Non
     assert any(m.startswith("round 1 dL/dw12[1] = 0 ") for m in messages)
 
 
+def test_a_relu_unit_at_exactly_zero_is_inactive() -> None:
+    """s = 0 is inactive (the spec format gives ReLU the derivative 0 there): zero weights and bias."""
+    spec = {"layers": [{"weights": [[0.5, 0.0], [0.3, 0.0]], "biases": [0.1, 0.0], "activation": "relu"},
+                       {"weights": [[0.7, -0.5], [0.2, 0.4]], "biases": [0.1, 0.2], "activation": "sigmoid"}],
+            "loss": "half_sse", "learning_rate": 0.5,
+            "samples": [{"x": [0.5, 0.4], "y": [1, 0]}, {"x": [0.9, 0.1], "y": [0, 1]}]}
+    assert ("inactive", None, "f", 1, (2,)) in found(spec, 4) == refnet.degenerate_cells(spec, 4)
+
+
 def test_a_relu_unit_active_in_one_round_is_not_dead() -> None:
     """One round with s > 0 is enough for a ReLU unit to count as alive."""
     spec = {"layers": [{"weights": [[1.0]], "biases": [-0.5], "activation": "relu"},

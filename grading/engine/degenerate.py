@@ -120,6 +120,7 @@ def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
             f = layer.f.reshape(p, -1)
             bad |= ~((f >= SIGMOID_LOW) & (f <= SIGMOID_HIGH)).all(axis=1)
         elif activation == "relu":
+            # A dead unit's dL/ds is 0, so the first rule marks it already; stated for the record.
             bad |= (layer.s <= 0).all(axis=1).any(axis=1)
     return bad
 
