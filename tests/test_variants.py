@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -276,8 +278,32 @@ def test_the_layers_form_draws_too() -> None:
     assert checked >= 10
 
 
+def test_a_draw_that_diverges_is_redrawn_without_a_warning() -> None:
+    """A learning rate of 1e6 on a linear network overflows: that draw is degenerate (its values
+    are not finite) and redrawn, silently; every student gets the learning rate 1e-15."""
+    template = {"layers": [{"weights": [[1000.0]], "biases": [0], "activation": "linear"},
+                           {"weights": [[1000.0]], "biases": [0], "activation": "linear"}],
+                "loss": "sse", "learning_rate": {"choice": [1e6, 1e-15]},
+                "samples": [{"x": [1000.0], "y": [0]}] * 4}
+    assert any(k[1] == "updated" and not math.isfinite(v) for k, v in refnet_or_inf(
+        {**template, "learning_rate": 1e6}).items())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        specs = draw_many(template, 0, [f"s{k}" for k in range(20)])
+    assert {s.learning_rate for s in specs} == {1e-15}
+
+
+def refnet_or_inf(spec: dict) -> dict:
+    """The reference's cells, with an overflow standing for an infinite value."""
+    try:
+        return refnet.trace(spec)
+    except OverflowError:
+        return {(1, "updated", "w", 1, (1, 1)): math.inf}
+
+
 def test_bad_arguments_are_refused() -> None:
-    """A seed must be an integer (not True), a student key a string, an attempt 0 or more."""
+    """A seed must be an integer (not True), a student key a string, an attempt 0 or more, the
+    decimals an integer from 0 to 12."""
     with pytest.raises(TypeError):
         draw(HW, True, "s")
     with pytest.raises(TypeError):
@@ -286,6 +312,8 @@ def test_bad_arguments_are_refused() -> None:
         draw(HW, 1, 17)
     with pytest.raises(TypeError):
         draw(HW, 1, "s", -1)
+    with pytest.raises(TypeError):
+        draw(HW, 1, "s", decimals=4.0)
 
 
 # ---------------------------------------------------------------- spread

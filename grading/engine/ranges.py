@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from grading.engine.network import Batch, architecture, stack
+from grading.engine.network import Batch, stack
 from grading.engine.spec import MAX_MAGNITUDE, Layer, Sample, Spec, SpecError, json_repr, parse_spec
 
 MAX_POINTS = 10_000
@@ -198,7 +198,7 @@ def _free(path: tuple[Any, ...], item: dict) -> Free:
         raise SpecError(f"{where}: range lo {bounds[0]} is above hi {bounds[1]}")
     if step <= 0:
         raise SpecError(f"{where}: range step must be positive, got {item['step']}")
-    steps = _DECIMAL.divide(hi - lo, step)
+    steps = _DECIMAL.divide(_DECIMAL.subtract(hi, lo), step)  # exact: 60 digits cover any two floats
     if steps >= MAX_POINTS:
         raise SpecError(f"{where}: range has more than {MAX_POINTS} points; use a larger step")
     exponent = max(0, -lo.as_tuple().exponent, -step.as_tuple().exponent)
@@ -229,8 +229,8 @@ def parse_template(data: Any) -> Template:
     found = _find(data)
     for path, _item in found:
         if not _number_position(path, layered):
-            raise SpecError(f"{_where(path) or 'the spec'}: a range or choice can only stand for a number (a "
-                            "weight, a bias, an input x, a target y or the learning rate)")
+            raise SpecError(f"{_where(path) or 'the spec'}: a range or choice can only stand for a "
+                            "number (a weight, a bias, an input x, a target y or the learning rate)")
     free = tuple(_free(path, item) for path, item in found)
     for item in free:
         if item.path == ("learning_rate",) and item.low <= 0:
@@ -240,6 +240,5 @@ def parse_template(data: Any) -> Template:
             raise SpecError(f"{item.where}: with loss bce every target must be between 0 and 1; "
                             f"the values reach {item.low if item.low < 0 else item.high}")
     low = parse_spec(_substitute(data, free, [f.low for f in free]))
-    high = parse_spec(_substitute(data, free, [f.high for f in free]))
-    assert architecture(low) == architecture(high)  # numbers only differ: one architecture
+    parse_spec(_substitute(data, free, [f.high for f in free]))
     return Template(low=low, free=free)

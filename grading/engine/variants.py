@@ -6,9 +6,9 @@ draws afresh on every attempt) and the template: the same student gets the same 
 every process, on every machine and in every Python version.
 
 The draw: SHAKE-256 of the JSON text ``["backprop-variant-v1", seed, key, attempt, redraw]``
-gives 8 bytes per ranged number, in the template's order; read big-endian, modulo the number's
-count of values, they pick its value (the bias of the modulo is below 10^-15). ``redraw`` counts
-from 0; a degenerate draw (``grading.engine.degenerate``) is drawn again with the next one, at
+(ASCII, no spaces: ``json.dumps(..., separators=(",", ":"))``) gives 8 bytes per ranged number,
+in the template's order; read big-endian, modulo the number's count of values, they pick its
+value (the bias of the modulo is below 10^-15). ``redraw`` counts from 0; a degenerate draw (``grading.engine.degenerate``) is drawn again with the next one, at
 most ``MAX_DRAWS`` times. ``draw_many`` draws a whole class in one vectorised pass a round of
 redraws, with exactly the result of ``draw`` for each student.
 """
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from grading.engine.degenerate import degenerate_mask, reasons
-from grading.engine.network import train
+from grading.engine.network import Trace, train
 from grading.engine.ranges import Template, parse_template
 from grading.engine.spec import Spec, SpecError
 
@@ -40,7 +40,7 @@ def _template(template: Template | Any) -> Template:
     return template if isinstance(template, Template) else parse_template(template)
 
 
-def _check(seed: Any, attempt: Any, keys: Sequence[Any]) -> None:
+def _check(seed: Any, attempt: Any, keys: Sequence[Any], decimals: Any) -> None:
     # bool is an int subclass: a seed of True is a mistake, not 1.
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an integer, got {seed!r}")
@@ -48,6 +48,8 @@ def _check(seed: Any, attempt: Any, keys: Sequence[Any]) -> None:
         raise TypeError(f"attempt must be an integer from 0, got {attempt!r}")
     if not all(isinstance(key, str) for key in keys):
         raise TypeError("every student key must be a string")
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 12:
+        raise TypeError(f"decimals must be an integer from 0 to 12, got {decimals!r}")
 
 
 def draw_bytes(seed: int, student_key: str, attempt: int, redraw: int, n: int) -> bytes:
@@ -86,7 +88,7 @@ def draw_many(template: Template | Any, seed: int, student_keys: Sequence[str], 
               *, decimals: int = 4) -> list[Spec]:
     """Every student's concrete problem, in the order of ``student_keys``, the class at once."""
     template = _template(template)
-    _check(seed, attempt, student_keys)
+    _check(seed, attempt, student_keys, decimals)
     keys = list(student_keys)
     chosen = np.empty((len(keys), len(template.free)))
     pending = np.arange(len(keys))
@@ -96,7 +98,7 @@ def draw_many(template: Template | Any, seed: int, student_keys: Sequence[str], 
             break
         values = values_of(template, indices(template, seed, [keys[i] for i in pending],
                                              attempt, redraw))
-        bad = degenerate_mask(train(template.batch(values)), decimals=decimals)
+        bad = degenerate_mask(_train(template, values), decimals=decimals)
         chosen[pending[~bad]] = values[~bad]
         pending = pending[bad]
     if len(pending):
@@ -104,17 +106,24 @@ def draw_many(template: Template | Any, seed: int, student_keys: Sequence[str], 
     return template.specs(chosen)
 
 
+def _train(template: Template, values: np.ndarray) -> Trace:
+    # Ranges can reach values that overflow in training: such a draw is degenerate (its values
+    # are not finite), not a warning.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return train(template.batch(values))
+
+
 def _exhausted(template: Template, seed: int, key: str, attempt: int, decimals: int,
                draws: int) -> VariantError:
     """The error when every one of a student's draws was degenerate: the commonest reasons."""
     if not template.free:
-        found = reasons(train(template.batch(np.empty((1, 0)))), decimals=decimals)
+        found = reasons(_train(template, np.empty((1, 0))), decimals=decimals)
         shown = "; ".join(reason.message for reason in found[:5])
         more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
         return VariantError(f"the problem is degenerate: {shown}{more}")
     values = np.concatenate([values_of(template, indices(template, seed, [key], attempt, r))
                              for r in range(draws)])
-    trace = train(template.batch(values))
+    trace = _train(template, values)
     counts: Counter[str] = Counter()
     for p in range(draws):
         # dict.fromkeys, not a set: the order of ties must not depend on the process's hash seed.
