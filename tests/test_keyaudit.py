@@ -265,12 +265,13 @@ def test_text_cells_in_their_many_printed_forms() -> None:
             "2nd round\n"
             "$b_2 = 0.254305$\n"
             "Round 3:\n"
-            "y_2 - f_2 = \u22120.655562\n")
+            "y_2 - f_2 = \u22120.655562\n"
+            "Round 4 (learning rate = 1): $x_1 = 0.2$\n")
     cells = [(p.round, p.name, p.text, p.line) for p in from_text(text)]
     assert cells == [(1, "x1", "0.4", 2), (1, "w11", "0.2", 2), (1, "f1", "0.613014", 3),
                      (1, "dL/dw12", "0.058278", 3), (1, "(y2-f2)^2", "0.511285", 4),
                      (1, "L", "0.3305216", 4), (1, "w11", "0.236722", 5), (2, "b2", "0.254305", 7),
-                     (3, "y2-f2", "-0.655562", 9)]
+                     (3, "y2-f2", "-0.655562", 9), (4, "x1", "0.2", 10)]
 
 
 def test_columns_of_w_and_b_follow_the_table() -> None:

@@ -26,6 +26,7 @@ _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 # What follows an "=" when it is a cell's value: a token that starts like a number and ends
 # where the cell does (a space, a tab, $, |, \). A formula (1/(1 + e^{-s_1})) keeps going.
 _VALUE = re.compile(r"\s*\$?\s*([-+\u2212]?\.?\d[\w.,;]*)(?=$|[\s$|\\])")
+_DELIMITER = re.compile(r"[$\t|]")
 _HEADING = re.compile(r"^\W*(?:round\s*(\d+)|(\d+)\s*(?:st|nd|rd|th)\s+round)\b", re.IGNORECASE)
 _FRAC = re.compile(r"^\\frac\{(?:d|\\partial)L\}\{(?:d|\\partial)(.+)\}$")
 
@@ -123,9 +124,9 @@ def from_text(text: str) -> list[Printed]:
     round_no: int | None = None
     for line_no, line in enumerate(text.splitlines(), start=1):
         heading = _HEADING.match(line)
-        if heading and "=" not in line:
+        if heading:
             round_no = int(heading.group(1) or heading.group(2))
-            continue
+            line = line[heading.end():]  # "Round 4: $x_1 = 0.2$" has a cell after its heading
         for name_text, value in _cells(line):
             name = normalise_name(name_text)
             if round_no is None:
@@ -179,7 +180,8 @@ def _cells(line: str) -> list[tuple[str, str]]:
     """(name text, number text) of every ``name = ... = number`` of one line, left to right.
 
     Linear in the line: an ``=`` not followed by a number (``f_1 = \\frac{1}{1 + e^{-s_1}} =
-    0.613014``) keeps the cell open, so the number after the last ``=`` is the cell's.
+    0.613014``) keeps the cell open, so the number after the last ``=`` is the cell's, unless a
+    new cell starts after it (a ``$``, a tab or a ``|``).
     """
     parts = line.split("=")
     cells, name_text = [], parts[0]
@@ -189,13 +191,15 @@ def _cells(line: str) -> list[tuple[str, str]]:
             # "0.4," ends a cell in a list; "0,46" and "0.4.5" are then refused as numbers.
             cells.append((name_text, value.group(1).rstrip(",;")))
             name_text = part[value.end():]
+        elif _DELIMITER.search(part):
+            name_text = part  # "(lr = 1): $x_1 = 0.2$": a new cell starts after the $
     return cells
 
 
 def normalise_name(text: str) -> str:
     """``w_{11}``, ``$\\frac{dL}{dw_{12}}``, ``(y_1 - f_1)^2`` as the key names them: w11, dL/dw12, (y1-f1)^2."""
-    chunks = [c for c in re.split(r"[$\t|]", text) if c.strip()]
-    name = re.sub(r"\s|\\[,;!]|\\left|\\right|\*", "", chunks[-1] if chunks else "")
+    chunks = [c for c in _DELIMITER.split(text) if c.strip()]
+    name = re.sub(r"\s|\\[,;!]|\\left|\\right|\*", "", chunks[-1] if chunks else "").lstrip(":;,.")
     name = name.replace("\u2212", "-")
     frac = _FRAC.match(name)
     if frac:
