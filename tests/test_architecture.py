@@ -16,13 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 GRADING = ROOT / "grading"
 
 COMPUTATION = ("grading.engine", "grading.marking", "grading.formulas", "grading.mistakes",
-               "grading.grader", "grading.report", "grading.ledger")
+               "grading.grader", "grading.report", "grading.ledger", "grading.keyaudit")
 DJANGO_LAYER = ("django", "grading.models", "grading.services", "grading.selectors", "grading.views",
                 "grading.permissions", "grading.forms", "grading.admin", "grading.tasks",
                 "grading.templatetags", "grading.management", "backprop_site")
 WEB_LAYER = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "admin.py",
                     *GRADING.glob("templatetags/*.py")])
 PURE = sorted([*GRADING.glob("engine/*.py"), *GRADING.glob("marking/*.py"), *GRADING.glob("formulas/*.py"),
+               *GRADING.glob("keyaudit/*.py"),
                *GRADING.glob("mistakes/*.py"), GRADING / "grader.py", GRADING / "plots.py",
                GRADING / "analytics.py", GRADING / "report.py", GRADING / "ledger.py",
                GRADING / "drawing.py"])
@@ -123,8 +124,8 @@ def test_web_layer_reads_the_computation_only_through_services(path: Path) -> No
 
 @pytest.mark.parametrize("path", PURE, ids=_rel)
 def test_computation_does_not_import_django(path: Path) -> None:
-    """The engine, marking, formulas, mistakes, grader, report, ledger, plots and analytics are
-    pure: nothing from Django or from the app's Django layer (models, services, selectors, ...)."""
+    """The engine, marking, formulas, key audit, mistakes, grader, report, ledger, plots and
+    analytics are pure: nothing from Django or from the app's Django layer (models, services, ...)."""
     offending = _offending(path, DJANGO_LAYER)
     assert not offending, "the computation must not depend on Django:\n" + "\n".join(offending)
 

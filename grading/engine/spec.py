@@ -147,10 +147,12 @@ def _number(value: Any, where: str) -> float:
     # bool is an int subclass: `true` in a spec is a mistake, not 1.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(f"{where} must be a number, got {json_repr(value)}")
-    if not math.isfinite(value):
+    # A JSON integer can have hundreds of digits: compare it before math.isfinite turns it into
+    # a float (an OverflowError, not a message).
+    if isinstance(value, float) and not math.isfinite(value):
         raise SpecError(f"{where} must be a finite number, got {value}")
     if abs(value) > MAX_MAGNITUDE:
-        raise SpecError(f"{where} is {value}; keep values within ±1e6")
+        raise SpecError(f"{where} is {json_repr(value)}; keep values within ±1e6")
     return float(value)
 
 

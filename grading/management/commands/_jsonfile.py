@@ -40,6 +40,8 @@ def load_json(path: str, what: str) -> Any:
                            f"column {exc.colno})", returncode=2) from None
     except RecursionError:
         raise CommandError(f"{what} {path}: JSON nested too deeply", returncode=2) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise CommandError(f"{what} {path}: not usable JSON ({str(exc)[:80]})", returncode=2) from None
 
 
 def load_spec(path: str) -> engine.Spec:

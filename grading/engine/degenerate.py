@@ -1,0 +1,154 @@
+"""When a problem is degenerate, and why: the rule of issue 9, for one problem or a whole batch.
+
+No Django here. A problem is degenerate when a student could not do it by hand in a useful way:
+
+* a backward cell smaller in magnitude than one unit of the asked decimals (10^-d): the student
+  would write 0.0000 and learn nothing from that cell;
+* a sigmoid output outside [0.01, 0.99]: the unit is saturated and its slope f(1 - f) nearly 0;
+* a ReLU unit inactive (s <= 0) in every round: its whole column of the table is 0;
+* a value that is not a finite number (the training diverged).
+
+``degenerate_mask`` answers for every problem of a batch at once (the variant draw redraws the
+ones it marks); ``reasons`` lists every reason of one problem, each naming its cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grading.engine.cells import Place, cell_name
+from grading.engine.network import Trace, quantities, train_one
+from grading.engine.spec import Spec
+
+SIGMOID_LOW, SIGMOID_HIGH = 0.01, 0.99
+BACKWARD = ("dL/df", "dL/ds", "dL/db", "dL/dw")
+
+
+def display_name(quantity: str, layer: int | None, index: tuple[int, ...], n_layers: int) -> str:
+    """A cell's name in the course notation: ``dL/dw21`` for one layer, ``dL/dw12[2]`` for several."""
+    return cell_name(Place("backward", layer, quantity, index), n_layers)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why one problem is degenerate: a rule, the cell (or ReLU unit) it is about and its value."""
+
+    rule: str                 # "small", "saturated", "inactive" or "not_finite"
+    round: int | None         # None for a ReLU unit inactive in every round
+    column: str
+    quantity: str
+    layer: int | None
+    index: tuple[int, ...]
+    name: str                 # the cell's display name
+    value: float | None
+    decimals: int
+    n_layers: int
+
+    @property
+    def what(self) -> str:
+        """The reason without its value: the same words for every draw it happens in."""
+        where = f"round {self.round} {self.name}"
+        if self.rule == "small":
+            return f"{where} is below {_unit_text(self.decimals)} in magnitude"
+        if self.rule == "saturated":
+            return f"{where} leaves [{SIGMOID_LOW}, {SIGMOID_HIGH}]"
+        if self.rule == "inactive":
+            return f"ReLU unit {self.name} is inactive in every round"
+        return f"{where} is not a finite number"
+
+    @property
+    def message(self) -> str:
+        """The reason in full, fit to show the problem's author."""
+        d = self.decimals
+        if self.rule == "small":
+            return (f"round {self.round} {self.name} = {_value_text(self.value, d)} is below one unit of "
+                    f"{d} decimals ({_unit_text(d)}) in magnitude: the student would write "
+                    f"{0:.{d}f}")
+        if self.rule == "saturated":
+            return (f"round {self.round} {self.name} = {_value_text(self.value, d)} is outside "
+                    f"[{SIGMOID_LOW}, {SIGMOID_HIGH}]: the sigmoid is saturated and its slope "
+                    "f(1 - f) nearly 0")
+        if self.rule == "inactive":
+            s = display_name("s", self.layer, self.index, self.n_layers)
+            return (f"ReLU unit {self.name} is inactive in every round ({s} <= 0), so every "
+                    "gradient through it is 0")
+        return f"round {self.round} {self.name} is not a finite number: the training diverges"
+
+
+def _value_text(value: float | None, decimals: int) -> str:
+    # Two places more than asked shows why a value rounds to 0; a far smaller one needs an exponent.
+    if not value:
+        return "0"
+    return f"{value:.{decimals + 2}f}" if abs(value) >= 10.0 ** -(decimals + 2) else f"{value:.2e}"
+
+
+def _unit_text(decimals: int) -> str:
+    return f"{10.0 ** -decimals:.{decimals}f}"
+
+
+def _cells(trace: Trace):
+    """(column, quantity, layer, array) of every computed quantity but the given x and y."""
+    n_layers = len(trace.layers)
+    for q in quantities(trace.architecture.loss):
+        if q.column == "parameters" and q.name in ("x", "y"):
+            continue
+        for layer in (range(1, n_layers + 1) if q.per_layer else (None,)):
+            yield q.column, q.name, layer, trace.array(q.column, q.name, layer)
+
+
+def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
+    """(P,) booleans: which problems of the batch are degenerate."""
+    unit = 10.0 ** -decimals
+    p = trace.L.shape[0]
+    bad = np.zeros(p, dtype=bool)
+    for column, quantity, _layer, array in _cells(trace):
+        flat = array.reshape(p, -1)
+        bad |= ~np.isfinite(flat).all(axis=1)
+        if column == "backward":
+            bad |= ~(np.abs(flat) >= unit).all(axis=1)
+    for activation, layer in zip(trace.architecture.activations, trace.layers):
+        if activation == "sigmoid":
+            f = layer.f.reshape(p, -1)
+            bad |= ~((f >= SIGMOID_LOW) & (f <= SIGMOID_HIGH)).all(axis=1)
+        elif activation == "relu":
+            # A dead unit's dL/ds is 0, so the first rule marks it already; stated for the record.
+            bad |= (layer.s <= 0).all(axis=1).any(axis=1)
+    return bad
+
+
+def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
+    """Every reason problem ``problem`` of the batch is degenerate; empty when it is not."""
+    unit = 10.0 ** -decimals
+    n_layers = len(trace.layers)
+    found: list[tuple[tuple, Reason]] = []
+
+    def add(rule: str, round_no: int | None, column: str, quantity: str, layer: int | None,
+            index: tuple[int, ...], value: float | None, order: int) -> None:
+        reason = Reason(rule=rule, round=round_no, column=column, quantity=quantity, layer=layer,
+                        index=index, name=display_name(quantity, layer, index, n_layers),
+                        value=value, decimals=decimals, n_layers=n_layers)
+        found.append(((round_no or 0, order, len(found)), reason))
+
+    for order, (column, quantity, layer, array) in enumerate(_cells(trace)):
+        for position, value in np.ndenumerate(array[problem]):
+            round_no, index = position[0] + 1, tuple(k + 1 for k in position[1:])
+            if not np.isfinite(value):
+                add("not_finite", round_no, column, quantity, layer, index, None, order)
+            elif column == "backward" and abs(value) < unit:
+                add("small", round_no, column, quantity, layer, index, float(value), order)
+    for l, (activation, layer) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
+        if activation == "sigmoid":
+            for (r, j), f in np.ndenumerate(layer.f[problem]):
+                if np.isfinite(f) and not SIGMOID_LOW <= f <= SIGMOID_HIGH:
+                    add("saturated", r + 1, "forward", "f", l, (j + 1,), float(f), -1)
+        elif activation == "relu":
+            for j in np.flatnonzero((layer.s[problem] <= 0).all(axis=0)):
+                add("inactive", None, "forward", "f", l, (int(j) + 1,), None, l)
+    return [reason for _, reason in sorted(found, key=lambda item: item[0])]
+
+
+def degenerate_reasons(spec: Spec, *, decimals: int) -> list[Reason]:
+    """Every reason one spec is degenerate at ``decimals`` places; empty when it is not."""
+    return reasons(train_one(spec), decimals=decimals)
