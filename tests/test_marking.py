@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -51,7 +52,7 @@ def test_blank(text: str | None) -> None:
     ("-Infinity", "infinity"), ("1,5", "use a point for decimals, not a comma"),
     ("0.4.6", "more than one decimal point"), ("1e999", "too large"), ("1e-999", "exponent"),
     ("0. 46", "space"), ("1/2", "fraction"), ("46%", "%"), ("--1", "sign"), ("1-2", "sign"),
-    ("1e", "exponent"), (".", "not a number"), ("-", "not a number"), ("๐.๔๖", "digits 0-9"),
+    ("1e", "exponent"), (".", "not a number"), ("-", "not a number"), ("١٢", "digits 0-9"), ("๐,๔๖", "not a comma"),
     ("0x1A", "not a number"), ("1_000", "not a number"), ("x" * (MAX_LENGTH + 1), "too long"),
     ("\x00", "not a number"),
 ])
@@ -60,6 +61,22 @@ def test_invalid_says_what_is_wrong(text: str, says: str) -> None:
     parsed = parse_number(text)
     assert parsed.status == "invalid" and parsed.value is None
     assert says in parsed.message
+
+
+@pytest.mark.parametrize(("text", "value", "places"), [
+    ("๐.๔๖๐๐", 0.46, 4), ("-๐.๐๓๖๗", -0.0367, 4), ("０．４６００", 0.46, 4), ("－０．０３６７", -0.0367, 4),
+    ("４．６ｅ－１", 0.46, 2), ("๑", 1.0, 0), ("0.๔6", 0.46, 2),
+])
+def test_thai_and_full_width_digits_are_numbers(text: str, value: float, places: int) -> None:
+    """Thai digits and full-width digits are read as the numbers they are, with their decimals."""
+    parsed = parse_number(text)
+    assert (parsed.status, parsed.value, parsed.decimals) == ("number", value, places)
+
+
+def test_thai_digits_are_marked_and_shown_back_as_typed() -> None:
+    """A cell typed in Thai digits is marked by its value; the mark keeps the text as typed."""
+    mark = mark_s1("๐.๔๖๐๐")
+    assert mark.status == "correct" and mark.given == "๐.๔๖๐๐"
 
 
 def test_length_bound_edge() -> None:
@@ -77,7 +94,8 @@ def test_parse_never_raises(text: str) -> None:
     assert parsed.status in ("number", "blank", "invalid")
     if parsed.status == "number":
         assert math.isfinite(parsed.value)
-        assert parsed.value == float(text.strip().replace("\u2212", "-"))
+        # NFKC reads full-width forms as ASCII; float() itself reads Thai digits.
+        assert parsed.value == float(unicodedata.normalize("NFKC", text.strip()).replace("\u2212", "-"))
     else:
         assert parsed.value is None
 

@@ -11,8 +11,14 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 MAX_LENGTH = 40
 MAX_EXPONENT = 99
 
-# ASCII digits only: float() would also take Thai or full-width digits, which we name instead.
+# Matched on ASCII only, after Thai and full-width characters are read as theirs (below); any
+# other script's digits are named in the message rather than guessed at.
 _NUMBER = re.compile(r"[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?", re.ASCII)
+# Thai digits ๐-๙ (a Thai keyboard types them) and the full-width forms of ASCII (an East Asian
+# input method types ０．４６): same value, so read as 0-9, '.', '-', 'e'. The text is kept as typed.
+_AS_ASCII = {**{0x0E50 + k: ord("0") + k for k in range(10)},
+             **{0xFF01 + k: 0x21 + k for k in range(0x5E)},
+             0x2212: ord("-"), 0x3000: ord(" ")}
 
 
 def band(decimals: int) -> float:
@@ -56,7 +62,7 @@ def _why_not(text: str) -> str:
     if "%" in text:
         return "leave out the % sign"
     if any(ch.isdigit() and not ch.isascii() for ch in text):
-        return "use the digits 0-9"
+        return "use the digits 0-9 (Thai digits ๐-๙ and full-width digits are read too)"
     if not any(ch.isdigit() for ch in text):
         return "not a number: type digits, e.g. 0.4600"
     if re.search(r"[eE][+-]?$", text):
@@ -77,7 +83,7 @@ def parse_number(text: object) -> ParsedNumber:
     s = text.strip()
     if not s:
         return ParsedNumber("blank")
-    s = s.replace("\u2212", "-")  # the Unicode minus sign pasted from a document
+    s = s.translate(_AS_ASCII)  # Thai and full-width digits; the Unicode minus sign pasted from a document
     match = _NUMBER.fullmatch(s)
     if match is None:
         return _invalid(_why_not(s))
