@@ -131,8 +131,7 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     if not isinstance(given, str):
         return _mark(row, given, "invalid", "the answer must be text")
     try:
-        expr, notes = parse_with_notes(_right_hand_side(given, row, table), sizes=table.sizes)
-        check_size(expr)
+        expr, notes = read_answer(given, row.name, table.sizes)
     except FormulaError as exc:
         return _mark(row, given, "invalid", exc.message)
     key = None
@@ -154,18 +153,30 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     return _Work(row, given, expr, notes, numeric, key)
 
 
-def _right_hand_side(given: str, row: Row, table: Table) -> str:
+def read_answer(given: str, row: str | None, sizes: tuple[int, ...]) -> tuple[Expr, list[str]]:
+    """A Q1 answer for ``row`` read as the grader reads it: its tree and notes, or FormulaError.
+
+    The live preview calls this too, so a text is refused by both or by neither (without a row,
+    a leading "name =" is not taken off).
+    """
+    text = _right_hand_side(given, row, sizes) if row is not None else given
+    expr, notes = parse_with_notes(text, sizes=sizes)
+    check_size(expr)
+    return expr, notes
+
+
+def _right_hand_side(given: str, row: str, sizes: tuple[int, ...]) -> str:
     """Accept 'dL/ds1 = ...' for row dL/ds1: students copy the left-hand side from the sheet."""
     if len(given) > MAX_LENGTH or "=" not in given:
         return given
     left, right = given.split("=", 1)
     try:
-        lhs, _ = parse_with_notes(left, sizes=table.sizes)
+        lhs, _ = parse_with_notes(left, sizes=sizes)
     except FormulaError:
         return given
-    if lhs == Name(row.name):
+    if lhs == Name(row):
         return right
-    raise FormulaError(f"this row is {row.name}, but the answer starts with '{left.strip()} =': "
+    raise FormulaError(f"this row is {row}, but the answer starts with '{left.strip()} =': "
                        "write only the right-hand side", 0)
 
 

@@ -101,12 +101,20 @@ def reference_formulas(spec: engine.Spec) -> dict[str, str]:
 
 
 def formula_mathml(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
-                   sizes: tuple[int, ...] | None = None) -> str:
-    """A Q1 formula as MathML from our own renderer; FormulaTextError says why it cannot be read."""
+                   sizes: tuple[int, ...] | None = None, row: str | None = None) -> str:
+    """A Q1 formula as MathML from our own renderer, read exactly as the grader reads it for
+    ``row`` (a leading "s1 =" of the row's own name is fine); "" for a blank text;
+    FormulaTextError says why it cannot be read, in the grader's words."""
+    sizes = sizes or (n_inputs, n_outputs)
+    if not text.strip():
+        return ""
+    if row is not None and formulas.vocabulary(*sizes).place(row) is None:
+        row = None  # not a name of this network: read the text alone
     try:
-        return formulas.to_mathml(text, n_inputs=n_inputs, n_outputs=n_outputs, sizes=sizes)
+        expr, _ = formulas.read_answer(text, row, sizes)
+        return formulas.to_mathml(expr, sizes=sizes)
     except Exception as exc:  # noqa: BLE001 - any parser complaint is the student's message, never a 500
-        raise FormulaTextError(str(exc)) from exc
+        raise FormulaTextError(getattr(exc, "message", None) or str(exc)) from exc
 
 
 def mistake_catalogue(spec: engine.Spec | None = None) -> list[dict[str, str]]:

@@ -127,9 +127,9 @@ def lookup(mapping: Any, key: Any) -> Any:
 
 
 @lru_cache(maxsize=2048)
-def _mathml(text: str, sizes: tuple[int, ...]) -> str:
+def _mathml(text: str, sizes: tuple[int, ...], row: str | None = None) -> str:
     try:
-        return selectors.formula_mathml(text, sizes=sizes)
+        return selectors.formula_mathml(text, sizes=sizes, row=row)
     except selectors.FormulaTextError:  # an unparsable formula is shown as text by the caller
         return ""
 
@@ -144,6 +144,15 @@ def mathml(text: Any, spec: Any = None) -> SafeString | str:
     if not isinstance(text, str) or not text or len(text) > 600:
         return ""
     return mark_safe(_mathml(text, spec.sizes if spec is not None else (2, 2)))  # noqa: S308
+
+
+@register.simple_tag
+def answer_mathml(text: Any, row: str, spec: Any = None) -> SafeString | str:
+    """``{% answer_mathml text row spec %}``: a Q1 answer drawn as the preview and the grader
+    read it for ``row`` (a leading "s1 =" of its own name is taken off); "" if it cannot parse."""
+    if not isinstance(text, str) or not text or len(text) > 600:
+        return ""
+    return mark_safe(_mathml(text, spec.sizes if spec is not None else (2, 2), str(row)))  # noqa: S308
 
 
 @register.inclusion_tag("grading/includes/network.svg.html")

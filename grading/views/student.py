@@ -196,7 +196,9 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
         sizes = (2, 2)
     if len(text) > services.FIELD_MAX_CHARS:
         return JsonResponse({"mathml": "", "error": f"Longer than {services.FIELD_MAX_CHARS} characters."})
+    # The row the text answers: "s1 = w11*x1 + ..." is read for row s1 exactly as the grader reads it.
+    row = request.GET.get("row") or None
     try:
-        return JsonResponse({"mathml": selectors.formula_mathml(text, sizes=sizes), "error": ""})
+        return JsonResponse({"mathml": selectors.formula_mathml(text, sizes=sizes, row=row), "error": ""})
     except selectors.FormulaTextError as exc:  # the parser's complaint is shown, never a 500
         return JsonResponse({"mathml": "", "error": str(exc)[:300]})

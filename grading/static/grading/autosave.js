@@ -191,7 +191,8 @@
     var out = form.querySelector('[data-preview-for="' + CSS.escape(input.name) + '"]');
     if (!out || !previewUrl) { return; }
     if (!input.value.trim()) { out.textContent = ""; out.classList.remove("error"); return; }
-    fetch(previewUrl + "&text=" + encodeURIComponent(input.value), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    var row = input.name.replace(/^formulas\./, "");  // the row it answers: "s1 = ..." is fine for s1
+    fetch(previewUrl + "&row=" + encodeURIComponent(row) + "&text=" + encodeURIComponent(input.value), { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) { return; }
