@@ -7,14 +7,14 @@ is plain data for the plots, the analytics page and the gradebook's export.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 from grading.report import Report
 
-WRONG = frozenset({"incorrect", "blank", "invalid"})
+WRONG = frozenset({"incorrect", "invalid"})  # typed and wrong; blank is counted apart
 # One shared NaN object: tuples holding it compare equal by identity, so the plot cache hits.
 NAN = float("nan")
 _COLUMN_PREFIX = {"parameters": "old ", "updated": "new "}
@@ -24,7 +24,9 @@ _COLUMN_PREFIX = {"parameters": "old ", "updated": "new "}
 class Heatmap:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
-    shares: tuple[tuple[float, ...], ...]  # NaN where no report has that cell (e.g. given cells)
+    shares: tuple[tuple[float, ...], ...]  # share typed and wrong; NaN where no report has the cell
+    blank: tuple[tuple[float, ...], ...] = ()  # share left blank, apart from the wrong ones
+    given: tuple[tuple[bool, ...], ...] = ()   # cells given to the students (nothing to type)
 
 
 def column_label(column: str, name: str) -> str:
@@ -33,14 +35,19 @@ def column_label(column: str, name: str) -> str:
 
 
 def wrong_share(reports: Iterable[Report], *, n_rounds: int,
-                cells: Sequence[tuple[str, str]]) -> Heatmap:
-    """Share of reports whose cell is incorrect, blank or invalid, per round (rows) and cell (columns).
+                cells: Sequence[tuple[str, str]],
+                given: Collection[tuple[int, str, str]] = frozenset()) -> Heatmap:
+    """Per round (rows) and cell (columns): the share of reports whose cell is typed and wrong
+    (incorrect or invalid), and apart from it the share left blank.
 
-    ``cells`` is the ordered list of (column, name) pairs to show; a cell absent from every
-    report in a round (round 1's given parameters) gets NaN, not 0.
+    A blank cell is not counted as wrong: an extra-credit round most students skip is blank, not
+    red. ``cells`` is the ordered list of (column, name) pairs to show; ``given`` the (round,
+    column, name) cells the students were given (round 1's parameters), marked as such; a cell
+    absent from every report gets NaN, not 0.
     """
     index = {cell: k for k, cell in enumerate(cells)}
     wrong = [[0] * len(cells) for _ in range(n_rounds)]
+    blank = [[0] * len(cells) for _ in range(n_rounds)]
     seen = [[0] * len(cells) for _ in range(n_rounds)]
     for report in reports:
         for cell in report.cells:
@@ -49,11 +56,16 @@ def wrong_share(reports: Iterable[Report], *, n_rounds: int,
                 continue
             seen[r - 1][k] += 1
             wrong[r - 1][k] += cell.status in WRONG
-    shares = tuple(
-        tuple(wrong[r][k] / seen[r][k] if seen[r][k] else NAN for k in range(len(cells)))
-        for r in range(n_rounds))
+            blank[r - 1][k] += cell.status == "blank"
+
+    def share(counts: list[list[int]]) -> tuple[tuple[float, ...], ...]:
+        return tuple(tuple(counts[r][k] / seen[r][k] if seen[r][k] else NAN for k in range(len(cells)))
+                     for r in range(n_rounds))
+
     return Heatmap(rows=tuple(f"Round {r}" for r in range(1, n_rounds + 1)),
-                   columns=tuple(column_label(c, n) for c, n in cells), shares=shares)
+                   columns=tuple(column_label(c, n) for c, n in cells), shares=share(wrong),
+                   blank=share(blank),
+                   given=tuple(tuple((r, c, n) in given for c, n in cells) for r in range(1, n_rounds + 1)))
 
 
 def mistake_ids(report: Report) -> set[str]:

@@ -51,19 +51,46 @@ def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss pe
 
 @lru_cache(maxsize=128)
 def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
-                        shares: tuple[tuple[float, ...], ...]) -> bytes:
-    """Share of students wrong on each cell: rows are rounds, columns cell names."""
+                        shares: tuple[tuple[float, ...], ...],
+                        blank: tuple[tuple[float, ...], ...] = (),
+                        given: tuple[tuple[bool, ...], ...] = ()) -> bytes:
+    """Share of students wrong on each cell (rows are rounds, columns cell names) and, in a
+    panel below, the share who left it blank; given cells are hatched grey in both, never drawn
+    like a cell nobody got wrong."""
     import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
 
-    data = np.array(shares, dtype=float) if shares else np.zeros((len(rows), len(columns)))
-    fig = Figure(figsize=(max(6.0, 0.42 * len(columns)), 1.2 + 0.5 * len(rows)))
-    ax = fig.add_subplot()
-    image = ax.imshow(data, cmap="Reds", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(columns)), labels=columns, rotation=70, fontsize=7)
-    ax.set_yticks(range(len(rows)), labels=rows)
-    fig.colorbar(image, ax=ax, label="share wrong")
-    ax.set_title("Share of students wrong, per cell")
+    shape = (len(rows), len(columns))
+    panels = [("Share of students wrong (incorrect or invalid)", shares, "Reds", "share wrong")]
+    if blank:
+        panels.append(("Share of students who left the cell blank", blank, "Blues", "share blank"))
+    mask = np.array(given, dtype=bool) if given else np.zeros(shape, dtype=bool)
+    fig = Figure(figsize=(max(6.0, 0.42 * len(columns)), (1.6 + 0.5 * len(rows)) * len(panels)))
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, (title, values, cmap, label) in zip(axes, panels):
+        data = np.array(values, dtype=float) if values and columns else np.zeros(shape)
+        data = np.where(mask, np.nan, data)
+        image = ax.imshow(data, cmap=cmap, vmin=0, vmax=1, aspect="auto")
+        if mask.any():  # given cells: grey with hatching, in both panels
+            ax.imshow(np.where(mask, 1.0, np.nan), cmap=ListedColormap(["#c8c8c8"]), aspect="auto")
+            for r, k in zip(*np.nonzero(mask)):
+                ax.add_patch(_given_patch(k, r))
+        ax.set_xticks(range(len(columns)), labels=columns, rotation=70, fontsize=7)
+        ax.set_yticks(range(len(rows)), labels=rows)
+        fig.colorbar(image, ax=ax, label=label)
+        ax.set_title(title)
+    if mask.any():
+        axes[0].legend(handles=[Patch(facecolor="#c8c8c8", hatch="//", edgecolor="#666666",
+                                      label="given (nothing to type)")],
+                       loc="upper right", bbox_to_anchor=(1.0, 1.35), fontsize=7, frameon=False)
     return _svg(fig)
+
+
+def _given_patch(k: int, r: int) -> object:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((k - 0.5, r - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#666666", linewidth=0)
 
 
 @lru_cache(maxsize=128)

@@ -25,21 +25,31 @@ def report(cells=(), mistakes=()):
 CELLS = [("parameters", "w11"), ("forward", "s1"), ("updated", "w11")]
 
 
-def test_wrong_share_counts_incorrect_blank_and_invalid_but_not_carried():
-    """A cell's share is the fraction of reports where it is incorrect, blank or invalid."""
+def test_wrong_share_counts_incorrect_and_invalid_and_blank_apart_but_not_carried():
+    """A cell's wrong share is the fraction of reports where it is incorrect or invalid; its blank
+    share, apart, the fraction where it is blank; carried counts as right."""
     reports = [
         report([cell(1, "forward", "s1", "correct"), cell(1, "updated", "w11", "incorrect")]),
         report([cell(1, "forward", "s1", "blank"), cell(1, "updated", "w11", "carried")]),
         report([cell(1, "forward", "s1", "invalid"), cell(1, "updated", "w11", "correct"),
                 cell(2, "parameters", "w11", "incorrect")]),
-        report([cell(1, "forward", "s1", "incorrect"), cell(2, "parameters", "w11", "correct")]),
+        report([cell(1, "forward", "s1", "incorrect"), cell(2, "parameters", "w11", "blank")]),
     ]
     heat = analytics.wrong_share(reports, n_rounds=2, cells=CELLS)
     assert heat.rows == ("Round 1", "Round 2")
     assert heat.columns == ("old w11", "s1", "new w11")
-    assert heat.shares[0][1] == pytest.approx(3 / 4)
-    assert heat.shares[0][2] == pytest.approx(1 / 3)
-    assert heat.shares[1][0] == pytest.approx(1 / 2)
+    assert heat.shares[0][1] == pytest.approx(2 / 4) and heat.blank[0][1] == pytest.approx(1 / 4)
+    assert heat.shares[0][2] == pytest.approx(1 / 3) and heat.blank[0][2] == 0.0
+    assert heat.shares[1][0] == pytest.approx(1 / 2) and heat.blank[1][0] == pytest.approx(1 / 2)
+
+
+def test_blank_extra_credit_cells_are_not_wrong_and_given_cells_are_given():
+    """A skipped extra-credit round is all blank and no wrong; given cells are flagged as given."""
+    reports = [report([cell(1, "forward", "s1", "correct"), cell(2, "forward", "s1", "blank"),
+                       cell(2, "parameters", "w11", "blank")]) for _ in range(3)]
+    heat = analytics.wrong_share(reports, n_rounds=2, cells=CELLS, given={(1, "parameters", "w11")})
+    assert heat.shares[1][:2] == (0.0, 0.0) and heat.blank[1][:2] == (1.0, 1.0)
+    assert heat.given == ((True, False, False), (False, False, False))
 
 
 def test_wrong_share_marks_cells_nobody_has_as_nan():

@@ -39,3 +39,13 @@ def test_analytics_plots_render():
     empty = plots.histogram((), 100.0)
     for svg in (heat, bars, hist, empty):
         assert b"<svg" in svg
+
+
+def test_heatmap_draws_given_cells_hatched_and_blank_apart():
+    """Given cells are hatched grey with a legend (not drawn like a 0 % cell); blank is a second panel."""
+    with_given = plots.wrong_share_heatmap(("round 1",), ("old w11", "s1"), ((float("nan"), 0.0),),
+                                           ((float("nan"), 0.5),), ((True, False),))
+    without = plots.wrong_share_heatmap(("round 1",), ("old w11", "s1"), ((float("nan"), 0.0),))
+    assert b"given (nothing to type)" in with_given and b"<pattern" in with_given
+    assert b"Share of students who left the cell blank" in with_given
+    assert b"<pattern" not in without and b"left the cell blank" not in without

@@ -13,7 +13,7 @@ from grading.engine import Shape
 from grading.mistakes import alternatives_by_cell
 
 from .names import Vocabulary, vocabulary
-from .nodes import Expr, FormulaError, Name, names_in, walk
+from .nodes import Expr, FormulaError, Name, Neg, names_in, walk
 from .numeric import Points, compare, hint_for, substitute
 from .parser import parse_formula
 from .rows import Row, Table, circular
@@ -37,10 +37,11 @@ def wrong_message(row: Row, expr: Expr, table: Table, points: Points,
 
 
 @lru_cache(maxsize=128)  # one entry per network shape in use
-def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr], ...]]:
-    """Q1 row -> (message, mistaken formula) from the named mistakes the tables are marked with."""
+def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr, frozenset[str]], ...]]:
+    """Q1 row -> (message, mistaken formula, names the answer must not use) from the named
+    mistakes the tables are marked with, made in the row or carried into it from an earlier one."""
     rows = {row.place: row.name for row in _table(shape).rows}
-    out: dict[str, list[tuple[str, Expr]]] = {}
+    out: dict[str, list[tuple[str, Expr, frozenset[str]]]] = {}
     for place, found in alternatives_by_cell(shape, 1.0).items():
         if place not in rows:
             continue  # a cell that is no Q1 row (y - f, the updates)
@@ -49,8 +50,30 @@ def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr], ...]]:
                 wrong = parse_formula(alt.formula, sizes=shape.sizes)
             except FormulaError:
                 continue  # written over cells that Q1 has no name for
-            out.setdefault(rows[place], []).append((f"{mistake.title}. {mistake.explanation}", wrong))
+            out.setdefault(rows[place], []).append((f"{mistake.title}. {mistake.explanation}", wrong, frozenset()))
+            # The same slip carried into every row computed from this one: dL/ds1 written as
+            # (y1 - f1)*f1*(1 - f1) has dL/df's flipped sign in it. Not when the answer names
+            # the row or one computed from it: -dL/ds1*x2 flips its own sign.
+            source = rows[place]
+            through = frozenset([source, *_table(shape).descendants(source)])
+            for later in _table(shape).rows:
+                if source in later.ancestors:
+                    carried = _expand(later.expr, source, wrong, _table(shape))
+                    out.setdefault(later.name, []).append(
+                        (f"{mistake.title}, carried into {later.name} from {source}. "
+                         f"{mistake.explanation}", carried, through))
     return {name: tuple(v) for name, v in out.items()}
+
+
+def _expand(expr: Expr, target: str, replacement: Expr, table: Table) -> Expr:
+    """``expr`` with ``target`` replaced, and every row computed from it written out down to it."""
+    mapping: dict[str, Expr] = {}
+    for name in names_in(expr):
+        if name == target:
+            mapping[name] = replacement
+        elif name in table.by_name and target in table[name].ancestors:
+            mapping[name] = _expand(table[name].expr, target, replacement, table)
+    return substitute(expr, mapping)
 
 
 def _table(shape: Shape) -> Table:
@@ -61,8 +84,9 @@ def _table(shape: Shape) -> Table:
 
 def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
     """The named mistake a wrong formula is, when it is one of them (same data as the tables)."""
-    for message, wrong in _row_mistakes(table.shape).get(row.name, ()):
-        if compare(expr, wrong, points).verdict == "equal":
+    used = set(names_in(expr))
+    for message, wrong, through in _row_mistakes(table.shape).get(row.name, ()):
+        if not (used & through) and compare(expr, wrong, points).verdict == "equal":
             return message
     return ""
 
@@ -79,17 +103,20 @@ def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
     names = sorted(vocab.all)
     tries = 0
     for used in names_in(expr):
-        for other in _look_alikes(used, names, vocab):
+        # Another name in its place, or its own sign flipped (1/(1 + e^s1) for the sigmoid).
+        for other in [*_look_alikes(used, names, vocab), None]:
             tries += 1
             if tries > _HINT_TRIES:
                 return ""
             if time.monotonic() > deadline:
                 return None
-            candidate = substitute(expr, {used: Name(other)})
+            candidate = substitute(expr, {used: Name(other) if other else Neg(Name(used))})
             if circular(row, candidate, table):
                 continue
             try:
                 if compare(candidate, row.expr, points).verdict == "equal":
+                    if other is None:
+                        return f"with −{used} in place of {used} it would be right"
                     return f"with {other} in place of {used} it would be right"
             except ArithmeticError:
                 continue

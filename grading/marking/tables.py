@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grading.engine import COLUMNS, Cell, CellId, Key, Place
+from grading.marking.explain import CarriedMistakes, factor_note
 from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
@@ -115,16 +116,23 @@ class _Marker:
                 self.student[k] = self.student[cell.deps[0]]
                 self.places[k] = self.places[cell.deps[0]]
                 self.filled[k] = cell.deps[0]
+        self.carried_mistakes = CarriedMistakes(self.graph, key.values, self.student, self.alternatives)
 
     def _name(self, k: CellId) -> str:
         return self.graph[k].name
+
+    def _label(self, k: CellId) -> str:
+        """How a message names an upstream cell: an updated value only ever feeds the next
+        round's parameters, so it says whose: "round 1 updated w11", not "w11"."""
+        name = self._name(k)
+        return f"round {k.round} updated {name}" if k.column == "updated" else name
 
     def _shown(self, k: CellId) -> str:
         source = self.filled.get(k)
         if source is not None:
             return f"{self._name(k)} = {self.texts.get(source, '')} (blank here, from your round {source.round} update)"
         text = self.texts.get(k, "")
-        return f"{self._name(k)} = {text}" if text else self._name(k)
+        return f"{self._label(k)} = {text}" if text else self._label(k)
 
     def first_pass(self, d: _Draft) -> None:
         """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
@@ -137,12 +145,10 @@ class _Marker:
             d.status, d.message = "correct", "correct"
             return
         notes: list[str] = [f"not within {band_text(self.rules.decimals)} of the expected value"]
-        targets = [expected]
         ups = [self.student[u] for u in d.cell.deps]
         own = _safe(d.cell.fn, ups) if None not in ups else None  # type: ignore[arg-type]
         span = None
         if own is not None:
-            targets.append(own)
             # The student may have computed from more digits than they typed: recompute the
             # cell over what their typed upstream values stand for.
             span = None if abs(v - own) < tol else self._recomputed(d.cell)
@@ -156,10 +162,13 @@ class _Marker:
                     "" if exact else ", allowing for the rounding of the values you typed")
                 return
             notes.append("no carried credit: " + reason)
+            if (carried := self._carried_mistake(d.cell, v)) is not None:
+                d.mistake = carried[0].id
+                notes.append(self._carried_text(d.cell, *carried))
         else:
             blank = [u for u, x in zip(d.cell.deps, ups) if x is None]
             if blank and self.rules.follow_through:
-                notes.append(f"no carried credit: your {self._name(blank[0])} is blank or invalid")
+                notes.append(f"no carried credit: your {self._label(blank[0])} is blank or invalid")
             if k.column == "parameters" and own is not None:
                 source = d.cell.deps[0]
                 notes.append(f"round {k.round} starts from round {source.round}'s updated values: "
@@ -169,8 +178,15 @@ class _Marker:
                 mistake, alt, values = found
                 d.mistake, d.upstream = mistake.id, values
                 notes = [f"{mistake.title} ({alt.name} = {alt.formula}): {mistake.explanation}"]
+            elif (carried := self._carried_mistake(d.cell, v)) is not None:
+                d.mistake = carried[0].id
+                notes = [self._carried_text(d.cell, *carried)]
+            elif note := factor_note(v, expected if own is None else own, tol):
+                notes.append(note)
         ranges = [(span.lo, span.hi)] if span is not None else []
-        d.hint = "; ".join(hints(d.parsed, self.rules.decimals, targets, ranges))
+        # "Truncated" only of what the student's own upstream values give: after a blank or
+        # invalid upstream cell there is no such value, and the key's is not what they rounded.
+        d.hint = "; ".join(hints(d.parsed, self.rules.decimals, [own] if own is not None else [], ranges))
         d.message = "; ".join(notes + ([d.hint] if d.hint else []))
 
     def _span(self, k: CellId) -> Interval:
@@ -234,6 +250,17 @@ class _Marker:
                 if abs(v - wrong) < self.tol:
                     return mistake, alt, {self._name(p.at(r)): x for p, x in zip(alt.deps, values)}
         return None
+
+    def _carried_mistake(self, cell: Cell, v: float) -> tuple[Mistake, str] | None:
+        """A named mistake made upstream that this cell carries (a right or blank dL/df typed,
+        the flip still in dL/ds): from the round's parameters, as the tables' search cannot see it."""
+        if not self.alternatives or round(v, 12) in self.repeated[cell.key.round]:
+            return None
+        return self.carried_mistakes.find(cell, v, self.tol)
+
+    @staticmethod
+    def _carried_text(cell: Cell, mistake: Mistake, source: str) -> str:
+        return f"{mistake.title}, carried into {cell.name} from {source}: {mistake.explanation}"
 
     def round_rules(self, mine: list[_Draft]) -> None:
         """The per-round limits: no carried credit in a mostly wrong round, and the cap."""

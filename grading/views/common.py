@@ -31,13 +31,15 @@ def band_text(decimals: int) -> str:
 
 
 def fmt_given(value: float) -> str:
-    """A given number as the homework prints it: 0.4, 1, 0.236722."""
-    return format(value, ".10g")
+    """A given number as the homework prints it: 0.4, 1, 0.236722 (never -0)."""
+    return format(value + 0.0, ".10g")  # -0.0 + 0.0 is 0.0
 
 
 def fmt_key(value: float, decimals: int) -> str:
-    """A key value with a couple of places more than asked, so rounding is visible."""
-    return format(value, f".{max(6, decimals + 2)}f")
+    """A key value with a couple of places more than asked, so rounding is visible; a value
+    that rounds to zero is 0.000000, never -0.000000."""
+    places = max(6, decimals + 2)
+    return format(round(value, places) + 0.0, f".{places}f")
 
 
 @dataclass

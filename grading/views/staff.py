@@ -175,8 +175,13 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     reports = [r for _, r in selectors.counted_reports(assignment)]
     spec = assignment.parsed_spec
     if kind == "heatmap":
-        data = analytics.wrong_share(reports, n_rounds=spec.n_rounds, cells=heatmap_cells(spec))
-        return svg_response(plots.wrong_share_heatmap(data.rows, data.columns, data.shares))
+        cells = heatmap_cells(spec)
+        typed = {(c.round, c.column, c.name) for c in selectors.typed_cells(spec)}
+        given = frozenset((r, column, name) for r in range(1, spec.n_rounds + 1)
+                          for column, name in cells if (r, column, name) not in typed)
+        data = analytics.wrong_share(reports, n_rounds=spec.n_rounds, cells=cells, given=given)
+        return svg_response(plots.wrong_share_heatmap(data.rows, data.columns, data.shares,
+                                                      data.blank, data.given))
     if kind == "mistakes":
         counts = _mistake_counts(reports, spec)
         return svg_response(plots.bar_chart(tuple(t for _, t, _ in counts),
