@@ -74,6 +74,12 @@ def field(name: str) -> str:
     return f'[name="{name}"]'
 
 
+def submit_attempt(page) -> None:
+    """Press Submit and confirm in the page's dialog (counts of blank and invalid cells)."""
+    page.click('button[value="submit"]')
+    page.click("#submit-dialog-confirm")
+
+
 def test_student_fills_round_1_autosaves_reloads_submits_and_sees_score_and_plot(page, live_server):
     """A student types round 1; autosave confirms; a reload keeps it; Submit shows score and plot."""
     from playwright.sync_api import expect
@@ -96,7 +102,7 @@ def test_student_fills_round_1_autosaves_reloads_submits_and_sees_score_and_plot
         assert page.input_value(field(name)) == values[name]
     expect(page.locator("#autosave-notice")).to_be_hidden()
 
-    page.click('button[value="submit"]')
+    submit_attempt(page)
     page.wait_for_url(re.compile(r"/submissions/\d+/$"))
     expect(page.locator("#total-score")).to_contain_text("Score:")
     submission = Submission.objects.get(assignment=assignment, student=student, attempt=1)
@@ -229,7 +235,7 @@ def test_no_page_breaks_the_content_security_policy_or_logs_to_the_console(page,
     expect(page.locator('[data-preview-for="formulas.s1"] math')).to_have_count(1)
     expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
     seen += [f"assignment: CSP {v}" for v in page.evaluate("window.__cspViolations")]
-    page.click('button[value="submit"]')
+    submit_attempt(page)
     page.wait_for_url(re.compile(r"/submissions/\d+/$"))
     feedback = page.url
     visit(page, feedback, seen)
@@ -277,7 +283,7 @@ def test_autosave_and_submit_survive_logging_in_again_in_another_tab(page, live_
     assert Submission.objects.get(student=student).answers["rounds"][0]["forward"]["s1"] == "0.4600"
     assert token_fetches, "the stale token was never refreshed"
     page.fill(field("r1.forward.s2"), "0.5300")
-    page.click('button[value="submit"]')
+    submit_attempt(page)
     page.wait_for_url(re.compile(r"/submissions/\d+/$"))
     expect(page.locator("#total-score")).to_contain_text("Score:")
     attempt = Submission.objects.get(student=student, attempt=1)
@@ -301,7 +307,7 @@ def test_after_a_csrf_failure_reloading_the_page_puts_back_what_was_typed(page, 
     second.close()
 
     page.fill(field("r1.forward.s1"), "0.4611")
-    page.click('button[value="submit"]')
+    submit_attempt(page)
     expect(page.locator("#error-message")).to_contain_text(
         "You logged in again (or logged out) in another tab, so this page's security token expired.")
     expect(page.locator("#error-message")).to_contain_text("Your answers are kept in this browser")
@@ -410,7 +416,7 @@ def test_student_walks_the_hidden_layer_demo(page, live_server):
     expect(preview.first).to_be_visible()
     expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
 
-    page.click('button[value="submit"]')
+    submit_attempt(page)
     page.wait_for_url(re.compile(r"/submissions/\d+/$"))
     expect(page.locator("#total-score")).to_contain_text("Score:")
     scores = page.locator("#question-scores tbody tr")

@@ -153,9 +153,14 @@ def test_cells_that_are_not_numbers_are_named_before_submitting(world):
         "r1.forward.f1": "NaN is not a number: type a decimal value such as 0.4600"}
     html = client.get(reverse("grading:assignment", args=[a.pk])).content.decode()
     assert 'value="0,46"' in html  # kept exactly as typed
-    assert '<div class="cell-problem invalid-feedback d-block small" data-problem-for="r1.forward.s1">' \
-           'use a point for decimals, not a comma</div>' in html
+    assert ('<div class="cell-problem invalid-feedback d-block small" id="problem-r1.forward.s1" '
+            'data-problem-for="r1.forward.s1">use a point for decimals, not a comma</div>') in html
     assert 'data-problem-for="r1.forward.s2"></div>' in html
+    # The invalid input is marked so and described by its message; a good one is not.
+    s1 = re.search(r'<input [^>]*name="r1\.forward\.s1"[^>]*>', html).group(0)
+    s2 = re.search(r'<input [^>]*name="r1\.forward\.s2"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in s1 and 'aria-describedby="problem-r1.forward.s1"' in s1
+    assert "aria-invalid" not in s2 and "aria-describedby" not in s2
 
 
 def test_autosave_without_csrf_token_is_refused(world):

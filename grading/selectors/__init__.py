@@ -15,7 +15,7 @@ from grading.selectors.people import (Terms, assignments_of, course_student, cou
                                       terms_by_assignment)
 from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_key, band_text,
                                         cell_names, formula_columns, formula_mathml, formula_rows,
-                                        mistake_catalogue, name_place, number_problem, parse_spec,
+                                        mistake_catalogue, name_place, number_problem, parse_spec, plain_name,
                                         reference_formulas, shape, table_layout, typed_cells,
                                         variable_of)
 
@@ -27,7 +27,7 @@ __all__ = [
     "grading_history",
     "grading_record", "has_reply", "is_graded", "memberships_of", "mistake_catalogue", "name_place",
     "number_problem",
-    "parse_spec", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
+    "parse_spec", "plain_name", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
     "review_queue", "review_request", "student_home", "student_submissions", "student_terms",
     "shape", "table_layout", "terms_by_assignment", "typed_cells", "variable_of",
 ]

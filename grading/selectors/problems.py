@@ -73,6 +73,11 @@ def name_place(name: str, spec: engine.Spec | None = None) -> engine.Place | Non
     return place
 
 
+def plain_name(place: engine.Place) -> str:
+    """A cell's name without its layer ("s1" for s1[2]): pages say the layer in words."""
+    return engine.cell_name(place, 1)
+
+
 def band_text(decimals: int) -> str:
     """The tolerance band in words, as the marking messages say it: "±0.000051"."""
     return marking.band_text(decimals)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,10 @@ class TableCell:
     expected: str | None = None
     has_error: bool = False
     problem: str = ""               # why the typed value is not a number, shown before submitting
+    layer: int | None = None        # the cell's layer in a network of several layers, else None
+    plain: str = ""                 # its name without the layer: "s1" for s1[2]
+    row: int = 0                    # its row in the round's table (bands counted through)
+    col: int = 0                    # its column: 0 parameters .. 3 updated
 
 
 Row = tuple["TableCell | None", ...]
@@ -69,10 +73,13 @@ class RoundTable:
 
 def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
                  marks: Sequence[CellMark] | None = None, show_expected: bool = False,
-                 decimals: int = 4, error_inputs: frozenset[str] = frozenset()) -> list[RoundTable]:
+                 decimals: int = 4, error_inputs: Mapping[str, Sequence[str]] | frozenset[str] = frozenset()
+                 ) -> list[RoundTable]:
     """Each round's four-column table, in bands of rows by layer (one band for a single layer):
-    given cells read-only, typed cells with their value and mark."""
+    given cells read-only, typed cells with their value and mark. ``error_inputs`` names the
+    inputs the server refused (with their messages when a mapping)."""
     key = selectors.answer_key(spec)
+    layered = spec.n_layers > 1
     cells_of = key.graph.cells
     by_key = {m.id: m for m in (marks or ())}
     values = values or {}
@@ -81,17 +88,22 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
         table = RoundTable(round=r)
         for group in selectors.table_layout(spec):
             columns = []
-            for column, places in group.columns:
+            top = len(table.rows)
+            for col, (column, places) in enumerate(group.columns):
                 cells = []
-                for place in places:
+                for k, place in enumerate(places):
                     graph_cell = cells_of[place.at(r)]
-                    cell = TableCell(round=r, column=column, name=graph_cell.name, quantity=place.quantity)
+                    cell = TableCell(round=r, column=column, name=graph_cell.name, quantity=place.quantity,
+                                     layer=place.layer if layered else None,
+                                     plain=selectors.plain_name(place), row=top + k, col=col)
                     if graph_cell.gradable:
                         cell.input_name = graph_cell.id
                         cell.value = values.get(cell.input_name, "")
                         cell.problem = selectors.number_problem(cell.value) if marks is None else ""
                         cell.mark = by_key.get(cell.input_name)
                         cell.has_error = cell.input_name in error_inputs
+                        if cell.has_error and isinstance(error_inputs, Mapping):
+                            cell.problem = "; ".join(error_inputs[cell.input_name])
                         if show_expected:
                             # A mark carries the value it was graded against (the spec may have changed since).
                             exact = cell.mark.expected if cell.mark else key.values[graph_cell.key]

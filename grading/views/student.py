@@ -61,7 +61,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         values = values_from_answers(spec, attempts[-1].submission.answers)
     else:
         values = {}
-    error_inputs = frozenset(form.errors) if form is not None and form.is_bound else frozenset()
+    error_inputs = dict(form.errors) if form is not None and form.is_bound else {}
     forward, backward = selectors.formula_columns(spec)
     formula_pairs = [
         tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}

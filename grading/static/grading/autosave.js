@@ -116,6 +116,14 @@
       var message = problems[f.name] || "";
       var out = form.querySelector('[data-problem-for="' + CSS.escape(f.name) + '"]');
       f.classList.toggle("is-invalid", message !== "");
+      // Tied to the input for a screen reader: invalid, and described by its message.
+      if (message) {
+        f.setAttribute("aria-invalid", "true");
+        if (out && out.id) { f.setAttribute("aria-describedby", out.id); }
+      } else {
+        f.removeAttribute("aria-invalid");
+        f.removeAttribute("aria-describedby");
+      }
       if (out) { out.textContent = message; }
     });
   }
