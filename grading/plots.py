@@ -66,7 +66,7 @@ def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
     if blank:
         panels.append(("Share of students who left the cell blank", blank, "Blues", "share blank"))
     mask = np.array(given, dtype=bool) if given else np.zeros(shape, dtype=bool)
-    fig = Figure(figsize=(max(6.0, 0.42 * len(columns)), (1.6 + 0.5 * len(rows)) * len(panels)))
+    fig = Figure(figsize=(max(6.0, 0.42 * len(columns)), (2.2 + 0.5 * len(rows)) * len(panels)), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, (title, values, cmap, label) in zip(axes, panels):
         data = np.array(values, dtype=float) if values and columns else np.zeros(shape)
@@ -81,9 +81,9 @@ def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
         fig.colorbar(image, ax=ax, label=label)
         ax.set_title(title)
     if mask.any():
-        axes[0].legend(handles=[Patch(facecolor="#c8c8c8", hatch="//", edgecolor="#666666",
-                                      label="given (nothing to type)")],
-                       loc="upper right", bbox_to_anchor=(1.0, 1.35), fontsize=7, frameon=False)
+        fig.legend(handles=[Patch(facecolor="#c8c8c8", hatch="//", edgecolor="#666666",
+                                  label="given (nothing to type)")],
+                   loc="outside lower left", fontsize=8, frameon=False)
     return _svg(fig)
 
 

@@ -11,7 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
+from django.utils.translation import get_language
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -155,10 +157,25 @@ def answer_mathml(text: Any, row: str, spec: Any = None) -> SafeString | str:
     return mark_safe(_mathml(text, spec.sizes if spec is not None else (2, 2), str(row)))  # noqa: S308
 
 
-@register.inclusion_tag("grading/includes/network.svg.html")
-def network_svg(spec: Any) -> dict[str, Any]:
+@register.simple_tag
+def network_svg(spec: Any) -> SafeString:
     """A drawing of the network: inputs, then per layer Σ and the activation per unit, edges
-    labelled w_ij (w_ij^[l] with several layers), biases b_j above each Σ."""
+    labelled w_ij (w_ij^[l] with several layers), biases b_j above each Σ. Drawn once per
+    network shape and language: it depends on nothing else."""
+    key = (tuple(spec.sizes), tuple(layer.activation for layer in spec.layers), get_language())
+    svg = _DRAWINGS.get(key)
+    if svg is None:
+        if len(_DRAWINGS) > 256:
+            _DRAWINGS.clear()
+        svg = _DRAWINGS[key] = mark_safe(  # noqa: S308 - our own template, escaped as it renders
+            render_to_string("grading/includes/network.svg.html", _network_context(spec)))
+    return svg
+
+
+_DRAWINGS: dict[tuple[Any, ...], SafeString] = {}  # (sizes, activations, language) -> the drawing
+
+
+def _network_context(spec: Any) -> dict[str, Any]:
     picture = drawing.network_drawing(spec.sizes)
     activations = [layer.activation for layer in spec.layers]
     layers = []

@@ -4,17 +4,22 @@ One table per column of a round (Parameters, Forward pass, Backward pass, Update
 side by side on a wide screen and one under another on a phone: the focus then goes down a
 column and on to the next, as students work, and nothing needs sideways scrolling. Each input's
 accessible name says round, column and cell ("Round 2, updated parameters, w11"). No per-cell
-template include: a round of 46 cells is a few string joins, not 46 template renders.
+template include: a round of 46 cells is a few string joins, not 46 template renders. Every
+value from outside (what a student typed, a message) goes through ``esc`` (the standard
+library's html.escape: Django's escape is lazy-aware and five times slower on 160 cells);
+labels are our own HTML from ``cell_label``.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape as _escape
 from typing import Any
 
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from grading import selectors
@@ -35,23 +40,48 @@ def column_words() -> dict[str, str]:
             "backward": _("backward pass"), "updated": _("updated parameters")}
 
 
-@lru_cache(maxsize=4096)
+def esc(value: Any) -> str:
+    """HTML-escaped text of ``value`` (quotes included: safe inside an attribute)."""
+    return _escape(str(value), quote=True)
+
+
+_LABELS: dict[tuple[str, tuple[int, ...]], SafeString] = {}
+
+
 def _label(name: str, spec: Any) -> SafeString:
-    return cell_label(name, spec)
+    # A label depends on the layer sizes only; keyed by them, not by the spec (hashing a spec
+    # costs more than the label).
+    key = (name, spec.sizes)
+    label = _LABELS.get(key)
+    if label is None:
+        if len(_LABELS) > 8192:
+            _LABELS.clear()
+        label = _LABELS[key] = cell_label(name, spec)
+    return label
 
 
 def label_of(cell: Any, spec: Any) -> SafeString:
-    """A cell's label as HTML (s<sub>1</sub><sup>[2]</sup>), cached per name and network."""
+    """A cell's label as HTML (s<sub>1</sub><sup>[2]</sup>), cached per name and layer sizes."""
     return _label(cell.name, spec)
+
+
+@lru_cache(maxsize=64)
+def _words(language: str | None) -> dict[str, str]:
+    return column_words()
 
 
 def accessible_name(cell: Any) -> str:
     """What a screen reader says for an input: "Round 2, forward pass, layer 1, s1"."""
-    words = column_words()[cell.column]
-    if cell.layer is not None:
+    return _accessible_name(cell.round, cell.column, cell.layer, cell.plain, get_language())
+
+
+@lru_cache(maxsize=8192)
+def _accessible_name(round_no: int, column: str, layer: int | None, plain: str, language: str | None) -> str:
+    words = _words(language)[column]
+    if layer is not None:
         return _("Round %(round)s, %(column)s, layer %(layer)s, %(cell)s") % {
-            "round": cell.round, "column": words, "layer": cell.layer, "cell": cell.plain}
-    return _("Round %(round)s, %(column)s, %(cell)s") % {"round": cell.round, "column": words, "cell": cell.plain}
+            "round": round_no, "column": words, "layer": layer, "cell": plain}
+    return _("Round %(round)s, %(column)s, %(cell)s") % {"round": round_no, "column": words, "cell": plain}
 
 
 def _heading(table: Any, round_questions: Any, *, entry: bool) -> SafeString:
@@ -84,51 +114,45 @@ def _round(table: Any, spec: Any, round_questions: Any, cell_html: Any, *, entry
     for k, (column, entries) in enumerate(zip(titles, _columns(table))):
         if not entries:
             continue
-        rows = []
-        for kind, item in entries:
-            if kind == "band":
-                rows.append(format_html('<tr class="layer-band"><th colspan="2" scope="rowgroup" '
-                                        'class="table-secondary">{}</th></tr>', item))
-            else:
-                rows.append(cell_html(item, spec))
-        caption = _("Round %(round)s · %(column)s") % {"round": table.round, "column": titles[column]}
-        columns.append(format_html(
-            '<table class="table table-bordered table-sm round-column {}" data-col="{}">'
-            '<caption>{}</caption><tbody>{}</tbody></table>',
-            extra_class, k, caption, mark_safe("".join(rows))))  # noqa: S308 - each row built by format_html
-    return format_html(
-        '<section class="round-section mb-4" id="round-{}" tabindex="-1" aria-labelledby="round-{}-title">'
-        '{}{}<div class="round-grid" data-round="{}">{}</div>{}</section>',
-        table.round, table.round, _heading(table, round_questions, entry=entry), before, table.round,
-        mark_safe("".join(columns)), after)  # noqa: S308 - each column built by format_html
+        rows = [f'<tr class="layer-band"><th colspan="2" scope="rowgroup" class="table-secondary">{esc(item)}</th></tr>'
+                if kind == "band" else cell_html(item, spec) for kind, item in entries]
+        caption = esc(_("Round %(round)s · %(column)s") % {"round": table.round, "column": titles[column]})
+        columns.append(f'<table class="table table-bordered table-sm round-column {extra_class}" data-col="{k}">'
+                       f'<caption>{caption}</caption><tbody>{"".join(rows)}</tbody></table>')
+    r = table.round
+    # Every piece is escaped text or our own HTML (labels, format_html), so the whole is safe.
+    return mark_safe(  # noqa: S308
+        f'<section class="round-section mb-4" id="round-{r}" tabindex="-1" aria-labelledby="round-{r}-title">'
+        f'{_heading(table, round_questions, entry=entry)}{before}<div class="round-grid" data-round="{r}">'
+        f'{"".join(columns)}</div>{after}</section>')
 
 
 # ---------------------------------------------------------------- the entry tables
 
 
 def _entry_cell(readonly: bool) -> Any:
-    def html(cell: Any, spec: Any) -> SafeString:
+    given_word = esc(_("(given)"))
+    disabled = " disabled" if readonly else ""
+
+    def html(cell: Any, spec: Any) -> str:
         label = label_of(cell, spec)
-        place = format_html('data-round="{}" data-col="{}" data-row="{}"', cell.round, cell.col, cell.row)
+        place = f'data-round="{cell.round}" data-col="{cell.col}" data-row="{cell.row}"'
         if cell.input_name is None:
-            return format_html(
-                '<tr class="given-row"><th scope="row" class="cell-name">{} =</th>'
-                '<td class="given-cell"><span class="num" data-given="{}" {}>{}</span> '
-                '<span class="visually-hidden">{}</span></td></tr>',
-                label, cell.given, place, cell.given, _("(given)"))
-        ident = cell.input_name
+            given = esc(cell.given)
+            return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th>'
+                    f'<td class="given-cell"><span class="num" data-given="{given}" {place}>{given}</span> '
+                    f'<span class="visually-hidden">{given_word}</span></td></tr>')
+        ident = esc(cell.input_name)
         invalid = bool(cell.has_error or cell.problem)
-        aria = format_html(' aria-invalid="true" aria-describedby="problem-{}"', ident) if invalid else ""
-        return format_html(
-            '<tr><th scope="row" class="cell-name"><label for="in-{}">{}</label> =</th>'
-            '<td class="entry-cell{}"><input class="form-control form-control-sm cell-input{}" type="text" '
-            'id="in-{}" name="{}" value="{}" data-answer data-cell {} aria-label="{}" autocomplete="off" '
-            'spellcheck="false"{}{}>'
-            '<div class="cell-problem invalid-feedback d-block small" id="problem-{}" data-problem-for="{}">{}</div>'
-            '</td></tr>',
-            ident, label, " table-danger" if cell.has_error else "", " is-invalid" if invalid else "",
-            ident, ident, cell.value, place, accessible_name(cell), aria,
-            mark_safe(" disabled") if readonly else "", ident, ident, cell.problem)
+        aria = f' aria-invalid="true" aria-describedby="problem-{ident}"' if invalid else ""
+        return (f'<tr><th scope="row" class="cell-name"><label for="in-{ident}">{label}</label> =</th>'
+                f'<td class="entry-cell{" table-danger" if cell.has_error else ""}">'
+                f'<input class="form-control form-control-sm cell-input{" is-invalid" if invalid else ""}" '
+                f'type="text" id="in-{ident}" name="{ident}" value="{esc(cell.value)}" data-answer data-cell '
+                f'{place} aria-label="{esc(accessible_name(cell))}" autocomplete="off" spellcheck="false"'
+                f'{aria}{disabled}>'
+                f'<div class="cell-problem invalid-feedback d-block small" id="problem-{ident}" '
+                f'data-problem-for="{ident}">{esc(cell.problem)}</div></td></tr>')
     return html
 
 
@@ -170,36 +194,35 @@ def _number(value: float) -> str:
 
 
 def _mark_cell(mistake_titles: Any) -> Any:
-    def html(cell: Any, spec: Any) -> SafeString:
+    words = {k: esc(_(v)) for k, v in (("given", "(given)"), ("blank", "(blank)"), ("uses", "Uses your"),
+                                        ("mistake", "Mistake:"), ("expected", "Expected"))}
+    titles = mistake_titles or {}
+
+    def html(cell: Any, spec: Any) -> str:
         label = label_of(cell, spec)
         if cell.input_name is None:
-            return format_html('<tr class="given-row"><th scope="row" class="cell-name">{} =</th>'
-                               '<td class="given-cell"><span class="num">{}</span> '
-                               '<span class="text-body-secondary small">{}</span></td></tr>',
-                               label, cell.given, _("(given)"))
+            return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th>'
+                    f'<td class="given-cell"><span class="num">{esc(cell.given)}</span> '
+                    f'<span class="text-body-secondary small">{words["given"]}</span></td></tr>')
         m = cell.mark
-        status = m.status if m else "blank"
-        typed = format_html('<code class="typed">{}</code>', cell.value) if cell.value else \
-            format_html('<span class="text-body-secondary">{}</span>', _("(blank)"))
-        parts = [format_html('<div class="d-flex justify-content-between gap-2"><span>{}</span>{}</div>', typed,
-                             format_html('<span class="badge text-bg-{} status-badge"><span aria-hidden="true">{}</span> {}</span>',
-                                         status_colour(m.status), status_symbol(m.status), status_words(m.status))
-                             if m else "")]
+        status = esc(m.status) if m else "blank"
+        typed = (f'<code class="typed">{esc(cell.value)}</code>' if cell.value
+                 else f'<span class="text-body-secondary">{words["blank"]}</span>')
+        badge = (f'<span class="badge text-bg-{status_colour(m.status)} status-badge"><span aria-hidden="true">'
+                 f'{status_symbol(m.status)}</span> {esc(status_words(m.status))}</span>') if m else ""
+        parts = [f'<div class="d-flex justify-content-between gap-2"><span>{typed}</span>{badge}</div>']
         if m and m.message and m.message != m.status:
-            parts.append(format_html('<div class="small mark-message">{}</div>', m.message))
+            parts.append(f'<div class="small mark-message">{esc(m.message)}</div>')
         if m and m.upstream and m.mistake:
-            uses = format_html_join(", ", "{} = {}", ((_label(name, spec), _number(value))
-                                                      for name, value in m.upstream.items()))
-            parts.append(format_html('<div class="small text-body-secondary">{} {}</div>', _("Uses your"), uses))
+            uses = ", ".join(f"{_label(str(name), spec)} = {esc(_number(value))}" for name, value in m.upstream.items())
+            parts.append(f'<div class="small text-body-secondary">{words["uses"]} {uses}</div>')
         if m and m.mistake:
-            title = (mistake_titles or {}).get(m.mistake, m.mistake)
-            parts.append(format_html('<div class="small"><span class="badge text-bg-light border">{} {}</span></div>',
-                                     _("Mistake:"), title))
+            parts.append(f'<div class="small"><span class="badge text-bg-light border">{words["mistake"]} '
+                         f'{esc(titles.get(m.mistake, m.mistake))}</span></div>')
         if cell.expected:
-            parts.append(format_html('<div class="small text-body-secondary">{} {}</div>', _("Expected"), cell.expected))
-        return format_html('<tr id="cell-{}"><th scope="row" class="cell-name">{} =</th>'
-                           '<td class="mark-cell mark-{}">{}</td></tr>',
-                           cell.input_name, label, status, mark_safe("".join(parts)))  # noqa: S308
+            parts.append(f'<div class="small text-body-secondary">{words["expected"]} {esc(cell.expected)}</div>')
+        return (f'<tr id="cell-{esc(cell.input_name)}"><th scope="row" class="cell-name">{label} =</th>'
+                f'<td class="mark-cell mark-{status}">{"".join(parts)}</td></tr>')
     return html
 
 
@@ -210,14 +233,13 @@ def feedback_round(table: Any, spec: Any, round_questions: Any, mistake_titles: 
                   extra_class="feedback-table")
 
 
-def _key_cell(cell: Any, spec: Any) -> SafeString:
+def _key_cell(cell: Any, spec: Any) -> str:
     label = label_of(cell, spec)
     if cell.input_name is None:
-        return format_html('<tr class="given-row"><th scope="row" class="cell-name">{} =</th><td class="given-cell">'
-                           '<span class="num">{}</span> <span class="small text-body-secondary">{}</span></td></tr>',
-                           label, cell.given, _("(given)"))
-    return format_html('<tr><th scope="row" class="cell-name">{} =</th><td><span class="num">{}</span></td></tr>',
-                       label, cell.expected)
+        return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th><td class="given-cell">'
+                f'<span class="num">{esc(cell.given)}</span> <span class="small text-body-secondary">'
+                f'{esc(_("(given)"))}</span></td></tr>')
+    return f'<tr><th scope="row" class="cell-name">{label} =</th><td><span class="num">{esc(cell.expected)}</span></td></tr>'
 
 
 @register.simple_tag
