@@ -271,6 +271,9 @@ def test_inputs_say_round_column_and_cell_and_invalid_ones_point_at_their_messag
     names = [name for _, name in accessible_inputs(page)]
     assert "Round 2, updated parameters, w11" in names and "Round 2, parameters, w11" in names
     assert "Round 1, forward pass, s1" in names and len(names) == len(set(names))
+    page.locator(field("r1.forward.s1")).focus()
+    page.keyboard.press("Tab")  # focus goes down the column, not across the row
+    assert page.evaluate("document.activeElement.name") == "r1.forward.s2"
     page.fill(field("r1.forward.s1"), "๐,๔๖")
     s1 = page.locator(field("r1.forward.s1"))
     expect(s1).to_have_attribute("aria-invalid", "true")
@@ -334,6 +337,17 @@ def test_on_a_phone_the_tables_fit_the_bar_is_compact_and_the_given_values_stay_
 
 
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+# (page, selector, Thai text the page must show): the Thai catalogue's wording, added with it,
+# e.g. ("feedback", "#total-score", "คะแนน"). The walk below asserts every entry.
+THAI_WORDING: list[tuple[str, str, str]] = []
+
+
+def thai_wording(page, which: str) -> None:
+    from playwright.sync_api import expect
+
+    for where, selector, text in THAI_WORDING:
+        if where == which:
+            expect(page.locator(selector).first).to_contain_text(text)
 
 
 def test_a_thai_student_types_thai_digits_pastes_a_column_submits_and_reads_the_feedback(live_server, page):
@@ -354,6 +368,7 @@ def test_a_thai_student_types_thai_digits_pastes_a_column_submits_and_reads_the_
         log_in(thai, live_server, "somchai")
         assert thai.evaluate("navigator.language") == "th-TH"
         thai.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+        thai_wording(thai, "assignment")
         values = round1_values()
         typed = {}
         for name in FORWARD:
@@ -369,10 +384,12 @@ def test_a_thai_student_types_thai_digits_pastes_a_column_submits_and_reads_the_
 
         thai.click('button[value="submit"]')
         expect(thai.locator("#submit-dialog")).to_be_visible()
+        thai_wording(thai, "dialog")
         expect(thai.locator("#submit-dialog-counts")).to_contain_text("Cells that are not numbers: 0.")
         thai.click("#submit-dialog-confirm")
         thai.wait_for_url(re.compile(r"/submissions/\d+/$"))
         expect(thai.locator("#total-score")).to_contain_text("35")
+        thai_wording(thai, "feedback")
         attempt = Submission.objects.exclude(state=Submission.State.DRAFT).get(student=student)
         report = report_of(attempt)
         assert {c.status for c in report.cells if c.round == 1} == {"correct"}

@@ -85,7 +85,7 @@ def points(value: Any) -> str:
     if value is None or value == "":
         return "—"
     try:
-        return format(round(float(value), 2), "g")
+        return format(round(float(value), 2) + 0.0, "g")  # + 0.0: never "-0"
     except (TypeError, ValueError):
         return str(value)
 
