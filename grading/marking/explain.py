@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from grading.engine import Cell, CellId, Graph, Place
 from grading.mistakes import Alternative, Mistake
@@ -29,98 +30,113 @@ def _safe(fn: Callable[..., float], values: list[float]) -> float | None:
     return v if math.isfinite(v) else None
 
 
+_SHARED: dict[int, tuple[Any, dict[str, tuple[Mistake, dict[Place, Alternative]]],
+                          dict[Place, list[Place]], dict[tuple, frozenset[Place]]]] = {}
+
+
 class CarriedMistakes:
-    """Each round evaluated with each named mistake's formulas, from the round's parameters as
-    the student has them (typed or carried over) and the given values; computed when first asked."""
+    """The cells of a round as each named mistake's formulas make them, from the round's
+    parameters as the student has them (typed or carried over) and the given values; each value
+    computed when first asked, and only the cells the asked one is computed from."""
 
     def __init__(self, graph: Graph, key: Mapping[CellId, float], student: Mapping[CellId, float | None],
                  alternatives: Mapping[Place, tuple[tuple[Mistake, Alternative], ...]]) -> None:
         self.graph, self.key, self.student = graph, key, student
-        self.by_mistake: dict[str, tuple[Mistake, dict[Place, Alternative]]] = {}
-        for found in alternatives.values():
-            for mistake, alt in found:
-                entry = self.by_mistake.setdefault(mistake.id, (mistake, {}))
-                entry[1].setdefault(alt.cell, alt)  # a mistake's first formula per cell, as mistake_graph
-        self._rounds: dict[int, list[Cell]] = {}
-        self._values: dict[tuple[int, str | None], dict[CellId, float | None]] = {}
+        self._values: dict[str | None, dict[CellId, float | None]] = {}
+        # What depends only on the network (the mistakes' formulas, which cells feed which) is
+        # shared by every marking of it: the alternatives object is the mistakes module's cached one.
+        shared = _SHARED.get(id(alternatives))
+        if shared is None or shared[0] is not alternatives:
+            by_mistake: dict[str, tuple[Mistake, dict[Place, Alternative]]] = {}
+            for found in alternatives.values():
+                for mistake, alt in found:
+                    entry = by_mistake.setdefault(mistake.id, (mistake, {}))
+                    entry[1].setdefault(alt.cell, alt)  # a mistake's first formula per cell, as mistake_graph
+            if len(_SHARED) > 64:
+                _SHARED.clear()
+            shared = _SHARED[id(alternatives)] = (alternatives, by_mistake, {}, {})
+        _, self.by_mistake, self._upstream, self._feeding_sets = shared
 
-    def _cells(self, r: int) -> list[Cell]:
-        if r not in self._rounds:
-            self._rounds[r] = [c for k, c in self.graph.cells.items() if k.round == r]
-        return self._rounds[r]
+    def _value(self, k: CellId, mistake_id: str | None) -> float | None:
+        """Cell ``k`` with ``mistake_id``'s formulas (None: the right ones), from its round's parameters."""
+        memo = self._values.setdefault(mistake_id, {})
+        if k in memo:
+            return memo[k]
+        cell = self.graph[k]
+        if not cell.gradable:
+            value: float | None = self.key[k]
+        elif k.column == "parameters":  # the round starts from the student's own parameters
+            own = self.student.get(k)
+            value = self.key[k] if own is None else own
+        elif mistake_id is not None and not self._touched(cell, self.by_mistake[mistake_id][1]):
+            value = self._value(k, None)  # none of the mistake's formulas is in this cell's making
+        else:
+            alt = self.by_mistake[mistake_id][1].get(k[1:]) if mistake_id else None  # k[1:] is its place
+            fn, deps = (alt.fn, [p.at(k.round) for p in alt.deps]) if alt else (cell.fn, list(cell.deps))
+            ups = [self._value(d, mistake_id) for d in deps]
+            value = None if None in ups else _safe(fn, ups)  # type: ignore[arg-type]
+        memo[k] = value
+        return value
 
-    def _round(self, r: int, mistake_id: str | None) -> dict[CellId, float | None]:
-        """Round ``r``'s values with ``mistake_id``'s formulas (None: the right ones)."""
-        memo = self._values.get((r, mistake_id))
-        if memo is not None:
-            return memo
-        alts = self.by_mistake[mistake_id][1] if mistake_id else {}
-        values: dict[CellId, float | None] = {}
-        for cell in self._cells(r):
-            k = cell.key
-            if not cell.gradable:
-                values[k] = self.key[k]
-            elif k.column == "parameters":  # the round starts from the student's own parameters
-                own = self.student.get(k)
-                values[k] = self.key[k] if own is None else own
-            else:
-                alt = alts.get(cell.place)
-                fn, deps = (alt.fn, [p.at(r) for p in alt.deps]) if alt else (cell.fn, list(cell.deps))
-                ups = [values.get(d) for d in deps]
-                values[k] = None if None in ups else _safe(fn, ups)  # type: ignore[arg-type]
-        self._values[(r, mistake_id)] = values
-        return values
+    def _touched(self, cell: Cell, alts: Mapping[Place, Alternative]) -> bool:
+        # A CellId without its round equals (and hashes as) its Place: no Place built per call.
+        return cell.key[1:] in alts or not alts.keys().isdisjoint(self._feeding_set(cell))
+
+    def _feeding_set(self, cell: Cell) -> frozenset[Place]:
+        found = self._feeding_sets.get(cell.key[1:])
+        if found is None:
+            found = self._feeding_sets[cell.key[1:]] = frozenset(self._feeding(cell))
+        return found
+
+    def _feeding(self, cell: Cell) -> list[Place]:
+        """The computed places of a round that ``cell`` is computed from, nearest first (not itself)."""
+        place = cell.place
+        if place not in self._upstream:
+            seen: list[Place] = []
+            stack = list(cell.deps)
+            while stack:
+                k = stack.pop(0)
+                if k.round != cell.key.round or k.place in seen or k.column == "parameters":
+                    continue
+                seen.append(k.place)
+                stack.extend(self.graph[k].deps)
+            self._upstream[place] = seen
+        return self._upstream[place]
 
     def find(self, cell: Cell, typed: float, tol: float) -> tuple[Mistake, str] | None:
-        """The named mistake whose round reproduces ``typed`` in ``cell`` (and the right round
-        does not), with the name of the cell it starts from; None if none does."""
+        """The named mistake made in a cell upstream whose consequence reproduces ``typed`` in
+        ``cell`` (and the right formulas do not), with the name of that cell; None if none does."""
         k, r = cell.key, cell.key.round
-        right = self._round(r, None).get(k)
+        feeding = self._feeding(cell)
+        if not feeding:
+            return None
+        right = self._value(k, None)
         if right is None:
             return None
         for mistake_id, (mistake, alts) in self.by_mistake.items():
-            values = self._round(r, mistake_id)
-            wrong = values.get(k)
+            sources = [p for p in feeding if p in alts]
+            if not sources:
+                continue  # none of its formulas feeds this cell
+            wrong = self._value(k, mistake_id)
             if wrong is None or abs(wrong - right) < tol or abs(typed - wrong) >= CARRIED_SLACK * tol:
                 continue
-            if any(self._typed_otherwise(d, values, tol) for d in cell.deps):
+            if any(self._typed_otherwise(d, mistake_id, tol) for d in cell.deps):
                 # An input typed otherwise than the mistaken round has it: right (the slip is
                 # this cell's own) or something else (nothing is read into gamed inputs).
                 continue
-            source = self._source(r, mistake_id, alts, cell)
-            if source is not None:
-                return mistake, source
+            for place in reversed(sources):  # the first in the round's order that it changes
+                at = place.at(r)
+                if self._value(at, mistake_id) != self._value(at, None):
+                    return mistake, self.graph[at].name
         return None
 
-    def _typed_otherwise(self, k: CellId, wrong: Mapping[CellId, float | None], tol: float) -> bool:
+    def _typed_otherwise(self, k: CellId, mistake_id: str, tol: float) -> bool:
         """Whether the student typed ``k`` with another value than the mistaken round's."""
-        typed, changed = self.student.get(k), wrong.get(k)
-        if typed is None or changed is None or not self.graph[k].gradable:
+        typed = self.student.get(k)
+        if typed is None or not self.graph[k].gradable:
             return False
-        return abs(typed - changed) >= CARRIED_SLACK * tol
-
-    def _source(self, r: int, mistake_id: str, alts: Mapping[Place, Alternative], cell: Cell) -> str | None:
-        """The first cell of the round whose mistaken formula changes its value and feeds ``cell``."""
-        plain, wrong = self._round(r, None), self._round(r, mistake_id)
-        feeding = self._upstream(cell)
-        for place in alts:
-            k = place.at(r)
-            if k in feeding and plain.get(k) is not None and wrong.get(k) is not None \
-                    and plain[k] != wrong[k]:
-                return self.graph[k].name
-        return None
-
-    def _upstream(self, cell: Cell) -> set[CellId]:
-        """``cell`` and every cell of its round it is computed from."""
-        seen: set[CellId] = set()
-        stack = [cell.key]
-        while stack:
-            k = stack.pop()
-            if k in seen or k.round != cell.key.round:
-                continue
-            seen.add(k)
-            stack.extend(self.graph[k].deps)
-        return seen
+        changed = self._value(k, mistake_id)
+        return changed is not None and abs(typed - changed) >= CARRIED_SLACK * tol
 
 
 def factor_note(typed: float, right: float, tol: float) -> str:
