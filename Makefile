@@ -13,7 +13,7 @@ DEV_SUM := $(firstword $(shell cat requirements.txt requirements-dev.txt | cksum
 STAMP := $(VENV)/.installed-$(REQ_SUM)
 DEV_STAMP := $(VENV)/.installed-dev-$(DEV_SUM)
 
-.PHONY: run serve production-env test bench venv dev-deps check clean
+.PHONY: run serve production-env test bench loadtest venv dev-deps check clean
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,11 +66,21 @@ test: dev-deps
 	  echo "PostgreSQL run skipped: TEST_DATABASE_URL is not set (.ci/with-postgres make test runs both)"; \
 	fi
 
+# Measurements, medians printed (never assertions): grading, marking, Q1, any network, variants,
+# pages and requests, and a class-sized dry-run regrade (BENCH_ATTEMPTS, default 10,000).
 bench: dev-deps
 	$(PY) bench/bench_grading.py
 	$(PY) bench/bench_marking.py
 	$(PY) bench/bench_formulas.py
+	$(PY) bench/bench_network.py
+	$(PY) bench/bench_variants.py
 	$(PY) bench/bench_pages.py
+	$(PY) bench/bench_regrade.py
+
+# A class at a deadline against gunicorn and a task worker (STUDENTS, default 300), then a
+# login wave; prints per-endpoint p50/p95/max, errors, attempts sent against stored.
+loadtest: dev-deps
+	$(PY) bench/loadtest/run.py
 
 check: venv
 	DJANGO_SECRET_KEY=check-$$RANDOM-$$RANDOM-a-long-enough-random-looking-secret-value-xyz \

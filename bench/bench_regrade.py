@@ -52,8 +52,8 @@ def synthetic_answers(rng: random.Random, key) -> dict:
         value = key.values[cell.key]
         if rng.random() < 0.03:
             value += rng.choice([0.0003, -0.0004, 0.01, -0.05])
-        rounds.setdefault(cell.key.round, {"round": cell.key.round}).setdefault(
-            cell.key.column, {})[cell.key.name] = f"{value:.4f}"
+        rounds.setdefault(cell.round, {"round": cell.round}).setdefault(
+            cell.column, {})[cell.name] = f"{value:.4f}"
     return {"rounds": list(rounds.values()),
             "formulas": {row: rng.choice(texts) for row, texts in FORMULAS.items()}}
 

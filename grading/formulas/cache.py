@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from grading.engine import Shape
 
@@ -42,6 +43,9 @@ class VerdictCache:
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize
         self._items: OrderedDict[VerdictKey, Verdict] = OrderedDict()
+        # Second level: the whole mark of an exact typed text (a class types the same few
+        # texts; this skips even the parse and the MathML).
+        self._typed: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -66,9 +70,29 @@ class VerdictCache:
             while len(self._items) > self.maxsize:
                 self._items.popitem(last=False)
 
+    def typed_mark(self, key: tuple) -> Any:
+        """The mark already made for this exact text of this row, shape and credit, or None."""
+        with self._lock:
+            mark = self._typed.get(key)
+            if mark is not None:
+                self._typed.move_to_end(key)
+                self.hits += 1
+            return mark
+
+    def keep_typed_mark(self, key: tuple, mark: Any) -> None:
+        """Keep a decided mark of an exact typed text."""
+        if mark.status not in DECIDED:
+            return
+        with self._lock:
+            self._typed[key] = mark
+            self._typed.move_to_end(key)
+            while len(self._typed) > self.maxsize:
+                self._typed.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._typed.clear()
             self.hits = self.misses = 0
 
     def __len__(self) -> int:

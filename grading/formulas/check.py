@@ -86,7 +86,14 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
             marks[row.name] = _mark(row, given, "undecided", "could not decide in time; "
                                     "an instructor will review this row")
             continue
+        typed_key = (row.name, given, table.shape, float(not_chained_credit))
+        known = cache.typed_mark(typed_key) if cache is not None and isinstance(given, str) else None
+        if known is not None:
+            marks[row.name] = known
+            continue
         outcome = _first_look(row, given, table, points, deadline, not_chained_credit, cache)
+        if cache is not None and isinstance(outcome, FormulaMark) and isinstance(given, str):
+            cache.keep_typed_mark(typed_key, outcome)
         if isinstance(outcome, FormulaMark):
             marks[row.name] = outcome
         else:
@@ -102,6 +109,9 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
         verdict = _decide(work, symbolic.get(work.row.name), table, not_chained_credit)
         marks[work.row.name] = _judged(work.row, work.given, work.expr, work.notes, verdict,
                                        work.key, cache, table)
+        if cache is not None:
+            cache.keep_typed_mark((work.row.name, work.given, table.shape, float(not_chained_credit)),
+                                  marks[work.row.name])
     return [marks[row.name] for row in table.rows]
 
 

@@ -7,7 +7,7 @@ Views, forms and template tags import these, never the models' managers or the c
 
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
-                                      current_report, grading_history, grading_record, has_reply, is_graded,
+                                      current_report, grading_history, grading_record, is_graded,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, student_home, student_submissions)
 from grading.selectors.people import (Terms, assignments_of, course_student, course_students,
@@ -25,7 +25,7 @@ __all__ = [
     "counted_reports", "course_student", "course_students", "current_grading", "current_gradings",
     "current_report", "extension_list", "formula_columns", "formula_mathml", "formula_rows",
     "grading_history",
-    "grading_record", "has_reply", "is_graded", "memberships_of", "mistake_catalogue", "name_place",
+    "grading_record", "is_graded", "memberships_of", "mistake_catalogue", "name_place",
     "number_problem",
     "parse_spec", "plain_name", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
     "review_queue", "review_request", "student_home", "student_submissions", "student_terms",

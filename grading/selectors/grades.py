@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 
 from grading import analytics
-from grading.models import Assignment, Grading, RegradeJob, ReviewReply, ReviewRequest, Submission
+from grading.models import Assignment, Grading, RegradeJob, ReviewRequest, Submission
 from grading.report import Report
 from grading.selectors.people import course_students
 
@@ -211,13 +211,6 @@ def review_request(assignment: Assignment, request_id: int) -> ReviewRequest | N
 def requests_of(submission: Submission) -> list[ReviewRequest]:
     """The student's requests on an attempt with their replies, oldest first."""
     return list(submission.review_requests.select_related("reply__created_by").order_by("created_at"))
-
-
-def has_reply(request: ReviewRequest) -> bool:
-    try:
-        return request.reply is not None
-    except ReviewReply.DoesNotExist:
-        return False
 
 
 # ---------------------------------------------------------------- regrade jobs

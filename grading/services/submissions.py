@@ -70,12 +70,17 @@ def submitted_count(assignment: Assignment, student) -> int:
                                      state=Submission.State.SUBMITTED).count()
 
 
+# Field checks only on a save: the assignment and the student were checked by the view's access
+# rule (re-checking each foreign key costs a query), the database's constraints guard the rest.
+_CHECKED = ["assignment", "student"]
+
+
 def _lock_student(assignment: Assignment, student) -> None:
     """Queue this student's writes to this course one behind the other until the transaction
     ends: their membership row is locked (other students are not held up). Without it, a submit
     and an autosave that both find no draft each insert one (PostgreSQL; SQLite's IMMEDIATE
     transactions already take turns)."""
-    list(Membership.objects.select_for_update(of=("self",))
+    list(Membership.objects.select_for_update(of=("self",)).order_by()
          .filter(course_id=assignment.course_id, user=student).values_list("pk", flat=True))
 
 
@@ -113,7 +118,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
                                        attempt=_next_attempt(assignment, student))
                 draft.answers = cleaned
                 # Field checks only: the database's unique constraints guard the rest (below).
-                draft.full_clean(validate_unique=False, validate_constraints=False)
+                draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
                 draft.save()
             return draft
         except IntegrityError:
@@ -197,7 +202,7 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
                     draft.late = terms.is_past_due(now)
                     draft.receipt = answers_digest(cleaned)
                     draft.submit_token = token or None
-                    draft.full_clean(validate_unique=False, validate_constraints=False)
+                    draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
                     draft.save()
                     # Queued in the same transaction: the task exists exactly when the attempt does.
                     tasks.enqueue_grading(draft.pk)

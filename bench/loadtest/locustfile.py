@@ -1,0 +1,113 @@
+"""A class at a deadline, for locust (driven by bench/loadtest/run.py, which sets the scene).
+
+Students, already logged in (their session cookies come from run.py), open the assignment,
+autosave every few seconds, and submit once in the last seconds before the due time; a few
+staff reload the gradebook. Every submit a student sends is written to a log with when it was
+sent and what came back, so run.py can count attempts sent against attempts stored and spot an
+on-time submit refused as late.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import sys
+import time
+
+from locust import HttpUser, between, events, task
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback import trust_loopback  # noqa: E402
+
+SCENE = json.loads(open(os.environ["LOADTEST_SCENE"]).read())
+DUE = SCENE["due"]                      # the due time, epoch seconds
+SUBMIT_WINDOW = SCENE["submit_window"]  # students submit within this many seconds before it
+LOG = open(os.environ["LOADTEST_LOG"], "a", buffering=1)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+TOKEN = re.compile(r'name="submit_token" value="([^"]+)"')
+students = iter(SCENE["students"])
+staff = iter(SCENE["staff"])
+
+
+def cookies(session: str) -> dict[str, str]:
+    return {"sessionid": session}
+
+
+class Student(HttpUser):
+    weight = 100
+    wait_time = between(3, 6)  # an autosave every few seconds of typing
+
+    def on_start(self) -> None:
+        me = next(students)
+        self.username, self.session = me["username"], me["session"]
+        self.url = SCENE["assignment_url"]
+        trust_loopback(self.client)
+        self.client.cookies.update(cookies(self.session))
+        page = self.client.get(self.url, name="assignment page").text
+        trust_loopback(self.client)  # the CSRF cookie just set
+        self.csrf = CSRF.search(page).group(1)
+        self.token = TOKEN.search(page).group(1)
+        self.submit_at = DUE - random.uniform(0.5, SUBMIT_WINDOW)
+        self.submitted = False
+        self.values = {name: f"0.{random.randint(1000, 9999)}" for name in SCENE["cells"]}
+
+    @task
+    def work(self) -> None:
+        trust_loopback(self.client)
+        if self.submitted:
+            return  # reading the feedback
+        if time.time() >= self.submit_at:
+            self.submit()
+            return
+        name = random.choice(SCENE["cells"])
+        self.values[name] = f"0.{random.randint(1000, 9999)}"
+        self.client.post(SCENE["draft_url"], data=self.values, name="autosave",
+                         headers={"X-CSRFToken": self.csrf, "X-Requested-With": "XMLHttpRequest"})
+
+    def submit(self) -> None:
+        self.submitted = True
+        sent = time.time()
+        with self.client.post(self.url, data={**self.values, "csrfmiddlewaretoken": self.csrf,
+                                              "action": "submit", "submit_token": self.token},
+                              name="submit", allow_redirects=False, catch_response=True) as response:
+            outcome = {"user": self.username, "sent": sent, "status": response.status_code,
+                       "answered": time.time(), "on_time": sent <= DUE,
+                       "late_refused": response.status_code == 409 and "has passed" in response.text}
+            LOG.write(json.dumps(outcome) + "\n")
+            if response.status_code == 302:
+                response.success()
+            else:
+                response.failure(f"submit answered {response.status_code}")
+        if response.status_code == 302:
+            self.client.get(response.headers["Location"], name="feedback page")
+
+
+class Staff(HttpUser):
+    weight = 1
+    fixed_count = SCENE["staff_count"]
+    wait_time = between(2, 3)
+
+    def on_start(self) -> None:
+        trust_loopback(self.client)
+        self.client.cookies.update(cookies(next(staff)["session"]))
+
+    @task
+    def gradebook(self) -> None:
+        self.client.get(SCENE["gradebook_url"], name="gradebook")
+
+
+REQUESTS = open(os.environ["LOADTEST_REQUESTS"], "a", buffering=1)
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, response_length, exception, start_time=None, **kw) -> None:
+    """Every request with when it started: run.py splits the burst from the rest."""
+    REQUESTS.write(json.dumps({"name": name, "ms": response_time, "error": exception is not None,
+                               "start": start_time or time.time()}) + "\n")
+
+
+@events.quitting.add_listener
+def _close_log(environment, **kwargs) -> None:
+    LOG.close()
+    REQUESTS.close()
