@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
 
 from grading import analytics
 from grading.models import Assignment, Grading, RegradeJob, ReviewRequest, Submission
@@ -24,20 +23,16 @@ SUMMARY_FIELDS = ("pk", "submission_id", "sequence", "kind", "score", "max_score
                   "needs_review", "created_at")
 
 
-def _newest() -> Subquery:
-    return Subquery(Grading.objects.filter(submission=OuterRef("pk"))
-                    .order_by("-sequence").values("pk")[:1])
-
-
 def current_gradings(submissions: Iterable[Submission]) -> dict[int, Grading]:
-    """Submission id -> its current record (without the report), in two queries for any number."""
+    """Submission id -> its current record (without the report), in one query for any number:
+    the records' small columns only, the latest of each attempt kept."""
     ids = [s.pk for s in submissions]
     if not ids:
         return {}
-    newest = (Submission.objects.filter(pk__in=ids).annotate(g=_newest())
-              .values_list("g", flat=True))
-    return {g.submission_id: g for g in Grading.objects.filter(pk__in=[i for i in newest if i])
-            .only(*SUMMARY_FIELDS)}
+    latest: dict[int, Grading] = {}
+    for g in Grading.objects.filter(submission__in=ids).only(*SUMMARY_FIELDS).order_by("sequence"):
+        latest[g.submission_id] = g
+    return latest
 
 
 def current_grading(submission: Submission) -> Grading | None:
@@ -97,9 +92,12 @@ def student_submissions(assignment: Assignment, student) -> tuple[Submission | N
                 .order_by("attempt"))
     draft = next((s for s in mine if s.is_draft), None)
     submitted = [s for s in mine if not s.is_draft]
-    for wanted in (draft, submitted[-1] if submitted else None):
-        if wanted is not None:
-            wanted.refresh_from_db(fields=["answers"])
+    wanted = [s for s in (draft, submitted[-1] if submitted else None) if s is not None]
+    if wanted:
+        answers = dict(Submission.objects.filter(pk__in=[s.pk for s in wanted])
+                       .values_list("pk", "answers"))
+        for s in wanted:
+            s.answers = answers[s.pk]
     grades = current_gradings(submitted)
     return draft, [Attempt(s, grades.get(s.pk)) for s in submitted]
 
