@@ -42,7 +42,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A submitted attempt, marked cell by cell; staff see every expected value and the ledger."""
     submission = permissions.access_submission(request.user, pk)
     assignment = submission.assignment
-    spec = assignment.parsed_spec
+    spec = selectors.problem_of(submission)  # the student's own numbers, when they have a variant
     staff = permissions.is_course_staff(request.user, assignment.course)
     current = selectors.current_grading(submission)
     shown = current
@@ -78,6 +78,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
+        "variant": submission.variant if staff else None,
+        "variant_numbers": (selectors.variant_numbers(assignment.template, submission.variant.spec)
+                            if staff and submission.variant_id else []),
     }
     return render(request, "grading/submission.html", context)
 

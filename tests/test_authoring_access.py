@@ -1,0 +1,110 @@
+"""Who may open the new pages: authoring (instructors and superusers), the key audit and a
+student's key (course staff and superusers); everyone else gets a 404. A superuser counts as
+staff of every course."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from grading import permissions
+from grading.models import Variant
+from tests.authoring_help import homework_post
+from tests.factories import PASSWORD, make_assignment
+from tests.variant_help import template
+from tests.webtools import client_for, page_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def root():
+    return get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+
+
+@pytest.fixture
+def ranged(world):
+    a = make_assignment(course=world["course"], spec=template(), slug="ranged")
+    client_for(world["alice"]).get(reverse("grading:assignment", args=[a.pk]))
+    return a, Variant.objects.get(assignment=a, student=world["alice"])
+
+
+def statuses(world, root, url: str, method: str = "get", data: dict | None = None) -> dict[str, int]:
+    found = {}
+    for name in ("alice", "ta", "teacher", "stranger_teacher", "root"):
+        user = root if name == "root" else world[name]
+        client = client_for(user)
+        if method == "get":
+            found[name] = client.get(url).status_code
+        else:
+            token = page_token(client, reverse("grading:home"))
+            found[name] = client.post(url, {"csrfmiddlewaretoken": token, **(data or {})}).status_code
+    return found
+
+
+def test_authoring_pages_are_for_instructors_and_superusers(world, root):
+    """New, clone, edit and the preview: 200 for the course's instructor and a superuser; 404 for
+    a student, a TA and another course's instructor."""
+    a, code = world["assignment"], world["course"].code
+    expected = {"alice": 404, "ta": 404, "teacher": 200, "stranger_teacher": 404, "root": 200}
+    assert statuses(world, root, reverse("grading:assignment_new", args=[code])) == expected
+    assert statuses(world, root, reverse("grading:assignment_new", args=[code]) + f"?from={a.pk}") == expected
+    assert statuses(world, root, reverse("grading:assignment_edit", args=[a.pk])) == expected
+    assert statuses(world, root, reverse("grading:authoring_preview", args=[code]), "post",
+                    homework_post()) == expected
+    # Saving is refused the same way: only the instructor's and the superuser's are created.
+    from grading.models import Assignment
+
+    url = reverse("grading:assignment_new", args=[code])
+    for name in ("alice", "ta", "teacher", "stranger_teacher", "root"):
+        client = client_for(root if name == "root" else world[name])
+        token = page_token(client, reverse("grading:home"))
+        response = client.post(url, {"csrfmiddlewaretoken": token, "action": "save",
+                                     **homework_post(slug=f"made-{name.replace('_', '-')}")})
+        assert response.status_code == {"teacher": 302, "root": 302}.get(name, 404), name
+    assert sorted(Assignment.objects.filter(slug__startswith="made-").values_list("slug", flat=True)) == [
+        "made-root", "made-teacher"]
+
+
+def test_a_clone_needs_the_source_to_be_one_the_user_teaches(world):
+    """Another course's assignment cannot be cloned into this one: 404."""
+    other = world["other_assignment"]
+    url = reverse("grading:assignment_new", args=[world["course"].code]) + f"?from={other.pk}"
+    assert client_for(world["teacher"]).get(url).status_code == 404
+
+
+def test_the_key_audit_and_a_students_key_are_for_course_staff(world, root, ranged):
+    """The key audit page, a student's key and its plot: TAs, instructors, superusers; 404 for a
+    student (the owner of the numbers included) and for another course's staff."""
+    a, variant = ranged
+    expected = {"alice": 404, "ta": 200, "teacher": 200, "stranger_teacher": 404, "root": 200}
+    assert statuses(world, root, reverse("grading:key_audit", args=[world["assignment"].pk])) == expected
+    assert statuses(world, root, reverse("grading:variant_key", args=[a.pk, variant.pk])) == expected
+    assert statuses(world, root, reverse("grading:variant_loss_plot", args=[a.pk, variant.pk])) == expected
+
+
+def test_a_superuser_counts_as_staff_of_every_course(world, root):
+    """permissions say so, and a superuser who is in no course opens every staff page, sees every
+    course on their home page, and still cannot act as a student."""
+    a = world["assignment"]
+    assert permissions.is_course_staff(root, world["course"]) and permissions.is_instructor(root, world["course"])
+    assert not permissions.is_course_staff(world["stranger_teacher"], world["course"])
+    client = client_for(root)
+    for name in ("gradebook", "key", "analytics", "queue", "regrade", "extensions", "roster", "key_audit",
+                 "assignment_edit", "assignment"):
+        assert client.get(reverse(f"grading:{name}", args=[a.pk])).status_code == 200, name
+    home = client.get(reverse("grading:home")).content.decode()
+    assert "FRA501" in home and "OTHER101" in home and "New assignment" in home
+    token = page_token(client, reverse("grading:assignment", args=[a.pk]))
+    response = client.post(reverse("grading:assignment", args=[a.pk]),
+                           {"csrfmiddlewaretoken": token, "action": "save", "r1.forward.s1": "0.46"})
+    assert response.status_code == 404
+
+
+def test_a_superuser_reads_any_submission(world, root):
+    """A student's attempt in a course the superuser is not in opens for them, as for its staff."""
+    from tests.webtools import submit
+
+    sub = submit(client_for(world["stranger"]), world["other_assignment"], {"r1.forward.s1": "0.46"})
+    assert client_for(root).get(sub.get_absolute_url()).status_code == 200
+    assert client_for(world["teacher"]).get(sub.get_absolute_url()).status_code == 404
