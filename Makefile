@@ -71,6 +71,8 @@ bench: dev-deps
 	$(PY) bench/bench_marking.py
 	$(PY) bench/bench_formulas.py
 	$(PY) bench/bench_pages.py
+	$(PY) bench/bench_variants.py
+	$(PY) bench/bench_variant_pages.py
 
 check: venv
 	DJANGO_SECRET_KEY=check-$$RANDOM-$$RANDOM-a-long-enough-random-looking-secret-value-xyz \

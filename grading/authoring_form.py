@@ -139,9 +139,19 @@ class AuthoringForm(forms.Form):
 
     def __init__(self, data: Any = None, *, initial: dict[str, Any], seed: int, course: Any = None,
                  editing: int | None = None, example: int = 0) -> None:
+        structure = structure_of(data, initial)
+        if data is not None:
+            # A layer just added has no units or activation posted yet: its selects show the
+            # structure the grids are laid out for, not their first option.
+            data = data.copy()
+            for l in range(1, structure.n_layers + 1):
+                if str(data.get(f"units_{l}", "")) != str(structure.sizes[l]):
+                    data[f"units_{l}"] = str(structure.sizes[l])
+                if data.get(f"activation_{l}") != structure.activations[l - 1]:
+                    data[f"activation_{l}"] = structure.activations[l - 1]
         super().__init__(data, initial=initial)
         self.seed, self.course, self.editing, self.example = seed, course, editing, example
-        self.structure = structure_of(data, initial)
+        self.structure = structure
         self.spec: dict[str, Any] | None = None
         self.check: selectors.Check | None = None
         self.problems: list[str] = []  # why the problem itself is refused (not one cell's fault)

@@ -58,7 +58,7 @@ def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
 def access_submission(user, submission_id: int) -> Submission:
     """A submission the user may read: their own, or any in a course they teach; else 404."""
     submission = get_object_or_404(
-        Submission.objects.select_related("assignment__course", "student"), pk=submission_id)
+        Submission.objects.select_related("assignment__course", "student", "variant"), pk=submission_id)
     if not submission.is_draft and (submission.student_id == user.pk
                                     or is_course_staff(user, submission.assignment.course)):
         return submission

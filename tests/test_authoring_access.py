@@ -108,3 +108,30 @@ def test_a_superuser_reads_any_submission(world, root):
     sub = submit(client_for(world["stranger"]), world["other_assignment"], {"r1.forward.s1": "0.46"})
     assert client_for(root).get(sub.get_absolute_url()).status_code == 200
     assert client_for(world["teacher"]).get(sub.get_absolute_url()).status_code == 404
+
+
+def test_the_new_pages_have_the_strict_policy_and_nothing_inline(world, ranged):
+    """The authoring page, the key audit, a student's key, the class key of an assignment with
+    ranges and a student's page of it: the strict header and no inline script or style (the
+    preview's answer is JSON; its HTML has nothing inline either)."""
+    from tests.test_csp import STRICT, inline_code, policy
+
+    a, variant = ranged
+    teacher, alice = client_for(world["teacher"]), client_for(world["alice"])
+    for client, url in [
+        (teacher, reverse("grading:assignment_new", args=[world["course"].code])),
+        (teacher, reverse("grading:assignment_edit", args=[a.pk])),
+        (teacher, reverse("grading:key_audit", args=[a.pk]) + f"?variant={variant.pk}"),
+        (teacher, reverse("grading:variant_key", args=[a.pk, variant.pk])),
+        (teacher, reverse("grading:key", args=[a.pk])),
+        (teacher, reverse("grading:gradebook", args=[a.pk])),
+        (alice, reverse("grading:assignment", args=[a.pk])),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert policy(response) == STRICT, url
+        assert inline_code(response.content.decode()) == [], url
+    token = page_token(teacher, reverse("grading:home"))
+    preview = teacher.post(reverse("grading:authoring_preview", args=[world["course"].code]),
+                           {"csrfmiddlewaretoken": token, **homework_post()}).json()
+    assert inline_code(preview["preview"]) == []

@@ -345,3 +345,25 @@ def test_a_refused_submit_keeps_the_draft_on_the_students_numbers(klass):
     draft = Submission.objects.get(assignment=a, student=klass["ann"])
     assert draft.is_draft and draft.answers["rounds"][0]["forward"]["s1"] == "0.5"
     assert draft.variant == Variant.objects.get(assignment=a, student=klass["ann"])
+
+
+def test_a_draft_submitted_at_the_due_time_is_graded_on_the_students_numbers(klass):
+    """A draft saved while the assignment had no ranges, auto-submitted after ranges were added:
+    the attempt gets the student's variant and is graded on it."""
+    ann = klass["ann"]
+    a = make_assignment(course=klass["course"], slug="later-ranged")
+    draft = services.submission_save_draft(assignment=a, student=ann,
+                                           answers={"rounds": [{"round": 1, "forward": {"s1": "0.5"}}]})
+    assert draft.variant is None
+    a.spec = template()
+    a.auto_submit, a.grace_seconds = True, 0
+    a.due_at = draft.updated_at + timedelta(minutes=1)
+    a.full_clean()
+    a.save()
+    [taken] = services.submissions_auto_submit(assignment=a, now=a.due_at + timedelta(hours=1))
+    taken.refresh_from_db()
+    assert taken.auto_submitted and taken.variant == Variant.objects.get(assignment=a, student=ann)
+    expected = expected_draw(template(), FREE, a.seed, str(ann.pk))
+    assert taken.variant.spec == expected
+    s1 = refnet.trace(expected)[(1, "forward", "s", 1, (1,))]
+    assert report_of(taken).cell("r1.forward.s1").expected == pytest.approx(s1)

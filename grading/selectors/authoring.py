@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from grading import engine, grader, keyaudit
 from grading.engine.degenerate import degenerate_reasons
 from grading.engine.ranges import Template, parse_template
@@ -50,7 +52,7 @@ def check_spec(spec: Any, *, decimals: int, seed: int, example: int = 0) -> Chec
         reasons = degenerate_reasons(template.low, decimals=decimals)
         shown = tuple(r.message for r in reasons[:MAX_REASONS])
         if len(reasons) > MAX_REASONS:
-            shown += (f"... and {len(reasons) - MAX_REASONS} more",)
+            shown += (_("... and %(n)s more") % {"n": len(reasons) - MAX_REASONS},)
         return Check(degenerate=shown, example=template.low, template=template)
     try:
         check_draws(template, seed, decimals)
@@ -94,13 +96,13 @@ def key_audit(spec: engine.Spec, text: str, fmt: str) -> Audit:
     """Every number of a pasted printed key (text as in the handout, CSV or JSON) that disagrees
     with the engine at its printed precision, classified; or the reader's message."""
     if len(text) > MAX_AUDIT_CHARS:
-        return Audit(error=f"The key is longer than {MAX_AUDIT_CHARS:,} characters.")
+        return Audit(error=_("The key is longer than %(n)s characters.") % {"n": f"{MAX_AUDIT_CHARS:,}"})
     try:
         if fmt == "json":
             try:
                 data = json.loads(text)
             except (ValueError, RecursionError) as exc:
-                return Audit(error=f"Not JSON: {str(exc)[:200]}")
+                return Audit(error=_("Not JSON: %(why)s") % {"why": str(exc)[:200]})
             printed = keyaudit.from_json(data)
         elif fmt == "csv":
             printed = keyaudit.from_csv(text)

@@ -281,6 +281,7 @@ def submissions_auto_submit(*, assignment: Assignment, now: datetime | None = No
             draft.late = False
             draft.receipt = answers_digest(draft.answers)
             draft.auto_submitted = True
+            _answering(draft)
             draft.full_clean()
             draft.save()
             tasks.enqueue_grading(draft.pk)
