@@ -133,7 +133,8 @@ class AuthoringForm(forms.Form):
     auto_submit = forms.BooleanField(label=_("Submit unsubmitted drafts at the due time"), required=False)
     reveal = forms.ChoiceField(label=_("Expected values are shown"), choices=selectors.REVEAL_CHOICES)
     carried_credit = forms.FloatField(label=_("Carried credit (0 to 1)"), min_value=0, max_value=1)
-    carried_cap = forms.FloatField(label=_("Share of a round that may carry (0 to 1)"), min_value=0, max_value=1)
+    carried_cap = forms.FloatField(label=_("Share of a round that may carry (0 to 1)"), min_value=0,
+                                   max_value=1)
     not_chained_credit = forms.FloatField(label=_("Credit for a Q1 formula not chained (0 to 1)"),
                                           min_value=0, max_value=1)
 

@@ -4,7 +4,6 @@ refused with the reason."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import pytest
 from django.urls import reverse

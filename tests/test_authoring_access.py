@@ -12,7 +12,7 @@ from grading.models import Variant
 from tests.authoring_help import homework_post
 from tests.factories import PASSWORD, make_assignment
 from tests.variant_help import template
-from tests.webtools import client_for, page_token
+from tests.webtools import client_for, page_token, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +103,6 @@ def test_a_superuser_counts_as_staff_of_every_course(world, root):
 
 def test_a_superuser_reads_any_submission(world, root):
     """A student's attempt in a course the superuser is not in opens for them, as for its staff."""
-    from tests.webtools import submit
-
     sub = submit(client_for(world["stranger"]), world["other_assignment"], {"r1.forward.s1": "0.46"})
     assert client_for(root).get(sub.get_absolute_url()).status_code == 200
     assert client_for(world["teacher"]).get(sub.get_absolute_url()).status_code == 404
@@ -135,3 +133,23 @@ def test_the_new_pages_have_the_strict_policy_and_nothing_inline(world, ranged):
     preview = teacher.post(reverse("grading:authoring_preview", args=[world["course"].code]),
                            {"csrfmiddlewaretoken": token, **homework_post()}).json()
     assert inline_code(preview["preview"]) == []
+
+
+def test_hostile_ids_in_queries_are_404_or_ignored_never_500(world, ranged):
+    """?from=, ?variant=, the preview's assignment and example, ?record= with a superscript digit,
+    5,000 digits or a negative number: a 404 or the plain page, never a server error."""
+    a, _variant = ranged
+    teacher = client_for(world["teacher"])
+    teacher.raise_request_exception = False
+    code = world["course"].code
+    sub = submit(client_for(world["alice"]), world["assignment"], {"r1.forward.s1": "0.46"})
+    token = page_token(teacher, reverse("grading:home"))
+    for bad in ("²", "9" * 5000, "-1", "1e3"):
+        assert teacher.get(reverse("grading:assignment_new", args=[code]) + f"?from={bad}").status_code == 404
+        assert teacher.get(reverse("grading:key_audit", args=[a.pk]) + f"?variant={bad}").status_code == 404
+        assert teacher.get(sub.get_absolute_url() + f"?record={bad}").status_code == 200
+        preview = teacher.post(reverse("grading:authoring_preview", args=[code]),
+                               {"csrfmiddlewaretoken": token, **homework_post(), "example": bad})
+        assert preview.status_code == 200
+        assert teacher.post(reverse("grading:authoring_preview", args=[code]),
+                            {"csrfmiddlewaretoken": token, **homework_post(), "assignment": bad}).status_code == 404

@@ -9,7 +9,7 @@ import pytest
 
 from grading import authoring
 from grading.authoring import CellError, cell_text, parse_cell, position_field
-from grading.engine import SpecError, parse_spec
+from grading.engine import SpecError
 from grading.engine.ranges import parse_template
 from tests.factories import SPEC_4_1
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from grading import permissions, selectors
 from grading.forms import KeyAuditForm
+from grading.views.params import id_param
 
 
 @login_required
@@ -24,7 +25,7 @@ def key_audit(request: HttpRequest, pk: int) -> HttpResponse:
     variant = None
     wanted = request.GET.get("variant", "")
     if wanted:
-        variant = permissions.access_variant(request.user, assignment, int(wanted) if wanted.isdigit() else 0)
+        variant = permissions.access_variant(request.user, assignment, id_param(wanted))
     spec = variant.parsed_spec if variant else (None if assignment.has_variants else assignment.parsed_spec)
     form = KeyAuditForm(request.POST or None)
     audit = None

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from grading import authoring, permissions, plots, selectors, services
 from grading.authoring_form import AuthoringForm, initial_of
 from grading.views.common import round_tables
+from grading.views.params import id_param
 
 if TYPE_CHECKING:
     from grading.models import Assignment, Course
@@ -55,8 +56,7 @@ def _initial_from(assignment: Assignment, *, copy: bool) -> dict[str, Any]:
 
 
 def _example(request: HttpRequest) -> int:
-    value = request.POST.get("example", "0")
-    return int(value) if value.isdigit() and int(value) < MAX_EXAMPLE else 0
+    return id_param(request.POST.get("example"), limit=MAX_EXAMPLE)
 
 
 def preview_context(check: selectors.Check | None, *, drawing: Any, problems: list[str],
@@ -106,9 +106,11 @@ def _drawing(form: AuthoringForm) -> Any:
 def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None,
           source: Assignment | None = None) -> HttpResponse:
     if assignment is not None:
-        initial, heading = _initial_from(assignment, copy=False), _("Edit %(title)s") % {"title": assignment.title}
+        initial = _initial_from(assignment, copy=False)
+        heading = _("Edit %(title)s") % {"title": assignment.title}
     elif source is not None:
-        initial, heading = _initial_from(source, copy=True), _("New assignment from %(title)s") % {"title": source.title}
+        initial = _initial_from(source, copy=True)
+        heading = _("New assignment from %(title)s") % {"title": source.title}
     else:
         initial, heading = _new_initial(), _("New assignment")
     form = AuthoringForm(request.POST if request.method == "POST" else None, initial=initial, course=course,
@@ -160,7 +162,7 @@ def assignment_new(request: HttpRequest, code: str) -> HttpResponse:
     source = None
     wanted = request.GET.get("from", "")
     if wanted:
-        source = permissions.access_assignment_as_staff(request.user, int(wanted) if wanted.isdigit() else 0)
+        source = permissions.access_assignment_as_staff(request.user, id_param(wanted))
     return _page(request, course=course, assignment=None, source=source)
 
 
@@ -181,7 +183,7 @@ def authoring_preview(request: HttpRequest, code: str) -> JsonResponse:
     assignment = None
     wanted = request.POST.get("assignment", "")
     if wanted:
-        assignment = permissions.access_assignment_as_instructor(request.user, int(wanted) if wanted.isdigit() else 0)
+        assignment = permissions.access_assignment_as_instructor(request.user, id_param(wanted))
     initial = _initial_from(assignment, copy=False) if assignment is not None else _new_initial()
     form = AuthoringForm(request.POST, initial=initial, course=course, example=_example(request),
                          seed=assignment.seed if assignment is not None else selectors.PREVIEW_SEED,

@@ -108,7 +108,8 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "errors": errors or [],
         # Practice: one browser copy per attempt's problem, so the last problem's typing is not
         # put back into the next one.
-        "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}" + (f":{variant.attempt_no}" if fresh else ""),
+        "storage_key": (f"backprop:draft:{request.user.pk}:{assignment.pk}"
+                        + (f":{variant.attempt_no}" if fresh else "")),
         "variant": variant,
         "variant_note": _variant_note(assignment, staff=staff),
         "samples": list(enumerate(spec.samples, start=1)),

@@ -30,7 +30,8 @@ def _range_text(low: float, high: float, decimals: int) -> str:
     return f"{fmt_key(low, decimals)} … {fmt_key(high, decimals)}"
 
 
-def spread_tables(shape: Spec, spread: selectors.Spread | None, ranged: dict, decimals: int) -> list[RoundTable]:
+def spread_tables(shape: Spec, spread: selectors.Spread | None, ranged: dict,
+                  decimals: int) -> list[RoundTable]:
     """Each round's table of the class key: a ranged given value as its range, a fixed one as
     itself, and each computed cell as the lowest and highest value over the class's variants."""
     key = selectors.answer_key(shape)
