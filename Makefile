@@ -75,6 +75,7 @@ bench: dev-deps
 	$(PY) bench/bench_network.py
 	$(PY) bench/bench_variants.py
 	$(PY) bench/bench_pages.py
+	$(PY) bench/bench_variant_pages.py
 	$(PY) bench/bench_regrade.py
 
 # A class at a deadline against gunicorn and a task worker (STUDENTS, default 300), then a

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 
 from grading import services
 from grading.models import (Assignment, Course, Extension, Grading, Membership, Question, RegradeJob,
-                            ReviewReply, ReviewRequest, Submission)
+                            ReviewReply, ReviewRequest, Submission, Variant)
 
 
 class MembershipInline(admin.TabularInline):
@@ -31,7 +31,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 class AssignmentForm(forms.ModelForm):
-    """The spec is checked by the model field's validator: the engine's rules and message."""
+    """The spec is checked by the model field's validator: the engine's rules and message. Once
+    the assignment exists, its spec is read-only here: it is written on the authoring page."""
 
     class Meta:
         model = Assignment
@@ -52,6 +53,18 @@ class AssignmentAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "course__code"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new assignment may still be set up here; an existing one's spec changes on the
+        # authoring page, which checks it and keeps every student's drawn numbers.
+        return ("spec_pretty", "seed") if obj is not None else ()
+
+    def get_exclude(self, request, obj=None):
+        return ("spec",) if obj is not None else ()
+
+    @admin.display(description="spec (read-only: change it on the authoring page)")
+    def spec_pretty(self, obj):
+        return json.dumps(obj.spec, indent=1, ensure_ascii=False)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -169,3 +182,18 @@ class RegradeJobAdmin(ReadOnlyAdmin):
     fields = ["assignment", "dry_run", "reason", "status", "done", "total", "changed",
               "requested_by", "created_at", "finished_at", "error"]
     readonly_fields = fields
+
+
+@admin.register(Variant)
+class VariantAdmin(ReadOnlyAdmin):
+    """Each student's drawn numbers: kept as drawn, never edited here."""
+
+    list_display = ["student", "assignment", "attempt_no", "drawn_at", "spec_sha256"]
+    list_filter = ["assignment"]
+    search_fields = ["student__username", "assignment__title"]
+    fields = ["assignment", "student", "attempt_no", "spec_pretty", "spec_sha256", "drawn_at"]
+    readonly_fields = fields
+
+    @admin.display(description="spec")
+    def spec_pretty(self, obj):
+        return json.dumps(obj.spec, indent=1, ensure_ascii=False)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from grading import selectors
 
@@ -231,3 +232,27 @@ class RosterForm(forms.Form):
         if not (data.get("text") or "").strip():
             raise forms.ValidationError("Choose a CSV file or paste its lines.", code="empty")
         return data
+
+
+class KeyAuditForm(forms.Form):
+    """A printed answer key pasted by staff, to audit against the engine."""
+
+    FORMATS = [("auto", _("Find out from the text")), ("text", _("Text copied from the handout")),
+               ("csv", _("CSV: round,column,name,value")), ("json", _("JSON (the ANSWERS.json shape)"))]
+
+    text = forms.CharField(label=_("The printed key"), max_length=200_000,
+                           widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+                           error_messages={"required": _("Paste the printed key.")})
+    format = forms.ChoiceField(label=_("Its form"), choices=FORMATS, initial="auto")
+
+    def chosen_format(self) -> str:
+        """The form of the pasted key: as chosen, or guessed from its first characters."""
+        chosen = self.cleaned_data["format"]
+        if chosen != "auto":
+            return chosen
+        text = self.cleaned_data["text"].lstrip("\ufeff \t\r\n")
+        if text.startswith("{"):
+            return "json"
+        if text.split("\n", 1)[0].replace(" ", "").lower().startswith("round,column,name,value"):
+            return "csv"
+        return "text"

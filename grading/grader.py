@@ -172,18 +172,18 @@ def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
 
 # ---------------------------------------------------------------- many submissions at once
 
-_POOL_JOB: tuple[engine.Spec, GradingConfig] | None = None
+_POOL_JOB: tuple[engine.Spec | None, GradingConfig] | None = None
 
 
-def _pool_start(spec: engine.Spec, config: GradingConfig) -> None:
+def _pool_start(spec: engine.Spec | None, config: GradingConfig) -> None:
     global _POOL_JOB
     _POOL_JOB = (spec, config)
 
 
-def _pool_run(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
-    spec, config = _POOL_JOB  # type: ignore[misc]
-    fn, args = job
-    return fn(spec, config, *args)
+def _pool_run(job: tuple[Callable[..., Any], engine.Spec | None, tuple[Any, ...]]) -> Any:
+    shared, config = _POOL_JOB  # type: ignore[misc]
+    fn, spec, args = job
+    return fn(spec if spec is not None else shared, config, *args)
 
 
 def _grade(spec: engine.Spec, config: GradingConfig, answers: Any) -> Report:
@@ -191,14 +191,15 @@ def _grade(spec: engine.Spec, config: GradingConfig, answers: Any) -> Report:
 
 
 class GradingPool:
-    """Run grading work for many submissions of one spec; with ``workers`` > 1 in that many
-    worker processes.
+    """Run grading work for many submissions; with ``workers`` > 1 in that many worker processes.
 
+    The submissions share the pool's spec, or each brings its own (a class of per-student
+    variants: ``specs`` in ``map``); a spec is sent to a worker only when it is not the pool's.
     Workers are started fresh ("spawn"), not forked: a web or task process holds database
     connections and threads that a forked copy must not share. Use it as a context manager.
     """
 
-    def __init__(self, spec: engine.Spec, config: GradingConfig, *, workers: int = 1) -> None:
+    def __init__(self, spec: engine.Spec | None, config: GradingConfig, *, workers: int = 1) -> None:
         self.spec, self.config, self.workers = spec, config, max(1, int(workers))
         self._executor: Any = None
 
@@ -217,13 +218,22 @@ class GradingPool:
             self._executor.shutdown(cancel_futures=True)
             self._executor = None
 
-    def map(self, fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """``fn(spec, config, *job)`` for each job, in order (``fn`` a module-level function)."""
+    def map(self, fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]],
+            specs: Sequence[engine.Spec | None] | None = None) -> list[Any]:
+        """``fn(spec, config, *job)`` for each job, in order (``fn`` a module-level function);
+        ``specs[k]`` is job k's problem (None: the pool's spec)."""
+        own = list(specs) if specs is not None else [None] * len(jobs)
+        if len(own) != len(jobs):
+            raise ValueError(f"{len(jobs)} jobs but {len(own)} specs")
+        if any(s is None for s in own) and self.spec is None:
+            raise ValueError("a job without its own spec needs the pool's spec")
+        own = [None if s == self.spec else s for s in own]
         if self._executor is None or len(jobs) < 2 * self.workers:
-            return [fn(self.spec, self.config, *job) for job in jobs]
+            return [fn(s if s is not None else self.spec, self.config, *job) for s, job in zip(own, jobs)]
         chunk = max(1, len(jobs) // (self.workers * 4))
-        return list(self._executor.map(_pool_run, [(fn, job) for job in jobs], chunksize=chunk))
+        return list(self._executor.map(_pool_run, [(fn, s, job) for s, job in zip(own, jobs)],
+                                       chunksize=chunk))
 
-    def grade(self, answers: Sequence[Any]) -> list[Report]:
-        """One report per answers, in order."""
-        return self.map(_grade, [(a,) for a in answers])
+    def grade(self, answers: Sequence[Any], specs: Sequence[engine.Spec | None] | None = None) -> list[Report]:
+        """One report per answers, in order (each on its own spec when ``specs`` is given)."""
+        return self.map(_grade, [(a,) for a in answers], specs)

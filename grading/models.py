@@ -1,5 +1,6 @@
 """Courses, assignments and the append-only record of what students handed in."""
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from grading import engine
+from grading.engine.ranges import Template, parse_template
+from grading.engine.variants import VariantError, draw_many
 
 
 class Course(models.Model):
@@ -48,13 +51,34 @@ class Membership(models.Model):
     def is_staff_role(self) -> bool:
         return self.role in {self.Role.TA, self.Role.INSTRUCTOR}
 
+    @property
+    def is_instructor_role(self) -> bool:
+        return self.role == self.Role.INSTRUCTOR
+
 
 def validate_spec(value) -> None:
-    """Reject a spec the engine cannot use, with the engine's own message."""
+    """Reject a spec the engine cannot use, with the engine's own message; any number may be a
+    range or a choice (a template of per-student variants)."""
     try:
-        engine.parse_spec(value)
+        parse_template(value)
     except engine.SpecError as exc:
         raise ValidationError(str(exc), code="invalid_spec") from exc
+
+
+def random_seed() -> int:
+    """A new assignment's seed: 62 random bits (a signed 64-bit column holds it)."""
+    return secrets.randbits(62)
+
+
+# Student keys the template's draws are tried with before it is accepted: ranges that admit
+# (almost) no usable problem are refused with the engine's reasons, not met by a student.
+PROBE_KEYS = tuple(f"probe-{k}" for k in range(40))
+
+
+def check_draws(template: Template, seed: int, decimals: int) -> None:
+    """Raise the engine's VariantError (its reasons, fit for the author) when the template's
+    ranges give some probe student no problem that is not degenerate."""
+    draw_many(template, seed, PROBE_KEYS, decimals=decimals)
 
 
 class Assignment(models.Model):
@@ -70,7 +94,14 @@ class Assignment(models.Model):
     statement = models.TextField(blank=True, help_text="Problem statement shown to students (plain text).")
     spec = models.JSONField(validators=[validate_spec],
                             help_text='{"weights": [[w11, w12], [w21, w22]], "biases": [b1, b2], '
-                                      '"learning_rate": 1, "samples": [{"x": [..], "y": [..]}, ...]}')
+                                      '"learning_rate": 1, "samples": [{"x": [..], "y": [..]}, ...]}; '
+                                      'any number may be {"range": [lo, hi], "step": s} or '
+                                      '{"choice": [v1, v2]}: each student then gets their own numbers.')
+    seed = models.BigIntegerField(default=random_seed, editable=False,
+                                  help_text="Draws each student's numbers from the spec's ranges; never changed.")
+    practice = models.BooleanField(
+        default=False, help_text="Practice: unlimited attempts, a fresh variant on every attempt, "
+                                 "expected values at once, not counted in any total.")
     opens_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     accept_late = models.BooleanField(default=False,
@@ -117,10 +148,46 @@ class Assignment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("grading:assignment", args=[self.pk])
 
-    @cached_property
+    def clean(self) -> None:
+        super().clean()
+        try:
+            template = parse_template(self.spec)
+        except engine.SpecError:
+            return  # the field's validator says what is wrong
+        if template.free and isinstance(self.decimals, int) and 1 <= self.decimals <= 8:
+            try:
+                check_draws(template, self.seed, self.decimals)
+            except VariantError as exc:
+                raise ValidationError({"spec": str(exc)}, code="degenerate") from exc
+
+    @property
+    def template(self) -> Template:
+        """The spec as a template: its ranged numbers and the spec at their lowest values (parsed
+        once per instance and spec: a submit reads it several times)."""
+        cached = self.__dict__.get("_template")
+        if cached is None or cached[0] is not self.spec:
+            cached = self.__dict__["_template"] = (self.spec, parse_template(self.spec))
+        return cached[1]
+
+    @property
+    def has_variants(self) -> bool:
+        """Whether the spec has ranges or choices: each student then has their own numbers."""
+        return bool(self.template.free)
+
+    @property
+    def shape_spec(self) -> engine.Spec:
+        """A problem of the assignment's network, rounds and loss (the template at its lowest
+        values): for what depends on the shape only (the cells typed, Q1's rows, the questions),
+        never for numbers a student sees or is graded on."""
+        return self.template.low
+
+    @property
     def parsed_spec(self) -> engine.Spec:
-        """The validated spec (parsed once per instance: a submit reads it several times)."""
-        return engine.parse_spec(self.spec)
+        """The problem every student shares. An assignment with ranges has none: each student's
+        problem is their variant (grading.services.variants), and asking for it here is a bug."""
+        if self.has_variants:
+            raise ValueError(f"{self} gives each student their own numbers: use the student's variant")
+        return self.template.low
 
     def has_opened(self, now=None) -> bool:
         """Whether students may see and work on it (the server's clock)."""
@@ -175,6 +242,35 @@ class Question(models.Model):
                 raise ValidationError({"round": f"The spec has {rounds} rounds."}, code="no_such_round")
 
 
+class Variant(models.Model):
+    """One student's concrete problem, drawn from the assignment's ranges when they first open it
+    and never drawn again (the template may change; their numbers do not). Append-only."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="variants")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="variants")
+    attempt_no = models.PositiveSmallIntegerField(
+        default=0, help_text="0: the student's problem; n: attempt n's of a practice assignment.")
+    spec = models.JSONField(help_text="The concrete spec, numbers only.")
+    spec_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the spec's canonical JSON.")
+    drawn_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assignment", "student", "attempt_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "student", "attempt_no"],
+                                    name="one_variant_per_student_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        which = f", attempt {self.attempt_no}" if self.attempt_no else ""
+        return f"Variant of {self.student} · {self.assignment}{which}"
+
+    @cached_property
+    def parsed_spec(self) -> engine.Spec:
+        return engine.parse_spec(self.spec)
+
+
 class Submission(models.Model):
     """One attempt: what a student typed and when; its grades are ``Grading`` records."""
 
@@ -200,6 +296,11 @@ class Submission(models.Model):
                                               "this attempt instead of making another.")
     auto_submitted = models.BooleanField(default=False,
                                          help_text="Submitted by the server at the due time.")
+    # RESTRICT: a variant goes only with its attempts (an assignment or a student deleted).
+    variant = models.ForeignKey(Variant, on_delete=models.RESTRICT, null=True, blank=True,
+                                related_name="submissions",
+                                help_text="The problem this attempt answers; blank: the assignment's "
+                                          "shared spec.")
 
     class Meta:
         ordering = ["assignment", "student", "-attempt"]

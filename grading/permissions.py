@@ -1,14 +1,16 @@
 """Who may see what: one small function per rule, one place for all of them.
 
 Every query a student can trigger goes through these helpers, scoped to that student;
-anything that is not theirs raises Http404, so its existence is not revealed.
+anything that is not theirs raises Http404, so its existence is not revealed. A superuser counts
+as an instructor of every course (they see and run every course's staff pages), never as a
+student.
 """
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from grading.models import Assignment, Course, Membership, Submission
+from grading.models import Assignment, Course, Membership, Submission, Variant
 from grading.selectors.people import last_due, student_terms
 
 STAFF_ROLES = (Membership.Role.TA, Membership.Role.INSTRUCTOR)
@@ -21,12 +23,18 @@ def role_in(user, course: Course) -> str | None:
 
 
 def is_course_staff(user, course: Course) -> bool:
-    """True for the course's instructors and TAs."""
-    return role_in(user, course) in STAFF_ROLES
+    """True for the course's instructors and TAs, and for superusers."""
+    return user.is_superuser or role_in(user, course) in STAFF_ROLES
+
+
+def _any_assignment(assignment_id: int) -> Assignment:
+    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id)
 
 
 def access_assignment_as_member(user, assignment_id: int) -> Assignment:
-    """An assignment of one of the user's courses, or 404."""
+    """An assignment of one of the user's courses (any, for a superuser), or 404."""
+    if user.is_superuser:
+        return _any_assignment(assignment_id)
     return get_object_or_404(Assignment.objects.select_related("course"),
                              pk=assignment_id, course__memberships__user=user)
 
@@ -39,7 +47,9 @@ def access_assignment_as_student(user, assignment_id: int) -> Assignment:
 
 
 def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
-    """An assignment of a course where the user is an instructor or TA, or 404."""
+    """An assignment of a course where the user is an instructor or TA (any, for a superuser), or 404."""
+    if user.is_superuser:
+        return _any_assignment(assignment_id)
     return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id,
                              course__memberships__user=user,
                              course__memberships__role__in=STAFF_ROLES)
@@ -48,7 +58,7 @@ def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
 def access_submission(user, submission_id: int) -> Submission:
     """A submission the user may read: their own, or any in a course they teach; else 404."""
     submission = get_object_or_404(
-        Submission.objects.select_related("assignment__course", "student"), pk=submission_id)
+        Submission.objects.select_related("assignment__course", "student", "variant"), pk=submission_id)
     if not submission.is_draft and (submission.student_id == user.pk
                                     or is_course_staff(user, submission.assignment.course)):
         return submission
@@ -68,10 +78,13 @@ def may_see_expected(user, submission: Submission, now=None) -> bool:
     could still copy them into another attempt (more attempts left, or late work accepted).
 
     "After the due time" means after the last due time of the class, extensions included: a
-    student must not read the key to a classmate who still has a day to submit.
+    student must not read the key to a classmate who still has a day to submit. Practice shows
+    them at once: it counts for nothing, and with ranges the next attempt is another problem.
     """
     assignment = submission.assignment
     if is_course_staff(user, assignment.course):
+        return True
+    if assignment.practice:
         return True
     if assignment.reveal == Assignment.Reveal.NEVER:
         return False
@@ -87,18 +100,23 @@ def may_still_submit(user, assignment: Assignment, now=None) -> bool:
     terms = student_terms(assignment, user)
     if not terms.is_open(now):
         return False
+    if assignment.practice:
+        return True  # unlimited attempts
     used = Submission.objects.filter(assignment=assignment, student=user,
                                      state=Submission.State.SUBMITTED).count()
     return used < terms.max_attempts
 
 
 def is_instructor(user, course: Course) -> bool:
-    """True for the course's instructors (extensions, rosters and class regrades are theirs)."""
-    return role_in(user, course) == Membership.Role.INSTRUCTOR
+    """True for the course's instructors and superusers (authoring, extensions, rosters and
+    class regrades are theirs)."""
+    return user.is_superuser or role_in(user, course) == Membership.Role.INSTRUCTOR
 
 
 def access_assignment_as_instructor(user, assignment_id: int) -> Assignment:
-    """An assignment of a course where the user is an instructor, or 404."""
+    """An assignment of a course where the user is an instructor (any, for a superuser), or 404."""
+    if user.is_superuser:
+        return _any_assignment(assignment_id)
     return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id,
                              course__memberships__user=user,
                              course__memberships__role=Membership.Role.INSTRUCTOR)
@@ -110,3 +128,19 @@ def access_own_submission(user, submission_id: int) -> Submission:
     if submission.student_id != user.pk:
         raise Http404("No such submission.")
     return submission
+
+
+def access_course_as_instructor(user, code: str) -> Course:
+    """A course the user is an instructor of (any, for a superuser), by its code; else 404."""
+    if user.is_superuser:
+        return get_object_or_404(Course, code=code)
+    return get_object_or_404(Course, code=code, memberships__user=user,
+                             memberships__role=Membership.Role.INSTRUCTOR)
+
+
+def access_variant(user, assignment: Assignment, variant_id: int) -> Variant:
+    """A student's variant of an assignment, for the course's staff only; else 404."""
+    if not is_course_staff(user, assignment.course):
+        raise Http404("No such variant.")
+    return get_object_or_404(Variant.objects.select_related("student"), pk=variant_id,
+                             assignment=assignment)

@@ -34,4 +34,12 @@ urlpatterns = [
          name="regrade_job_progress"),
     path("assignments/<int:pk>/extensions/", views.extensions, name="extensions"),
     path("assignments/<int:pk>/roster/", views.roster, name="roster"),
+    path("assignments/<int:pk>/variants/<int:variant_id>/", views.variant_key, name="variant_key"),
+    path("assignments/<int:pk>/variants/<int:variant_id>/loss.svg", views.variant_loss_plot,
+         name="variant_loss_plot"),
+    path("assignments/<int:pk>/keyaudit/", views.key_audit, name="key_audit"),
+    # Instructors (and superusers) only.
+    path("courses/<slug:code>/assignments/new/", views.assignment_new, name="assignment_new"),
+    path("courses/<slug:code>/authoring/preview/", views.authoring_preview, name="authoring_preview"),
+    path("assignments/<int:pk>/edit/", views.assignment_edit, name="assignment_edit"),
 ]

@@ -24,7 +24,7 @@ def test_every_admin_list_page_opens(admin_client):
     """Each registered model's list and add pages render for an admin."""
     make_assignment()
     for name in ("course", "membership", "assignment", "submission", "grading", "reviewrequest",
-                 "reviewreply", "extension", "regradejob"):
+                 "reviewreply", "extension", "regradejob", "variant"):
         response = admin_client.get(f"/admin/grading/{name}/")
         assert response.status_code == 200, name
     assert admin_client.get("/admin/grading/assignment/add/").status_code == 200
@@ -119,8 +119,9 @@ def test_seed_demo_refuses_without_debug_or_force(settings):
 
 
 def test_graded_work_is_kept_in_the_admin(admin_client):
-    """With graded attempts, changing the spec warns that grades wait for a regrade, changes no
-    grade by itself, and nothing graded can be deleted."""
+    """With graded attempts, changing a grading setting warns that grades wait for a regrade,
+    changes no grade by itself, and nothing graded can be deleted; the spec is shown read-only
+    (it changes on the authoring page) and a posted one is ignored."""
     import json
 
     from grading import selectors
@@ -129,10 +130,11 @@ def test_graded_work_is_kept_in_the_admin(admin_client):
     assignment, submission = _graded_attempt()
     before = selectors.current_report(submission)
     page = admin_client.get(f"/admin/grading/assignment/{assignment.pk}/change/").content.decode()
-    assert 'name="spec"' in page and 'name="decimals"' in page
+    assert 'name="spec"' not in page and 'name="decimals"' in page
+    assert "change it on the authoring page" in page and "0.2" in page
     assert admin_client.get(f"/admin/grading/assignment/{assignment.pk}/delete/").status_code == 403
     data = {"course": assignment.course.pk, "title": assignment.title, "slug": assignment.slug,
-            "statement": "", "spec": json.dumps(SPEC_4_1),
+            "statement": "", "spec": json.dumps({**SPEC_4_1, "biases": [0.9, 0.9]}),
             "opens_at_0": "2026-01-01", "opens_at_1": "00:00", "due_at_0": "2099-02-01", "due_at_1": "00:00",
             "decimals": 1, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1,
             "carried_cap": 1, "not_chained_credit": 0.5, "grace_seconds": 120,
@@ -140,6 +142,8 @@ def test_graded_work_is_kept_in_the_admin(admin_client):
             "questions-MAX_NUM_FORMS": 1000}
     response = admin_client.post(f"/admin/grading/assignment/{assignment.pk}/change/", data, follow=True)
     assert "keep their grades until you regrade" in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.spec == SPEC_4_1 and assignment.decimals == 1
     assert Grading.objects.filter(submission=submission).count() == 1
     assert selectors.current_report(submission) == before
     assert Submission.objects.filter(pk=submission.pk).exists()

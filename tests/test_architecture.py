@@ -20,14 +20,15 @@ COMPUTATION = ("grading.engine", "grading.marking", "grading.formulas", "grading
 DJANGO_LAYER = ("django", "grading.models", "grading.services", "grading.selectors", "grading.views",
                 "grading.permissions", "grading.forms", "grading.admin", "grading.tasks",
                 "grading.templatetags", "grading.management", "backprop_site")
-WEB_LAYER = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "admin.py",
-                    *GRADING.glob("templatetags/*.py")])
+WEB_LAYER = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "authoring_form.py",
+                    GRADING / "admin.py", *GRADING.glob("templatetags/*.py")])
 PURE = sorted([*GRADING.glob("engine/*.py"), *GRADING.glob("marking/*.py"), *GRADING.glob("formulas/*.py"),
                *GRADING.glob("keyaudit/*.py"),
                *GRADING.glob("mistakes/*.py"), GRADING / "grader.py", GRADING / "plots.py",
                GRADING / "analytics.py", GRADING / "report.py", GRADING / "ledger.py",
-               GRADING / "drawing.py"])
-VIEWS = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", *GRADING.glob("templatetags/*.py")])
+               GRADING / "drawing.py", GRADING / "authoring.py"])
+VIEWS = sorted([*GRADING.glob("views/*.py"), GRADING / "forms.py", GRADING / "authoring_form.py",
+                *GRADING.glob("templatetags/*.py")])
 ALL_GRADING = sorted(p for p in GRADING.rglob("*.py"))
 STRING_EVALUATORS = {"eval", "exec", "sympify", "parse_expr"}
 

@@ -103,3 +103,24 @@ def test_graded_attempts_and_formula_reviews_become_ledger_records():
     assert migrated.answers == STORED["answers"] and migrated.submitted_at == submitted_at
     assert not Grading.objects.filter(submission_id=draft.pk).exists()
     assert Grading.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_existing_assignments_get_a_seed_each_and_keep_their_attempts():
+    """Migrating to per-student variants gives every existing assignment its own seed (not one
+    seed for all), leaves practice off and every attempt on the shared spec."""
+    old = migrate([("grading", "0005_submit_receipts_and_grace")])
+    course = old.get_model("grading", "Course").objects.create(code="FRA501", title="PR")
+    now = timezone.now()
+    Assignment = old.get_model("grading", "Assignment")
+    made = [Assignment.objects.create(course=course, title=f"HW {k}", slug=f"hw-{k}", spec=SPEC_4_1,
+                                      due_at=now + timedelta(days=1), opens_at=now) for k in range(3)]
+    student = old.get_model("auth", "User").objects.create(username="somchai")
+    old.get_model("grading", "Submission").objects.create(assignment=made[0], student=student, attempt=1)
+    new = migrate([("grading", "0006_variants_and_practice")])
+    rows = new.get_model("grading", "Assignment").objects.order_by("pk")
+    seeds = [a.seed for a in rows]
+    assert len(set(seeds)) == 3 and all(0 < s < 2 ** 63 for s in seeds)
+    assert not any(a.practice for a in rows)
+    assert new.get_model("grading", "Submission").objects.get().variant_id is None

@@ -369,3 +369,25 @@ def test_grid_values_are_exact_decimals() -> None:
     assert set(values_over(template, ("biases", 0), specs)) == {0.1, 0.2, 0.3}
     assert set(values_over(template, ("biases", 1), specs)) == {0.3}
     assert set(values_over(template, ("weights", 0, 0), specs)) == {1e-30, 2e-30, 3e-30}
+
+
+def test_the_order_of_the_json_keys_does_not_change_a_draw():
+    """A template whose keys are stored in another order (as PostgreSQL's jsonb sorts them: by
+    length) draws the same numbers for every student, in one layer and in several."""
+    def reordered(data):
+        if isinstance(data, dict):
+            return {k: reordered(data[k]) for k in sorted(data, key=lambda k: (len(k), k))}
+        if isinstance(data, list):
+            return [reordered(v) for v in data]
+        return data
+
+    layered = {"layers": [{"weights": [[R(0.1, 0.5, 0.1), 0.2], [0.3, R(-0.5, -0.1, 0.1)]],
+                           "biases": [R(0.1, 0.3, 0.1), 0.1], "activation": "tanh"},
+                          {"weights": [[0.4], [R(0.2, 0.6, 0.2)]], "biases": [0.05], "activation": "sigmoid"}],
+               "loss": "half_sse", "learning_rate": {"choice": [0.5, 1]},
+               "samples": [{"x": [R(0.2, 0.8, 0.2), 0.5], "y": [{"choice": [0, 1]}]}, {"x": [0.4, 0.9], "y": [1]}]}
+    for template in (hw_template(), layered):
+        moved = reordered(template)
+        assert list(moved) != list(template)
+        for key in ("1", "2", "17", "alice"):
+            assert draw(moved, 41, key) == draw(template, 41, key)

@@ -131,8 +131,21 @@ def _is_free(value: Any) -> bool:
     return isinstance(value, dict) and ("range" in value or "choice" in value)
 
 
+# The spec's own order of its parts: a template's ranged numbers are listed (and drawn) in it,
+# whatever order the JSON object's keys come in. A database may store them in another order
+# (PostgreSQL's jsonb sorts keys by length): the same template must draw the same numbers.
+_KEY_ORDER = {key: k for k, key in enumerate(("layers", "weights", "biases", "activation", "loss",
+                                              "learning_rate", "update_biases", "samples", "x", "y"))}
+
+
+def _in_order(data: dict) -> list[tuple[Any, Any]]:
+    return sorted(data.items(), key=lambda item: (_KEY_ORDER.get(item[0], len(_KEY_ORDER)), str(item[0])))
+
+
 def _find(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], dict]]:
-    """(path, object) of every range or choice where a spec can hold a number, and elsewhere."""
+    """(path, object) of every range or choice where a spec can hold a number, and elsewhere, in
+    the spec's order (layers; weights row by row, then biases; the learning rate; the samples,
+    each x then y), not the JSON keys' order."""
     if _is_free(data):
         return [(path, data)]
     # A number sits at most five deep (layers[l].weights[i][j]); a longer list than any bound
@@ -140,7 +153,7 @@ def _find(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], 
     if len(path) >= 6:
         return []
     items = (enumerate(data[:100]) if isinstance(data, list)
-             else data.items() if isinstance(data, dict) else ())
+             else _in_order(data) if isinstance(data, dict) else ())
     return [found for key, value in items for found in _find(value, (*path, key))]
 
 

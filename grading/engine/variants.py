@@ -7,7 +7,9 @@ every process, on every machine and in every Python version.
 
 The draw: SHAKE-256 of the JSON text ``["backprop-variant-v1", seed, key, attempt, redraw]``
 (ASCII, no spaces: ``json.dumps(..., separators=(",", ":"))``) gives 8 bytes per ranged number,
-in the template's order; read big-endian, modulo the number's count of values, they pick its
+in the spec's order of the ranged numbers (each layer's weights row by row then its biases, the
+learning rate, the samples' x then y: the order of the JSON keys does not count, so a database
+that stores them sorted draws the same numbers); read big-endian, modulo the number's count of values, they pick its
 value (the bias of the modulo is below 10^-15). ``redraw`` counts from 0; a degenerate draw (``grading.engine.degenerate``) is drawn again with the next one, at
 most ``MAX_DRAWS`` times. ``draw_many`` draws a whole class in one vectorised pass a round of
 redraws, with exactly the result of ``draw`` for each student.

@@ -2,15 +2,20 @@
 
 ``problems``: the computation (key, names, Q1 rows, messages). ``grades``: the grade ledger,
 the gradebook and the review queue. ``people``: a student's terms, memberships, rosters.
+``variants``: an attempt's problem, the class's per-student variants. ``authoring``: a spec
+checked as its author types it, and the key audit.
 Views, forms and template tags import these, never the models' managers or the computation.
 """
 
+from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PREVIEW_SEED,
+                                        REVEAL_CHOICES, Audit, AuditLine, Check, authoring_initial,
+                                        check_spec, default_questions, key_audit, slug_taken)
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
                                       current_report, grading_history, grading_record, is_graded,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, student_home, student_submissions)
-from grading.selectors.people import (Terms, assignments_of, course_student, course_students,
+from grading.selectors.people import (Terms, all_courses, assignments_of, course_student, course_students,
                                       extension_list, memberships_of, questions_of, student_terms,
                                       terms_by_assignment)
 from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_key, band_text,
@@ -18,8 +23,20 @@ from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_
                                         mistake_catalogue, name_place, number_problem, parse_spec, plain_name,
                                         reference_formulas, shape, table_layout, typed_cells,
                                         variable_of)
+from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, class_variants, free_label,
+                                        preview_problem, problem_of, ranged_numbers, spec_json_of,
+                                        students_started, variant_numbers, variant_specs,
+                                        variants_by_student)
 
 __all__ = [
+    "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "Audit",
+    "AuditLine", "Check", "authoring_initial", "check_spec", "default_questions", "key_audit",
+    "slug_taken",
+    "Drawn", "Ranged", "Spread", "class_spread", "class_variants", "free_label", "preview_problem",
+    "problem_of", "ranged_numbers", "spec_json_of", "students_started", "variant_numbers",
+    "variant_specs",
+    "variants_by_student",
+    "all_courses",
     "TABLE_COLUMNS", "Attempt", "ClassRow", "FormulaTextError", "QueueItem", "Terms", "answer_key",
     "assignments_of", "band_text", "best", "cell_names", "class_rows", "copy_signal",
     "counted_reports", "course_student", "course_students", "current_grading", "current_gradings",

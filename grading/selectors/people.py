@@ -22,6 +22,7 @@ class Terms:
     max_attempts: int
     extension: Extension | None = None
     grace: timedelta = timedelta(0)
+    practice: bool = False  # unlimited attempts
 
     @property
     def closes_at(self) -> datetime:
@@ -47,7 +48,8 @@ def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
     if extension is not None:
         due = max(due, extension.due_at) if extension.due_at else due
         attempts += extension.extra_attempts
-    return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension, assignment.grace)
+    return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension, assignment.grace,
+                 assignment.practice)
 
 
 def student_terms(assignment: Assignment, student) -> Terms:
@@ -107,3 +109,8 @@ def course_student(course: Course, username: str):
     """One student of the course by username, or None."""
     return (get_user_model().objects.filter(memberships__course=course, username=username,
                                             memberships__role=Membership.Role.STUDENT).first())
+
+
+def all_courses() -> list[Course]:
+    """Every course, by code (a superuser's home page)."""
+    return list(Course.objects.order_by("code"))

@@ -6,6 +6,7 @@ append-only (a resubmission is a new attempt, a change of grade a new ``Grading`
 """
 
 from grading.ledger import Change
+from grading.services.authoring import Authored, QuestionPoints, assignment_author
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto,
@@ -18,8 +19,14 @@ from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, SubmissionE
                                           submission_accept, submission_draft, submission_grade,
                                           submission_save_draft, submission_submit, submissions_auto_submit,
                                           submitted_count)
+from grading.services.variants import (Problem, VariantError, page_attempt, problem_for,
+                                       spec_digest, student_key, student_problem,
+                                       variant_attempt_no, variant_draw)
 
 __all__ = [
+    "Authored", "QuestionPoints", "assignment_author",
+    "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
+    "variant_attempt_no", "variant_draw",
     "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
     "answers_digest", "assignment_create", "assignment_questions_default", "assignment_schedule", "check_may_submit", "clean_answers",
     "extension_create", "formula_review_create", "grading_config", "grading_create_auto",

@@ -22,7 +22,7 @@ def grading_config(assignment: Assignment) -> grader.GradingConfig:
                             extra_credit=q.extra_credit)
         for q in assignment.questions.all())
     return grader.GradingConfig(
-        questions=questions or grader.default_questions(assignment.parsed_spec),
+        questions=questions or grader.default_questions(assignment.shape_spec),
         decimals=assignment.decimals,
         carried_credit=assignment.carried_credit,
         carried_cap=assignment.carried_cap,
@@ -69,7 +69,7 @@ def assignment_questions_default(*, assignment: Assignment) -> list[Question]:
     if assignment.questions.exists():
         return list(assignment.questions.all())
     created = []
-    for q in grader.default_questions(assignment.parsed_spec):
+    for q in grader.default_questions(assignment.shape_spec):
         question = Question(assignment=assignment, number=q.number, kind=q.kind,
                             points=q.points, round=q.round, extra_credit=q.extra_credit)
         question.full_clean()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from grading import grader, ledger
 from grading.models import Grading, ReviewReply, ReviewRequest, Submission
 from grading.report import Report
+from grading.selectors.variants import spec_json_of
 from grading.services.assignments import config_snapshot, spec_hash
 
 
@@ -42,7 +43,7 @@ def _record(*, submission: Submission, kind: str, report: Report, config: grader
         based_on=based_on, report=report.to_json(), score=report.total, max_score=report.max,
         scores=report.scores(), needs_review=bool(report.undecided_rows),
         changes=[_change_json(c) for c in changes], grader_version=report.grader_version,
-        spec_hash=spec_hash(submission.assignment.spec, config), config=config_snapshot(config),
+        spec_hash=spec_hash(spec_json_of(submission), config), config=config_snapshot(config),
         created_by=created_by, reason=reason, note=note)
     record.full_clean()
     try:

@@ -1,5 +1,8 @@
 """Regrades: recompute attempts with the current spec, settings and grader; preview or apply.
 
+Each attempt is graded again on its own problem: its student's variant (fixed once drawn), or
+the assignment's shared spec; one pool grades a class of variants, every job with its spec.
+
 A regrade grades the attempt's answers again and replays every change staff made on top
 (``ledger.regrade_one``, in a grading pool's workers), so corrections survive a regrade. A dry run writes nothing; applying writes
 a regrade record only for attempts whose grade changes, so a second dry run finds nothing.
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from grading import grader, ledger
 from grading.models import Assignment, Grading, RegradeJob, Submission
+from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import _latest, _locked, _record, staff_changes
 
@@ -71,8 +75,8 @@ def _submitted(assignment: Assignment) -> Iterator[list[Submission]]:
         part = ids[start:start + CHUNK]
         gradings = Prefetch("gradings", queryset=Grading.objects.defer("report")
                             .select_related("created_by").order_by("sequence"))
-        by_pk = {s.pk: s for s in Submission.objects.filter(pk__in=part).select_related("student")
-                 .prefetch_related(gradings)}
+        by_pk = {s.pk: s for s in Submission.objects.filter(pk__in=part)
+                 .select_related("student", "assignment", "variant").prefetch_related(gradings)}
         yield [by_pk[pk] for pk in part]
 
 
@@ -91,7 +95,7 @@ def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool,
     for s in graded:
         gradings = list(s.gradings.all())
         jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep))
-    results = pool.map(ledger.regrade_one, jobs)
+    results = pool.map(ledger.regrade_one, jobs, [problem_of(s) for s in graded])
     return [AttemptRegrade(s, list(s.gradings.all())[-1], found, auto)
             for s, (found, auto) in zip(graded, results)]
 
@@ -103,7 +107,8 @@ def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason
     total = Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED).count()
     changed: list[AttemptRegrade] = []
     unchanged = done = 0
-    with grader.GradingPool(assignment.parsed_spec, grading_config(assignment), workers=workers) as pool:
+    shared = None if assignment.has_variants else assignment.parsed_spec
+    with grader.GradingPool(shared, grading_config(assignment), workers=workers) as pool:
         for chunk in _submitted(assignment):
             for item in regrade_compute(chunk, pool, keep=not dry_run):
                 if not dry_run and item.auto is not None:
@@ -143,12 +148,12 @@ def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "") -> Attemp
 def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
                     reason: str = "") -> AttemptRegrade:
     """Regrade one attempt (from its page): the preview, or the applied change."""
-    submission = (Submission.objects.select_related("student", "assignment")
+    submission = (Submission.objects.select_related("student", "assignment", "variant")
                   .prefetch_related(Prefetch("gradings", queryset=Grading.objects.defer("report")
                                              .select_related("created_by").order_by("sequence")))
                   .get(pk=submission.pk))
     assignment = submission.assignment
-    with grader.GradingPool(assignment.parsed_spec, grading_config(assignment)) as pool:
+    with grader.GradingPool(None, grading_config(assignment)) as pool:
         [item] = regrade_compute([submission], pool)
     if dry_run:
         return item

@@ -17,8 +17,10 @@ from grading import engine, grader, tasks
 from grading.models import Assignment, Grading, Membership, Submission
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells
+from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import grading_create_auto
+from grading.services.variants import problem_for
 
 FIELD_MAX_CHARS = 600  # a formula may be 500 characters; anything longer is refused, not cut
 
@@ -29,7 +31,9 @@ class SubmissionError(Exception):
 
 def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
     """Keep what was typed in the cells and Q1 rows a student answers, as typed; anything else
-    is dropped, and over-long text is refused with the places it was typed."""
+    is dropped, and over-long text is refused with the places it was typed. Which cells and rows
+    there are depends on the network's shape only: every variant of an assignment shares it, so
+    ``assignment.shape_spec`` serves for all of them."""
     raw = raw if isinstance(raw, dict) else {}
     tables_in = raw.get("rounds") if isinstance(raw.get("rounds"), list) else []
     by_round = {t.get("round"): t for t in tables_in if isinstance(t, dict)}
@@ -63,6 +67,15 @@ def _next_attempt(assignment: Assignment, student) -> int:
     last = (Submission.objects.filter(assignment=assignment, student=student)
             .aggregate(m=Max("attempt"))["m"])
     return (last or 0) + 1
+
+
+def _answering(draft: Submission) -> None:
+    """Tie a draft to the problem it answers, once: the student's variant of its attempt (drawn
+    now if the page did not draw it), or none for the shared spec. Kept through the submit, so
+    an attempt is graded on the numbers its page showed."""
+    if draft.variant_id is None:
+        draft.variant = problem_for(assignment=draft.assignment, student=draft.student,
+                                    attempt=draft.attempt).variant
 
 
 def submitted_count(assignment: Assignment, student) -> int:
@@ -105,7 +118,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
     (after the due time too, so nothing typed is ever lost)."""
     if not assignment.has_opened(now):
         raise SubmissionError(opens_message(assignment))
-    cleaned = clean_answers(assignment.parsed_spec, answers)
+    cleaned = clean_answers(assignment.shape_spec, answers)
     for last_try in (False, True):
         try:
             with transaction.atomic():
@@ -116,6 +129,7 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
                 if draft is None:
                     draft = Submission(assignment=assignment, student=student,
                                        attempt=_next_attempt(assignment, student))
+                _answering(draft)
                 draft.answers = cleaned
                 # Field checks only: the database's unique constraints guard the rest (below).
                 draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
@@ -140,7 +154,7 @@ def check_may_submit(*, assignment: Assignment, student, now: datetime,
             f"The due time ({timezone.localtime(terms.due_at):%Y-%m-%d %H:%M}) has passed; "
             "your draft is kept but can no longer be submitted.")
     used = submitted_count(assignment, student) if used is None else used
-    if used >= terms.max_attempts:
+    if not assignment.practice and used >= terms.max_attempts:  # practice: unlimited
         raise SubmissionError(f"You have used all {terms.max_attempts} attempts.")
 
 
@@ -172,7 +186,7 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
     now = now or timezone.now()
     if not assignment.has_opened(now):
         raise SubmissionError(opens_message(assignment))
-    cleaned = clean_answers(assignment.parsed_spec, answers)
+    cleaned = clean_answers(assignment.shape_spec, answers)
     refused: SubmissionError | None = None
     for last_try in (False, False, True):
         try:
@@ -197,6 +211,7 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
                     draft.answers = cleaned
                     # A concurrent submit may have taken this attempt number; use the next free one.
                     draft.attempt = max(draft.attempt, used + 1)
+                    _answering(draft)
                     draft.state = Submission.State.SUBMITTED
                     draft.submitted_at = now
                     draft.late = terms.is_past_due(now)
@@ -233,12 +248,12 @@ def submission_submit(*, assignment: Assignment, student, answers: Any,
 def submission_grade(*, submission_id: int) -> Grading | None:
     """Grade a submitted attempt that has no grade yet (the task worker's job); None when it
     already has one (a task run twice grades once)."""
-    submission = (Submission.objects.select_related("assignment").filter(
+    submission = (Submission.objects.select_related("assignment", "variant").filter(
         pk=submission_id, state=Submission.State.SUBMITTED).first())
     if submission is None or submission.gradings.exists():
         return None
     config = grading_config(submission.assignment)
-    report = grader.grade_submission(submission.assignment.parsed_spec, submission.answers, config)
+    report = grader.grade_submission(problem_of(submission), submission.answers, config)
     try:
         return grading_create_auto(submission=submission, report=report, config=config)
     except ValidationError:
@@ -271,6 +286,7 @@ def submissions_auto_submit(*, assignment: Assignment, now: datetime | None = No
             draft.late = False
             draft.receipt = answers_digest(draft.answers)
             draft.auto_submitted = True
+            _answering(draft)
             draft.full_clean()
             draft.save()
             tasks.enqueue_grading(draft.pk)

@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from grading import drawing, selectors
+from grading import drawing, permissions, selectors
 
 register = template.Library()
 
@@ -62,6 +62,12 @@ def cell_label(name: str, spec: Any = None) -> SafeString:
         return escape(str(name))
     n_layers = len(spec.sizes) - 1 if spec is not None else 1
     return mark_safe(_label(place, n_layers, n_layers))  # noqa: S308 - built from numbers and our own letters
+
+
+@register.filter
+def may_author(user: Any, course: Any) -> bool:
+    """``request.user|may_author:course``: whether the user writes this course's assignments."""
+    return bool(user and user.is_authenticated and permissions.is_instructor(user, course))
 
 
 @register.filter

@@ -140,7 +140,8 @@ def student_status(terms: selectors.Terms, submissions: list[Submission], now=No
     if not terms.has_opened(now):
         return "Not open yet", "secondary"
     if submitted:
-        text = f"Submitted {len(submitted)} of {terms.max_attempts}"
+        text = (f"Practice: {len(submitted)} submitted" if terms.practice
+                else f"Submitted {len(submitted)} of {terms.max_attempts}")
         if has_draft:
             text += " · new draft"
         return (text + " · closed", "secondary") if closed else (text, "success")

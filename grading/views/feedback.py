@@ -20,6 +20,7 @@ from grading import permissions, plots, selectors, services
 from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
                            values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
+from grading.views.params import id_param
 
 
 def _where(cell: Any) -> str:
@@ -42,12 +43,12 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A submitted attempt, marked cell by cell; staff see every expected value and the ledger."""
     submission = permissions.access_submission(request.user, pk)
     assignment = submission.assignment
-    spec = assignment.parsed_spec
+    spec = selectors.problem_of(submission)  # the student's own numbers, when they have a variant
     staff = permissions.is_course_staff(request.user, assignment.course)
     current = selectors.current_grading(submission)
     shown = current
-    if staff and request.GET.get("record", "").isdigit():
-        shown = selectors.grading_record(submission, int(request.GET["record"])) or current
+    if staff and id_param(request.GET.get("record")):
+        shown = selectors.grading_record(submission, id_param(request.GET.get("record"))) or current
     report = selectors.report_of(shown) if shown else None
     show_expected = permissions.may_see_expected(request.user, submission)
     titles = {m["id"]: m["title"] for m in selectors.mistake_catalogue()}
@@ -78,6 +79,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
+        "variant": submission.variant if staff else None,
+        "variant_numbers": (selectors.variant_numbers(assignment.template, submission.variant.spec)
+                            if staff and submission.variant_id else []),
     }
     return render(request, "grading/submission.html", context)
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from grading import analytics, permissions, plots, selectors
+from grading.views import variants
 from grading.views.common import band_text, round_question, round_tables, svg_response
 
 if TYPE_CHECKING:
@@ -43,11 +44,21 @@ def gradebook(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     questions = selectors.questions_of(assignment)
     rows = selectors.class_rows(assignment)
-    lines = [{"row": row, "cells": [row.scores.get(f"Q{q.number}") for q in questions]} for row in rows]
+    drawn = selectors.variants_by_student(assignment)
+    template = assignment.template
+    lines = [{"row": row, "cells": [row.scores.get(f"Q{q.number}") for q in questions],
+              "variants": [{"variant": v, "numbers": _numbers_text(template, v.spec)}
+                           for v in drawn.get(row.student.pk, [])]} for row in rows]
     return render(request, "grading/gradebook.html", {
         "assignment": assignment, "questions": questions, "lines": lines,
+        "with_variants": bool(drawn) or assignment.has_variants,
         "to_review": sum(1 for row in rows if row.needs_review or row.open_requests),
         "instructor": permissions.is_instructor(request.user, assignment.course)})
+
+
+def _numbers_text(template: Any, spec: Any) -> str:
+    """A variant's own numbers in one line, for a tooltip: "w11 = 0.3, round 1 x1 = 0.45"."""
+    return ", ".join(f"{d.label} = {d.value:g}" for d in selectors.variant_numbers(template, spec))
 
 
 CSV_FORMATS = ("full", "moodle", "canvas")
@@ -62,6 +73,9 @@ def gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
     layout = request.GET.get("format", "full")
     if layout not in CSV_FORMATS:
         raise Http404("No such export.")
+    if assignment.practice and layout != "full":
+        # Practice counts for nothing: there is no grade to import into an LMS.
+        raise Http404("A practice assignment has no grade to import.")
     questions = selectors.questions_of(assignment)
     rows = selectors.class_rows(assignment)
     buffer = io.StringIO()
@@ -80,6 +94,8 @@ def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str)
     main = sum(q.points for q in questions if not q.extra_credit)
     extra = sum(q.points for q in questions if q.extra_credit)
     total_header = f"Total ({main:g}{f' + {extra:g} extra credit' if extra else ''})"
+    if assignment.practice:
+        total_header = f"Best practice score, not counted ({main:g})"
     if layout == "moodle":
         # Moodle's "Import grades: CSV file": an identifier column mapped to a user field
         # (username or email), one column per grade item.
@@ -115,6 +131,8 @@ def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str)
 def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
     """Every round's table from the engine, the reference formulas and the named mistakes."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
+    if assignment.has_variants:
+        return variants.class_key(request, assignment)
     spec = assignment.parsed_spec
     return render(request, "grading/key.html", {
         "assignment": assignment,
@@ -132,8 +150,9 @@ def answer_key(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def key_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
-    """The key's loss per round."""
+    """The key's loss per round (an assignment with per-student numbers has one per variant)."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
+    variants.no_shared_key(assignment)
     return svg_response(plots.loss_plot(tuple(selectors.answer_key(assignment.parsed_spec).loss())))
 
 
@@ -159,7 +178,7 @@ def class_analytics(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "grading/analytics.html", {
         "assignment": assignment,
         "students": len(reports),
-        "mistake_counts": _mistake_counts(reports, assignment.parsed_spec),
+        "mistake_counts": _mistake_counts(reports, assignment.shape_spec),
         "mean": sum(totals) / len(totals) if totals else None,
         "copy_pairs": selectors.copy_signal(counted),
     })
@@ -173,7 +192,7 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in {"heatmap", "mistakes", "scores"}:
         raise Http404("No such plot.")
     reports = [r for _, r in selectors.counted_reports(assignment)]
-    spec = assignment.parsed_spec
+    spec = assignment.shape_spec  # cells by place: the same for every variant
     if kind == "heatmap":
         cells = heatmap_cells(spec)
         typed = {(c.round, c.column, c.name) for c in selectors.typed_cells(spec)}

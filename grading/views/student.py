@@ -14,6 +14,7 @@ from django.conf import settings
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from grading import permissions, selectors, services
@@ -29,35 +30,57 @@ if TYPE_CHECKING:
 def home(request: HttpRequest) -> HttpResponse:
     """The user's courses: a student's assignments with status, a teacher's with staff links."""
     memberships = selectors.memberships_of(request.user)
-    assignments = selectors.assignments_of(m.course for m in memberships)
+    entries = [(m.course, m.get_role_display(), m.is_staff_role or request.user.is_superuser,
+                m.is_instructor_role or request.user.is_superuser) for m in memberships]
+    if request.user.is_superuser:  # a superuser sees every course's staff pages
+        member_of = {m.course_id for m in memberships}
+        entries += [(c, _("Superuser"), True, True) for c in selectors.all_courses() if c.pk not in member_of]
+    assignments = selectors.assignments_of(course for course, *_rest in entries)
     mine = selectors.student_home(assignments, request.user)
     terms = selectors.terms_by_assignment(assignments, request.user)
     now = timezone.now()
     courses = []
-    for membership in memberships:
+    for course, role, staff, instructor in entries:
         rows = []
-        for assignment in (a for a in assignments if a.course_id == membership.course_id):
+        for assignment in (a for a in assignments if a.course_id == course.pk):
             submissions, counted = mine[assignment.pk]
             status, colour = student_status(terms[assignment.pk], submissions, now)
             rows.append({"assignment": assignment, "status": status, "colour": colour,
                          "due_at": terms[assignment.pk].due_at,
                          "best": counted.score if counted else None})
-        courses.append({"membership": membership, "staff": membership.is_staff_role, "rows": rows})
+        courses.append({"course": course, "role": role, "staff": staff, "instructor": instructor,
+                        "rows": rows})
     return render(request, "grading/home.html", {"courses": courses})
 
 
 def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | None = None,
           errors: list[str] | None = None, status: int = 200) -> HttpResponse:
-    """Render the assignment page; with a bound form, every typed value comes back as posted."""
-    spec = assignment.parsed_spec
+    """Render the assignment page; with a bound form, every typed value comes back as posted.
+
+    A student sees their own problem (their variant, drawn and stored the first time they open
+    an assignment with ranges); staff see the shared spec, or an example draw.
+    """
     staff = permissions.is_course_staff(request.user, assignment.course)
+    variant = None
+    if staff:
+        spec = selectors.preview_problem(assignment)
+    else:
+        try:
+            problem = services.student_problem(assignment=assignment, student=request.user)
+        except services.VariantError:
+            return render(request, "request_refused.html", {
+                "title": _("Your problem could not be drawn"),
+                "message": _("The ranges of this assignment gave no usable problem for you. Tell "
+                             "the course staff: they need to widen the ranges.")}, status=409)
+        spec, variant = problem.spec, problem.variant
     draft, attempts = selectors.student_submissions(assignment, request.user)
     terms = selectors.student_terms(assignment, request.user)
+    fresh = variant is not None and variant.attempt_no > 0  # practice: a new problem each attempt
     if form is not None:
         values = form.raw_values()
     elif draft is not None:
         values = values_from_answers(spec, draft.answers)
-    elif attempts:  # a new attempt starts from the last one handed in
+    elif attempts and not fresh:  # a new attempt starts from the last one handed in
         values = values_from_answers(spec, attempts[-1].submission.answers)
     else:
         values = {}
@@ -80,10 +103,15 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "draft": draft,
         "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
         "attempts": attempts,
-        "attempts_left": max(0, terms.max_attempts - len(attempts)),
+        "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
         "is_open": terms.is_open(),
         "errors": errors or [],
-        "storage_key": f"backprop:draft:{request.user.pk}:{assignment.pk}",
+        # Practice: one browser copy per attempt's problem, so the last problem's typing is not
+        # put back into the next one.
+        "storage_key": (f"backprop:draft:{request.user.pk}:{assignment.pk}"
+                        + (f":{variant.attempt_no}" if fresh else "")),
+        "variant": variant,
+        "variant_note": _variant_note(assignment, staff=staff),
         "samples": list(enumerate(spec.samples, start=1)),
         "mistakes": selectors.mistake_catalogue(spec) if staff else [],
         # A fresh token per page: submitting this page twice finds the first attempt.
@@ -92,6 +120,18 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "last": attempts[-1] if attempts else None,
     }
     return render(request, "grading/assignment.html", context, status=status)
+
+
+def _variant_note(assignment: Assignment, *, staff: bool) -> str:
+    """What the page says about whose numbers these are (nothing for a shared problem)."""
+    if not assignment.has_variants:
+        return ""
+    if staff:
+        return _("Each student gets their own numbers, drawn from the assignment's ranges: shown "
+                 "here is an example draw. The answer key page shows the ranges.")
+    if assignment.practice:
+        return _("These numbers are yours, for this attempt: each practice attempt gets new ones.")
+    return _("These numbers are yours: every student has their own.")
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -120,7 +160,7 @@ def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
                           {"assignment": assignment, "message": services.opens_message(assignment)})
         return _page(request, assignment)
     assignment = permissions.access_assignment_as_student(request.user, pk)
-    form = AnswerForm(request.POST, spec=assignment.parsed_spec)
+    form = AnswerForm(request.POST, spec=assignment.shape_spec)
     if not form.posted_any():
         return _page(request, assignment, errors=["No answer fields were sent; nothing was saved or "
                                                   "submitted. Reload the page and try again."], status=400)
@@ -161,7 +201,7 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"ok": False, "error": "Not saved: send the answer form's fields "
                              f"(got {request.content_type or 'no content type'}). Your draft is unchanged."},
                             status=400)
-    form = AnswerForm(request.POST, spec=assignment.parsed_spec)
+    form = AnswerForm(request.POST, spec=assignment.shape_spec)
     if not form.posted_any():
         # Only the form's own fields are read: a body with none of them would empty the draft.
         return JsonResponse({"ok": False, "error": "Not saved: no answer fields in this request. "
