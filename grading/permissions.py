@@ -17,9 +17,13 @@ STAFF_ROLES = (Membership.Role.TA, Membership.Role.INSTRUCTOR)
 
 
 def role_in(user, course: Course) -> str | None:
-    """The user's role in the course, or None."""
-    return (Membership.objects.filter(user=user, course=course)
-            .values_list("role", flat=True).first())
+    """The user's role in the course, or None (asked once per request: the user object is the
+    request's own, and a page asks several times)."""
+    roles = user.__dict__.setdefault("_course_roles", {})
+    if course.pk not in roles:
+        roles[course.pk] = (Membership.objects.filter(user=user, course=course)
+                            .values_list("role", flat=True).first())
+    return roles[course.pk]
 
 
 def is_course_staff(user, course: Course) -> bool:

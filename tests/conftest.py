@@ -43,12 +43,15 @@ def _fast_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_formula_verdicts():
-    """Each test checks its formulas itself: no verdict cached by an earlier test."""
+    """Each test checks its formulas and reads its reports itself: nothing cached by an earlier test."""
     from grading.formulas import VERDICTS
+    from grading.selectors.grades import forget_reports
 
     VERDICTS.clear()
+    forget_reports()
     yield
     VERDICTS.clear()
+    forget_reports()
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ for the one attempt a page shows, or once per analytics request for the counted 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,19 +37,44 @@ def current_gradings(submissions: Iterable[Submission]) -> dict[int, Grading]:
 
 
 def current_grading(submission: Submission) -> Grading | None:
-    """The attempt's current record, report included."""
-    return submission.gradings.order_by("-sequence").first()
+    """The attempt's current record (its report is read by ``report_of``, from a cache when it
+    can be)."""
+    return submission.gradings.defer("report").order_by("-sequence").first()
+
+
+_REPORTS: OrderedDict[tuple[int, object], Report] = OrderedDict()
+_REPORTS_LOCK = threading.Lock()
+REPORTS_KEPT = 256  # per process: the attempts a class is reading now
 
 
 def report_of(record: Grading) -> Report:
-    """A record's report, typed."""
-    return Report.from_json(record.report)
+    """A record's report, typed. A record never changes once written, so its parsed report is
+    kept (keyed by the record and its time, never reused for another) and a page read again,
+    or its plot, does not parse 30 kB of JSON each time."""
+    key = (record.pk, record.created_at)
+    with _REPORTS_LOCK:
+        report = _REPORTS.get(key)
+        if report is not None:
+            _REPORTS.move_to_end(key)
+            return report
+    report = Report.from_json(record.report)  # loads the deferred column when it was left out
+    with _REPORTS_LOCK:
+        _REPORTS[key] = report
+        while len(_REPORTS) > REPORTS_KEPT:
+            _REPORTS.popitem(last=False)
+    return report
+
+
+def forget_reports() -> None:
+    """Empty the parsed-report cache (tests start from nothing)."""
+    with _REPORTS_LOCK:
+        _REPORTS.clear()
 
 
 def current_report(submission: Submission) -> Report | None:
     """The attempt's current grade as a typed report; None while it has none."""
     record = current_grading(submission)
-    return Report.from_json(record.report) if record else None
+    return report_of(record) if record else None
 
 
 def is_graded(submission: Submission) -> bool:
