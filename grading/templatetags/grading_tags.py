@@ -257,3 +257,16 @@ def loss_text(spec: Any) -> SafeString:
     if spec.n_layers > 1:
         text += f" Here f<sub>n</sub> is f<sub>n</sub><sup>[{spec.n_layers}]</sup>, the output layer's."
     return mark_safe(text)  # noqa: S308 - our own text
+
+
+@register.simple_tag
+def target_options(targets: Any, selected: Any = "") -> SafeString:
+    """The <optgroup>s of a "which mark" select: a page lists every cell, so this is built in
+    one pass of escaped text rather than a template loop per option."""
+    parts = []
+    for group, options in (targets or {}).items():
+        parts.append(f'<optgroup label="{escape(group)}">')
+        parts.extend(f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
+                     f'{escape(label)}</option>' for value, label in options)
+        parts.append("</optgroup>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
