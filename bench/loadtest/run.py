@@ -34,7 +34,8 @@ STUDENTS = int(os.environ.get("STUDENTS", "300"))
 STAFF = int(os.environ.get("STAFF", "3"))
 LOGINS = int(os.environ.get("LOGINS", "100"))
 SUBMIT_WINDOW = float(os.environ.get("SUBMIT_WINDOW", "10"))
-LEAD = float(os.environ.get("LEAD", "40"))     # seconds of autosaving before the submit window
+LEAD = float(os.environ.get("LEAD", "45"))     # seconds of autosaving before the submit window
+SPAWN_RATE = float(os.environ.get("SPAWN_RATE", "25"))  # students opening the page per second
 DRAIN = float(os.environ.get("DRAIN", "20"))   # seconds the run goes on after the due time
 WORKERS = os.environ.get("GUNICORN_WORKERS", "")
 TASK_WORKERS = int(os.environ.get("TASK_WORKERS", "1"))
@@ -191,7 +192,7 @@ def main() -> None:
         run_for = scene["due"] + DRAIN - time.time()
         print(f"deadline run: {STUDENTS} students and {STAFF} staff for {run_for:.0f} s; the due time "
               f"is in {scene['due'] - time.time():.0f} s; submits in its last {SUBMIT_WINDOW:.0f} s")
-        locust(load_env, "locustfile.py", STUDENTS + STAFF, 100, run_for, base, "deadline", tmp)
+        locust(load_env, "locustfile.py", STUDENTS + STAFF, SPAWN_RATE, run_for, base, "deadline", tmp)
         grading_started = time.time()
         pending = wait_graded(env)
         grading_took = time.time() - grading_started
