@@ -98,7 +98,11 @@ def test_seed_demo_loads_homework_and_is_idempotent():
     call_command("seed_demo", force=True)
     call_command("seed_demo", force=True)
     course = Course.objects.get(code="FRA501")
-    assert sorted(course.assignments.values_list("slug", flat=True)) == ["hidden-layer", "homework-4-1"]
+    assert sorted(course.assignments.values_list("slug", flat=True)) == [
+        "hidden-layer", "homework-4-1", "practice-4-1"]
+    practice = course.assignments.get(slug="practice-4-1")
+    assert practice.practice and practice.has_variants
+    assert practice.spec["weights"][0][0] == {"range": [0.1, 0.5], "step": 0.1}
     assignment = course.assignments.get(slug="homework-4-1")
     assert assignment.spec == SPEC_4_1
     assert list(assignment.questions.values_list("points", flat=True)) == [30, 35, 35, 35, 35, 5]

@@ -58,9 +58,24 @@ DEMO_USERS = [
 ]
 
 
+PRACTICE_STATEMENT = """\
+Practice as often as you like: the network of Homework 4.1, but every attempt draws new numbers \
+for some weights, a bias and round 1's x1 (each student gets their own). Expected values are \
+shown after each attempt, and practice attempts do not count in the gradebook."""
+
+
+def practice_template() -> dict:
+    """Homework 4.1 with w11, w22, b1 and round 1's x1 drawn per student and attempt."""
+    spec = json.loads(SPEC_PATH.read_text())
+    spec["weights"] = [[{"range": [0.1, 0.5], "step": 0.1}, 0.3], [0.1, {"range": [0.2, 0.6], "step": 0.1}]]
+    spec["biases"] = [{"range": [0.1, 0.4], "step": 0.1}, 0.4]
+    spec["samples"][0]["x"] = [{"choice": [0.2, 0.4, 0.6, 0.8]}, 0.8]
+    return spec
+
+
 class Command(BaseCommand):
-    help = ("Load the FRA501 demo: Homework 4.1 and a hidden-layer homework, an instructor, a TA "
-            "and three students.")
+    help = ("Load the FRA501 demo: Homework 4.1, a hidden-layer homework and a practice with "
+            "per-student numbers, an instructor, a TA and three students.")
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true",
@@ -103,6 +118,13 @@ class Command(BaseCommand):
                     statement=HIDDEN_STATEMENT, opens_at=now - timedelta(days=1),
                     due_at=now + timedelta(days=21), reveal=Assignment.Reveal.AFTER_ATTEMPT,
                     max_attempts=3)
+            if not Assignment.objects.filter(course=course, slug="practice-4-1").exists():
+                now = timezone.now()
+                services.assignment_create(
+                    course=course, title="Practice: Homework 4.1 with your own numbers",
+                    slug="practice-4-1", spec=practice_template(), statement=PRACTICE_STATEMENT,
+                    opens_at=now - timedelta(days=1), due_at=now + timedelta(days=60),
+                    reveal=Assignment.Reveal.AFTER_ATTEMPT, practice=True)
         self.stdout.write("Demo logins (local use only):")
         for username, _, _, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {password:<20} {role}")
