@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog
 
 
 def favicon(request):
@@ -15,6 +17,10 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # The header's language switch (POST, CSRF-protected; remembered in a cookie) and the
+    # scripts' messages in the page's language (cached: the catalogue changes only on deploy).
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", cache_page(3600)(JavaScriptCatalog.as_view(packages=["grading"])), name="javascript-catalog"),
     path("favicon.ico", favicon),
     path("", include("grading.urls")),
 ]

@@ -5,3 +5,11 @@ class GradingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "grading"
     verbose_name = "Grading"
+
+    def ready(self) -> None:
+        # Messages written by the pure modules render in the reader's language (grading.text).
+        from django.utils.translation import gettext, ngettext
+
+        from grading import text
+
+        text.use(gettext, ngettext)

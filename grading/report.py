@@ -14,10 +14,12 @@ from typing import Any
 
 from grading.engine import cell_id_text, single_layer_cell
 from grading.marking import CellMark
+from grading.text import Text
 
+# 3: messages keep their structure beside the English ("i18n"), to be read in any language.
 # 2: every cell (and a named mistake's cells) carries its structure: layer, quantity, index.
 # 1: cells carry their stable id; reviews are adjustments. 0: neither (before the ledger).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,8 @@ class Report:
             "max": self.max,
             "max_with_extra": self.max_with_extra,
             "mistakes": [{"id": m.id, "title": m.title, "explanation": m.explanation,
-                          "count": m.count, "cells": [_plain(c) for c in m.cells]}
+                          "count": m.count, "cells": [_plain(c) for c in m.cells],
+                          **_messages({"title": m.title, "explanation": m.explanation})}
                          for m in self.mistakes],
             "loss": {"key": list(self.loss.key), "student": list(self.loss.student)},
             "adjustments": [_plain(a) for a in self.adjustments],
@@ -186,7 +189,7 @@ class Report:
             total=float(data.get("total", 0.0)),
             max=float(data.get("max", 0.0)),
             max_with_extra=float(data.get("max_with_extra", data.get("max", 0.0))),
-            mistakes=tuple(MistakeSummary(m["id"], m["title"], m["explanation"],
+            mistakes=tuple(MistakeSummary(m["id"], _message(m, "title"), _message(m, "explanation"),
                                           tuple(_ref(c, schema) for c in m.get("cells", ())))
                            for m in data.get("mistakes", ())),
             loss=Loss(tuple(loss.get("key") or ()), tuple(loss.get("student") or ())),
@@ -205,12 +208,30 @@ def _plain(obj: Any) -> dict[str, Any]:
     for k, v in out.items():
         if isinstance(v, dict):
             out[k] = dict(v)
+    out.update(_messages(out))
     return out
+
+
+def _messages(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The structure of the fields that are messages, stored beside their English text (which
+    stays in its own field, so exports and old readers see a string)."""
+    found = {k: v.to_data() for k, v in values.items() if isinstance(v, Text)}
+    return {"i18n": found} if found else {}
+
+
+def _message(data: Mapping[str, Any], name: str) -> Any:
+    """A stored field as a message when its structure was stored, else the stored string."""
+    structure = (data.get("i18n") or {}).get(name)
+    return Text.from_data(structure) if structure is not None else data[name]
 
 
 def _build(cls: type, data: Mapping[str, Any]) -> Any:
     known = field_names(cls)
-    return cls(**{k: v for k, v in data.items() if k in known})
+    values = {k: v for k, v in data.items() if k in known}
+    for name in (data.get("i18n") or {}):
+        if name in values:
+            values[name] = _message(data, name)
+    return cls(**values)
 
 
 def _structure(data: Mapping[str, Any], schema: int) -> dict[str, Any]:
