@@ -13,7 +13,7 @@ DEV_SUM := $(firstword $(shell cat requirements.txt requirements-dev.txt | cksum
 STAMP := $(VENV)/.installed-$(REQ_SUM)
 DEV_STAMP := $(VENV)/.installed-dev-$(DEV_SUM)
 
-.PHONY: run serve production-env test bench loadtest venv dev-deps check clean
+.PHONY: run serve production-env test bench loadtest venv dev-deps check clean messages
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,16 @@ test: dev-deps
 	else \
 	  echo "PostgreSQL run skipped: TEST_DATABASE_URL is not set (.ci/with-postgres make test runs both)"; \
 	fi
+
+# The Thai catalogue: extract every marked string (templates, Python, the pure modules' messages,
+# JavaScript), keep the translations made, and compile the .mo files (committed: serving needs no
+# gettext). Needs GNU gettext (apt-get install gettext). tests/test_catalogue.py checks the result.
+MAKEMESSAGES := $(PY) manage.py makemessages -l th --add-location=file --no-obsolete \
+	-i .venv -i tests -i bench -i staticfiles -i locale
+messages: dev-deps
+	$(MAKEMESSAGES) -d django
+	$(MAKEMESSAGES) -d djangojs
+	$(PY) manage.py compilemessages -l th --ignore .venv
 
 # Measurements, medians printed (never assertions): grading, marking, Q1, any network, variants,
 # pages and requests, and a class-sized dry-run regrade (BENCH_ATTEMPTS, default 10,000).
