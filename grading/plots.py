@@ -3,6 +3,11 @@
 Each function is cached on its arguments (all hashable tuples), so a repeated request for the
 same plot does not draw again. pyplot keeps global state that leaks in a threaded web server;
 a bare Figure with its own Agg/SVG canvas does not.
+
+Words are ``grading.text`` messages rendered when drawn, in the language the caller names
+(``lang``, part of the cache key, so a Thai and an English figure are cached apart). Text is
+written into the SVG as text, not as glyph outlines: the reader's browser draws it with its own
+fonts, Thai included (matplotlib's fonts have no Thai glyphs).
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ matplotlib.use("Agg")  # no display here; set before any backend is touched
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from grading.text import _  # noqa: E402
+
 Series = tuple[float | None, ...]
 
 
 def _svg(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
 
 
 @lru_cache(maxsize=512)
-def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss per round") -> bytes:
+def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "", *, lang: str = "en") -> bytes:
     """The key's L per round, and the student's L beside it where they typed one (None: skipped)."""
     fig = Figure(figsize=(5.2, 3.2))
     ax = fig.add_subplot()
@@ -34,15 +42,15 @@ def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss pe
     shown = [(r, v) for r, v in zip(rounds, key_loss) if v is not None]
     if shown:  # the key is left out (all None) while the reveal rule hides expected values
         ax.plot([r for r, _ in shown], [v for _, v in shown], marker="o", color="#1f77b4",
-                label="Key (engine)")
+                label=str(_("Key (engine)")))
     pairs = [(r, v) for r, v in zip(rounds, student_loss) if v is not None]
     if pairs:
         ax.plot([r for r, _ in pairs], [v for _, v in pairs], marker="s", linestyle="--",
-                color="#d62728", label="Your L")
-    ax.set_xlabel("Round")
-    ax.set_ylabel("Loss L")
+                color="#d62728", label=str(_("Your L")))
+    ax.set_xlabel(str(_("Round")))
+    ax.set_ylabel(str(_("Loss L")))
     ax.set_xticks(rounds)
-    ax.set_title(title)
+    ax.set_title(str(title or _("Loss per round")))
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
@@ -53,7 +61,7 @@ def loss_plot(key_loss: Series, student_loss: Series = (), title: str = "Loss pe
 def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
                         shares: tuple[tuple[float, ...], ...],
                         blank: tuple[tuple[float, ...], ...] = (),
-                        given: tuple[tuple[bool, ...], ...] = ()) -> bytes:
+                        given: tuple[tuple[bool, ...], ...] = (), *, lang: str = "en") -> bytes:
     """Share of students wrong on each cell (rows are rounds, columns cell names) and, in a
     panel below, the share who left it blank; given cells are hatched grey in both, never drawn
     like a cell nobody got wrong."""
@@ -62,9 +70,9 @@ def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
     from matplotlib.patches import Patch
 
     shape = (len(rows), len(columns))
-    panels = [("Share of students wrong (incorrect or invalid)", shares, "Reds", "share wrong")]
+    panels = [(str(_("Share of students wrong (incorrect or invalid)")), shares, "Reds", str(_("share wrong")))]
     if blank:
-        panels.append(("Share of students who left the cell blank", blank, "Blues", "share blank"))
+        panels.append((str(_("Share of students who left the cell blank")), blank, "Blues", str(_("share blank"))))
     mask = np.array(given, dtype=bool) if given else np.zeros(shape, dtype=bool)
     fig = Figure(figsize=(max(6.0, 0.42 * len(columns)), (2.2 + 0.5 * len(rows)) * len(panels)), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
@@ -82,7 +90,7 @@ def wrong_share_heatmap(rows: tuple[str, ...], columns: tuple[str, ...],
         ax.set_title(title)
     if mask.any():
         fig.legend(handles=[Patch(facecolor="#c8c8c8", hatch="//", edgecolor="#666666",
-                                  label="given (nothing to type)")],
+                                  label=str(_("given (nothing to type)")))],
                    loc="outside lower left", fontsize=8, frameon=False)
     return _svg(fig)
 
@@ -94,28 +102,29 @@ def _given_patch(k: int, r: int) -> object:
 
 
 @lru_cache(maxsize=128)
-def bar_chart(labels: tuple[str, ...], counts: tuple[int, ...], title: str, xlabel: str) -> bytes:
+def bar_chart(labels: tuple[str, ...], counts: tuple[int, ...], title: str, xlabel: str, *,
+              lang: str = "en") -> bytes:
     """Horizontal bars, e.g. how many students made each named mistake."""
     fig = Figure(figsize=(6, 0.5 + 0.35 * max(1, len(labels))))
     ax = fig.add_subplot()
     ax.barh(range(len(labels)), counts, color="#ff7f0e")
-    ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels=[str(label) for label in labels], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(str(xlabel))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of students
-    ax.set_title(title)
+    ax.set_title(str(title))
     return _svg(fig)
 
 
 @lru_cache(maxsize=128)
-def histogram(values: tuple[float, ...], maximum: float, title: str = "Scores") -> bytes:
+def histogram(values: tuple[float, ...], maximum: float, title: str = "", *, lang: str = "en") -> bytes:
     """Distribution of scores from 0 to ``maximum``."""
     fig = Figure(figsize=(5.2, 3))
     ax = fig.add_subplot()
     ax.hist(values, bins=10, range=(0, max(maximum, max(values, default=0.0), 1.0)),
             color="#2ca02c", edgecolor="white")
-    ax.set_xlabel("Score")
-    ax.set_ylabel("Students")
+    ax.set_xlabel(str(_("Score")))
+    ax.set_ylabel(str(_("Students")))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(title)
+    ax.set_title(str(title or _("Scores")))
     return _svg(fig)
