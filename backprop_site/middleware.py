@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from grading.views.session import wants_json
 
@@ -29,7 +30,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB"
+    return _("%(n)s MB") % {"n": f"{size / (1024 * 1024):g}"}
 
 
 class BodyLimitMiddleware:
@@ -63,14 +64,14 @@ class BodyLimitMiddleware:
                 raise RequestDataTooBig
             request.POST  # noqa: B018 - parse now, inside this try, as the CSRF check would next
         except RequestDataTooBig:
-            return self._answer(request, status=413, title="Too large to save", message=(
-                f"This was not saved: it is larger than {_megabytes(limit)}, the most one page "
-                "can send. Shorten the longest answer and try again; everything you typed is "
-                "still in this browser."))
+            return self._answer(request, status=413, title=_("Too large to save"), message=_(
+                "This was not saved: it is larger than %(size)s, the most one page can send. "
+                "Shorten the longest answer and try again; everything you typed is still in this "
+                "browser.") % {"size": _megabytes(limit)})
         except TooManyFieldsSent:
-            return self._answer(request, status=400, title="Too many fields", message=(
-                f"This was not saved: it has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} "
-                "fields, more than any page here has."))
+            return self._answer(request, status=400, title=_("Too many fields"), message=_(
+                "This was not saved: it has more than %(n)s fields, more than any page here has.")
+                % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})
         return None
 
     @staticmethod

@@ -3,6 +3,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext, gettext_lazy as _
 
 from grading import services
 from grading.models import (Assignment, Course, Extension, Grading, Membership, Question, RegradeJob,
@@ -62,7 +63,7 @@ class AssignmentAdmin(admin.ModelAdmin):
     def get_exclude(self, request, obj=None):
         return ("spec",) if obj is not None else ()
 
-    @admin.display(description="spec (read-only: change it on the authoring page)")
+    @admin.display(description=_("spec (read-only: change it on the authoring page)"))
     def spec_pretty(self, obj):
         return json.dumps(obj.spec, indent=1, ensure_ascii=False)
 
@@ -74,8 +75,9 @@ class AssignmentAdmin(admin.ModelAdmin):
         if change and graded and {"spec", "decimals", "carried_credit", "carried_cap",
                                   "not_chained_credit"} & set(form.changed_data):
             # Grades are never changed behind anyone's back: a regrade shows the difference first.
-            messages.warning(request, f"{graded} graded attempts keep their grades until you regrade: "
-                                      "open the assignment's Regrade page and run a dry run first.")
+            messages.warning(request, gettext(
+                "%(n)s graded attempts keep their grades until you regrade: open the assignment's "
+                "Regrade page and run a dry run first.") % {"n": graded})
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.submissions.filter(state=Submission.State.SUBMITTED).exists():
@@ -126,7 +128,7 @@ class SubmissionAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [GradingInline]
 
-    @admin.display(description="answers as typed")
+    @admin.display(description=_("answers as typed"))
     def answers_pretty(self, obj):
         return json.dumps(obj.answers, indent=1, ensure_ascii=False)
 
@@ -144,11 +146,11 @@ class GradingAdmin(ReadOnlyAdmin):
               "created_at", "reason", "note", "report_pretty"]
     readonly_fields = fields
 
-    @admin.display(description="changes")
+    @admin.display(description=_("changes"))
     def changes_pretty(self, obj):
         return json.dumps(obj.changes, indent=1, ensure_ascii=False)
 
-    @admin.display(description="report")
+    @admin.display(description=_("report"))
     def report_pretty(self, obj):
         return json.dumps(obj.report, indent=1, ensure_ascii=False)[:20000]
 
@@ -194,6 +196,6 @@ class VariantAdmin(ReadOnlyAdmin):
     fields = ["assignment", "student", "attempt_no", "spec_pretty", "spec_sha256", "drawn_at"]
     readonly_fields = fields
 
-    @admin.display(description="spec")
+    @admin.display(description=_("spec"))
     def spec_pretty(self, obj):
         return json.dumps(obj.spec, indent=1, ensure_ascii=False)

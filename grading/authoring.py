@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from grading.text import _
+
 MAX_CELL_CHARS = 300
 MAX_UNITS, MAX_LAYERS, MAX_ROUNDS = 9, 4, 12
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
@@ -28,7 +30,7 @@ _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER = re.compile(rf"\s*({_NUM})\s*")
 _RANGE = re.compile(rf"\s*({_NUM})\s*\.\.\s*({_NUM})\s*(?:step\s*({_NUM}))?\s*", re.IGNORECASE)
 _CHOICE = re.compile(r"\s*\{(.*)\}\s*", re.DOTALL)
-HELP = "a number (0.25), a range (0.1..0.9 step 0.1) or a choice ({0.2, 0.5})"
+HELP = _("a number (0.25), a range (0.1..0.9 step 0.1) or a choice ({0.2, 0.5})")
 
 
 class CellError(ValueError):
@@ -44,23 +46,24 @@ def parse_cell(text: str) -> int | float | dict[str, Any]:
     """A grid cell's value in the spec: a number, ``{"range": [lo, hi], "step": s}`` or
     ``{"choice": [...]}``; CellError says why not."""
     if not isinstance(text, str) or not text.strip():
-        raise CellError(f"Type {HELP}.")
+        raise CellError(_("Type %(what)s.", what=HELP))
     if len(text) > MAX_CELL_CHARS:
-        raise CellError(f"Longer than {MAX_CELL_CHARS} characters.")
+        raise CellError(_("Longer than %(n)s characters.", n=MAX_CELL_CHARS))
     text = text.replace("\u2212", "-")  # a typeset minus pasted from a handout
     if match := _NUMBER.fullmatch(text):
         return _number(match.group(1))
     if match := _RANGE.fullmatch(text):
         lo, hi, step = match.groups()
         if step is None:
-            raise CellError(f"A range needs its step: {lo.strip()}..{hi.strip()} step 0.1, for example.")
+            raise CellError(_("A range needs its step: %(low)s..%(high)s step 0.1, for example.",
+                              low=lo.strip(), high=hi.strip()))
         return {"range": [_number(lo), _number(hi)], "step": _number(step)}
     if match := _CHOICE.fullmatch(text):
         items = [item.strip() for item in match.group(1).split(",")]
         if not all(re.fullmatch(_NUM, item) for item in items):
-            raise CellError("A choice lists numbers between braces, separated by commas: {0.2, 0.5}.")
+            raise CellError(_("A choice lists numbers between braces, separated by commas: {0.2, 0.5}."))
         return {"choice": [_number(item) for item in items]}
-    raise CellError(f"Not understood: type {HELP}.")
+    raise CellError(_("Not understood: type %(what)s.", what=HELP))
 
 
 def number_text(value: Any) -> str:
@@ -188,9 +191,9 @@ def cell_label(name: str, n_layers: int) -> str:
     """How a message names a cell: "w12", "w21[2]" with layers, "b1", "round 3 x2", "learning rate"."""
     parts = name.split("-")
     if parts[0] == "lr":
-        return "learning rate"
+        return _("learning rate")
     if parts[0] in ("x", "y"):
-        return f"round {parts[1]} {parts[0]}{parts[2]}"
+        return _("round %(round)s %(cell)s", round=parts[1], cell=f"{parts[0]}{parts[2]}")
     suffix = f"[{parts[1]}]" if n_layers > 1 else ""
     return f"{parts[0]}{''.join(parts[2:])}{suffix}"
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from grading import selectors
 
@@ -49,10 +49,16 @@ def values_from_answers(spec: Spec, answers: Any) -> dict[str, str]:
     return values
 
 
-def describe_cell(key: Cell) -> str:
-    """How a message names a cell: "round 1 s1", "round 2 parameter w11", "round 2 updated w11"."""
-    prefix = {"parameters": "parameter ", "updated": "updated "}.get(key.column, "")
-    return f"round {key.round} {prefix}{key.name}"
+def describe_cell(key: Any) -> str:
+    """How a message names a cell: "round 1 s1", "round 2 parameter w11", "round 2 updated w11"
+    (``key``: anything with its round, column and name, an engine cell or a report's mark)."""
+    if key.column == "parameters":
+        template = gettext("round %(round)s parameter %(cell)s")
+    elif key.column == "updated":
+        template = gettext("round %(round)s updated %(cell)s")
+    else:
+        template = gettext("round %(round)s %(cell)s")
+    return template % {"round": key.round, "cell": key.name}
 
 
 @lru_cache(maxsize=64)
@@ -78,9 +84,9 @@ class AnswerForm:
         for name in (*self.cells, *self.rows):
             value = data.get(name) if name in data else ""
             if not isinstance(value, str):
-                self.errors[name] = ["must be text"]
+                self.errors[name] = [gettext("must be text")]
             elif "\x00" in value:  # the database cannot store it
-                self.errors[name] = ["Null characters are not allowed."]
+                self.errors[name] = [gettext("Null characters are not allowed.")]
         self.is_bound = True
 
     @property
@@ -108,7 +114,7 @@ class AnswerForm:
     def describe(self, field_name: str) -> str:
         """How a message names an input: "round 1 s1", "Q1 dL/ds1"."""
         if field_name in self.rows:
-            return f"Q1 {self.rows[field_name]}"
+            return gettext("Q1 %(row)s") % {"row": self.rows[field_name]}
         key = self.cells.get(field_name)
         return describe_cell(key) if key is not None else field_name
 
@@ -130,7 +136,7 @@ class FormulaReviewForm(forms.Form):
     """Staff's decision on one undecided Q1 row."""
 
     row = forms.CharField(max_length=40)
-    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("reject", _("Reject"))])
     note = forms.CharField(max_length=2000, required=False)
     based_on = forms.IntegerField(required=False, min_value=1)
 
@@ -142,18 +148,18 @@ class FormulaReviewForm(forms.Form):
 class OverrideForm(forms.Form):
     """Staff set one mark: a cell's or a Q1 row's status and credit, a question's points, the total."""
 
-    kind = forms.ChoiceField(choices=[("cell", "Cell"), ("formula", "Q1 row"),
-                                      ("question", "Question"), ("total", "Total")])
+    kind = forms.ChoiceField(choices=[("cell", _("Cell")), ("formula", _("Q1 row")),
+                                      ("question", _("Question")), ("total", _("Total"))])
     target = forms.CharField(max_length=60, required=False)
     status = forms.ChoiceField(required=False, choices=[
-        ("", "—"), ("correct", "correct"), ("carried", "carried"), ("not_chained", "equivalent, not chained"),
-        ("incorrect", "incorrect")])
+        ("", "—"), ("correct", _("correct")), ("carried", _("carried")),
+        ("not_chained", _("equivalent, not chained")), ("incorrect", _("incorrect"))])
     credit = forms.FloatField(required=False, min_value=0, max_value=1)
     points = forms.FloatField(required=False, min_value=0)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             error_messages={"required": "Say why the grade changes."})
+                             error_messages={"required": _("Say why the grade changes.")})
     note = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text="Shown to the student (optional).")
+                           help_text=_("Shown to the student (optional)."))
     based_on = forms.IntegerField(required=False, min_value=1)
 
     def clean(self) -> dict[str, Any]:
@@ -161,14 +167,14 @@ class OverrideForm(forms.Form):
         kind = data.get("kind")
         if kind in ("cell", "formula"):
             if not data.get("status"):
-                self.add_error("status", forms.ValidationError("Choose the mark.", code="required"))
+                self.add_error("status", forms.ValidationError(_("Choose the mark."), code="required"))
             if data.get("credit") is None and data.get("status"):
                 # The usual credit of a mark, so that staff need not type it.
                 data["credit"] = {"correct": 1.0, "carried": 1.0, "not_chained": 0.5}.get(data["status"], 0.0)
         elif kind in ("question", "total") and data.get("points") is None:
-            self.add_error("points", forms.ValidationError("Give the points.", code="required"))
+            self.add_error("points", forms.ValidationError(_("Give the points."), code="required"))
         if kind != "total" and not data.get("target"):
-            self.add_error("target", forms.ValidationError("Choose what to change.", code="required"))
+            self.add_error("target", forms.ValidationError(_("Choose what to change."), code="required"))
         return data
 
     def change(self) -> dict[str, Any]:
@@ -184,14 +190,14 @@ class ReviewRequestForm(forms.Form):
 
     target = forms.CharField(max_length=60, required=False)
     message = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                              error_messages={"required": "Say what you would like staff to look at."})
+                              error_messages={"required": _("Say what you would like staff to look at.")})
 
 
 class ReplyForm(forms.Form):
     """Staff answer a student's request: no change, or a change of one mark (with the override fields)."""
 
     message = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                              error_messages={"required": "Write a reply the student will read."})
+                              error_messages={"required": _("Write a reply the student will read.")})
 
 
 class RegradeForm(forms.Form):
@@ -203,11 +209,11 @@ class ExtensionForm(forms.Form):
     """An instructor gives one student a later due time and/or extra attempts."""
 
     username = forms.CharField(max_length=150)
-    due_at = forms.DateTimeField(required=False, help_text="This student's due time (the course's time zone).",
+    due_at = forms.DateTimeField(required=False, help_text=_("This student's due time (the course's time zone)."),
                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     extra_attempts = forms.IntegerField(min_value=0, max_value=50, initial=0)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             error_messages={"required": "Say why (kept in the audit list)."})
+                             error_messages={"required": _("Say why (kept in the audit list).")})
 
 
 class RosterForm(forms.Form):
@@ -215,9 +221,9 @@ class RosterForm(forms.Form):
 
     file = forms.FileField(required=False)
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
-                           help_text="Or paste the CSV here.")
+                           help_text=_("Or paste the CSV here."))
     passwords = forms.BooleanField(required=False,
-                                   help_text="Make a password for each new account (shown once).")
+                                   help_text=_("Make a password for each new account (shown once)."))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -227,10 +233,10 @@ class RosterForm(forms.Form):
             try:
                 data["text"] = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise forms.ValidationError("The file is not UTF-8 text (save it as CSV UTF-8).",
+                raise forms.ValidationError(_("The file is not UTF-8 text (save it as CSV UTF-8)."),
                                             code="encoding") from None
         if not (data.get("text") or "").strip():
-            raise forms.ValidationError("Choose a CSV file or paste its lines.", code="empty")
+            raise forms.ValidationError(_("Choose a CSV file or paste its lines."), code="empty")
         return data
 
 

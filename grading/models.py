@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy as _
 
 from grading import engine
 from grading.engine.ranges import Template, parse_template
@@ -29,9 +30,9 @@ class Course(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        STUDENT = "student", "Student"
-        TA = "ta", "Teaching assistant"
-        INSTRUCTOR = "instructor", "Instructor"
+        STUDENT = "student", _("Student")
+        TA = "ta", _("Teaching assistant")
+        INSTRUCTOR = "instructor", _("Instructor")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
@@ -84,46 +85,49 @@ def check_draws(template: Template, seed: int, decimals: int) -> None:
 class Assignment(models.Model):
     class Reveal(models.TextChoices):
         # Never while the student could still use them in another attempt (see permissions).
-        AFTER_ATTEMPT = "after_attempt", "After each attempt, once no attempt is left"
-        AFTER_DUE = "after_due", "After the due time (and any late attempt)"
-        NEVER = "never", "Never"
+        AFTER_ATTEMPT = "after_attempt", _("After each attempt, once no attempt is left")
+        AFTER_DUE = "after_due", _("After the due time (and any late attempt)")
+        NEVER = "never", _("Never")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80)
-    statement = models.TextField(blank=True, help_text="Problem statement shown to students (plain text).")
+    statement = models.TextField(blank=True,
+                                 help_text=_("Problem statement shown to students (plain text)."))
     spec = models.JSONField(validators=[validate_spec],
-                            help_text='{"weights": [[w11, w12], [w21, w22]], "biases": [b1, b2], '
-                                      '"learning_rate": 1, "samples": [{"x": [..], "y": [..]}, ...]}; '
-                                      'any number may be {"range": [lo, hi], "step": s} or '
-                                      '{"choice": [v1, v2]}: each student then gets their own numbers.')
+                            help_text=_('{"weights": [[w11, w12], [w21, w22]], "biases": [b1, b2], '
+                                        '"learning_rate": 1, "samples": [{"x": [..], "y": [..]}, ...]}; '
+                                        'any number may be {"range": [lo, hi], "step": s} or '
+                                        '{"choice": [v1, v2]}: each student then gets their own numbers.'))
     seed = models.BigIntegerField(default=random_seed, editable=False,
-                                  help_text="Draws each student's numbers from the spec's ranges; never changed.")
+                                  help_text=_("Draws each student's numbers from the spec's ranges; "
+                                              "never changed."))
     practice = models.BooleanField(
-        default=False, help_text="Practice: unlimited attempts, a fresh variant on every attempt, "
-                                 "expected values at once, not counted in any total.")
+        default=False, help_text=_("Practice: unlimited attempts, a fresh variant on every attempt, "
+                                   "expected values at once, not counted in any total."))
     opens_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     accept_late = models.BooleanField(default=False,
-                                      help_text="Accept submissions after the due time, flagged late.")
+                                      help_text=_("Accept submissions after the due time, flagged late."))
     decimals = models.PositiveSmallIntegerField(
-        default=4, help_text="Decimal places asked for; a value is correct within 0.51×10^-d.")
+        default=4, help_text=_("Decimal places asked for; a value is correct within 0.51×10^-d."))
     max_attempts = models.PositiveSmallIntegerField(default=3)
     reveal = models.CharField(max_length=16, choices=Reveal.choices, default=Reveal.AFTER_DUE,
-                              help_text="When students see the expected values.")
+                              help_text=_("When students see the expected values."))
     carried_credit = models.FloatField(
-        default=1.0, help_text="Credit (0 to 1) for a cell correct given the student's own earlier values.")
+        default=1.0,
+        help_text=_("Credit (0 to 1) for a cell correct given the student's own earlier values."))
     carried_cap = models.FloatField(
-        default=1.0, help_text="Share (0 to 1) of a round's cells that may earn carried credit; "
-                               "lower it to limit what follow-through can be worth.")
+        default=1.0, help_text=_("Share (0 to 1) of a round's cells that may earn carried credit; "
+                                 "lower it to limit what follow-through can be worth."))
     not_chained_credit = models.FloatField(
-        default=0.5, help_text="Credit (0 to 1) for a Q1 formula that is right but skips the chain.")
+        default=0.5, help_text=_("Credit (0 to 1) for a Q1 formula that is right but skips the chain."))
     grace_seconds = models.PositiveIntegerField(
-        default=120, help_text="A submission that arrives this many seconds after the due time is "
-                               "still on time (a busy server must not make on-time work late).")
+        default=120, help_text=_("A submission that arrives this many seconds after the due time is "
+                                 "still on time (a busy server must not make on-time work late)."))
     auto_submit = models.BooleanField(
-        default=False, help_text="At the due time, submit the draft of every student who never "
-                                 "submitted (it counts as an attempt).")
+        default=False, help_text=_("At the due time, submit the draft of every student who never "
+                                   "submitted (it counts as an attempt)."))
 
     class Meta:
         ordering = ["course", "due_at", "title"]
@@ -209,15 +213,15 @@ class Assignment(models.Model):
 
 class Question(models.Model):
     class Kind(models.TextChoices):
-        FORMULAS = "formulas", "Forward and backward formulas"
-        ROUND = "round", "A round's table"
-        PLOT = "plot", "Loss plot"
+        FORMULAS = "formulas", _("Forward and backward formulas")
+        ROUND = "round", _("A round's table")
+        PLOT = "plot", _("Loss plot")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="questions")
     number = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     round = models.PositiveSmallIntegerField(null=True, blank=True,
-                                             help_text="The round a table question is about.")
+                                             help_text=_("The round a table question is about."))
     points = models.FloatField()
     extra_credit = models.BooleanField(default=False)
 
@@ -239,7 +243,8 @@ class Question(models.Model):
         if self.kind == self.Kind.ROUND and self.round and self.assignment_id:
             rounds = len(self.assignment.spec.get("samples", [])) if isinstance(self.assignment.spec, dict) else 0
             if self.round > rounds:
-                raise ValidationError({"round": f"The spec has {rounds} rounds."}, code="no_such_round")
+                raise ValidationError({"round": gettext("The spec has %(n)s rounds.") % {"n": rounds}},
+                                      code="no_such_round")
 
 
 class Variant(models.Model):
@@ -250,9 +255,9 @@ class Variant(models.Model):
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="variants")
     attempt_no = models.PositiveSmallIntegerField(
-        default=0, help_text="0: the student's problem; n: attempt n's of a practice assignment.")
-    spec = models.JSONField(help_text="The concrete spec, numbers only.")
-    spec_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the spec's canonical JSON.")
+        default=0, help_text=_("0: the student's problem; n: attempt n's of a practice assignment."))
+    spec = models.JSONField(help_text=_("The concrete spec, numbers only."))
+    spec_sha256 = models.CharField(max_length=64, help_text=_("SHA-256 of the spec's canonical JSON."))
     drawn_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -275,32 +280,32 @@ class Submission(models.Model):
     """One attempt: what a student typed and when; its grades are ``Grading`` records."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="submissions")
     attempt = models.PositiveSmallIntegerField()
-    answers = models.JSONField(default=dict, blank=True, help_text="Exactly as typed.")
+    answers = models.JSONField(default=dict, blank=True, help_text=_("Exactly as typed."))
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True,
-                                        help_text="When the submission arrived at the server.")
+                                        help_text=_("When the submission arrived at the server."))
     late = models.BooleanField(default=False)
     receipt = models.CharField(max_length=64, blank=True,
-                               help_text="SHA-256 of the answers as submitted.")
+                               help_text=_("SHA-256 of the answers as submitted."))
     submit_token = models.CharField(max_length=64, null=True, blank=True, unique=True,
-                                    help_text="The submitting page's token: a resent submit finds "
-                                              "this attempt instead of making another.")
+                                    help_text=_("The submitting page's token: a resent submit finds "
+                                                "this attempt instead of making another."))
     auto_submitted = models.BooleanField(default=False,
-                                         help_text="Submitted by the server at the due time.")
+                                         help_text=_("Submitted by the server at the due time."))
     # RESTRICT: a variant goes only with its attempts (an assignment or a student deleted).
     variant = models.ForeignKey(Variant, on_delete=models.RESTRICT, null=True, blank=True,
                                 related_name="submissions",
-                                help_text="The problem this attempt answers; blank: the assignment's "
-                                          "shared spec.")
+                                help_text=_("The problem this attempt answers; blank: the assignment's "
+                                            "shared spec."))
 
     class Meta:
         ordering = ["assignment", "student", "-attempt"]
@@ -332,31 +337,33 @@ class Grading(models.Model):
     """
 
     class Kind(models.TextChoices):
-        AUTO = "auto", "Automatic"
-        REGRADE = "regrade", "Regrade"
-        OVERRIDE = "override", "Override"
-        REVIEW = "review", "Review"
+        AUTO = "auto", _("Automatic")
+        REGRADE = "regrade", _("Regrade")
+        OVERRIDE = "override", _("Override")
+        REVIEW = "review", _("Review")
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="gradings")
-    sequence = models.PositiveIntegerField(help_text="1 for the first grading of the attempt, then 2, ...")
+    sequence = models.PositiveIntegerField(
+        help_text=_("1 for the first grading of the attempt, then 2, ..."))
     kind = models.CharField(max_length=10, choices=Kind.choices)
     based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", help_text="The grade this record changes.")
-    report = models.JSONField(help_text="The report with every change up to this record applied.")
+                                 related_name="+", help_text=_("The grade this record changes."))
+    report = models.JSONField(help_text=_("The report with every change up to this record applied."))
     score = models.FloatField()
     max_score = models.FloatField()
     scores = models.JSONField(default=dict, blank=True,
-                              help_text="Question id -> score, for lists that show no report.")
-    needs_review = models.BooleanField(default=False, help_text="Q1 rows still undecided.")
-    changes = models.JSONField(default=list, blank=True, help_text="What staff changed (overrides).")
+                              help_text=_("Question id -> score, for lists that show no report."))
+    needs_review = models.BooleanField(default=False, help_text=_("Q1 rows still undecided."))
+    changes = models.JSONField(default=list, blank=True, help_text=_("What staff changed (overrides)."))
     grader_version = models.CharField(max_length=20)
-    spec_hash = models.CharField(max_length=64, help_text="SHA-256 of the spec and settings graded against.")
-    config = models.JSONField(default=dict, blank=True, help_text="The grading settings used.")
+    spec_hash = models.CharField(max_length=64,
+                                 help_text=_("SHA-256 of the spec and settings graded against."))
+    config = models.JSONField(default=dict, blank=True, help_text=_("The grading settings used."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                    blank=True, related_name="gradings_made")
     created_at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(blank=True, max_length=2000)
-    note = models.TextField(blank=True, max_length=2000, help_text="Shown to the student.")
+    note = models.TextField(blank=True, max_length=2000, help_text=_("Shown to the student."))
 
     class Meta:
         ordering = ["submission", "sequence"]
@@ -378,7 +385,7 @@ class ReviewRequest(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="review_requests")
     target = models.CharField(max_length=60, blank=True,
-                              help_text="A cell id, a question id, or blank for the attempt.")
+                              help_text=_("A cell id, a question id, or blank for the attempt."))
     message = models.TextField(max_length=2000)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="review_requests")
@@ -395,8 +402,8 @@ class ReviewReply(models.Model):
     """Staff's answer to a request: a changed grade (an override) or no change, with a reply."""
 
     class Outcome(models.TextChoices):
-        CHANGED = "changed", "Grade changed"
-        NO_CHANGE = "no_change", "No change"
+        CHANGED = "changed", _("Grade changed")
+        NO_CHANGE = "no_change", _("No change")
 
     request = models.OneToOneField(ReviewRequest, on_delete=models.PROTECT, related_name="reply")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
@@ -424,7 +431,7 @@ class Extension(models.Model):
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="extensions")
     due_at = models.DateTimeField(null=True, blank=True,
-                                  help_text="This student's due time; blank keeps the assignment's.")
+                                  help_text=_("This student's due time; blank keeps the assignment's."))
     extra_attempts = models.PositiveSmallIntegerField(default=0)
     reason = models.TextField(max_length=2000)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -445,10 +452,10 @@ class RegradeJob(models.Model):
     """A class-sized regrade (or its dry run) run by a task worker, with its progress and result."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="regrade_jobs")
     dry_run = models.BooleanField(default=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from grading import engine
 from grading.authoring import cell_text
@@ -65,9 +66,9 @@ def free_label(free: Free, n_layers: int) -> str:
     "learning rate"."""
     path = free.path
     if path[0] == "learning_rate":
-        return "learning rate"
+        return _("learning rate")
     if path[0] == "samples":
-        return f"round {path[1] + 1} {path[2]}{path[3] + 1}"
+        return _("round %(round)s %(cell)s") % {"round": path[1] + 1, "cell": f"{path[2]}{path[3] + 1}"}
     layer, rest = (path[1] + 1, path[2:]) if path[0] == "layers" else (1, path)
     quantity, index = ("w", (rest[1] + 1, rest[2] + 1)) if rest[0] == "weights" else ("b", (rest[1] + 1,))
     return cell_name(Place("parameters", layer, quantity, index), n_layers)

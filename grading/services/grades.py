@@ -13,12 +13,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from grading import grader, ledger
 from grading.models import Grading, ReviewReply, ReviewRequest, Submission
 from grading.report import Report
 from grading.selectors.variants import spec_json_of
 from grading.services.assignments import config_snapshot, spec_hash
+
+
+# A mark's status as a message says it (the stored status is the code).
+STATUS_WORDS = {"correct": gettext_lazy("correct"), "incorrect": gettext_lazy("incorrect"),
+                "carried": gettext_lazy("carried"), "not_chained": gettext_lazy("equivalent, not chained")}
 
 
 class GradeConflict(Exception):
@@ -50,8 +56,8 @@ def _record(*, submission: Submission, kind: str, report: Report, config: grader
         with transaction.atomic():
             record.save()
     except IntegrityError as exc:  # the unique (submission, sequence): someone wrote first
-        raise GradeConflict("Someone else graded this attempt at the same moment; reload and "
-                            "check the current grade before changing it.") from exc
+        raise GradeConflict(_("Someone else graded this attempt at the same moment; reload and "
+                              "check the current grade before changing it.")) from exc
     return record
 
 
@@ -89,7 +95,7 @@ def grading_create_auto(*, submission: Submission, report: Report,
         submission = _locked(submission)
         latest = _latest(submission)
         if latest is not None:
-            raise ValidationError("This attempt is already graded; a new grade is a regrade.",
+            raise ValidationError(_("This attempt is already graded; a new grade is a regrade."),
                                   code="already_graded")
         return _record(submission=submission, kind=Grading.Kind.AUTO, report=report,
                        config=config, based_on=None)
@@ -105,20 +111,22 @@ def grading_override(*, submission: Submission, changes: Sequence[ledger.Change]
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("Say why the grade changes: the reason is kept with the change.",
+        raise ValidationError(_("Say why the grade changes: the reason is kept with the change."),
                               code="no_reason")
     if not changes:
-        raise ValidationError("Nothing to change.", code="no_change")
+        raise ValidationError(_("Nothing to change."), code="no_change")
     with transaction.atomic():
         submission = _locked(submission)
         latest = _latest(submission)
         if latest is None:
-            raise ValidationError("This attempt has no grade yet.", code="not_graded")
+            raise ValidationError(_("This attempt has no grade yet."), code="not_graded")
         if based_on is not None and latest.sequence != based_on:
-            who = latest.created_by.get_username() if latest.created_by else "the grader"
+            who = latest.created_by.get_username() if latest.created_by else _("the grader")
             raise GradeConflict(
-                f"The grade changed since you opened it: {latest.get_kind_display().lower()} by {who} "
-                f"at {timezone.localtime(latest.created_at):%H:%M:%S}. Check the new grade and try again.")
+                _("The grade changed since you opened it: %(kind)s by %(who)s at %(time)s. Check the "
+                  "new grade and try again.") % {
+                    "kind": latest.get_kind_display().lower(), "who": who,
+                    "time": f"{timezone.localtime(latest.created_at):%H:%M:%S}"})
         current = Report.from_json(latest.report)
         stamp = timezone.localtime(timezone.now()).isoformat(timespec="seconds")
         applied = []
@@ -155,10 +163,12 @@ def formula_review_create(*, submission: Submission, row: str, accepted: bool, r
     report = Report.from_json(latest.report) if latest else None
     formula = report.formula(row) if report else None
     if formula is None:
-        raise ValidationError(f"There is no formula row {row!r} in this submission.", code="no_row")
+        raise ValidationError(_("There is no formula row %(row)s in this submission.") % {"row": repr(row)},
+                              code="no_row")
     if formula.status != "undecided":
-        raise ValidationError(f"Row {row} is already decided ({formula.status}).", code="decided")
-    verdict = "accepted" if accepted else "rejected"
+        raise ValidationError(_("Row %(row)s is already decided (%(status)s).") % {
+            "row": row, "status": STATUS_WORDS.get(formula.status, formula.status)}, code="decided")
+    verdict = "accepted" if accepted else "rejected"  # the ledger's reason: an audit record, in English
     change = ledger.Change(kind="formula", target=row, status="correct" if accepted else "incorrect",
                            credit=1.0 if accepted else 0.0)
     return grading_override(submission=submission, changes=[change], by=reviewer,
@@ -172,14 +182,14 @@ def formula_review_create(*, submission: Submission, row: str, accepted: bool, r
 def review_request_create(*, submission: Submission, student, target: str, message: str) -> ReviewRequest:
     """A student asks for a cell, a question or the attempt to be looked at again."""
     if submission.student_id != student.pk or submission.is_draft:
-        raise ValidationError("You can ask about your own submitted attempts only.", code="not_yours")
+        raise ValidationError(_("You can ask about your own submitted attempts only."), code="not_yours")
     latest = _latest(submission)
     report = Report.from_json(latest.report) if latest else None
     if target and (report is None or (report.cell(target) is None and report.question(target) is None
                                       and report.formula(target) is None)):
-        raise ValidationError("Choose a cell, a question or the whole attempt.", code="no_target")
+        raise ValidationError(_("Choose a cell, a question or the whole attempt."), code="no_target")
     if submission.review_requests.filter(target=target, reply__isnull=True).exists():
-        raise ValidationError("You already asked about this; staff will answer it.", code="open")
+        raise ValidationError(_("You already asked about this; staff will answer it."), code="open")
     request = ReviewRequest(submission=submission, target=target, message=message.strip(),
                             created_by=student)
     request.full_clean()
@@ -192,11 +202,11 @@ def review_request_answer(*, request: ReviewRequest, by, message: str,
                           based_on: int | None = None) -> ReviewReply:
     """Answer a request: with changes, an override (reason required); without, "no change"."""
     if not message.strip():
-        raise ValidationError("Write a reply the student will read.", code="no_reply")
+        raise ValidationError(_("Write a reply the student will read."), code="no_reply")
     with transaction.atomic():
         request = ReviewRequest.objects.select_for_update().get(pk=request.pk)
         if ReviewReply.objects.filter(request=request).exists():
-            raise ValidationError("This request was already answered.", code="answered")
+            raise ValidationError(_("This request was already answered."), code="answered")
         grading = None
         if changes:
             grading = grading_override(submission=request.submission, changes=changes, by=by,

@@ -13,6 +13,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grading.models import Assignment, Course, Extension, Membership
 
@@ -28,9 +29,9 @@ def extension_create(*, assignment: Assignment, student, by, reason: str,
     """
     if not Membership.objects.filter(course=assignment.course, user=student,
                                      role=Membership.Role.STUDENT).exists():
-        raise ValidationError("Extensions are for students of this course.", code="not_student")
+        raise ValidationError(_("Extensions are for students of this course."), code="not_student")
     if due_at is not None and due_at <= assignment.due_at:
-        raise ValidationError("The new due time must be after the assignment's own.", code="not_later")
+        raise ValidationError(_("The new due time must be after the assignment's own."), code="not_later")
     extension = Extension(assignment=assignment, student=student, due_at=due_at,
                           extra_attempts=extra_attempts, reason=(reason or "").strip(), created_by=by)
     extension.full_clean()
@@ -101,14 +102,16 @@ def roster_import(*, course: Course, text: str, passwords: bool = False) -> Rost
     existing ones, and say for every line what happened and why a line was skipped. Running it
     again changes nothing (every line is "already enrolled")."""
     if len(text.encode("utf-8", "replace")) > MAX_ROSTER_BYTES:
-        raise ValidationError(f"The roster is larger than {MAX_ROSTER_BYTES // 1000} kB.", code="too_big")
+        raise ValidationError(_("The roster is larger than %(n)s kB.") % {"n": MAX_ROSTER_BYTES // 1000},
+                              code="too_big")
     text = text.lstrip("\ufeff")  # Excel's byte order mark
     columns, rows = _rows(text)
     if "username" not in columns:
-        raise ValidationError("The first column must be the username (a header row is optional: "
-                              "username, email, name).", code="no_username")
+        raise ValidationError(_("The first column must be the username (a header row is optional: "
+                                "username, email, name)."), code="no_username")
     if len(rows) > MAX_ROSTER_ROWS:
-        raise ValidationError(f"At most {MAX_ROSTER_ROWS} students per import.", code="too_many")
+        raise ValidationError(_("At most %(n)s students per import.") % {"n": MAX_ROSTER_ROWS},
+                              code="too_many")
     User = get_user_model()
     check_username = UnicodeUsernameValidator()
     result = RosterResult()
@@ -123,22 +126,22 @@ def roster_import(*, course: Course, text: str, passwords: bool = False) -> Rost
             if len(username) > 150:
                 raise ValidationError("too long")
         except ValidationError:
-            line.why = "not a valid username (letters, digits and @.+-_ only, at most 150)"
+            line.why = _("not a valid username (letters, digits and @.+-_ only, at most 150)")
             continue
         if username.lower() in seen:
-            line.why = "appears earlier in the file"
+            line.why = _("appears earlier in the file")
             continue
         seen.add(username.lower())
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                line.why = f"not a valid email address: {email[:80]}"
+                line.why = _("not a valid email address: %(email)s") % {"email": email[:80]}
                 continue
         with transaction.atomic():
             user = User.objects.filter(username__iexact=username).first()
             if user is None:
-                first, _, last = name.rpartition(" ") if " " in name else (name, "", "")
+                first, _space, last = name.rpartition(" ") if " " in name else (name, "", "")
                 user = User(username=username, email=email, first_name=first[:150], last_name=last[:150])
                 if passwords:
                     line.password = secrets.token_urlsafe(9)
@@ -153,9 +156,9 @@ def roster_import(*, course: Course, text: str, passwords: bool = False) -> Rost
                 Membership.objects.create(course=course, user=user, role=Membership.Role.STUDENT)
                 line.outcome = line.outcome if line.outcome == "created" else "enrolled"
                 if line.outcome == "enrolled" and email and user.email and user.email.lower() != email.lower():
-                    line.why = f"existing account; its email {user.email} was kept"
+                    line.why = _("existing account; its email %(email)s was kept") % {"email": user.email}
             elif membership.role != Membership.Role.STUDENT:
-                line.why = f"is {membership.get_role_display().lower()} of this course"
+                line.why = _("is %(role)s of this course") % {"role": membership.get_role_display().lower()}
             else:
                 line.outcome = "already enrolled"
     return result

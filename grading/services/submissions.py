@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grading import engine, grader, tasks
 from grading.models import Assignment, Grading, Membership, Submission
@@ -42,15 +43,17 @@ def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
     for key in typed_cells(spec):
         column = by_round.get(key.round, {}).get(key.column)
         value = column.get(key.name) if isinstance(column, dict) else None
-        if _typed(value, f"round {key.round} {key.name}", too_long):
+        where = _("round %(round)s %(cell)s") % {"round": key.round, "cell": key.name}
+        if _typed(value, where, too_long):
             rounds[key.round].setdefault(key.column, {})[key.name] = value
     formulas_in = raw.get("formulas") if isinstance(raw.get("formulas"), dict) else {}
     typed_formulas = {row: formulas_in[row] for row in formula_rows(spec)
-                      if _typed(formulas_in.get(row), f"formula {row}", too_long)}
+                      if _typed(formulas_in.get(row), _("formula %(row)s") % {"row": row}, too_long)}
     if too_long:
         raise ValidationError(
-            f"These answers are longer than {FIELD_MAX_CHARS} characters: {', '.join(too_long[:5])}. "
-            "Shorten them and save again; nothing else was lost.", code="too_long")
+            _("These answers are longer than %(n)s characters: %(places)s. Shorten them and save "
+              "again; nothing else was lost.") % {"n": FIELD_MAX_CHARS, "places": ", ".join(too_long[:5])},
+            code="too_long")
     return {"rounds": list(rounds.values()), "formulas": typed_formulas}
 
 
@@ -109,7 +112,8 @@ def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> 
 
 def opens_message(assignment: Assignment) -> str:
     """What a student is told before the assignment opens."""
-    return f"This assignment opens at {timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}."
+    return _("This assignment opens at %(time)s.") % {
+        "time": f"{timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}"}
 
 
 def submission_save_draft(*, assignment: Assignment, student, answers: Any,
@@ -151,11 +155,11 @@ def check_may_submit(*, assignment: Assignment, student, now: datetime,
         raise SubmissionError(opens_message(assignment))
     if not terms.is_open(now):
         raise SubmissionError(
-            f"The due time ({timezone.localtime(terms.due_at):%Y-%m-%d %H:%M}) has passed; "
-            "your draft is kept but can no longer be submitted.")
+            _("The due time (%(time)s) has passed; your draft is kept but can no longer be submitted.")
+            % {"time": f"{timezone.localtime(terms.due_at):%Y-%m-%d %H:%M}"})
     used = submitted_count(assignment, student) if used is None else used
     if not assignment.practice and used >= terms.max_attempts:  # practice: unlimited
-        raise SubmissionError(f"You have used all {terms.max_attempts} attempts.")
+        raise SubmissionError(_("You have used all %(n)s attempts.") % {"n": terms.max_attempts})
 
 
 def answers_digest(answers: Any) -> str:
@@ -229,7 +233,7 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
             if earlier is not None:
                 return Accepted(earlier, duplicate=True)
             if last_try:
-                raise SubmissionError("This attempt was submitted twice at once; reload the page.") from exc
+                raise SubmissionError(_("This attempt was submitted twice at once; reload the page.")) from exc
     if refused is not None:
         # Not taken, but nothing typed is lost: it stays the draft (saved the way an autosave
         # is, which copes with a concurrent first save).

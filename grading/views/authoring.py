@@ -193,7 +193,7 @@ def authoring_preview(request: HttpRequest, code: str) -> JsonResponse:
     response = {
         "ok": form.check is not None and form.check.ok and not form.problem_errors(),
         "errors": form.problem_errors(),
-        "problems": form.problems,
+        "problems": [str(p) for p in form.problems],  # a message may be a grading.text.Text
         "preview": render_to_string("grading/authoring/preview.html", context, request),
         "has_key": "example" in context,
     }

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from grading import selectors
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
     from grading.marking import CellMark
     from grading.models import Assignment, Submission
 
-COLUMN_TITLES = {"parameters": "Parameters", "forward": "Forward pass",
-                 "backward": "Backward pass", "updated": "Updated parameters"}
+COLUMN_TITLES = {"parameters": gettext_lazy("Parameters"), "forward": gettext_lazy("Forward pass"),
+                 "backward": gettext_lazy("Backward pass"), "updated": gettext_lazy("Updated parameters")}
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -27,7 +28,8 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 def band_text(decimals: int) -> str:
     """The tolerance band for pages: "±0.51×10⁻⁴, i.e. ±0.000051 for 4 decimals"."""
     power = f"-{decimals}".translate(_SUPERSCRIPT)
-    return f"±0.51×10{power}, i.e. {selectors.band_text(decimals)} for {decimals} decimals"
+    return _("±0.51×10%(power)s, i.e. %(band)s for %(n)s decimals") % {
+        "power": power, "band": selectors.band_text(decimals), "n": decimals}
 
 
 def fmt_given(value: float) -> str:
@@ -121,9 +123,13 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
 
 def question_title(question: Any) -> str:
     """A question's heading: "Q2 · Round 1 table"."""
-    what = {"formulas": "Forward and backward formulas", "plot": "Loss plot"}.get(
-        question.kind, f"Round {question.round} table")
-    return f"{question.id} · {what}"
+    if question.kind == "formulas":
+        what = _("Forward and backward formulas")
+    elif question.kind == "plot":
+        what = _("Loss plot")
+    else:
+        what = _("Round %(round)s table") % {"round": question.round}
+    return _("%(question)s · %(what)s") % {"question": question.id, "what": what}
 
 
 def round_question(assignment: Assignment) -> dict[int, Any]:
@@ -138,16 +144,19 @@ def student_status(terms: selectors.Terms, submissions: list[Submission], now=No
     has_draft = any(s.is_draft for s in submissions)
     closed = not terms.is_open(now)
     if not terms.has_opened(now):
-        return "Not open yet", "secondary"
+        return _("Not open yet"), "secondary"
     if submitted:
-        text = (f"Practice: {len(submitted)} submitted" if terms.practice
-                else f"Submitted {len(submitted)} of {terms.max_attempts}")
-        if has_draft:
-            text += " · new draft"
-        return (text + " · closed", "secondary") if closed else (text, "success")
+        count = {"n": len(submitted), "max": terms.max_attempts}
+        if terms.practice:
+            text = (_("Practice: %(n)s submitted · new draft") if has_draft
+                    else _("Practice: %(n)s submitted")) % count
+        else:
+            text = (_("Submitted %(n)s of %(max)s · new draft") if has_draft
+                    else _("Submitted %(n)s of %(max)s")) % count
+        return (_("%(status)s · closed") % {"status": text}, "secondary") if closed else (text, "success")
     if closed:
-        return ("Closed · draft never submitted", "danger") if has_draft else ("Closed", "danger")
-    return ("Draft", "warning") if has_draft else ("Not started", "light")
+        return (_("Closed · draft never submitted"), "danger") if has_draft else (_("Closed"), "danger")
+    return (_("Draft"), "warning") if has_draft else (_("Not started"), "light")
 
 
 def version_ms(submission: Submission | None) -> str:

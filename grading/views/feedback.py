@@ -14,26 +14,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from grading import permissions, plots, selectors, services
 from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
-                           values_from_answers)
+                           describe_cell, values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 from grading.views.params import id_param
 
 
 def _where(cell: Any) -> str:
-    prefix = {"parameters": "parameter ", "updated": "updated "}.get(cell.column, "")
-    return f"round {cell.round} {prefix}{cell.name}"
+    return describe_cell(cell)
 
 
 def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
     """What a mark can be set on or asked about, grouped for a <select>: (value, label)."""
     return {
-        "Questions": [(q.id, question_title(q)) for q in report.questions],
-        "Q1 rows": [(f.row, f"Q1 {f.row}") for f in report.formulas],
-        "Cells": [(c.id, _where(c)) for c in report.cells],
+        _("Questions"): [(q.id, question_title(q)) for q in report.questions],
+        _("Q1 rows"): [(f.row, _("Q1 %(row)s") % {"row": f.row}) for f in report.formulas],
+        _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
 
 
@@ -121,13 +121,13 @@ def formula_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = permissions.access_submission_as_staff(request.user, pk)
     form = FormulaReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose accept or reject for a formula row.")
+        messages.error(request, _("Choose accept or reject for a formula row."))
         return redirect(submission)
     data = form.cleaned_data
-    verdict = "accepted" if form.accepted else "rejected"
+    done = _("Row %(row)s accepted.") if form.accepted else _("Row %(row)s rejected.")
     return _done(request, submission, lambda: services.formula_review_create(
         submission=submission, row=data["row"], accepted=form.accepted, reviewer=request.user,
-        note=data["note"], based_on=data["based_on"]), f"Row {data['row']} {verdict}.")
+        note=data["note"], based_on=data["based_on"]), done % {"row": data["row"]})
 
 
 @login_required
@@ -137,14 +137,15 @@ def grade_override(request: HttpRequest, pk: int) -> HttpResponse:
     submission = permissions.access_submission_as_staff(request.user, pk)
     form = OverrideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The grade was not changed: " + " ".join(
-            f"{e}" for errors in form.errors.values() for e in errors))
+        messages.error(request, _("The grade was not changed: %(errors)s") % {"errors": " ".join(
+            f"{e}" for errors in form.errors.values() for e in errors)})
         return redirect(submission)
     data = form.cleaned_data
     return _done(request, submission, lambda: services.grading_override(
         submission=submission, changes=[services.Change(**form.change())], by=request.user,
         reason=data["reason"],
-        note=data["note"], based_on=data["based_on"]), "Grade changed; the earlier grade stays in the history.")
+        note=data["note"], based_on=data["based_on"]),
+        _("Grade changed; the earlier grade stays in the history."))
 
 
 @login_required
@@ -152,10 +153,11 @@ def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what a regrade would change (nothing written). POST: apply it."""
     submission = permissions.access_submission_as_staff(request.user, pk)
     if request.method == "POST":
+        # The reason is kept in the ledger (an audit record), so its default stays in English.
         reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
         item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
                                         reason=reason)
-        messages.success(request, "Regraded." if item.diff.changed else "Nothing changed.")
+        messages.success(request, _("Regraded.") if item.diff.changed else _("Nothing changed."))
         return redirect(submission)
     item = services.regrade_attempt(submission=submission, dry_run=True)
     return render(request, "grading/regrade_attempt.html", {
@@ -174,7 +176,7 @@ def review_request_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(submission)
     return _done(request, submission, lambda: services.review_request_create(
         submission=submission, student=request.user, target=form.cleaned_data["target"],
-        message=form.cleaned_data["message"]), "Your request was sent to the course staff.")
+        message=form.cleaned_data["message"]), _("Your request was sent to the course staff."))
 
 
 @login_required
@@ -196,8 +198,8 @@ def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
             data["reason"] = f"answer to the student's request #{review.pk}"
         override = OverrideForm(data)
         if not override.is_valid():
-            messages.error(request, "The reply was not sent: " + " ".join(
-                e for errors in override.errors.values() for e in errors))
+            messages.error(request, _("The reply was not sent: %(errors)s") % {"errors": " ".join(
+                e for errors in override.errors.values() for e in errors)})
             return redirect(submission)
         changes = [services.Change(**override.change())]
         reason, based_on = override.cleaned_data["reason"], override.cleaned_data["based_on"]
@@ -205,7 +207,7 @@ def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
         reason, based_on = "", None
     return _done(request, submission, lambda: services.review_request_answer(
         request=review, by=request.user, message=form.cleaned_data["message"], changes=changes,
-        reason=reason, based_on=based_on), "Reply sent to the student.")
+        reason=reason, based_on=based_on), _("Reply sent to the student."))
 
 
 @login_required

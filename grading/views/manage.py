@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from grading import permissions, selectors, services
@@ -75,7 +76,7 @@ def extensions(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             student = selectors.course_student(assignment.course, data["username"])
             if student is None:
-                form.add_error("username", "No student of this course has that username.")
+                form.add_error("username", _("No student of this course has that username."))
             else:
                 try:
                     services.extension_create(assignment=assignment, student=student, by=request.user,
@@ -84,7 +85,8 @@ def extensions(request: HttpRequest, pk: int) -> HttpResponse:
                 except ValidationError as exc:
                     form.add_error(None, exc)
                 else:
-                    messages.success(request, f"Extension recorded for {student.get_username()}.")
+                    messages.success(request, _("Extension recorded for %(username)s.")
+                                     % {"username": student.get_username()})
                     return redirect(reverse("grading:extensions", args=[assignment.pk]))
     return render(request, "grading/extensions.html", {
         "assignment": assignment, "form": form, "instructor": instructor,

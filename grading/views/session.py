@@ -7,12 +7,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE, get_token
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-CSRF_EXPIRED = ("This page's security token has expired, most often because you logged in again "
-                "(or logged out) in another tab. Nothing was saved or submitted by this click. "
-                "Your answers are kept in this browser: reload the page and submit again.")
+CSRF_EXPIRED = gettext_lazy(
+    "This page's security token has expired, most often because you logged in again "
+    "(or logged out) in another tab. Nothing was saved or submitted by this click. "
+    "Your answers are kept in this browser: reload the page and submit again.")
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -27,7 +29,7 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
     """The session's current CSRF token, for a page whose token went stale after a re-login."""
     if not request.user.is_authenticated:
         # JSON, not a redirect to the login page: the caller is a script, not a person.
-        return JsonResponse({"ok": False, "error": "Your session has expired; log in again."},
+        return JsonResponse({"ok": False, "error": _("Your session has expired; log in again.")},
                             status=401)
     return JsonResponse({"ok": True, "token": get_token(request)})
 
@@ -35,7 +37,7 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: say plainly what happened and how to go on, instead of Django's page."""
     if wants_json(request):
-        return JsonResponse({"ok": False, "csrf": True, "error": CSRF_EXPIRED}, status=403)
+        return JsonResponse({"ok": False, "csrf": True, "error": str(CSRF_EXPIRED)}, status=403)
     # Back to the page that was posted, by GET; logging out has no page of its own.
     back = reverse("grading:home") if request.path == reverse("logout") else request.get_full_path()
     context = {"back": back, "no_cookie": reason == REASON_NO_CSRF_COOKIE}

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from grading import analytics, permissions, plots, selectors
+from grading.text import english
 from grading.views import variants
 from grading.views.common import band_text, round_question, round_tables, svg_response
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def _question_header(q: Any) -> str:
-    """A question's gradebook/CSV heading: "Q4 Round 3 (35, extra credit)"."""
+    """A question's CSV heading: "Q4 Round 3 (35, extra credit)" (English: an LMS reads it)."""
     what = {"formulas": "Formulas", "plot": "Loss plot"}.get(q.kind, f"Round {q.round}")
     return f"Q{q.number} {what} ({q.points:g}{', extra credit' if q.extra_credit else ''})"
 
@@ -201,9 +202,11 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         data = analytics.wrong_share(reports, n_rounds=spec.n_rounds, cells=cells, given=given)
         return svg_response(plots.wrong_share_heatmap(data.rows, data.columns, data.shares,
                                                       data.blank, data.given))
+    # The plots' words stay English: matplotlib's fonts here have no Thai glyphs (the page's
+    # captions and alt texts around them are translated).
     if kind == "mistakes":
         counts = _mistake_counts(reports, spec)
-        return svg_response(plots.bar_chart(tuple(t for _, t, _ in counts),
+        return svg_response(plots.bar_chart(tuple(english(t) for _, t, _ in counts),
                                             tuple(c for _, _, c in counts),
                                             "Students who made each mistake", "students"))
     maximum = max((r.max_with_extra or r.max for r in reports), default=0)

@@ -162,8 +162,8 @@ def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = permissions.access_assignment_as_student(request.user, pk)
     form = AnswerForm(request.POST, spec=assignment.shape_spec)
     if not form.posted_any():
-        return _page(request, assignment, errors=["No answer fields were sent; nothing was saved or "
-                                                  "submitted. Reload the page and try again."], status=400)
+        return _page(request, assignment, errors=[_("No answer fields were sent; nothing was saved or "
+                                                    "submitted. Reload the page and try again.")], status=400)
     if not form.is_valid():
         return _page(request, assignment, form=form, errors=form.error_lines(), status=400)
     try:
@@ -172,12 +172,13 @@ def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
                                                   answers=form.answers(), now=request.arrived_at,
                                                   token=request.POST.get("submit_token") or None)
             submission = accepted.submission
-            received = timezone.localtime(submission.submitted_at)
+            received = {"attempt": submission.attempt,
+                        "time": f"{timezone.localtime(submission.submitted_at):%H:%M:%S}"}
             if accepted.duplicate:
-                messages.info(request, f"This page was already submitted: attempt {submission.attempt}, "
-                                       f"received at {received:%H:%M:%S}. Nothing was submitted twice.")
+                messages.info(request, _("This page was already submitted: attempt %(attempt)s, received "
+                                         "at %(time)s. Nothing was submitted twice.") % received)
             else:
-                messages.success(request, f"Attempt {submission.attempt} received at {received:%H:%M:%S}.")
+                messages.success(request, _("Attempt %(attempt)s received at %(time)s.") % received)
             return redirect(submission)
         draft = services.submission_save_draft(assignment=assignment, student=request.user,
                                                answers=form.answers())
@@ -185,7 +186,8 @@ def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, assignment, form=form, errors=exc.messages, status=400)
     except services.SubmissionError as exc:
         return _page(request, assignment, form=form, errors=[str(exc)], status=409)
-    messages.success(request, f"Draft saved at {timezone.localtime(draft.updated_at):%H:%M:%S}.")
+    messages.success(request, _("Draft saved at %(time)s.")
+                     % {"time": f"{timezone.localtime(draft.updated_at):%H:%M:%S}"})
     return redirect(assignment)
 
 
@@ -194,18 +196,19 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
     """The autosave endpoint: keep the posted answers as the draft and answer in JSON."""
     if not request.user.is_authenticated:
         # JSON, not a redirect to the login page: the script keeps the answers in the browser.
-        return JsonResponse({"ok": False, "error": "Your session has expired; log in again. "
-                             "Your answers are kept in this browser."}, status=401)
+        return JsonResponse({"ok": False, "error": _("Your session has expired; log in again. "
+                                                     "Your answers are kept in this browser.")}, status=401)
     assignment = permissions.access_assignment_as_student(request.user, pk)
     if request.content_type not in FORM_TYPES:
-        return JsonResponse({"ok": False, "error": "Not saved: send the answer form's fields "
-                             f"(got {request.content_type or 'no content type'}). Your draft is unchanged."},
+        got = request.content_type or _("no content type")
+        return JsonResponse({"ok": False, "error": _("Not saved: send the answer form's fields (got "
+                                                     "%(type)s). Your draft is unchanged.") % {"type": got}},
                             status=400)
     form = AnswerForm(request.POST, spec=assignment.shape_spec)
     if not form.posted_any():
         # Only the form's own fields are read: a body with none of them would empty the draft.
-        return JsonResponse({"ok": False, "error": "Not saved: no answer fields in this request. "
-                             "Your draft is unchanged."}, status=400)
+        return JsonResponse({"ok": False, "error": _("Not saved: no answer fields in this request. "
+                                                     "Your draft is unchanged.")}, status=400)
     if not form.is_valid():
         return JsonResponse({"ok": False, "error": "; ".join(form.error_lines())}, status=400)
     try:
@@ -216,7 +219,8 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
     except services.SubmissionError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=409)
     # Say now which typed cells are not numbers, so no attempt is spent finding out.
-    problems = {name: problem for name, value in form.raw_values().items()
+    # str(): the marking's message (a grading.text.Text) in the request's language, not its English.
+    problems = {name: str(problem) for name, value in form.raw_values().items()
                 if not name.startswith("formulas.") and (problem := selectors.number_problem(value))}
     return JsonResponse({"ok": True, "version": int(version_ms(draft)), "problems": problems})
 
@@ -235,7 +239,8 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
     if not (2 <= len(sizes) <= 5 and all(1 <= k <= 9 for k in sizes)):
         sizes = (2, 2)
     if len(text) > services.FIELD_MAX_CHARS:
-        return JsonResponse({"mathml": "", "error": f"Longer than {services.FIELD_MAX_CHARS} characters."})
+        return JsonResponse({"mathml": "", "error": _("Longer than %(n)s characters.")
+                             % {"n": services.FIELD_MAX_CHARS}})
     # The row the text answers: "s1 = w11*x1 + ..." is read for row s1 exactly as the grader reads it.
     row = request.GET.get("row") or None
     try:
