@@ -13,11 +13,11 @@ from itertools import combinations
 from typing import Any
 
 from grading.report import Report
+from grading.text import _
 
 WRONG = frozenset({"incorrect", "invalid"})  # typed and wrong; blank is counted apart
 # One shared NaN object: tuples holding it compare equal by identity, so the plot cache hits.
 NAN = float("nan")
-_COLUMN_PREFIX = {"parameters": "old ", "updated": "new "}
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,13 @@ class Heatmap:
 
 
 def column_label(column: str, name: str) -> str:
-    """A short label for a cell column of the heatmap: `s1`, `old w11`, `new w11`."""
-    return _COLUMN_PREFIX.get(column, "") + name
+    """A short label for a cell column of the heatmap: `s1`, `old w11`, `new w11` (a Text for
+    the last two, in the reader's language where Django renders it)."""
+    if column == "parameters":
+        return _("old %(name)s", name=name)
+    if column == "updated":
+        return _("new %(name)s", name=name)
+    return name
 
 
 def wrong_share(reports: Iterable[Report], *, n_rounds: int,
@@ -62,7 +67,7 @@ def wrong_share(reports: Iterable[Report], *, n_rounds: int,
         return tuple(tuple(counts[r][k] / seen[r][k] if seen[r][k] else NAN for k in range(len(cells)))
                      for r in range(n_rounds))
 
-    return Heatmap(rows=tuple(f"Round {r}" for r in range(1, n_rounds + 1)),
+    return Heatmap(rows=tuple(_("Round %(round)s", round=r) for r in range(1, n_rounds + 1)),
                    columns=tuple(column_label(c, n) for c, n in cells), shares=share(wrong),
                    blank=share(blank),
                    given=tuple(tuple((r, c, n) in given for c, n in cells) for r in range(1, n_rounds + 1)))

@@ -15,6 +15,7 @@ from grading import engine, marking
 from grading.formulas import VERDICTS, grade_formulas
 from grading.report import (CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report,
                             field_names)
+from grading.text import _
 
 GRADER_VERSION = "2026.11.1"
 
@@ -132,41 +133,46 @@ def _mistakes(cells: Sequence[marking.CellMark]) -> tuple[MistakeSummary, ...]:
 
 
 def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
-    """What is wrong with the shape of an answers file, or None when it can be graded."""
+    """What is wrong with the shape of an answers file (a grading.text.Text), or None when it
+    can be graded."""
     if not isinstance(data, Mapping):
-        return "must be a JSON object with \"rounds\" (and optionally \"formulas\")"
+        return _("must be a JSON object with \"rounds\" (and optionally \"formulas\")")
     unknown = sorted(set(data) - {"rounds", "formulas", "loss"})
     if unknown:
-        return "unknown keys: " + ", ".join(map(str, unknown))
+        return _("unknown keys: %(keys)s", keys=", ".join(map(str, unknown)))
     rounds = data.get("rounds", [])
     if not isinstance(rounds, list):
-        return "\"rounds\" must be a list of tables"
+        return _("\"rounds\" must be a list of tables")
     names = engine.column_names(engine.Shape.of(spec))
     seen = set()
     for k, table in enumerate(rounds):
         if not isinstance(table, Mapping):
-            return f"rounds[{k}] must be an object"
+            return _("rounds[%(k)s] must be an object", k=k)
         r = table.get("round")
         if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= spec.n_rounds:
-            return f"rounds[{k}].round must be a round number from 1 to {spec.n_rounds}"
+            return _("rounds[%(k)s].round must be a round number from 1 to %(n)s", k=k, n=spec.n_rounds)
         if r in seen:
-            return f"round {r} appears twice"
+            return _("round %(round)s appears twice", round=r)
         seen.add(r)
         for column, cells in table.items():
             if column == "round":
                 continue
             if column not in names:
-                return f"round {r}: unknown column {column!r} (expected one of {', '.join(engine.COLUMNS)})"
+                return _("round %(round)s: unknown column %(column)s (expected one of %(columns)s)",
+                         round=r, column=repr(column), columns=", ".join(engine.COLUMNS))
             if not isinstance(cells, Mapping):
-                return f"round {r} {column} must be an object of cell name to typed value"
+                return _("round %(round)s %(column)s must be an object of cell name to typed value",
+                         round=r, column=column)
             for name, value in cells.items():
                 if name not in names[column]:
-                    return f"round {r} {column}: unknown cell {name!r}"
+                    return _("round %(round)s %(column)s: unknown cell %(name)s", round=r, column=column,
+                             name=repr(name))
                 if value is not None and not isinstance(value, (str, int, float)):
-                    return f"round {r} {column} {name}: must be the value as typed, a string"
+                    return _("round %(round)s %(column)s %(name)s: must be the value as typed, a string",
+                             round=r, column=column, name=name)
     formulas = data.get("formulas", {})
     if not isinstance(formulas, Mapping) or not all(isinstance(v, str) for v in formulas.values()):
-        return "\"formulas\" must be an object of row name to formula text"
+        return _("\"formulas\" must be an object of row name to formula text")
     return None
 
 

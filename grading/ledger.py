@@ -17,6 +17,7 @@ from typing import Any
 from grading.engine import cell_id_text, single_layer_cell
 from grading.grader import grade_submission, score_questions
 from grading.report import Adjustment, Report
+from grading.text import Text, _
 
 CELL_STATUSES = ("correct", "carried", "incorrect")
 FORMULA_STATUSES = ("correct", "not_chained", "incorrect")
@@ -24,7 +25,8 @@ KINDS = ("cell", "formula", "question", "total")
 
 
 class ChangeError(ValueError):
-    """A change that does not fit the report (no such cell, points out of range, ...)."""
+    """A change that does not fit the report (no such cell, points out of range, ...); its
+    message is a ``grading.text.Text`` (``str(exc)`` is in the reader's language)."""
 
 
 @dataclass(frozen=True)
@@ -54,29 +56,30 @@ class Applied:
 def check(report: Report, change: Change) -> None:
     """Raise ChangeError when ``change`` does not fit ``report``; the message is for staff."""
     if change.kind not in KINDS:
-        raise ChangeError(f"unknown kind of change {change.kind!r}")
+        raise ChangeError(_("unknown kind of change %(kind)s", kind=repr(change.kind)))
     if change.kind == "cell":
         if report.cell(change.target) is None:
-            raise ChangeError(f"there is no cell {change.target!r} in this attempt")
+            raise ChangeError(_("there is no cell %(cell)s in this attempt", cell=repr(change.target)))
         _check_mark(change, CELL_STATUSES)
     elif change.kind == "formula":
         if report.formula(change.target) is None:
-            raise ChangeError(f"there is no formula row {change.target!r} in this attempt")
+            raise ChangeError(_("there is no formula row %(row)s in this attempt", row=repr(change.target)))
         _check_mark(change, FORMULA_STATUSES)
     else:
         limit = report.max_with_extra if change.kind == "total" else getattr(
             report.question(change.target), "max", None)
         if limit is None:
-            raise ChangeError(f"there is no question {change.target!r} in this attempt")
+            raise ChangeError(_("there is no question %(question)s in this attempt",
+                                question=repr(change.target)))
         if change.points is None or not 0 <= change.points <= limit:
-            raise ChangeError(f"points must be between 0 and {limit:g}")
+            raise ChangeError(_("points must be between 0 and %(limit)s", limit=f"{limit:g}"))
 
 
 def _check_mark(change: Change, statuses: Sequence[str]) -> None:
     if change.status not in statuses:
-        raise ChangeError(f"the mark must be one of {', '.join(statuses)}")
+        raise ChangeError(_("the mark must be one of %(marks)s", marks=", ".join(statuses)))
     if change.credit is None or not 0 <= change.credit <= 1:
-        raise ChangeError("credit must be between 0 and 1")
+        raise ChangeError(_("credit must be between 0 and 1"))
 
 
 def apply(report: Report, changes: Iterable[Applied]) -> Report:
@@ -131,16 +134,26 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
     return replace(current(), adjustments=tuple(adjustments))
 
 
-def _mark_text(status: str, credit: float) -> str:
-    return f"{status} ({credit:g})"
+# A mark's status as an adjustment's before/after shows it ("incorrect (0)"): the English is the
+# status itself, as it always was.
+_STATUS_WORDS = {"correct": _("correct"), "carried": _("carried"), "incorrect": _("incorrect"),
+                 "not_chained": _("not_chained"), "undecided": _("undecided"),
+                 "invalid": _("invalid"), "blank": _("blank")}
 
 
-def _staff_message(applied: Applied, before: str, automatic: str) -> str:
-    said = "reviewed by staff" if applied.review else "mark set by staff"
-    note = f": {applied.note}" if applied.note else ""
+def _mark_text(status: str, credit: float) -> Text:
+    return _("%(mark)s (%(credit)s)", mark=_STATUS_WORDS.get(status, status), credit=f"{credit:g}")
+
+
+def _staff_message(applied: Applied, before: str, automatic: str) -> Text:
+    """What a cell or Q1 row says once staff set its mark: who, the note, what the grader said
+    (``automatic``, a Text kept whole, so it is read in the reader's language too)."""
+    said = _("reviewed by staff") if applied.review else _("mark set by staff")
+    if applied.note:
+        said = _("%(said)s: %(note)s", said=said, note=applied.note)
     if before == "undecided":  # the grader's "staff will review this row" is now answered
-        return f"{said}{note}"
-    return f"{said}{note} (the grader said: {automatic})"
+        return said
+    return _("%(said)s (the grader said: %(automatic)s)", said=said, automatic=automatic)
 
 
 # ---------------------------------------------------------------- differences

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from grading.engine.spec import Spec
 from grading.keyaudit.printed import Printed, PrintedKeyError, resolve_columns
+from grading.text import _
 
 CellRef = tuple[int, str, str]  # (round, column, display name), as a printed key names a cell
 MAX_CORNERS_DIMENSIONS = 10  # 2^10 corners at most
@@ -88,9 +89,9 @@ def audit(spec: Spec, printed: list[Printed]) -> list[Disagreement]:
     for item in resolve_columns(printed, columns_of):
         ref = (item.round, item.column, item.name)
         if ref not in cells:
-            raise PrintedKeyError(f"{item.where}: the problem has no such cell")
+            raise PrintedKeyError(_("%(where)s: the problem has no such cell", where=item.where))
         if ref in texts:
-            raise PrintedKeyError(f"{item.where}: printed twice")
+            raise PrintedKeyError(_("%(where)s: printed twice", where=item.where))
         texts[ref] = item.text
 
     off = {ref for ref, text in texts.items()

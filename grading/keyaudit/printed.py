@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from grading.text import Text, _
+
 COLUMNS = ("parameters", "forward", "backward", "updated")
 MAX_CHARS = 1_000_000
 MAX_TEXT = 40  # characters of one printed number
@@ -32,7 +34,8 @@ _FRAC = re.compile(r"^\\frac\{(?:d|\\partial)L\}\{(?:d|\\partial)(.+)\}$")
 
 
 class PrintedKeyError(ValueError):
-    """A printed key that cannot be read, with a message saying where."""
+    """A printed key that cannot be read, with a message saying where (a ``grading.text.Text``:
+    ``str(exc)`` is in the reader's language)."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,11 @@ class Printed:
     line: int | None = None  # where a CSV or text source has it, for messages
 
     @property
-    def where(self) -> str:
-        at = f"line {self.line}: " if self.line is not None else ""
-        return f"{at}round {self.round} {self.column} {self.name}"
+    def where(self) -> Text:
+        if self.line is None:
+            return _("round %(round)s %(column)s %(name)s", round=self.round, column=self.column, name=self.name)
+        return _("line %(line)s: round %(round)s %(column)s %(name)s", line=self.line, round=self.round,
+                 column=self.column, name=self.name)
 
 
 def number_text(text: str, where: str) -> str:
@@ -56,33 +61,36 @@ def number_text(text: str, where: str) -> str:
     cleaned = text.strip().replace("\u2212", "-")
     if len(cleaned) > MAX_TEXT or not _NUMBER.fullmatch(cleaned):
         shown = cleaned if len(cleaned) <= MAX_TEXT else cleaned[:MAX_TEXT] + "..."
-        raise PrintedKeyError(f"{where}: {shown!r} is not a plain decimal number")
+        raise PrintedKeyError(_("%(where)s: %(text)s is not a plain decimal number", where=where,
+                                text=repr(shown)))
     return cleaned
 
 
 def from_json(data: Any) -> list[Printed]:
     """The printed numbers of a key of the ANSWERS.json shape, values as strings."""
     if not isinstance(data, dict) or not isinstance(data.get("rounds"), list):
-        raise PrintedKeyError('the printed key must be a JSON object with a "rounds" list')
+        raise PrintedKeyError(_('the printed key must be a JSON object with a "rounds" list'))
     printed = []
     for k, table in enumerate(data["rounds"]):
-        where = f"rounds[{k}]"
+        where = f"rounds[{k}]"  # a path into the JSON: the same in every language
         if not isinstance(table, dict) or isinstance(table.get("round"), bool) \
                 or not isinstance(table.get("round"), int):
-            raise PrintedKeyError(f'{where} must be an object with an integer "round"')
+            raise PrintedKeyError(_('%(where)s must be an object with an integer "round"', where=where))
         unknown = sorted(map(str, set(table) - {"round", *COLUMNS}))
         if unknown:
-            raise PrintedKeyError(f"{where} has unknown keys: {', '.join(unknown)} (columns are "
-                                  f"{', '.join(COLUMNS)})")
+            raise PrintedKeyError(_("%(where)s has unknown keys: %(keys)s (columns are %(columns)s)",
+                                    where=where, keys=", ".join(unknown), columns=", ".join(COLUMNS)))
         for column in COLUMNS:
             cells = table.get(column, {})
             if not isinstance(cells, dict):
-                raise PrintedKeyError(f"{where}.{column} must be an object of name: printed text")
+                raise PrintedKeyError(_("%(where)s must be an object of name: printed text",
+                                        where=f"{where}.{column}"))
             for name, text in cells.items():
                 if not isinstance(text, str):
-                    raise PrintedKeyError(
-                        f"{where}.{column}.{name} must be the printed text as a string (\"0.177970\" "
-                        f"keeps its places; a JSON number does not), got {str(text)[:40]}")
+                    raise PrintedKeyError(_(
+                        "%(where)s must be the printed text as a string (\"0.177970\" keeps its places; "
+                        "a JSON number does not), got %(got)s", where=f"{where}.{column}.{name}",
+                        got=str(text)[:40]))
                 printed.append(Printed(table["round"], column, name,
                                        number_text(text, f"{where}.{column}.{name}")))
     return printed
@@ -94,22 +102,22 @@ def from_csv(text: str) -> list[Printed]:
     rows = csv.reader(text.splitlines())
     header = next(rows, None)
     if header is None or [h.strip().lower() for h in header] != ["round", "column", "name", "value"]:
-        raise PrintedKeyError("line 1: the CSV header must be round,column,name,value")
+        raise PrintedKeyError(_("line 1: the CSV header must be round,column,name,value"))
     printed = []
     for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != 4:
-            raise PrintedKeyError(f"line {line}: expected 4 fields (round,column,name,value), "
-                                  f"got {len(row)}")
+            raise PrintedKeyError(_("line %(line)s: expected 4 fields (round,column,name,value), "
+                                    "got %(n)s", line=line, n=len(row)))
         round_text, column, name, value = (cell.strip() for cell in row)
         if not round_text.isdigit() or len(round_text) > 3:
-            raise PrintedKeyError(f"line {line}: round must be a whole number, got {round_text[:20]!r}")
+            raise PrintedKeyError(_("line %(line)s: round must be a whole number, got %(got)s", line=line,
+                                    got=repr(round_text[:20])))
         if column not in COLUMNS:
-            raise PrintedKeyError(f"line {line}: column must be one of {', '.join(COLUMNS)}, "
-                                  f"got {column[:20]!r}")
-        printed.append(Printed(int(round_text), column, name, number_text(value, f"line {line}"),
-                               line))
+            raise PrintedKeyError(_("line %(line)s: column must be one of %(columns)s, got %(got)s",
+                                    line=line, columns=", ".join(COLUMNS), got=repr(column[:20])))
+        printed.append(Printed(int(round_text), column, name, number_text(value, _line(line)), line))
     return printed
 
 
@@ -130,10 +138,10 @@ def from_text(text: str) -> list[Printed]:
         for name_text, value in _cells(line):
             name = normalise_name(name_text)
             if round_no is None:
-                raise PrintedKeyError(f"line {line_no}: {name} = {value} comes before any round "
-                                      'heading (such as "Round 1" or "1st round")')
-            printed.append(Printed(round_no, "", name, number_text(value, f"line {line_no}"),
-                                   line_no))
+                raise PrintedKeyError(_('line %(line)s: %(name)s = %(value)s comes before any round '
+                                        'heading (such as "Round 1" or "1st round")', line=line_no,
+                                        name=name, value=value))
+            printed.append(Printed(round_no, "", name, number_text(value, _line(line_no)), line_no))
     return printed
 
 
@@ -156,8 +164,8 @@ def resolve_columns(printed: list[Printed], columns_of: dict[tuple[int, str], tu
             continue
         columns = columns_of.get((item.round, item.name), ())
         if not columns:
-            raise PrintedKeyError(f"line {item.line}: round {item.round} has no cell named "
-                                  f"{item.name!r}")
+            raise PrintedKeyError(_("line %(line)s: round %(round)s has no cell named %(name)s",
+                                    line=item.line, round=item.round, name=repr(item.name)))
         if len(columns) == 1:
             column = columns[0]
         elif item.round in computed and (item.round, "updated", item.name) not in seen:
@@ -171,9 +179,13 @@ def resolve_columns(printed: list[Printed], columns_of: dict[tuple[int, str], tu
     return out
 
 
+def _line(number: int) -> Text:
+    return _("line %(line)s", line=number)
+
+
 def _bounded(text: str) -> None:
     if len(text) > MAX_CHARS:
-        raise PrintedKeyError(f"the printed key is longer than {MAX_CHARS} characters")
+        raise PrintedKeyError(_("the printed key is longer than %(n)s characters", n=MAX_CHARS))
 
 
 def _cells(line: str) -> list[tuple[str, str]]:

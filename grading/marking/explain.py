@@ -16,6 +16,7 @@ from typing import Any
 
 from grading.engine import Cell, CellId, Graph, Place
 from grading.mistakes import Alternative, Mistake
+from grading.text import _
 
 # A carried mistake is recomputed from exact values while the student rounded every step of
 # the way: a few units in the last place more than the band.
@@ -140,14 +141,14 @@ class CarriedMistakes:
 
 
 def factor_note(typed: float, right: float, tol: float) -> str:
-    """Q1's words for a value that is the right one times -1, 2 or 1/2; "" otherwise."""
+    """Q1's words for a value that is the right one times -1, 2 or 1/2 (a Text); "" otherwise."""
     if abs(right) < tol:
         return ""
     if abs(typed + right) < tol:
-        return "it has the wrong sign"
+        return _("it has the wrong sign")
     for shown, k in (("2", 2.0), ("1/2", 0.5)):
         if abs(typed - k * right) < tol:
-            return f"it is {shown} times the right value: check the constant factors"
+            return _("it is %(factor)s times the right value: check the constant factors", factor=shown)
     return ""
 
 

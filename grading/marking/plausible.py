@@ -33,16 +33,25 @@ from collections import Counter
 from collections.abc import Mapping
 
 from grading.engine import CellId, Graph
+from grading.text import Text, _
 
 _RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf), "linear": (-math.inf, math.inf)}
-_OUTPUT_WORDS = {"sigmoid": "a sigmoid output (those lie between 0 and 1)",
-                 "tanh": "a tanh output (those lie between −1 and 1)",
-                 "relu": "a ReLU output (those are never negative)"}
+# Reasons are grading.text.Text: the marking puts them into a cell's message, read in any language.
+_NOT_OUTPUT = {"sigmoid": _("is not a sigmoid output (those lie between 0 and 1)"),
+               "tanh": _("is not a tanh output (those lie between −1 and 1)"),
+               "relu": _("is not a ReLU output (those are never negative)")}
 _CHECKED = frozenset({"f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds"})  # the kinds with rules of their own
-_SLOPE_WORDS = {"sigmoid": "{f}(1 − {f}) is positive and below 1",
-                "tanh": "1 − {f}² is positive and at most 1",
-                "relu": "ReLU's slope is never negative",
-                "linear": "a linear unit's slope is 1"}
+
+
+def _slope_words(activation: str, f: str) -> Text:
+    """Why dL/ds cannot be what was typed, from the activation's slope at the unit's f."""
+    if activation == "sigmoid":
+        return _("%(f)s(1 − %(f)s) is positive and below 1", f=f)
+    if activation == "tanh":
+        return _("1 − %(f)s² is positive and at most 1", f=f)
+    if activation == "relu":
+        return _("ReLU's slope is never negative")
+    return _("a linear unit's slope is 1")
 
 
 def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[CellId, float],
@@ -59,25 +68,26 @@ def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[Ce
     return out
 
 
-def _bounds_text(lo: float, hi: float) -> str:
+def _bounds_text(lo: float, hi: float) -> Text:
     def text(v: float) -> str:
         return ("∞" if v > 0 else "−∞") if math.isinf(v) else f"{v:g}".replace("-", "−")
-    return f"{text(lo)} and {text(hi)}"
+    return _("%(lo)s and %(hi)s", lo=text(lo), hi=text(hi))
 
 
 def implausible(key: CellId, value: float, student: Mapping[CellId, float | None],
                 key_values: Mapping[CellId, float], tol: float, repeated: set[float],
-                graph: Graph) -> str | None:
-    """Why ``value`` in cell ``key`` may not earn carried credit downstream, or None if it may."""
+                graph: Graph) -> Text | None:
+    """Why ``value`` in cell ``key`` may not earn carried credit downstream ("is 0, which ...",
+    said of the value), or None if it may."""
     expected = key_values[key]
     if abs(value - expected) < tol:
         return None
     if abs(value) < tol:
-        return "is 0, which makes the next step trivial"
+        return _("is 0, which makes the next step trivial")
     if abs(value) > 100 * max(1.0, abs(expected)):
-        return "is far outside any reasonable value"
+        return _("is far outside any reasonable value")
     if round(value, 12) in repeated:
-        return "is typed in too many cells of this round"
+        return _("is typed in too many cells of this round")
     shape, q, r = graph.shape, key.quantity, key.round
     if q not in _CHECKED or (key.column != "forward" and q == "f"):
         return None
@@ -94,31 +104,31 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         activation = shape.activations[key.layer - 1]  # type: ignore[operator]
         low, high = _RANGE[activation]
         if activation != "linear" and not (low < value < high if activation != "relu" else value >= 0):
-            return f"is not {_OUTPUT_WORDS[activation]}"
+            return _NOT_OUTPUT[activation]
         if key.layer == top and abs(value - y) < tol:
-            return f"is a copy of the target {named('y', None, 'parameters')}"
+            return _("is a copy of the target %(y)s", y=named("y", None, "parameters"))
         if activation == "sigmoid" and abs(value - 0.5) < tol:
-            return "is σ(0) = 0.5, which skips the forward pass"
+            return _("is σ(0) = 0.5, which skips the forward pass")
         return None
     largest = max(abs(y - lo), abs(y - hi))  # the largest |y − f| over the output's range
     if q == "y-f" and math.isfinite(largest) and not abs(value) < largest:
-        return (f"is larger than {named('y', None, 'parameters')} − {named('f', top)} can be for "
-                f"{named('f', top)} between {_bounds_text(lo, hi)}")
+        return _("is larger than %(y)s − %(f)s can be for %(f)s between %(bounds)s",
+                 y=named("y", None, "parameters"), f=named("f", top), bounds=_bounds_text(lo, hi))
     if q == "(y-f)^2" and not 0 <= value <= largest * largest + tol:
-        return (f"is not ({named('y', None, 'parameters')} − {named('f', top)})² for any "
-                f"{named('f', top)} between {_bounds_text(lo, hi)}")
+        return _("is not (%(y)s − %(f)s)² for any %(f)s between %(bounds)s",
+                 y=named("y", None, "parameters"), f=named("f", top), bounds=_bounds_text(lo, hi))
     if q == "L" and value < 0:
-        return "is negative, and a loss cannot be"
+        return _("is negative, and a loss cannot be")
     if q == "dL/df" and key.layer == top:
         f_name, y_name = named("f", top), named("y", None, "parameters")
         if shape.loss == "bce":
             if (y >= 1 and value >= 0) or (y <= 0 and value <= 0):
-                return f"does not have the sign of {f_name} − {y_name}"
+                return _("does not have the sign of %(f)s − %(y)s", f=f_name, y=y_name)
             return None
         scale = {"half_sse": 1.0, "sse": 2.0}.get(shape.loss, 2.0 / shape.n_outputs)
         if abs(value) > 2 * scale * largest + tol:
-            return f"is larger than {f_name} − {y_name} can be" if shape.loss == "half_sse" else \
-                f"is larger than dL/df can be for {f_name} between {_bounds_text(lo, hi)}"
+            return _("is larger than %(f)s − %(y)s can be", f=f_name, y=y_name) if shape.loss == "half_sse" else \
+                _("is larger than dL/df can be for %(f)s between %(bounds)s", f=f_name, bounds=_bounds_text(lo, hi))
     if q == "dL/ds":
         g_cell = CellId(r, "backward", key.layer, "dL/df", (j,))
         g = student.get(g_cell)
@@ -127,6 +137,6 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         # shows as a larger value and only the sign is asked for.
         bounded = activation in ("sigmoid", "tanh")
         if g is not None and (value * g <= 0 or (bounded and abs(value) > abs(g) + tol)):
-            slope = _SLOPE_WORDS[activation].format(f=named("f", key.layer))
-            return f"does not follow from your {graph.cells[g_cell].name}: {slope}"
+            return _("does not follow from your %(cell)s: %(slope)s", cell=graph.cells[g_cell].name,
+                     slope=_slope_words(activation, named("f", key.layer)))
     return None

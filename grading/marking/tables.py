@@ -14,6 +14,12 @@ from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
 from grading.marking.typed import answer_tables, typed_text
 from grading.mistakes import Alternative, Mistake, alternatives_by_cell, get_mistake
+from grading.text import Text, _, join
+
+# The two commonest messages, made once (a Text renders in the reader's language when read).
+CORRECT = _("correct")
+BLANK = _("blank")
+
 
 @dataclass(frozen=True)
 class MarkingRules:
@@ -30,7 +36,11 @@ class MarkingRules:
 
 @dataclass(frozen=True, slots=True)
 class CellMark:
-    """The mark of one gradable cell; ``message`` already includes ``hint``."""
+    """The mark of one gradable cell; ``message`` already includes ``hint``.
+
+    ``message`` and ``hint`` are ``grading.text.Text`` where the marking wrote them (their
+    English is the string itself), plain strings where a report stored before schema 3 had them.
+    """
 
     round: int
     column: str
@@ -38,7 +48,7 @@ class CellMark:
     given: str
     expected: float
     status: str  # "correct" | "carried" | "incorrect" | "blank" | "invalid"
-    message: str
+    message: str  # a Text
     credit: float
     mistake: str | None = None
     upstream: dict[str, float] = field(default_factory=dict)
@@ -65,11 +75,11 @@ class _Draft:
     text: str
     parsed: ParsedNumber
     status: str = "incorrect"
-    message: str = ""
+    message: str = ""  # a Text once marked
     mistake: str | None = None
     upstream: dict[str, float] = field(default_factory=dict)
     hint: str = ""
-    given_your: str = ""
+    given_your: str = ""  # the wrong upstream values a carried cell follows from (a Text)
 
 
 class _Marker:
@@ -125,26 +135,27 @@ class _Marker:
         """How a message names an upstream cell: an updated value only ever feeds the next
         round's parameters, so it says whose: "round 1 updated w11", not "w11"."""
         name = self._name(k)
-        return f"round {k.round} updated {name}" if k.column == "updated" else name
+        return _("round %(round)s updated %(name)s", round=k.round, name=name) if k.column == "updated" else name
 
     def _shown(self, k: CellId) -> str:
         source = self.filled.get(k)
         if source is not None:
-            return f"{self._name(k)} = {self.texts.get(source, '')} (blank here, from your round {source.round} update)"
+            return _("%(name)s = %(typed)s (blank here, from your round %(round)s update)",
+                     name=self._name(k), typed=self.texts.get(source, ""), round=source.round)
         text = self.texts.get(k, "")
-        return f"{self._label(k)} = {text}" if text else self._label(k)
+        return join(" = ", [self._label(k), text]) if text else self._label(k)
 
     def first_pass(self, d: _Draft) -> None:
         """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
         k, tol = d.cell.key, self.tol
         if d.parsed.status != "number":
-            d.status, d.message = d.parsed.status, d.parsed.message or "blank"
+            d.status, d.message = d.parsed.status, d.parsed.message or BLANK
             return
         v, expected = d.parsed.value, self.key.values[k]
         if abs(v - expected) < tol:
-            d.status, d.message = "correct", "correct"
+            d.status, d.message = "correct", CORRECT
             return
-        notes: list[str] = [f"not within {band_text(self.rules.decimals)} of the expected value"]
+        notes: list[str] = [self._not_within()]
         ups = [self.student[u] for u in d.cell.deps]
         own = _safe(d.cell.fn, ups) if None not in ups else None  # type: ignore[arg-type]
         span = None
@@ -158,26 +169,30 @@ class _Marker:
             if reason is None:
                 d.status, d.upstream = "carried", {self._name(u): self.student[u] for u in d.cell.deps}
                 d.given_your = self._wrong_upstream(d.cell)
-                d.message = "correct given your " + d.given_your + (
-                    "" if exact else ", allowing for the rounding of the values you typed")
+                d.message = (_("correct given your %(values)s", values=d.given_your) if exact else
+                             _("correct given your %(values)s, allowing for the rounding of the values you typed",
+                               values=d.given_your))
                 return
-            notes.append("no carried credit: " + reason)
+            notes.append(_("no carried credit: %(reason)s", reason=reason))
             if (carried := self._carried_mistake(d.cell, v)) is not None:
                 d.mistake = carried[0].id
                 notes.append(self._carried_text(d.cell, *carried))
         else:
             blank = [u for u, x in zip(d.cell.deps, ups) if x is None]
             if blank and self.rules.follow_through:
-                notes.append(f"no carried credit: your {self._label(blank[0])} is blank or invalid")
+                notes.append(_("no carried credit: your %(cell)s is blank or invalid", cell=self._label(blank[0])))
             if k.column == "parameters" and own is not None:
                 source = d.cell.deps[0]
-                notes.append(f"round {k.round} starts from round {source.round}'s updated values: "
-                             f"your updated {self._name(source)} there is {self.texts.get(source, '')}")
+                notes.append(_("round %(round)s starts from round %(previous)s's updated values: "
+                               "your updated %(name)s there is %(typed)s", round=k.round,
+                               previous=source.round, name=self._name(source),
+                               typed=self.texts.get(source, "")))
             found = self._mistake(d.cell, v)
             if found is not None:
                 mistake, alt, values = found
                 d.mistake, d.upstream = mistake.id, values
-                notes = [f"{mistake.title} ({alt.name} = {alt.formula}): {mistake.explanation}"]
+                notes = [_("%(title)s (%(cell)s = %(formula)s): %(explanation)s", title=mistake.title,
+                           cell=alt.name, formula=alt.formula, explanation=mistake.explanation)]
             elif (carried := self._carried_mistake(d.cell, v)) is not None:
                 d.mistake = carried[0].id
                 notes = [self._carried_text(d.cell, *carried)]
@@ -186,8 +201,12 @@ class _Marker:
         ranges = [(span.lo, span.hi)] if span is not None else []
         # "Truncated" only of what the student's own upstream values give: after a blank or
         # invalid upstream cell there is no such value, and the key's is not what they rounded.
-        d.hint = "; ".join(hints(d.parsed, self.rules.decimals, [own] if own is not None else [], ranges))
-        d.message = "; ".join(notes + ([d.hint] if d.hint else []))
+        found_hints = hints(d.parsed, self.rules.decimals, [own] if own is not None else [], ranges)
+        d.hint = join("; ", found_hints) if found_hints else ""
+        d.message = join("; ", notes + ([d.hint] if d.hint else []))
+
+    def _not_within(self) -> Text:
+        return _("not within %(band)s of the expected value", band=band_text(self.rules.decimals))
 
     def _span(self, k: CellId) -> Interval:
         """What the student's value of ``k`` stands for: a given value exactly, a typed one ± its rounding."""
@@ -213,13 +232,14 @@ class _Marker:
             reason = implausible(u, self.student[u], self.student, self.key.values,  # type: ignore[arg-type]
                                  self.tol, self.repeated[u.round], self.graph)
             if reason is not None:
-                return f"your {self._shown(u)} {reason}"
+                return _("your %(value)s %(reason)s", value=self._shown(u), reason=reason)
         return None
 
     def _wrong_upstream(self, cell: Cell) -> str:
         own = [u for u in cell.deps if self.graph[u].gradable]
         wrong = [u for u in own if abs(self.student[u] - self.key.values[u]) >= self.tol]  # type: ignore[operator]
-        return ", ".join(self._shown(u) for u in (wrong or own)) or "own values"
+        shown = [self._shown(u) for u in (wrong or own)]
+        return join(", ", shown) if shown else _("own values")
 
     def _mistake(self, cell: Cell, v: float) -> tuple[Mistake, Alternative, dict[str, float]] | None:
         candidates = self.alternatives.get(cell.place)
@@ -260,7 +280,8 @@ class _Marker:
 
     @staticmethod
     def _carried_text(cell: Cell, mistake: Mistake, source: str) -> str:
-        return f"{mistake.title}, carried into {cell.name} from {source}: {mistake.explanation}"
+        return _("%(title)s, carried into %(cell)s from %(source)s: %(explanation)s", title=mistake.title,
+                 cell=cell.name, source=source, explanation=mistake.explanation)
 
     def round_rules(self, mine: list[_Draft]) -> None:
         """The per-round limits: no carried credit in a mostly wrong round, and the cap."""
@@ -270,17 +291,21 @@ class _Marker:
         if not carried:
             return
         if len(wrong) > self.rules.max_wrong_share * len(answered):
-            self._deny(carried, f"there is no carried credit in a round where more than "
-                                f"{self.rules.max_wrong_share:.0%} of the answers are wrong")
+            self._deny(carried, _("there is no carried credit in a round where more than "
+                                  "%(share)s of the answers are wrong",
+                                  share=f"{self.rules.max_wrong_share:.0%}"))
             return
         allowed = math.floor(self.rules.carried_cap * len(mine) + 1e-9)
-        self._deny(carried[allowed:], f"at most {allowed} cells of a round may earn carried credit")
+        # Always "cells" (the English said so before messages were translated, and Thai has
+        # no plural): a cap of 1 reads "at most 1 cells".
+        self._deny(carried[allowed:], _("at most %(n)s cells of a round may earn carried credit", n=allowed))
 
     def _deny(self, drafts: list[_Draft], why: str) -> None:
         for d in drafts:
             d.status, d.upstream = "incorrect", {}
-            d.message = (f"not within {band_text(self.rules.decimals)} of the expected value; "
-                         f"it follows from your {d.given_your}, but {why}")
+            d.message = join("; ", [self._not_within(),
+                                    _("it follows from your %(values)s, but %(why)s",
+                                      values=d.given_your, why=why)])
 
     def marks(self) -> list[CellMark]:
         rounds: dict[int, list[_Draft]] = {}

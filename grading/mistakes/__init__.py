@@ -22,11 +22,16 @@ from typing import Any
 from grading.engine import CellId, Graph, Place, Shape, Spec, answer_key, build_graph
 from grading.mistakes import classic, deeper
 from grading.mistakes.base import Alternative, Net
+from grading.text import _
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A named misconception: what it is, the right idea, and the cells it changes."""
+    """A named misconception: what it is, the right idea, and the cells it changes.
+
+    ``title`` and ``explanation`` are ``grading.text.Text``: English as strings, shown in the
+    reader's language where Django renders them.
+    """
 
     id: str
     title: str
@@ -57,67 +62,67 @@ def _network(network: tuple[Any, ...]) -> tuple[Shape, float]:
 
 
 MISTAKES: tuple[Mistake, ...] = (
-    Mistake("no_half", "Loss without the ½",
-            "L = Σ(y − f)²/2, and the ½ cancels the 2 that the square brings down, so dL/df = f − y.",
+    Mistake("no_half", _("Loss without the ½"),
+            _("L = Σ(y − f)²/2, and the ½ cancels the 2 that the square brings down, so dL/df = f − y."),
             classic.no_half),
-    Mistake("sign_flipped", "dL/df with the sign flipped",
-            "Differentiating (y − f)²/2 by f brings a −1 from the inner y − f, so dL/df = f − y, not y − f.",
+    Mistake("sign_flipped", _("dL/df with the sign flipped"),
+            _("Differentiating (y − f)²/2 by f brings a −1 from the inner y − f, so dL/df = f − y, not y − f."),
             classic.sign_flipped),
-    Mistake("no_sigmoid_derivative", "Sigmoid derivative left out",
-            "f = σ(s), so the chain rule multiplies by σ'(s) = f(1 − f): dL/ds = dL/df · f(1 − f).",
+    Mistake("no_sigmoid_derivative", _("Sigmoid derivative left out"),
+            _("f = σ(s), so the chain rule multiplies by σ'(s) = f(1 − f): dL/ds = dL/df · f(1 − f)."),
             classic.no_sigmoid_derivative),
-    Mistake("derivative_from_s", "Sigmoid derivative taken from s",
-            "σ'(s) = σ(s)(1 − σ(s)) = f(1 − f): use the output f, not the input s.",
+    Mistake("derivative_from_s", _("Sigmoid derivative taken from s"),
+            _("σ'(s) = σ(s)(1 − σ(s)) = f(1 − f): use the output f, not the input s."),
             classic.derivative_from_s),
-    Mistake("gradient_added", "Gradient added instead of subtracted",
-            "Gradient descent steps against the gradient: new = old − learning rate × gradient.",
+    Mistake("gradient_added", _("Gradient added instead of subtracted"),
+            _("Gradient descent steps against the gradient: new = old − learning rate × gradient."),
             classic.gradient_added),
-    Mistake("no_learning_rate", "Learning rate left out",
-            "The step is the gradient scaled by the learning rate: new = old − learning rate × gradient.",
+    Mistake("no_learning_rate", _("Learning rate left out"),
+            _("The step is the gradient scaled by the learning rate: new = old − learning rate × gradient."),
             classic.no_learning_rate),
-    Mistake("index_swapped", "w12 and w21 swapped",
-            "w_ij goes from input i to output j, so s_j = Σ_i w_ij·x_i and dL/dw_ij = dL/ds_j · x_i.",
+    Mistake("index_swapped", _("w12 and w21 swapped"),
+            _("w_ij goes from input i to output j, so s_j = Σ_i w_ij·x_i and dL/dw_ij = dL/ds_j · x_i."),
             classic.index_swapped),
-    Mistake("no_bias", "Bias left out of s",
-            "Each output adds its bias to the weighted sum: s_j = Σ_i w_ij·x_i + b_j.",
+    Mistake("no_bias", _("Bias left out of s"),
+            _("Each output adds its bias to the weighted sum: s_j = Σ_i w_ij·x_i + b_j."),
             classic.no_bias),
-    Mistake("wrong_input", "dL/dw with the wrong input",
-            "w_ij multiplies x_i, so its gradient is dL/ds_j times that same input: dL/dw_ij = dL/ds_j · x_i.",
+    Mistake("wrong_input", _("dL/dw with the wrong input"),
+            _("w_ij multiplies x_i, so its gradient is dL/ds_j times that same input: dL/dw_ij = dL/ds_j · x_i."),
             classic.wrong_input),
-    Mistake("difference_reversed", "y − f written as f − y",
-            "The cell is the target minus the output: y − f (its square is the same either way).",
+    Mistake("difference_reversed", _("y − f written as f − y"),
+            _("The cell is the target minus the output: y − f (its square is the same either way)."),
             classic.difference_reversed),
-    Mistake("loss_no_half", "L without the ½",
-            "The loss is half the sum of the squared errors: L = Σ(y − f)²/2.",
+    Mistake("loss_no_half", _("L without the ½"),
+            _("The loss is half the sum of the squared errors: L = Σ(y − f)²/2."),
             classic.loss_no_half),
-    Mistake("bias_gradient_times_x", "dL/db multiplied by an input",
-            "The bias is added to s with weight 1, so dL/db = dL/ds · 1, with no input x.",
+    Mistake("bias_gradient_times_x", _("dL/db multiplied by an input"),
+            _("The bias is added to s with weight 1, so dL/db = dL/ds · 1, with no input x."),
             classic.bias_gradient_times_x),
-    Mistake("not_updated", "Parameter not updated",
-            "Every weight and bias takes a step each round: new = old − learning rate × its gradient.",
+    Mistake("not_updated", _("Parameter not updated"),
+            _("Every weight and bias takes a step each round: new = old − learning rate × its gradient."),
             classic.not_updated),
 )
 
 NETWORK_MISTAKES: tuple[Mistake, ...] = (
-    Mistake("updated_outer_weights", "Hidden dL/df from updated weights",
-            "Every gradient of a round is taken at the weights the round started with: a hidden "
-            "dL/df sums w·dL/ds over the layer above with those weights, not the updated ones.",
+    Mistake("updated_outer_weights", _("Hidden dL/df from updated weights"),
+            _("Every gradient of a round is taken at the weights the round started with: a hidden "
+             "dL/df sums w·dL/ds over the layer above with those weights, not the updated ones."),
             deeper.updated_outer_weights),
-    Mistake("one_path", "Only one path in a hidden dL/df",
-            "A hidden unit feeds every unit of the layer above, so its dL/df sums over all of "
-            "them: dL/df_j = Σ_k w_jk · dL/ds_k.",
+    Mistake("one_path", _("Only one path in a hidden dL/df"),
+            _("A hidden unit feeds every unit of the layer above, so its dL/df sums over all of "
+             "them: dL/df_j = Σ_k w_jk · dL/ds_k."),
             deeper.one_path),
-    Mistake("wrong_layer_derivative", "Another layer's activation derivative",
-            "Each layer's dL/ds multiplies by the derivative of its own activation at its own "
-            "units: dL/ds_j = dL/df_j · act'(s_j) of that layer.",
+    Mistake("wrong_layer_derivative", _("Another layer's activation derivative"),
+            _("Each layer's dL/ds multiplies by the derivative of its own activation at its own "
+             "units: dL/ds_j = dL/df_j · act'(s_j) of that layer."),
             deeper.wrong_layer_derivative),
-    Mistake("derivative_as_sigmoid", "Sigmoid's derivative used for tanh or ReLU",
-            "f(1 − f) is the sigmoid's derivative only: tanh's is 1 − f², and ReLU's is 1 where "
-            "s > 0 and 0 elsewhere.",
+    Mistake("derivative_as_sigmoid", _("Sigmoid's derivative used for tanh or ReLU"),
+            _("f(1 − f) is the sigmoid's derivative only: tanh's is 1 − f², and ReLU's is 1 where "
+             "s > 0 and 0 elsewhere."),
             deeper.derivative_as_sigmoid),
-    Mistake("bce_squared_gradient", "Squared-loss gradient with cross-entropy",
-            "With L = −Σ[y ln f + (1 − y) ln(1 − f)], dL/df = −y/f + (1 − y)/(1 − f); f − y is "
-            "what dL/ds becomes once the sigmoid's f(1 − f) multiplies it.",
+    Mistake("bce_squared_gradient", _("Squared-loss gradient with cross-entropy"),
+            _("With L = −Σ[y ln f + (1 − y) ln(1 − f)], dL/df = −y/f + (1 − y)/(1 − f); f − y is "
+             "what dL/ds becomes once the sigmoid's f(1 − f) multiplies it."),
             deeper.bce_squared_gradient),
 )
 
