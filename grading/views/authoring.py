@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grading import authoring, permissions, plots, selectors, services
@@ -67,7 +67,7 @@ def preview_context(check: selectors.Check | None, *, drawing: Any, problems: li
     if check is not None and check.example is not None:
         spec = check.example
         loss = selectors.answer_key(spec).loss()
-        svg = plots.loss_plot(tuple(loss))
+        svg = plots.loss_plot(tuple(loss), lang=get_language())
         context.update(
             example=spec, drawing=spec, example_is_draw=check.example_is_draw,
             ranged=len(check.template.free) if check.template else 0,

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from grading import permissions, plots, selectors, services
@@ -98,7 +98,7 @@ def submission_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.may_see_expected(request.user, submission):
         key = (None,) * len(key)
     student = tuple(v if isinstance(v, (int, float)) else None for v in report.loss.student)
-    return svg_response(plots.loss_plot(tuple(key), student, title="Loss per round"))
+    return svg_response(plots.loss_plot(tuple(key), student, lang=get_language()))
 
 
 def _done(request: HttpRequest, submission: Any, action: Any, success: str) -> HttpResponse:

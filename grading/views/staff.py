@@ -15,10 +15,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET
 
 from grading import analytics, permissions, plots, selectors
-from grading.text import english
 from grading.views import variants
 from grading.views.common import band_text, round_question, round_tables, svg_response
 
@@ -154,7 +154,7 @@ def key_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
     """The key's loss per round (an assignment with per-student numbers has one per variant)."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     variants.no_shared_key(assignment)
-    return svg_response(plots.loss_plot(tuple(selectors.answer_key(assignment.parsed_spec).loss())))
+    return svg_response(plots.loss_plot(tuple(selectors.answer_key(assignment.parsed_spec).loss()), lang=get_language()))
 
 
 def heatmap_cells(spec: Spec) -> list[tuple[str, str]]:
@@ -200,18 +200,20 @@ def analytics_plot(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         given = frozenset((r, column, name) for r in range(1, spec.n_rounds + 1)
                           for column, name in cells if (r, column, name) not in typed)
         data = analytics.wrong_share(reports, n_rounds=spec.n_rounds, cells=cells, given=given)
-        return svg_response(plots.wrong_share_heatmap(data.rows, data.columns, data.shares,
-                                                      data.blank, data.given))
-    # The plots' words stay English: matplotlib's fonts here have no Thai glyphs (the page's
-    # captions and alt texts around them are translated).
+        return svg_response(plots.wrong_share_heatmap(tuple(str(r) for r in data.rows), data.columns,
+                                                      data.shares, data.blank, data.given,
+                                                      lang=get_language()))
+    # Words in the reader's language: the SVG keeps them as text, which the browser draws with
+    # its own fonts (Thai included); the language is part of each plot's cache key.
     if kind == "mistakes":
         counts = _mistake_counts(reports, spec)
-        return svg_response(plots.bar_chart(tuple(english(t) for _, t, _ in counts),
+        return svg_response(plots.bar_chart(tuple(str(t) for _, t, _ in counts),
                                             tuple(c for _, _, c in counts),
-                                            "Students who made each mistake", "students"))
+                                            _("Students who made each mistake"), _("students"),
+                                            lang=get_language()))
     maximum = max((r.max_with_extra or r.max for r in reports), default=0)
     return svg_response(plots.histogram(tuple(r.total for r in reports), float(maximum),
-                                        "Scores (counted attempt)"))
+                                        _("Scores (counted attempt)"), lang=get_language()))
 
 
 @login_required

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from grading import permissions, plots, selectors
@@ -101,7 +102,7 @@ def variant_loss_plot(request: HttpRequest, pk: int, variant_id: int) -> HttpRes
     """The loss per round of one student's problem (staff only)."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     variant = permissions.access_variant(request.user, assignment, variant_id)
-    return svg_response(plots.loss_plot(tuple(selectors.answer_key(variant.parsed_spec).loss())))
+    return svg_response(plots.loss_plot(tuple(selectors.answer_key(variant.parsed_spec).loss()), lang=get_language()))
 
 
 def no_shared_key(assignment: Assignment) -> None:
