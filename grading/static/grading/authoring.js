@@ -11,6 +11,7 @@
  * - After a re-login elsewhere the form's CSRF token is stale: on a 403 the current token is
  *   fetched (csrf.js) and the preview asked once more.
  * Without JavaScript, "Update the grids and the preview" posts the page and renders it again.
+ * The state line's words come from the JavaScript catalogue (gettext, loaded before this script).
  */
 (function () {
   "use strict";
@@ -90,7 +91,7 @@
 
   function send(resize, retried) {
     var number = ++sent;
-    setState("updating…");
+    setState(gettext("updating…"));
     return fetch(url, {
       method: "POST", body: body(resize), credentials: "same-origin",
       headers: { "X-Requested-With": "fetch", "Accept": "application/json" }
@@ -98,11 +99,14 @@
       if (resp.status === 403 && !retried && window.backpropCsrf) {
         return window.backpropCsrf.refresh(form).then(function (ok) {
           if (ok) { return send(resize, true); }
-          setState("not updated: reload the page");
+          setState(gettext("not updated: reload the page"));
           return null;
         });
       }
-      if (!resp.ok) { setState("not updated (" + resp.status + ")"); return null; }
+      if (!resp.ok) {
+        setState(interpolate(gettext("not updated (%(status)s)"), {status: resp.status}, true));
+        return null;
+      }
       return resp.json().then(function (data) {
         if (number < shown) { return; }  // an older answer than the one on the page
         shown = number;
@@ -119,9 +123,9 @@
         showErrors(data.errors || {});
         showProblems(data.problems || []);
         showPreview(data.preview || "", data.has_key);
-        setState(data.ok ? "up to date" : "see the marked fields");
+        setState(data.ok ? gettext("up to date") : gettext("see the marked fields"));
       });
-    }).catch(function () { setState("not updated: no connection"); });
+    }).catch(function () { setState(gettext("not updated: no connection")); });
   }
 
   function schedule(resize) {
