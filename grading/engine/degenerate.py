@@ -21,6 +21,7 @@ import numpy as np
 from grading.engine.cells import Place, cell_name
 from grading.engine.network import Trace, quantities, train_one
 from grading.engine.spec import Spec
+from grading.text import Text, _
 
 SIGMOID_LOW, SIGMOID_HIGH = 0.01, 0.99
 BACKWARD = ("dL/df", "dL/ds", "dL/db", "dL/dw")
@@ -47,34 +48,38 @@ class Reason:
     n_layers: int
 
     @property
-    def what(self) -> str:
+    def what(self) -> Text:
         """The reason without its value: the same words for every draw it happens in."""
-        where = f"round {self.round} {self.name}"
+        where = {"round": self.round, "name": self.name}
         if self.rule == "small":
-            return f"{where} is below {_unit_text(self.decimals)} in magnitude"
+            return _("round %(round)s %(name)s is below %(unit)s in magnitude", **where,
+                     unit=_unit_text(self.decimals))
         if self.rule == "saturated":
-            return f"{where} leaves [{SIGMOID_LOW}, {SIGMOID_HIGH}]"
+            return _("round %(round)s %(name)s leaves [%(low)s, %(high)s]", **where, low=SIGMOID_LOW,
+                     high=SIGMOID_HIGH)
         if self.rule == "inactive":
-            return f"ReLU unit {self.name} is inactive in every round"
-        return f"{where} is not a finite number"
+            return _("ReLU unit %(name)s is inactive in every round", name=self.name)
+        return _("round %(round)s %(name)s is not a finite number", **where)
 
     @property
-    def message(self) -> str:
+    def message(self) -> Text:
         """The reason in full, fit to show the problem's author."""
         d = self.decimals
+        where = {"round": self.round, "name": self.name, "value": _value_text(self.value, d)}
         if self.rule == "small":
-            return (f"round {self.round} {self.name} = {_value_text(self.value, d)} is below one unit of "
-                    f"{d} decimals ({_unit_text(d)}) in magnitude: the student would write "
-                    f"{0:.{d}f}")
+            return _("round %(round)s %(name)s = %(value)s is below one unit of %(decimals)s decimals "
+                     "(%(unit)s) in magnitude: the student would write %(zero)s", **where, decimals=d,
+                     unit=_unit_text(d), zero=f"{0:.{d}f}")
         if self.rule == "saturated":
-            return (f"round {self.round} {self.name} = {_value_text(self.value, d)} is outside "
-                    f"[{SIGMOID_LOW}, {SIGMOID_HIGH}]: the sigmoid is saturated and its slope "
-                    "f(1 - f) nearly 0")
+            return _("round %(round)s %(name)s = %(value)s is outside [%(low)s, %(high)s]: the sigmoid is "
+                     "saturated and its slope f(1 - f) nearly 0", **where, low=SIGMOID_LOW,
+                     high=SIGMOID_HIGH)
         if self.rule == "inactive":
             s = display_name("s", self.layer, self.index, self.n_layers)
-            return (f"ReLU unit {self.name} is inactive in every round ({s} <= 0), so every "
-                    "gradient through it is 0")
-        return f"round {self.round} {self.name} is not a finite number: the training diverges"
+            return _("ReLU unit %(name)s is inactive in every round (%(s)s <= 0), so every gradient "
+                     "through it is 0", name=self.name, s=s)
+        return _("round %(round)s %(name)s is not a finite number: the training diverges",
+                 round=self.round, name=self.name)
 
 
 def _value_text(value: float | None, decimals: int) -> str:
@@ -146,7 +151,7 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
         elif activation == "relu":
             for j in np.flatnonzero((layer.s[problem] <= 0).all(axis=0)):
                 add("inactive", None, "forward", "f", l, (int(j) + 1,), None, l)
-    return [reason for _, reason in sorted(found, key=lambda item: item[0])]
+    return [reason for _order, reason in sorted(found, key=lambda item: item[0])]
 
 
 def degenerate_reasons(spec: Spec, *, decimals: int) -> list[Reason]:

@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from grading.engine.network import Batch, stack
-from grading.engine.spec import MAX_MAGNITUDE, Layer, Sample, Spec, SpecError, json_repr, parse_spec
+from grading.engine.spec import (MAX_MAGNITUDE, THE_SPEC, Layer, Sample, Spec, SpecError, json_repr,
+                                 parse_spec)
+from grading.text import Text, _
 
 MAX_POINTS = 10_000
 _DECIMAL = Context(prec=60)
@@ -174,13 +176,16 @@ def _number_position(path: tuple[Any, ...], layered: bool) -> bool:
         for want, part in zip(shape, path)) for shape in shapes)
 
 
-def _finite(value: Any, where: str, what: str) -> Decimal:
+def _finite(value: Any, where: str, what: Text) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"{where}: {what} must be a number, got {json_repr(value)}")
+        raise SpecError(_("%(where)s: %(what)s must be a number, got %(value)s", where=where, what=what,
+                          value=json_repr(value)))
     if isinstance(value, float) and not math.isfinite(value):
-        raise SpecError(f"{where}: {what} must be a finite number, got {value}")
+        raise SpecError(_("%(where)s: %(what)s must be a finite number, got %(value)s", where=where,
+                          what=what, value=str(value)))
     if abs(value) > MAX_MAGNITUDE:
-        raise SpecError(f"{where}: {what} is {json_repr(value)}; keep values within ±1e6")
+        raise SpecError(_("%(where)s: %(what)s is %(value)s; keep values within ±1e6", where=where,
+                          what=what, value=json_repr(value)))
     # repr is the shortest text of the float, the decimal its author wrote.
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
 
@@ -189,31 +194,38 @@ def _free(path: tuple[Any, ...], item: dict) -> Free:
     where = _where(path)
     if "choice" in item:
         if set(item) != {"choice"}:
-            raise SpecError(f"{where}: a choice is written {{\"choice\": [v1, v2, ...]}}; unknown "
-                            f"keys: {', '.join(sorted(map(str, set(item) - {'choice'})))}")
+            raise SpecError(_('%(where)s: a choice is written {"choice": [v1, v2, ...]}; unknown keys: '
+                              '%(keys)s', where=where, keys=", ".join(sorted(map(str, set(item) - {"choice"})))))
         values = item["choice"]
         if not isinstance(values, list) or not values:
-            raise SpecError(f"{where}: choice must be a non-empty list of numbers")
+            raise SpecError(_("%(where)s: choice must be a non-empty list of numbers", where=where))
         if len(values) > MAX_POINTS:
-            raise SpecError(f"{where}: choice has {len(values)} values; at most {MAX_POINTS}")
+            raise SpecError(_("%(where)s: choice has %(n)s values; at most %(max)s", where=where, n=len(values),
+                              max=MAX_POINTS))
         return Free(where=where, path=path, size=len(values), choices=tuple(
-            float(_finite(v, where, f"choice value {k + 1}")) for k, v in enumerate(values)))
+            float(_finite(v, where, _("choice value %(n)s", n=k + 1))) for k, v in enumerate(values)))
     if set(item) != {"range", "step"}:
         extra = sorted(map(str, set(item) - {"range", "step"}))
-        raise SpecError(f"{where}: a range is written {{\"range\": [lo, hi], \"step\": s}}; "
-                        + (f"unknown keys: {', '.join(extra)}" if extra else "step is missing"))
+        if extra:
+            raise SpecError(_('%(where)s: a range is written {"range": [lo, hi], "step": s}; unknown keys: '
+                              '%(keys)s', where=where, keys=", ".join(extra)))
+        raise SpecError(_('%(where)s: a range is written {"range": [lo, hi], "step": s}; step is missing',
+                          where=where))
     bounds = item["range"]
     if not isinstance(bounds, list) or len(bounds) != 2:
-        raise SpecError(f"{where}: range must be a list of two numbers [lo, hi]")
-    lo, hi = _finite(bounds[0], where, "range lo"), _finite(bounds[1], where, "range hi")
-    step = _finite(item["step"], where, "range step")
+        raise SpecError(_("%(where)s: range must be a list of two numbers [lo, hi]", where=where))
+    lo, hi = _finite(bounds[0], where, _("range lo")), _finite(bounds[1], where, _("range hi"))
+    step = _finite(item["step"], where, _("range step"))
     if lo > hi:
-        raise SpecError(f"{where}: range lo {bounds[0]} is above hi {bounds[1]}")
+        raise SpecError(_("%(where)s: range lo %(lo)s is above hi %(hi)s", where=where, lo=str(bounds[0]),
+                          hi=str(bounds[1])))
     if step <= 0:
-        raise SpecError(f"{where}: range step must be positive, got {item['step']}")
+        raise SpecError(_("%(where)s: range step must be positive, got %(step)s", where=where,
+                          step=str(item["step"])))
     steps = _DECIMAL.divide(_DECIMAL.subtract(hi, lo), step)  # exact: 60 digits cover any two floats
     if steps >= MAX_POINTS:
-        raise SpecError(f"{where}: range has more than {MAX_POINTS} points; use a larger step")
+        raise SpecError(_("%(where)s: range has more than %(max)s points; use a larger step", where=where,
+                          max=MAX_POINTS))
     exponent = max(0, -lo.as_tuple().exponent, -step.as_tuple().exponent)
     scale = 10 ** exponent
     return Free(where=where, path=path, size=int(steps.to_integral_value(ROUND_FLOOR)) + 1,
@@ -242,16 +254,18 @@ def parse_template(data: Any) -> Template:
     found = _find(data)
     for path, _item in found:
         if not _number_position(path, layered):
-            raise SpecError(f"{_where(path) or 'the spec'}: a range or choice can only stand for a "
-                            "number (a weight, a bias, an input x, a target y or the learning rate)")
+            raise SpecError(_("%(where)s: a range or choice can only stand for a number (a weight, a bias, "
+                              "an input x, a target y or the learning rate)", where=_where(path) or THE_SPEC))
     free = tuple(_free(path, item) for path, item in found)
     for item in free:
         if item.path == ("learning_rate",) and item.low <= 0:
-            raise SpecError(f"learning_rate: every value must be positive; {item.low} is not")
+            raise SpecError(_("learning_rate: every value must be positive; %(value)s is not",
+                              value=str(item.low)))
         if layered and data.get("loss") == "bce" and item.path[-2:-1] == ("y",) \
                 and not 0 <= item.low <= item.high <= 1:
-            raise SpecError(f"{item.where}: with loss bce every target must be between 0 and 1; "
-                            f"the values reach {item.low if item.low < 0 else item.high}")
+            raise SpecError(_("%(where)s: with loss bce every target must be between 0 and 1; the values "
+                              "reach %(value)s", where=item.where,
+                              value=str(item.low if item.low < 0 else item.high)))
     low = parse_spec(_substitute(data, free, [f.low for f in free]))
     parse_spec(_substitute(data, free, [f.high for f in free]))
     return Template(low=low, free=free)

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from grading.text import Text, _
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "sse", "mse", "bce")
 MAX_LAYERS = 4
@@ -30,7 +32,11 @@ _LAYER_KEYS = ("weights", "biases", "activation")
 
 
 class SpecError(ValueError):
-    """A problem spec that cannot be used, with a message fit to show its author."""
+    """A problem spec that cannot be used, with a message fit to show its author (a
+    grading.text.Text: ``str(exc)`` says it in the active language)."""
+
+
+THE_SPEC = _("the spec")  # where a message is about the whole spec
 
 
 @dataclass(frozen=True)
@@ -146,21 +152,24 @@ class Spec:
 def _number(value: Any, where: str) -> float:
     # bool is an int subclass: `true` in a spec is a mistake, not 1.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"{where} must be a number, got {json_repr(value)}")
+        raise SpecError(_("%(where)s must be a number, got %(value)s", where=where, value=json_repr(value)))
     # A JSON integer can have hundreds of digits: compare it before math.isfinite turns it into
     # a float (an OverflowError, not a message).
     if isinstance(value, float) and not math.isfinite(value):
-        raise SpecError(f"{where} must be a finite number, got {value}")
+        raise SpecError(_("%(where)s must be a finite number, got %(value)s", where=where, value=str(value)))
     if abs(value) > MAX_MAGNITUDE:
-        raise SpecError(f"{where} is {json_repr(value)}; keep values within ±1e6")
+        raise SpecError(_("%(where)s is %(value)s; keep values within ±1e6", where=where,
+                          value=json_repr(value)))
     return float(value)
 
 
 def _vector(value: Any, where: str, length: int | None = None) -> tuple[float, ...]:
     if not isinstance(value, list):
-        raise SpecError(f"{where} must be a list of numbers, got {json_repr(value)}")
+        raise SpecError(_("%(where)s must be a list of numbers, got %(value)s", where=where,
+                          value=json_repr(value)))
     if length is not None and len(value) != length:
-        raise SpecError(f"{where} has {len(value)} values; expected {length}")
+        raise SpecError(_("%(where)s has %(n)s values; expected %(expected)s", where=where, n=len(value),
+                          expected=length))
     return tuple(_number(v, f"{where}[{k}]") for k, v in enumerate(value))
 
 
@@ -172,9 +181,10 @@ def json_repr(value: Any) -> str:
 def _bounded_list(value: Any, where: str, items: str, counted: str, limit: int) -> list:
     """``value`` when it is a non-empty list of at most ``limit`` items, else a SpecError."""
     if not isinstance(value, list) or not value:
-        raise SpecError(f"{where} must be a non-empty list of {items}")
+        raise SpecError(_("%(where)s must be a non-empty list of %(items)s", where=where, items=items))
     if len(value) > limit:
-        raise SpecError(f"{where} has {len(value)} {counted}; at most {limit} are supported")
+        raise SpecError(_("%(where)s has %(n)s %(counted)s; at most %(limit)s are supported", where=where,
+                          n=len(value), counted=counted, limit=limit))
     return value
 
 
@@ -182,31 +192,35 @@ def _keys(data: dict, where: str, required: tuple[str, ...], optional: tuple[str
           hint: str = "") -> None:
     missing = [k for k in required if k not in data]
     if missing:
-        raise SpecError(f"{where} is missing " + ", ".join(missing))
+        raise SpecError(_("%(where)s is missing %(keys)s", where=where, keys=", ".join(missing)))
     unknown = sorted(map(str, set(data) - set(required) - set(optional)))
+    if unknown and hint:
+        raise SpecError(_("%(where)s has unknown keys: %(keys)s (%(hint)s)", where=where,
+                          keys=", ".join(unknown), hint=hint))
     if unknown:
-        raise SpecError(f"{where} has unknown keys: " + ", ".join(unknown) + hint)
+        raise SpecError(_("%(where)s has unknown keys: %(keys)s", where=where, keys=", ".join(unknown)))
 
 
 def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise SpecError(f"{where} must be one of {', '.join(allowed)}; got {json_repr(value)}")
+        raise SpecError(_("%(where)s must be one of %(allowed)s; got %(value)s", where=where,
+                          allowed=", ".join(allowed), value=json_repr(value)))
     return value
 
 
 def _learning_rate(value: Any) -> float:
     lr = _number(value, "learning_rate")
     if lr <= 0:
-        raise SpecError(f"learning_rate must be positive, got {lr}")
+        raise SpecError(_("learning_rate must be positive, got %(value)s", value=str(lr)))
     return lr
 
 
 def _samples(value: Any, n_in: int, n_out: int, limit: int) -> tuple[Sample, ...]:
-    samples = _bounded_list(value, "samples", '{"x": [...], "y": [...]}', "samples", limit)
+    samples = _bounded_list(value, "samples", '{"x": [...], "y": [...]}', _("samples"), limit)
     parsed = []
     for k, sample in enumerate(samples):
         if not isinstance(sample, dict) or set(sample) != {"x", "y"}:
-            raise SpecError(f"samples[{k}] must be an object with exactly the keys x and y")
+            raise SpecError(_("%(where)s must be an object with exactly the keys x and y", where=f"samples[{k}]"))
         parsed.append(Sample(x=_vector(sample["x"], f"samples[{k}].x", n_in),
                              y=_vector(sample["y"], f"samples[{k}].y", n_out)))
     return tuple(parsed)
@@ -215,14 +229,15 @@ def _samples(value: Any, n_in: int, n_out: int, limit: int) -> tuple[Sample, ...
 def parse_spec(data: Any) -> Spec:
     """Validate a spec in its JSON form and return it, or raise SpecError saying what is wrong."""
     if not isinstance(data, dict):
-        raise SpecError("the spec must be a JSON object with weights, biases, learning_rate and "
-                        "samples (one sigmoid layer), or with layers, loss, learning_rate and samples")
+        raise SpecError(_("the spec must be a JSON object with weights, biases, learning_rate and "
+                          "samples (one sigmoid layer), or with layers, loss, learning_rate and samples"))
     if "layers" in data:
         return _parse_layered(data)
-    _keys(data, "the spec", _SINGLE_KEYS,
-          hint=" (loss, update_biases and activations are written in the layers form)")
-    weights = _bounded_list(data["weights"], "weights", "rows, one per input", "rows (inputs)", MAX_UNITS)
-    biases = _bounded_list(data["biases"], "biases", "values, one per output", "values (outputs)", MAX_UNITS)
+    _keys(data, THE_SPEC, _SINGLE_KEYS,
+          hint=_("loss, update_biases and activations are written in the layers form"))
+    weights = _bounded_list(data["weights"], "weights", _("rows, one per input"), _("rows (inputs)"), MAX_UNITS)
+    biases = _bounded_list(data["biases"], "biases", _("values, one per output"), _("values (outputs)"),
+                           MAX_UNITS)
     rows = tuple(_vector(row, f"weights[{i}]", len(biases)) for i, row in enumerate(weights))
     layer = Layer(weights=rows, biases=_vector(biases, "biases"))
     lr = _learning_rate(data["learning_rate"])
@@ -231,41 +246,43 @@ def parse_spec(data: Any) -> Spec:
 
 
 def _parse_layered(data: dict) -> Spec:
-    _keys(data, "the spec", _LAYERED_KEYS, ("update_biases",),
-          hint=" (with layers, each layer holds its own weights, biases and activation)")
-    raw = _bounded_list(data["layers"], "layers", 'layers, each {"weights", "biases", "activation"}',
-                        "layers", MAX_LAYERS)
+    _keys(data, THE_SPEC, _LAYERED_KEYS, ("update_biases",),
+          hint=_("with layers, each layer holds its own weights, biases and activation"))
+    raw = _bounded_list(data["layers"], "layers", _('layers, each {"weights", "biases", "activation"}'),
+                        _("layers"), MAX_LAYERS)
     layers: list[Layer] = []
     for l, item in enumerate(raw):
         where = f"layers[{l}]"
         if not isinstance(item, dict):
-            raise SpecError(f"{where} must be an object with the keys weights, biases and activation")
+            raise SpecError(_("%(where)s must be an object with the keys weights, biases and activation",
+                              where=where))
         _keys(item, where, _LAYER_KEYS)
-        weights = _bounded_list(item["weights"], f"{where}.weights", "rows, one per unit below",
-                                "rows (units below)", MAX_UNITS)
-        biases = _bounded_list(item["biases"], f"{where}.biases", "values, one per unit",
-                               "values (units)", MAX_UNITS)
+        weights = _bounded_list(item["weights"], f"{where}.weights", _("rows, one per unit below"),
+                                _("rows (units below)"), MAX_UNITS)
+        biases = _bounded_list(item["biases"], f"{where}.biases", _("values, one per unit"),
+                               _("values (units)"), MAX_UNITS)
         if layers and len(weights) != layers[-1].n_outputs:
-            raise SpecError(f"{where}.weights has {len(weights)} rows; expected "
-                            f"{layers[-1].n_outputs}, one per unit of layers[{l - 1}]")
+            raise SpecError(_("%(where)s has %(n)s rows; expected %(expected)s, one per unit of %(below)s",
+                              where=f"{where}.weights", n=len(weights), expected=layers[-1].n_outputs,
+                              below=f"layers[{l - 1}]"))
         rows = tuple(_vector(row, f"{where}.weights[{i}]", len(biases))
                      for i, row in enumerate(weights))
         layers.append(Layer(weights=rows, biases=_vector(biases, f"{where}.biases"),
                             activation=_choice(item["activation"], f"{where}.activation", ACTIVATIONS)))
     loss = _choice(data["loss"], "loss", LOSSES)
     if loss == "bce" and layers[-1].activation != "sigmoid":
-        raise SpecError(f"loss bce needs a sigmoid output layer; layers[{len(layers) - 1}].activation "
-                        f"is {layers[-1].activation}")
+        raise SpecError(_("loss bce needs a sigmoid output layer; %(where)s is %(activation)s",
+                          where=f"layers[{len(layers) - 1}].activation", activation=layers[-1].activation))
     update_biases = data.get("update_biases", True)
     if not isinstance(update_biases, bool):
-        raise SpecError(f"update_biases must be true or false, got {json_repr(update_biases)}")
+        raise SpecError(_("update_biases must be true or false, got %(value)s", value=json_repr(update_biases)))
     lr = _learning_rate(data["learning_rate"])
     samples = _samples(data["samples"], layers[0].n_inputs, layers[-1].n_outputs, MAX_ROUNDS)
     if loss == "bce":
         for k, sample in enumerate(samples):
             for j, y in enumerate(sample.y):
                 if not 0 <= y <= 1:
-                    raise SpecError(f"samples[{k}].y[{j}] is {y}; with loss bce every target must "
-                                    "be between 0 and 1")
+                    raise SpecError(_("%(where)s is %(value)s; with loss bce every target must be between "
+                                      "0 and 1", where=f"samples[{k}].y[{j}]", value=str(y)))
     return Spec(layers=tuple(layers), learning_rate=lr, samples=samples, loss=loss,
                 update_biases=update_biases)

@@ -29,6 +29,7 @@ from grading.engine.degenerate import degenerate_mask, reasons
 from grading.engine.network import Trace, train
 from grading.engine.ranges import Template, parse_template
 from grading.engine.spec import Spec, SpecError
+from grading.text import Text, _, join
 
 SCHEME = "backprop-variant-v1"
 MAX_DRAWS = 200
@@ -120,16 +121,20 @@ def _exhausted(template: Template, seed: int, key: str, attempt: int, decimals: 
     """The error when every one of a student's draws was degenerate: the commonest reasons."""
     if not template.free:
         found = reasons(_train(template, np.empty((1, 0))), decimals=decimals)
-        shown = "; ".join(reason.message for reason in found[:5])
-        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
-        return VariantError(f"the problem is degenerate: {shown}{more}")
+        shown = join("; ", [reason.message for reason in found[:5]])
+        if len(found) > 5:
+            return VariantError(_("the problem is degenerate: %(reasons)s (and %(n)s more)", reasons=shown,
+                                  n=len(found) - 5))
+        return VariantError(_("the problem is degenerate: %(reasons)s", reasons=shown))
     values = np.concatenate([values_of(template, indices(template, seed, [key], attempt, r))
                              for r in range(draws)])
     trace = _train(template, values)
-    counts: Counter[str] = Counter()
+    counts: Counter[Text] = Counter()
     for p in range(draws):
         # dict.fromkeys, not a set: the order of ties must not depend on the process's hash seed.
         counts.update(list(dict.fromkeys(r.what for r in reasons(trace, decimals=decimals, problem=p))))
-    common = "; ".join(f"{what} in {n} of {draws} draws" for what, n in counts.most_common(3))
-    return VariantError(f"after {draws} draws no non-degenerate problem at {decimals} decimals: "
-                        f"e.g. {common}. Narrow the ranges or move them away from these values.")
+    common = join("; ", [_("%(what)s in %(n)s of %(draws)s draws", what=what, n=n, draws=draws)
+                         for what, n in counts.most_common(3)])
+    return VariantError(_("after %(draws)s draws no non-degenerate problem at %(decimals)s decimals: "
+                          "e.g. %(common)s. Narrow the ranges or move them away from these values.",
+                          draws=draws, decimals=decimals, common=common))

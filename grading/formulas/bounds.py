@@ -11,8 +11,10 @@ symbolic check expands), and every constant part evaluates within the numeric ch
 
 from __future__ import annotations
 
+from grading.text import _
+
 from .nodes import BinOp, Call, Expr, FormulaError, Name, Neg, to_text
-from .numeric import TooLarge, Undefined, evaluate
+from .numeric import TooLarge, Undefined, evaluate, message_of
 
 MAX_POWER = 64   # |exponent| of a power with a constant exponent; the symbolic check's bound too
 _SHOWN = 40      # characters of a sub-formula quoted in the message
@@ -27,8 +29,9 @@ def check_size(expr: Expr) -> None:
         if isinstance(node, BinOp) and node.op == "^" and id(node.right) in constant:
             exponent = _value(node.right, node)
             if exponent is not None and abs(exponent) > MAX_POWER:  # type: ignore[arg-type,operator]
-                raise FormulaError(f"number too large to check: {_shown(node)} (its exponent "
-                                   f"{_shown(node.right)} is above {MAX_POWER})")
+                raise FormulaError(_("number too large to check: %(part)s (its exponent %(exponent)s is "
+                                     "above %(max)s)", part=_shown(node), exponent=_shown(node.right),
+                                     max=MAX_POWER))
         if id(node) in constant and not inside:  # each largest constant part evaluated once
             _value(node, node)
         inside = inside or id(node) in constant
@@ -40,13 +43,14 @@ def _value(node: Expr, shown: Expr) -> object | None:
     try:
         return evaluate(node, {})
     except TooLarge as exc:
-        culprit, reason = (shown, str(exc)) if shown is not node else _culprit(node, str(exc))
-        raise FormulaError(f"number too large to check: {_shown(culprit)} ({reason})") from None
+        culprit, reason = (shown, message_of(exc)) if shown is not node else _culprit(node, message_of(exc))
+        raise FormulaError(_("number too large to check: %(part)s (%(reason)s)", part=_shown(culprit),
+                             reason=reason)) from None
     except Undefined:
         return None
 
 
-def _culprit(node: Expr, reason: str) -> tuple[Expr, str]:
+def _culprit(node: Expr, reason: object) -> tuple[Expr, object]:
     """The innermost part of a too-large constant that is too large itself, and why."""
     while True:
         for child in _children(node):
@@ -58,11 +62,11 @@ def _culprit(node: Expr, reason: str) -> tuple[Expr, str]:
             return node, reason
 
 
-def _too_large(node: Expr) -> str:
+def _too_large(node: Expr) -> object:
     try:
         evaluate(node, {})
     except TooLarge as exc:
-        return str(exc)
+        return message_of(exc)
     except Undefined:
         pass
     return ""

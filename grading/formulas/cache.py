@@ -24,7 +24,8 @@ VerdictKey = tuple[str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
 
 @dataclass(frozen=True)
 class Verdict:
-    """A row's status, message (without reading notes) and credit."""
+    """A row's status, message (without reading notes; a grading.text.Text, kept unrendered so
+    each reader gets it in their language) and credit."""
 
     status: str
     message: str

@@ -9,19 +9,20 @@ from functools import lru_cache
 from typing import Any
 
 from grading.engine import Shape
+from grading.text import Text, _, join
 
 from .bounds import check_size
 from .cache import Verdict, VerdictCache, VerdictKey, verdict_key
 from .hints import wrong_message
 from .lexer import MAX_LENGTH
 from .mathml import to_mathml
-from .names import vocabulary
+from .names import all_of, vocabulary
 from .nodes import Expr, FormulaError, Name, names_in, to_text
 from .numeric import Comparison, Points, compare, depends_on, random_points
 from .parser import parse_with_notes
 from .rows import Row, Table, circular, q1_table, shape_of
 from .sandbox import Failure, run_with_deadline
-from .symbolic import definitions, equivalent
+from .symbolic import REASONS, definitions, equivalent
 
 STATUSES = ("correct", "not_chained", "incorrect", "undecided", "invalid", "blank")
 _MARGIN = 0.1      # seconds kept back from the time limit to assemble the marks
@@ -35,7 +36,7 @@ class FormulaMark:
     row: str
     given: str
     status: str
-    message: str
+    message: str  # a grading.text.Text: read in the reader's language
     credit: float
     understood: str
     mathml: str
@@ -48,7 +49,7 @@ class _Work:
     row: Row
     given: str
     expr: Expr
-    notes: list[str]
+    notes: list[Text]
     numeric: Comparison
     key: VerdictKey | None
 
@@ -80,11 +81,11 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     for row in table.rows:
         given = answers.get(row.name) if isinstance(answers, Mapping) else None
         if given is None or (isinstance(given, str) and not given.strip()):
-            marks[row.name] = _mark(row, given, "blank", "no answer")  # nothing to decide, even late
+            marks[row.name] = _mark(row, given, "blank", _("no answer"))  # nothing to decide, even late
             continue
         if time.monotonic() > deadline:
-            marks[row.name] = _mark(row, given, "undecided", "could not decide in time; "
-                                    "an instructor will review this row")
+            marks[row.name] = _mark(row, given, "undecided", _("could not decide in time; "
+                                                               "an instructor will review this row"))
             continue
         typed_key = (row.name, given, table.shape, float(not_chained_credit))
         known = cache.typed_mark(typed_key) if cache is not None and isinstance(given, str) else None
@@ -115,7 +116,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     return [marks[row.name] for row in table.rows]
 
 
-def _mark(row: Row, given: object, status: str, message: str, credit: float = 0.0,
+def _mark(row: Row, given: object, status: str, message: Text, credit: float = 0.0,
           expr: Expr | None = None, table: Table | None = None) -> FormulaMark:
     shown = given if isinstance(given, str) else ("" if given is None else repr(given)[:MAX_LENGTH])
     understood = to_text(expr) if expr is not None else ""
@@ -123,7 +124,7 @@ def _mark(row: Row, given: object, status: str, message: str, credit: float = 0.
     return FormulaMark(row.name, shown, status, message, credit, understood, mathml)
 
 
-def _judged(row: Row, given: str, expr: Expr, notes: list[str], verdict: Verdict,
+def _judged(row: Row, given: str, expr: Expr, notes: list[Text], verdict: Verdict,
             key: VerdictKey | None, cache: VerdictCache | None, table: Table) -> FormulaMark:
     """The mark for a read formula, its verdict kept in ``cache`` (which keeps decided ones only)."""
     if cache is not None and key is not None:
@@ -137,9 +138,9 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
                 cache: VerdictCache | None = None) -> FormulaMark | _Work:
     """Everything decided in-process: blank, invalid, cached, circular, numerically different."""
     if given is None or (isinstance(given, str) and not given.strip()):
-        return _mark(row, given, "blank", "no answer")
+        return _mark(row, given, "blank", _("no answer"))
     if not isinstance(given, str):
-        return _mark(row, given, "invalid", "the answer must be text")
+        return _mark(row, given, "invalid", _("the answer must be text"))
     try:
         expr, notes = read_answer(given, row.name, table.sizes)
     except FormulaError as exc:
@@ -163,7 +164,7 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     return _Work(row, given, expr, notes, numeric, key)
 
 
-def read_answer(given: str, row: str | None, sizes: tuple[int, ...]) -> tuple[Expr, list[str]]:
+def read_answer(given: str, row: str | None, sizes: tuple[int, ...]) -> tuple[Expr, list[Text]]:
     """A Q1 answer for ``row`` read as the grader reads it: its tree and notes, or FormulaError.
 
     The live preview calls this too, so a text is refused by both or by neither (without a row,
@@ -181,25 +182,28 @@ def _right_hand_side(given: str, row: str, sizes: tuple[int, ...]) -> str:
         return given
     left, right = given.split("=", 1)
     try:
-        lhs, _ = parse_with_notes(left, sizes=sizes)
+        lhs = parse_with_notes(left, sizes=sizes)[0]
     except FormulaError:
         return given
     if lhs == Name(row):
         return right
-    raise FormulaError(f"this row is {row}, but the answer starts with '{left.strip()} =': "
-                       "write only the right-hand side", 0)
+    raise FormulaError(_("this row is %(row)s, but the answer starts with '%(left)s =': write only the "
+                         "right-hand side", row=row, left=left.strip()), 0)
 
 
-def _symbolic_result(result: object) -> tuple[str, str]:
-    """The child's (verdict, reason), or why there is none: a timeout, a failure, a bad reply."""
+def _symbolic_result(result: object) -> tuple[str, Text | str]:
+    """The child's (verdict, reason), or why there is none: a timeout, a failure, a bad reply.
+
+    The child sends a key of ``REASONS`` (plain data); its message is made here, in the parent.
+    """
     if result is None:
-        return "timeout", "ran out of time"
+        return "timeout", _("ran out of time")
     if isinstance(result, Failure):
-        return "failed", f"the check failed: {result.kind}"
+        return "failed", _("the check failed: %(kind)s", kind=result.kind)
     if (isinstance(result, tuple) and len(result) == 2 and result[0] in _SYMBOLIC
-            and isinstance(result[1], str)):
-        return result
-    return "failed", "the check failed: bad reply"
+            and isinstance(result[1], str) and result[1] in REASONS):
+        return result[0], REASONS[result[1]]
+    return "failed", _("the check failed: %(kind)s", kind=_("bad reply"))
 
 
 def _decide(work: _Work, symbolic: object, table: Table, not_chained_credit: float) -> Verdict:
@@ -208,13 +212,13 @@ def _decide(work: _Work, symbolic: object, table: Table, not_chained_credit: flo
     if numeric == "equal" and sym == "equal" or numeric == "unknown" and sym == "equal":
         return _chained(work, table, not_chained_credit)
     if numeric == "unknown" and sym == "different":
-        return Verdict("incorrect", f"not equivalent to {row.name}")
+        return Verdict("incorrect", _("not equivalent to %(row)s", row=row.name))
     if numeric == "equal" and sym == "different":
-        reason = "the numeric and symbolic checks disagree"
+        reason = _("the numeric and symbolic checks disagree")
     elif numeric == "unknown" and sym not in ("equal", "failed"):
         reason = work.numeric.reason or reason
-    return Verdict("undecided", f"could not decide automatically ({reason}); "
-                                "an instructor will review this row")
+    return Verdict("undecided", _("could not decide automatically (%(reason)s); an instructor will "
+                                  "review this row", reason=reason))
 
 
 def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
@@ -232,14 +236,16 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
             continue
         missing.append(previous)
     if not missing:
-        return Verdict("correct", "correct", 1.0)
-    wanted = " and ".join(missing)
-    rule = ("a forward function is written from the previous function" if row.column == "forward"
-            else "a backward function is written from the previous function and the variable of "
+        return Verdict("correct", _("correct"), 1.0)
+    if row.column == "forward":
+        rule = _("a forward function is written from the previous function")
+    else:
+        rule = _("a backward function is written from the previous function and the variable of "
                  "differentiation")
-    message = f"equivalent, but not chained: write {row.name} in terms of {wanted} ({rule})"
+    message = _("equivalent, but not chained: write %(row)s in terms of %(wanted)s (%(rule)s)",
+                row=row.name, wanted=all_of(missing), rule=rule)
     return Verdict("not_chained", message, float(not_chained_credit))
 
 
-def _with_notes(message: str, notes: list[str]) -> str:
-    return message + "".join(f"; {note}" for note in notes)
+def _with_notes(message: Text, notes: list[Text]) -> Text:
+    return join("; ", [message, *notes]) if notes else message

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from grading.engine import Shape
 from grading.mistakes import alternatives_by_cell
+from grading.text import Text, _, join
 
 from .names import Vocabulary, vocabulary
 from .nodes import Expr, FormulaError, Name, Neg, names_in, walk
@@ -23,25 +24,26 @@ _HINT_TRIES = 120  # nor more candidates than this per row (a 9x9 network has 80
 
 
 def wrong_message(row: Row, expr: Expr, table: Table, points: Points,
-                  deadline: float = float("inf")) -> tuple[str, bool]:
+                  deadline: float = float("inf")) -> tuple[Text, bool]:
     """The message for a formula that is not ``row``'s, and whether the hint search finished."""
-    base = f"not equivalent to {row.name}"
     # What is off (a sign, a factor, an index), then the idea behind it when it is a named mistake.
-    swap: str | None = ""
+    swap: Text | str | None = ""
     factor = hint_for(expr, row.expr, points)
     if not factor:
         swap = _swap_hint(row, expr, table, points, deadline)
-    hints = [factor or swap or "", _mistake_hint(row, expr, table, points)]
-    hint = "; ".join(h for h in hints if h)
-    return (f"{base}: {hint}" if hint else base), swap is not None
+    hints = [h for h in (factor or swap or "", _mistake_hint(row, expr, table, points)) if h]
+    if not hints:
+        return _("not equivalent to %(row)s", row=row.name), swap is not None
+    return (_("not equivalent to %(row)s: %(hint)s", row=row.name, hint=join("; ", hints)),
+            swap is not None)
 
 
 @lru_cache(maxsize=128)  # one entry per network shape in use
-def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr, frozenset[str]], ...]]:
+def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[Text, Expr, frozenset[str]], ...]]:
     """Q1 row -> (message, mistaken formula, names the answer must not use) from the named
     mistakes the tables are marked with, made in the row or carried into it from an earlier one."""
     rows = {row.place: row.name for row in _table(shape).rows}
-    out: dict[str, list[tuple[str, Expr, frozenset[str]]]] = {}
+    out: dict[str, list[tuple[Text, Expr, frozenset[str]]]] = {}
     for place, found in alternatives_by_cell(shape, 1.0).items():
         if place not in rows:
             continue  # a cell that is no Q1 row (y - f, the updates)
@@ -50,7 +52,9 @@ def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr, frozenset[st
                 wrong = parse_formula(alt.formula, sizes=shape.sizes)
             except FormulaError:
                 continue  # written over cells that Q1 has no name for
-            out.setdefault(rows[place], []).append((f"{mistake.title}. {mistake.explanation}", wrong, frozenset()))
+            out.setdefault(rows[place], []).append((
+                _("%(title)s. %(explanation)s", title=mistake.title, explanation=mistake.explanation),
+                wrong, frozenset()))
             # The same slip carried into every row computed from this one: dL/ds1 written as
             # (y1 - f1)*f1*(1 - f1) has dL/df's flipped sign in it. Not when the answer names
             # the row or one computed from it: -dL/ds1*x2 flips its own sign.
@@ -60,8 +64,9 @@ def _row_mistakes(shape: Shape) -> dict[str, tuple[tuple[str, Expr, frozenset[st
                 if source in later.ancestors:
                     carried = _expand(later.expr, source, wrong, _table(shape))
                     out.setdefault(later.name, []).append(
-                        (f"{mistake.title}, carried into {later.name} from {source}. "
-                         f"{mistake.explanation}", carried, through))
+                        (_("%(title)s, carried into %(row)s from %(source)s. %(explanation)s",
+                           title=mistake.title, row=later.name, source=source,
+                           explanation=mistake.explanation), carried, through))
     return {name: tuple(v) for name, v in out.items()}
 
 
@@ -82,7 +87,7 @@ def _table(shape: Shape) -> Table:
     return q1_table(shape)
 
 
-def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
+def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> Text | str:
     """The named mistake a wrong formula is, when it is one of them (same data as the tables)."""
     used = set(names_in(expr))
     for message, wrong, through in _row_mistakes(table.shape).get(row.name, ()):
@@ -92,12 +97,12 @@ def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> str:
 
 
 def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
-               deadline: float = float("inf")) -> str | None:
+               deadline: float = float("inf")) -> Text | str | None:
     """'with x1 in place of x2 it would be right': the usual slips of index and of s for f.
 
     None when the deadline cut the search short (so the message is not the whole answer).
     """
-    if sum(1 for _ in walk(expr)) > _HINT_NODES:
+    if sum(1 for _node in walk(expr)) > _HINT_NODES:
         return ""
     vocab = vocabulary(*table.sizes)
     names = sorted(vocab.all)
@@ -116,8 +121,8 @@ def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
             try:
                 if compare(candidate, row.expr, points).verdict == "equal":
                     if other is None:
-                        return f"with −{used} in place of {used} it would be right"
-                    return f"with {other} in place of {used} it would be right"
+                        return _("with −%(name)s in place of %(name)s it would be right", name=used)
+                    return _("with %(other)s in place of %(name)s it would be right", other=other, name=used)
             except ArithmeticError:
                 continue
     return ""

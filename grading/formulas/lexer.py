@@ -14,7 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .names import Vocabulary, unknown_name_hint
+from grading.text import Text, _
+
+from .names import Vocabulary, all_of, unknown_name_hint
 from .nodes import FUNCTIONS, FormulaError
 
 MAX_LENGTH = 500
@@ -55,25 +57,27 @@ class Token:
 @dataclass
 class Lexed:
     tokens: list[Token]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
 
 def check_characters(text: str) -> None:
     """Reject what cannot be a formula before looking at it any closer."""
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is too long ({len(text):,} characters; at most {MAX_LENGTH})", MAX_LENGTH)
+        raise FormulaError(_("the formula is too long (%(n)s characters; at most %(max)s)",
+                             n=f"{len(text):,}", max=MAX_LENGTH), MAX_LENGTH)
     for k, ch in enumerate(text):
         if ch in _FOLD or ch in _SUBSCRIPTS or ch in _POSTFIX_POWERS:
             continue
         category = unicodedata.category(ch)
         if ch == "\x00":
-            raise FormulaError(f"the formula contains a NUL character at character {k + 1}", k)
+            raise FormulaError(_("the formula contains a NUL character at character %(at)s", at=k + 1), k)
         if category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            raise FormulaError(
-                f"the formula contains an invisible control character (U+{ord(ch):04X}"
-                f"{', ' + unicodedata.name(ch, '') if unicodedata.name(ch, '') else ''}) at character {k + 1}", k)
+            name = unicodedata.name(ch, "")
+            raise FormulaError(_("the formula contains an invisible control character (%(code)s) at "
+                                 "character %(at)s", code=f"U+{ord(ch):04X}" + (f", {name}" if name else ""),
+                                 at=k + 1), k)
     if not text.strip():
-        raise FormulaError("the formula is empty", 0)
+        raise FormulaError(_("the formula is empty"), 0)
 
 
 def fold(text: str) -> str:
@@ -126,9 +130,10 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
         if match:
             q, end = _layered(match.group(1).replace("_", ""), src, match.end(), vocab.derivative_of, vocab)
             if q not in vocab.derivative_of:
-                raise FormulaError(
-                    f"unknown derivative '{text[k:end]}' at character {k + 1}: "
-                    f"{unknown_name_hint(q, vocab) if q[:1].lower() in 'xywbsf' else 'differentiate by f, s, b or w'}", k)
+                hint = (unknown_name_hint(q, vocab) if q[:1].lower() in "xywbsf"
+                        else _("differentiate by f, s, b or w"))
+                raise FormulaError(_("unknown derivative '%(typed)s' at character %(at)s: %(hint)s",
+                                     typed=text[k:end], at=k + 1, hint=hint), k)
             name = f"dL/d{q}"
             _note_alias(text, k, end, name, aliased)
             out.tokens.append(Token("name", name, k, text[k:end]))
@@ -148,17 +153,17 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             name, end = _layered(word.replace("_", ""), src, match.end(), vocab.all, vocab)
             if end > match.end():
                 if name not in vocab.all:
-                    raise FormulaError(f"unknown name '{text[k:end]}' at character {k + 1}: "
-                                       f"{unknown_name_hint(name, vocab)}", k)
+                    raise FormulaError(_("unknown name '%(typed)s' at character %(at)s: %(hint)s",
+                                         typed=text[k:end], at=k + 1, hint=unknown_name_hint(name, vocab)), k)
                 _note_alias(text, k, end, name, aliased)
                 out.tokens.append(Token("name", name, k, text[k:end]))
                 k = end
                 continue
             if src[match.end():].lstrip(" ").startswith("(") and word.lower() not in FUNCTIONS \
                     and word.lower() not in _ALIASES and word.replace("_", "") not in vocab.all:
-                raise FormulaError(f"unknown function '{text[k:match.end()]}' at character {k + 1}: "
-                                   f"the functions are {', '.join(FUNCTIONS[:-1])} and {FUNCTIONS[-1]}, "
-                                   "σ for sigmoid", k)
+                raise FormulaError(_("unknown function '%(typed)s' at character %(at)s: the functions are "
+                                     "%(functions)s, σ for sigmoid", typed=text[k:match.end()], at=k + 1,
+                                     functions=all_of([", ".join(FUNCTIONS[:-1]), FUNCTIONS[-1]])), k)
             token = _word_token(word, text, k, match.end(), vocab)
             if token.kind == "name":
                 _note_alias(text, k, match.end(), token.value, aliased)  # type: ignore[arg-type]
@@ -181,7 +186,7 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             raise FormulaError(_bad_character(text, k), k)
         k += 1
     out.tokens.append(Token("end", None, len(src), ""))
-    out.notes.extend(f"read '{typed}' as {name}" for typed, name in aliased.items())
+    out.notes.extend(_("read '%(typed)s' as %(name)s", typed=typed, name=name) for typed, name in aliased.items())
     return out
 
 
@@ -193,8 +198,8 @@ def _layered(word: str, src: str, end: int, names: frozenset[str], vocab: Vocabu
     suffix = _LAYER.match(src, end)
     if suffix is not None and word in names and src[end:end + 1] == "[":
         # x1[2] would read as x1·2: in a network of layers that is surely a layer typed by mistake.
-        raise FormulaError(f"{word} belongs to no layer: write it without [{suffix.group(1)}] "
-                           "(multiply with * or parentheses)", end)
+        raise FormulaError(_("%(name)s belongs to no layer: write it without [%(layer)s] "
+                             "(multiply with * or parentheses)", name=word, layer=suffix.group(1)), end)
     if suffix is None or word in names or not _named(word, vocab):
         return word, end
     # The bracket is the word's layer, one this network has or not (then an unknown name).
@@ -211,7 +216,7 @@ def _prime_token(out: Lexed, text: str, start: int, end: int, func: str) -> int:
     """tanh'(a) or relu'(a): the activation's derivative (1 − tanh(a)², step(a)); the next index."""
     out.tokens.append(Token("func", func + "'", start, text[start:end + 1]))
     reading = "1 - tanh(a)^2" if func == "tanh" else "step(a)"
-    out.notes.append(f"read {text[start:end + 1]}(a) as {reading}")
+    out.notes.append(_("read %(typed)s(a) as %(reading)s", typed=text[start:end + 1], reading=reading))
     return end + 1
 
 
@@ -219,7 +224,8 @@ def _sigmoid_token(out: Lexed, text: str, start: int, end: int) -> int:
     """σ or sigmoid at text[start:end], maybe primed (σ'(s1) = σ(s1)(1 − σ(s1))); the next index."""
     if text[end:end + 1] in _PRIMES:
         out.tokens.append(Token("func", "sigmoid'", start, text[start:end + 1]))
-        out.notes.append(f"read {text[start:end + 1]}(a) as sigmoid(a)*(1 - sigmoid(a))")
+        out.notes.append(_("read %(typed)s(a) as %(reading)s", typed=text[start:end + 1],
+                           reading="sigmoid(a)*(1 - sigmoid(a))"))
         return end + 1
     out.tokens.append(Token("func", "sigmoid", start, text[start:end]))
     return end
@@ -229,12 +235,13 @@ def _number(match: re.Match[str], k: int) -> Fraction:
     mantissa, exponent = match.group(1), match.group(2)
     significant = mantissa.replace(".", "").lstrip("0")
     if len(significant) > MAX_DIGITS or len(mantissa) > 2 * MAX_DIGITS:
-        raise FormulaError(f"the number at character {k + 1} has more than {MAX_DIGITS} digits", k)
+        raise FormulaError(_("the number at character %(at)s has more than %(max)s digits", at=k + 1,
+                             max=MAX_DIGITS), k)
     value = Fraction(mantissa)
     if exponent is not None:
         if abs(int(exponent)) > MAX_EXPONENT10:
-            raise FormulaError(f"the number at character {k + 1} is too large or too small "
-                               f"(at most e±{MAX_EXPONENT10})", k)
+            raise FormulaError(_("the number at character %(at)s is too large or too small "
+                                 "(at most e±%(max)s)", at=k + 1, max=MAX_EXPONENT10), k)
         value *= Fraction(10) ** int(exponent)
     return value
 
@@ -248,7 +255,8 @@ def _word_token(word: str, text: str, start: int, end: int, vocab: Vocabulary) -
     name = word.replace("_", "")
     if name in vocab.all and "/" not in name:
         return Token("name", name, start, typed)
-    raise FormulaError(f"unknown name '{typed}' at character {start + 1}: {unknown_name_hint(name, vocab)}", start)
+    raise FormulaError(_("unknown name '%(typed)s' at character %(at)s: %(hint)s", typed=typed, at=start + 1,
+                         hint=unknown_name_hint(name, vocab)), start)
 
 
 def _note_alias(text: str, start: int, end: int, name: str, aliased: dict[str, str]) -> None:
@@ -257,18 +265,18 @@ def _note_alias(text: str, start: int, end: int, name: str, aliased: dict[str, s
         aliased.setdefault(typed, name)
 
 
-def _bad_character(text: str, k: int) -> str:
-    ch = text[k]
-    where = f"at character {k + 1}"
+def _bad_character(text: str, k: int) -> Text:
+    ch, at = text[k], k + 1
     if ch == "=":
-        return f"'=' {where}: write only the right-hand side of the formula"
+        return _("'=' at character %(at)s: write only the right-hand side of the formula", at=at)
     if ch == ",":
-        return f"',' {where}: each function takes one argument; write decimals with '.'"
+        return _("',' at character %(at)s: each function takes one argument; write decimals with '.'", at=at)
     if ch in "Σ∑":
-        return (f"'{ch}' {where}: write the sum out term by term, "
-                "e.g. (y1 - f1)^2/2 + (y2 - f2)^2/2")
+        return _("'%(ch)s' at character %(at)s: write the sum out term by term, "
+                 "e.g. (y1 - f1)^2/2 + (y2 - f2)^2/2", ch=ch, at=at)
     if ch in "'\"":
-        return f"quotes are not part of a formula ({ch!r} {where})"
+        return _("quotes are not part of a formula (%(ch)s at character %(at)s)", ch=repr(ch), at=at)
     if ch in ".:;[]{}@!#$%&|~`<>?\\":
-        return f"unexpected '{ch}' {where}"
-    return f"unexpected character '{ch}' (U+{ord(ch):04X}) {where}"
+        return _("unexpected '%(ch)s' at character %(at)s", ch=ch, at=at)
+    return _("unexpected character '%(ch)s' (%(code)s) at character %(at)s", ch=ch, code=f"U+{ord(ch):04X}",
+             at=at)

@@ -7,16 +7,16 @@ Only a student's unknown word is looked at closely, to say what they probably me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Place, cell_name
+from grading.text import Text, _
 
 # The quantities Q1 names: inputs (leaves of every expansion), then the computed ones.
 _INPUTS = ("x", "y", "w", "b")
-_FUNCTIONS = "exp, ln, sigmoid (σ), tanh, relu and step"
-_DERIVATIVE = {quantity: derivative for derivative, (_, quantity) in WITH_RESPECT_TO.items()}
+_DERIVATIVE = {quantity: derivative for derivative, (_column, quantity) in WITH_RESPECT_TO.items()}
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,10 @@ class Vocabulary:
                     out.setdefault(quantity, []).append(f"{names[0]}..{names[-1]}")
         return {q: ", ".join(v) for q, v in out.items()}
 
-    def describe(self) -> str:
+    def describe(self) -> Text:
         r = self.ranges()
-        return (f"{r['x']}, {r['y']}, {r['w']}, {r['b']}, {r['s']}, {r['f']}, L and dL/dq for q "
-                "in f, s, b, w")
+        return _("%(x)s, %(y)s, %(w)s, %(b)s, %(s)s, %(f)s, L and dL/dq for q in f, s, b, w",
+                 x=r["x"], y=r["y"], w=r["w"], b=r["b"], s=r["s"], f=r["f"])
 
 
 def _grid(layer: int, quantity: str, column: str, rows: int, cols: int) -> list[Place]:
@@ -99,32 +99,51 @@ def vocabulary(*network: int) -> Vocabulary:
                       frozenset(map(name, wrt)), {name(p): p for p in inputs + computed})
 
 
-def unknown_name_hint(word: str, vocab: Vocabulary) -> str:
+def all_of(items: Sequence[object]) -> object:
+    """Items listed with "and" ("s1 and f1"), in the reader's language; one item as it is."""
+    out = items[0]
+    for item in items[1:]:
+        out = _("%(first)s and %(second)s", first=out, second=item)
+    return out
+
+
+def any_of(items: Sequence[object]) -> object:
+    """Items listed with "or" ("s1[1] or s1[2]"), in the reader's language; one item as it is."""
+    out = items[0]
+    for item in items[1:]:
+        out = _("%(first)s or %(second)s", first=out, second=item)
+    return out
+
+
+def unknown_name_hint(word: str, vocab: Vocabulary) -> Text:
     """A short reason why ``word`` (as typed) is not a name here, to append to 'unknown name'."""
     if word != word.lower() and word.lower() in vocab.all:
-        return f"names are written in lower case: {word.lower()}"
+        return _("names are written in lower case: %(name)s", name=word.lower())
     if word[:1] == "d" and word[1:] in vocab.all and word[1:] != "L":
-        return (f"only derivatives of L are names (dL/{word}); write a local derivative out, "
-                "e.g. df1/ds1 as f1*(1 - f1)")
+        return _("only derivatives of L are names (%(name)s); write a local derivative out, "
+                 "e.g. df1/ds1 as f1*(1 - f1)", name=f"dL/{word}")
     letters = word.rstrip("0123456789[]")
     digits = word[len(letters):]
     ranges = vocab.ranges()
     if letters in ranges and digits:
         if _splits(word, vocab):
-            return "write * between names, e.g. w11*x1"
+            return _("write * between names, e.g. w11*x1")
         layered = [f"{word}[{l}]" for l in range(1, vocab.n_layers + 1)]
         if vocab.n_layers > 1 and any(n in vocab.all for n in layered):
-            return (f"this network has {vocab.n_layers} layers: write the layer in brackets, "
-                    f"e.g. {' or '.join(n for n in layered if n in vocab.all)}")
+            return _("this network has %(n)s layers: write the layer in brackets, e.g. %(names)s",
+                     n=vocab.n_layers, names=any_of([n for n in layered if n in vocab.all]))
         shape = "×".join(map(str, vocab.sizes))
-        return f"this {shape} network has {ranges[letters]}"
+        return _("this %(shape)s network has %(names)s", shape=shape, names=ranges[letters])
     if letters in ranges:
-        return f"{letters} needs its index, e.g. {letters}1" if letters != "w" else "w needs two indices, e.g. w11"
+        if letters == "w":
+            return _("w needs two indices, e.g. w11")
+        return _("%(letter)s needs its index, e.g. %(example)s", letter=letters, example=f"{letters}1")
     if word.lower().startswith("dl"):
-        return "write derivatives as dL/df1, dL/ds1, dL/dw11, ..."
+        return _("write derivatives as dL/df1, dL/ds1, dL/dw11, ...")
     if _splits(word, vocab):
-        return "write * between names, e.g. w11*x1"
-    return f"the names are {vocab.describe()}; the functions are {_FUNCTIONS}"
+        return _("write * between names, e.g. w11*x1")
+    return _("the names are %(names)s; the functions are exp, ln, sigmoid (σ), tanh, relu and step",
+             names=vocab.describe())
 
 
 def _splits(word: str, vocab: Vocabulary, first: bool = True) -> bool:

@@ -15,6 +15,8 @@ from fractions import Fraction
 
 import mpmath
 
+from grading.text import Text, _
+
 from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
 from .rows import Table
 
@@ -35,6 +37,11 @@ class Undefined(ArithmeticError):
 
 class TooLarge(ArithmeticError):
     """The formula's numbers are beyond what we evaluate."""
+
+
+def message_of(exc: BaseException) -> object:
+    """An exception's message as it was raised (a Text keeps its language open; str() would fix it)."""
+    return exc.args[0] if exc.args else ""
 
 
 def evaluate(expr: Expr, env: Mapping[str, object], peak: list[object] | None = None) -> object:
@@ -69,14 +76,14 @@ def _eval(expr: Expr, env: Mapping[str, object], peak: list[object]) -> object:
         return _bounded(a * b, peak)  # type: ignore[operator]
     if op == "/":
         if b == 0:
-            raise Undefined("division by zero")
+            raise Undefined(_("division by zero"))
         return _bounded(a / b, peak)  # type: ignore[operator]
     return _bounded(_power(a, b), peak)
 
 
 def _bounded(v: object, peak: list[object]) -> object:
     if not _ctx.isfinite(v) or abs(v) > LIMIT:  # type: ignore[arg-type,operator]
-        raise TooLarge("numbers too large")
+        raise TooLarge(_("numbers too large"))
     if abs(v) > peak[0]:  # type: ignore[operator]
         peak[0] = abs(v)  # type: ignore[operator]
     return v
@@ -84,19 +91,19 @@ def _bounded(v: object, peak: list[object]) -> object:
 
 def _exp(a: object) -> object:
     if a > LOG_LIMIT:  # type: ignore[operator]
-        raise TooLarge("exp of a large number")
+        raise TooLarge(_("exp of a large number"))
     return _ctx.exp(a)
 
 
 def _sigmoid(a: object) -> object:
     if a < -LOG_LIMIT:  # type: ignore[operator]
-        raise TooLarge("sigmoid of a large negative number")
+        raise TooLarge(_("sigmoid of a large negative number"))
     return 1 / (1 + _ctx.exp(-a))  # type: ignore[operator]
 
 
 def _ln(a: object) -> object:
     if a <= 0:  # type: ignore[operator]
-        raise Undefined("the logarithm of a number that is not positive")
+        raise Undefined(_("the logarithm of a number that is not positive"))
     return _ctx.log(a)
 
 
@@ -108,19 +115,19 @@ def _power(a: object, b: object) -> object:
     if a == 0:
         if b > 0:  # type: ignore[operator]
             return mpf(0)
-        raise Undefined("zero to a power that is not positive")
+        raise Undefined(_("zero to a power that is not positive"))
     integer = b == _ctx.nint(b)  # type: ignore[arg-type]
     if a < 0 and not integer:  # type: ignore[operator]
-        raise Undefined("a negative number to a fractional power")
+        raise Undefined(_("a negative number to a fractional power"))
     if abs(b) * abs(_ctx.log(abs(a))) > LOG_LIMIT:  # type: ignore[operator,arg-type]
-        raise TooLarge("power too large")
+        raise TooLarge(_("power too large"))
     return _ctx.power(a, int(b) if integer else b)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class Comparison:
     verdict: str            # equal | different | undefined | unknown
-    reason: str = ""
+    reason: str = ""  # a grading.text.Text when there is one
     pairs: tuple[tuple[object, object], ...] = ()  # (answer, reference) at the usable points
 
 
@@ -146,7 +153,7 @@ def random_points(table: Table, count: int = N_POINTS, seed: int = SEED) -> Poin
 
 def compare(answer: Expr, reference: Expr, points: Points) -> Comparison:
     """Compare two formulas over the rows' true values at ``points``."""
-    pairs, undefined, too_large = [], 0, ""
+    pairs, undefined, too_large = [], 0, None
     for env in points.envs:
         peak: list[object] = [mpf(1)]
         ref = evaluate(reference, env, peak)
@@ -156,24 +163,24 @@ def compare(answer: Expr, reference: Expr, points: Points) -> Comparison:
             undefined += 1
             continue
         except TooLarge as exc:
-            too_large = str(exc)
+            too_large = message_of(exc)
             continue
         scale = peak[0]
         if abs(ans - ref) > DIFFERENT_TOL * scale:  # type: ignore[operator]
             return Comparison("different", pairs=((ans, ref),))
         pairs.append((ans, ref))
         if abs(ans - ref) > EQUAL_TOL * scale:  # type: ignore[operator]
-            return Comparison("unknown", "the values agree only approximately")
-    if too_large:
-        return Comparison("unknown", f"could not evaluate: {too_large}")
+            return Comparison("unknown", _("the values agree only approximately"))
+    if too_large is not None:
+        return Comparison("unknown", _("could not evaluate: %(why)s", why=too_large))
     if undefined == len(points.envs):
-        return Comparison("undefined", "the formula is undefined (it divides by zero)")
+        return Comparison("undefined", _("the formula is undefined (it divides by zero)"))
     if undefined:
-        return Comparison("unknown", "the formula is undefined at some points")
+        return Comparison("unknown", _("the formula is undefined at some points"))
     return Comparison("equal", pairs=tuple(pairs))
 
 
-def hint_for(answer: Expr, reference: Expr, points: Points) -> str:
+def hint_for(answer: Expr, reference: Expr, points: Points) -> Text | str:
     """A hint when a wrong answer is the truth times a constant (a sign, a factor of 2)."""
     ratios = []
     for env in points.envs:
@@ -188,11 +195,11 @@ def hint_for(answer: Expr, reference: Expr, points: Points) -> str:
         return ""
     k = float(ratios[0])
     if abs(k + 1) < 1e-12:
-        return "it has the wrong sign"
+        return _("it has the wrong sign")
     if k == 0:
-        return "it is always zero"
+        return _("it is always zero")
     shown = str(Fraction(k).limit_denominator(100)) if abs(k) < 1e6 else f"{k:.3g}"
-    return f"it is {shown} times the right value: check the constant factors"
+    return _("it is %(factor)s times the right value: check the constant factors", factor=shown)
 
 
 def depends_on(expr: Expr, name: str, names: list[str], seed: int = SEED) -> bool:

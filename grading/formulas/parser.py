@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from grading.text import Text, _
+
 from .lexer import Lexed, Token, tokenize
 from .names import vocabulary
 from .nodes import BinOp, Call, E, Expr, FormulaError, Name, Neg, Num
@@ -36,10 +38,10 @@ def parse_formula(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
 
 
 def parse_with_notes(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
-                     sizes: tuple[int, ...] | None = None) -> tuple[Expr, list[str]]:
+                     sizes: tuple[int, ...] | None = None) -> tuple[Expr, list[Text]]:
     """The tree of ``text`` and notes on how it was read (aliases such as χ1 for x1)."""
     if not isinstance(text, str):
-        raise FormulaError("the formula must be text", 0)
+        raise FormulaError(_("the formula must be text"), 0)
     lexed = tokenize(text, vocabulary(*(sizes or (n_inputs, n_outputs))))
     _check_brackets(text, lexed)
     return _Parser(text, lexed).parse(), lexed.notes
@@ -53,19 +55,20 @@ def _check_brackets(text: str, lexed: Lexed) -> None:
         if tok.kind == "(":
             stack.append(tok)
             if len(stack) > MAX_NESTING:
-                raise FormulaError(f"the formula is nested too deeply (more than {MAX_NESTING} levels "
-                                   f"at character {tok.pos + 1})", tok.pos)
+                raise FormulaError(_too_deep(tok), tok.pos)
         elif tok.kind == ")":
             if not stack:
-                raise FormulaError(f"unmatched '{tok.text}' at character {tok.pos + 1}: "
-                                   "no '(' opens it", tok.pos)
+                raise FormulaError(_("unmatched '%(bracket)s' at character %(at)s: no '(' opens it",
+                                     bracket=tok.text, at=tok.pos + 1), tok.pos)
             opener = stack.pop()
             if pairs[tok.value] != opener.value:  # type: ignore[index]
-                raise FormulaError(f"'{opener.text}' at character {opener.pos + 1} is closed by "
-                                   f"'{tok.text}' at character {tok.pos + 1}", tok.pos)
+                raise FormulaError(_("'%(opener)s' at character %(at)s is closed by '%(closer)s' at "
+                                     "character %(closed_at)s", opener=opener.text, at=opener.pos + 1,
+                                     closer=tok.text, closed_at=tok.pos + 1), tok.pos)
     if stack:
         tok = stack[-1]
-        raise FormulaError(f"unclosed '{tok.text}' at character {tok.pos + 1}: add a ')'", tok.pos)
+        raise FormulaError(_("unclosed '%(bracket)s' at character %(at)s: add a ')'", bracket=tok.text,
+                             at=tok.pos + 1), tok.pos)
 
 
 class _Parser:
@@ -89,16 +92,16 @@ class _Parser:
         tok = self.tok
         if tok.kind != "end":
             if tok.kind == "num":
-                raise FormulaError(f"missing operator before the number '{tok.text}' at character {tok.pos + 1}", tok.pos)
-            raise FormulaError(f"unexpected '{tok.text}' at character {tok.pos + 1}", tok.pos)
+                raise FormulaError(_missing_operator(tok), tok.pos)
+            raise FormulaError(_("unexpected '%(token)s' at character %(at)s", token=tok.text, at=tok.pos + 1),
+                               tok.pos)
         return expr
 
     def enter(self, tok: Token) -> None:
         # Counts every kind of nesting (brackets, unary signs, powers) so recursion stays shallow.
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise FormulaError(f"the formula is nested too deeply (more than {MAX_NESTING} levels "
-                               f"at character {tok.pos + 1})", tok.pos)
+            raise FormulaError(_too_deep(tok), tok.pos)
 
     def sum(self) -> Expr:
         expr = self.product()
@@ -117,7 +120,7 @@ class _Parser:
             elif tok.kind in _STARTS_FACTOR:
                 expr = BinOp("*", expr, self.power())
             elif tok.kind == "num":
-                raise FormulaError(f"missing operator before the number '{tok.text}' at character {tok.pos + 1}", tok.pos)
+                raise FormulaError(_missing_operator(tok), tok.pos)
             else:
                 return expr
 
@@ -158,8 +161,8 @@ class _Parser:
             return E()
         if tok.kind == "func":
             if self.tok.kind != "(":
-                raise FormulaError(f"{tok.text} at character {tok.pos + 1} needs its argument in "
-                                   f"parentheses: {tok.text}(...)", tok.pos)
+                raise FormulaError(_("%(func)s at character %(at)s needs its argument in parentheses: "
+                                     "%(func)s(...)", func=tok.text, at=tok.pos + 1), tok.pos)
             arg = self.bracketed(self.advance())
             if tok.value == "sigmoid'":  # σ'(a) = σ(a)(1 − σ(a))
                 return BinOp("*", Call("sigmoid", arg), BinOp("-", Num(Fraction(1)), Call("sigmoid", arg)))
@@ -175,21 +178,35 @@ class _Parser:
 
     def bracketed(self, opener: Token) -> Expr:
         if self.tok.kind == ")":
-            raise FormulaError(f"empty parentheses at character {opener.pos + 1}", opener.pos)
+            raise FormulaError(_("empty parentheses at character %(at)s", at=opener.pos + 1), opener.pos)
         self.enter(opener)
         inner = self.sum()
         self.depth -= 1
         closer = self.advance()
         if closer.kind != ")":
-            raise FormulaError(f"expected ')' to close '{opener.text}' at character {opener.pos + 1}, "
-                               f"found '{closer.text or 'the end'}' at character {closer.pos + 1}", closer.pos)
+            found = closer.text or _("the end")
+            raise FormulaError(_("expected ')' to close '%(opener)s' at character %(at)s, found '%(found)s' at "
+                                 "character %(found_at)s", opener=opener.text, at=opener.pos + 1, found=found,
+                                 found_at=closer.pos + 1), closer.pos)
         return inner
 
-    def _expected_value(self, tok: Token) -> str:
+    def _expected_value(self, tok: Token) -> Text:
         if tok.kind == "end":
             prev = self.tokens[self.k - 1] if self.k else None
-            after = f" after '{prev.text}' at character {prev.pos + 1}" if prev else ""
-            return f"the formula ends too early: a value is missing{after}"
+            if prev is None:
+                return _("the formula ends too early: a value is missing")
+            return _("the formula ends too early: a value is missing after '%(token)s' at character %(at)s",
+                     token=prev.text, at=prev.pos + 1)
         if self.k == 0:
-            return f"the formula cannot start with '{tok.text}'"
-        return f"expected a value at character {tok.pos + 1}, found '{tok.text}'"
+            return _("the formula cannot start with '%(token)s'", token=tok.text)
+        return _("expected a value at character %(at)s, found '%(token)s'", at=tok.pos + 1, token=tok.text)
+
+
+def _too_deep(tok: Token) -> Text:
+    return _("the formula is nested too deeply (more than %(max)s levels at character %(at)s)",
+             max=MAX_NESTING, at=tok.pos + 1)
+
+
+def _missing_operator(tok: Token) -> Text:
+    return _("missing operator before the number '%(number)s' at character %(at)s", number=tok.text,
+             at=tok.pos + 1)

@@ -8,6 +8,8 @@ from typing import Any
 
 from grading.engine import Place, Shape, cell_name, round_steps, variable_of
 
+from grading.text import Text, _
+
 from .names import vocabulary
 from .nodes import Expr, names_in, to_text
 from .parser import parse_formula
@@ -126,18 +128,19 @@ def reference_formulas(*network: Any) -> dict[str, str]:
     return {row.name: to_text(row.expr) for row in q1_table(*network).rows}
 
 
-def circular(row: Row, expr: Expr, table: Table) -> str:
+def circular(row: Row, expr: Expr, table: Table) -> Text | str:
     """Why ``expr`` cannot be ``row``'s formula because of what it uses, or "" if it can."""
     used = names_in(expr)
     if row.name in used:
-        return f"circular: {row.name} is written in terms of itself"
+        return _("circular: %(row)s is written in terms of itself", row=row.name)
     after = set(table.descendants(row.name))
     for name in used:
         if name in after:
-            return f"circular: {name} is computed from {row.name}, so {row.name} cannot use it"
+            return _("circular: %(name)s is computed from %(row)s, so %(row)s cannot use it", name=name,
+                     row=row.name)
     for name in used:
         other = table.by_name.get(name)
         if other is not None and other.index > row.index and name not in row.ancestors:
-            return (f"{name} comes after {row.name} in the table: a formula may only use what is "
-                    "computed before it")
+            return _("%(name)s comes after %(row)s in the table: a formula may only use what is "
+                     "computed before it", name=name, row=row.name)
     return ""

@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from grading.text import _
+
 from .confine import CHILD_EXTRA_MEMORY, HEADER, LAST, serve
 
 __all__ = ["CHILD_EXTRA_MEMORY", "MAX_REPLY", "Failure", "loads_plain", "run_with_deadline"]
@@ -42,7 +44,7 @@ class Failure:
     """A task that gave no result: it raised in the child, or the child died while on it."""
 
     kind: str     # the exception's type name, or what ended the child ("SIGSEGV", "exit code 3")
-    detail: str = ""
+    detail: str = ""  # the parent's own words are grading.text.Text; the child's are plain text
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail}" if self.detail else self.kind
@@ -154,12 +156,12 @@ class _Child:
             if not chunk:
                 return "ended"
             if len(self.buffer) + len(chunk) > MAX_REPLY:
-                self.broken = "a reply too large"
+                self.broken = _("a reply too large")
                 return "ended"
             self.buffer += chunk
             reported = self._frames(results)
             if reported is None:
-                self.broken = "a reply that is not our checker's"
+                self.broken = _("a reply that is not our checker's")
                 return "ended"
             if reported:
                 return "reported"
@@ -205,14 +207,15 @@ class _Child:
         """Why the child ended without reporting its current task, as that task's result."""
         status = self.close()
         if self.broken:
-            return Failure("bad reply", f"the checker process sent {self.broken}")
+            return Failure(_("bad reply"), _("the checker process sent %(what)s", what=self.broken))
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
-            return Failure(name, "the checker process was killed by a signal")
+            return Failure(name, _("the checker process was killed by a signal"))
         if os.WIFEXITED(status) and os.WEXITSTATUS(status):
-            return Failure(f"exit code {os.WEXITSTATUS(status)}", "the checker process stopped")
-        return Failure("no reply", "the checker process ended without answering")
+            return Failure(_("exit code %(code)s", code=os.WEXITSTATUS(status)),
+                           _("the checker process stopped"))
+        return Failure(_("no reply"), _("the checker process ended without answering"))
 
     def _signal(self, sig: int) -> None:
         try:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from grading.text import Text, _
+
 MAX_LENGTH = 40
 MAX_EXPONENT = 99
 
@@ -37,39 +39,40 @@ class ParsedNumber:
 
     status: str
     value: float | None = None
-    message: str = ""
+    message: str = ""  # why it is invalid: a grading.text.Text
     decimals: int = 0  # decimal places of the value as written (4.6e-1 has 2)
 
 
-def _invalid(message: str) -> ParsedNumber:
+def _invalid(message: Text) -> ParsedNumber:
     return ParsedNumber("invalid", None, message, 0)
 
 
-def _why_not(text: str) -> str:
+def _why_not(text: str) -> Text:
     low = text.lower()
     if "nan" in low:
-        return "NaN is not a number: type a decimal value such as 0.4600"
+        return _("NaN is not a number: type a decimal value such as 0.4600")
     if "inf" in low or "∞" in text:
-        return "infinity is not an answer: type a finite decimal value"
+        return _("infinity is not an answer: type a finite decimal value")
     if "," in text:
-        return "use a point for decimals, not a comma"
+        return _("use a point for decimals, not a comma")
     if text.count(".") > 1:
-        return "more than one decimal point"
+        return _("more than one decimal point")
     if any(ch.isspace() for ch in text):
-        return "remove the space inside the number"
+        return _("remove the space inside the number")
     if "/" in text:
-        return "type a decimal number, not a fraction"
+        return _("type a decimal number, not a fraction")
     if "%" in text:
-        return "leave out the % sign"
+        # xgettext:no-python-format
+        return _("leave out the % sign")
     if any(ch.isdigit() and not ch.isascii() for ch in text):
-        return "use the digits 0-9 (Thai digits ๐-๙ and full-width digits are read too)"
+        return _("use the digits 0-9 (Thai digits ๐-๙ and full-width digits are read too)")
     if not any(ch.isdigit() for ch in text):
-        return "not a number: type digits, e.g. 0.4600"
+        return _("not a number: type digits, e.g. 0.4600")
     if re.search(r"[eE][+-]?$", text):
-        return "the exponent after e has no digits"
+        return _("the exponent after e has no digits")
     if any(ch in "+-" and k > 0 and text[k - 1] not in "eE" for k, ch in enumerate(text)):
-        return "a sign may only stand at the start (or right after e)"
-    return "not a number: type digits with one point, e.g. -0.0367 or 4.6e-1"
+        return _("a sign may only stand at the start (or right after e)")
+    return _("not a number: type digits with one point, e.g. -0.0367 or 4.6e-1")
 
 
 def parse_number(text: object) -> ParsedNumber:
@@ -77,9 +80,9 @@ def parse_number(text: object) -> ParsedNumber:
     if text is None:
         return ParsedNumber("blank")
     if not isinstance(text, str):
-        return _invalid("not a typed value")
+        return _invalid(_("not a typed value"))
     if len(text) > MAX_LENGTH:
-        return _invalid(f"too long: at most {MAX_LENGTH} characters")
+        return _invalid(_("too long: at most %(n)s characters", n=MAX_LENGTH))
     s = text.strip()
     if not s:
         return ParsedNumber("blank")
@@ -89,12 +92,13 @@ def parse_number(text: object) -> ParsedNumber:
         return _invalid(_why_not(s))
     exponent = int(match.group(4) or 0)
     if exponent > MAX_EXPONENT:
-        return _invalid("the number is too large")
+        return _invalid(_("the number is too large"))
     if exponent < -MAX_EXPONENT:
-        return _invalid(f"the exponent is out of range (at most e-{MAX_EXPONENT}); write 0 if you mean zero")
+        return _invalid(_("the exponent is out of range (at most e-%(max)s); write 0 if you mean zero",
+                          max=MAX_EXPONENT))
     value = float(s)
     if not math.isfinite(value):  # pragma: no cover - excluded by the exponent bound
-        return _invalid("the number is too large")
+        return _invalid(_("the number is too large"))
     fraction = match.group(2) or match.group(3) or ""
     return ParsedNumber("number", value + 0.0, "", max(0, len(fraction) - exponent))
 
@@ -135,7 +139,7 @@ def rounds_from_range(value: float, places: int, lo: float, hi: float) -> bool:
 
 
 def hints(parsed: ParsedNumber, decimals: int, targets: list[float],
-          ranges: Sequence[tuple[float, float]] = ()) -> list[str]:
+          ranges: Sequence[tuple[float, float]] = ()) -> list[Text]:
     """Hints for a wrong number: truncated rather than rounded, or too few decimals.
 
     A value that is some target (such as the one recomputed from the student's own upstream
@@ -148,7 +152,9 @@ def hints(parsed: ParsedNumber, decimals: int, targets: list[float],
     if (value is not None and any(looks_truncated(value, places, t) for t in targets)
             and not any(looks_rounded(value, places, t) for t in targets)
             and not any(rounds_from_range(value, places, lo, hi) for lo, hi in ranges)):
-        out.append(f"looks truncated rather than rounded: round to {decimals} decimals")
+        out.append(_("looks truncated rather than rounded: round to %(decimals)s decimals",
+                     decimals=decimals))
     if parsed.decimals < decimals:
-        out.append(f"fewer than {decimals} decimals: you gave {parsed.decimals}")
+        out.append(_("fewer than %(decimals)s decimals: you gave %(given)s", decimals=decimals,
+                     given=parsed.decimals))
     return out
