@@ -401,7 +401,7 @@ def test_student_walks_the_hidden_layer_demo(page, live_server):
     page.goto(live_server.url + "/accounts/login/")
     page.fill("#id_username", "student1")
     page.fill("#id_password", "demo-student-41")
-    page.click('main form[action="/accounts/login/"] button[type=submit]')
+    page.click('main form[action="/accounts/login/"] button[type=submit]')  # not the header's language switch
     page.wait_for_url(live_server.url + "/")
     page.click(f'a[href="/assignments/{demo.pk}/"]')
     expect(page.locator("svg.network")).to_contain_text("[2]")

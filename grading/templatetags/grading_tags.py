@@ -7,33 +7,37 @@ label is drawn from the cell it names (its place), never from the letters of its
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.template.loader import render_to_string
+from django.template.defaultfilters import date as date_filter
 from django.utils import dateformat, timezone
-from django.utils.translation import get_language
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 
 from grading import drawing, permissions, selectors
+from grading.templatetags import network_words
+from grading.templatetags.network_words import network_title
 
 register = template.Library()
 
 # status -> (symbol, words, Bootstrap colour): colour always comes with a symbol and a word.
+# The words are lazy: rendered in the reader's language when a page shows them.
 STATUS = {
-    "correct": ("✓", "correct", "success"),
-    "carried": ("↪", "carried", "info"),
-    "incorrect": ("✗", "incorrect", "danger"),
-    "blank": ("○", "blank", "secondary"),
-    "invalid": ("⚠", "invalid", "warning"),
-    "not_chained": ("½", "equivalent, not chained", "warning"),
-    "undecided": ("?", "could not decide", "primary"),
+    "correct": ("✓", gettext_lazy("correct"), "success"),
+    "carried": ("↪", gettext_lazy("carried"), "info"),
+    "incorrect": ("✗", gettext_lazy("incorrect"), "danger"),
+    "blank": ("○", gettext_lazy("blank"), "secondary"),
+    "invalid": ("⚠", gettext_lazy("invalid"), "warning"),
+    "not_chained": ("½", gettext_lazy("equivalent, not chained"), "warning"),
+    "undecided": ("?", gettext_lazy("could not decide"), "primary"),
 }
 ACTIVATION_SYMBOL = {"sigmoid": ("σ", 20, 7), "tanh": ("tanh", 12, 4), "relu": ("ReLU", 11, 4),
                      "linear": ("lin", 12, 4)}  # (text, font size, dy) in the drawing's nodes
-ACTIVATION_WORDS = {"sigmoid": "the sigmoid (σ)", "tanh": "tanh", "relu": "ReLU", "linear": "no activation (linear)"}
 
 
 def _label(place: Any, n_layers: int, output_layer: int) -> str:
@@ -77,7 +81,7 @@ def status_symbol(status: str) -> str:
 
 @register.filter
 def status_words(status: str) -> str:
-    return STATUS.get(status, ("•", status, "secondary"))[1]
+    return str(STATUS.get(status, ("•", status, "secondary"))[1])
 
 
 @register.filter
@@ -102,8 +106,41 @@ def grace_text(seconds: Any) -> str:
     seconds = int(seconds or 0)
     if seconds % 60 == 0 and seconds >= 60:
         minutes = seconds // 60
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+    return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+
+
+def _era(fmt: str, year: int) -> str:
+    """``fmt`` with its years in the reader's era: in Thai the Buddhist era (2026 -> 2569), as
+    the course's handouts print it, written as escaped digits; in English as it is."""
+    if (get_language() or "").split("-")[0] != "th":
+        return fmt
+    digits = str(year + 543)
+    out, k = [], 0
+    while k < len(fmt):
+        char = fmt[k]
+        if char == "\\":  # an escaped character stays as it is
+            out.append(fmt[k:k + 2])
+            k += 2
+            continue
+        if char in "Yy":
+            out.append("".join("\\" + d for d in (digits if char == "Y" else digits[-2:])))
+        else:
+            out.append(char)
+        k += 1
+    return "".join(out)
+
+
+@register.filter
+def dated(value: Any, fmt: str = "j M Y, H:i") -> str:
+    """Django's ``date`` filter with the year in the reader's era (Buddhist era in Thai)."""
+    if not value:
+        return ""
+    if not hasattr(value, "year"):
+        return date_filter(value, fmt)
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)  # as the date filter shows it: the current zone's time
+    return date_filter(value, _era(fmt, value.year))
 
 
 @register.filter
@@ -111,7 +148,8 @@ def zoned(value: Any, fmt: str = "D j M Y, H:i") -> str:
     """A time in the course's zone with that zone named: "Tue 1 Dec 2026, 23:59 UTC+07 (Asia/Bangkok)".
 
     The course's zone is the site's TIME_ZONE (DJANGO_TIME_ZONE), whatever the viewer's browser
-    says, so a due time reads the same for everyone.
+    says, so a due time reads the same for everyone. Day and month names are in the reader's
+    language; in Thai the year is in the Buddhist era ("อ. 1 ธ.ค. 2569, 23:59 UTC+07 ...").
     """
     if not value:
         return ""
@@ -122,7 +160,7 @@ def zoned(value: Any, fmt: str = "D j M Y, H:i") -> str:
         abbreviation = "UTC" + abbreviation
     name = getattr(zone, "key", str(zone))
     where = f" ({name})" if name != abbreviation else ""
-    return f"{dateformat.format(local, fmt)} {abbreviation}{where}"
+    return f"{dateformat.format(local, _era(fmt, local.year))} {abbreviation}{where}"
 
 
 @register.filter
@@ -195,68 +233,16 @@ def _network_context(spec: Any) -> dict[str, Any]:
             "x_in": drawing.X_INPUT, "x_out": picture.x_out, "multi": spec.n_layers > 1}
 
 
-def network_title(spec: Any) -> str:
-    """What the drawing shows, in words (the SVG's title, read by screen readers)."""
-    n, m = spec.n_inputs, spec.n_outputs
-    if spec.n_layers == 1 and spec.layers[0].activation == "sigmoid":
-        return (f"The network: {n} input node{'s' if n != 1 else ''} fully connected to {m} output "
-                f"node{'s' if m != 1 else ''}; each output sums its weighted inputs and bias (Σ) and "
-                "applies the sigmoid (σ).")
-    parts = [f"layer {l} ({'output' if l == spec.n_layers else 'hidden'}) of {layer.n_outputs} "
-             f"unit{'s' if layer.n_outputs != 1 else ''} with {ACTIVATION_WORDS[layer.activation]}"
-             for l, layer in enumerate(spec.layers, start=1)]
-    return (f"The network: {n} input node{'s' if n != 1 else ''}, then " + ", ".join(parts)
-            + "; each layer is fully connected to the one below, and each unit sums its weighted "
-              "inputs and bias (Σ) and applies its activation.")
-
-
 @register.simple_tag
 def network_caption(spec: Any) -> SafeString:
     """The drawing's caption: the notation of weights, sums and activations for this network."""
-    if spec.n_layers == 1 and spec.layers[0].activation == "sigmoid" and spec.update_biases \
-            and not drawing.network_drawing(spec.sizes).unlabelled:
-        return mark_safe(  # noqa: S308 - our own text
-            "σ: sigmoid function, Σ: sum function. w<sub>ij</sub> goes from input i to output j, so "
-            "s<sub>j</sub> = Σ<sub>i</sub> w<sub>ij</sub>·x<sub>i</sub> + b<sub>j</sub> and "
-            "f<sub>j</sub> = σ(s<sub>j</sub>).")
-    acts = ", ".join(f"layer {l}: {ACTIVATION_WORDS[layer.activation]}" for l, layer in enumerate(spec.layers, start=1))
-    if spec.n_layers == 1:
-        text = (f"Σ: sum function; {acts}. w<sub>ij</sub> goes from input i to output j, so "
-                "s<sub>j</sub> = Σ<sub>i</sub> w<sub>ij</sub>·x<sub>i</sub> + b<sub>j</sub> and "
-                "f<sub>j</sub> = act(s<sub>j</sub>).")
-    else:
-        text = (f"Σ: sum function; the activation of each layer ({acts}). w<sub>ij</sub><sup>[l]</sup> "
-                "goes from unit i of layer l − 1 to unit j of layer l (layer 0 is the inputs, "
-                "f<sup>[0]</sup> = x), so s<sub>j</sub><sup>[l]</sup> = Σ<sub>i</sub> "
-                "w<sub>ij</sub><sup>[l]</sup>·f<sub>i</sub><sup>[l−1]</sup> + b<sub>j</sub><sup>[l]</sup> "
-                "and f<sub>j</sub><sup>[l]</sup> = act(s<sub>j</sub><sup>[l]</sup>). Type the layer in "
-                "brackets after a name: s1[2] for s<sub>1</sub><sup>[2]</sup>, w12[2], dL/ds1[2].")
-    if not spec.update_biases:
-        text += " The biases stay fixed: they are not updated."
-    unlabelled = drawing.network_drawing(spec.sizes).unlabelled
-    if unlabelled:
-        which = "The edges" if spec.n_layers == 1 else "The edges into layer " + " and ".join(map(str, unlabelled))
-        text += f" {which} are too many to label: the weights are in the table beside the drawing."
-    return mark_safe(text)  # noqa: S308 - our own text
-
-
-_LOSS_TEXT = {
-    "half_sse": "Loss (MSE): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / 2.",
-    "sse": "Loss (sum of squared errors): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup>.",
-    "mse": "Loss (mean squared error): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / {m}, "
-           "the mean over the {m} outputs.",
-    "bce": "Loss (binary cross-entropy): L = −Σ<sub>n</sub> [y<sub>n</sub> ln f<sub>n</sub> + "
-           "(1 − y<sub>n</sub>) ln(1 − f<sub>n</sub>)].",
-}
+    return mark_safe(network_words.network_caption(spec))  # noqa: S308 - our own text and numbers
 
 
 @register.simple_tag
 def loss_text(spec: Any) -> SafeString:
     """The loss in words and symbols (f: the output layer's)."""
-    text = _LOSS_TEXT[spec.loss].format(m=spec.n_outputs)
-    if spec.n_layers > 1:
-        text += f" Here f<sub>n</sub> is f<sub>n</sub><sup>[{spec.n_layers}]</sup>, the output layer's."
-    return mark_safe(text)  # noqa: S308 - our own text
+    return mark_safe(network_words.loss_text(spec))  # noqa: S308 - our own text and numbers
 
 
 @register.simple_tag

@@ -194,8 +194,8 @@ def _number(value: float) -> str:
 
 
 def _mark_cell(mistake_titles: Any) -> Any:
-    words = {k: esc(_(v)) for k, v in (("given", "(given)"), ("blank", "(blank)"), ("uses", "Uses your"),
-                                        ("mistake", "Mistake:"), ("expected", "Expected"))}
+    words = {k: esc(v) for k, v in (("given", _("(given)")), ("blank", _("(blank)")), ("uses", _("Uses your")),
+                                     ("mistake", _("Mistake:")), ("expected", _("Expected")))}
     titles = mistake_titles or {}
 
     def html(cell: Any, spec: Any) -> str:

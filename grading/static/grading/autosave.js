@@ -2,7 +2,8 @@
  *
  * - Every change is copied at once to localStorage (so a closed tab or an expired session
  *   loses nothing), then posted to the save-draft endpoint ~1 s after typing stops.
- * - The status line says "Saved 12:01:03" or "Not saved — retrying"; failed saves retry with
+ * - The status line says "Saved 12:01:03" or "Not saved — retrying" (in the page's language:
+ *   the JavaScript catalogue's gettext, loaded by base.html); failed saves retry with
  *   a growing delay. After a re-login elsewhere the form's CSRF token is stale: on a 403 the
  *   script fetches the session's current token (csrf.js) and tries once more at once.
  * - A body the server refuses as too large (413) is shown once and not sent again; the next
@@ -25,6 +26,12 @@
   var timer = null, inFlight = false, again = false, retryMs = 0, submitting = false;
   var tokenRetried = false;   // one fresh-token retry per failure, not a loop
   var refusedBody = null;     // the answers the server refused as too large, not sent again
+  // The page's language (Django's JavaScript catalogue); English if it did not load.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, k) { return String(obj[k]); });
+  };
+  function saved(ms) { return interpolate(gettext("Saved %(time)s"), { time: clock(ms) }, true); }
 
   function fields() { return Array.prototype.slice.call(form.querySelectorAll("[data-answer]")); }
   function currentValues() {
@@ -55,7 +62,7 @@
 
   function retry(message) {
     retryMs = Math.min(retryMs ? retryMs * 2 : 2000, 60000);
-    setStatus(message || "Not saved — retrying", "error");
+    setStatus(message || gettext("Not saved — retrying"), "error");
     schedule(retryMs);
   }
 
@@ -68,7 +75,7 @@
     if (answers === refusedBody) { return; }  // already refused as too large; its message stays
     inFlight = true;
     var headers = { "Accept": "application/json", "X-Requested-With": "XMLHttpRequest" };
-    setStatus("Saving…", "saving");
+    setStatus(gettext("Saving…"), "saving");
     fetch(form.dataset.autosaveUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
       .then(function (resp) {
         return resp.json().catch(function () { return null; }).then(function (data) {
@@ -77,18 +84,18 @@
             retryMs = 0;
             tokenRetried = false;
             remember(false);
-            setStatus("Saved " + clock(data.version), "saved");
+            setStatus(saved(data.version), "saved");
             showProblems(data.problems || {});
           } else if (resp.status === 413) {
             // Too large: sending it again would fail the same way, so say it once and stop.
             refusedBody = answers;
-            setStatus(data && data.error ? data.error : "Not saved — what you typed is too " +
-              "large to save. Shorten the longest answer; it is all still in this browser.", "error");
+            setStatus(data && data.error ? data.error : gettext("Not saved — what you typed is too " +
+              "large to save. Shorten the longest answer; it is all still in this browser."), "error");
           } else if ((resp.status === 400 || resp.status === 409) && data) {
             // Bad input: retrying would fail the same way; the next keystroke tries again.
-            setStatus("Not saved — " + data.error, "error");
+            setStatus(interpolate(gettext("Not saved — %(error)s"), { error: data.error }, true), "error");
           } else if (resp.status === 401) {
-            retry("Not saved — your session has expired. Log in again in another tab; your answers are kept in this browser. Retrying");
+            retry(gettext("Not saved — your session has expired. Log in again in another tab; your answers are kept in this browser. Retrying"));
           } else if (resp.status === 403 && !tokenRetried && window.backpropCsrf) {
             // Logged in again in another tab: this page's token is stale. Fetch the current
             // one and try again at once, once; a second 403 falls back to retrying slowly.
@@ -137,12 +144,12 @@
 
   function onEdit() {
     remember(true);
-    setStatus("Unsaved changes…", "saving");
+    setStatus(gettext("Unsaved changes…"), "saving");
     schedule(DEBOUNCE_MS);
   }
 
   // The server wrote its own clock's time; show the save in the student's local time instead.
-  if (serverVersion && statusEl.dataset.state === "saved") { setStatus("Saved " + clock(serverVersion), "saved"); }
+  if (serverVersion && statusEl.dataset.state === "saved") { setStatus(saved(serverVersion), "saved"); }
 
   // Put back a newer local copy that the server never received.
   (function restore() {
@@ -156,8 +163,8 @@
     var newer = local.base === serverVersion || !serverVersion || Number(local.t) > Number(serverVersion);
     if (!differs || !newer) { return; }
     Object.keys(local.values).forEach(function (k) { if (byName[k]) { byName[k].value = local.values[k]; } });
-    noticeEl.textContent = "Restored what you typed in this browser at " + clock(local.t) +
-      ", which had not reached the server. It is being saved now.";
+    noticeEl.textContent = interpolate(gettext("Restored what you typed in this browser at %(time)s, " +
+      "which had not reached the server. It is being saved now."), { time: clock(local.t) }, true);
     noticeEl.classList.remove("d-none");
     schedule(0);
   })();
@@ -179,7 +186,7 @@
       carry.setAttribute("data-carried", "");
       form.appendChild(carry);
       clicked.dataset.label = clicked.textContent;
-      clicked.textContent = clicked.value === "submit" ? "Submitting…" : "Saving…";
+      clicked.textContent = clicked.value === "submit" ? gettext("Submitting…") : gettext("Saving…");
     }
     buttons.forEach(function (b) { b.disabled = true; });
   });

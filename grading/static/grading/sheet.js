@@ -10,18 +10,20 @@
  *   is at the end (or start) of the text.
  * - "Copy round N" puts the round's table on the clipboard as tab-separated text, given values
  *   included, in the table's rows and columns (pasting it back into the first cell fills all).
- * Without JavaScript the inputs are plain text fields.
+ * Without JavaScript the inputs are plain text fields. Messages are in the page's language (the
+ * JavaScript catalogue's gettext and ngettext, loaded by base.html).
  */
 (function () {
   "use strict";
   var form = document.getElementById("answer-form");
-  var messages = document.getElementById("sheet-messages");
-  if (!form || !messages) { return; }
+  if (!form) { return; }
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
 
-  function say(key, values) {
-    var text = messages.dataset[key] || "";
-    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(values[k])); });
-    return text;
+  // A translated message with its %(name)s placeholders filled in.
+  function fill(text, values) {
+    if (window.interpolate) { return window.interpolate(text, values, true); }
+    return text.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); });
   }
 
   // Each round's grid: "col:row" -> the input, or the span of a given value.
@@ -89,14 +91,19 @@
     });
     filled.forEach(function (el) { el.dispatchEvent(new Event("input", { bubbles: true })); });
     var parts = [];
-    if (filled.length === 1) { parts.push(say("pastedOne", { first: nameOf(filled[0]) })); }
+    if (filled.length === 1) { parts.push(fill(gettext("1 value pasted into %(first)s."), { first: nameOf(filled[0]) })); }
     else if (filled.length > 1) {
-      parts.push(say("pastedMany", { count: filled.length, first: nameOf(filled[0]), last: nameOf(filled[filled.length - 1]) }));
+      parts.push(fill(gettext("%(count)s values pasted into %(first)s … %(last)s."),
+                      { count: filled.length, first: nameOf(filled[0]), last: nameOf(filled[filled.length - 1]) }));
     }
     if (extra.length) {
-      parts.push(say(extra.length === 1 ? "extraOne" : "extraMany", { count: extra.length, values: extra.join(", ") }));
+      parts.push(fill(ngettext("%(count)s value had no cell to go to and was not pasted: %(values)s.",
+                               "%(count)s values had no cell to go to and were not pasted: %(values)s.", extra.length),
+                      { count: extra.length, values: extra.join(", ") }));
     }
-    if (kept.length) { parts.push(say("givenSkipped", { values: kept.join("; ") })); }
+    if (kept.length) {
+      parts.push(fill(gettext("Given cells keep their values; not pasted over them: %(values)s."), { values: kept.join("; ") }));
+    }
     status(round, parts.join(" "));
   }
 
@@ -189,7 +196,9 @@
     var button = e.target && e.target.closest ? e.target.closest("[data-copy-round]") : null;
     if (!button) { return; }
     var round = button.dataset.copyRound, out = roundText(round);
-    var done = function () { status(round, say("copied", { round: round, rows: out.rows })); };
+    var done = function () {
+      status(round, fill(gettext("Round %(round)s copied as tab-separated text (%(rows)s rows)."), { round: round, rows: out.rows }));
+    };
     var fallback = function () {
       var area = document.getElementById("copy-out-" + round);
       if (!area) {
@@ -204,7 +213,7 @@
       area.value = out.text;
       area.focus();
       area.select();
-      status(round, say("copyFailed"));
+      status(round, gettext("Could not reach the clipboard: the text is selected below; press Ctrl+C (⌘C) to copy it."));
     };
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(out.text).then(done, fallback);
