@@ -54,6 +54,17 @@ def _fresh_formula_verdicts():
     forget_reports()
 
 
+@pytest.fixture(autouse=True)
+def _english_to_start_with():
+    """Each test starts in the site's language: a Thai request (LocaleMiddleware activates the
+    language in the thread) must not make a later test's messages Thai."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture
 def world(db):
     """Two courses: FRA501 (students alice, bob; a TA; an instructor) and OTHER101 (its own)."""
