@@ -235,7 +235,7 @@ def test_a_degenerate_reason_reads_in_thai(thai: Callable[[object], str]) -> Non
 
 def test_a_wrong_sign_verdict_and_a_spec_error_read_in_thai(thai: Callable[[object], str]) -> None:
     """The verdict on −s1 and a spec's negative learning rate, both in Thai."""
-    assert thai(grade_formulas({"s1": f"-({S1})"})[0].message) == "ไม่สมมูลกับ s1: เครื่องหมายกลับกัน"
+    assert thai(grade_formulas({"s1": f"-({S1})"})[0].message) == "ไม่สมมูลกับ s1: ค่านี้มีเครื่องหมายกลับ"
     with pytest.raises(engine.SpecError) as caught:
         engine.parse_spec({**SATURATED, "learning_rate": -1})
     assert str(caught.value) == "learning_rate ต้องเป็นบวก แต่ได้ -1.0"
