@@ -297,3 +297,25 @@ def test_the_authoring_previews_state_line_speaks_thai_in_the_browser(page, live
     page.fill(field("lr"), "1")
     expect(page.locator(field("lr"))).not_to_have_attribute("aria-invalid", "true")
     expect(state).to_have_text("เป็นปัจจุบัน")
+
+
+def test_a_regrades_mark_changes_and_dates_read_in_thai() -> None:
+    """The mark changes a regrade lists are in the reader's words (not the stored status codes),
+    and a staff page's date gives the Buddhist-era year in Thai."""
+    from datetime import datetime, timezone as tz
+
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    line = {"student": "alice", "submission": 1, "attempt": 1, "old": 10.0, "new": 9.0, "questions": [],
+            "cells": [{"id": "r1.forward.s1", "old": "correct", "new": "incorrect"}], "formulas": []}
+    when = datetime(2026, 12, 1, 5, 0, tzinfo=tz.utc)
+    with translation.override("th"):
+        html = render_to_string("grading/includes/regrade_lines.html", {"lines": [line]})
+        date = Template('{% load grading_tags %}{{ when|dated:"j M Y H:i" }}').render(Context({"when": when}))
+    assert "ถูกต้อง → ผิด" in html and "correct →" not in html
+    assert str(2026 + 543) in date and "2026" not in date
+    with translation.override("en"):
+        html = render_to_string("grading/includes/regrade_lines.html", {"lines": [line]})
+    assert "correct → incorrect" in html
