@@ -19,6 +19,9 @@ from functools import lru_cache
 import matplotlib
 
 matplotlib.use("Agg")  # no display here; set before any backend is touched
+# Text stays text in the SVG (the browser draws Thai with its own fonts). Set once for the process:
+# an rc_context per figure is global state, and a parallel request could save a figure meanwhile.
+matplotlib.rcParams["svg.fonttype"] = "none"
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
@@ -29,7 +32,7 @@ Series = tuple[float | None, ...]
 
 def _svg(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}), warnings.catch_warnings():
+    with warnings.catch_warnings():
         # Thai words are measured with a font that lacks them (the browser draws them): expected.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})

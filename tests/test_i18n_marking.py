@@ -291,3 +291,18 @@ def test_the_feedback_page_shows_cell_messages_in_the_readers_language() -> None
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"not within {BAND} of the expected value; it has the wrong sign" in english
     assert TH_WRONG_SIGN not in english
+
+
+def test_a_hidden_layer_tables_headings_read_in_thai() -> None:
+    """The round tables of a network with a hidden layer name each layer and the loss in the
+    reader's language (the catalogue's Thai), and in English as before."""
+    from django.utils import translation
+
+    from grading import engine
+    from grading.selectors.problems import table_layout
+    from tests.test_marking_layers import HIDDEN
+
+    groups = table_layout(engine.parse_spec(HIDDEN))
+    assert [g.title for g in groups] == ["Layer 1 (hidden)", "Layer 2 (output)", "Loss"]
+    with translation.override("th"):
+        assert [str(g.title) for g in groups] == ["ชั้นที่ 1 (ชั้นซ่อน)", "ชั้นที่ 2 (เอาต์พุต)", "ค่าความสูญเสีย"]

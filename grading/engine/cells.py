@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple, Union
 
 from grading.engine.spec import MAX_UNITS, Spec
+from grading.text import _
 
 COLUMNS = ("parameters", "forward", "backward", "updated")
 SQUARED_LOSSES = ("half_sse", "sse", "mse")
@@ -213,9 +214,9 @@ def table_layout(shape: Shape) -> tuple[Group, ...]:
         columns = layer_places(shape, l)
         if l == 1:
             columns["parameters"] = inputs + columns["parameters"]
-        role = "output" if l == shape.n_layers else "hidden"
-        groups.append(Group(f"Layer {l} ({role})", l, tuple((c, tuple(columns[c])) for c in COLUMNS)))
-    groups.append(Group("Loss", None, (("parameters", tuple(targets)), ("forward", tuple(loss_places(shape))),
+        title = _("Layer %(l)s (output)", l=l) if l == shape.n_layers else _("Layer %(l)s (hidden)", l=l)
+        groups.append(Group(title, l, tuple((c, tuple(columns[c])) for c in COLUMNS)))
+    groups.append(Group(_("Loss"), None, (("parameters", tuple(targets)), ("forward", tuple(loss_places(shape))),
                                        ("backward", ()), ("updated", ()))))
     return tuple(groups)
 
