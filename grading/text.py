@@ -150,9 +150,4 @@ def join(sep: str, parts: Iterable[Any]) -> Text:
     return Text(parts=[p for p in parts], sep=sep)
 
 
-def english(value: Any) -> str:
-    """A message, or any string, in English."""
-    return value.english() if isinstance(value, Text) else str(value)
-
-
-__all__ = ["Text", "_", "english", "join", "ngettext", "use"]
+__all__ = ["Text", "_", "join", "ngettext", "use"]

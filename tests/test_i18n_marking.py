@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import pickle
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -27,13 +26,11 @@ from grading.engine import parse_spec
 from grading.report import Report
 from grading.text import Text
 from tests.factories import make_assignment, make_course, make_member, report_of
+from tests.test_feedback_wording import BACKWARD, FORWARD, SPEC, round1
 from tests.webtools import client_for, submit
 
-SPEC = json.loads((Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text())
 BAND = "±0.000051"  # 0.51 × 10^-4 written to 6 places, as a student reads it
 
-FORWARD = ("s1", "s2", "f1", "f2", "y1-f1", "y2-f2", "(y1-f1)^2", "(y2-f2)^2", "L")
-BACKWARD = ("dL/df1", "dL/df2", "dL/ds1", "dL/ds2", "dL/db1", "dL/db2", "dL/dw11", "dL/dw21", "dL/dw12", "dL/dw22")
 
 # The Thai of locale/parts/marking.po, written out here.
 TH_NOT_WITHIN = f"ไม่อยู่ในช่วง {BAND} ของค่าที่ถูกต้อง"
@@ -48,30 +45,6 @@ TH_GRADER_SAID = "{said} (เดิมระบบตรวจอัตโนม
 EN_FLIP_TITLE = "dL/df with the sign flipped"
 EN_FLIP_EXPLANATION = ("Differentiating (y − f)²/2 by f brings a −1 from the inner y − f, "
                        "so dL/df = f − y, not y − f.")
-
-
-def sigmoid(s: float) -> float:
-    return 1 / (1 + math.exp(-s))
-
-
-def round1() -> dict[str, float]:
-    """Homework 4.1's round 1 by hand (weights[i][j] is w_{i+1,j+1})."""
-    (w11, w12), (w21, w22) = SPEC["weights"]
-    b1, b2 = SPEC["biases"]
-    (x1, x2), (y1, y2) = SPEC["samples"][0]["x"], SPEC["samples"][0]["y"]
-    s1, s2 = w11 * x1 + w21 * x2 + b1, w12 * x1 + w22 * x2 + b2
-    f1, f2 = sigmoid(s1), sigmoid(s2)
-    g1, g2 = f1 - y1, f2 - y2
-    d1, d2 = g1 * f1 * (1 - f1), g2 * f2 * (1 - f2)
-    v = {"s1": s1, "s2": s2, "f1": f1, "f2": f2, "y1-f1": y1 - f1, "y2-f2": y2 - f2,
-         "(y1-f1)^2": (y1 - f1) ** 2, "(y2-f2)^2": (y2 - f2) ** 2,
-         "L": ((y1 - f1) ** 2 + (y2 - f2) ** 2) / 2,
-         "dL/df1": g1, "dL/df2": g2, "dL/ds1": d1, "dL/ds2": d2, "dL/db1": d1, "dL/db2": d2,
-         "dL/dw11": d1 * x1, "dL/dw21": d1 * x2, "dL/dw12": d2 * x1, "dL/dw22": d2 * x2}
-    for name, old, grad in (("w11", w11, "dL/dw11"), ("w12", w12, "dL/dw12"), ("w21", w21, "dL/dw21"),
-                            ("w22", w22, "dL/dw22"), ("b1", b1, "dL/db1"), ("b2", b2, "dL/db2")):
-        v["new " + name] = old - SPEC["learning_rate"] * v[grad]
-    return v
 
 
 def typed() -> dict[str, str]:

@@ -63,13 +63,7 @@ class VerdictCache:
 
     def put(self, key: VerdictKey, verdict: Verdict) -> None:
         """Keep ``verdict`` if it is decided; the least recently used goes when full."""
-        if verdict.status not in DECIDED:
-            return
-        with self._lock:
-            self._items[key] = verdict
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+        self._keep(self._items, key, verdict)
 
     def typed_mark(self, key: tuple) -> Any:
         """The mark already made for this exact text of this row, shape and credit, or None."""
@@ -82,13 +76,17 @@ class VerdictCache:
 
     def keep_typed_mark(self, key: tuple, mark: Any) -> None:
         """Keep a decided mark of an exact typed text."""
-        if mark.status not in DECIDED:
+        self._keep(self._typed, key, mark)
+
+    def _keep(self, items: OrderedDict, key: Any, value: Any) -> None:
+        """Keep a decided ``value``; the least recently used of ``items`` goes when full."""
+        if value.status not in DECIDED:
             return
         with self._lock:
-            self._typed[key] = mark
-            self._typed.move_to_end(key)
-            while len(self._typed) > self.maxsize:
-                self._typed.popitem(last=False)
+            items[key] = value
+            items.move_to_end(key)
+            while len(items) > self.maxsize:
+                items.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

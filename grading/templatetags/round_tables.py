@@ -193,6 +193,12 @@ def _number(value: float) -> str:
     return format(value + 0.0, ".6g")  # never -0
 
 
+def _given_row(label: str, cell: Any, note: str) -> str:
+    """A given value's row in the feedback and key tables (``note`` already escaped)."""
+    return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th><td class="given-cell">'
+            f'<span class="num">{esc(cell.given)}</span> <span class="small text-body-secondary">{note}</span></td></tr>')
+
+
 def _mark_cell(mistake_titles: Any) -> Any:
     words = {k: esc(v) for k, v in (("given", _("(given)")), ("blank", _("(blank)")), ("uses", _("Uses your")),
                                      ("mistake", _("Mistake:")), ("expected", _("Expected")))}
@@ -201,9 +207,7 @@ def _mark_cell(mistake_titles: Any) -> Any:
     def html(cell: Any, spec: Any) -> str:
         label = label_of(cell, spec)
         if cell.input_name is None:
-            return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th>'
-                    f'<td class="given-cell"><span class="num">{esc(cell.given)}</span> '
-                    f'<span class="text-body-secondary small">{words["given"]}</span></td></tr>')
+            return _given_row(label, cell, words["given"])
         m = cell.mark
         status = esc(m.status) if m else "blank"
         typed = (f'<code class="typed">{esc(cell.value)}</code>' if cell.value
@@ -236,9 +240,7 @@ def feedback_round(table: Any, spec: Any, round_questions: Any, mistake_titles: 
 def _key_cell(cell: Any, spec: Any) -> str:
     label = label_of(cell, spec)
     if cell.input_name is None:
-        return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th><td class="given-cell">'
-                f'<span class="num">{esc(cell.given)}</span> <span class="small text-body-secondary">'
-                f'{esc(_("(given)"))}</span></td></tr>')
+        return _given_row(label, cell, esc(_("(given)")))
     return f'<tr><th scope="row" class="cell-name">{label} =</th><td><span class="num">{esc(cell.expected)}</span></td></tr>'
 
 
