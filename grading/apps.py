@@ -7,9 +7,9 @@ class GradingConfig(AppConfig):
     verbose_name = "Grading"
 
     def ready(self) -> None:
-        # Messages written by the pure modules render in the reader's language (grading.text).
+        # Messages written by the pure modules render in the reader's language (grading.engine.text).
         from django.utils.translation import gettext, ngettext
 
-        from grading import text
+        from grading.engine import text
 
         text.use(gettext, ngettext)

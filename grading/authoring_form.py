@@ -3,7 +3,7 @@
 The network's structure (inputs, layers with their units and activations, the loss, whether
 biases are updated, the rounds) decides which grid cells the form has: each weight ``w-l-i-j``,
 bias ``b-l-j``, sample value ``x-r-i`` / ``y-r-j`` and the learning rate ``lr`` is a text field
-read by ``grading.authoring.parse_cell`` (a number, a range or a choice). The spec they make is
+read by ``grading.engine.grids.parse_cell`` (a number, a range or a choice). The spec they make is
 checked by the engine (``selectors.check_spec``); its message is put on the cell it names, and a
 degenerate problem is refused with the reasons.
 """
@@ -16,7 +16,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext, gettext_lazy as _
 
-from grading import authoring, selectors
+from grading import selectors
+
+import grading.engine.grids as authoring
 
 STRUCTURE = ("n_inputs", "n_layers", "units_1", "units_2", "units_3", "units_4", "activation_1",
              "activation_2", "activation_3", "activation_4", "loss", "update_biases", "rounds")

@@ -3,9 +3,9 @@ import math
 
 import pytest
 
-from grading import analytics
+from grading.figures import analytics
 from grading.marking import CellMark
-from grading.report import CellRef, MistakeSummary, Report
+from grading.grade.report import CellRef, MistakeSummary, Report
 
 
 def cell(r, column, name, status, mistake=None):

@@ -1,4 +1,4 @@
-"""The authoring grids' cell syntax and layout (grading/authoring.py, pure): numbers, ranges and
+"""The authoring grids' cell syntax and layout (grading/engine/grids.py, pure): numbers, ranges and
 choices read and written back, a spec's grids and back, and engine messages placed on cells."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grading import authoring
-from grading.authoring import CellError, cell_text, parse_cell, position_field
+import grading.engine.grids as authoring
+from grading.engine.grids import CellError, cell_text, parse_cell, position_field
 from grading.engine import SpecError
 from grading.engine.ranges import parse_template
 from tests.factories import SPEC_4_1

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from grading.drawing import network_drawing
+from grading.figures.drawing import network_drawing
 
 SIZES = [(n, m) for n in range(1, 6) for m in range(1, 6)] + [
     (2, 2, 2), (2, 3, 2), (3, 4, 3, 2), (2, 9), (9, 2), (1, 9, 1), (5, 5, 5), (3, 8), (4, 2, 2, 1, 3)]

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import engine, grader
-from grading.report import Report
+from grading import engine
+
+from grading.grade import grader
+from grading.grade.report import Report
 
 SPEC = engine.parse_spec(json.loads(
     (Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text()))

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from grading import selectors
 from grading.models import Grading
-from grading.text import _ as message
+from grading.engine.text import _ as message
 from tests.factories import make_assignment, round1_values
 from tests.webtools import client_for, page_token, post_answers, submit
 
@@ -67,7 +67,7 @@ def test_an_autosave_without_a_session_says_so_in_thai(world):
 
 
 def test_a_pure_modules_message_reaches_the_autosave_json_in_the_readers_language(world, monkeypatch):
-    """What a cell's problem says (a grading.text message, English underneath) is sent rendered
+    """What a cell's problem says (a grading.engine.text message, English underneath) is sent rendered
     in the request's language, not as its English string."""
     monkeypatch.setattr(selectors, "number_problem",
                         lambda text: message("Longer than %(n)s characters.", n=7) if text else "")

@@ -1,5 +1,5 @@
 """The formula checker's, the number parser's and the engine's messages read in the reader's
-language: each is a grading.text.Text whose English is what it always was, whose structure
+language: each is a grading.engine.text.Text whose English is what it always was, whose structure
 survives JSON, a stored report, the verdict cache and the sandbox, and which renders in Thai from
 the catalogue (the Thai here is the fragment's hand-written translation, copied, not computed).
 
@@ -17,14 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from grading import engine, grader, text
+from grading import engine
+
+from grading.grade import grader
+
+from grading.engine import text
 from grading.engine.degenerate import degenerate_reasons
 from grading.engine.variants import VariantError, draw
 from grading.formulas import FormulaError, VerdictCache, grade_formulas, parse_formula, q1_table
 from grading.formulas import sandbox, symbolic
 from grading.marking import parse_number
-from grading.report import Report
-from grading.text import Text
+from grading.grade.report import Report
+from grading.engine.text import Text
 
 # A translator written here, independent of any catalogue: bracketed stand-ins for a language.
 FAKE = {

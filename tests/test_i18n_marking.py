@@ -1,4 +1,4 @@
-"""The marking's messages are grading.text.Text: kept whole in a stored report (JSON and pickle)
+"""The marking's messages are grading.engine.text.Text: kept whole in a stored report (JSON and pickle)
 and read in the reader's language, with the numbers and cell names as they were.
 
 One Homework 4.1 attempt, round 1 computed by hand here, with four slips:
@@ -21,10 +21,16 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from grading import analytics, grader, keyaudit, ledger, text
+from grading import keyaudit
+
+from grading.figures import analytics
+
+from grading.grade import grader, ledger
+
+from grading.engine import text
 from grading.engine import parse_spec
-from grading.report import Report
-from grading.text import Text
+from grading.grade.report import Report
+from grading.engine.text import Text
 from tests.factories import make_assignment, make_course, make_member, report_of
 from tests.test_feedback_wording import BACKWARD, FORWARD, SPEC, round1
 from tests.webtools import client_for, submit

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from grading import engine, grader, ledger
-from grading.report import Report
+from grading import engine
+
+from grading.grade import grader, ledger
+from grading.grade.report import Report
 
 SPEC = engine.parse_spec(json.loads(
     (Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text()))

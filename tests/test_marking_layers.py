@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from grading import grader
+from grading.grade import grader
 from grading.engine import CellId, answer_key, parse_spec
 from grading.marking import mark_tables
 from grading.marking.plausible import implausible

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grading import plots
+from grading.figures import plots
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ def test_loss_plot_is_svg_and_cached():
 
 def test_plots_do_not_import_pyplot():
     """Drawing every plot in a fresh interpreter never loads pyplot (its global state leaks)."""
-    code = ("import sys; from grading import plots;"
+    code = ("import sys; from grading.figures import plots;"
             "plots.loss_plot((0.3, 0.2)); plots.histogram((1.0,), 2.0);"
             "plots.wrong_share_heatmap(('r1',), ('s1',), ((0.5,),));"
             "plots.bar_chart(('m',), (1,), 't', 'x');"

@@ -120,7 +120,7 @@ def selectors_submission(submission):
 
 
 def services_pool(assignment):
-    from grading import grader
+    from grading.grade import grader
 
     return grader.GradingPool(assignment.parsed_spec, services.grading_config(assignment))
 

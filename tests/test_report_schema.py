@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from grading import engine, grader
-from grading.report import Report
+from grading import engine
+
+from grading.grade import grader
+from grading.grade.report import Report
 from tests.test_marking_layers import HIDDEN, answers_of, work
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from grading import formulas, grader, services
+from grading import formulas, services
+
+from grading.grade import grader
 from grading.formulas import sandbox
 from grading.models import Submission
 from grading.services import submissions

@@ -1,4 +1,4 @@
-"""grading.text: a pure module's message is its English string and renders again in the
+"""grading.engine.text: a pure module's message is its English string and renders again in the
 reader's language; its structure survives JSON, pickling and a stored report."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from grading import text
-from grading.report import Report
-from grading.text import Text, _, join, ngettext
+from grading.engine import text
+from grading.grade.report import Report
+from grading.engine.text import Text, _, join, ngettext
 from tests.test_report_schema import HW, graded
 
 # A translator written here, independent of any catalogue: a few templates in "Thai".

@@ -11,7 +11,9 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from grading import grader, services
+from grading import services
+
+from grading.grade import grader
 from grading.models import Grading, Membership, Submission, Variant
 from tests import refnet
 from tests.factories import SPEC_4_1, make_assignment, make_course, make_member, report_of

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple, Union
 
 from grading.engine.spec import MAX_UNITS, Spec
-from grading.text import _
+from grading.engine.text import _
 
 COLUMNS = ("parameters", "forward", "backward", "updated")
 SQUARED_LOSSES = ("half_sse", "sse", "mse")

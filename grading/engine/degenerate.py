@@ -21,7 +21,7 @@ import numpy as np
 from grading.engine.cells import Place, cell_name
 from grading.engine.network import Trace, quantities, train_one
 from grading.engine.spec import Spec
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 SIGMOID_LOW, SIGMOID_HIGH = 0.01, 0.99
 BACKWARD = ("dL/df", "dL/ds", "dL/db", "dL/dw")

@@ -27,7 +27,7 @@ import numpy as np
 from grading.engine.network import Batch, stack
 from grading.engine.spec import (MAX_MAGNITUDE, THE_SPEC, Layer, Sample, Spec, SpecError, json_repr,
                                  parse_spec)
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 MAX_POINTS = 10_000
 _DECIMAL = Context(prec=60)

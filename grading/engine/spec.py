@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "sse", "mse", "bce")
@@ -33,7 +33,7 @@ _LAYER_KEYS = ("weights", "biases", "activation")
 
 class SpecError(ValueError):
     """A problem spec that cannot be used, with a message fit to show its author (a
-    grading.text.Text: ``str(exc)`` says it in the active language)."""
+    grading.engine.text.Text: ``str(exc)`` says it in the active language)."""
 
 
 THE_SPEC = _("the spec")  # where a message is about the whole spec

@@ -29,7 +29,7 @@ from grading.engine.degenerate import degenerate_mask, reasons
 from grading.engine.network import Trace, train
 from grading.engine.ranges import Template, parse_template
 from grading.engine.spec import Spec, SpecError
-from grading.text import Text, _, join
+from grading.engine.text import Text, _, join
 
 SCHEME = "backprop-variant-v1"
 MAX_DRAWS = 200

@@ -11,7 +11,7 @@ symbolic check expands), and every constant part evaluates within the numeric ch
 
 from __future__ import annotations
 
-from grading.text import _
+from grading.engine.text import _
 
 from .nodes import BinOp, Call, Expr, FormulaError, Name, Neg, to_text
 from .numeric import TooLarge, Undefined, evaluate, message_of

@@ -24,7 +24,7 @@ VerdictKey = tuple[str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
 
 @dataclass(frozen=True)
 class Verdict:
-    """A row's status, message (without reading notes; a grading.text.Text, kept unrendered so
+    """A row's status, message (without reading notes; a grading.engine.text.Text, kept unrendered so
     each reader gets it in their language) and credit."""
 
     status: str

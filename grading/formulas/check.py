@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from grading.engine import Shape
-from grading.text import Text, _, join
+from grading.engine.text import Text, _, join
 
 from .bounds import check_size
 from .cache import Verdict, VerdictCache, VerdictKey, verdict_key
@@ -36,7 +36,7 @@ class FormulaMark:
     row: str
     given: str
     status: str
-    message: str  # a grading.text.Text: read in the reader's language
+    message: str  # a grading.engine.text.Text: read in the reader's language
     credit: float
     understood: str
     mathml: str

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from grading.engine import Shape
 from grading.mistakes import alternatives_by_cell
-from grading.text import Text, _, join
+from grading.engine.text import Text, _, join
 
 from .names import Vocabulary, vocabulary
 from .nodes import Expr, FormulaError, Name, Neg, names_in, walk

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 from .names import Vocabulary, all_of, unknown_name_hint
 from .nodes import FUNCTIONS, FormulaError

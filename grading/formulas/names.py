@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Place, cell_name
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 # The quantities Q1 names: inputs (leaves of every expansion), then the computed ones.
 _INPUTS = ("x", "y", "w", "b")

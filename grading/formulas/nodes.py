@@ -16,7 +16,7 @@ FUNCTIONS = ("exp", "ln", "sigmoid", "tanh", "relu", "step")  # step(a): 1 for a
 
 
 class FormulaError(ValueError):
-    """A formula that cannot be read, with a message fit for the student (a grading.text.Text:
+    """A formula that cannot be read, with a message fit for the student (a grading.engine.text.Text:
     ``str(exc)`` says it in the active language) and a 0-based position."""
 
     def __init__(self, message: str, position: int | None = None) -> None:

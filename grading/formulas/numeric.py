@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import mpmath
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
 from .rows import Table
@@ -127,7 +127,7 @@ def _power(a: object, b: object) -> object:
 @dataclass(frozen=True)
 class Comparison:
     verdict: str            # equal | different | undefined | unknown
-    reason: str = ""  # a grading.text.Text when there is one
+    reason: str = ""  # a grading.engine.text.Text when there is one
     pairs: tuple[tuple[object, object], ...] = ()  # (answer, reference) at the usable points
 
 

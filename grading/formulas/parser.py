@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 from .lexer import Lexed, Token, tokenize
 from .names import vocabulary

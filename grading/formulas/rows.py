@@ -8,7 +8,7 @@ from typing import Any
 
 from grading.engine import Place, Shape, cell_name, round_steps, variable_of
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 from .names import vocabulary
 from .nodes import Expr, names_in, to_text

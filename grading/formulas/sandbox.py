@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grading.text import _
+from grading.engine.text import _
 
 from .confine import CHILD_EXTRA_MEMORY, HEADER, LAST, serve
 
@@ -44,7 +44,7 @@ class Failure:
     """A task that gave no result: it raised in the child, or the child died while on it."""
 
     kind: str     # the exception's type name, or what ended the child ("SIGSEGV", "exit code 3")
-    detail: str = ""  # the parent's own words are grading.text.Text; the child's are plain text
+    detail: str = ""  # the parent's own words are grading.engine.text.Text; the child's are plain text
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail}" if self.detail else self.kind

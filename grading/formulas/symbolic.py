@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from grading.text import _
+from grading.engine.text import _
 
 from .bounds import MAX_POWER
 from .nodes import Call, E, Expr, Name, Neg, Num

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from grading.engine.spec import Spec
 from grading.keyaudit.printed import Printed, PrintedKeyError, resolve_columns
-from grading.text import _
+from grading.engine.text import _
 
 CellRef = tuple[int, str, str]  # (round, column, display name), as a printed key names a cell
 MAX_CORNERS_DIMENSIONS = 10  # 2^10 corners at most

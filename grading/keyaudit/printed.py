@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 COLUMNS = ("parameters", "forward", "backward", "updated")
 MAX_CHARS = 1_000_000
@@ -34,7 +34,7 @@ _FRAC = re.compile(r"^\\frac\{(?:d|\\partial)L\}\{(?:d|\\partial)(.+)\}$")
 
 
 class PrintedKeyError(ValueError):
-    """A printed key that cannot be read, with a message saying where (a ``grading.text.Text``:
+    """A printed key that cannot be read, with a message saying where (a ``grading.engine.text.Text``:
     ``str(exc)`` is in the reader's language)."""
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from grading.engine import Cell, CellId, Graph, Place
 from grading.mistakes import Alternative, Mistake
-from grading.text import _
+from grading.engine.text import _
 
 # A carried mistake is recomputed from exact values while the student rounded every step of
 # the way: a few units in the last place more than the band.

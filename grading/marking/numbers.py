@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 MAX_LENGTH = 40
 MAX_EXPONENT = 99
@@ -39,7 +39,7 @@ class ParsedNumber:
 
     status: str
     value: float | None = None
-    message: str = ""  # why it is invalid: a grading.text.Text
+    message: str = ""  # why it is invalid: a grading.engine.text.Text
     decimals: int = 0  # decimal places of the value as written (4.6e-1 has 2)
 
 

@@ -33,10 +33,10 @@ from collections import Counter
 from collections.abc import Mapping
 
 from grading.engine import CellId, Graph
-from grading.text import Text, _
+from grading.engine.text import Text, _
 
 _RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf), "linear": (-math.inf, math.inf)}
-# Reasons are grading.text.Text: the marking puts them into a cell's message, read in any language.
+# Reasons are grading.engine.text.Text: the marking puts them into a cell's message, read in any language.
 _NOT_OUTPUT = {"sigmoid": _("is not a sigmoid output (those lie between 0 and 1)"),
                "tanh": _("is not a tanh output (those lie between −1 and 1)"),
                "relu": _("is not a ReLU output (those are never negative)")}

@@ -14,7 +14,7 @@ from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
 from grading.marking.typed import answer_tables, typed_text
 from grading.mistakes import Alternative, Mistake, alternatives_by_cell, get_mistake
-from grading.text import Text, _, join
+from grading.engine.text import Text, _, join
 
 # The two commonest messages, made once (a Text renders in the reader's language when read).
 CORRECT = _("correct")
@@ -38,7 +38,7 @@ class MarkingRules:
 class CellMark:
     """The mark of one gradable cell; ``message`` already includes ``hint``.
 
-    ``message`` and ``hint`` are ``grading.text.Text`` where the marking wrote them (their
+    ``message`` and ``hint`` are ``grading.engine.text.Text`` where the marking wrote them (their
     English is the string itself), plain strings where a report stored before schema 3 had them.
     """
 

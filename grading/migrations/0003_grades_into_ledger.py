@@ -14,8 +14,8 @@ from dataclasses import replace
 from django.db import migrations
 from django.utils import timezone
 
-from grading import ledger
-from grading.report import Report
+from grading.grade import ledger
+from grading.grade.report import Report
 
 
 def _config(assignment, questions):

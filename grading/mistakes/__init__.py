@@ -22,14 +22,14 @@ from typing import Any
 from grading.engine import CellId, Graph, Place, Shape, Spec, answer_key, build_graph
 from grading.mistakes import classic, deeper
 from grading.mistakes.base import Alternative, Net
-from grading.text import _
+from grading.engine.text import _
 
 
 @dataclass(frozen=True)
 class Mistake:
     """A named misconception: what it is, the right idea, and the cells it changes.
 
-    ``title`` and ``explanation`` are ``grading.text.Text``: English as strings, shown in the
+    ``title`` and ``explanation`` are ``grading.engine.text.Text``: English as strings, shown in the
     reader's language where Django renders them.
     """
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from grading import engine, grader, keyaudit
+from grading import engine, keyaudit
+
+from grading.grade import grader
 from grading.engine.degenerate import degenerate_reasons
 from grading.engine.ranges import Template, parse_template
 from grading.engine.variants import VariantError, draw

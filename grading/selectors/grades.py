@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 
-from grading import analytics
+from grading.figures import analytics
 from grading.models import Assignment, Grading, RegradeJob, ReviewRequest, Submission
-from grading.report import Report
+from grading.grade.report import Report
 from grading.selectors.people import course_students
 
 SUMMARY_FIELDS = ("pk", "submission_id", "sequence", "kind", "score", "max_score", "scores",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from grading import engine, formulas, grader, marking, mistakes
+from grading import engine, formulas, marking, mistakes
+
+from grading.grade import grader
 
 TABLE_COLUMNS: tuple[str, ...] = engine.COLUMNS  # the four columns of a round's table, in order
 

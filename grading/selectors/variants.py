@@ -15,7 +15,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from grading import engine
-from grading.authoring import cell_text
+from grading.engine.grids import cell_text
 from grading.engine.cells import Place, cell_name
 from grading.engine.ranges import Free, Template
 from grading.engine.variants import draw

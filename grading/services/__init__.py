@@ -5,7 +5,7 @@ Views check access and parse forms, then call one of these; the reads they need 
 append-only (a resubmission is a new attempt, a change of grade a new ``Grading`` record).
 """
 
-from grading.ledger import Change
+from grading.grade.ledger import Change
 from grading.services.authoring import Authored, QuestionPoints, assignment_author
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)

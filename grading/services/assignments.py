@@ -11,7 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from grading import grader, tasks
+from grading import tasks
+
+from grading.grade import grader
 from grading.models import Assignment, Question
 
 

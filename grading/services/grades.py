@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
-from grading import grader, ledger
+from grading.grade import grader, ledger
 from grading.models import Grading, ReviewReply, ReviewRequest, Submission
-from grading.report import Report
+from grading.grade.report import Report
 from grading.selectors.variants import spec_json_of
 from grading.services.assignments import config_snapshot, spec_hash
 

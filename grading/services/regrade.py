@@ -20,14 +20,14 @@ from django.db.models import Prefetch, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from grading import grader, ledger
+from grading.grade import grader, ledger
 from grading.models import Assignment, Grading, RegradeJob, Submission
 from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import _latest, _locked, _record, staff_changes
 
 if TYPE_CHECKING:
-    from grading.report import Report
+    from grading.grade.report import Report
 
 CHUNK = 1000  # attempts read, graded and compared at a time: memory stays bounded for any class
 

@@ -14,7 +14,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grading import engine, grader, tasks
+from grading import engine, tasks
+
+from grading.grade import grader
 from grading.models import Assignment, Grading, Membership, Submission
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells

@@ -19,7 +19,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 
-from grading import drawing, permissions, selectors
+from grading import permissions, selectors
+
+from grading.figures import drawing
 from grading.templatetags import network_words
 from grading.templatetags.network_words import network_title
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from grading import drawing
+from grading.figures import drawing
 
 ACTIVATION_WORDS = {"sigmoid": gettext_lazy("the sigmoid (σ)"), "tanh": "tanh", "relu": "ReLU",
                     "linear": gettext_lazy("no activation (linear)")}

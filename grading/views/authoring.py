@@ -24,7 +24,11 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from grading import authoring, permissions, plots, selectors, services
+from grading import permissions, selectors, services
+
+import grading.engine.grids as authoring
+
+from grading.figures import plots
 from grading.authoring_form import AuthoringForm, initial_of
 from grading.views.common import round_tables
 from grading.views.params import id_param
@@ -193,7 +197,7 @@ def authoring_preview(request: HttpRequest, code: str) -> JsonResponse:
     response = {
         "ok": form.check is not None and form.check.ok and not form.problem_errors(),
         "errors": form.problem_errors(),
-        "problems": [str(p) for p in form.problems],  # a message may be a grading.text.Text
+        "problems": [str(p) for p in form.problems],  # a message may be a grading.engine.text.Text
         "preview": render_to_string("grading/authoring/preview.html", context, request),
         "has_key": "example" in context,
     }

@@ -17,7 +17,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from grading import permissions, plots, selectors, services
+from grading import permissions, selectors, services
+
+from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
                            describe_cell, values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET
 
-from grading import analytics, permissions, plots, selectors
+from grading import permissions, selectors
+
+from grading.figures import analytics, plots
 from grading.views import variants
 from grading.views.common import band_text, round_question, round_tables, svg_response
 

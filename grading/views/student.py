@@ -219,7 +219,7 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
     except services.SubmissionError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=409)
     # Say now which typed cells are not numbers, so no attempt is spent finding out.
-    # str(): the marking's message (a grading.text.Text) in the request's language, not its English.
+    # str(): the marking's message (a grading.engine.text.Text) in the request's language, not its English.
     problems = {name: str(problem) for name, value in form.raw_values().items()
                 if not name.startswith("formulas.") and (problem := selectors.number_problem(value))}
     return JsonResponse({"ok": True, "version": int(version_ms(draft)), "problems": problems})

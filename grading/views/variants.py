@@ -14,7 +14,9 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from grading import permissions, plots, selectors
+from grading import permissions, selectors
+
+from grading.figures import plots
 from grading.views.common import (RoundTable, band_text, fmt_given, fmt_key, round_question,
                                   round_tables, svg_response)
 

@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from grading import grader
+from grading.grade import grader
 from grading.management.commands._jsonfile import load_json, load_spec
 
 

@@ -1,6 +1,6 @@
 """The grading report as typed data: what one grading of one attempt found, and how it is stored.
 
-Pure (no Django). A ``Report`` is built by the grader, changed only by ``grading.ledger`` (staff
+Pure (no Django). A ``Report`` is built by the grader, changed only by ``grading.grade.ledger`` (staff
 overrides and reviews, each listed in ``adjustments``), stored as JSON with a schema version and
 read back with ``Report.from_json``, so every page, export and analytic reads the same fields.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from grading.engine import cell_id_text, single_layer_cell
 from grading.marking import CellMark
-from grading.text import Text
+from grading.engine.text import Text
 
 # 3: messages keep their structure beside the English ("i18n"), to be read in any language.
 # 2: every cell (and a named mistake's cells) carries its structure: layer, quantity, index.

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from grading.text import _
+from grading.engine.text import _
 
 MAX_CELL_CHARS = 300
 MAX_UNITS, MAX_LAYERS, MAX_ROUNDS = 9, 4, 12

@@ -4,7 +4,7 @@ Each function is cached on its arguments (all hashable tuples), so a repeated re
 same plot does not draw again. pyplot keeps global state that leaks in a threaded web server;
 a bare Figure with its own Agg/SVG canvas does not.
 
-Words are ``grading.text`` messages rendered when drawn, in the language the caller names
+Words are ``grading.engine.text`` messages rendered when drawn, in the language the caller names
 (``lang``, part of the cache key, so a Thai and an English figure are cached apart). Text is
 written into the SVG as text, not as glyph outlines: the reader's browser draws it with its own
 fonts, Thai included (matplotlib's fonts have no Thai glyphs).
@@ -25,7 +25,7 @@ matplotlib.rcParams["svg.fonttype"] = "none"
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from grading.text import _  # noqa: E402
+from grading.engine.text import _  # noqa: E402
 
 Series = tuple[float | None, ...]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from grading import engine, marking
 from grading.formulas import VERDICTS, grade_formulas
-from grading.report import (CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report,
+from grading.grade.report import (CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report,
                             field_names)
-from grading.text import _
+from grading.engine.text import _
 
 GRADER_VERSION = "2026.11.1"
 
@@ -133,7 +133,7 @@ def _mistakes(cells: Sequence[marking.CellMark]) -> tuple[MistakeSummary, ...]:
 
 
 def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
-    """What is wrong with the shape of an answers file (a grading.text.Text), or None when it
+    """What is wrong with the shape of an answers file (a grading.engine.text.Text), or None when it
     can be graded."""
     if not isinstance(data, Mapping):
         return _("must be a JSON object with \"rounds\" (and optionally \"formulas\")")

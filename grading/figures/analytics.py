@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from grading.report import Report
-from grading.text import _
+from grading.grade.report import Report
+from grading.engine.text import _
 
 WRONG = frozenset({"incorrect", "invalid"})  # typed and wrong; blank is counted apart
 # One shared NaN object: tuples holding it compare equal by identity, so the plot cache hits.

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from grading.engine import cell_id_text, single_layer_cell
-from grading.grader import grade_submission, score_questions
-from grading.report import Adjustment, Report
-from grading.text import Text, _
+from grading.grade.grader import grade_submission, score_questions
+from grading.grade.report import Adjustment, Report
+from grading.engine.text import Text, _
 
 CELL_STATUSES = ("correct", "carried", "incorrect")
 FORMULA_STATUSES = ("correct", "not_chained", "incorrect")
@@ -26,7 +26,7 @@ KINDS = ("cell", "formula", "question", "total")
 
 class ChangeError(ValueError):
     """A change that does not fit the report (no such cell, points out of range, ...); its
-    message is a ``grading.text.Text`` (``str(exc)`` is in the reader's language)."""
+    message is a ``grading.engine.text.Text`` (``str(exc)`` is in the reader's language)."""
 
 
 @dataclass(frozen=True)
