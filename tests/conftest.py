@@ -2,8 +2,10 @@
 database file (not memory) for SQLite, the random order's seed in the summary, and
 Hypothesis profiles."""
 import os
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from hypothesis import settings as hypothesis_settings
 
 # In CI each property test draws the examples derived from its own code, so a red run is
@@ -31,6 +33,33 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+# The instant every test starts at (Monday 16 Nov 2026, 10:00 in Bangkok, mid-term). The clock
+# ticks on from it, so durations are real; what a test builds from "now" (a factory's opening and
+# due times) and what the app reads as "now" agree whatever the machine's date is: the suite
+# passes in 2031 as it does today (tests/test_clock.py checks it under faketime).
+PINNED_NOW = datetime(2026, 11, 16, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request):
+    """Every test runs on the pinned clock, except the browser tests: Chromium judges cookie
+    expiry by the machine's own clock, so their server keeps the real one (their dates are all
+    built from "now", never written as a date)."""
+    if request.node.get_closest_marker("browser"):
+        yield None
+        return
+    with time_machine.travel(PINNED_NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clock(_pinned_clock):
+    """The pinned clock, to move: ``clock.move_to(...)`` / ``clock.shift(timedelta(...))``."""
+    if _pinned_clock is None:
+        pytest.fail("the browser tests run on the real clock: they cannot move it")
+    return _pinned_clock
 
 
 @pytest.fixture(autouse=True)

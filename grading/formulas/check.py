@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,6 +11,7 @@ from grading.engine import Shape
 from grading.engine.text import Text, _, join
 
 from .bounds import check_size
+from .budget import Budget
 from .cache import Verdict, VerdictCache, VerdictKey, verdict_key
 from .hints import wrong_message
 from .lexer import MAX_LENGTH
@@ -66,13 +66,14 @@ def _shape_points(shape: Shape) -> Points:
 def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: int = 2,
                    shape: Shape | None = None, not_chained_credit: float = 0.5,
                    time_limit: float = 2.0, cache: VerdictCache | None = None) -> list[FormulaMark]:
-    """One mark per Q1 row, in table order; the whole check ends within ``time_limit`` seconds.
+    """One mark per Q1 row, in table order; the whole check uses at most ``time_limit`` seconds
+    of its own CPU time (a busy machine changes no verdict; ``budget.py`` has the wall-clock guard).
 
     The rows are those of ``shape`` (any dense network), or of a single sigmoid layer of
     ``n_inputs`` × ``n_outputs``. With a ``cache`` (``VERDICTS``, the process's own), a formula
     already decided for this row, network and credit is not checked again.
     """
-    deadline = time.monotonic() + time_limit - min(_MARGIN, time_limit / 5)
+    budget = Budget.of(time_limit - min(_MARGIN, time_limit / 5))
     shape = shape or Shape.single(n_inputs, n_outputs)
     table = q1_table(shape)
     points = _points(shape)
@@ -83,7 +84,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
         if given is None or (isinstance(given, str) and not given.strip()):
             marks[row.name] = _mark(row, given, "blank", _("no answer"))  # nothing to decide, even late
             continue
-        if time.monotonic() > deadline:
+        if budget.expired():
             marks[row.name] = _mark(row, given, "undecided", _("could not decide in time; "
                                                                "an instructor will review this row"))
             continue
@@ -92,7 +93,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
         if known is not None:
             marks[row.name] = known
             continue
-        outcome = _first_look(row, given, table, points, deadline, not_chained_credit, cache)
+        outcome = _first_look(row, given, table, points, budget, not_chained_credit, cache)
         if cache is not None and isinstance(outcome, FormulaMark) and isinstance(given, str):
             cache.keep_typed_mark(typed_key, outcome)
         if isinstance(outcome, FormulaMark):
@@ -105,7 +106,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     tasks = [(w.row.name, (w.expr, w.row.name, table)) for w in pending]
     if tasks:
         definitions(table)  # built once here, inherited by every forked child
-    symbolic = run_with_deadline(equivalent, tasks, deadline) if tasks else {}
+    symbolic = run_with_deadline(equivalent, tasks, budget) if tasks else {}
     for work in pending:
         verdict = _decide(work, symbolic.get(work.row.name), table, not_chained_credit)
         marks[work.row.name] = _judged(work.row, work.given, work.expr, work.notes, verdict,
@@ -134,7 +135,7 @@ def _judged(row: Row, given: str, expr: Expr, notes: list[Text], verdict: Verdic
 
 
 def _first_look(row: Row, given: object, table: Table, points: Points,
-                deadline: float = float("inf"), not_chained_credit: float = 0.5,
+                budget: Budget | None = None, not_chained_credit: float = 0.5,
                 cache: VerdictCache | None = None) -> FormulaMark | _Work:
     """Everything decided in-process: blank, invalid, cached, circular, numerically different."""
     if given is None or (isinstance(given, str) and not given.strip()):
@@ -158,7 +159,7 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     if numeric.verdict == "undefined":
         return _judged(row, given, expr, notes, Verdict("incorrect", numeric.reason), key, cache, table)
     if numeric.verdict == "different":
-        message, complete = wrong_message(row, expr, table, points, deadline)
+        message, complete = wrong_message(row, expr, table, points, budget)
         return _judged(row, given, expr, notes, Verdict("incorrect", message),
                        key if complete else None, cache, table)
     return _Work(row, given, expr, notes, numeric, key)

@@ -42,7 +42,7 @@ except (OSError, AttributeError):
 
 
 def serve(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[Any, ...]]], write_fd: int,
-          deadline: float, parent: int, last: mmap.mmap) -> NoReturn:
+          cpu_seconds: float, deadline: float, parent: int, last: mmap.mmap) -> NoReturn:
     """The child's whole life: confine itself, then report (index, ok, value) per task in order.
 
     It stops after the task ``last`` names: the parent lowers it when it gives the tasks after
@@ -50,7 +50,7 @@ def serve(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[Any, ...]]], 
     """
     code = 0
     try:
-        write_fd = confine(write_fd, deadline, parent)
+        write_fd = confine(write_fd, cpu_seconds, deadline, parent)
         for index, (_key, args) in enumerate(tasks):
             if index > LAST.unpack_from(last)[0]:
                 break
@@ -68,8 +68,9 @@ def serve(fn: Callable[..., Any], tasks: Sequence[tuple[Any, tuple[Any, ...]]], 
         os._exit(code)
 
 
-def confine(write_fd: int, deadline: float, parent: int) -> int:
-    """Die with ``parent``, drop inherited descriptors and handlers, set limits; the pipe's fd."""
+def confine(write_fd: int, cpu_seconds: float, deadline: float, parent: int) -> int:
+    """Die with ``parent``, drop inherited descriptors and handlers, set limits (``cpu_seconds``
+    of CPU; ``deadline``, a ``time.monotonic()`` instant, is the wall-clock guard); the pipe's fd."""
     die_with_parent(parent)
     for name in _RESET:  # the server's handlers (graceful shutdown, reload) are not ours
         if hasattr(signal, name):
@@ -79,7 +80,7 @@ def confine(write_fd: int, deadline: float, parent: int) -> int:
     except (ValueError, OSError):
         pass
     write_fd = keep_only(write_fd)
-    limit_resources(deadline)
+    limit_resources(cpu_seconds)
     start_watchdog(parent, deadline)
     return write_fd
 
@@ -116,14 +117,14 @@ def keep_only(write_fd: int) -> int:
     return write_fd
 
 
-def limit_resources(deadline: float) -> None:
-    """No core files, CPU seconds to the deadline, and memory of what was inherited plus a margin.
+def limit_resources(cpu_seconds: float) -> None:
+    """No core files, the budget's CPU seconds, and memory of what was inherited plus a margin.
 
     Two seconds of sympy on a hostile polynomial can allocate gigabytes; a MemoryError in the
     child is reported like any failure. The CPU limit kills a child that nothing else stops
     (SIGXCPU at the soft limit, SIGKILL one second later).
     """
-    seconds = max(1, math.ceil(deadline - time.monotonic())) + 1
+    seconds = max(1, math.ceil(cpu_seconds)) + 1
     for limit, value in ((resource.RLIMIT_CORE, (0, 0)), (resource.RLIMIT_CPU, (seconds, seconds + 1))):
         try:
             soft, hard = value
@@ -142,7 +143,7 @@ def limit_resources(deadline: float) -> None:
 
 
 def start_watchdog(parent: int, deadline: float) -> None:
-    """Every WATCH_INTERVAL, exit if the parent is gone or the deadline is well past.
+    """Every WATCH_INTERVAL, exit if the parent is gone or the wall-clock guard is well past.
 
     The fallback where PR_SET_PDEATHSIG does not exist; it runs between Python bytecodes, so a
     long step in C is bounded by the CPU limit instead.

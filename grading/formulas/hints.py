@@ -1,18 +1,18 @@
 """What is off in a wrong formula: a sign or factor, a swapped index, a named mistake.
 
 Runs in the server's own process, so it is bounded: no index search on long formulas, at most
-_HINT_TRIES candidates per row, and none once the submission's deadline has passed.
+_HINT_TRIES candidates per row, and none once the check's time budget is spent.
 """
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 from grading.engine import Shape
 from grading.mistakes import alternatives_by_cell
 from grading.engine.text import Text, _, join
 
+from .budget import Budget
 from .names import Vocabulary, vocabulary
 from .nodes import Expr, FormulaError, Name, Neg, names_in, walk
 from .numeric import Points, compare, hint_for, substitute
@@ -24,13 +24,13 @@ _HINT_TRIES = 120  # nor more candidates than this per row (a 9x9 network has 80
 
 
 def wrong_message(row: Row, expr: Expr, table: Table, points: Points,
-                  deadline: float = float("inf")) -> tuple[Text, bool]:
+                  budget: Budget | None = None) -> tuple[Text, bool]:
     """The message for a formula that is not ``row``'s, and whether the hint search finished."""
     # What is off (a sign, a factor, an index), then the idea behind it when it is a named mistake.
     swap: Text | str | None = ""
     factor = hint_for(expr, row.expr, points)
     if not factor:
-        swap = _swap_hint(row, expr, table, points, deadline)
+        swap = _swap_hint(row, expr, table, points, budget)
     hints = [h for h in (factor or swap or "", _mistake_hint(row, expr, table, points)) if h]
     if not hints:
         return _("not equivalent to %(row)s", row=row.name), swap is not None
@@ -97,10 +97,10 @@ def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> Text | 
 
 
 def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
-               deadline: float = float("inf")) -> Text | str | None:
+               budget: Budget | None = None) -> Text | str | None:
     """'with x1 in place of x2 it would be right': the usual slips of index and of s for f.
 
-    None when the deadline cut the search short (so the message is not the whole answer).
+    None when the time budget cut the search short (so the message is not the whole answer).
     """
     if sum(1 for _node in walk(expr)) > _HINT_NODES:
         return ""
@@ -113,7 +113,7 @@ def _swap_hint(row: Row, expr: Expr, table: Table, points: Points,
             tries += 1
             if tries > _HINT_TRIES:
                 return ""
-            if time.monotonic() > deadline:
+            if budget is not None and budget.expired():
                 return None
             candidate = substitute(expr, {used: Name(other) if other else Neg(Name(used))})
             if circular(row, candidate, table):

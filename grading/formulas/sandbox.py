@@ -1,15 +1,17 @@
-"""Run slow work in forked children, each task within its fair share of one deadline.
+"""Run slow work in forked children, each task within its fair share of one time budget.
 
 The web server is threaded, so signal.alarm is out. A forked child inherits the parent's
 imported sympy (no start-up cost, ~3 ms to fork), confines itself (``confine.py``) and works
 through the tasks in order, reporting each result through a pipe as soon as it has it.
 
-The task in hand may use a fair share of the time left: (deadline - now) / tasks left. A task
-that finishes early hands what it did not use to the rest. A task that overruns its share costs
-the others nothing more: the parent stops its child (SIGSTOP: no work is lost), starts a fresh
-child for the tasks after it, and when those are done, continues the stopped children in turn,
-each again with a fair share of what is left, the last one with all of it. Every child is
-SIGKILLed and reaped before the call returns, at the deadline at the latest.
+The budget (``budget.py``) is CPU time: the checker's own, never the machine's other work, so a
+busy machine changes no verdict. The task in hand may use a fair share of the CPU time left:
+(budget left) / tasks left, measured on its child's own CPU clock. A task that finishes early
+hands what it did not use to the rest. A task that overruns its share costs the others nothing
+more: the parent stops its child (SIGSTOP: no work is lost), starts a fresh child for the tasks
+after it, and when those are done, continues the stopped children in turn, each again with a
+fair share of what is left, the last one with all of it. Every child is SIGKILLed and reaped
+before the call returns: when the CPU budget is spent, or at the budget's wall-clock guard.
 
 The result maps each key to its value, or to a ``Failure`` when the task raised or its child
 died on it (a crash is never a silent gap); a task that ran out of time is simply missing.
@@ -31,11 +33,13 @@ from typing import Any
 
 from grading.engine.text import _
 
+from .budget import Budget, process_cpu_time
 from .confine import CHILD_EXTRA_MEMORY, HEADER, LAST, serve
 
-__all__ = ["CHILD_EXTRA_MEMORY", "MAX_REPLY", "Failure", "loads_plain", "run_with_deadline"]
+__all__ = ["CHILD_EXTRA_MEMORY", "MAX_REPLY", "Budget", "Failure", "loads_plain", "run_with_deadline"]
 
 MAX_REPLY = 1 << 20
+LOOK_EVERY = 0.05  # seconds (wall) between looks at a silent child's CPU clock
 Task = tuple[Any, tuple[Any, ...]]
 
 
@@ -51,18 +55,24 @@ class Failure:
 
 
 def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
-                      deadline: float) -> dict[Any, Any]:
-    """{key: fn(*args) or Failure} for the (key, args) tasks decided in a child before ``deadline``."""
+                      limit: Budget | float) -> dict[Any, Any]:
+    """{key: fn(*args) or Failure} for the (key, args) tasks decided in a child within ``limit``:
+    a CPU-time ``Budget``, or a ``time.monotonic()`` instant (CPU and wall clock both end there)."""
+    budget = limit if isinstance(limit, Budget) else Budget.until(limit)
     results: dict[Any, Any] = {}
     fresh = list(tasks)
     stopped: deque[_Child] = deque()
     children: list[_Child] = []
     active: _Child | None = None
+
+    def running() -> float:
+        return sum(child.cpu() for child in children if child.status is None)
+
     try:
-        while time.monotonic() < deadline:
+        while not budget.expired(running()):
             if active is None:
                 if fresh:
-                    active = _Child.start(fn, fresh, deadline)
+                    active = _Child.start(fn, fresh, budget)
                     fresh = []
                     if active is None:  # cannot fork: those tasks stay missing ("undecided")
                         continue
@@ -72,18 +82,17 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
                     active.resume()
                 else:
                     break
-            now = time.monotonic()
-            share = (deadline - now) / (active.owed + sum(child.owed for child in stopped))
-            event = active.wait(min(deadline, now + share), results)
+            share = budget.left(running()) / (active.owed + sum(child.owed for child in stopped))
+            event = active.wait(share, budget, running, results)
             if event == "reported":
                 if not active.owed:
-                    active.close()
+                    budget.add_child(active.close())
                     active = None
             elif event == "ended":
-                results[active.current_key] = active.close_with_failure()
+                results[active.current_key] = active.close_with_failure(budget)
                 fresh = active.tasks_after()
                 active = None
-            elif time.monotonic() < deadline and (stopped or active.owed > 1):
+            elif not budget.expired(running()) and (stopped or active.owed > 1):
                 # Over its share: others go first, this one waits with its work kept.
                 active.stop()
                 fresh = active.tasks_after()
@@ -91,7 +100,8 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
                 active = None
     finally:
         for child in children:
-            child.close()
+            if child.status is None:
+                budget.add_child(child.close())
     return results
 
 
@@ -107,9 +117,11 @@ class _Child:
         self.broken = ""             # why its replies were refused, if they were
         self.poller = select.poll()  # not select.select: that refuses descriptors >= 1024
         self.poller.register(fd, select.POLLIN)
+        self.started = time.monotonic()
+        self.used = 0.0              # its CPU seconds when it was reaped
 
     @classmethod
-    def start(cls, fn: Callable[..., Any], tasks: list[Task], deadline: float) -> _Child | None:
+    def start(cls, fn: Callable[..., Any], tasks: list[Task], budget: Budget) -> _Child | None:
         try:
             read_fd, write_fd = os.pipe()
         except OSError:  # out of file descriptors: the tasks are missing, never a server error
@@ -124,7 +136,7 @@ class _Child:
             os.close(write_fd)
             return None
         if pid == 0:
-            serve(fn, tasks, write_fd, deadline, parent, last)  # never returns
+            serve(fn, tasks, write_fd, budget.left(), budget.wall_deadline, parent, last)  # never returns
         os.close(write_fd)
         return cls(pid, read_fd, tasks, last)
 
@@ -144,13 +156,30 @@ class _Child:
             LAST.pack_into(self.shared_last, 0, self.last)
         return after
 
-    def wait(self, until: float, results: dict[Any, Any]) -> str:
-        """"reported" (one or more results added), "timeout" at ``until``, or "ended"."""
+    def cpu(self) -> float:
+        """CPU seconds this child has used (its wall-clock age where its CPU clock cannot be read)."""
+        if self.status is not None:
+            return self.used
+        seconds = process_cpu_time(self.pid)
+        return time.monotonic() - self.started if seconds is None else seconds
+
+    def wait(self, share: float, budget: Budget, running: Callable[[], float],
+             results: dict[Any, Any]) -> str:
+        """"reported" (one or more results added), "timeout" once this child has used ``share``
+        more CPU seconds or the budget is spent, or "ended".
+
+        A child that uses no CPU (blocked, or never scheduled) is bounded by the same share of
+        the wall-clock guard: ``share`` × (wall time left / CPU time left) of waiting.
+        """
+        start, begun = self.cpu(), time.monotonic()
+        wall_share = share * budget.wall_left() / max(budget.left(running()), 1e-9)
         while True:
-            remaining = until - time.monotonic()
-            if remaining <= 0 or not self.poller.poll(max(1, int(remaining * 1000 + 0.999))):
-                if time.monotonic() >= until:
-                    return "timeout"
+            used = self.cpu() - start
+            waited = time.monotonic() - begun
+            if used >= share or waited >= wall_share or budget.expired(running()):
+                return "timeout"
+            look = min(LOOK_EVERY, max(share - used, 0.001), max(wall_share - waited, 0.001))
+            if not self.poller.poll(max(1, int(look * 1000 + 0.999))):
                 continue
             chunk = os.read(self.fd, 65536)
             if not chunk:
@@ -191,21 +220,23 @@ class _Child:
     def resume(self) -> None:
         self._signal(signal.SIGCONT)
 
-    def close(self) -> int:
-        """Kill, reap and forget the child (idempotent); its wait status."""
+    def close(self) -> float:
+        """Kill, reap and forget the child (idempotent); the CPU seconds it used."""
         if self.status is None:
             self._signal(signal.SIGKILL)
             try:
-                self.status = os.waitpid(self.pid, 0)[1]
+                _pid, self.status, usage = os.wait4(self.pid, 0)
+                self.used = usage.ru_utime + usage.ru_stime
             except ChildProcessError:  # reaped by someone else's waitpid(-1)
                 self.status = 0
             os.close(self.fd)
             self.shared_last.close()
-        return self.status
+        return self.used
 
-    def close_with_failure(self) -> Failure:
+    def close_with_failure(self, budget: Budget) -> Failure:
         """Why the child ended without reporting its current task, as that task's result."""
-        status = self.close()
+        budget.add_child(self.close())
+        status = self.status or 0
         if self.broken:
             return Failure(_("bad reply"), _("the checker process sent %(what)s", what=self.broken))
         if os.WIFSIGNALED(status):
