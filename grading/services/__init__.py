@@ -11,7 +11,8 @@ from grading.services.assignments import (assignment_create, assignment_question
                                           assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto,
                                      grading_override, review_request_answer, review_request_create)
-from grading.services.people import RosterResult, extension_create, roster_import
+from grading.services.people import (RosterResult, course_ensure, extension_create, membership_ensure,
+                                     roster_import, user_ensure)
 from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrade_attempt,
                                       regrade_job_create, regrade_job_run)
 from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, SubmissionError, answers_digest,
@@ -29,7 +30,7 @@ __all__ = [
     "variant_attempt_no", "variant_draw",
     "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
     "answers_digest", "assignment_create", "assignment_questions_default", "assignment_schedule", "check_may_submit", "clean_answers",
-    "extension_create", "formula_review_create", "grading_config", "grading_create_auto",
+    "course_ensure", "extension_create", "membership_ensure", "user_ensure", "formula_review_create", "grading_config", "grading_create_auto",
     "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
     "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
     "roster_import", "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit", "submissions_auto_submit",

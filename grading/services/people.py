@@ -39,6 +39,34 @@ def extension_create(*, assignment: Assignment, student, by, reason: str,
     return extension
 
 
+# ---------------------------------------------------------------- set-up (seed_demo)
+
+
+def course_ensure(*, code: str, title: str) -> Course:
+    """The course with this code; created with ``title`` if there is none (an existing one is kept)."""
+    course, _created = Course.objects.get_or_create(code=code, defaults={"title": title})
+    return course
+
+
+def user_ensure(*, username: str, password: str, first_name: str = "", last_name: str = "",
+                email: str = "", is_staff: bool = False, is_superuser: bool = False):
+    """The account ``username``; created with these names, flags and password if missing. An
+    existing account is left as it is (its password too), so running a set-up again changes nothing."""
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"first_name": first_name, "last_name": last_name, "email": email,
+                                     "is_staff": is_staff, "is_superuser": is_superuser})
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def membership_ensure(*, course: Course, user, role: str) -> Membership:
+    """``user``'s membership of ``course``; created with ``role`` if missing (an existing role is kept)."""
+    membership, _created = Membership.objects.get_or_create(course=course, user=user, defaults={"role": role})
+    return membership
+
+
 # ---------------------------------------------------------------- roster import
 
 

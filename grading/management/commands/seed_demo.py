@@ -9,13 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from grading import services
-from grading.models import Assignment, Course, Membership
+from grading.models import Assignment, Membership
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "homework-4.1.json"
 HIDDEN_SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "hidden-layer-2-2-2.json"
@@ -86,23 +85,12 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates users with published passwords; "
                                "run it with DJANGO_DEBUG=1 or pass --force.")
         with transaction.atomic():
-            course, _ = Course.objects.get_or_create(
-                code="FRA501", defaults={"title": "Pattern Recognition"})
-            User = get_user_model()
+            course = services.course_ensure(code="FRA501", title="Pattern Recognition")
             for username, first, last, role, password in DEMO_USERS:
-                user, created = User.objects.get_or_create(
-                    username=username,
-                    defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"})
-                if created:
-                    user.set_password(password)
-                    user.save()
-                Membership.objects.get_or_create(course=course, user=user,
-                                                 defaults={"role": role})
-            admin, created = User.objects.get_or_create(
-                username="admin", defaults={"is_staff": True, "is_superuser": True})
-            if created:
-                admin.set_password("demo-admin-41")
-                admin.save()
+                user = services.user_ensure(username=username, password=password, first_name=first,
+                                            last_name=last, email=f"{username}@example.org")
+                services.membership_ensure(course=course, user=user, role=role)
+            services.user_ensure(username="admin", password="demo-admin-41", is_staff=True, is_superuser=True)
             if not Assignment.objects.filter(course=course, slug="homework-4-1").exists():
                 now = timezone.now()
                 services.assignment_create(
