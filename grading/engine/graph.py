@@ -183,17 +183,16 @@ def _plain_skeleton(shape: Shape, learning_rate: float, n_rounds: int) -> tuple[
 def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[Any, ...], ...]:
     """Every cell of every round without the given values: (key, name, id, upstream cells, fn,
     formula, given)."""
-    at = CellId._make
     out = []
     for r in range(1, n_rounds + 1):
         for place, name, kind, deps, fn, text in plan:
-            key = at((r, *place))
+            key = place.at(r)
             ident = f"r{r}.{place.column}.{name}"
             if kind == "computed":
-                out.append((key, name, ident, tuple([at((r, *d)) for d in deps]), fn, text, False))
+                out.append((key, name, ident, tuple([d.at(r) for d in deps]), fn, text, False))
             elif kind == "copied" and r > 1:
                 # Rounds 2+: the student writes the previous round's updated values here.
-                out.append((key, name, ident, (at((r - 1, *deps[0])),), _identity,
+                out.append((key, name, ident, (deps[0].at(r - 1),), _identity,
                             f"{name} (updated in round {r - 1})", False))
             else:
                 out.append((key, name, ident, (), None, "", True))

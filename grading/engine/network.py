@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from grading.engine.cells import Column, QuantityName
 from grading.engine.spec import ACTIVATIONS, LOSSES, Spec
 
 SQUARED_LOSSES = ("half_sse", "sse", "mse")
@@ -25,8 +26,8 @@ SQUARED_LOSSES = ("half_sse", "sse", "mse")
 class Quantity(NamedTuple):
     """One kind of cell: its column, its quantity name and whether it has one per layer."""
 
-    column: str
-    name: str
+    column: Column
+    name: QuantityName
     per_layer: bool
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from grading.engine import COLUMNS, Cell, CellId, Key, Place
 from grading.marking.explain import CarriedMistakes, factor_note
@@ -34,6 +34,10 @@ class MarkingRules:
     detect_mistakes: bool = True
 
 
+# A cell's mark, stored in reports as this string.
+MarkStatus = Literal["correct", "carried", "incorrect", "blank", "invalid"]
+
+
 @dataclass(frozen=True, slots=True)
 class CellMark:
     """The mark of one gradable cell; ``message`` already includes ``hint``.
@@ -47,7 +51,7 @@ class CellMark:
     name: str
     given: str
     expected: float
-    status: str  # "correct" | "carried" | "incorrect" | "blank" | "invalid"
+    status: MarkStatus
     message: str  # a Text
     credit: float
     mistake: str | None = None
@@ -74,7 +78,7 @@ class _Draft:
     cell: Cell
     text: str
     parsed: ParsedNumber
-    status: str = "incorrect"
+    status: MarkStatus = "incorrect"
     message: str = ""  # a Text once marked
     mistake: str | None = None
     upstream: dict[str, float] = field(default_factory=dict)
