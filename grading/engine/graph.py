@@ -13,7 +13,7 @@ tests alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple, Union
@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Union
 from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, column_places,
                                   names_table, parameter_places)
 from grading.engine.network import Trace, train_one
-from grading.engine.spec import Spec
+from grading.engine.spec import Sample, Spec
 from grading.engine.steps import _identity, round_steps
 
 
@@ -115,7 +115,7 @@ class Graph:
 # (column, name) of a single-layer network, or a Place: a cell of every round.
 Where = Union[Place, tuple[str, str]]
 # A replacement for one computed cell of every round: (upstream cells, fn, formula).
-Override = tuple[list[Where], Callable[..., float], str]
+Override = tuple[Sequence[Where], Callable[..., float], str]
 
 
 def round_formulas(n_inputs: int, n_outputs: int, lr: float) -> list[tuple[str, str, list[tuple[str, str]], Callable[..., float], str]]:
@@ -216,7 +216,7 @@ def _plan(shape: Shape, learning_rate: float) -> tuple[tuple[Any, ...], ...]:
     return tuple(plan)
 
 
-def _given(spec: Spec, place: Place, sample: Any) -> float:
+def _given(spec: Spec, place: Place, sample: Sample) -> float:
     """A given value of the spec: x, y, or the initial (or fixed) w and b."""
     if place.quantity == "x":
         return sample.x[place.index[0] - 1]

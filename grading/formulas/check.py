@@ -118,7 +118,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     return [marks[row.name] for row in table.rows]
 
 
-def _mark(row: Row, given: object, status: FormulaStatus, message: Text, credit: float = 0.0,
+def _mark(row: Row, given: object, status: FormulaStatus, message: str, credit: float = 0.0,
           expr: Expr | None = None, table: Table | None = None) -> FormulaMark:
     shown = given if isinstance(given, str) else ("" if given is None else repr(given)[:MAX_LENGTH])
     understood = to_text(expr) if expr is not None else ""
@@ -249,5 +249,5 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
     return Verdict("not_chained", message, float(not_chained_credit))
 
 
-def _with_notes(message: Text, notes: list[Text]) -> Text:
+def _with_notes(message: str, notes: list[Text]) -> str:
     return join("; ", [message, *notes]) if notes else message

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from grading.engine import Cell, CellId, Graph, Place
-from grading.mistakes import Alternative, Mistake
+from grading.mistakes import Mistake
+from grading.mistakes.base import Alternative
 from grading.engine.text import _
 
 # A carried mistake is recomputed from exact values while the student rounded every step of

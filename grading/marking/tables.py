@@ -13,7 +13,8 @@ from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
 from grading.marking.typed import answer_tables, typed_text
-from grading.mistakes import Alternative, Mistake, alternatives_by_cell, get_mistake
+from grading.mistakes import Mistake, alternatives_by_cell, get_mistake
+from grading.mistakes.base import Alternative
 from grading.engine.text import Text, _, join
 
 # The two commonest messages, made once (a Text renders in the reader's language when read).
@@ -171,7 +172,7 @@ class _Marker:
         if self.rules.follow_through and (exact or (span is not None and span.distance(v) < tol)):
             reason = self._implausible_upstream(d.cell)
             if reason is None:
-                d.status, d.upstream = "carried", {self._name(u): self.student[u] for u in d.cell.deps}
+                d.status, d.upstream = "carried", {self._name(u): x for u, x in zip(d.cell.deps, ups) if x is not None}
                 d.given_your = self._wrong_upstream(d.cell)
                 d.message = (_("correct given your %(values)s", values=d.given_your) if exact else
                              _("correct given your %(values)s, allowing for the rounding of the values you typed",
