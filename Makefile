@@ -52,10 +52,11 @@ production-env:
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: set DJANGO_SECRET_KEY (a long random string)" >&2; exit 2; }
 	@test -n "$$DJANGO_ALLOWED_HOSTS" || { echo "make serve: set DJANGO_ALLOWED_HOSTS (the site's host names, comma-separated)" >&2; exit 2; }
 
-# The whole suite on the default database (SQLite), then again without the browser tests on the
+# Type checking first (mypy.ini), then the whole suite on the default database (SQLite), then again without the browser tests on the
 # PostgreSQL named by TEST_DATABASE_URL (`.ci/with-postgres make test` starts a throwaway one).
 # Without it the PostgreSQL run is skipped with a line saying so; in CI (CI set) that fails.
 test: dev-deps
+	$(PY) -m mypy
 	$(PY) -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== the suite again on PostgreSQL (TEST_DATABASE_URL; browser tests ran above)"; \

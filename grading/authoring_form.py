@@ -223,7 +223,8 @@ class AuthoringForm(forms.Form):
     # ------------------------------------------------------------ validation
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("opens_at") and data.get("due_at") and data["due_at"] <= data["opens_at"]:
             self.add_error("due_at", forms.ValidationError(_("The due time must be after the opening."),
                                                            code="due_before_opening"))

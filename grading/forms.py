@@ -163,7 +163,8 @@ class OverrideForm(forms.Form):
     based_on = forms.IntegerField(required=False, min_value=1)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("kind")
         if kind in ("cell", "formula"):
             if not data.get("status"):
@@ -226,7 +227,8 @@ class RosterForm(forms.Form):
                                    help_text=_("Make a password for each new account (shown once)."))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         upload = data.get("file")
         if upload is not None:
             raw = upload.read(1_000_001)

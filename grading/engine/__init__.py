@@ -8,7 +8,7 @@ graph of cells of every round and computes the key. Import from here:
 ``from grading.engine import answer_key``.
 """
 
-from grading.engine.cells import (COLUMNS, GRADIENT, WITH_RESPECT_TO, CellId, Group, Place, Shape,
+from grading.engine.cells import (COLUMNS, GRADIENT, WITH_RESPECT_TO, CellId, Column, Group, Place, QuantityName, Shape,
                                   cell_id_text, cell_name, cell_names, column_names, column_places,
                                   names_table, single_layer_cell, single_layer_places, table_layout,
                                   variable_of, w_name)
@@ -22,8 +22,8 @@ from grading.engine.steps import Step, round_steps, sigmoid
 
 __all__ = [
     "ACTIVATIONS", "COLUMNS", "GRADIENT", "LOSSES", "MAX_LAYERS", "MAX_ROUNDS", "MAX_SAMPLES", "MAX_UNITS",
-    "QUANTITIES", "Architecture", "Batch", "Cell", "CellId", "Graph", "Group", "Key", "Layer",
-    "LayerTrace", "Override", "Place", "Quantity", "Sample", "Shape", "Spec", "SpecError", "Step",
+    "QUANTITIES", "Architecture", "Batch", "Cell", "CellId", "Column", "Graph", "Group", "Key", "Layer",
+    "LayerTrace", "Override", "Place", "Quantity", "QuantityName", "Sample", "Shape", "Spec", "SpecError", "Step",
     "Trace", "WITH_RESPECT_TO", "answer_key", "architecture", "build_graph", "cell_id_text", "cell_name", "cell_names",
     "column_names", "column_places", "json_repr", "loss_at", "names_table", "parse_spec",
     "quantities", "round_formulas", "round_steps", "sigmoid", "single_layer_cell",

@@ -14,20 +14,24 @@ ones it marks); ``reasons`` lists every reason of one problem, each naming its c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from grading.engine.cells import Place, cell_name
+from grading.engine.cells import Column, Place, QuantityName, cell_name
 from grading.engine.network import Trace, quantities, train_one
 from grading.engine.spec import Spec
 from grading.engine.text import Text, _
 
 SIGMOID_LOW, SIGMOID_HIGH = 0.01, 0.99
+# Why a problem is degenerate (a Reason's rule, stored in reports as this string).
+Rule = Literal["small", "saturated", "inactive", "not_finite"]
 BACKWARD = ("dL/df", "dL/ds", "dL/db", "dL/dw")
 
 
-def display_name(quantity: str, layer: int | None, index: tuple[int, ...], n_layers: int) -> str:
+def display_name(quantity: QuantityName, layer: int | None, index: tuple[int, ...], n_layers: int) -> str:
     """A cell's name in the course notation: ``dL/dw21`` for one layer, ``dL/dw12[2]`` for several."""
     return cell_name(Place("backward", layer, quantity, index), n_layers)
 
@@ -36,10 +40,10 @@ def display_name(quantity: str, layer: int | None, index: tuple[int, ...], n_lay
 class Reason:
     """Why one problem is degenerate: a rule, the cell (or ReLU unit) it is about and its value."""
 
-    rule: str                 # "small", "saturated", "inactive" or "not_finite"
+    rule: Rule
     round: int | None         # None for a ReLU unit inactive in every round
-    column: str
-    quantity: str
+    column: Column
+    quantity: QuantityName
     layer: int | None
     index: tuple[int, ...]
     name: str                 # the cell's display name
@@ -93,7 +97,7 @@ def _unit_text(decimals: int) -> str:
     return f"{10.0 ** -decimals:.{decimals}f}"
 
 
-def _cells(trace: Trace):
+def _cells(trace: Trace) -> Iterator[tuple[Column, QuantityName, int | None, np.ndarray]]:
     """(column, quantity, layer, array) of every computed quantity but the given x and y."""
     n_layers = len(trace.layers)
     for q in quantities(trace.architecture.loss):
@@ -119,7 +123,7 @@ def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
             bad |= ~((f >= SIGMOID_LOW) & (f <= SIGMOID_HIGH)).all(axis=1)
         elif activation == "relu":
             # A dead unit's dL/ds is 0, so the first rule marks it already; stated for the record.
-            bad |= (layer.s <= 0).all(axis=1).any(axis=1)
+            bad |= np.any(np.all(layer.s <= 0, axis=1), axis=1)
     return bad
 
 
@@ -127,9 +131,9 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
     """Every reason problem ``problem`` of the batch is degenerate; empty when it is not."""
     unit = 10.0 ** -decimals
     n_layers = len(trace.layers)
-    found: list[tuple[tuple, Reason]] = []
+    found: list[tuple[tuple[int, int, int], Reason]] = []
 
-    def add(rule: str, round_no: int | None, column: str, quantity: str, layer: int | None,
+    def add(rule: Rule, round_no: int | None, column: Column, quantity: QuantityName, layer: int | None,
             index: tuple[int, ...], value: float | None, order: int) -> None:
         reason = Reason(rule=rule, round=round_no, column=column, quantity=quantity, layer=layer,
                         index=index, name=display_name(quantity, layer, index, n_layers),
@@ -143,13 +147,13 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
                 add("not_finite", round_no, column, quantity, layer, index, None, order)
             elif column == "backward" and abs(value) < unit:
                 add("small", round_no, column, quantity, layer, index, float(value), order)
-    for l, (activation, layer) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
+    for l, (activation, layer_trace) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
         if activation == "sigmoid":
-            for (r, j), f in np.ndenumerate(layer.f[problem]):
+            for (r, j), f in np.ndenumerate(layer_trace.f[problem]):
                 if np.isfinite(f) and not SIGMOID_LOW <= f <= SIGMOID_HIGH:
                     add("saturated", r + 1, "forward", "f", l, (j + 1,), float(f), -1)
         elif activation == "relu":
-            for j in np.flatnonzero((layer.s[problem] <= 0).all(axis=0)):
+            for j in np.flatnonzero((layer_trace.s[problem] <= 0).all(axis=0)):
                 add("inactive", None, "forward", "f", l, (int(j) + 1,), None, l)
     return [reason for _order, reason in sorted(found, key=lambda item: item[0])]
 

@@ -13,7 +13,7 @@ tests alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple, Union
@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Union
 from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, column_places,
                                   names_table, parameter_places)
 from grading.engine.network import Trace, train_one
-from grading.engine.spec import Spec
+from grading.engine.spec import Sample, Spec
 from grading.engine.steps import _identity, round_steps
 
 
@@ -115,7 +115,7 @@ class Graph:
 # (column, name) of a single-layer network, or a Place: a cell of every round.
 Where = Union[Place, tuple[str, str]]
 # A replacement for one computed cell of every round: (upstream cells, fn, formula).
-Override = tuple[list[Where], Callable[..., float], str]
+Override = tuple[Sequence[Where], Callable[..., float], str]
 
 
 def round_formulas(n_inputs: int, n_outputs: int, lr: float) -> list[tuple[str, str, list[tuple[str, str]], Callable[..., float], str]]:
@@ -183,17 +183,16 @@ def _plain_skeleton(shape: Shape, learning_rate: float, n_rounds: int) -> tuple[
 def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[Any, ...], ...]:
     """Every cell of every round without the given values: (key, name, id, upstream cells, fn,
     formula, given)."""
-    at = CellId._make
     out = []
     for r in range(1, n_rounds + 1):
         for place, name, kind, deps, fn, text in plan:
-            key = at((r, *place))
+            key = place.at(r)
             ident = f"r{r}.{place.column}.{name}"
             if kind == "computed":
-                out.append((key, name, ident, tuple([at((r, *d)) for d in deps]), fn, text, False))
+                out.append((key, name, ident, tuple([d.at(r) for d in deps]), fn, text, False))
             elif kind == "copied" and r > 1:
                 # Rounds 2+: the student writes the previous round's updated values here.
-                out.append((key, name, ident, (at((r - 1, *deps[0])),), _identity,
+                out.append((key, name, ident, (deps[0].at(r - 1),), _identity,
                             f"{name} (updated in round {r - 1})", False))
             else:
                 out.append((key, name, ident, (), None, "", True))
@@ -217,7 +216,7 @@ def _plan(shape: Shape, learning_rate: float) -> tuple[tuple[Any, ...], ...]:
     return tuple(plan)
 
 
-def _given(spec: Spec, place: Place, sample: Any) -> float:
+def _given(spec: Spec, place: Place, sample: Sample) -> float:
     """A given value of the spec: x, y, or the initial (or fixed) w and b."""
     if place.quantity == "x":
         return sample.x[place.index[0] - 1]

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from grading.engine.cells import Column, QuantityName
 from grading.engine.spec import ACTIVATIONS, LOSSES, Spec
 
 SQUARED_LOSSES = ("half_sse", "sse", "mse")
@@ -25,8 +26,8 @@ SQUARED_LOSSES = ("half_sse", "sse", "mse")
 class Quantity(NamedTuple):
     """One kind of cell: its column, its quantity name and whether it has one per layer."""
 
-    column: str
-    name: str
+    column: Column
+    name: QuantityName
     per_layer: bool
 
 
@@ -90,7 +91,8 @@ class Batch:
                 or len(self.biases) != arch.n_layers:
             raise ValueError("one weight matrix and one bias vector per layer are needed")
         p = len(self.learning_rate)
-        expected = [(w, (p, arch.sizes[l], arch.sizes[l + 1])) for l, w in enumerate(self.weights)]
+        expected: list[tuple[np.ndarray, tuple[int, ...]]] = [
+            (w, (p, arch.sizes[l], arch.sizes[l + 1])) for l, w in enumerate(self.weights)]
         expected += [(b, (p, arch.sizes[l + 1])) for l, b in enumerate(self.biases)]
         expected += [(self.x, (p, arch.n_rounds, arch.sizes[0])),
                      (self.y, (p, arch.n_rounds, arch.sizes[-1])), (self.learning_rate, (p,))]
@@ -165,16 +167,18 @@ class Trace:
         if (column, quantity) in _LAYER_FIELDS:
             if not isinstance(layer, int) or not 1 <= layer <= len(self.layers):
                 raise ValueError(f"{column} {quantity} needs a layer from 1 to {len(self.layers)}")
-            return getattr(self.layers[layer - 1], _LAYER_FIELDS[(column, quantity)])
+            found: np.ndarray = getattr(self.layers[layer - 1], _LAYER_FIELDS[(column, quantity)])
+            return found
         arrays = {("parameters", "x"): self.x, ("parameters", "y"): self.y,
                   ("forward", "y-f"): self.y_minus_f, ("forward", "(y-f)^2"): self.squared,
                   ("forward", "L"): self.L}
-        if (column, quantity) not in arrays or arrays[(column, quantity)] is None:
+        array = arrays.get((column, quantity))
+        if array is None:
             raise ValueError(f"no quantity {quantity!r} in column {column!r} for loss "
                              f"{self.architecture.loss}")
         if layer is not None:
             raise ValueError(f"{column} {quantity} belongs to no layer; pass layer=None")
-        return arrays[(column, quantity)]
+        return array
 
     def value(self, round_no: int, column: str, quantity: str, layer: int | None = None,
               index: tuple[int, ...] = (), problem: int = 0) -> float:

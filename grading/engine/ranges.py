@@ -57,7 +57,8 @@ class Free:
     def values(self, ks: np.ndarray) -> np.ndarray:
         """The values of an array of indices, each equal to ``value(k)``."""
         if self.choices:
-            return np.asarray(self.choices, dtype=float)[ks]
+            chosen: np.ndarray = np.asarray(self.choices, dtype=float)[ks]
+            return chosen
         top = abs(self.start) + self.size * abs(self.step)
         if self.scale <= 10 ** 22 and top < 2 ** 53:
             # Integers below 2^53 and powers of ten up to 1e22 are exact in float64, so the one
@@ -89,7 +90,7 @@ class Template:
         """The batch of P concrete problems, ``values`` (P, len(free)) in the order of ``free``."""
         base = stack([self.low])
         p = len(values)
-        arrays = {"weights": [np.repeat(w, p, axis=0) for w in base.weights],
+        arrays: dict[str, Any] = {"weights": [np.repeat(w, p, axis=0) for w in base.weights],
                   "biases": [np.repeat(b, p, axis=0) for b in base.biases],
                   "learning_rate": np.repeat(base.learning_rate, p, axis=0),
                   "x": np.repeat(base.x, p, axis=0), "y": np.repeat(base.y, p, axis=0)}
@@ -140,11 +141,11 @@ _KEY_ORDER = {key: k for k, key in enumerate(("layers", "weights", "biases", "ac
                                               "learning_rate", "update_biases", "samples", "x", "y"))}
 
 
-def _in_order(data: dict) -> list[tuple[Any, Any]]:
+def _in_order(data: dict[Any, Any]) -> list[tuple[Any, Any]]:
     return sorted(data.items(), key=lambda item: (_KEY_ORDER.get(item[0], len(_KEY_ORDER)), str(item[0])))
 
 
-def _find(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], dict]]:
+def _find(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     """(path, object) of every range or choice where a spec can hold a number, and elsewhere, in
     the spec's order (layers; weights row by row, then biases; the learning rate; the samples,
     each x then y), not the JSON keys' order."""
@@ -190,7 +191,15 @@ def _finite(value: Any, where: str, what: Text) -> Decimal:
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
 
 
-def _free(path: tuple[Any, ...], item: dict) -> Free:
+def _exponent(number: Decimal) -> int:
+    """The exponent of a finite Decimal (as_tuple() gives a letter for NaN and infinity)."""
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {number}")
+    return exponent
+
+
+def _free(path: tuple[Any, ...], item: dict[str, Any]) -> Free:
     where = _where(path)
     if "choice" in item:
         if set(item) != {"choice"}:
@@ -226,7 +235,7 @@ def _free(path: tuple[Any, ...], item: dict) -> Free:
     if steps >= MAX_POINTS:
         raise SpecError(_("%(where)s: range has more than %(max)s points; use a larger step", where=where,
                           max=MAX_POINTS))
-    exponent = max(0, -lo.as_tuple().exponent, -step.as_tuple().exponent)
+    exponent = max(0, -_exponent(lo), -_exponent(step))
     scale = 10 ** exponent
     return Free(where=where, path=path, size=int(steps.to_integral_value(ROUND_FLOOR)) + 1,
                 start=int(lo * scale), step=int(step * scale), scale=scale)

@@ -178,7 +178,7 @@ def json_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _bounded_list(value: Any, where: str, items: str, counted: str, limit: int) -> list:
+def _bounded_list(value: Any, where: str, items: str, counted: str, limit: int) -> list[Any]:
     """``value`` when it is a non-empty list of at most ``limit`` items, else a SpecError."""
     if not isinstance(value, list) or not value:
         raise SpecError(_("%(where)s must be a non-empty list of %(items)s", where=where, items=items))
@@ -188,7 +188,7 @@ def _bounded_list(value: Any, where: str, items: str, counted: str, limit: int) 
     return value
 
 
-def _keys(data: dict, where: str, required: tuple[str, ...], optional: tuple[str, ...] = (),
+def _keys(data: dict[str, Any], where: str, required: tuple[str, ...], optional: tuple[str, ...] = (),
           hint: str = "") -> None:
     missing = [k for k in required if k not in data]
     if missing:
@@ -245,7 +245,7 @@ def parse_spec(data: Any) -> Spec:
     return Spec(layers=(layer,), learning_rate=lr, samples=samples)
 
 
-def _parse_layered(data: dict) -> Spec:
+def _parse_layered(data: dict[str, Any]) -> Spec:
     _keys(data, THE_SPEC, _LAYERED_KEYS, ("update_biases",),
           hint=_("with layers, each layer holds its own weights, biases and activation"))
     raw = _bounded_list(data["layers"], "layers", _('layers, each {"weights", "biases", "activation"}'),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from grading.engine.text import _
 
 from .nodes import BinOp, Call, Expr, FormulaError, Name, Neg, to_text
-from .numeric import TooLarge, Undefined, evaluate, message_of
+from .numeric import Mpf, TooLarge, Undefined, evaluate, message_of
 
 MAX_POWER = 64   # |exponent| of a power with a constant exponent; the symbolic check's bound too
 _SHOWN = 40      # characters of a sub-formula quoted in the message
@@ -28,7 +28,7 @@ def check_size(expr: Expr) -> None:
         node, inside = stack.pop()
         if isinstance(node, BinOp) and node.op == "^" and id(node.right) in constant:
             exponent = _value(node.right, node)
-            if exponent is not None and abs(exponent) > MAX_POWER:  # type: ignore[arg-type,operator]
+            if exponent is not None and abs(exponent) > MAX_POWER:
                 raise FormulaError(_("number too large to check: %(part)s (its exponent %(exponent)s is "
                                      "above %(max)s)", part=_shown(node), exponent=_shown(node.right),
                                      max=MAX_POWER))
@@ -38,7 +38,7 @@ def check_size(expr: Expr) -> None:
         stack.extend((child, inside) for child in reversed(_children(node)))
 
 
-def _value(node: Expr, shown: Expr) -> object | None:
+def _value(node: Expr, shown: Expr) -> Mpf | None:
     """The constant's value; None when it has none (1/0: the numeric check says so later)."""
     try:
         return evaluate(node, {})

@@ -12,11 +12,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grading.engine import Shape
 
 from .nodes import Expr, to_text
+
+if TYPE_CHECKING:
+    from .check import FormulaStatus
 
 DECIDED = ("correct", "not_chained", "incorrect")
 VerdictKey = tuple[str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
@@ -27,8 +30,8 @@ class Verdict:
     """A row's status, message (without reading notes; a grading.engine.text.Text, kept unrendered so
     each reader gets it in their language) and credit."""
 
-    status: str
-    message: str
+    status: FormulaStatus
+    message: str  # a Text
     credit: float = 0.0
 
 
@@ -46,7 +49,7 @@ class VerdictCache:
         self._items: OrderedDict[VerdictKey, Verdict] = OrderedDict()
         # Second level: the whole mark of an exact typed text (a class types the same few
         # texts; this skips even the parse and the MathML).
-        self._typed: OrderedDict[tuple, Any] = OrderedDict()
+        self._typed: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -65,7 +68,7 @@ class VerdictCache:
         """Keep ``verdict`` if it is decided; the least recently used goes when full."""
         self._keep(self._items, key, verdict)
 
-    def typed_mark(self, key: tuple) -> Any:
+    def typed_mark(self, key: tuple[Any, ...]) -> Any:
         """The mark already made for this exact text of this row, shape and credit, or None."""
         with self._lock:
             mark = self._typed.get(key)
@@ -74,11 +77,11 @@ class VerdictCache:
                 self.hits += 1
             return mark
 
-    def keep_typed_mark(self, key: tuple, mark: Any) -> None:
+    def keep_typed_mark(self, key: tuple[Any, ...], mark: Any) -> None:
         """Keep a decided mark of an exact typed text."""
         self._keep(self._typed, key, mark)
 
-    def _keep(self, items: OrderedDict, key: Any, value: Any) -> None:
+    def _keep(self, items: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         """Keep a decided ``value``; the least recently used of ``items`` goes when full."""
         if value.status not in DECIDED:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from grading.engine import Shape
 from grading.engine.text import Text, _, join
@@ -24,7 +24,9 @@ from .rows import Row, Table, circular, q1_table, shape_of
 from .sandbox import Failure, run_with_deadline
 from .symbolic import REASONS, definitions, equivalent
 
-STATUSES = ("correct", "not_chained", "incorrect", "undecided", "invalid", "blank")
+# A formula row's verdict, stored in reports as this string.
+FormulaStatus = Literal["correct", "not_chained", "incorrect", "undecided", "invalid", "blank"]
+STATUSES: tuple[FormulaStatus, ...] = ("correct", "not_chained", "incorrect", "undecided", "invalid", "blank")
 _MARGIN = 0.1      # seconds kept back from the time limit to assemble the marks
 _SYMBOLIC = ("equal", "different", "unknown")
 
@@ -35,7 +37,7 @@ class FormulaMark:
 
     row: str
     given: str
-    status: str
+    status: FormulaStatus
     message: str  # a grading.engine.text.Text: read in the reader's language
     credit: float
     understood: str
@@ -117,7 +119,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
     return [marks[row.name] for row in table.rows]
 
 
-def _mark(row: Row, given: object, status: str, message: Text, credit: float = 0.0,
+def _mark(row: Row, given: object, status: FormulaStatus, message: str, credit: float = 0.0,
           expr: Expr | None = None, table: Table | None = None) -> FormulaMark:
     shown = given if isinstance(given, str) else ("" if given is None else repr(given)[:MAX_LENGTH])
     understood = to_text(expr) if expr is not None else ""
@@ -248,5 +250,5 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
     return Verdict("not_chained", message, float(not_chained_credit))
 
 
-def _with_notes(message: Text, notes: list[Text]) -> Text:
+def _with_notes(message: str, notes: list[Text]) -> str:
     return join("; ", [message, *notes]) if notes else message

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Place, cell_name
+from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Column, Place, QuantityName, cell_name
 from grading.engine.text import Text, _
 
 # The quantities Q1 names: inputs (leaves of every expansion), then the computed ones.
@@ -49,7 +49,7 @@ class Vocabulary:
         return self.meaning.get(name)
 
     def ranges(self) -> dict[str, str]:
-        """Quantity -> the range of its names, e.g. {"w": "w11[1]..w22[1], w11[2]..w22[2]"}."""
+        """QuantityName -> the range of its names, e.g. {"w": "w11[1]..w22[1], w11[2]..w22[2]"}."""
         out: dict[str, list[str]] = {}
         for quantity in ("x", "y", "w", "b", "s", "f"):
             for layer in ([None] if quantity in ("x", "y") else range(1, self.n_layers + 1)):
@@ -64,11 +64,11 @@ class Vocabulary:
                  x=r["x"], y=r["y"], w=r["w"], b=r["b"], s=r["s"], f=r["f"])
 
 
-def _grid(layer: int, quantity: str, column: str, rows: int, cols: int) -> list[Place]:
+def _grid(layer: int, quantity: QuantityName, column: Column, rows: int, cols: int) -> list[Place]:
     return [Place(column, layer, quantity, (i, j)) for i in range(1, rows + 1) for j in range(1, cols + 1)]
 
 
-def _units(layer: int | None, quantity: str, column: str, count: int) -> list[Place]:
+def _units(layer: int | None, quantity: QuantityName, column: Column, count: int) -> list[Place]:
     return [Place(column, layer, quantity, (j,)) for j in range(1, count + 1)]
 
 

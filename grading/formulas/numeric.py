@@ -9,9 +9,10 @@ which the symbolic check then confirms.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, TypeAlias
 
 import mpmath
 
@@ -19,6 +20,9 @@ from grading.engine.text import Text, _
 
 from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
 from .rows import Table
+
+# mpmath has no type information: its numbers (mpf) are Any to mypy; this names them.
+Mpf: TypeAlias = Any
 
 _ctx = mpmath.MPContext()
 _ctx.dps = 50
@@ -44,7 +48,7 @@ def message_of(exc: BaseException) -> object:
     return exc.args[0] if exc.args else ""
 
 
-def evaluate(expr: Expr, env: Mapping[str, object], peak: list[object] | None = None) -> object:
+def evaluate(expr: Expr, env: Mapping[str, Mpf], peak: list[Mpf] | None = None) -> Mpf:
     """The value of ``expr`` with names bound by ``env``; raises Undefined or TooLarge.
 
     ``peak``, if given, ends up holding the largest magnitude met on the way: a difference is
@@ -54,7 +58,7 @@ def evaluate(expr: Expr, env: Mapping[str, object], peak: list[object] | None = 
     return _eval(expr, env, peak)
 
 
-def _eval(expr: Expr, env: Mapping[str, object], peak: list[object]) -> object:
+def _eval(expr: Expr, env: Mapping[str, Mpf], peak: list[Mpf]) -> Mpf:
     if isinstance(expr, Num):
         return _bounded(mpf(expr.value.numerator) / expr.value.denominator, peak)
     if isinstance(expr, Name):
@@ -62,89 +66,89 @@ def _eval(expr: Expr, env: Mapping[str, object], peak: list[object]) -> object:
     if isinstance(expr, E):
         return _ctx.e
     if isinstance(expr, Neg):
-        return -_eval(expr.operand, env, peak)  # type: ignore[operator]
+        return -_eval(expr.operand, env, peak)
     if isinstance(expr, Call):
         arg = _eval(expr.arg, env, peak)
         return _bounded(_CALLS[expr.func](arg), peak)
     a, b = _eval(expr.left, env, peak), _eval(expr.right, env, peak)
     op = expr.op
     if op == "+":
-        return _bounded(a + b, peak)  # type: ignore[operator]
+        return _bounded(a + b, peak)
     if op == "-":
-        return _bounded(a - b, peak)  # type: ignore[operator]
+        return _bounded(a - b, peak)
     if op == "*":
-        return _bounded(a * b, peak)  # type: ignore[operator]
+        return _bounded(a * b, peak)
     if op == "/":
         if b == 0:
             raise Undefined(_("division by zero"))
-        return _bounded(a / b, peak)  # type: ignore[operator]
+        return _bounded(a / b, peak)
     return _bounded(_power(a, b), peak)
 
 
-def _bounded(v: object, peak: list[object]) -> object:
-    if not _ctx.isfinite(v) or abs(v) > LIMIT:  # type: ignore[arg-type,operator]
+def _bounded(v: Mpf, peak: list[Mpf]) -> Mpf:
+    if not _ctx.isfinite(v) or abs(v) > LIMIT:
         raise TooLarge(_("numbers too large"))
-    if abs(v) > peak[0]:  # type: ignore[operator]
-        peak[0] = abs(v)  # type: ignore[operator]
+    if abs(v) > peak[0]:
+        peak[0] = abs(v)
     return v
 
 
-def _exp(a: object) -> object:
-    if a > LOG_LIMIT:  # type: ignore[operator]
+def _exp(a: Mpf) -> Mpf:
+    if a > LOG_LIMIT:
         raise TooLarge(_("exp of a large number"))
     return _ctx.exp(a)
 
 
-def _sigmoid(a: object) -> object:
-    if a < -LOG_LIMIT:  # type: ignore[operator]
+def _sigmoid(a: Mpf) -> Mpf:
+    if a < -LOG_LIMIT:
         raise TooLarge(_("sigmoid of a large negative number"))
-    return 1 / (1 + _ctx.exp(-a))  # type: ignore[operator]
+    return 1 / (1 + _ctx.exp(-a))
 
 
-def _ln(a: object) -> object:
-    if a <= 0:  # type: ignore[operator]
+def _ln(a: Mpf) -> Mpf:
+    if a <= 0:
         raise Undefined(_("the logarithm of a number that is not positive"))
     return _ctx.log(a)
 
 
-_CALLS = {"exp": _exp, "sigmoid": _sigmoid, "ln": _ln, "tanh": lambda a: _ctx.tanh(a),
+_CALLS: dict[str, Callable[[Mpf], Mpf]] = {"exp": _exp, "sigmoid": _sigmoid, "ln": _ln, "tanh": lambda a: _ctx.tanh(a),
           "relu": lambda a: a if a > 0 else mpf(0), "step": lambda a: mpf(1) if a > 0 else mpf(0)}
 
 
-def _power(a: object, b: object) -> object:
+def _power(a: Mpf, b: Mpf) -> Mpf:
     if a == 0:
-        if b > 0:  # type: ignore[operator]
+        if b > 0:
             return mpf(0)
         raise Undefined(_("zero to a power that is not positive"))
-    integer = b == _ctx.nint(b)  # type: ignore[arg-type]
-    if a < 0 and not integer:  # type: ignore[operator]
+    integer = b == _ctx.nint(b)
+    if a < 0 and not integer:
         raise Undefined(_("a negative number to a fractional power"))
-    if abs(b) * abs(_ctx.log(abs(a))) > LOG_LIMIT:  # type: ignore[operator,arg-type]
+    if abs(b) * abs(_ctx.log(abs(a))) > LOG_LIMIT:
         raise TooLarge(_("power too large"))
-    return _ctx.power(a, int(b) if integer else b)  # type: ignore[arg-type]
+    return _ctx.power(a, int(b) if integer else b)
 
 
 @dataclass(frozen=True)
 class Comparison:
     verdict: str            # equal | different | undefined | unknown
     reason: str = ""  # a grading.engine.text.Text when there is one
-    pairs: tuple[tuple[object, object], ...] = ()  # (answer, reference) at the usable points
+    pairs: tuple[tuple[Mpf, Mpf], ...] = ()  # (answer, reference) at the usable points
 
 
 @dataclass(frozen=True)
 class Points:
     """Random values of the inputs, and every row's true value there."""
 
-    envs: tuple[dict[str, object], ...]
+    envs: tuple[dict[str, Mpf], ...]
 
 
 def random_points(table: Table, count: int = N_POINTS, seed: int = SEED) -> Points:
     """``count`` points where every row of ``table`` has a value (same seed, same points)."""
     rng = random.Random(seed)
     inputs = sorted(table.inputs)
-    envs = []
+    envs: list[dict[str, Mpf]] = []
     while len(envs) < count:
-        env: dict[str, object] = {name: mpf(rng.randint(-1500, 1500)) / 1000 for name in inputs}
+        env: dict[str, Mpf] = {name: mpf(rng.randint(-1500, 1500)) / 1000 for name in inputs}
         for row in table.rows:
             env[row.name] = evaluate(row.expr, env)
         envs.append(env)
@@ -155,7 +159,7 @@ def compare(answer: Expr, reference: Expr, points: Points) -> Comparison:
     """Compare two formulas over the rows' true values at ``points``."""
     pairs, undefined, too_large = [], 0, None
     for env in points.envs:
-        peak: list[object] = [mpf(1)]
+        peak: list[Mpf] = [mpf(1)]
         ref = evaluate(reference, env, peak)
         try:
             ans = evaluate(answer, env, peak)
@@ -166,10 +170,10 @@ def compare(answer: Expr, reference: Expr, points: Points) -> Comparison:
             too_large = message_of(exc)
             continue
         scale = peak[0]
-        if abs(ans - ref) > DIFFERENT_TOL * scale:  # type: ignore[operator]
+        if abs(ans - ref) > DIFFERENT_TOL * scale:
             return Comparison("different", pairs=((ans, ref),))
         pairs.append((ans, ref))
-        if abs(ans - ref) > EQUAL_TOL * scale:  # type: ignore[operator]
+        if abs(ans - ref) > EQUAL_TOL * scale:
             return Comparison("unknown", _("the values agree only approximately"))
     if too_large is not None:
         return Comparison("unknown", _("could not evaluate: %(why)s", why=too_large))
@@ -188,10 +192,10 @@ def hint_for(answer: Expr, reference: Expr, points: Points) -> Text | str:
             ans, ref = evaluate(answer, env), evaluate(reference, env)
         except ArithmeticError:
             return ""
-        if abs(ref) < mpf(10) ** -12:  # type: ignore[operator]
+        if abs(ref) < mpf(10) ** -12:
             return ""
-        ratios.append(ans / ref)  # type: ignore[operator]
-    if not ratios or any(abs(r - ratios[0]) > mpf(10) ** -20 for r in ratios):  # type: ignore[operator]
+        ratios.append(ans / ref)
+    if not ratios or any(abs(r - ratios[0]) > mpf(10) ** -20 for r in ratios):
         return ""
     k = float(ratios[0])
     if abs(k + 1) < 1e-12:
@@ -212,13 +216,13 @@ def depends_on(expr: Expr, name: str, names: list[str], seed: int = SEED) -> boo
         env = {n: mpf(rng.randint(100, 900)) / 1000 for n in names}
         try:
             if attempt == 2:
-                env[name] = -env[name]  # type: ignore[operator]
+                env[name] = -env[name]
             before = evaluate(expr, env)
-            env[name] = abs(env[name]) + mpf(rng.randint(100, 900)) / 1000  # type: ignore[operator,arg-type]
+            env[name] = abs(env[name]) + mpf(rng.randint(100, 900)) / 1000
             after = evaluate(expr, env)
         except ArithmeticError:
             return True  # cannot tell: trust that a written name is used
-        if abs(after - before) > mpf(10) ** -20 * max(1, abs(before)):  # type: ignore[operator,arg-type]
+        if abs(after - before) > mpf(10) ** -20 * max(1, abs(before)):
             return True
     return False
 

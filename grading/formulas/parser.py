@@ -105,7 +105,7 @@ class _Parser:
 
     def sum(self) -> Expr:
         expr = self.product()
-        while self.tok.kind == "op" and self.tok.value in "+-":
+        while self.tok.kind == "op" and self.tok.value in ("+", "-"):
             op = self.advance().value
             expr = BinOp(op, expr, self.product())  # type: ignore[arg-type]
         return expr
@@ -114,9 +114,9 @@ class _Parser:
         expr = self.unary()
         while True:
             tok = self.tok
-            if tok.kind == "op" and tok.value in "*/":
+            if tok.kind == "op" and tok.value in ("*", "/"):
                 self.advance()
-                expr = BinOp(tok.value, expr, self.unary())  # type: ignore[arg-type]
+                expr = BinOp(tok.value, expr, self.unary())
             elif tok.kind in _STARTS_FACTOR:
                 expr = BinOp("*", expr, self.power())
             elif tok.kind == "num":
@@ -126,7 +126,7 @@ class _Parser:
 
     def unary(self) -> Expr:
         tok = self.tok
-        if tok.kind == "op" and tok.value in "+-":
+        if tok.kind == "op" and tok.value in ("+", "-"):
             self.advance()
             self.enter(tok)
             operand = self.unary()

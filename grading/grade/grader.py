@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from grading import engine, marking
 from grading.formulas import VERDICTS, grade_formulas
@@ -52,7 +55,7 @@ def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
     return tuple(questions)
 
 
-def _as_dict(mark: Any) -> dict[str, Any]:
+def _as_dict(mark: DataclassInstance) -> dict[str, Any]:
     # dataclasses.asdict deep-copies every value and was most of the grading time.
     return {name: getattr(mark, name) for name in field_names(type(mark))}
 
@@ -79,6 +82,8 @@ def score_questions(questions: Sequence[QuestionScore], cells: Sequence[marking.
             scored_formulas = tuple(replace(f, points=round(each * f.credit, 4)) for f in formulas)
             score = sum(f.points for f in scored_formulas)
         elif q.kind == "round":
+            if q.round is None:  # pragma: no cover - a round question always names its round
+                raise ValueError(f"question {q.id} has no round")
             score = marking.round_score(list(cells), q.round, q.max)
             mine = [c for c in cells if c.round == q.round]
             carried = q.max / len(mine) * sum(c.credit for c in mine if c.status == "carried") if mine else 0.0

@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from grading.engine import cell_id_text, single_layer_cell
 from grading.grade.grader import grade_submission, score_questions
 from grading.grade.report import Adjustment, Report
 from grading.engine.text import Text, _
+from grading.formulas.check import FormulaStatus
+from grading.marking.tables import MarkStatus
 
-CELL_STATUSES = ("correct", "carried", "incorrect")
-FORMULA_STATUSES = ("correct", "not_chained", "incorrect")
+S = TypeVar("S", bound=str)
+CELL_STATUSES: tuple[MarkStatus, ...] = ("correct", "carried", "incorrect")
+FORMULA_STATUSES: tuple[FormulaStatus, ...] = ("correct", "not_chained", "incorrect")
 KINDS = ("cell", "formula", "question", "total")
 
 
@@ -75,6 +78,21 @@ def check(report: Report, change: Change) -> None:
             raise ChangeError(_("points must be between 0 and %(limit)s", limit=f"{limit:g}"))
 
 
+def _one_of(statuses: Sequence[S], status: str) -> S:
+    """``status`` as one of ``statuses`` (which ``check`` made sure it is)."""
+    for known in statuses:
+        if known == status:
+            return known
+    raise ChangeError(_("the mark must be one of %(marks)s", marks=", ".join(statuses)))
+
+
+def _present(value: float | None) -> float:
+    """A credit or points value ``check`` made sure is there."""
+    if value is None:
+        raise ChangeError(_("credit must be between 0 and 1"))
+    return value
+
+
 def _check_mark(change: Change, statuses: Sequence[str]) -> None:
     if change.status not in statuses:
         raise ChangeError(_("the mark must be one of %(marks)s", marks=", ".join(statuses)))
@@ -106,27 +124,36 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
                        total=total)
 
     adjustments = list(report.adjustments)
+    was: Text | str
+    now: Text | str
     for applied in changes:
         change = applied.change
         check(report, change)
         if change.kind == "cell":
             before = cells[change.target]
-            cells[change.target] = replace(before, status=change.status, credit=float(change.credit),
+            status, credit = _one_of(CELL_STATUSES, change.status), _present(change.credit)
+            cells[change.target] = replace(before, status=status, credit=float(credit),
                                            message=_staff_message(applied, before.status, before.message))
-            was, now = _mark_text(before.status, before.credit), _mark_text(change.status, change.credit)
+            was, now = _mark_text(before.status, before.credit), _mark_text(status, credit)
         elif change.kind == "formula":
             row = formulas[change.target]
-            formulas[change.target] = replace(row, status=change.status, credit=float(change.credit),
+            row_status, credit = _one_of(FORMULA_STATUSES, change.status), _present(change.credit)
+            formulas[change.target] = replace(row, status=row_status, credit=float(credit),
                                               message=_staff_message(applied, row.status, row.message))
-            was, now = _mark_text(row.status, row.credit), _mark_text(change.status, change.credit)
+            was, now = _mark_text(row.status, row.credit), _mark_text(row_status, credit)
         elif change.kind == "question":
-            was = f"{current().question(change.target).score:g}"
-            question_points[change.target] = float(change.points)
-            now = f"{change.points:g}"
+            question, points = current().question(change.target), _present(change.points)
+            if question is None:  # pragma: no cover - check() refused it
+                raise ChangeError(_("there is no question %(question)s in this attempt",
+                                    question=repr(change.target)))
+            was = f"{question.score:g}"
+            question_points[change.target] = float(points)
+            now = f"{points:g}"
         else:
+            points = _present(change.points)
             was = f"{current().total:g}"
-            total_points.append(float(change.points))
-            now = f"{change.points:g}"
+            total_points.append(float(points))
+            now = f"{points:g}"
         adjustments.append(Adjustment(record=applied.record, kind=change.kind, target=change.target,
                                       before=was, after=now, reason=applied.reason, note=applied.note,
                                       by=applied.by, at=applied.at, review=applied.review,
@@ -216,11 +243,10 @@ def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any]
     """Grade ``answers`` again, replay the staff ``changes`` that still fit, and compare with the
     ``current`` stored report (its JSON, parsed or as text): the diff, and (when ``keep`` and
     the grade changes) the grader's new report. Runs in a grading pool's worker."""
-    if isinstance(current, str):
-        current = json.loads(current)
+    stored: Mapping[str, Any] = json.loads(current) if isinstance(current, str) else current
     auto = grade_submission(spec, answers, config)
     new = replay(auto, changes) if changes else auto
-    found = diff(current, new)
+    found = diff(stored, new)
     return found, (auto if keep and found.changed else None)
 
 

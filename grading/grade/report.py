@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from grading.engine import cell_id_text, single_layer_cell
 from grading.marking import CellMark
@@ -198,12 +201,12 @@ class Report:
 
 
 @cache
-def field_names(cls: type) -> tuple[str, ...]:
+def field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
     """A dataclass's field names (dataclasses.fields() is slow, and reports have thousands)."""
     return tuple(f.name for f in fields(cls))
 
 
-def _plain(obj: Any) -> dict[str, Any]:
+def _plain(obj: DataclassInstance) -> dict[str, Any]:
     out = {name: getattr(obj, name) for name in field_names(type(obj))}
     for k, v in out.items():
         if isinstance(v, dict):
@@ -225,7 +228,7 @@ def _message(data: Mapping[str, Any], name: str) -> Any:
     return Text.from_data(structure) if structure is not None else data[name]
 
 
-def _build(cls: type, data: Mapping[str, Any]) -> Any:
+def _build(cls: type[DataclassInstance], data: Mapping[str, Any]) -> Any:
     known = field_names(cls)
     values = {k: v for k, v in data.items() if k in known}
     for name in (data.get("i18n") or {}):
@@ -247,7 +250,8 @@ def _structure(data: Mapping[str, Any], schema: int) -> dict[str, Any]:
 
 
 def _cell(data: Mapping[str, Any], schema: int) -> CellMark:
-    return replace(_build(CellMark, data), **_structure(data, schema))
+    mark: CellMark = _build(CellMark, data)
+    return replace(mark, **_structure(data, schema))
 
 
 def _ref(data: Mapping[str, Any], schema: int) -> CellRef:

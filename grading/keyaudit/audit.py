@@ -76,7 +76,10 @@ class Disagreement:
 
 
 def _unit(text: str) -> Decimal:
-    return Decimal(1).scaleb(Decimal(text).as_tuple().exponent)
+    exponent = Decimal(text).as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {text}")
+    return Decimal(1).scaleb(exponent)
 
 
 def audit(spec: Spec, printed: list[Printed]) -> list[Disagreement]:
@@ -127,23 +130,26 @@ def _interval(ref: CellRef, cells: dict[CellRef, EngineCell], texts: dict[CellRe
 def _explained(cell: EngineCell, printed: float, half_unit: float, cells: dict[CellRef, EngineCell],
                texts: dict[CellRef, str]) -> bool:
     """Whether ``printed`` is what the cell's formula gives from values the upstream cells print as."""
+    fn = cell.fn
+    if fn is None:
+        raise ValueError("a given cell has no formula to explain it")
     bounds = [_interval(dep, cells, texts) for dep in cell.deps]
     centre = [(a + b) / 2 for a, b in bounds]
     wide = [k for k, (a, b) in enumerate(bounds) if a != b]
     if len(wide) <= MAX_CORNERS_DIMENSIONS:
         # The graph's formulas are monotone in each upstream value over such small intervals, or
         # peak inside (a square, f(1 - f)): the corners and the centre give the formula's range.
-        values = [cell.fn(*centre)]
+        values = [fn(*centre)]
         for corner in itertools.product(*((bounds[k][0], bounds[k][1]) for k in wide)):
             point = list(centre)
             for k, v in zip(wide, corner):
                 point[k] = v
-            values.append(cell.fn(*point))
+            values.append(fn(*point))
         low, high = min(values), max(values)
     else:  # a weighted sum over many inputs: linear, so the first order is exact
-        value = cell.fn(*centre)
-        spread = sum(abs(cell.fn(*centre[:k], bounds[k][1], *centre[k + 1:])
-                         - cell.fn(*centre[:k], bounds[k][0], *centre[k + 1:])) / 2 for k in wide)
+        value = fn(*centre)
+        spread = sum(abs(fn(*centre[:k], bounds[k][1], *centre[k + 1:])
+                         - fn(*centre[:k], bounds[k][0], *centre[k + 1:])) / 2 for k in wide)
         low, high = value - spread, value + spread
     # The slack covers float rounding.
     slack = half_unit * (1 + 1e-6) + 1e-15

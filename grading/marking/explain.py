@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from grading.engine import Cell, CellId, Graph, Place
-from grading.mistakes import Alternative, Mistake
+from grading.mistakes import Mistake
+from grading.mistakes.base import Alternative
 from grading.engine.text import _
 
 # A carried mistake is recomputed from exact values while the student rounded every step of
@@ -32,7 +33,7 @@ def _safe(fn: Callable[..., float], values: list[float]) -> float | None:
 
 
 _SHARED: dict[int, tuple[Any, dict[str, tuple[Mistake, dict[Place, Alternative]]],
-                          dict[Place, list[Place]], dict[tuple, frozenset[Place]]]] = {}
+                          dict[Place, list[Place]], dict[Place, frozenset[Place]]]] = {}
 
 
 class CarriedMistakes:
@@ -72,7 +73,7 @@ class CarriedMistakes:
         elif mistake_id is not None and not self._touched(cell, self.by_mistake[mistake_id][1]):
             value = self._value(k, None)  # none of the mistake's formulas is in this cell's making
         else:
-            alt = self.by_mistake[mistake_id][1].get(k[1:]) if mistake_id else None  # k[1:] is its place
+            alt = self.by_mistake[mistake_id][1].get(k.place) if mistake_id else None
             fn, deps = (alt.fn, [p.at(k.round) for p in alt.deps]) if alt else (cell.fn, list(cell.deps))
             ups = [self._value(d, mistake_id) for d in deps]
             value = None if None in ups else _safe(fn, ups)  # type: ignore[arg-type]
@@ -80,13 +81,13 @@ class CarriedMistakes:
         return value
 
     def _touched(self, cell: Cell, alts: Mapping[Place, Alternative]) -> bool:
-        # A CellId without its round equals (and hashes as) its Place: no Place built per call.
-        return cell.key[1:] in alts or not alts.keys().isdisjoint(self._feeding_set(cell))
+        return cell.key.place in alts or not alts.keys().isdisjoint(self._feeding_set(cell))
 
     def _feeding_set(self, cell: Cell) -> frozenset[Place]:
-        found = self._feeding_sets.get(cell.key[1:])
+        place = cell.key.place
+        found = self._feeding_sets.get(place)
         if found is None:
-            found = self._feeding_sets[cell.key[1:]] = frozenset(self._feeding(cell))
+            found = self._feeding_sets[place] = frozenset(self._feeding(cell))
         return found
 
     def _feeding(self, cell: Cell) -> list[Place]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Literal, TypeAlias, Union
 
 from grading.engine.text import Text, _
 
@@ -33,18 +34,45 @@ def band_text(decimals: int) -> str:
     return f"±{band(decimals):.{decimals + 2}f}"
 
 
-@dataclass(frozen=True)
-class ParsedNumber:
-    """A cell's text read as a number: status "number", "blank" or "invalid"."""
+# A cell's text read as a number is one of three kinds, told apart by ``status`` ("number",
+# "blank" or "invalid"). Every kind has the same four attributes (value None and decimals 0 where
+# there is no number, message "" where nothing is wrong), and checking the status narrows the
+# type: after ``parsed.status == "number"``, ``parsed.value`` is a float.
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A number as typed: its value and its decimal places as written (4.6e-1 has 2)."""
 
-    status: str
-    value: float | None = None
-    message: str = ""  # why it is invalid: a grading.engine.text.Text
-    decimals: int = 0  # decimal places of the value as written (4.6e-1 has 2)
+    value: float
+    decimals: int = 0
+    status: Literal["number"] = field(default="number", init=False)
+    message: Literal[""] = field(default="", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Blank:
+    """Nothing typed (or only spaces)."""
+
+    status: Literal["blank"] = field(default="blank", init=False)
+    value: None = field(default=None, init=False)
+    message: Literal[""] = field(default="", init=False)
+    decimals: Literal[0] = field(default=0, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Not a number: why, as a grading.engine.text.Text."""
+
+    message: str
+    status: Literal["invalid"] = field(default="invalid", init=False)
+    value: None = field(default=None, init=False)
+    decimals: Literal[0] = field(default=0, init=False)
+
+
+ParsedNumber: TypeAlias = Union[Number, Blank, Unreadable]
 
 
 def _invalid(message: Text) -> ParsedNumber:
-    return ParsedNumber("invalid", None, message, 0)
+    return Unreadable(message)
 
 
 def _why_not(text: str) -> Text:
@@ -78,14 +106,14 @@ def _why_not(text: str) -> Text:
 def parse_number(text: object) -> ParsedNumber:
     """Read a typed cell; never raises. Blank for empty or whitespace, invalid with a reason."""
     if text is None:
-        return ParsedNumber("blank")
+        return Blank()
     if not isinstance(text, str):
         return _invalid(_("not a typed value"))
     if len(text) > MAX_LENGTH:
         return _invalid(_("too long: at most %(n)s characters", n=MAX_LENGTH))
     s = text.strip()
     if not s:
-        return ParsedNumber("blank")
+        return Blank()
     s = s.translate(_AS_ASCII)  # Thai and full-width digits; the Unicode minus sign pasted from a document
     match = _NUMBER.fullmatch(s)
     if match is None:
@@ -100,7 +128,7 @@ def parse_number(text: object) -> ParsedNumber:
     if not math.isfinite(value):  # pragma: no cover - excluded by the exponent bound
         return _invalid(_("the number is too large"))
     fraction = match.group(2) or match.group(3) or ""
-    return ParsedNumber("number", value + 0.0, "", max(0, len(fraction) - exponent))
+    return Number(value + 0.0, max(0, len(fraction) - exponent))
 
 
 def _quantize(value: float, places: int, rounding: str) -> Decimal | None:

@@ -32,7 +32,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 
-from grading.engine import CellId, Graph
+from grading.engine import CellId, Column, Graph, QuantityName
 from grading.engine.text import Text, _
 
 _RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf), "linear": (-math.inf, math.inf)}
@@ -96,7 +96,7 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
     y = key_values.get(CellId(r, "parameters", None, "y", (j,)), 0.0)
     lo, hi = _RANGE[shape.activations[top - 1]]
 
-    def named(quantity: str, layer: int | None, column: str = "forward") -> str:
+    def named(quantity: QuantityName, layer: int | None, column: Column = "forward") -> str:
         cell = CellId(r, column, layer, quantity, (j,))
         return graph.cells[cell].name if cell in graph.cells else quantity
 

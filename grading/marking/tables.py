@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from grading.engine import COLUMNS, Cell, CellId, Key, Place
 from grading.marking.explain import CarriedMistakes, factor_note
@@ -13,7 +13,8 @@ from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
 from grading.marking.typed import answer_tables, typed_text
-from grading.mistakes import Alternative, Mistake, alternatives_by_cell, get_mistake
+from grading.mistakes import Mistake, alternatives_by_cell, get_mistake
+from grading.mistakes.base import Alternative
 from grading.engine.text import Text, _, join
 
 # The two commonest messages, made once (a Text renders in the reader's language when read).
@@ -34,6 +35,10 @@ class MarkingRules:
     detect_mistakes: bool = True
 
 
+# A cell's mark, stored in reports as this string.
+MarkStatus = Literal["correct", "carried", "incorrect", "blank", "invalid"]
+
+
 @dataclass(frozen=True, slots=True)
 class CellMark:
     """The mark of one gradable cell; ``message`` already includes ``hint``.
@@ -47,7 +52,7 @@ class CellMark:
     name: str
     given: str
     expected: float
-    status: str  # "correct" | "carried" | "incorrect" | "blank" | "invalid"
+    status: MarkStatus
     message: str  # a Text
     credit: float
     mistake: str | None = None
@@ -74,7 +79,7 @@ class _Draft:
     cell: Cell
     text: str
     parsed: ParsedNumber
-    status: str = "incorrect"
+    status: MarkStatus = "incorrect"
     message: str = ""  # a Text once marked
     mistake: str | None = None
     upstream: dict[str, float] = field(default_factory=dict)
@@ -167,7 +172,7 @@ class _Marker:
         if self.rules.follow_through and (exact or (span is not None and span.distance(v) < tol)):
             reason = self._implausible_upstream(d.cell)
             if reason is None:
-                d.status, d.upstream = "carried", {self._name(u): self.student[u] for u in d.cell.deps}
+                d.status, d.upstream = "carried", {self._name(u): x for u, x in zip(d.cell.deps, ups) if x is not None}
                 d.given_your = self._wrong_upstream(d.cell)
                 d.message = (_("correct given your %(values)s", values=d.given_your) if exact else
                              _("correct given your %(values)s, allowing for the rounding of the values you typed",

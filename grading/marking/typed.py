@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from grading.engine import json_repr
-from grading.marking.numbers import ParsedNumber, parse_number
+from grading.marking.numbers import Blank, ParsedNumber, Unreadable, parse_number
 
 MAX_GIVEN = 200  # what is echoed back of a typed value; longer text is never a number anyway
 
@@ -14,14 +14,14 @@ MAX_GIVEN = 200  # what is echoed back of a typed value; longer text is never a 
 def typed_text(raw: Any) -> tuple[str, ParsedNumber]:
     """A cell's raw answer as the text shown back and its reading as a number."""
     if raw is None:
-        return "", ParsedNumber("blank")
+        return "", Blank()
     if isinstance(raw, str):
         return raw[:MAX_GIVEN], parse_number(raw)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         # A script may write numbers rather than strings; read them as their JSON text.
         text = repr(raw)
         return text, parse_number(text)
-    return json_repr(raw), ParsedNumber("invalid", None, "not a typed value", 0)
+    return json_repr(raw), Unreadable("not a typed value")
 
 
 def answer_tables(answers: Any) -> dict[int, Mapping[str, Any]]:

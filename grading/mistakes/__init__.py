@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from grading.engine import CellId, Graph, Place, Shape, Spec, answer_key, build_graph
+from grading.engine import CellId, Graph, Override, Place, Shape, Spec, answer_key, build_graph
+from grading.engine.graph import Where
 from grading.mistakes import classic, deeper
 from grading.mistakes.base import Alternative, Net
 from grading.engine.text import _
@@ -172,7 +173,7 @@ def mistake_graph(spec: Spec, mistake_id: str) -> Graph:
     """The graph of ``spec`` with this mistake's formulas in place of the right ones (where a
     mistake has several for one cell, its first)."""
     mistake = get_mistake(mistake_id)
-    overrides: dict[Place, Any] = {}
+    overrides: dict[Where, Override] = {}
     for a in mistake.alternatives(Shape.of(spec), spec.learning_rate):
         overrides.setdefault(a.cell, (list(a.deps), a.fn, a.formula))
     return build_graph(spec, overrides=overrides)

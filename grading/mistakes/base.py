@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grading.engine import Place, Shape, cell_name, column_places
+from grading.engine import Column, Place, QuantityName, Shape, cell_name, column_places
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Net:
         return P("parameters", None, "x", i) if layer == 1 else P("forward", layer - 1, "f", i)
 
 
-def P(column: str, layer: int | None, quantity: str, *index: int) -> Place:  # noqa: N802
+def P(column: Column, layer: int | None, quantity: QuantityName, *index: int) -> Place:  # noqa: N802
     """A place, written short: P("backward", 2, "dL/dw", 1, 2)."""
     return Place(column, layer, quantity, tuple(index))
 

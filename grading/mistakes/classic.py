@@ -83,9 +83,9 @@ def index_swapped(net: Net) -> list[Alternative]:
             out.append(net.alt(P("forward", l, "s", j), (*w, *x, b), _weighted, text))
         for j in ins:
             for i in ins:
-                g, x = P("backward", l, "dL/ds", i), net.below(l, j)
-                out.append(net.alt(P("backward", l, "dL/dw", i, j), (g, x), lambda g_, x_: g_ * x_,
-                                   f"{net.n(g)} * {net.n(x)}"))
+                g, below = P("backward", l, "dL/ds", i), net.below(l, j)
+                out.append(net.alt(P("backward", l, "dL/dw", i, j), (g, below), lambda g_, x_: g_ * x_,
+                                   f"{net.n(g)} * {net.n(below)}"))
     return out
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from grading import engine
 from grading.engine.grids import cell_text
-from grading.engine.cells import Place, cell_name
+from grading.engine.cells import Place, QuantityName, cell_name
 from grading.engine.ranges import Free, Template
 from grading.engine.variants import draw
 from grading.models import Assignment, Submission, Variant
@@ -70,6 +70,7 @@ def free_label(free: Free, n_layers: int) -> str:
     if path[0] == "samples":
         return _("round %(round)s %(cell)s") % {"round": path[1] + 1, "cell": f"{path[2]}{path[3] + 1}"}
     layer, rest = (path[1] + 1, path[2:]) if path[0] == "layers" else (1, path)
+    quantity: QuantityName
     quantity, index = ("w", (rest[1] + 1, rest[2] + 1)) if rest[0] == "weights" else ("b", (rest[1] + 1,))
     return cell_name(Place("parameters", layer, quantity, index), n_layers)
 
