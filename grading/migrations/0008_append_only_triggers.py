@@ -78,7 +78,7 @@ def forwards(apps, schema_editor):
         for _name, sql in _sqlite_triggers():
             schema_editor.execute(sql)
     elif vendor == "postgresql":
-        schema_editor.execute(PG_FUNCTION)
+        schema_editor.execute(PG_FUNCTION, params=None)  # its % are plpgsql's, not placeholders
         for _name, sql in _pg_triggers():
             schema_editor.execute(sql)
 
