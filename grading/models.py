@@ -17,6 +17,96 @@ from grading.engine.ranges import Template, parse_template
 from grading.engine.variants import VariantError, draw_many
 
 
+# ---------------------------------------------------------------- append-only records
+#
+# Grades (the ledger), students' review requests and staff's replies, extensions, drawn variants
+# and submitted attempts (with their receipts) are records: a change is a new record, never an
+# edit. The models refuse here; the database refuses too (triggers, migration 0007), for code
+# that goes around the ORM.
+
+
+class AppendOnlyError(Exception):
+    """A write that would change or delete an append-only record."""
+
+    def __init__(self, model, action: str, detail: str = ""):
+        name = model._meta.object_name
+        self.model = model
+        self.action = action
+        super().__init__(
+            f"{name} records are append-only: {action} is refused{detail}. "
+            f"Append a new {name} record instead.")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes that would change or delete rows are refused, before any query. Inserts
+    (``create``, ``bulk_create``) are what append-only means."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(self.model, "QuerySet.update()")
+
+    def delete(self):
+        raise AppendOnlyError(self.model, "QuerySet.delete()")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError(self.model, "bulk_update()")
+
+    def bulk_create(self, objs, *args, update_conflicts=False, **kwargs):
+        if update_conflicts:
+            raise AppendOnlyError(self.model, "bulk_create(update_conflicts=True)")
+        return super().bulk_create(objs, *args, update_conflicts=update_conflicts, **kwargs)
+
+    def update_or_create(self, *args, **kwargs):
+        raise AppendOnlyError(self.model, "update_or_create()")
+
+
+AppendOnlyManager = models.Manager.from_queryset(AppendOnlyQuerySet, "AppendOnlyManager")
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once: ``save()`` inserts, and an existing row is never saved
+    again or deleted (``changes_allowed`` lets a subclass name the updates its state machine
+    allows)."""
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            if kwargs.get("force_update") or kwargs.get("update_fields") is not None:
+                raise AppendOnlyError(type(self), "an update of a record not saved yet")
+            # A new object given an existing pk would otherwise UPDATE that row.
+            kwargs["force_insert"] = True
+        else:
+            self.check_change(using=kwargs.get("using"))
+        return super().save(*args, **kwargs)
+
+    save.alters_data = True
+
+    def check_change(self, using=None) -> None:
+        """Raise AppendOnlyError unless saving this existing row is an allowed transition."""
+        raise AppendOnlyError(type(self), "save() of an existing record")
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(type(self), "delete()")
+
+    delete.alters_data = True
+
+
+def PROTECT_SUBMITTED(collector, field, sub_objs, using):
+    """``on_delete`` of an attempt's assignment and student: a draft goes with them, a
+    submitted attempt (a record) protects them, as PROTECT does."""
+    kept = sub_objs.exclude(state="draft")
+    if kept:
+        raise models.ProtectedError(
+            f"Cannot delete some instances of model {field.remote_field.model.__name__!r} because "
+            f"they are referenced through protected foreign key "
+            f"'{field.model.__name__}.{field.name}' by submitted attempts (append-only records)",
+            set(kept))
+    models.CASCADE(collector, field, sub_objs, using)
+
+
 class Course(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     title = models.CharField(max_length=200)
@@ -247,12 +337,13 @@ class Question(models.Model):
                                       code="no_such_round")
 
 
-class Variant(models.Model):
+class Variant(AppendOnlyModel):
     """One student's concrete problem, drawn from the assignment's ranges when they first open it
     and never drawn again (the template may change; their numbers do not). Append-only."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="variants")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+    # PROTECT: an assignment or a student with drawn numbers is kept (see AppendOnlyModel).
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="variants")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="variants")
     attempt_no = models.PositiveSmallIntegerField(
         default=0, help_text=_("0: the student's problem; n: attempt n's of a practice assignment."))
@@ -276,15 +367,20 @@ class Variant(models.Model):
         return engine.parse_spec(self.spec)
 
 
-class Submission(models.Model):
-    """One attempt: what a student typed and when; its grades are ``Grading`` records."""
+class Submission(AppendOnlyModel):
+    """One attempt: what a student typed and when; its grades are ``Grading`` records.
+
+    A draft is the student's scratch: saved again at every autosave, and submitted once. A
+    submitted attempt (with its receipt) is a record: never saved again or deleted.
+    """
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+    # A draft goes with its assignment or student; a submitted attempt protects them.
+    assignment = models.ForeignKey(Assignment, on_delete=PROTECT_SUBMITTED, related_name="submissions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=PROTECT_SUBMITTED,
                                 related_name="submissions")
     attempt = models.PositiveSmallIntegerField()
     answers = models.JSONField(default=dict, blank=True, help_text=_("Exactly as typed."))
@@ -301,7 +397,7 @@ class Submission(models.Model):
                                                 "this attempt instead of making another."))
     auto_submitted = models.BooleanField(default=False,
                                          help_text=_("Submitted by the server at the due time."))
-    # RESTRICT: a variant goes only with its attempts (an assignment or a student deleted).
+    # RESTRICT: a variant is never deleted (append-only); nor is an attempt's problem.
     variant = models.ForeignKey(Variant, on_delete=models.RESTRICT, null=True, blank=True,
                                 related_name="submissions",
                                 help_text=_("The problem this attempt answers; blank: the assignment's "
@@ -328,8 +424,47 @@ class Submission(models.Model):
     def is_draft(self) -> bool:
         return self.state == self.State.DRAFT
 
+    def check_change(self, using=None) -> None:
+        """Allow the transitions of ``SUBMISSION_TRANSITIONS`` only, judged against the row as
+        stored (not as this copy was read: another request may have submitted it since)."""
+        model = type(self)
+        stored = (model._base_manager.using(using or self._state.db or "default")
+                  .filter(pk=self.pk).values(*SUBMISSION_FIELDS).first())
+        if stored is None:
+            raise AppendOnlyError(model, "save() of a deleted or unknown row")
+        allowed = SUBMISSION_TRANSITIONS.get((stored["state"], self.state))
+        if allowed is None:
+            raise AppendOnlyError(model, f"save() of an attempt from '{stored['state']}' to '{self.state}'",
+                                  " (only a draft is saved again, and submitted once)")
+        changed = {f for f in SUBMISSION_FIELDS if getattr(self, f) != stored[f]} - allowed
+        if changed:
+            raise AppendOnlyError(model, f"changing {', '.join(sorted(changed))} of a "
+                                         f"{stored['state']} attempt")
 
-class Grading(models.Model):
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and not type(self)._base_manager.filter(
+                pk=self.pk, state=self.State.DRAFT).exists():
+            raise AppendOnlyError(type(self), "delete() of a submitted attempt")
+        return models.Model.delete(self, *args, **kwargs)
+
+    delete.alters_data = True
+
+
+# Every update of an existing attempt the services make (grading/services/submissions.py), as
+# (stored state, new state) -> the fields it may change. A submitted attempt has none: its
+# grades are Grading records, a regrade a new record, nothing is written back on it.
+SUBMISSION_DRAFT_EDIT = frozenset({"answers", "variant_id", "updated_at"})  # an autosave
+SUBMISSION_SUBMIT = frozenset({  # the draft handed in (a student's submit, or the auto-submit)
+    "answers", "attempt", "variant_id", "state", "submitted_at", "late", "receipt", "submit_token",
+    "auto_submitted", "updated_at"})
+SUBMISSION_TRANSITIONS = {
+    (Submission.State.DRAFT, Submission.State.DRAFT): SUBMISSION_DRAFT_EDIT,
+    (Submission.State.DRAFT, Submission.State.SUBMITTED): SUBMISSION_SUBMIT,
+}
+SUBMISSION_FIELDS = tuple(f.attname for f in Submission._meta.concrete_fields if not f.primary_key)
+
+
+class Grading(AppendOnlyModel):
     """One grading of an attempt: a record of the ledger, never edited. The latest one is the grade.
 
     Automatic and regrade records hold the grader's report; override and review records hold the
@@ -380,7 +515,7 @@ class Grading(models.Model):
         return f"{self.get_kind_display()} #{self.sequence} of submission {self.submission_id}: {self.score:g}"
 
 
-class ReviewRequest(models.Model):
+class ReviewRequest(AppendOnlyModel):
     """A student asks staff to look at a cell, a question or the whole attempt again."""
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="review_requests")
@@ -398,7 +533,7 @@ class ReviewRequest(models.Model):
         return f"Request on submission {self.submission_id} ({self.target or 'attempt'})"
 
 
-class ReviewReply(models.Model):
+class ReviewReply(AppendOnlyModel):
     """Staff's answer to a request: a changed grade (an override) or no change, with a reply."""
 
     class Outcome(models.TextChoices):
@@ -424,11 +559,12 @@ class ReviewReply(models.Model):
         return f"Reply to request {self.request_id}: {self.get_outcome_display()}"
 
 
-class Extension(models.Model):
+class Extension(AppendOnlyModel):
     """A per-student exception: a later due time and/or extra attempts. The latest record counts."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+    # PROTECT: a student's granted terms are kept (see AppendOnlyModel).
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="extensions")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="extensions")
     due_at = models.DateTimeField(null=True, blank=True,
                                   help_text=_("This student's due time; blank keeps the assignment's."))

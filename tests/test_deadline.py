@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
@@ -196,7 +197,10 @@ def test_drafts_are_submitted_at_the_due_time_when_the_assignment_asks(world):
     services.extension_create(assignment=a, student=carl, by=world["teacher"], reason="ill",
                               due_at=a.due_at + timedelta(days=2))
     after = a.due_at + a.grace + timedelta(seconds=1)
-    Submission.objects.filter(student=dora, state="draft").update(updated_at=after)
+    with time_machine.travel(after, tick=False):  # dora goes on typing after the deadline
+        services.submission_save_draft(assignment=a, student=dora, answers={
+            "rounds": [{"round": 1, "forward": {"s1": "0.4700"}}]}, now=after)
+    assert Submission.objects.get(student=dora, state="draft").updated_at == after
     taken = services.submissions_auto_submit(assignment=a, now=after)
     assert [s.student.username for s in taken] == ["alice"]
     alice = Submission.objects.get(student=world["alice"], assignment=a)

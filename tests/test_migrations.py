@@ -124,3 +124,23 @@ def test_existing_assignments_get_a_seed_each_and_keep_their_attempts():
     assert len(set(seeds)) == 3 and all(0 < s < 2 ** 63 for s in seeds)
     assert not any(a.practice for a in rows)
     assert new.get_model("grading", "Submission").objects.get().variant_id is None
+
+
+def append_only_triggers() -> int:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        return sum("append_only" in name for (name,) in cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_the_append_only_triggers_go_back_and_come_again():
+    """Migration 0008 is reversible: backwards drops every trigger, forwards makes them again."""
+    assert append_only_triggers() == (12 if connection.vendor == "sqlite" else 6)
+    migrate([("grading", "0007_append_only_on_delete")])
+    assert append_only_triggers() == 0
+    migrate([("grading", "0008_append_only_triggers")])
+    assert append_only_triggers() == (12 if connection.vendor == "sqlite" else 6)
