@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, Union
 
+from grading.engine.registry import SQUARED_LOSSES
 from grading.engine.spec import MAX_UNITS, Spec
 from grading.engine.text import _
 
 COLUMNS = ("parameters", "forward", "backward", "updated")
-SQUARED_LOSSES = ("half_sse", "sse", "mse")
 # A backward quantity -> the quantity it differentiates L by, and that quantity's column.
 WITH_RESPECT_TO = {"dL/df": ("forward", "f"), "dL/ds": ("forward", "s"),
                    "dL/db": ("parameters", "b"), "dL/dw": ("parameters", "w")}
