@@ -187,6 +187,16 @@ _ACTIVATIONS: tuple[Activation, ...] = (
         not_output=_("is not a ReLU output (those are never negative)"),
         slope_words=lambda f: _("ReLU's slope is never negative")),
     Activation(
+        "leaky_relu", lambda s: np.where(s > 0, s, LEAKY_SLOPE * s),
+        lambda s, f: np.where(s > 0, 1.0, LEAKY_SLOPE),  # 0.01 at s = 0, as ReLU's is 0 there
+        leaky_relu, "s", lambda s: 1.0 if s > 0 else LEAKY_SLOPE, _times_leaky_slope,
+        "(0.01 + 0.99*step({v}))", (-math.inf, math.inf), formula_names=("leaky_relu", "lrelu"),
+        derivative=("+", 0.01, ("*", 0.99, ("step", "a"))), derivative_reading="0.01 + 0.99*step(a)",
+        mp_value=lambda ctx, a: a if a > 0 else a / 100,
+        listing="leaky_relu (lrelu; leaky_relu'(a) is 0.01 + 0.99*step(a))", mathml="LReLU",
+        symbol=("LReLU", 9, 3), words=_("leaky ReLU (slope 0.01 below 0)"),
+        slope_words=lambda f: _("leaky ReLU's slope is 0.01 or 1, never negative")),
+    Activation(
         "linear", lambda s: s.copy(), lambda s, f: np.ones_like(s), identity, None, lambda v: 1.0,
         _times_one, "1", (-math.inf, math.inf), symbol=("lin", 12, 4),
         words=_("no activation (linear)"), slope_words=lambda f: _("a linear unit's slope is 1")),
