@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 
 from grading import permissions, selectors
-from grading.engine import grids
+import grading.engine.grids as grids
 
 from grading.figures import drawing
 from grading.templatetags import network_words

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from grading.engine import grids
+import grading.engine.grids as grids
 from grading.figures import drawing
 
 # An activation's and a loss's words are their registry records' (a Text is read in the active language).
