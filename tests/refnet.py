@@ -14,6 +14,7 @@ ACT = {
     "sigmoid": (lambda s: 1 / (1 + math.exp(-s)), lambda s, f: f * (1 - f)),
     "tanh": (math.tanh, lambda s, f: 1 - f * f),
     "relu": (lambda s: max(s, 0.0), lambda s, f: 1.0 if s > 0 else 0.0),
+    "leaky_relu": (lambda s: s if s > 0 else 0.01 * s, lambda s, f: 1.0 if s > 0 else 0.01),
     "linear": (lambda s: s, lambda s, f: 1.0),
 }
 

@@ -76,7 +76,7 @@ def test_a_hidden_gradient_must_be_chained_through_the_next_layer() -> None:
     ("w11[3] * x1", "unknown name 'w11[3]'"),
     ("x1[2]", "x1 belongs to no layer"),
     ("L[1] + 1", "L belongs to no layer"),
-    ("foo(s1[1])", "the functions are exp, ln, sigmoid, tanh, relu and step"),
+    ("foo(s1[1])", "the functions are exp, ln, sigmoid, tanh, relu, leaky_relu and step"),
 ])
 def test_names_must_be_the_networks(text: str, message: str) -> None:
     """A name without its layer, a layer the network lacks, a layer on x or L: a clear message."""

@@ -124,7 +124,7 @@ UNIT = {"weights": [[0.1]], "biases": [0.1], "activation": "sigmoid"}
     (_change("layers.0", [1, 2]), "layers[0] must be an object with the keys weights, biases and activation"),
     (_change("layers.1.activation", _DELETE), "layers[1] is missing activation"),
     (_change("layers.1.dropout", 0.5), "layers[1] has unknown keys: dropout"),
-    (_change("layers.0.activation", "softmax"), "layers[0].activation must be one of sigmoid, tanh, relu, linear; got 'softmax'"),
+    (_change("layers.0.activation", "softmax"), "layers[0].activation must be one of sigmoid, tanh, relu, leaky_relu, linear; got 'softmax'"),
     (_change("layers.0.activation", ["tanh"]), "layers[0].activation must be one of"),
     (_change("layers.0.weights", []), "layers[0].weights must be a non-empty list of rows"),
     (_change("layers.0.weights", [[0.1, 0.2, 0.3]] * 10), "layers[0].weights has 10 rows (units below); at most 9"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal, Union
 
+from grading.engine.registry import SQUARED_LOSSES
 from grading.engine.spec import MAX_UNITS, Spec
 from grading.engine.text import _
 
@@ -24,7 +25,6 @@ Column = Literal["parameters", "forward", "backward", "updated"]
 # x, y (given); w, b (parameters); s, f (forward); y − f, (y − f)², L (the loss); the gradients.
 QuantityName = Literal["x", "y", "w", "b", "s", "f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds", "dL/db", "dL/dw"]
 COLUMNS: tuple[Column, ...] = ("parameters", "forward", "backward", "updated")
-SQUARED_LOSSES = ("half_sse", "sse", "mse")
 # A backward quantity -> the quantity it differentiates L by, and that quantity's column.
 WITH_RESPECT_TO: dict[QuantityName, tuple[Column, QuantityName]] = {"dL/df": ("forward", "f"), "dL/ds": ("forward", "s"),
                    "dL/db": ("parameters", "b"), "dL/dw": ("parameters", "w")}

@@ -20,12 +20,13 @@ from typing import Literal
 
 import numpy as np
 
+from grading.engine import registry
 from grading.engine.cells import Column, Place, QuantityName, cell_name
 from grading.engine.network import Trace, quantities, train_one
 from grading.engine.spec import Spec
 from grading.engine.text import Text, _
 
-SIGMOID_LOW, SIGMOID_HIGH = 0.01, 0.99
+SIGMOID_LOW, SIGMOID_HIGH = registry.activation("sigmoid").saturates  # type: ignore[misc]
 # Why a problem is degenerate (a Reason's rule, stored in reports as this string).
 Rule = Literal["small", "saturated", "inactive", "not_finite"]
 BACKWARD = ("dL/df", "dL/ds", "dL/db", "dL/dw")
@@ -117,11 +118,13 @@ def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
         bad |= ~np.isfinite(flat).all(axis=1)
         if column == "backward":
             bad |= ~(np.abs(flat) >= unit).all(axis=1)
-    for activation, layer in zip(trace.architecture.activations, trace.layers):
-        if activation == "sigmoid":
+    for name, layer in zip(trace.architecture.activations, trace.layers):
+        activation = registry.activation(name)
+        if activation.saturates is not None:
+            low, high = activation.saturates
             f = layer.f.reshape(p, -1)
-            bad |= ~((f >= SIGMOID_LOW) & (f <= SIGMOID_HIGH)).all(axis=1)
-        elif activation == "relu":
+            bad |= ~((f >= low) & (f <= high)).all(axis=1)
+        elif activation.can_be_inactive:
             # A dead unit's dL/ds is 0, so the first rule marks it already; stated for the record.
             bad |= np.any(np.all(layer.s <= 0, axis=1), axis=1)
     return bad
@@ -147,13 +150,15 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
                 add("not_finite", round_no, column, quantity, layer, index, None, order)
             elif column == "backward" and abs(value) < unit:
                 add("small", round_no, column, quantity, layer, index, float(value), order)
-    for l, (activation, layer_trace) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
-        if activation == "sigmoid":
-            for (r, j), f in np.ndenumerate(layer_trace.f[problem]):
-                if np.isfinite(f) and not SIGMOID_LOW <= f <= SIGMOID_HIGH:
+    for l, (name, layer) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
+        activation = registry.activation(name)
+        if activation.saturates is not None:
+            low, high = activation.saturates
+            for (r, j), f in np.ndenumerate(layer.f[problem]):
+                if np.isfinite(f) and not low <= f <= high:
                     add("saturated", r + 1, "forward", "f", l, (j + 1,), float(f), -1)
-        elif activation == "relu":
-            for j in np.flatnonzero((layer_trace.s[problem] <= 0).all(axis=0)):
+        elif activation.can_be_inactive:
+            for j in np.flatnonzero((layer.s[problem] <= 0).all(axis=0)):
                 add("inactive", None, "forward", "f", l, (int(j) + 1,), None, l)
     return [reason for _order, reason in sorted(found, key=lambda item: item[0])]
 

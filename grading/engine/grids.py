@@ -19,12 +19,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from grading.engine import registry
 from grading.engine.text import _
 
 MAX_CELL_CHARS = 300
 MAX_UNITS, MAX_LAYERS, MAX_ROUNDS = 9, 4, 12
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-LOSSES = ("half_sse", "sse", "mse", "bce")
+ACTIVATIONS, LOSSES = registry.ACTIVATIONS, registry.LOSSES  # the authoring page's choices
+# What the pages show of each (the web layer reads the registry through this module):
+# the drawing's node (text, font size, dy), the caption's words, the loss's words.
+ACTIVATION_SYMBOL = {a.name: a.symbol for a in registry.activations()}
+ACTIVATION_WORDS = {a.name: a.words for a in registry.activations()}
+LOSS_WORDS = {name: registry.loss(name).words for name in LOSSES}
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER = re.compile(rf"\s*({_NUM})\s*")

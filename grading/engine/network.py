@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from grading.engine import registry
 from grading.engine.cells import Column, QuantityName
-from grading.engine.spec import ACTIVATIONS, LOSSES, Spec
-
-SQUARED_LOSSES = ("half_sse", "sse", "mse")
+from grading.engine.registry import SQUARED_LOSSES
+from grading.engine.spec import Spec
 
 
 class Quantity(NamedTuple):
@@ -83,10 +83,11 @@ class Batch:
 
     def __post_init__(self) -> None:
         arch = self.architecture
-        if not set(arch.activations) <= set(ACTIVATIONS) or arch.loss not in LOSSES:
-            raise ValueError(f"unknown activation or loss in {arch}")
-        if arch.loss == "bce" and arch.activations[-1] != "sigmoid":
-            raise ValueError("loss bce needs a sigmoid output layer")
+        for name in arch.activations:
+            registry.activation(name)  # UnknownName (a KeyError) for a name not registered
+        needed = registry.loss(arch.loss).output
+        if needed is not None and arch.activations[-1] != needed:
+            raise ValueError(f"loss {arch.loss} needs a {needed} output layer")
         if len(arch.sizes) != arch.n_layers + 1 or len(self.weights) != arch.n_layers \
                 or len(self.biases) != arch.n_layers:
             raise ValueError("one weight matrix and one bias vector per layer are needed")
@@ -191,43 +192,17 @@ class Trace:
 
 
 def _activate(name: str, s: np.ndarray) -> np.ndarray:
-    if name == "sigmoid":
-        # Written as steps.sigmoid is, so neither branch overflows for large |s|.
-        e = np.exp(-np.abs(s))
-        return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    if name == "tanh":
-        return np.tanh(s)
-    if name == "relu":
-        return np.where(s > 0, s, 0.0)
-    return s.copy()
+    return registry.activation(name).numpy(s)
 
 
 def _derivative(name: str, s: np.ndarray, f: np.ndarray) -> np.ndarray:
     """df/ds, written through f where the course writes it so (f(1-f), 1-f^2)."""
-    if name == "sigmoid":
-        return f * (1 - f)
-    if name == "tanh":
-        return 1 - f * f
-    if name == "relu":
-        return np.where(s > 0, 1.0, 0.0)  # 0 at s = 0, as the spec format says
-    return np.ones_like(s)
+    return registry.activation(name).numpy_slope(s, f)
 
 
 def _loss(loss: str, y: np.ndarray, f: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(L, dL/df) of one round's output; s is the output layer's net input (for bce)."""
-    if loss == "bce":
-        # ln f = -softplus(-s) and ln(1-f) = -softplus(s): finite even where f rounds to 0 or 1.
-        L = np.sum(y * np.logaddexp(0.0, -s) + (1 - y) * np.logaddexp(0.0, s), axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return L, -(y / f) + (1 - y) / (1 - f)
-    d = y - f
-    total = np.sum(d * d, axis=-1)
-    m = y.shape[-1]
-    if loss == "half_sse":
-        return total / 2, f - y
-    if loss == "sse":
-        return total, 2 * (f - y)
-    return total / m, 2 * (f - y) / m
+    return registry.loss(loss).numpy(y, f, s)
 
 
 def train(batch: Batch) -> Trace:
@@ -263,7 +238,7 @@ def train(batch: Batch) -> Trace:
         losses[:, r], dL_df = _loss(arch.loss, y, f_out, out[-1]["s"][:, r])
         for l in reversed(range(n_layers)):
             s, f = out[l]["s"][:, r], out[l]["f"][:, r]
-            if l == n_layers - 1 and arch.loss == "bce":
+            if l == n_layers - 1 and not registry.loss(arch.loss).squared:
                 dL_ds = f - y  # dL/df * f(1-f), simplified so it stays finite as f nears 0 or 1
             else:
                 dL_ds = dL_df * _derivative(arch.activations[l], s, f)

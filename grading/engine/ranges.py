@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from grading.engine import registry
 from grading.engine.network import Batch, stack
 from grading.engine.spec import (MAX_MAGNITUDE, THE_SPEC, Layer, Sample, Spec, SpecError, json_repr,
                                  parse_spec)
@@ -270,7 +271,8 @@ def parse_template(data: Any) -> Template:
         if item.path == ("learning_rate",) and item.low <= 0:
             raise SpecError(_("learning_rate: every value must be positive; %(value)s is not",
                               value=str(item.low)))
-        if layered and data.get("loss") == "bce" and item.path[-2:-1] == ("y",) \
+        if layered and data.get("loss") in registry.LOSSES and registry.loss(data["loss"]).targets_in_unit \
+                and item.path[-2:-1] == ("y",) \
                 and not 0 <= item.low <= item.high <= 1:
             raise SpecError(_("%(where)s: with loss bce every target must be between 0 and 1; the values "
                               "reach %(value)s", where=item.where,

@@ -16,10 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from grading.engine import registry
+from grading.engine.registry import ACTIVATIONS, LOSSES
 from grading.engine.text import Text, _
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-LOSSES = ("half_sse", "sse", "mse", "bce")
 MAX_LAYERS = 4
 MAX_UNITS = 9
 MAX_ROUNDS = 12   # samples of a spec in the layers form
@@ -270,7 +269,7 @@ def _parse_layered(data: dict[str, Any]) -> Spec:
         layers.append(Layer(weights=rows, biases=_vector(biases, f"{where}.biases"),
                             activation=_choice(item["activation"], f"{where}.activation", ACTIVATIONS)))
     loss = _choice(data["loss"], "loss", LOSSES)
-    if loss == "bce" and layers[-1].activation != "sigmoid":
+    if registry.loss(loss).output not in (None, layers[-1].activation):
         raise SpecError(_("loss bce needs a sigmoid output layer; %(where)s is %(activation)s",
                           where=f"layers[{len(layers) - 1}].activation", activation=layers[-1].activation))
     update_biases = data.get("update_biases", True)
@@ -278,7 +277,7 @@ def _parse_layered(data: dict[str, Any]) -> Spec:
         raise SpecError(_("update_biases must be true or false, got %(value)s", value=json_repr(update_biases)))
     lr = _learning_rate(data["learning_rate"])
     samples = _samples(data["samples"], layers[0].n_inputs, layers[-1].n_outputs, MAX_ROUNDS)
-    if loss == "bce":
+    if registry.loss(loss).targets_in_unit:
         for k, sample in enumerate(samples):
             for j, y in enumerate(sample.y):
                 if not 0 <= y <= 1:

@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from grading.engine import registry
 from grading.engine.cells import GRADIENT, Place, Shape, cell_name, layer_places, loss_places
+from grading.engine.registry import identity as _identity
+from grading.engine.registry import sigmoid, tanh, relu  # noqa: F401  (steps.sigmoid, as before)
 
 
 @dataclass(frozen=True)
@@ -42,31 +45,7 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) or isinstance(v, numbers.Real)  # numpy scalars too
 
 
-def sigmoid(z: Any) -> Any:
-    """The logistic function, written to avoid overflow for large |z|."""
-    if not _number(z):
-        return z.sigmoid()
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    ez = math.exp(z)
-    return ez / (1.0 + ez)
-
-
-def tanh(z: Any) -> Any:
-    return math.tanh(z) if _number(z) else z.tanh()
-
-
-def relu(z: Any) -> Any:
-    if not _number(z):
-        return z.relu()
-    return z if z > 0 else 0.0
-
-
-def _identity(v: Any) -> Any:
-    return v
-
-
-ACTIVATE = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "linear": _identity}
+ACTIVATE = {a.name: a.scalar for a in registry.activations()}
 
 
 def _weighted_sum(*values: Any) -> Any:
@@ -91,65 +70,9 @@ def _dot(*values: Any) -> Any:
     return total
 
 
-def _half_sum(*squares: Any) -> Any:
-    if all(_number(v) for v in squares):
-        return math.fsum(squares) / 2
-    return sum(squares[1:], squares[0]) / 2
-
-
-def _sum(*squares: Any) -> Any:
-    if all(_number(v) for v in squares):
-        return math.fsum(squares)
-    return sum(squares[1:], squares[0])
-
-
-def _mean(*squares: Any) -> Any:
-    return _sum(*squares) / len(squares)
-
-
 def _square(d: Any) -> Any:
     # An interval spanning 0 squares to [0, ...], which d * d would not give.
     return d * d if _number(d) else d.square()
-
-
-def _ln(v: Any) -> Any:
-    return math.log(v) if _number(v) else v.log()
-
-
-def _cross_entropy(*values: Any) -> Any:
-    # values = y_1..y_m, f_1..f_m: -Σ [y ln f + (1 - y) ln(1 - f)]
-    m = len(values) // 2
-    terms = [values[j] * _ln(values[m + j]) + (1 - values[j]) * _ln(1 - values[m + j]) for j in range(m)]
-    if all(_number(t) for t in terms):
-        return -math.fsum(terms)
-    return -sum(terms[1:], terms[0])
-
-
-def _cross_entropy_slope(f: Any, y: Any) -> Any:
-    # -y/f + (1 - y)/(1 - f) rises with f and falls with y: an interval bounds it at its corners.
-    if _number(f) and _number(y):
-        return -(y / f) + (1 - y) / (1 - f)
-    return f.cross_entropy_slope(y)
-
-
-def _times_sigmoid_slope(g: Any, f: Any) -> Any:
-    # f * (1 - f) over an interval of f is bounded as one piece (it peaks at f = 1/2).
-    return g * f * (1 - f) if _number(f) else g * f.logistic_slope()
-
-
-def _times_tanh_slope(g: Any, f: Any) -> Any:
-    return g * (1 - f * f) if _number(f) else g * (1 - f.square())
-
-
-def _times_relu_slope(g: Any, s: Any) -> Any:
-    # ReLU's derivative is 0 at s <= 0, as the spec format says.
-    if _number(s):
-        return g * (1.0 if s > 0 else 0.0)
-    return g * s.relu_slope()
-
-
-def _times_one(g: Any) -> Any:
-    return g * 1.0 if _number(g) else g
 
 
 def _num_text(v: float) -> str:
@@ -203,11 +126,11 @@ def _forward(shape: Shape) -> list[Step]:
             b = Place("parameters", l, "b", (j,))
             text = " + ".join(f"{_n(wi, shape)}*{_n(xi, shape)}" for wi, xi in zip(w, x)) + f" + {_n(b, shape)}"
             steps.append(Step(Place("forward", l, "s", (j,)), (*w, *x, b), _weighted_sum, text))
-        activation = shape.activations[l - 1]
+        activation = registry.activation(shape.activations[l - 1])
         for j in outs:
             s = Place("forward", l, "s", (j,))
-            text = _n(s, shape) if activation == "linear" else f"{activation}({_n(s, shape)})"
-            steps.append(Step(Place("forward", l, "f", (j,)), (s,), ACTIVATE[activation], text))
+            text = f"{activation.formula_names[0]}({_n(s, shape)})" if activation.formula_names else _n(s, shape)
+            steps.append(Step(Place("forward", l, "f", (j,)), (s,), activation.scalar, text))
     return steps
 
 
@@ -228,21 +151,12 @@ def _loss(shape: Shape) -> list[Step]:
             d = Place("forward", None, "y-f", place.index)
             y, f = _output(shape, place.index[0])
             steps.append(Step(place, (d,), _square, f"({_n(y, shape)} - {_n(f, shape)})^2"))
-    squares = tuple(Place("forward", None, "(y-f)^2", (j,)) for j in outs)
-    terms = [f"({_n(y, shape)} - {_n(f, shape)})^2" for y, f in (_output(shape, j) for j in outs)]
-    L = Place("forward", None, "L", ())
-    if shape.loss == "half_sse":
-        steps.append(Step(L, squares, _half_sum, " + ".join(t + "/2" for t in terms)))
-    elif shape.loss == "sse":
-        steps.append(Step(L, squares, _sum, " + ".join(terms)))
-    elif shape.loss == "mse":
-        steps.append(Step(L, squares, _mean, f"({' + '.join(terms)})/{m}"))
-    else:
-        ys = tuple(_output(shape, j)[0] for j in outs)
-        fs = tuple(_output(shape, j)[1] for j in outs)
-        text = " - ".join(f"({_n(y, shape)}*ln({_n(f, shape)}) + (1 - {_n(y, shape)})*ln(1 - {_n(f, shape)}))"
-                          for y, f in zip(ys, fs))
-        steps.append(Step(L, ys + fs, _cross_entropy, "-" + text))
+    loss = registry.loss(shape.loss)
+    ys = tuple(_output(shape, j)[0] for j in outs)
+    fs = tuple(_output(shape, j)[1] for j in outs)
+    names = [(_n(y, shape), _n(f, shape)) for y, f in zip(ys, fs)]
+    deps = tuple(Place("forward", None, "(y-f)^2", (j,)) for j in outs) if loss.squared else ys + fs
+    steps.append(Step(Place("forward", None, "L", ()), deps, loss.total(m), loss.total_text(names, m)))
     return steps
 
 
@@ -250,16 +164,9 @@ def _output_slope(shape: Shape, j: int) -> Step:
     """dL/df_j of the output layer, from the loss."""
     y, f = _output(shape, j)
     place = Place("backward", shape.n_layers, "dL/df", (j,))
-    fy = f"{_n(f, shape)} - {_n(y, shape)}"
+    loss = registry.loss(shape.loss)
     m = shape.n_outputs
-    if shape.loss == "half_sse":
-        return Step(place, (f, y), lambda f_, y_: f_ - y_, fy)
-    if shape.loss == "sse":
-        return Step(place, (f, y), lambda f_, y_: 2 * (f_ - y_), f"2*({fy})")
-    if shape.loss == "mse":
-        return Step(place, (f, y), lambda f_, y_, m=m: 2 * (f_ - y_) / m, f"2*({fy})/{m}")
-    return Step(place, (f, y), _cross_entropy_slope,
-                f"-{_n(y, shape)}/{_n(f, shape)} + (1 - {_n(y, shape)})/(1 - {_n(f, shape)})")
+    return Step(place, (f, y), loss.slope(m), loss.slope_text(_n(f, shape), _n(y, shape), m))
 
 
 def _hidden_slope(shape: Shape, layer: int, j: int) -> Step:
@@ -277,14 +184,11 @@ def activation_slope(shape: Shape, layer: int, j: int) -> Step:
     f, s = Place("forward", layer, "f", (j,)), Place("forward", layer, "s", (j,))
     place = Place("backward", layer, "dL/ds", (j,))
     G, F, S = _n(g, shape), _n(f, shape), _n(s, shape)
-    activation = shape.activations[layer - 1]
-    if activation == "sigmoid":
-        return Step(place, (g, f), _times_sigmoid_slope, f"{G} * {F} * (1 - {F})")
-    if activation == "tanh":
-        return Step(place, (g, f), _times_tanh_slope, f"{G} * (1 - {F}^2)")
-    if activation == "relu":
-        return Step(place, (g, s), _times_relu_slope, f"{G} * step({S})")
-    return Step(place, (g,), _times_one, f"{G} * 1")
+    activation = registry.activation(shape.activations[layer - 1])
+    text = f"{G} * {activation.slope_formula({'f': F, 's': S}.get(activation.slope_of or '', ''))}"
+    if activation.slope_of is None:
+        return Step(place, (g,), activation.times_slope, text)
+    return Step(place, (g, f if activation.slope_of == "f" else s), activation.times_slope, text)
 
 
 def _backward(shape: Shape, layer: int) -> list[Step]:

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from grading.engine import registry
 from grading.engine.text import Text, _
 
 from .names import Vocabulary, all_of, unknown_name_hint
@@ -43,7 +44,10 @@ _DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A layer suffix right after a name: [2], ^[2], or ^{[2]} (folded to ^([2])).
 _LAYER = re.compile(r"\^?\[([1-9])\]|\^\(\[([1-9])\]\)")
-_ALIASES = {"log": "ln"}
+_ALIASES = {"log": "ln", **{alias: a.formula_names[0] for a in registry.formula_activations()
+                            for alias in a.formula_names[1:]}}
+# name'(a), an activation's derivative: every name of a registered activation -> its record
+_PRIMED = {n: a for a in registry.formula_activations() for n in a.formula_names}
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,8 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             match = _WORD.match(src, k, _subscript_end(text, k, match.end()))
             assert match
             word = match.group(0)
-            if word.lower() == "sigmoid" and src[match.end():match.end() + 1] in _PRIMES:
-                k = _sigmoid_token(out, text, k, match.end())
-                continue
-            if word.lower() in ("tanh", "relu") and src[match.end():match.end() + 1] in _PRIMES:
-                k = _prime_token(out, text, k, match.end(), word.lower())
+            if word.lower() in _PRIMED and src[match.end():match.end() + 1] in _PRIMES:
+                k = _prime_token(out, text, k, match.end(), _PRIMED[word.lower()])
                 continue
             name, end = _layered(word.replace("_", ""), src, match.end(), vocab.all, vocab)
             if end > match.end():
@@ -212,21 +213,19 @@ def _named(word: str, vocab: Vocabulary) -> bool:
                for l in range(1, vocab.n_layers + 1))
 
 
-def _prime_token(out: Lexed, text: str, start: int, end: int, func: str) -> int:
-    """tanh'(a) or relu'(a): the activation's derivative (1 − tanh(a)², step(a)); the next index."""
-    out.tokens.append(Token("func", func + "'", start, text[start:end + 1]))
-    reading = "1 - tanh(a)^2" if func == "tanh" else "step(a)"
-    out.notes.append(_("read %(typed)s(a) as %(reading)s", typed=text[start:end + 1], reading=reading))
+def _prime_token(out: Lexed, text: str, start: int, end: int, activation: registry.Activation) -> int:
+    """name'(a): the activation's derivative, read as its registry record says (1 − tanh(a)²,
+    step(a), ...); the next index."""
+    out.tokens.append(Token("func", activation.formula_names[0] + "'", start, text[start:end + 1]))
+    out.notes.append(_("read %(typed)s(a) as %(reading)s", typed=text[start:end + 1],
+                       reading=activation.derivative_reading))
     return end + 1
 
 
 def _sigmoid_token(out: Lexed, text: str, start: int, end: int) -> int:
-    """σ or sigmoid at text[start:end], maybe primed (σ'(s1) = σ(s1)(1 − σ(s1))); the next index."""
+    """σ at text[start:end], maybe primed (σ'(s1) = σ(s1)(1 − σ(s1))); the next index."""
     if text[end:end + 1] in _PRIMES:
-        out.tokens.append(Token("func", "sigmoid'", start, text[start:end + 1]))
-        out.notes.append(_("read %(typed)s(a) as %(reading)s", typed=text[start:end + 1],
-                           reading="sigmoid(a)*(1 - sigmoid(a))"))
-        return end + 1
+        return _prime_token(out, text, start, end, registry.activation("sigmoid"))
     out.tokens.append(Token("func", "sigmoid", start, text[start:end]))
     return end
 

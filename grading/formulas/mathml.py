@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from grading.engine import Place, variable_of
+from grading.engine import Place, registry, variable_of
 
 from .names import Vocabulary, vocabulary
 from .nodes import PREC, BinOp, Call, E, Expr, Name, Neg, Num, number_text, prec
@@ -69,6 +69,9 @@ class _Renderer:
         return _render(expr, self)
 
 
+# A registered activation's function as MathML shows it (σ, ReLU); any other as it is named.
+_SYMBOLS = {a.formula_names[0]: a.mathml for a in registry.formula_activations() if a.mathml}
+
 def _render(expr: Expr, r: _Renderer) -> str:
     if isinstance(expr, Num):
         return f"<mn>{escape(number_text(expr.value))}</mn>"
@@ -77,7 +80,7 @@ def _render(expr: Expr, r: _Renderer) -> str:
     if isinstance(expr, E):
         return _mi("e")
     if isinstance(expr, Call):
-        func = _mi({"sigmoid": "σ", "relu": "ReLU"}.get(expr.func, expr.func))
+        func = _mi(_SYMBOLS.get(expr.func, expr.func))
         return _row(func, "<mo>&#x2061;</mo>", _parens(_render(expr.arg, r)))
     if isinstance(expr, Neg):
         inner = _render(expr.operand, r)

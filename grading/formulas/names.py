@@ -11,13 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Column, Place, QuantityName, cell_name
+from grading.engine import MAX_LAYERS, MAX_UNITS, WITH_RESPECT_TO, Column, Place, QuantityName, cell_name, registry
 from grading.engine.text import Text, _
 
 # The quantities Q1 names: inputs (leaves of every expansion), then the computed ones.
 _INPUTS = ("x", "y", "w", "b")
 _DERIVATIVE = {quantity: derivative for derivative, (_column, quantity) in WITH_RESPECT_TO.items()}
 
+
+# The functions a formula may call, as the hint lists them: an activation as its registry record
+# lists itself (its other names, what its derivative name'(a) reads as).
+FUNCTION_LIST = ("exp", "ln", *(a.listing or a.formula_names[0] for a in registry.formula_activations()), "step")
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -142,8 +146,8 @@ def unknown_name_hint(word: str, vocab: Vocabulary) -> Text:
         return _("write derivatives as dL/df1, dL/ds1, dL/dw11, ...")
     if _splits(word, vocab):
         return _("write * between names, e.g. w11*x1")
-    return _("the names are %(names)s; the functions are exp, ln, sigmoid (σ), tanh, relu and step",
-             names=vocab.describe())
+    return _("the names are %(names)s; the functions are %(functions)s", names=vocab.describe(),
+             functions=all_of([", ".join(FUNCTION_LIST[:-1]), FUNCTION_LIST[-1]]))
 
 
 def _splits(word: str, vocab: Vocabulary, first: bool = True) -> bool:

@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 
 import mpmath
 
+from grading.engine import registry
 from grading.engine.text import Text, _
 
 from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
@@ -111,8 +112,11 @@ def _ln(a: Mpf) -> Mpf:
     return _ctx.log(a)
 
 
-_CALLS: dict[str, Callable[[Mpf], Mpf]] = {"exp": _exp, "sigmoid": _sigmoid, "ln": _ln, "tanh": lambda a: _ctx.tanh(a),
-          "relu": lambda a: a if a > 0 else mpf(0), "step": lambda a: mpf(1) if a > 0 else mpf(0)}
+# The activations as their registry records compute them in mpmath; the sigmoid guarded above.
+_CALLS: dict[str, Callable[[Mpf], Mpf]] = {"exp": _exp, "ln": _ln, "step": lambda a: mpf(1) if a > 0 else mpf(0),
+          **{a.formula_names[0]: (lambda x, a=a: a.mp_value(_ctx, x))  # type: ignore[misc]
+             for a in registry.formula_activations()},
+          "sigmoid": _sigmoid}
 
 
 def _power(a: Mpf, b: Mpf) -> Mpf:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from grading.engine import registry
+from grading.engine.registry import derivative_fraction
 from grading.engine.text import Text, _
 
 from .lexer import Lexed, Token, tokenize
@@ -164,12 +166,8 @@ class _Parser:
                 raise FormulaError(_("%(func)s at character %(at)s needs its argument in parentheses: "
                                      "%(func)s(...)", func=tok.text, at=tok.pos + 1), tok.pos)
             arg = self.bracketed(self.advance())
-            if tok.value == "sigmoid'":  # σ'(a) = σ(a)(1 − σ(a))
-                return BinOp("*", Call("sigmoid", arg), BinOp("-", Num(Fraction(1)), Call("sigmoid", arg)))
-            if tok.value == "tanh'":  # tanh'(a) = 1 − tanh(a)²
-                return BinOp("-", Num(Fraction(1)), BinOp("^", Call("tanh", arg), Num(Fraction(2))))
-            if tok.value == "relu'":  # relu'(a) = step(a)
-                return Call("step", arg)
+            if str(tok.value).endswith("'"):  # σ'(a) = σ(a)(1 − σ(a)), tanh'(a) = 1 − tanh(a)², ...
+                return _derivative(registry.activation(str(tok.value)[:-1]).derivative, arg)
             return Call(tok.value, arg)  # type: ignore[arg-type]
         if tok.kind == "(":
             return self.bracketed(tok)
@@ -210,3 +208,14 @@ def _too_deep(tok: Token) -> Text:
 def _missing_operator(tok: Token) -> Text:
     return _("missing operator before the number '%(number)s' at character %(at)s", number=tok.text,
              at=tok.pos + 1)
+
+
+def _derivative(tree: object, arg: Expr) -> Expr:
+    """An activation's derivative, from its registry tree, at ``arg``."""
+    if tree == "a":
+        return arg
+    if isinstance(tree, tuple) and len(tree) == 3:
+        return BinOp(tree[0], _derivative(tree[1], arg), _derivative(tree[2], arg))
+    if isinstance(tree, tuple):
+        return Call(tree[0], _derivative(tree[1], arg))
+    return Num(derivative_fraction(tree))

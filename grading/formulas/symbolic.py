@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from grading.engine import registry
 from grading.engine.text import _
 
 from .bounds import MAX_POWER
@@ -28,6 +29,8 @@ REASONS = {
     "not_simplified": _("sympy could not simplify the difference"),
 }
 
+
+_SYMPY = {a.formula_names[0]: a.sympy_value for a in registry.formula_activations() if a.sympy_value}
 
 class TooComplex(ArithmeticError):
     """Building this expression would mean computing enormous numbers."""
@@ -47,15 +50,14 @@ def to_sympy(expr: Expr) -> sp.Expr:
         arg = to_sympy(expr.arg)
         if expr.func == "exp":
             return sp.exp(arg)
-        if expr.func == "sigmoid":
-            return 1 / (1 + sp.exp(-arg))
-        if expr.func == "tanh":  # through exp, so that the exact rewriting below covers it
-            return (sp.exp(2 * arg) - 1) / (sp.exp(2 * arg) + 1)
         if expr.func == "ln":
             return sp.log(arg)
-        # relu and step: kept as functions of their argument (the same argument cancels; any
-        # other difference is not decided exactly, so it goes to a human)
-        return sp.Function(expr.func)(arg)
+        # An activation as its registry record writes it in sympy (sigmoid and tanh through exp,
+        # so that the exact rewriting below covers them). relu, step and the like are kept as
+        # functions of their argument (the same argument cancels; any other difference is not
+        # decided exactly, so it goes to a human).
+        written = _SYMPY.get(expr.func)
+        return written(sp, arg) if written is not None else sp.Function(expr.func)(arg)
     a, b = to_sympy(expr.left), to_sympy(expr.right)
     if expr.op == "+":
         return a + b

@@ -32,26 +32,12 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 
-from grading.engine import CellId, Column, Graph, QuantityName
+from grading.engine import CellId, Column, Graph, QuantityName, registry
 from grading.engine.text import Text, _
 
-_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf), "linear": (-math.inf, math.inf)}
-# Reasons are grading.engine.text.Text: the marking puts them into a cell's message, read in any language.
-_NOT_OUTPUT = {"sigmoid": _("is not a sigmoid output (those lie between 0 and 1)"),
-               "tanh": _("is not a tanh output (those lie between −1 and 1)"),
-               "relu": _("is not a ReLU output (those are never negative)")}
+# An activation's range, its "not an output" reason and its slope words are its registry record's
+# (grading.engine.registry); reasons are Text, read in any language.
 _CHECKED = frozenset({"f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds"})  # the kinds with rules of their own
-
-
-def _slope_words(activation: str, f: str) -> Text:
-    """Why dL/ds cannot be what was typed, from the activation's slope at the unit's f."""
-    if activation == "sigmoid":
-        return _("%(f)s(1 − %(f)s) is positive and below 1", f=f)
-    if activation == "tanh":
-        return _("1 − %(f)s² is positive and at most 1", f=f)
-    if activation == "relu":
-        return _("ReLU's slope is never negative")
-    return _("a linear unit's slope is 1")
 
 
 def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[CellId, float],
@@ -94,20 +80,21 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
     top = shape.n_layers
     j = key.index[0] if key.index else 0
     y = key_values.get(CellId(r, "parameters", None, "y", (j,)), 0.0)
-    lo, hi = _RANGE[shape.activations[top - 1]]
+    lo, hi = registry.activation(shape.activations[top - 1]).range
 
     def named(quantity: QuantityName, layer: int | None, column: Column = "forward") -> str:
         cell = CellId(r, column, layer, quantity, (j,))
         return graph.cells[cell].name if cell in graph.cells else quantity
 
     if q == "f":
-        activation = shape.activations[key.layer - 1]  # type: ignore[operator]
-        low, high = _RANGE[activation]
-        if activation != "linear" and not (low < value < high if activation != "relu" else value >= 0):
-            return _NOT_OUTPUT[activation]
+        activation = registry.activation(shape.activations[key.layer - 1])  # type: ignore[operator]
+        low, high = activation.range
+        inside = (low <= value if activation.low_closed else low < value) and value < high
+        if activation.not_output is not None and not inside:
+            return activation.not_output
         if key.layer == top and abs(value - y) < tol:
             return _("is a copy of the target %(y)s", y=named("y", None, "parameters"))
-        if activation == "sigmoid" and abs(value - 0.5) < tol:
+        if activation.name == "sigmoid" and abs(value - 0.5) < tol:
             return _("is σ(0) = 0.5, which skips the forward pass")
         return None
     largest = max(abs(y - lo), abs(y - hi))  # the largest |y − f| over the output's range
@@ -121,22 +108,23 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         return _("is negative, and a loss cannot be")
     if q == "dL/df" and key.layer == top:
         f_name, y_name = named("f", top), named("y", None, "parameters")
-        if shape.loss == "bce":
+        loss = registry.loss(shape.loss)
+        if loss.slope_scale is None:
             if (y >= 1 and value >= 0) or (y <= 0 and value <= 0):
                 return _("does not have the sign of %(f)s − %(y)s", f=f_name, y=y_name)
             return None
-        scale = {"half_sse": 1.0, "sse": 2.0}.get(shape.loss, 2.0 / shape.n_outputs)
+        scale = loss.slope_scale(shape.n_outputs)
         if abs(value) > 2 * scale * largest + tol:
             return _("is larger than %(f)s − %(y)s can be", f=f_name, y=y_name) if shape.loss == "half_sse" else \
                 _("is larger than dL/df can be for %(f)s between %(bounds)s", f=f_name, bounds=_bounds_text(lo, hi))
     if q == "dL/ds":
         g_cell = CellId(r, "backward", key.layer, "dL/df", (j,))
         g = student.get(g_cell)
-        activation = shape.activations[key.layer - 1]  # type: ignore[operator]
+        activation = registry.activation(shape.activations[key.layer - 1])  # type: ignore[operator]
         # σ and tanh shrink dL/df; a ReLU or linear unit passes it on whole, so a slip there
         # shows as a larger value and only the sign is asked for.
-        bounded = activation in ("sigmoid", "tanh")
+        bounded = activation.slope_at_most_one
         if g is not None and (value * g <= 0 or (bounded and abs(value) > abs(g) + tol)):
             return _("does not follow from your %(cell)s: %(slope)s", cell=graph.cells[g_cell].name,
-                     slope=_slope_words(activation, named("f", key.layer)))
+                     slope=activation.slope_words(named("f", key.layer)))
     return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from grading.engine import Place
+from grading.engine import Place, registry
 from grading.mistakes.base import Alternative, Net, P, num
 
 
@@ -48,15 +48,11 @@ def one_path(net: Net) -> list[Alternative]:
 
 def _slope_of(net: Net, layer: int, j: int) -> tuple[tuple[Place, ...], Callable[..., float], str] | None:
     """Layer ``layer``'s activation derivative at its unit j: (upstream, factor, text); None for linear."""
-    activation = net.shape.activations[layer - 1]
-    f, s = P("forward", layer, "f", j), P("forward", layer, "s", j)
-    if activation == "sigmoid":
-        return (f,), lambda f_: f_ * (1 - f_), f"{net.n(f)} * (1 - {net.n(f)})"
-    if activation == "tanh":
-        return (f,), lambda f_: 1 - f_ * f_, f"(1 - {net.n(f)}^2)"
-    if activation == "relu":
-        return (s,), lambda s_: 1.0 if s_ > 0 else 0.0, f"step({net.n(s)})"
-    return None
+    activation = registry.activation(net.shape.activations[layer - 1])
+    if activation.slope_of is None:
+        return None
+    v = P("forward", layer, activation.slope_of, j)
+    return (v,), activation.slope, activation.slope_formula(net.n(v))
 
 
 def wrong_layer_derivative(net: Net) -> list[Alternative]:
@@ -79,7 +75,7 @@ def wrong_layer_derivative(net: Net) -> list[Alternative]:
 def derivative_as_sigmoid(net: Net) -> list[Alternative]:
     out = []
     for l in net.layers:
-        if net.shape.activations[l - 1] not in ("tanh", "relu"):
+        if not registry.activation(net.shape.activations[l - 1]).mistaken_for_sigmoid:
             continue
         for j in net.units(l):
             g, f = P("backward", l, "dL/df", j), P("forward", l, "f", j)

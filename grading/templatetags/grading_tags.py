@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 
 from grading import permissions, selectors
+import grading.engine.grids as grids
 
 from grading.figures import drawing
 from grading.templatetags import network_words
@@ -38,8 +39,7 @@ STATUS = {
     "not_chained": ("½", gettext_lazy("equivalent, not chained"), "warning"),
     "undecided": ("?", gettext_lazy("could not decide"), "primary"),
 }
-ACTIVATION_SYMBOL = {"sigmoid": ("σ", 20, 7), "tanh": ("tanh", 12, 4), "relu": ("ReLU", 11, 4),
-                     "linear": ("lin", 12, 4)}  # (text, font size, dy) in the drawing's nodes
+ACTIVATION_SYMBOL = grids.ACTIVATION_SYMBOL  # (text, font size, dy) in the drawing's nodes
 
 
 def _label(place: Any, n_layers: int, output_layer: int) -> str:

@@ -11,12 +11,13 @@ from functools import reduce
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
+import grading.engine.grids as grids
 from grading.figures import drawing
 
-ACTIVATION_WORDS = {"sigmoid": gettext_lazy("the sigmoid (σ)"), "tanh": "tanh", "relu": "ReLU",
-                    "linear": gettext_lazy("no activation (linear)")}
+# An activation's and a loss's words are their registry records' (a Text is read in the active language).
+ACTIVATION_WORDS = grids.ACTIVATION_WORDS
 
 
 def _and(items: list[str]) -> str:
@@ -36,7 +37,7 @@ def network_title(spec: Any) -> str:
     for l, layer in enumerate(spec.layers, start=1):
         units = ngettext("%(n)s unit", "%(n)s units", layer.n_outputs) % {"n": layer.n_outputs}
         values = {"layer": l, "units": units,
-                  "activation": ACTIVATION_WORDS[layer.activation]}
+                  "activation": str(ACTIVATION_WORDS[layer.activation])}
         if l == spec.n_layers:
             parts.append(_("layer %(layer)s (output) of %(units)s with %(activation)s") % values)
         else:
@@ -54,7 +55,7 @@ def network_caption(spec: Any) -> str:
             _("σ: sigmoid function, Σ: sum function. w<sub>ij</sub> goes from input i to output j, so "
               "s<sub>j</sub> = Σ<sub>i</sub> w<sub>ij</sub>·x<sub>i</sub> + b<sub>j</sub> and "
               "f<sub>j</sub> = σ(s<sub>j</sub>)."))
-    acts = ", ".join(_("layer %(layer)s: %(activation)s") % {"layer": l, "activation": ACTIVATION_WORDS[layer.activation]}
+    acts = ", ".join(_("layer %(layer)s: %(activation)s") % {"layer": l, "activation": str(ACTIVATION_WORDS[layer.activation])}
                      for l, layer in enumerate(spec.layers, start=1))
     if spec.n_layers == 1:
         text = _("Σ: sum function; %(activations)s. w<sub>ij</sub> goes from input i to output j, so "
@@ -79,14 +80,7 @@ def network_caption(spec: Any) -> str:
     return text
 
 
-_LOSS_TEXT = {
-    "half_sse": gettext_lazy("Loss (MSE): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / 2."),
-    "sse": gettext_lazy("Loss (sum of squared errors): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup>."),
-    "mse": gettext_lazy("Loss (mean squared error): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / %(m)s, "
-                        "the mean over the %(m)s outputs."),
-    "bce": gettext_lazy("Loss (binary cross-entropy): L = −Σ<sub>n</sub> [y<sub>n</sub> ln f<sub>n</sub> + "
-                        "(1 − y<sub>n</sub>) ln(1 − f<sub>n</sub>)]."),
-}
+_LOSS_TEXT = grids.LOSS_WORDS
 
 
 def loss_text(spec: Any) -> str:
