@@ -50,10 +50,12 @@ class AppendOnlyQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise AppendOnlyError(self.model, "bulk_update()")
 
-    def bulk_create(self, objs, *args, update_conflicts=False, **kwargs):
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False,
+                    update_fields=None, unique_fields=None):
         if update_conflicts:
             raise AppendOnlyError(self.model, "bulk_create(update_conflicts=True)")
-        return super().bulk_create(objs, *args, update_conflicts=update_conflicts, **kwargs)
+        return super().bulk_create(objs, batch_size=batch_size, ignore_conflicts=ignore_conflicts,
+                                   update_fields=update_fields, unique_fields=unique_fields)
 
     def update_or_create(self, *args, **kwargs):
         raise AppendOnlyError(self.model, "update_or_create()")
@@ -82,7 +84,7 @@ class AppendOnlyModel(models.Model):
             self.check_change(using=kwargs.get("using"))
         return super().save(*args, **kwargs)
 
-    save.alters_data = True
+    save.alters_data = True  # type: ignore[attr-defined]  # Django's marker: templates never call it
 
     def check_change(self, using=None) -> None:
         """Raise AppendOnlyError unless saving this existing row is an allowed transition."""
@@ -91,7 +93,7 @@ class AppendOnlyModel(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(type(self), "delete()")
 
-    delete.alters_data = True
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django's marker: templates never call it
 
 
 def PROTECT_SUBMITTED(collector, field, sub_objs, using):
@@ -447,7 +449,7 @@ class Submission(AppendOnlyModel):
             raise AppendOnlyError(type(self), "delete() of a submitted attempt")
         return models.Model.delete(self, *args, **kwargs)
 
-    delete.alters_data = True
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django's marker: templates never call it
 
 
 # Every update of an existing attempt the services make (grading/services/submissions.py), as
@@ -457,7 +459,7 @@ SUBMISSION_DRAFT_EDIT = frozenset({"answers", "variant_id", "updated_at"})  # an
 SUBMISSION_SUBMIT = frozenset({  # the draft handed in (a student's submit, or the auto-submit)
     "answers", "attempt", "variant_id", "state", "submitted_at", "late", "receipt", "submit_token",
     "auto_submitted", "updated_at"})
-SUBMISSION_TRANSITIONS = {
+SUBMISSION_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Submission.State.DRAFT, Submission.State.DRAFT): SUBMISSION_DRAFT_EDIT,
     (Submission.State.DRAFT, Submission.State.SUBMITTED): SUBMISSION_SUBMIT,
 }

@@ -16,9 +16,10 @@ from grading.engine.graph import (Cell, Graph, Key, Override, answer_key, build_
                                   round_formulas, trace_values)
 from grading.engine.network import (QUANTITIES, Architecture, Batch, LayerTrace, Quantity, Trace,
                                     architecture, quantities, stack, train, train_one)
-from grading.engine.spec import (ACTIVATIONS, LOSSES, MAX_LAYERS, MAX_ROUNDS, MAX_SAMPLES, MAX_UNITS,
-                                 Layer, Sample, Spec, SpecError, json_repr, parse_spec)
-from grading.engine.steps import Step, round_steps, sigmoid
+from grading.engine.registry import ACTIVATIONS, LOSSES, sigmoid
+from grading.engine.spec import (MAX_LAYERS, MAX_ROUNDS, MAX_SAMPLES, MAX_UNITS, Layer, Sample, Spec,
+                                 SpecError, json_repr, parse_spec)
+from grading.engine.steps import Step, round_steps
 
 __all__ = [
     "ACTIVATIONS", "COLUMNS", "GRADIENT", "LOSSES", "MAX_LAYERS", "MAX_ROUNDS", "MAX_SAMPLES", "MAX_UNITS",

@@ -150,15 +150,15 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
                 add("not_finite", round_no, column, quantity, layer, index, None, order)
             elif column == "backward" and abs(value) < unit:
                 add("small", round_no, column, quantity, layer, index, float(value), order)
-    for l, (name, layer) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
+    for l, (name, layer_trace) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
         activation = registry.activation(name)
         if activation.saturates is not None:
             low, high = activation.saturates
-            for (r, j), f in np.ndenumerate(layer.f[problem]):
+            for (r, j), f in np.ndenumerate(layer_trace.f[problem]):
                 if np.isfinite(f) and not low <= f <= high:
                     add("saturated", r + 1, "forward", "f", l, (j + 1,), float(f), -1)
         elif activation.can_be_inactive:
-            for j in np.flatnonzero((layer.s[problem] <= 0).all(axis=0)):
+            for j in np.flatnonzero((layer_trace.s[problem] <= 0).all(axis=0)):
                 add("inactive", None, "forward", "f", l, (int(j) + 1,), None, l)
     return [reason for _order, reason in sorted(found, key=lambda item: item[0])]
 

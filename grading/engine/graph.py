@@ -22,7 +22,8 @@ from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, colu
                                   names_table, parameter_places)
 from grading.engine.network import Trace, train_one
 from grading.engine.spec import Sample, Spec
-from grading.engine.steps import _identity, round_steps
+from grading.engine.registry import identity as _identity
+from grading.engine.steps import round_steps
 
 
 class Cell(NamedTuple):

@@ -16,7 +16,7 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -111,7 +111,8 @@ def _times_one(g: Any) -> Any:
 def _np_sigmoid(s: np.ndarray) -> np.ndarray:
     # Written as sigmoid is, so neither branch overflows for large |s|.
     e = np.exp(-np.abs(s))
-    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out: np.ndarray = np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
 
 
 # ---------------------------------------------------------------- activations
@@ -129,7 +130,7 @@ class Activation:
     numpy: Callable[[np.ndarray], np.ndarray]
     numpy_slope: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (s, f) -> df/ds
     scalar: Callable[[Any], Any]                 # f of a number, or of an interval (its method)
-    slope_of: str | None                         # "f" or "s": what df/ds is written from; None: 1
+    slope_of: Literal["f", "s"] | None           # what df/ds is written from; None: 1
     slope: Callable[[float], float]              # df/ds of that number
     times_slope: Callable[..., Any]              # (dL/df, f or s) -> dL/ds, numbers or intervals
     slope_text: str                              # df/ds as the course writes it, "{v}" its f or s
@@ -270,8 +271,16 @@ def _np_bce(y: np.ndarray, f: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np
         return L, -(y / f) + (1 - y) / (1 - f)
 
 
+
+def _mse_slope(m: int) -> Callable[[Any, Any], Any]:
+    """dL/df of the mean squared error over ``m`` outputs, for numbers or intervals."""
+    def slope(f: Any, y: Any) -> Any:
+        return 2 * (f - y) / m
+    return slope
+
 def _np_squared(per: Callable[[np.ndarray, int], np.ndarray],
-                slope: Callable[[np.ndarray, np.ndarray, int], np.ndarray]):
+                slope: Callable[[np.ndarray, np.ndarray, int], np.ndarray]
+                ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     def loss(y: np.ndarray, f: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = y - f
         total = np.sum(d * d, axis=-1)
@@ -315,7 +324,7 @@ _LOSSES: tuple[Loss, ...] = (
          words=_("Loss (sum of squared errors): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup>.")),
     Loss("mse", True, _np_squared(lambda t, m: t / m, lambda f, y, m: 2 * (f - y) / m),
          lambda m: _mean, lambda pairs, m: f"({' + '.join(_squares(pairs))})/{m}",
-         lambda m: lambda f_, y_, m=m: 2 * (f_ - y_) / m, lambda f, y, m: f"2*({f} - {y})/{m}",
+         _mse_slope, lambda f, y, m: f"2*({f} - {y})/{m}",
          lambda m: 2.0 / m,
          words=_("Loss (mean squared error): L = Σ<sub>n</sub> (y<sub>n</sub> − f<sub>n</sub>)<sup>2</sup> / %(m)s, "
                  "the mean over the %(m)s outputs.")),
