@@ -103,9 +103,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# The read-only admins below list their `fields` as tuples, not lists, and reuse them as
+# `readonly_fields`: a tuple of names fits both attributes' types (`fields` also allows groups of
+# names, which a list would then be typed as, and `readonly_fields` does not).
 class GradingInline(admin.TabularInline):
     model = Grading
-    fields = ["sequence", "kind", "score", "max_score", "created_by", "created_at", "reason", "note"]
+    fields = ("sequence", "kind", "score", "max_score", "created_by", "created_at", "reason", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -123,8 +126,8 @@ class SubmissionAdmin(ReadOnlyAdmin):
                      "assignment__title"]
     date_hierarchy = "submitted_at"
     # Attempts are append-only: the admin shows them but never edits them.
-    fields = ["assignment", "student", "attempt", "answers_pretty", "state", "created_at",
-              "updated_at", "submitted_at", "late"]
+    fields = ("assignment", "student", "attempt", "answers_pretty", "state", "created_at",
+              "updated_at", "submitted_at", "late")
     readonly_fields = fields
     inlines = [GradingInline]
 
@@ -141,9 +144,9 @@ class GradingAdmin(ReadOnlyAdmin):
                     "reason"]
     list_filter = ["kind", "submission__assignment"]
     search_fields = ["submission__student__username", "reason", "note"]
-    fields = ["submission", "sequence", "kind", "based_on", "score", "max_score", "scores",
+    fields = ("submission", "sequence", "kind", "based_on", "score", "max_score", "scores",
               "needs_review", "changes_pretty", "grader_version", "spec_hash", "created_by",
-              "created_at", "reason", "note", "report_pretty"]
+              "created_at", "reason", "note", "report_pretty")
     readonly_fields = fields
 
     @admin.display(description=_("changes"))
@@ -158,14 +161,14 @@ class GradingAdmin(ReadOnlyAdmin):
 @admin.register(ReviewRequest)
 class ReviewRequestAdmin(ReadOnlyAdmin):
     list_display = ["submission", "target", "created_by", "created_at"]
-    fields = ["submission", "target", "message", "created_by", "created_at"]
+    fields = ("submission", "target", "message", "created_by", "created_at")
     readonly_fields = fields
 
 
 @admin.register(ReviewReply)
 class ReviewReplyAdmin(ReadOnlyAdmin):
     list_display = ["request", "outcome", "created_by", "created_at"]
-    fields = ["request", "outcome", "grading", "message", "created_by", "created_at"]
+    fields = ("request", "outcome", "grading", "message", "created_by", "created_at")
     readonly_fields = fields
 
 
@@ -173,7 +176,7 @@ class ReviewReplyAdmin(ReadOnlyAdmin):
 class ExtensionAdmin(ReadOnlyAdmin):
     list_display = ["student", "assignment", "due_at", "extra_attempts", "created_by", "created_at"]
     list_filter = ["assignment"]
-    fields = ["assignment", "student", "due_at", "extra_attempts", "reason", "created_by", "created_at"]
+    fields = ("assignment", "student", "due_at", "extra_attempts", "reason", "created_by", "created_at")
     readonly_fields = fields
 
 
@@ -181,8 +184,8 @@ class ExtensionAdmin(ReadOnlyAdmin):
 class RegradeJobAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "dry_run", "status", "done", "total", "changed", "requested_by",
                     "created_at"]
-    fields = ["assignment", "dry_run", "reason", "status", "done", "total", "changed",
-              "requested_by", "created_at", "finished_at", "error"]
+    fields = ("assignment", "dry_run", "reason", "status", "done", "total", "changed",
+              "requested_by", "created_at", "finished_at", "error")
     readonly_fields = fields
 
 
@@ -193,7 +196,7 @@ class VariantAdmin(ReadOnlyAdmin):
     list_display = ["student", "assignment", "attempt_no", "drawn_at", "spec_sha256"]
     list_filter = ["assignment"]
     search_fields = ["student__username", "assignment__title"]
-    fields = ["assignment", "student", "attempt_no", "spec_pretty", "spec_sha256", "drawn_at"]
+    fields = ("assignment", "student", "attempt_no", "spec_pretty", "spec_sha256", "drawn_at")
     readonly_fields = fields
 
     @admin.display(description=_("spec"))

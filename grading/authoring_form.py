@@ -11,7 +11,7 @@ degenerate problem is refused with the reasons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext, gettext_lazy as _
@@ -19,6 +19,9 @@ from django.utils.translation import gettext, gettext_lazy as _
 from grading import selectors
 
 import grading.engine.grids as authoring
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise  # the stubs' type of a lazy translation
 
 STRUCTURE = ("n_inputs", "n_layers", "units_1", "units_2", "units_3", "units_4", "activation_1",
              "activation_2", "activation_3", "activation_4", "loss", "update_biases", "rounds")
@@ -28,12 +31,12 @@ SETTINGS = ("title", "slug", "statement", "opens_at", "due_at", "accept_late", "
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-def _count(label: str, top: int, required: bool = True) -> forms.TypedChoiceField:
+def _count(label: str | _StrPromise, top: int, required: bool = True) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(label=label, coerce=int, required=required,
                                   choices=[(k, str(k)) for k in range(1, top + 1)])
 
 
-def _activation(label: str) -> forms.ChoiceField:
+def _activation(label: str | _StrPromise) -> forms.ChoiceField:
     # Only the layers in use are posted: a missing one keeps its default (structure_of).
     return forms.ChoiceField(label=label, required=False, choices=[(a, a) for a in authoring.ACTIVATIONS])
 

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 
 from django.conf import settings
+from django.http import HttpRequest
 
 MAX_QUEUE_SECONDS = 300  # an older header is not a queue delay but a wrong clock
 
@@ -33,6 +34,13 @@ def arrival(request, now: float | None = None) -> datetime:
             if now - MAX_QUEUE_SECONDS <= value <= now:
                 stamp = value
     return datetime.fromtimestamp(stamp, tz=timezone.utc)
+
+
+class ArrivedRequest(HttpRequest):
+    """The type of a request that went through ``ArrivalTimeMiddleware`` (first in MIDDLEWARE,
+    so every request a view gets): for annotations only, no request is made of this class."""
+
+    arrived_at: datetime
 
 
 class ArrivalTimeMiddleware:

@@ -48,10 +48,15 @@ class GradingConfig:
 
 def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
     """Homework 4.1's layout: Q1 formulas 30, one table per round 35 (rounds 3+ extra), plot 5 extra."""
+    return questions_for_rounds(spec.n_rounds)
+
+
+def questions_for_rounds(n_rounds: int) -> tuple[QuestionSpec, ...]:
+    """``default_questions`` for a problem of ``n_rounds`` rounds (before there is a spec)."""
     questions = [QuestionSpec(1, "formulas", 30)]
-    for r in range(1, spec.n_rounds + 1):
+    for r in range(1, n_rounds + 1):
         questions.append(QuestionSpec(r + 1, "round", 35, round=r, extra_credit=r > 2))
-    questions.append(QuestionSpec(spec.n_rounds + 2, "plot", 5, extra_credit=True))
+    questions.append(QuestionSpec(n_rounds + 2, "plot", 5, extra_credit=True))
     return tuple(questions)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -52,7 +51,7 @@ def check_spec(spec: Any, *, decimals: int, seed: int, example: int = 0) -> Chec
         return Check(error=str(exc))
     if not template.free:
         reasons = degenerate_reasons(template.low, decimals=decimals)
-        shown = tuple(r.message for r in reasons[:MAX_REASONS])
+        shown: tuple[str, ...] = tuple(r.message for r in reasons[:MAX_REASONS])
         if len(reasons) > MAX_REASONS:
             shown += (_("... and %(n)s more") % {"n": len(reasons) - MAX_REASONS},)
         return Check(degenerate=shown, example=template.low, template=template)
@@ -129,12 +128,13 @@ PREVIEW_SEED = 0  # a new assignment's example draws, before it has a seed of it
 def default_questions(n_rounds: int) -> list[Any]:
     """Homework 4.1's questions for a problem of ``n_rounds`` rounds (number, kind, points, round,
     extra_credit): the points a new assignment starts with."""
-    return list(grader.default_questions(SimpleNamespace(n_rounds=n_rounds)))
+    return list(grader.questions_for_rounds(n_rounds))
 
 
 def slug_taken(course: Course, slug: str, *, but: int | None = None) -> bool:
     """Whether another assignment of the course has this slug."""
-    return Assignment.objects.filter(course=course, slug=slug).exclude(pk=but).exists()
+    found = Assignment.objects.filter(course=course, slug=slug)
+    return (found.exclude(pk=but) if but is not None else found).exists()
 
 
 def authoring_initial(assignment: Assignment) -> dict[str, Any]:

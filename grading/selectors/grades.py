@@ -106,8 +106,9 @@ class Attempt:
 
 def best(attempts: Sequence[Attempt]) -> Attempt | None:
     """The counted attempt: the highest score, the earliest on a tie; None if none is graded."""
-    graded = [a for a in attempts if a.grade is not None]
-    return max(graded, key=lambda a: (a.grade.score, -a.submission.attempt), default=None)
+    graded = [((a.grade.score, -a.submission.attempt), a) for a in attempts if a.grade is not None]
+    top = max(graded, key=lambda ranked: ranked[0], default=None)
+    return top[1] if top is not None else None
 
 
 def student_submissions(assignment: Assignment, student) -> tuple[Submission | None, list[Attempt]]:
@@ -153,8 +154,14 @@ class ClassRow:
         return self.counted.score if self.counted else None
 
     @property
+    def counted_grade(self) -> Grading | None:
+        """The counted attempt's record (``best`` counts graded attempts only)."""
+        return self.counted.grade if self.counted is not None else None
+
+    @property
     def scores(self) -> dict[str, float]:
-        return self.counted.grade.scores if self.counted else {}
+        grade = self.counted_grade
+        return grade.scores if grade is not None else {}
 
     @property
     def needs_review(self) -> bool:
@@ -175,7 +182,7 @@ def class_rows(assignment: Assignment) -> list[ClassRow]:
     for s in submitted:
         attempts[s.student_id].append(s)
     grades = current_gradings(submitted)
-    requests = defaultdict(int)
+    requests: dict[int, int] = defaultdict(int)
     for student_id in (ReviewRequest.objects.filter(submission__assignment=assignment, reply__isnull=True)
                        .values_list("submission__student_id", flat=True)):
         requests[student_id] += 1
@@ -189,14 +196,14 @@ def class_rows(assignment: Assignment) -> list[ClassRow]:
 def counted_reports(assignment: Assignment, rows: Sequence[ClassRow] | None = None) -> list[tuple[str, Report]]:
     """(username, report) of each student's counted attempt: what analytics are built from."""
     rows = class_rows(assignment) if rows is None else rows
-    records = {r.counted.grade.pk: r for r in rows if r.counted}
+    records = {grade.pk: (r, grade) for r in rows if (grade := r.counted_grade) is not None}
     with _REPORTS_LOCK:  # parsed already (an earlier page, or this one a moment ago)
-        known = {pk: _REPORTS[key] for pk, r in records.items()
-                 if (key := (pk, r.counted.grade.created_at)) in _REPORTS}
+        known = {pk: _REPORTS[key] for pk, (r, grade) in records.items()
+                 if (key := (pk, grade.created_at)) in _REPORTS}
     missing = [pk for pk in records if pk not in known]
     for record in Grading.objects.filter(pk__in=missing).only("pk", "created_at", "report"):
         known[record.pk] = report_of(record)
-    return [(r.student.get_username(), known[pk]) for pk, r in records.items() if pk in known]
+    return [(r.student.get_username(), known[pk]) for pk, (r, grade) in records.items() if pk in known]
 
 
 # ---------------------------------------------------------------- the review queue
@@ -223,6 +230,8 @@ def review_queue(assignment: Assignment) -> list[QueueItem]:
     items = []
     for submission_id, report in Grading.objects.filter(pk__in=flagged).values_list("submission_id", "report"):
         submission = by_pk[submission_id]
+        # A submitted attempt has its time (the check constraint "submitted_has_time").
+        assert submission.submitted_at is not None
         items.append(QueueItem("undecided", submission.submitted_at, submission,
                                rows=Report.from_json(report).undecided_rows))
     for request in (ReviewRequest.objects.filter(submission__assignment=assignment, reply__isnull=True)

@@ -26,14 +26,14 @@ PREVIEW_KEY = "staff-preview"
 
 def problem_of(submission: Submission) -> engine.Spec:
     """The problem an attempt answers: its student's variant, or the assignment's shared spec."""
-    if submission.variant_id is not None:
-        return submission.variant.parsed_spec
-    return submission.assignment.parsed_spec
+    variant = submission.variant  # None, without a query, when the attempt has no variant
+    return variant.parsed_spec if variant is not None else submission.assignment.parsed_spec
 
 
 def spec_json_of(submission: Submission) -> Any:
     """The spec an attempt is graded against, as stored (its variant's, or the assignment's)."""
-    return submission.variant.spec if submission.variant_id is not None else submission.assignment.spec
+    variant = submission.variant
+    return variant.spec if variant is not None else submission.assignment.spec
 
 
 def preview_problem(assignment: Assignment, example: int = 0) -> engine.Spec:

@@ -241,6 +241,9 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
         # is, which copes with a concurrent first save).
         submission_save_draft(assignment=assignment, student=student, answers=answers, now=now)
         raise refused
+    # The loop ends (without raising) only at its break, and when nothing was refused the
+    # attempt was made from the draft or a new row and saved there.
+    assert draft is not None
     return Accepted(draft)
 
 

@@ -10,6 +10,7 @@ without JavaScript, "Update the grids and the preview" posts the page and render
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
@@ -48,7 +49,7 @@ def _new_initial() -> dict[str, Any]:
     grids = authoring.blank_grids([2, 2], ["sigmoid"], 4)
     grids.lr = "1"
     return initial_of(grids, {**NEW_DEFAULTS, "title": "", "slug": "", "opens_at": now,
-                              "due_at": now + timezone.timedelta(days=7)})
+                              "due_at": now + timedelta(days=7)})
 
 
 def _initial_from(assignment: Assignment, *, copy: bool) -> dict[str, Any]:
@@ -76,7 +77,7 @@ def preview_context(check: selectors.Check | None, *, drawing: Any, problems: li
             example=spec, drawing=spec, example_is_draw=check.example_is_draw,
             ranged=len(check.template.free) if check.template else 0,
             example_numbers=(selectors.variant_numbers(check.template, spec.to_json())
-                             if check.example_is_draw else []),
+                             if check.example_is_draw and check.template is not None else []),
             next_example=example + 1, loss=loss,
             loss_img="data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
             tables=round_tables(spec, show_expected=True, decimals=decimals), round_questions={})
@@ -136,8 +137,8 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
                     return _saved(request, authored)
             status = 400
         context = form_preview(form)
-    elif assignment is not None or source is not None:
-        context = saved_preview(assignment or source)
+    elif (saved := assignment or source) is not None:
+        context = saved_preview(saved)
     else:
         context = {"drawing": _drawing(form)}
     return render(request, "grading/authoring/page.html", {

@@ -15,6 +15,7 @@ from grading import selectors
 
 if TYPE_CHECKING:
     from grading.engine import Spec
+    from grading.engine.cells import Column
     from grading.marking import CellMark
     from grading.models import Assignment, Submission
 
@@ -47,7 +48,7 @@ def fmt_key(value: float, decimals: int) -> str:
 @dataclass
 class TableCell:
     round: int
-    column: str
+    column: Column  # the engine's column: "parameters", "forward", "backward" or "updated"
     name: str
     quantity: str = ""              # what the cell is (engine.Place.quantity): "w", "s", "dL/dw", ...
     input_name: str | None = None   # None: a given value, shown read-only

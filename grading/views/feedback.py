@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -55,6 +56,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     show_expected = permissions.may_see_expected(request.user, submission)
     titles = {m["id"]: m["title"] for m in selectors.mistake_catalogue()}
     decimals = report.decimals if report else assignment.decimals
+    variant = submission.variant if staff else None  # staff see the student's drawn numbers
     context = {
         "submission": submission,
         "assignment": assignment,
@@ -81,9 +83,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
-        "variant": submission.variant if staff else None,
-        "variant_numbers": (selectors.variant_numbers(assignment.template, submission.variant.spec)
-                            if staff and submission.variant_id else []),
+        "variant": variant,
+        "variant_numbers": (selectors.variant_numbers(assignment.template, variant.spec)
+                            if variant is not None else []),
     }
     return render(request, "grading/submission.html", context)
 
@@ -96,11 +98,16 @@ def submission_loss_plot(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.current_report(submission)
     if report is None:
         raise Http404("Not graded yet.")
-    key = report.loss.key
+    key: tuple[float | None, ...] = report.loss.key
     if not permissions.may_see_expected(request.user, submission):
         key = (None,) * len(key)
     student = tuple(v if isinstance(v, (int, float)) else None for v in report.loss.student)
     return svg_response(plots.loss_plot(tuple(key), student, lang=get_language()))
+
+
+def _error_text(form: forms.Form) -> str:
+    """A bound form's error messages, on one line (an ErrorList yields each message as text)."""
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _done(request: HttpRequest, submission: Any, action: Any, success: str) -> HttpResponse:
@@ -174,7 +181,7 @@ def review_request_create(request: HttpRequest, pk: int) -> HttpResponse:
     submission = permissions.access_own_submission(request.user, pk)
     form = ReviewRequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _error_text(form))
         return redirect(submission)
     return _done(request, submission, lambda: services.review_request_create(
         submission=submission, student=request.user, target=form.cleaned_data["target"],
@@ -191,7 +198,7 @@ def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
         raise Http404("No such request.")
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _error_text(form))
         return redirect(submission)
     changes = []
     if request.POST.get("outcome") == "change":
@@ -200,8 +207,7 @@ def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
             data["reason"] = f"answer to the student's request #{review.pk}"
         override = OverrideForm(data)
         if not override.is_valid():
-            messages.error(request, _("The reply was not sent: %(errors)s") % {"errors": " ".join(
-                e for errors in override.errors.values() for e in errors)})
+            messages.error(request, _("The reply was not sent: %(errors)s") % {"errors": _error_text(override)})
             return redirect(submission)
         changes = [services.Change(**override.change())]
         reason, based_on = override.cleaned_data["reason"], override.cleaned_data["based_on"]

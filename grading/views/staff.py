@@ -102,7 +102,7 @@ def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str)
     if layout == "moodle":
         # Moodle's "Import grades: CSV file": an identifier column mapped to a user field
         # (username or email), one column per grade item.
-        out = [["Username", "Email address", assignment.title]]
+        out: list[list[Any]] = [["Username", "Email address", assignment.title]]
         out += [[r.student.get_username(), r.student.email, _round2(r.total)] for r in rows]
         return out
     if layout == "canvas":

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grading import permissions, selectors, services
 from grading.forms import AnswerForm, formula_input_name, values_from_answers
+from grading.middleware import ArrivedRequest
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         # Practice: one browser copy per attempt's problem, so the last problem's typing is not
         # put back into the next one.
         "storage_key": (f"backprop:draft:{request.user.pk}:{assignment.pk}"
-                        + (f":{variant.attempt_no}" if fresh else "")),
+                        + (f":{variant.attempt_no}" if fresh and variant is not None else "")),
         "variant": variant,
         "variant_note": _variant_note(assignment, staff=staff),
         "samples": list(enumerate(spec.samples, start=1)),
@@ -142,7 +143,7 @@ def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
     return [(a[k] if k < len(a) else None, b[k] if k < len(b) else None) for k in range(length)]
 
 
-def assignment_page(request: HttpRequest, pk: int) -> HttpResponse:
+def assignment_page(request: ArrivedRequest, pk: int) -> HttpResponse:
     """GET: the statement and entry tables. POST: Save (action=save) or Submit (action=submit)."""
     if not request.user.is_authenticated:
         # A post whose session expired: the login page and then the top of this page say that
