@@ -72,8 +72,7 @@ class AssignmentAdmin(admin.ModelAdmin):
         if {"due_at", "auto_submit", "grace_seconds"} & set(form.changed_data):
             services.assignment_schedule(assignment=obj)
         graded = obj.submissions.filter(state=Submission.State.SUBMITTED).count()
-        if change and graded and {"spec", "decimals", "carried_credit", "carried_cap",
-                                  "not_chained_credit"} & set(form.changed_data):
+        if change and graded and set(services.GRADED_ON) & set(form.changed_data):
             # Grades are never changed behind anyone's back: a regrade shows the difference first.
             messages.warning(request, gettext(
                 "%(n)s graded attempts keep their grades until you regrade: open the assignment's "

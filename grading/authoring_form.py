@@ -27,6 +27,7 @@ STRUCTURE = ("n_inputs", "n_layers", "units_1", "units_2", "units_3", "units_4",
              "activation_2", "activation_3", "activation_4", "loss", "update_biases", "rounds")
 SETTINGS = ("title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals",
             "max_attempts", "reveal", "carried_credit", "carried_cap", "not_chained_credit",
+            "unexplained_roots",
             "grace_seconds", "auto_submit", "practice")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -142,6 +143,9 @@ class AuthoringForm(forms.Form):
                                    max_value=1)
     not_chained_credit = forms.FloatField(label=_("Credit for a Q1 formula not chained (0 to 1)"),
                                           min_value=0, max_value=1)
+    unexplained_roots = forms.ChoiceField(
+        label=_("Cells carried from a wrong value no honest slip explains"),
+        choices=selectors.UNEXPLAINED_ROOTS_CHOICES)
 
     def __init__(self, data: Any = None, *, initial: dict[str, Any], seed: int, course: Any = None,
                  editing: int | None = None, example: int = 0) -> None:

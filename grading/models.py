@@ -175,6 +175,11 @@ def check_draws(template: Template, seed: int, decimals: int) -> None:
 
 
 class Assignment(models.Model):
+    class UnexplainedRoots(models.TextChoices):
+        REVIEW = "review", _("wait for review by staff")
+        CARRY = "carry", _("carried (no check)")
+        NONE = "none", _("no carried credit")
+
     class Reveal(models.TextChoices):
         # Never while the student could still use them in another attempt (see permissions).
         AFTER_ATTEMPT = "after_attempt", _("After each attempt, once no attempt is left")
@@ -214,6 +219,11 @@ class Assignment(models.Model):
                                  "lower it to limit what follow-through can be worth."))
     not_chained_credit = models.FloatField(
         default=0.5, help_text=_("Credit (0 to 1) for a Q1 formula that is right but skips the chain."))
+    unexplained_roots = models.CharField(
+        max_length=8, choices=UnexplainedRoots.choices, default=UnexplainedRoots.REVIEW,
+        help_text=_("What happens to the cells carried from a wrong value that no honest slip "
+                    "explains (an invented or copied value): they wait for staff review, are carried "
+                    "as before, or earn no carried credit."))
     grace_seconds = models.PositiveIntegerField(
         default=120, help_text=_("A submission that arrives this many seconds after the due time is "
                                  "still on time (a busy server must not make on-time work late)."))

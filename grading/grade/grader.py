@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 from grading import engine, marking
 from grading.formulas import VERDICTS, grade_formulas
+from grading.marking.roots import Others, Policy
+from grading.marking.tables import mark_tables_with_roots
 from grading.grade.report import (CellRef, FormulaScore, Loss, MistakeSummary, QuestionScore, Report,
                             field_names)
 from grading.engine.text import _
 
-GRADER_VERSION = "2026.11.1"
+GRADER_VERSION = "2026.12.1"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class GradingConfig:
     carried_cap: float = 1.0
     not_chained_credit: float = 0.5
     formula_time_limit: float = 2.0
+    unexplained_roots: Policy = "review"
 
 
 def default_questions(spec: engine.Spec) -> tuple[QuestionSpec, ...]:
@@ -99,13 +102,16 @@ def score_questions(questions: Sequence[QuestionScore], cells: Sequence[marking.
     return tuple(out), scored_formulas
 
 
-def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> Report:
-    """Mark every cell and formula of ``answers`` against the engine and score each question."""
+def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig,
+                     others: Others | None = None) -> Report:
+    """Mark every cell and formula of ``answers`` against the engine and score each question
+    (``others``: the class's numbers per cell, for the copy signal on roots)."""
     answers = answers if isinstance(answers, Mapping) else {}
     key = answer_key(spec)
     rules = marking.MarkingRules(decimals=config.decimals, carried_credit=config.carried_credit,
-                                 carried_cap=config.carried_cap)
-    cells = tuple(marking.mark_tables(key, answers, rules))
+                                 carried_cap=config.carried_cap, unexplained_roots=config.unexplained_roots)
+    marks, roots = mark_tables_with_roots(key, answers, rules, others)
+    cells = tuple(marks)
     formulas: list[FormulaScore] = []
     if any(q.kind == "formulas" for q in config.questions):
         typed = answers.get("formulas")
@@ -133,6 +139,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig) -> 
         mistakes=_mistakes(cells),
         loss=Loss(tuple(key.loss()), tuple(p.value if p.status == "number" else None
                                           for p in typed_loss)),
+        roots=tuple(roots),
     )
 
 

@@ -19,12 +19,17 @@ from grading.grade.grader import grade_submission, score_questions
 from grading.grade.report import Adjustment, Report
 from grading.engine.text import Text, _
 from grading.formulas.check import FormulaStatus
+from grading.marking.roots import RootState
 from grading.marking.tables import MarkStatus
 
 S = TypeVar("S", bound=str)
 CELL_STATUSES: tuple[MarkStatus, ...] = ("correct", "carried", "incorrect")
 FORMULA_STATUSES: tuple[FormulaStatus, ...] = ("correct", "not_chained", "incorrect")
-KINDS = ("cell", "formula", "question", "total")
+KINDS = ("cell", "formula", "question", "total", "root")
+# A root of carried credit that nothing honest explains: staff accept it (its carried cells earn
+# their credit) or decline it (they are wrong); a decision may be changed by a later one.
+ROOT_DECISIONS: tuple[RootState, ...] = ("accepted", "declined")
+DECIDABLE_ROOTS = ("waiting", "refused", "accepted", "declined")
 
 
 class ChangeError(ValueError):
@@ -36,7 +41,7 @@ class ChangeError(ValueError):
 class Change:
     """One mark set by staff. ``status``/``credit`` for a cell or Q1 row, ``points`` otherwise."""
 
-    kind: str           # cell | formula | question | total
+    kind: str           # cell | formula | question | total | root
     target: str = ""    # cell id, Q1 row, question id; "" for the total
     status: str = ""
     credit: float | None = None
@@ -68,6 +73,13 @@ def check(report: Report, change: Change) -> None:
         if report.formula(change.target) is None:
             raise ChangeError(_("there is no formula row %(row)s in this attempt", row=repr(change.target)))
         _check_mark(change, FORMULA_STATUSES)
+    elif change.kind == "root":
+        root = report.root(change.target)
+        if root is None or root.state not in DECIDABLE_ROOTS:
+            raise ChangeError(_("there is no root waiting for a decision at %(cell)s in this attempt",
+                                cell=repr(change.target)))
+        if change.status not in ROOT_DECISIONS:
+            raise ChangeError(_("a root is accepted or declined"))
     else:
         limit = report.max_with_extra if change.kind == "total" else getattr(
             report.question(change.target), "max", None)
@@ -108,6 +120,7 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
         return report
     cells = {c.id: c for c in report.cells}
     formulas = {f.row: f for f in report.formulas}
+    roots = {r.id: r for r in report.roots}
     # Points staff set earlier stay set: a report may already carry changes (the current grade).
     question_points = {a.target: a.points for a in report.adjustments
                        if a.kind == "question" and a.points is not None}
@@ -121,7 +134,7 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
                           for q in questions)
         total = total_points[-1] if total_points else round(sum(q.score for q in questions), 4)
         return replace(report, cells=new_cells, formulas=new_formulas, questions=questions,
-                       total=total)
+                       total=total, roots=tuple(roots[r.id] for r in report.roots))
 
     adjustments = list(report.adjustments)
     was: Text | str
@@ -141,6 +154,11 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
             formulas[change.target] = replace(row, status=row_status, credit=float(credit),
                                               message=_staff_message(applied, row.status, row.message))
             was, now = _mark_text(row.status, row.credit), _mark_text(row_status, credit)
+        elif change.kind == "root":
+            before_root = roots[change.target]
+            roots[change.target] = replace(before_root, state=_one_of(ROOT_DECISIONS, change.status))
+            _carry_from_roots(cells, roots, before_root.carried, applied)
+            was, now = _STATUS_WORDS[before_root.state], _STATUS_WORDS[change.status]
         elif change.kind == "question":
             question, points = current().question(change.target), _present(change.points)
             if question is None:  # pragma: no cover - check() refused it
@@ -164,8 +182,34 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
 # A mark's status as an adjustment's before/after shows it ("incorrect (0)"): the English is the
 # status itself, as it always was.
 _STATUS_WORDS = {"correct": _("correct"), "carried": _("carried"), "incorrect": _("incorrect"),
+                 "pending": _("carried, waiting for review"), "waiting": _("waiting for review"),
+                 "accepted": _("accepted"), "declined": _("declined"), "refused": _("refused"),
                  "not_chained": _("not_chained"), "undecided": _("undecided"),
                  "invalid": _("invalid"), "blank": _("blank")}
+
+
+def _carry_from_roots(cells: dict[str, Any], roots: Mapping[str, Any], carried: Sequence[str],
+                      applied: Applied) -> None:
+    """Each cell carried from a decided root, marked by all of its roots' decisions: wrong if one
+    was declined (or refused), still waiting while one waits, else carried with its credit."""
+    for cell_id in carried:
+        mark = cells.get(cell_id)
+        if mark is None or mark.status not in ("pending", "carried", "incorrect"):
+            continue
+        mine = [r for r in roots.values() if cell_id in r.carried]
+        states = {r.state for r in mine}
+        if states & {"declined", "refused"}:
+            status, credit = "incorrect", 0.0
+        elif "waiting" in states:
+            status, credit = "pending", 0.0
+        else:
+            status, credit = "carried", max(r.credit for r in mine)
+        if (status, credit) != (mark.status, mark.credit):
+            words = (_("carried credit given on review by staff") if status == "carried" else
+                     _("carried credit declined on review by staff") if status == "incorrect" else mark.message)
+            if applied.note and status != "pending":
+                words = _("%(said)s: %(note)s", said=words, note=applied.note)
+            cells[cell_id] = replace(mark, status=status, credit=credit, message=words)
 
 
 def _mark_text(status: str, credit: float) -> Text:

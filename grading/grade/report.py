@@ -17,12 +17,15 @@ if TYPE_CHECKING:
 
 from grading.engine import cell_id_text, single_layer_cell
 from grading.marking import CellMark
+from grading.marking.roots import Explanation
+from grading.marking.tables import Root
 from grading.engine.text import Text
 
 # 3: messages keep their structure beside the English ("i18n"), to be read in any language.
 # 2: every cell (and a named mistake's cells) carries its structure: layer, quantity, index.
 # 1: cells carry their stable id; reviews are adjustments. 0: neither (before the ledger).
-SCHEMA_VERSION = 3
+# 4: the roots of carried credit, each with its explanation (or none), state and carried cells.
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +128,18 @@ class Report:
     mistakes: tuple[MistakeSummary, ...] = ()
     loss: Loss = Loss()
     adjustments: tuple[Adjustment, ...] = ()
+    roots: tuple[Root, ...] = ()
     schema: int = SCHEMA_VERSION
 
     # ------------------------------------------------------------ reading
+
+    def root(self, cell_id: str) -> Root | None:
+        return next((r for r in self.roots if r.id == cell_id), None)
+
+    @property
+    def waiting_roots(self) -> tuple[Root, ...]:
+        """Roots nothing honest explains whose carried cells wait for staff."""
+        return tuple(r for r in self.roots if r.state == "waiting")
 
     def question(self, question_id: str) -> QuestionScore | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -172,6 +184,7 @@ class Report:
                          for m in self.mistakes],
             "loss": {"key": list(self.loss.key), "student": list(self.loss.student)},
             "adjustments": [_plain(a) for a in self.adjustments],
+            "roots": [_root_data(r) for r in self.roots],
         }
 
     @classmethod
@@ -197,6 +210,7 @@ class Report:
                            for m in data.get("mistakes", ())),
             loss=Loss(tuple(loss.get("key") or ()), tuple(loss.get("student") or ())),
             adjustments=tuple(_build(Adjustment, a) for a in data.get("adjustments", ())),
+            roots=tuple(_root(r) for r in data.get("roots", ())),
         )
 
 
@@ -258,3 +272,18 @@ def _ref(data: Mapping[str, Any], schema: int) -> CellRef:
     return CellRef(round=data["round"], column=data["column"], name=data["name"],
                    **_structure(data, schema))
 
+
+
+def _root_data(root: Root) -> dict[str, Any]:
+    out = _plain(root)
+    out["explanation"] = _plain(root.explanation) if root.explanation is not None else None
+    out["copied_from"], out["carried"] = list(root.copied_from), list(root.carried)
+    return out
+
+
+def _root(data: Mapping[str, Any]) -> Root:
+    explanation = data.get("explanation")
+    values = {k: v for k, v in data.items() if k in field_names(Root) and k != "explanation"}
+    return Root(**{**values, "explanation": _build(Explanation, explanation) if explanation else None,
+                   "copied_from": tuple(data.get("copied_from") or ()),
+                   "carried": tuple(data.get("carried") or ()), "index": tuple(data.get("index") or ())})

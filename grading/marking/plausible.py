@@ -62,17 +62,23 @@ def _bounds_text(lo: float, hi: float) -> Text:
 
 def implausible(key: CellId, value: float, student: Mapping[CellId, float | None],
                 key_values: Mapping[CellId, float], tol: float, repeated: set[float],
-                graph: Graph) -> Text | None:
+                graph: Graph, *, blunt: bool = True) -> Text | None:
     """Why ``value`` in cell ``key`` may not earn carried credit downstream ("is 0, which ...",
-    said of the value), or None if it may."""
+    said of the value), or None if it may.
+
+    ``blunt``: the rules made against invented values (0, σ(0), a copy of the target, the same
+    number everywhere) apply. The marking asks them only of a root that no honest slip explains;
+    a value carried from an explained slip is judged by its kind's ranges alone. A value is "0"
+    only where the right value is not 0 too at the assignment's decimals.
+    """
     expected = key_values[key]
     if abs(value - expected) < tol:
         return None
-    if abs(value) < tol:
+    if blunt and abs(value) < tol and abs(expected) >= tol:
         return _("is 0, which makes the next step trivial")
     if abs(value) > 100 * max(1.0, abs(expected)):
         return _("is far outside any reasonable value")
-    if round(value, 12) in repeated:
+    if blunt and round(value, 12) in repeated:
         return _("is typed in too many cells of this round")
     shape, q, r = graph.shape, key.quantity, key.round
     if q not in _CHECKED or (key.column != "forward" and q == "f"):
@@ -92,9 +98,9 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         inside = (low <= value if activation.low_closed else low < value) and value < high
         if activation.not_output is not None and not inside:
             return activation.not_output
-        if key.layer == top and abs(value - y) < tol:
+        if blunt and key.layer == top and abs(value - y) < tol:
             return _("is a copy of the target %(y)s", y=named("y", None, "parameters"))
-        if activation.name == "sigmoid" and abs(value - 0.5) < tol:
+        if blunt and activation.name == "sigmoid" and abs(value - 0.5) < tol:
             return _("is σ(0) = 0.5, which skips the forward pass")
         return None
     largest = max(abs(y - lo), abs(y - hi))  # the largest |y − f| over the output's range

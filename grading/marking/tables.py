@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,6 +12,8 @@ from grading.marking.explain import CarriedMistakes, factor_note
 from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
+from grading.marking.roots import (Explanation, Others, Policy, RootState, copied_from, explain,
+                                   honest_alternatives, sentence)
 from grading.marking.typed import answer_tables, typed_text
 from grading.mistakes import Mistake, alternatives_by_cell, get_mistake
 from grading.mistakes.base import Alternative
@@ -33,10 +35,12 @@ class MarkingRules:
     max_repeats: int = 5          # a value typed in more cells of a round is not plausible
     follow_through: bool = True
     detect_mistakes: bool = True
+    unexplained_roots: Policy = "review"  # what a root no honest slip explains does to its carried cells
 
 
 # A cell's mark, stored in reports as this string.
-MarkStatus = Literal["correct", "carried", "incorrect", "blank", "invalid"]
+# "pending": carried from a root no honest slip explains, waiting for staff (no points yet).
+MarkStatus = Literal["correct", "carried", "pending", "incorrect", "blank", "invalid"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +89,37 @@ class _Draft:
     upstream: dict[str, float] = field(default_factory=dict)
     hint: str = ""
     given_your: str = ""  # the wrong upstream values a carried cell follows from (a Text)
+    follows: bool = False  # the typed value follows from its own (or an honest alternative's) inputs
+    deps: tuple[CellId, ...] = ()  # the inputs it follows from
+    rights: tuple[float, ...] = ()  # what it should have been from the student's inputs, then the exact ones
+    roots: frozenset[CellId] = frozenset()  # the roots a carried cell's wrong inputs come from
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """A wrong typed cell that does not follow from its own inputs, with what explains it (None:
+    nothing honest does), who else has its value, its state and the carried cells after it."""
+
+    id: str
+    round: int
+    column: str
+    name: str
+    given: str
+    value: float
+    right: float
+    explanation: Explanation | None
+    copied_from: tuple[str, ...]
+    state: RootState
+    carried: tuple[str, ...]  # ids of the cells carried from it (after the round's limits)
+    credit: float = 1.0  # what each of them earns when carried (the assignment's carried credit)
+    layer: int | None = None
+    quantity: str = ""
+    index: tuple[int, ...] = ()
 
 
 class _Marker:
-    def __init__(self, key: Key, answers: Any, rules: MarkingRules) -> None:
-        self.key, self.rules = key, rules
+    def __init__(self, key: Key, answers: Any, rules: MarkingRules, others: Others | None = None) -> None:
+        self.key, self.rules, self.others = key, rules, others
         self.graph = key.graph
         self.tol = band(rules.decimals)
         spec = self.graph.spec
@@ -132,6 +162,9 @@ class _Marker:
                 self.places[k] = self.places[cell.deps[0]]
                 self.filled[k] = cell.deps[0]
         self.carried_mistakes = CarriedMistakes(self.graph, key.values, self.student, self.alternatives)
+        self.by_key = {d.cell.key: d for d in self.drafts}
+        self.honest = honest_alternatives(self.graph)
+        self._explained: dict[CellId, tuple[Explanation | None, tuple[str, ...]]] = {}
 
     def _name(self, k: CellId) -> str:
         return self.graph[k].name
@@ -169,11 +202,20 @@ class _Marker:
             # cell over what their typed upstream values stand for.
             span = None if abs(v - own) < tol else self._recomputed(d.cell)
         exact = own is not None and abs(v - own) < tol
-        if self.rules.follow_through and (exact or (span is not None and span.distance(v) < tol)):
-            reason = self._implausible_upstream(d.cell)
+        d.follows = exact or (span is not None and span.distance(v) < tol)
+        d.deps = tuple(d.cell.deps)
+        d.rights = tuple(x for x in (own, expected) if x is not None)
+        if not d.follows:
+            for deps, fn in self.honest.get(d.cell.place, ()):
+                honest = self._follows_from(v, [p.at(k.round) for p in deps], fn)
+                if honest is not None:
+                    d.follows, d.deps, ups, exact = True, tuple(p.at(k.round) for p in deps), *honest
+                    break
+        if self.rules.follow_through and d.follows:
+            reason = self._implausible_deps(d.deps)
             if reason is None:
-                d.status, d.upstream = "carried", {self._name(u): x for u, x in zip(d.cell.deps, ups) if x is not None}
-                d.given_your = self._wrong_upstream(d.cell)
+                d.status, d.upstream = "carried", {self._name(u): x for u, x in zip(d.deps, ups) if x is not None}
+                d.given_your = self._wrong_upstream(d.deps)
                 d.message = (_("correct given your %(values)s", values=d.given_your) if exact else
                              _("correct given your %(values)s, allowing for the rounding of the values you typed",
                                values=d.given_your))
@@ -227,21 +269,67 @@ class _Marker:
         """The cell's formula over what its upstream values stand for (None if unbounded)."""
         return recompute(cell.fn, [self._span(u) for u in cell.deps])  # type: ignore[arg-type]
 
-    def _implausible_upstream(self, cell: Cell) -> str | None:
-        return self._implausible_deps(cell.deps)
+    def _follows_from(self, v: float, deps: list[CellId], fn: Callable[..., float]
+                      ) -> tuple[list[float | None], bool] | None:
+        """(the inputs, exactly) when ``v`` follows from ``deps`` by ``fn`` (an honest
+        alternative derivation), allowing for the rounding of typed inputs; else None."""
+        ups = [self.student.get(u) for u in deps]
+        typed = [x for x in ups if x is not None]
+        if len(typed) != len(ups):
+            return None
+        own = _safe(fn, typed)
+        if own is not None and abs(v - own) < self.tol:
+            return ups, True
+        span = recompute(fn, [self._span(u) for u in deps])
+        return (ups, False) if span is not None and span.distance(v) < self.tol else None
+
+    def _wrong(self, u: CellId) -> bool:
+        x = self.student.get(u)
+        return x is not None and self.graph[u].gradable and abs(x - self.key.values[u]) >= self.tol
+
+    def _source(self, u: CellId) -> CellId:
+        """A blank parameter cell stands for the student's own previous updated value."""
+        return self.filled.get(u, u)
 
     def _implausible_deps(self, deps: Any) -> str | None:
         for u in deps:
             if not self.graph[u].gradable or self.student[u] is None:
                 continue
+            # The blunt rules (0, σ(0), a copy of y, the same number everywhere) speak only of a
+            # root no honest slip explains; a carried value or an explained slip is judged by
+            # its kind's ranges alone.
+            source = self.by_key.get(self._source(u))
+            blunt = source is None or not self._wrong(source.cell.key) or self._is_unexplained_root(source)
             reason = implausible(u, self.student[u], self.student, self.key.values,  # type: ignore[arg-type]
-                                 self.tol, self.repeated[u.round], self.graph)
+                                 self.tol, self.repeated[u.round], self.graph, blunt=blunt)
             if reason is not None:
                 return _("your %(value)s %(reason)s", value=self._shown(u), reason=reason)
         return None
 
-    def _wrong_upstream(self, cell: Cell) -> str:
-        own = [u for u in cell.deps if self.graph[u].gradable]
+    def _is_unexplained_root(self, d: _Draft) -> bool:
+        if d.follows or d.parsed.status != "number":
+            return False
+        explanation, copied = self.explained(d)
+        return explanation is None or bool(copied)
+
+    def explained(self, d: _Draft) -> tuple[Explanation | None, tuple[str, ...]]:
+        """What explains root ``d`` (None: nothing honest), and who else has its value."""
+        k = d.cell.key
+        known = self._explained.get(k)
+        if known is None:
+            v, places = d.parsed.value, d.parsed.decimals
+            assert v is not None  # a root is a typed number
+            copied = copied_from(self.others, d.cell.id, v, self.rules.decimals)
+            if d.mistake is not None:
+                found: Explanation | None = Explanation("named_mistake", get_mistake(d.mistake).title)
+            else:
+                found = explain(self.graph, k, v, places, d.rights, self.student,
+                                self.rules.decimals, self.tol)
+            known = self._explained[k] = (found, copied)
+        return known
+
+    def _wrong_upstream(self, deps: Any) -> str:
+        own = [u for u in deps if self.graph[u].gradable]
         wrong = [u for u in own if abs(self.student[u] - self.key.values[u]) >= self.tol]  # type: ignore[operator]
         shown = [self._shown(u) for u in (wrong or own)]
         return join(", ", shown) if shown else _("own values")
@@ -312,25 +400,95 @@ class _Marker:
                                     _("it follows from your %(values)s, but %(why)s",
                                       values=d.given_your, why=why)])
 
-    def marks(self) -> list[CellMark]:
+    def marks(self) -> tuple[list[CellMark], list[Root]]:
         rounds: dict[int, list[_Draft]] = {}
         for d in self.drafts:
             self.first_pass(d)
             rounds.setdefault(d.cell.key.round, []).append(d)
         for mine in rounds.values():
             self.round_rules(mine)
+        roots = self.roots()
         credit = {"correct": 1.0, "carried": float(self.rules.carried_credit)}
         values = self.key.values
-        return [CellMark(round=k.round, column=k.column, name=d.cell.name, given=d.text,
-                         expected=values[k], status=d.status, message=d.message,
-                         credit=credit.get(d.status, 0.0), mistake=d.mistake, upstream=d.upstream,
-                         hint=d.hint, id=d.cell.id, layer=k.layer, quantity=k.quantity, index=k.index)
-                for d in self.drafts for k in (d.cell.key,)]
+        cells = [CellMark(round=k.round, column=k.column, name=d.cell.name, given=d.text,
+                          expected=values[k], status=d.status, message=d.message,
+                          credit=credit.get(d.status, 0.0), mistake=d.mistake, upstream=d.upstream,
+                          hint=d.hint, id=d.cell.id, layer=k.layer, quantity=k.quantity, index=k.index)
+                 for d in self.drafts for k in (d.cell.key,)]
+        return cells, roots
+
+    def roots(self) -> list[Root]:
+        """Trace each carried cell to its roots, explain each root, and apply the assignment's
+        policy to the cells carried from the roots nothing honest explains."""
+        followers: dict[CellId, list[_Draft]] = {}
+        for d in self.drafts:  # graph order: a cell's inputs are traced before it
+            if not d.follows:
+                continue
+            found: set[CellId] = set()
+            for u in d.deps:
+                source = self.by_key.get(self._source(u))
+                if source is None or not self._wrong(source.cell.key):
+                    continue
+                if source.follows:
+                    found |= source.roots
+                elif source.parsed.status == "number":
+                    found.add(source.cell.key)
+            d.roots = frozenset(found)
+            if d.status == "carried":
+                for root in found:
+                    followers.setdefault(root, []).append(d)
+        out: list[Root] = []
+        waiting: set[CellId] = set()
+        for d in self.drafts:
+            if d.follows or d.parsed.status != "number" or not self._wrong(d.cell.key):
+                continue
+            explanation, copied = self.explained(d)
+            honest = explanation is not None and not copied
+            if honest and explanation is not None and explanation.kind != "named_mistake":
+                d.message = join("; ", [d.message, sentence(explanation, d.text, d.rights[0],
+                                                             self.rules.decimals)])
+            after = followers.get(d.cell.key, [])
+            if not after:
+                continue
+            state: RootState = "explained" if honest else _STATE_OF[self.rules.unexplained_roots]
+            if state in ("waiting", "refused"):
+                waiting.add(d.cell.key)
+            k = d.cell.key
+            out.append(Root(id=d.cell.id, round=k.round, column=k.column, name=d.cell.name, given=d.text,
+                            value=float(d.parsed.value or 0.0), right=d.rights[0],
+                            explanation=explanation if honest else None, copied_from=copied,
+                            state=state, carried=tuple(f.cell.id for f in after),
+                            credit=float(self.rules.carried_credit), layer=k.layer, quantity=k.quantity, index=k.index))
+        for d in self.drafts:
+            stopped = sorted(d.roots & waiting)
+            if d.status != "carried" or not stopped:
+                continue
+            names = join(", ", [self._shown(r) for r in stopped])
+            if self.rules.unexplained_roots == "review":
+                d.status = "pending"
+                d.message = _("correct given your %(values)s, but %(roots)s is not a slip the grader "
+                              "can name: this cell's carried credit waits for review by staff",
+                              values=d.given_your, roots=names)
+            else:
+                d.status, d.upstream = "incorrect", {}
+                d.message = join("; ", [self._not_within(), _(
+                    "no carried credit: %(roots)s is not a slip the grader can name", roots=names)])
+        return out
+
+
+_STATE_OF: dict[Policy, RootState] = {"review": "waiting", "carry": "carried", "none": "refused"}
 
 
 def mark_tables(key: Key, answers: Any, rules: MarkingRules = MarkingRules()) -> list[CellMark]:
     """One mark per gradable cell of ``key``'s graph, in graph order; never raises on bad input."""
-    return _Marker(key, answers, rules).marks()
+    return _Marker(key, answers, rules).marks()[0]
+
+
+def mark_tables_with_roots(key: Key, answers: Any, rules: MarkingRules = MarkingRules(),
+                           others: Others | None = None) -> tuple[list[CellMark], list[Root]]:
+    """The marks, and the roots of the carried credit in them (``others``: the class's numbers,
+    for the copy signal)."""
+    return _Marker(key, answers, rules, others).marks()
 
 
 def round_score(marks: list[CellMark], round_no: int, points: float) -> float:
@@ -357,4 +515,5 @@ def summarize_mistakes(marks: list[CellMark]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-__all__ = ["COLUMNS", "CellMark", "MarkingRules", "mark_tables", "round_score", "summarize_mistakes"]
+__all__ = ["COLUMNS", "CellMark", "MarkingRules", "Root", "mark_tables", "mark_tables_with_roots",
+           "round_score", "summarize_mistakes"]

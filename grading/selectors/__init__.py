@@ -8,7 +8,7 @@ Views, forms and template tags import these, never the models' managers or the c
 """
 
 from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PREVIEW_SEED,
-                                        REVEAL_CHOICES, Audit, AuditLine, Check, authoring_initial,
+                                        REVEAL_CHOICES, UNEXPLAINED_ROOTS_CHOICES, Audit, AuditLine, Check, authoring_initial,
                                         check_spec, default_questions, key_audit, slug_taken)
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
@@ -29,7 +29,7 @@ from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, cla
                                         variants_by_student)
 
 __all__ = [
-    "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "Audit",
+    "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",
     "AuditLine", "Check", "authoring_initial", "check_spec", "default_questions", "key_audit",
     "slug_taken",
     "Drawn", "Ranged", "Spread", "class_spread", "class_variants", "free_label", "preview_problem",

@@ -120,6 +120,7 @@ def key_audit(spec: engine.Spec, text: str, fmt: str) -> Audit:
 # ---------------------------------------------------------------- what the authoring form offers
 
 REVEAL_CHOICES = tuple(Assignment.Reveal.choices)
+UNEXPLAINED_ROOTS_CHOICES = tuple(Assignment.UnexplainedRoots.choices)
 ACTIVATIONS = engine.ACTIVATIONS
 LOSSES = engine.LOSSES
 PREVIEW_SEED = 0  # a new assignment's example draws, before it has a seed of its own
@@ -141,7 +142,7 @@ def authoring_initial(assignment: Assignment) -> dict[str, Any]:
     """An assignment's settings and questions as the authoring form starts from them."""
     data = {name: getattr(assignment, name) for name in (
         "title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals", "max_attempts",
-        "reveal", "carried_credit", "carried_cap", "not_chained_credit", "grace_seconds",
+        "reveal", "carried_credit", "carried_cap", "not_chained_credit", "unexplained_roots", "grace_seconds",
         "auto_submit", "practice")}
     for q in assignment.questions.all():
         data[f"points-{q.number}"] = q.points

@@ -6,10 +6,10 @@ append-only (a resubmission is a new attempt, a change of grade a new ``Grading`
 """
 
 from grading.grade.ledger import Change
-from grading.services.authoring import Authored, QuestionPoints, assignment_author
+from grading.services.authoring import GRADED_ON, Authored, QuestionPoints, assignment_author
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)
-from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto,
+from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
                                      grading_override, review_request_answer, review_request_create)
 from grading.services.people import (RosterResult, course_ensure, extension_create, membership_ensure,
                                      roster_import, user_ensure)
@@ -25,12 +25,12 @@ from grading.services.variants import (Problem, VariantError, page_attempt, prob
                                        variant_attempt_no, variant_draw)
 
 __all__ = [
-    "Authored", "QuestionPoints", "assignment_author",
+    "GRADED_ON", "Authored", "QuestionPoints", "assignment_author",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
     "variant_attempt_no", "variant_draw",
     "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
     "answers_digest", "assignment_create", "assignment_questions_default", "assignment_schedule", "check_may_submit", "clean_answers",
-    "course_ensure", "extension_create", "membership_ensure", "user_ensure", "formula_review_create", "grading_config", "grading_create_auto",
+    "course_ensure", "extension_create", "membership_ensure", "user_ensure", "formula_review_create", "root_review_create", "grading_config", "grading_create_auto",
     "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
     "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
     "roster_import", "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit", "submissions_auto_submit",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from grading import tasks
 
 from grading.grade import grader
+from grading.marking import roots
 from grading.models import Assignment, Question
 
 
@@ -29,6 +30,7 @@ def grading_config(assignment: Assignment) -> grader.GradingConfig:
         carried_credit=assignment.carried_credit,
         carried_cap=assignment.carried_cap,
         not_chained_credit=assignment.not_chained_credit,
+        unexplained_roots=roots.policy(assignment.unexplained_roots),
         formula_time_limit=getattr(settings, "GRADING_FORMULA_TIME_LIMIT", 2.0),
     )
 
@@ -39,6 +41,7 @@ def config_snapshot(config: grader.GradingConfig) -> dict[str, Any]:
     return {
         "decimals": config.decimals, "carried_credit": config.carried_credit,
         "carried_cap": config.carried_cap, "not_chained_credit": config.not_chained_credit,
+        "unexplained_roots": config.unexplained_roots,
         "questions": [{"number": q.number, "kind": q.kind, "points": q.points, "round": q.round,
                        "extra_credit": q.extra_credit} for q in config.questions],
     }

@@ -24,9 +24,9 @@ from grading.models import Assignment, Question, Submission, Variant
 
 SETTINGS = ("title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals",
             "max_attempts", "reveal", "carried_credit", "carried_cap", "not_chained_credit",
-            "grace_seconds", "auto_submit", "practice")
+            "unexplained_roots", "grace_seconds", "auto_submit", "practice")
 # What a grade depends on: a change of any of them leaves graded attempts for a regrade.
-GRADED_ON = ("spec", "decimals", "carried_credit", "carried_cap", "not_chained_credit")
+GRADED_ON = ("spec", "decimals", "carried_credit", "carried_cap", "not_chained_credit", "unexplained_roots")
 
 
 @dataclass(frozen=True)

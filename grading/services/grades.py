@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from grading.grade import grader, ledger
+from grading.marking import roots
 from grading.models import Grading, ReviewReply, ReviewRequest, Submission
 from grading.grade.report import Report
 from grading.selectors.variants import spec_json_of
@@ -47,7 +48,7 @@ def _record(*, submission: Submission, kind: str, report: Report, config: grader
     record = Grading(
         submission=submission, sequence=(based_on.sequence + 1) if based_on else 1, kind=kind,
         based_on=based_on, report=report.to_json(), score=report.total, max_score=report.max,
-        scores=report.scores(), needs_review=bool(report.undecided_rows),
+        scores=report.scores(), needs_review=bool(report.undecided_rows or report.waiting_roots),
         changes=[_change_json(c) for c in changes], grader_version=report.grader_version,
         spec_hash=spec_hash(spec_json_of(submission), config), config=config_snapshot(config),
         created_by=created_by, reason=reason, note=note)
@@ -153,7 +154,9 @@ def _config_of(record: Grading) -> grader.GradingConfig:
     return grader.GradingConfig(
         questions=questions, decimals=data.get("decimals", 4),
         carried_credit=data.get("carried_credit", 1.0), carried_cap=data.get("carried_cap", 1.0),
-        not_chained_credit=data.get("not_chained_credit", 0.5))
+        not_chained_credit=data.get("not_chained_credit", 0.5),
+        # Records from before the policy existed carried every root.
+        unexplained_roots=roots.policy(data.get("unexplained_roots", "carry")))
 
 
 def formula_review_create(*, submission: Submission, row: str, accepted: bool, reviewer,
@@ -174,6 +177,23 @@ def formula_review_create(*, submission: Submission, row: str, accepted: bool, r
     return grading_override(submission=submission, changes=[change], by=reviewer,
                             reason=f"Q1 row {row} {verdict} on review", note=note,
                             based_on=based_on, review=True)
+
+
+def root_review_create(*, submission: Submission, root: str, accepted: bool, reviewer,
+                       note: str = "", based_on: int | None = None) -> Grading:
+    """Staff accept a root no honest slip explains (the cells carried from it earn their carried
+    credit) or decline it (they are wrong): one review record, whatever the number of cells."""
+    latest = _latest(submission)
+    report = Report.from_json(latest.report) if latest else None
+    found = report.root(root) if report else None
+    if found is None or found.state not in ledger.DECIDABLE_ROOTS:
+        raise ValidationError(_("There is no root waiting for a decision at %(cell)s in this attempt.")
+                              % {"cell": repr(root)}, code="no_root")
+    verdict = "accepted" if accepted else "declined"  # the ledger's reason: an audit record, in English
+    change = ledger.Change(kind="root", target=root, status=verdict)
+    return grading_override(submission=submission, changes=[change], by=reviewer,
+                            reason=f"carried credit from {found.name} (round {found.round}) {verdict} on review",
+                            note=note, based_on=based_on, review=True)
 
 
 # ---------------------------------------------------------------- students' requests

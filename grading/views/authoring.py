@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from grading.models import Assignment, Course
 
 NEW_DEFAULTS = {"decimals": 4, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1.0,
-                "carried_cap": 1.0, "not_chained_credit": 0.5, "grace_seconds": 120,
+                "carried_cap": 1.0, "not_chained_credit": 0.5, "unexplained_roots": "review", "grace_seconds": 120,
                 "accept_late": False, "auto_submit": False, "practice": False, "statement": ""}
 MAX_EXAMPLE = 10_000
 

@@ -1,0 +1,241 @@
+"""Roots of carried credit, and the honest slips that explain them.
+
+No Django here. A **root** is a wrong typed cell that does not follow from its own inputs (for
+the first slip of a table, its inputs are all right or given). Everything computed honestly
+after it is *carried*. Carried credit rewards careful work after an honest slip; it must not
+reward a value invented or copied so that the rest of the table can be computed from it. So each
+root is explained, when it can be, by a slip a careful human marker would recognise, searched
+from the cell's own formula and the student's own values (never from the key of another cell):
+
+* a named mistake (``grading.mistakes``, found by the tables' first pass);
+* the sign flipped;
+* one digit wrong, two adjacent digits swapped, a digit dropped or doubled, the decimal point
+  moved (the typed text against the right value written out at the same places);
+* the value rounded or truncated at fewer places (not to 0);
+* a wrong operand taken from the same round's table: another cell of the same quantity (x1 for
+  x2, w12 for w21, another unit's f or s), or the same cell of the previous round;
+* one term of a sum dropped or doubled (s, L and a hidden layer's dL/df are sums).
+
+An explained root carries as it always did, and its feedback names the slip. An unexplained
+root's carried cells follow the assignment's policy (``MarkingRules.unexplained_roots``):
+``review`` (they wait for staff), ``carry`` (carried as before) or ``none`` (no carried credit).
+A root whose value equals another student's number for that cell (``Others``) is never
+explained: it is a copy signal for staff.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from grading.engine import CellId, Graph, Place, Shape, registry
+from grading.engine.text import Text, _
+
+ExplanationKind = Literal["named_mistake", "sign", "digit", "swapped_digits", "dropped_digit",
+                          "doubled_digit", "decimal_point", "rounding", "truncation", "operand", "term"]
+RootState = Literal["explained", "waiting", "accepted", "declined", "carried", "refused"]
+Policy = Literal["review", "carry", "none"]
+POLICIES: tuple[Policy, ...] = ("review", "carry", "none")
+
+
+def policy(name: str) -> Policy:
+    """A stored policy name as a Policy; ValueError for any other name."""
+    for known in POLICIES:
+        if known == name:
+            return known
+    raise ValueError(f"unknown policy for unexplained roots: {name!r} (known: {', '.join(POLICIES)})")
+# Another student's number for a cell, written at the assignment's decimals -> who has it.
+Others = Mapping[str, Mapping[str, tuple[str, ...]]]
+
+OPERAND_SLACK = 3.0  # a recomputed candidate within 3 bands: the typed inputs were rounded
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a root is an honest slip: its kind and words for the student (a Text)."""
+
+    kind: ExplanationKind
+    message: str
+
+
+def _text(value: float, places: int) -> str:
+    return f"{abs(value):.{max(places, 0)}f}"
+
+
+def _same(candidate: str, typed: str) -> bool:
+    try:
+        return float(candidate) == float(typed)
+    except ValueError:
+        return False
+
+
+def digit_slip(typed: float, places: int, right: float) -> Explanation | None:
+    """One digit wrong, two adjacent digits swapped, a digit dropped or doubled, the decimal point
+    moved, or the sign flipped: ``typed`` (written with ``places`` decimals) against ``right``."""
+    mine = _text(typed, places)
+    if typed != 0 and right != 0 and (typed < 0) != (right < 0) and mine == _text(right, places):
+        return Explanation("sign", _("the sign is flipped"))
+    if (typed < 0) != (right < 0) and typed != 0:
+        return None
+    target = _text(right, places)
+    if len(target) == len(mine) and mine != target:
+        differ = [i for i, (a, b) in enumerate(zip(mine, target)) if a != b]
+        if len(differ) == 1:
+            return Explanation("digit", _("one digit differs"))
+        if len(differ) == 2 and differ[1] == differ[0] + 1 and \
+                (mine[differ[0]], mine[differ[1]]) == (target[differ[1]], target[differ[0]]):
+            return Explanation("swapped_digits", _("two digits are swapped"))
+    longer = _text(right, places + 1)
+    for i, ch in enumerate(longer):
+        if ch.isdigit() and _same(longer[:i] + longer[i + 1:], mine):
+            return Explanation("dropped_digit", _("a digit is dropped"))
+    if places >= 1:
+        shorter = _text(right, places - 1)
+        for i, ch in enumerate(shorter):
+            if ch.isdigit() and _same(shorter[:i] + ch + shorter[i:], mine):
+                return Explanation("doubled_digit", _("a digit is doubled"))
+    if right != 0 and typed != 0:
+        for shift in (-3, -2, -1, 1, 2, 3):
+            if _text(right * 10.0 ** shift, places) == mine and float(mine) != 0:
+                return Explanation("decimal_point", _("the decimal point is moved"))
+    return None
+
+
+def rounding_slip(typed: float, right: float, decimals: int, tol: float) -> Explanation | None:
+    """``right`` rounded or truncated at fewer places than the assignment's (never to 0)."""
+    for places in range(decimals - 1, 0, -1):
+        rounded = round(right, places)
+        if rounded != 0 and abs(typed - rounded) < tol:
+            return Explanation("rounding", _("rounded to %(n)s places", n=places))
+        factor = 10.0 ** places
+        truncated = math.trunc(right * factor) / factor
+        if truncated != 0 and abs(typed - truncated) < tol:
+            return Explanation("truncation", _("cut off after %(n)s places", n=places))
+    return None
+
+
+def _safe(fn: Callable[..., float], values: Sequence[float]) -> float | None:
+    try:
+        v = float(fn(*values))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def operand_slip(graph: Graph, key: CellId, typed: float, values: Mapping[CellId, float | None],
+                 tol: float) -> Explanation | None:
+    """The cell's formula with one input replaced by a neighbour of the same quantity in the
+    same round's table (or the same cell one round earlier) gives the typed value."""
+    cell = graph[key]
+    inputs = [values.get(u) for u in cell.deps]
+    if cell.fn is None or any(v is None for v in inputs):
+        return None
+    base = [float(v) for v in inputs if v is not None]
+    for position, u in enumerate(cell.deps):
+        for other in _neighbours(graph, u):
+            value = values.get(other)
+            if value is None or value == base[position]:
+                continue
+            trial = list(base)
+            trial[position] = float(value)
+            got = _safe(cell.fn, trial)
+            if got is not None and abs(got - typed) < OPERAND_SLACK * tol:
+                return Explanation("operand", _("%(other)s is used in place of %(name)s",
+                                                other=_label(graph, other, key.round),
+                                                name=graph[u].name))
+    return None
+
+
+def _label(graph: Graph, cell: CellId, round_no: int) -> str:
+    name = graph[cell].name
+    return name if cell.round == round_no else _("round %(round)s's %(name)s", round=cell.round, name=name)
+
+
+def _neighbours(graph: Graph, u: CellId) -> Iterable[CellId]:
+    """Cells a student could take in place of ``u``: the same quantity and column in the same
+    round (another index or layer), and ``u`` itself one round earlier."""
+    for other in graph.cells:
+        if other.round == u.round and other != u and other.column == u.column \
+                and other.quantity == u.quantity:
+            yield other
+    earlier = CellId(u.round - 1, u.column, u.layer, u.quantity, u.index)
+    if u.round > 1 and earlier in graph.cells:
+        yield earlier
+
+
+def is_sum(graph: Graph, key: CellId) -> bool:
+    """s, L and a hidden layer's dL/df are sums of terms (a dropped or doubled term is a slip)."""
+    if key.quantity in ("s", "L"):
+        return True
+    return key.quantity == "dL/df" and key.layer is not None and key.layer < graph.shape.n_layers
+
+
+def term_slip(graph: Graph, key: CellId, typed: float, values: Mapping[CellId, float | None],
+              tol: float) -> Explanation | None:
+    """For a sum: one of its inputs taken as 0 (that term dropped) or twice (doubled)."""
+    if not is_sum(graph, key):
+        return None
+    cell = graph[key]
+    inputs = [values.get(u) for u in cell.deps]
+    if cell.fn is None or any(v is None for v in inputs):
+        return None
+    base = [float(v) for v in inputs if v is not None]
+    for position, u in enumerate(cell.deps):
+        for factor, words in ((0.0, _("the term with %(name)s is left out", name=graph[u].name)),
+                              (2.0, _("the term with %(name)s is counted twice", name=graph[u].name))):
+            trial = list(base)
+            trial[position] = base[position] * factor
+            got = _safe(cell.fn, trial)
+            if got is not None and abs(got - typed) < OPERAND_SLACK * tol:
+                return Explanation("term", words)
+    return None
+
+
+def explain(graph: Graph, key: CellId, typed: float, places: int, rights: Sequence[float],
+            values: Mapping[CellId, float | None], decimals: int, tol: float) -> Explanation | None:
+    """The first honest slip that turns a right value of ``rights`` (from the student's own
+    inputs, then the exact ones) into ``typed``; None when there is none."""
+    for right in rights:
+        found = digit_slip(typed, places, right) or rounding_slip(typed, right, decimals, tol)
+        if found is not None:
+            return found
+    return operand_slip(graph, key, typed, values, tol) or term_slip(graph, key, typed, values, tol)
+
+
+def copied_from(others: Others | None, cell_id: str, typed: float, decimals: int) -> tuple[str, ...]:
+    """Who else has ``typed`` (at the assignment's decimals) as their number for this cell."""
+    if not others:
+        return ()
+    return tuple(others.get(cell_id, {}).get(f"{typed:.{decimals}f}", ()))
+
+
+def sentence(explanation: Explanation, typed: str, right: float, decimals: int) -> Text:
+    """The feedback's words for an explained root: what was typed, what was right, the slip."""
+    return _("you typed %(typed)s where %(right)s was right: %(slip)s; the cells after it are "
+             "marked from your value", typed=typed, right=f"{right:.{decimals}f}", slip=explanation.message)
+
+
+Honest = tuple[tuple[tuple[Place, ...], Callable[..., float]], ...]
+
+
+def honest_alternatives(graph: Graph) -> Mapping[Place, Honest]:
+    """Other honest derivations of a cell than its own step: the output's dL/df from the
+    student's own y − f cell (dL/df = −scale·(y − f) for a squared loss, as Mazur writes it)."""
+    return _honest(graph.shape, frozenset(c.place for c in graph.cells if c.round == 1))
+
+
+@lru_cache(maxsize=64)
+def _honest(shape: Shape, places: frozenset[Place]) -> Mapping[Place, Honest]:
+    loss = registry.loss(shape.loss)
+    if not loss.squared or loss.slope_scale is None:
+        return {}
+    scale = float(loss.slope_scale(shape.n_outputs))
+    out: dict[Place, Honest] = {}
+    for j in range(1, shape.n_outputs + 1):
+        cell, y_minus_f = Place("backward", shape.n_layers, "dL/df", (j,)), Place("forward", None, "y-f", (j,))
+        if cell in places and y_minus_f in places:
+            out[cell] = (((y_minus_f,), lambda d, scale=scale: -scale * d),)
+    return out
