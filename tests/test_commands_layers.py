@@ -76,7 +76,7 @@ def test_grade_marks_a_rounded_key_correct_and_a_changed_cell_wrong(data: dict, 
     answers.write_text(json.dumps(typed_answers(data)))
     report = command("grade", str(spec), str(answers))
     expected = expected_cells(data)
-    assert report["schema"] == 3
+    assert report["schema"] == 4
     assert {c["status"] for c in report["cells"]} == {"correct"}
     for c in report["cells"]:
         place = (c["column"], c["quantity"], c["layer"], tuple(c["index"]))

@@ -21,6 +21,9 @@ Expected status of a cell, by this rule (``expected_marks``), never by hard-code
 
 Gamers follow a stricter rule: nothing they hand in may be carried.
 
+The catalogue marks with the policy "carry" for roots no honest slip explains (the carrying as it
+was before issue 17); the default policy's review is tested in tests/test_roots.py.
+
 Expected score of a round: its 35 points × (correct + carried_credit × carried) / its gradable
 cells; the total is the sum over rounds.
 """
@@ -100,7 +103,10 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
          slips: dict[CellId, Slip] | None = None, blank: set[CellId] = frozenset(),
          rules: MarkingRules | None = None, name: str = "") -> Student:
     """Run a student's script through the graph and derive every cell's expected mark (see top)."""
-    rules = rules or MarkingRules()
+    # The catalogue checks the carrying itself: every slip carried as it always was (the
+    # policy "carry"). What the default policy does with a root no honest slip explains (its
+    # cells wait for review) is tests/test_roots.py's.
+    rules = rules or MarkingRules(unexplained_roots="carry")
     slips = slips or {}
     tol = band(rules.decimals)
     right_graph = build_graph(spec)
@@ -133,7 +139,7 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
         typed[k] = text
         if abs(vals[k] - key[k]) < tol:
             expected[k] = ("correct", None)
-        elif any(d in blank for d in right_cell.deps):
+        elif any(d in blank for d in right_cell.deps) and not from_y_minus_f(k, vals, typed, spec):
             expected[k] = ("incorrect", None)
         elif changed:
             # A slip must be clear of the band's edge, or the script says nothing certain.
@@ -145,6 +151,15 @@ def work(spec: Spec, *, write: Callable[[float], str], mistake: str | None = Non
         else:
             expected[k] = ("incorrect", None)
     return Student(name, spec, typed, apply_round_rule(expected, rules), rules)
+
+
+def from_y_minus_f(k: CellId, vals: dict[CellId, float], typed: dict[CellId, str], spec: Spec) -> bool:
+    """The output's dL/df = −(y − f) worked from the student's own typed y − f (Mazur's way):
+    carried even where f itself was left blank (half-SSE, one layer: the catalogue's networks)."""
+    if k.quantity != "dL/df" or spec.loss != "half_sse":
+        return False
+    y_minus_f = CellId(k.round, "forward", None, "y-f", k.index)
+    return y_minus_f in typed and abs(vals[k] + vals[y_minus_f]) < 0.51e-4
 
 
 def rounding_range(cell: Any, vals: dict[CellId, float], places: dict[CellId, int],
@@ -322,7 +337,7 @@ def test_gamers_collect_no_carried_credit(student: Student) -> None:
 def test_gamers_get_carried_credit_without_the_rules() -> None:
     """The anti-gaming rules are what stops them: with follow-through alone, f = y would pay."""
     student = next(s for s in CATALOGUE if s.name == "f copied from y")
-    loose = MarkingRules(max_wrong_share=1.0)
+    loose = MarkingRules(max_wrong_share=1.0, unexplained_roots="carry")
     marks = mark_tables(answer_key(student.spec), student.answers(), loose)
     # Only the parameters copied between rounds survive plausibility; the round rule stops them.
     carried = [m for m in marks if m.status == "carried"]

@@ -56,7 +56,7 @@ def test_report_survives_storage_as_json_unchanged():
     report = grader.grade_submission(SPEC, answers, grader.GradingConfig(
         questions=grader.default_questions(SPEC)))
     stored = json.loads(json.dumps(report.to_json()))
-    assert stored["schema"] == 3
+    assert stored["schema"] == 4
     assert stored["cells"][0]["id"] == "r1.forward.s1"
     assert (stored["cells"][0]["layer"], stored["cells"][0]["quantity"], stored["cells"][0]["index"]) == (1, "s", [1])
     assert Report.from_json(stored) == report
@@ -79,7 +79,7 @@ def test_report_from_before_the_ledger_reads_with_ids_and_scores():
     w21 = report.cell("r2.parameters.w21")
     assert (w21.layer, w21.quantity, w21.index) == (1, "w", (2, 1))
     assert {(c.quantity, c.layer) for c in report.cells if c.name == "L"} == {("L", None)}
-    assert all(c.quantity for c in report.cells) and report.schema == 3
+    assert all(c.quantity for c in report.cells) and report.schema == 4
 
 
 junk = st.recursive(

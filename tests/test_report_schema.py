@@ -11,7 +11,7 @@ import pytest
 from grading import engine
 
 from grading.grade import grader
-from grading.grade.report import Report
+from grading.grade.report import SCHEMA_VERSION, Report
 from tests.test_marking_layers import HIDDEN, answers_of, work
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def test_a_layered_report_keeps_each_cells_structure_through_json() -> None:
     spec = engine.parse_spec(HIDDEN)
     report = graded(spec, answers_of(work(HIDDEN)))
     stored = json.loads(json.dumps(report.to_json()))
-    assert stored["schema"] == 3 and Report.from_json(stored) == report
+    assert stored["schema"] == 4 and Report.from_json(stored) == report
     graph = engine.answer_key(spec).graph
     by_id = {c.id: c.key for c in graph.gradable()}
     assert len(report.cells) == len(by_id)
@@ -70,6 +70,6 @@ def test_a_schema_1_report_reads_with_the_structure_it_did_not_store() -> None:
 def test_a_report_from_newer_code_is_refused() -> None:
     """A schema this code does not know is an error, not a silent misreading."""
     data = graded(HW, {}).to_json()
-    data["schema"] = 4
+    data["schema"] = SCHEMA_VERSION + 1
     with pytest.raises(ValueError, match="newer than this code"):
         Report.from_json(data)

@@ -49,7 +49,7 @@ def test_the_page_asks_for_every_layers_cells_in_bands(world, hidden):
 def test_submit_and_feedback_with_a_slip_in_the_hidden_layer(world, hidden):
     """Two rounds typed with one slip in round 1's hidden f1[1]: the feedback marks that cell
     wrong, carries what follows, names the cells with their layers and shows the loss plot."""
-    slipped = work(HIDDEN, slip=((1, "forward", "f1[1]"), 0.02))
+    slipped = work(HIDDEN, slip=((1, "forward", "f1[1]"), 0.001))  # one digit: an honest slip
     values = {f"r{r}.{column}.{name}": text for (r, column, name), text in slipped.items() if r <= 2}
     values["formulas.dL/df1[1]"] = "w11[2]*dL/ds1[2] + w12[2]*dL/ds2[2]"
     client = client_for(world["alice"])

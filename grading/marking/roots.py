@@ -50,7 +50,8 @@ def policy(name: str) -> Policy:
 # Another student's number for a cell, written at the assignment's decimals -> who has it.
 Others = Mapping[str, Mapping[str, tuple[str, ...]]]
 
-OPERAND_SLACK = 3.0  # a recomputed candidate within 3 bands: the typed inputs were rounded
+OPERAND_SLACK = 3.0
+MIN_PLACES = 2  # a value rounded or cut off at fewer places than this is not "rounded": it is made up  # a recomputed candidate within 3 bands: the typed inputs were rounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +106,12 @@ def digit_slip(typed: float, places: int, right: float) -> Explanation | None:
 
 
 def rounding_slip(typed: float, right: float, decimals: int, tol: float) -> Explanation | None:
-    """``right`` rounded or truncated at fewer places than the assignment's (never to 0)."""
-    for places in range(decimals - 1, 0, -1):
+    """``right`` rounded at fewer places than the assignment's, or cut off (truncated) at its
+    places or fewer, keeping at least ``MIN_PLACES`` (0.5423 is not "0.5, rounded": that is σ(0));
+    never a slip to 0."""
+    for places in range(decimals, MIN_PLACES - 1, -1):
         rounded = round(right, places)
-        if rounded != 0 and abs(typed - rounded) < tol:
+        if places < decimals and rounded != 0 and abs(typed - rounded) < tol:
             return Explanation("rounding", _("rounded to %(n)s places", n=places))
         factor = 10.0 ** places
         truncated = math.trunc(right * factor) / factor

@@ -13,7 +13,7 @@ from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
 from grading.marking.roots import (Explanation, Others, Policy, RootState, copied_from, explain,
-                                   honest_alternatives, sentence)
+                                   honest_alternatives, rounding_slip, sentence)
 from grading.marking.typed import answer_tables, typed_text
 from grading.mistakes import Mistake, alternatives_by_cell, get_mistake
 from grading.mistakes.base import Alternative
@@ -90,7 +90,10 @@ class _Draft:
     hint: str = ""
     given_your: str = ""  # the wrong upstream values a carried cell follows from (a Text)
     follows: bool = False  # the typed value follows from its own (or an honest alternative's) inputs
+    exact: bool = False  # ... from their values as typed, not only within their rounding
+    span: Interval | None = None  # what its own formula gives over what its inputs stand for
     deps: tuple[CellId, ...] = ()  # the inputs it follows from
+    ups: list[float | None] = field(default_factory=list)  # their values
     rights: tuple[float, ...] = ()  # what it should have been from the student's inputs, then the exact ones
     roots: frozenset[CellId] = frozenset()  # the roots a carried cell's wrong inputs come from
 
@@ -165,6 +168,7 @@ class _Marker:
         self.by_key = {d.cell.key: d for d in self.drafts}
         self.honest = honest_alternatives(self.graph)
         self._explained: dict[CellId, tuple[Explanation | None, tuple[str, ...]]] = {}
+        self.crowded: set[int] = set()  # rounds with more roots than honest slips explain
 
     def _name(self, k: CellId) -> str:
         return self.graph[k].name
@@ -183,17 +187,15 @@ class _Marker:
         text = self.texts.get(k, "")
         return join(" = ", [self._label(k), text]) if text else self._label(k)
 
-    def first_pass(self, d: _Draft) -> None:
-        """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
-        k, tol = d.cell.key, self.tol
+    def trace(self, d: _Draft) -> None:
+        """Whether a wrong typed value follows from its own inputs (or an honest alternative's),
+        allowing for the rounding of the values typed: a carried candidate, or a root."""
         if d.parsed.status != "number":
-            d.status, d.message = d.parsed.status, d.parsed.message or BLANK
             return
-        v, expected = d.parsed.value, self.key.values[k]
+        k, tol, v = d.cell.key, self.tol, d.parsed.value
+        expected = self.key.values[k]
         if abs(v - expected) < tol:
-            d.status, d.message = "correct", CORRECT
             return
-        notes: list[str] = [self._not_within()]
         ups = [self.student[u] for u in d.cell.deps]
         own = _safe(d.cell.fn, ups) if None not in ups else None  # type: ignore[arg-type]
         span = None
@@ -201,16 +203,41 @@ class _Marker:
             # The student may have computed from more digits than they typed: recompute the
             # cell over what their typed upstream values stand for.
             span = None if abs(v - own) < tol else self._recomputed(d.cell)
-        exact = own is not None and abs(v - own) < tol
-        d.follows = exact or (span is not None and span.distance(v) < tol)
-        d.deps = tuple(d.cell.deps)
+        d.exact, d.span = own is not None and abs(v - own) < tol, span
+        d.follows = d.exact or (span is not None and span.distance(v) < tol)
+        d.deps, d.ups = tuple(d.cell.deps), ups
         d.rights = tuple(x for x in (own, expected) if x is not None)
         if not d.follows:
             for deps, fn in self.honest.get(d.cell.place, ()):
                 honest = self._follows_from(v, [p.at(k.round) for p in deps], fn)
                 if honest is not None:
-                    d.follows, d.deps, ups, exact = True, tuple(p.at(k.round) for p in deps), *honest
+                    d.follows, d.deps, (d.ups, d.exact) = True, tuple(p.at(k.round) for p in deps), honest
                     break
+
+    def _counts_as_slip(self, d: _Draft) -> bool:
+        """A root that only a slip could explain: its inputs all typed (a root after a blank cell
+        cannot be checked at all), and not simply a value rounded or cut off early."""
+        if d.parsed.status != "number" or d.follows or not self._wrong(d.cell.key):
+            return False
+        if any(self.student.get(u) is None for u in d.cell.deps):
+            return False
+        return not any(rounding_slip(d.parsed.value, right, self.rules.decimals, self.tol)
+                       for right in d.rights)
+
+    def first_pass(self, d: _Draft) -> None:
+        """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
+        k = d.cell.key
+        if d.parsed.status != "number":
+            d.status, d.message = d.parsed.status, d.parsed.message or BLANK
+            return
+        v, expected = d.parsed.value, self.key.values[k]
+        if abs(v - expected) < self.tol:
+            d.status, d.message = "correct", CORRECT
+            return
+        notes: list[str] = [self._not_within()]
+        ups, exact = d.ups, d.exact
+        own = d.rights[0] if len(d.rights) == 2 else None
+        span = d.span
         if self.rules.follow_through and d.follows:
             reason = self._implausible_deps(d.deps)
             if reason is None:
@@ -243,7 +270,7 @@ class _Marker:
             elif (carried := self._carried_mistake(d.cell, v)) is not None:
                 d.mistake = carried[0].id
                 notes = [self._carried_text(d.cell, *carried)]
-            elif note := factor_note(v, expected if own is None else own, tol):
+            elif note := factor_note(v, expected if own is None else own, self.tol):
                 notes.append(note)
         ranges = [(span.lo, span.hi)] if span is not None else []
         # "Truncated" only of what the student's own upstream values give: after a blank or
@@ -299,7 +326,9 @@ class _Marker:
             # root no honest slip explains; a carried value or an explained slip is judged by
             # its kind's ranges alone.
             source = self.by_key.get(self._source(u))
-            blunt = source is None or not self._wrong(source.cell.key) or self._is_unexplained_root(source)
+            blunt = (source is None or not self._wrong(source.cell.key)
+                     or any(self._is_unexplained_root(self.by_key[r])
+                            for r in (source.roots if source.follows else (source.cell.key,))))
             reason = implausible(u, self.student[u], self.student, self.key.values,  # type: ignore[arg-type]
                                  self.tol, self.repeated[u.round], self.graph, blunt=blunt)
             if reason is not None:
@@ -325,6 +354,8 @@ class _Marker:
             else:
                 found = explain(self.graph, k, v, places, d.rights, self.student,
                                 self.rules.decimals, self.tol)
+                if found is not None and k.round in self.crowded and found.kind not in NEAR_RIGHT:
+                    found = None
             known = self._explained[k] = (found, copied)
         return known
 
@@ -402,6 +433,15 @@ class _Marker:
 
     def marks(self) -> tuple[list[CellMark], list[Root]]:
         rounds: dict[int, list[_Draft]] = {}
+        roots_in: dict[int, int] = {}
+        for d in self.drafts:
+            self.trace(d)
+            if self._counts_as_slip(d):
+                roots_in[d.cell.key.round] = roots_in.get(d.cell.key.round, 0) + 1
+        # A round with more roots than one careful student slips into is not a few honest slips:
+        # there, only named mistakes (misconceptions many students share) explain a root.
+        self.crowded = {r for r, n in roots_in.items() if n > MAX_SLIPS_PER_ROUND}
+        self.provenance()
         for d in self.drafts:
             self.first_pass(d)
             rounds.setdefault(d.cell.key.round, []).append(d)
@@ -417,11 +457,9 @@ class _Marker:
                  for d in self.drafts for k in (d.cell.key,)]
         return cells, roots
 
-    def roots(self) -> list[Root]:
-        """Trace each carried cell to its roots, explain each root, and apply the assignment's
-        policy to the cells carried from the roots nothing honest explains."""
-        followers: dict[CellId, list[_Draft]] = {}
-        for d in self.drafts:  # graph order: a cell's inputs are traced before it
+    def provenance(self) -> None:
+        """The roots each carried candidate's wrong inputs come from, traced in graph order."""
+        for d in self.drafts:
             if not d.follows:
                 continue
             found: set[CellId] = set()
@@ -434,8 +472,14 @@ class _Marker:
                 elif source.parsed.status == "number":
                     found.add(source.cell.key)
             d.roots = frozenset(found)
-            if d.status == "carried":
-                for root in found:
+
+    def roots(self) -> list[Root]:
+        """Trace each carried cell to its roots, explain each root, and apply the assignment's
+        policy to the cells carried from the roots nothing honest explains."""
+        followers: dict[CellId, list[_Draft]] = {}
+        for d in self.drafts:
+            if d.follows and d.status == "carried":
+                for root in d.roots:
                     followers.setdefault(root, []).append(d)
         out: list[Root] = []
         waiting: set[CellId] = set()
@@ -444,12 +488,14 @@ class _Marker:
                 continue
             explanation, copied = self.explained(d)
             honest = explanation is not None and not copied
-            if honest and explanation is not None and explanation.kind != "named_mistake":
-                d.message = join("; ", [d.message, sentence(explanation, d.text, d.rights[0],
-                                                             self.rules.decimals)])
             after = followers.get(d.cell.key, [])
             if not after:
                 continue
+            if honest and explanation is not None and explanation.kind != "named_mistake":
+                # (A flipped sign is already said by the factor note.)
+                said = (_("the cells after it are marked from your value") if explanation.kind == "sign"
+                        else sentence(explanation, d.text, d.rights[0], self.rules.decimals))
+                d.message = join("; ", [d.message, said])
             state: RootState = "explained" if honest else _STATE_OF[self.rules.unexplained_roots]
             if state in ("waiting", "refused"):
                 waiting.add(d.cell.key)
@@ -460,7 +506,7 @@ class _Marker:
                             state=state, carried=tuple(f.cell.id for f in after),
                             credit=float(self.rules.carried_credit), layer=k.layer, quantity=k.quantity, index=k.index))
         for d in self.drafts:
-            stopped = sorted(d.roots & waiting)
+            stopped = sorted(d.roots & waiting, key=lambda c: (c.round, self.graph[c].id))
             if d.status != "carried" or not stopped:
                 continue
             names = join(", ", [self._shown(r) for r in stopped])
@@ -476,6 +522,8 @@ class _Marker:
         return out
 
 
+MAX_SLIPS_PER_ROUND = 2  # roots in one round that honest slips may explain
+NEAR_RIGHT = frozenset({"rounding", "truncation"})  # slips that leave a value next to the right one
 _STATE_OF: dict[Policy, RootState] = {"review": "waiting", "carry": "carried", "none": "refused"}
 
 
