@@ -145,6 +145,19 @@ class FormulaReviewForm(forms.Form):
         return self.cleaned_data["decision"] == "accept"
 
 
+class RootReviewForm(forms.Form):
+    """Staff's decision on a root of carried credit no honest slip explains (its cell id)."""
+
+    root = forms.CharField(max_length=60)
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("decline", _("Decline"))])
+    note = forms.CharField(max_length=2000, required=False)
+    based_on = forms.IntegerField(required=False, min_value=1)
+
+    @property
+    def accepted(self) -> bool:
+        return self.cleaned_data["decision"] == "accept"
+
+
 class OverrideForm(forms.Form):
     """Staff set one mark: a cell's or a Q1 row's status and credit, a question's points, the total."""
 

@@ -14,7 +14,7 @@ from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_
                                       counted_reports, current_grading, current_gradings,
                                       current_report, grading_history, grading_record, is_graded,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
-                                      review_request, student_home, student_submissions)
+                                      review_request, RootLine, root_lines, student_home, student_submissions)
 from grading.selectors.people import (Terms, all_courses, assignments_of, course_student, course_students,
                                       extension_list, memberships_of, questions_of, student_terms,
                                       terms_by_assignment)
@@ -37,7 +37,7 @@ __all__ = [
     "variant_specs",
     "variants_by_student",
     "all_courses",
-    "TABLE_COLUMNS", "Attempt", "ClassRow", "FormulaTextError", "QueueItem", "Terms", "answer_key",
+    "TABLE_COLUMNS", "Attempt", "ClassRow", "FormulaTextError", "QueueItem", "RootLine", "root_lines", "Terms", "answer_key",
     "assignments_of", "band_text", "best", "cell_names", "class_rows", "copy_signal",
     "counted_reports", "course_student", "course_students", "current_grading", "current_gradings",
     "current_report", "extension_list", "formula_columns", "formula_mathml", "formula_rows",

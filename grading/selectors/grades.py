@@ -17,7 +17,10 @@ from typing import Any
 
 from grading.figures import analytics
 from grading.models import Assignment, Grading, RegradeJob, ReviewRequest, Submission
+from grading.grade.ledger import DECIDABLE_ROOTS
 from grading.grade.report import Report
+from grading.marking import CellMark
+from grading.marking.tables import Root
 from grading.selectors.people import course_students
 
 SUMMARY_FIELDS = ("pk", "submission_id", "sequence", "kind", "score", "max_score", "scores",
@@ -209,31 +212,68 @@ def counted_reports(assignment: Assignment, rows: Sequence[ClassRow] | None = No
 # ---------------------------------------------------------------- the review queue
 
 
+@dataclass(frozen=True)
+class RootLine:
+    """A root of carried credit as staff read it: the root, the right value written at the
+    report's decimals, its carried cells' marks and how many of them wait for a decision."""
+
+    root: Root
+    right: str
+    cells: tuple[CellMark, ...]
+    waiting: int
+    decidable: bool  # staff may accept or decline it (again)
+
+    @property
+    def count(self) -> int:
+        return len(self.cells)
+
+
+def root_lines(report: Report, *, waiting_only: bool = False) -> list[RootLine]:
+    """The report's roots (only those waiting for staff with ``waiting_only``), in report order."""
+    marks = {c.id: c for c in report.cells}
+    lines = []
+    for root in report.roots:
+        if waiting_only and root.state != "waiting":
+            continue
+        cells = tuple(marks[cell_id] for cell_id in root.carried if cell_id in marks)
+        lines.append(RootLine(root, f"{root.right:.{report.decimals}f}", cells,
+                              sum(c.status == "pending" for c in cells), root.state in DECIDABLE_ROOTS))
+    return lines
+
+
 @dataclass
 class QueueItem:
-    """Something staff should look at: undecided Q1 rows, or a student's request."""
+    """Something staff should look at: undecided Q1 rows, roots of carried credit waiting for a
+    decision, or a student's request."""
 
-    kind: str  # undecided | request
+    kind: str  # undecided | roots | request
     since: datetime
     submission: Submission
     rows: tuple[str, ...] = ()
     request: ReviewRequest | None = None
+    roots: tuple[RootLine, ...] = ()
 
 
 def review_queue(assignment: Assignment) -> list[QueueItem]:
-    """Attempts with undecided Q1 rows and unanswered student requests, oldest first."""
+    """Attempts with undecided Q1 rows, attempts whose carried credit waits for staff, and
+    unanswered student requests, oldest first."""
     submitted = list(Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
                      .select_related("student"))
     grades = current_gradings(submitted)
     flagged = [g.pk for g in grades.values() if g.needs_review]
     by_pk = {s.pk: s for s in submitted}
     items = []
-    for submission_id, report in Grading.objects.filter(pk__in=flagged).values_list("submission_id", "report"):
+    for submission_id, data in Grading.objects.filter(pk__in=flagged).values_list("submission_id", "report"):
         submission = by_pk[submission_id]
         # A submitted attempt has its time (the check constraint "submitted_has_time").
         assert submission.submitted_at is not None
-        items.append(QueueItem("undecided", submission.submitted_at, submission,
-                               rows=Report.from_json(report).undecided_rows))
+        report = Report.from_json(data)
+        roots = tuple(root_lines(report, waiting_only=True))
+        if report.undecided_rows or not roots:
+            items.append(QueueItem("undecided", submission.submitted_at, submission,
+                                   rows=report.undecided_rows))
+        if roots:
+            items.append(QueueItem("roots", submission.submitted_at, submission, roots=roots))
     for request in (ReviewRequest.objects.filter(submission__assignment=assignment, reply__isnull=True)
                     .select_related("submission__student", "created_by")):
         items.append(QueueItem("request", request.created_at, request.submission, request=request))

@@ -33,6 +33,7 @@ register = template.Library()
 STATUS = {
     "correct": ("✓", gettext_lazy("correct"), "success"),
     "carried": ("↪", gettext_lazy("carried"), "info"),
+    "pending": ("⏳", gettext_lazy("carried, waiting for review"), "secondary"),
     "incorrect": ("✗", gettext_lazy("incorrect"), "danger"),
     "blank": ("○", gettext_lazy("blank"), "secondary"),
     "invalid": ("⚠", gettext_lazy("invalid"), "warning"),
@@ -84,6 +85,23 @@ def status_symbol(status: str) -> str:
 @register.filter
 def status_words(status: str) -> str:
     return str(STATUS.get(status, ("•", status, "secondary"))[1])
+
+
+# A root of carried credit's state, as staff read it.
+ROOT_STATES = {
+    "explained": gettext_lazy("explained: carried"),
+    "waiting": gettext_lazy("waiting for review"),
+    "accepted": gettext_lazy("accepted by staff"),
+    "declined": gettext_lazy("declined by staff"),
+    "carried": gettext_lazy("carried (no review asked)"),
+    "refused": gettext_lazy("no carried credit (assignment's policy)"),
+}
+
+
+@register.filter
+def root_state(state: str) -> str:
+    """A root's state in words: ``root.state|root_state``."""
+    return str(ROOT_STATES.get(state, state))
 
 
 @register.filter

@@ -22,7 +22,7 @@ from grading import permissions, selectors, services
 
 from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
-                           describe_cell, values_from_answers)
+                           RootReviewForm, describe_cell, values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 from grading.views.params import id_param
 
@@ -38,6 +38,12 @@ def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
         _("Q1 rows"): [(f.row, _("Q1 %(row)s") % {"row": f.row}) for f in report.formulas],
         _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
+
+
+def _roots(report: Any) -> list[dict[str, Any]]:
+    """The report's roots of carried credit, for staff: each with its carried cells described."""
+    return [{"line": line, "root": line.root, "where": _where(line.root),
+             "cells": [_where(c) for c in line.cells]} for line in selectors.root_lines(report)]
 
 
 @login_required
@@ -80,6 +86,9 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
         "targets": _targets(report) if report else {},
+        # Staff only: a root's copy signal (another student's number) is never shown to the student.
+        "roots": _roots(report) if report and staff else [],
+        "pending": report is not None and any(c.status == "pending" for c in report.cells),
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
@@ -137,6 +146,27 @@ def formula_review(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, submission, lambda: services.formula_review_create(
         submission=submission, row=data["row"], accepted=form.accepted, reviewer=request.user,
         note=data["note"], based_on=data["based_on"]), done % {"row": data["row"]})
+
+
+@login_required
+@require_POST
+def root_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Course staff accept or decline a root of carried credit no honest slip explains: one review
+    record; the cells carried from it are carried (accepted) or wrong (declined)."""
+    submission = permissions.access_submission_as_staff(request.user, pk)
+    form = RootReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose accept or decline for the carried credit."))
+        return redirect(submission)
+    data = form.cleaned_data
+    report = selectors.current_report(submission)
+    root = report.root(data["root"]) if report else None
+    where = _where(root) if root is not None else data["root"]
+    done = (_("Carried credit from %(cell)s accepted.") if form.accepted
+            else _("Carried credit from %(cell)s declined."))
+    return _done(request, submission, lambda: services.root_review_create(
+        submission=submission, root=data["root"], accepted=form.accepted, reviewer=request.user,
+        note=data["note"], based_on=data["based_on"]), done % {"cell": where})
 
 
 @login_required
