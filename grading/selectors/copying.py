@@ -25,7 +25,6 @@ from grading import engine
 from grading.marking import parse_number
 from grading.marking.roots import Others
 from grading.models import Assignment, Grading, Submission, Variant
-from grading.selectors.grades import current_gradings
 
 # Typed values that may be copied: wrong for their owner (carried values are wrong by the key too).
 WRONG_TYPED = frozenset({"incorrect", "carried", "pending"})
@@ -94,6 +93,8 @@ def forget_class_numbers() -> None:
     """Empty the per-process cache of class indexes (tests start from nothing)."""
     with _LOCK:
         _INDEXES.clear()
+        _EXPECTED.clear()
+        _TYPED.clear()
 
 
 def _state(assignment: Assignment) -> tuple[int, ...]:
@@ -130,58 +131,97 @@ def class_numbers(assignment: Assignment, *, exclude_student) -> Others:
 
 
 def build_class_index(assignment: Assignment) -> ClassIndex:
-    """Build the index from the variants' keys (one vectorised pass per network shape) and the
-    typed values of each student's latest submitted attempt."""
+    """Build the index from the variants' keys (one vectorised pass per network shape over the
+    variants not seen before) and the wrong typed values of each student's latest submitted
+    attempt (its current grading's report, read once per process: a record never changes)."""
     decimals = assignment.decimals
     numbers: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    expected: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    expected: dict[str, dict[str, frozenset[str]]] = {}
     if assignment.has_variants:
-        _add_expected(assignment, decimals, numbers, expected)
-    _add_typed(assignment, decimals, numbers)
+        mine: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for user, texts in _expected(assignment, decimals):
+            for cell, text in texts:
+                numbers[cell][text].add(user)
+                mine[user][cell].add(text)
+        expected = {user: {cell: frozenset(t) for cell, t in cells.items()} for user, cells in mine.items()}
+    for user, entries in _typed(assignment, decimals):
+        for cell, text in entries:
+            numbers[cell][text].add(user)
     return ClassIndex(
         decimals,
         {cell: {text: frozenset(users) for text, users in values.items()} for cell, values in numbers.items()},
-        {user: {cell: frozenset(texts) for cell, texts in cells.items()} for user, cells in expected.items()})
+        expected)
 
 
-def _add_expected(assignment: Assignment, decimals: int, numbers: dict[str, dict[str, set[str]]],
-                  expected: dict[str, dict[str, set[str]]]) -> None:
-    groups: dict[tuple[object, int], list[tuple[str, engine.Spec]]] = defaultdict(list)
-    for username, spec in Variant.objects.filter(assignment=assignment).values_list("student__username", "spec"):
+Entries = tuple[tuple[str, str], ...]  # (cell id, value text)
+_EXPECTED: OrderedDict[tuple[int, int], Entries] = OrderedDict()  # (variant pk, decimals)
+_TYPED: OrderedDict[tuple[int, int], Entries] = OrderedDict()  # (grading pk, decimals)
+RECORDS_KEPT = 20_000  # per process: a few large classes
+
+
+def _keep(cache: OrderedDict[tuple[int, int], Entries], key: tuple[int, int], entries: Entries) -> None:
+    with _LOCK:
+        cache[key] = entries
+        while len(cache) > RECORDS_KEPT:
+            cache.popitem(last=False)
+
+
+def _known(cache: OrderedDict[tuple[int, int], Entries], key: tuple[int, int]) -> Entries | None:
+    with _LOCK:
+        return cache.get(key)
+
+
+def _expected(assignment: Assignment, decimals: int) -> list[tuple[str, Entries]]:
+    """Each variant's student and expected value texts per gradable cell (a variant never
+    changes: its texts are computed once per process)."""
+    rows = list(Variant.objects.filter(assignment=assignment).values_list("pk", "student__username"))
+    found = {pk: entries for pk, _ in rows if (entries := _known(_EXPECTED, (pk, decimals))) is not None}
+    groups: dict[tuple[object, int], list[tuple[int, engine.Spec]]] = defaultdict(list)
+    for pk, spec in Variant.objects.filter(pk__in=[pk for pk, _ in rows if pk not in found]).values_list("pk", "spec"):
         parsed = engine.parse_spec(spec)
-        groups[(engine.Shape.of(parsed), parsed.n_rounds)].append((username, parsed))
+        groups[(engine.Shape.of(parsed), parsed.n_rounds)].append((pk, parsed))
     for members in groups.values():
-        users = [u for u, _ in members]
         trace = engine.train(engine.stack([s for _, s in members]))
         graph = engine.build_graph(members[0][1])
+        columns: list[tuple[str, list[float]]] = []
         for key, cell in graph.cells.items():
-            if not cell.gradable:
-                continue
-            kind = (key.column, key.quantity, key.layer)
-            at: tuple[Any, ...] = (slice(None), key.round - 1, *(k - 1 for k in key.index))
-            column = trace.array(*kind)[at].tolist()
-            values = numbers[cell.id]
-            for user, value in zip(users, column):
-                text = f"{value:.{decimals}f}"
-                values[text].add(user)
-                expected[user][cell.id].add(text)
+            if cell.gradable:
+                at: tuple[Any, ...] = (slice(None), key.round - 1, *(k - 1 for k in key.index))
+                columns.append((cell.id, trace.array(key.column, key.quantity, key.layer)[at].tolist()))
+        for p, (pk, _) in enumerate(members):
+            entries = tuple((cell_id, f"{values[p]:.{decimals}f}") for cell_id, values in columns)
+            found[pk] = entries
+            _keep(_EXPECTED, (pk, decimals), entries)
+    return [(user, found[pk]) for pk, user in rows if pk in found]
 
 
-def _add_typed(assignment: Assignment, decimals: int, numbers: dict[str, dict[str, set[str]]]) -> None:
-    latest: dict[int, Submission] = {}
-    for s in (Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
-              .only("pk", "student_id", "attempt").order_by("attempt")):
-        latest[s.student_id] = s
-    records = current_gradings(latest.values())
-    usernames = dict(Submission.objects.filter(pk__in=[s.pk for s in latest.values()])
-                     .values_list("pk", "student__username"))
-    for submission_id, report in (Grading.objects.filter(pk__in=[g.pk for g in records.values()])
-                                  .values_list("submission_id", "report")):
-        user = usernames[submission_id]
-        for cell in report.get("cells", ()):
-            if cell.get("status") not in WRONG_TYPED or cell.get("mistake") or not cell.get("id"):
-                continue
-            parsed = parse_number(str(cell.get("given", "")))
-            if parsed.status != "number" or parsed.value is None:
-                continue
-            numbers[cell["id"]][f"{parsed.value:.{decimals}f}"].add(user)
+def _typed(assignment: Assignment, decimals: int) -> list[tuple[str, Entries]]:
+    """Each student's wrong typed values (not a named mistake) in their latest submitted attempt."""
+    latest: dict[str, int] = {}
+    for pk, user in (Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
+                     .order_by("attempt").values_list("pk", "student__username")):
+        latest[user] = pk  # the last attempt of each student wins
+    owner = {pk: user for user, pk in latest.items()}
+    current: dict[int, int] = {}
+    for grading, submission in (Grading.objects.filter(submission__assignment=assignment)
+                                .order_by("sequence").values_list("pk", "submission_id")):
+        if submission in owner:
+            current[submission] = grading
+    found = {g: entries for g in current.values() if (entries := _known(_TYPED, (g, decimals))) is not None}
+    for grading, report in (Grading.objects.filter(pk__in=[g for g in current.values() if g not in found])
+                            .values_list("pk", "report")):
+        entries = _wrong_typed(report, decimals)
+        found[grading] = entries
+        _keep(_TYPED, (grading, decimals), entries)
+    return [(owner[s], found[g]) for s, g in current.items() if g in found]
+
+
+def _wrong_typed(report: Mapping[str, Any], decimals: int) -> Entries:
+    out = []
+    for cell in report.get("cells", ()):
+        if cell.get("status") not in WRONG_TYPED or cell.get("mistake") or not cell.get("id"):
+            continue
+        parsed = parse_number(str(cell.get("given", "")))
+        if parsed.status == "number" and parsed.value is not None:
+            out.append((str(cell["id"]), f"{parsed.value:.{decimals}f}"))
+    return tuple(out)
