@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from grading import selectors
+from grading import selectors, services
 from grading.figures import analytics
 from grading.grade.report import Report
 from grading.marking.tables import Root
@@ -19,6 +19,7 @@ from tests.webtools import client_for, submit
 pytestmark = pytest.mark.django_db
 
 LOSS = (1, "forward", "L", None, ())
+S1 = (1, "forward", "s", 1, (1,))
 
 
 @pytest.fixture
@@ -35,10 +36,11 @@ def draw_of(klass, name: str) -> dict:
     return expected_draw(template(), FREE, klass["assignment"].seed, str(klass[name].pk))
 
 
-def classmate(klass, spec1: dict) -> str:
-    """A classmate whose round-1 loss differs from student1's (four draws cannot all give it)."""
+def classmate(klass, spec1: dict, cell: tuple = LOSS) -> str:
+    """A classmate whose round-1 ``cell`` (the loss) differs from student1's at 4 places (three
+    draws cannot all give it)."""
     return next(n for n in ("student2", "student3", "student4")
-                if abs(refnet.trace(draw_of(klass, n))[LOSS] - refnet.trace(spec1)[LOSS]) > 1e-3)
+                if abs(refnet.trace(draw_of(klass, n))[cell] - refnet.trace(spec1)[cell]) > 1e-3)
 
 
 def test_copying_another_students_numbers_is_flagged_and_waits_for_staff(klass):
@@ -59,6 +61,9 @@ def test_copying_another_students_numbers_is_flagged_and_waits_for_staff(klass):
     assert carried, "the cells after a root follow from it"
     assert {report.cell(c).status for c in carried} == {"pending"}  # type: ignore[union-attr]
 
+    # A regrade sees the class's numbers too: the copy stays flagged, nothing changes.
+    assert not services.regrade_attempt(submission=attempt, dry_run=True).diff.changed
+
     html = client_for(klass["teacher"]).get(reverse("grading:analytics", args=[a.pk])).content.decode()
     section = html.split('id="copied-roots"')[1].split("</section>")[0]
     assert f"{name}'s round 1" in section and "match student1's numbers" in section
@@ -69,15 +74,15 @@ def test_copying_another_students_numbers_is_flagged_and_waits_for_staff(klass):
 
 def test_the_index_holds_expected_and_wrong_typed_values_of_others_only(klass):
     a = klass["assignment"]
-    spec1, spec2 = draw_of(klass, "student1"), None
-    name = classmate(klass, spec1)
+    spec1 = draw_of(klass, "student1")
+    name = classmate(klass, spec1, S1)
     spec2 = draw_of(klass, name)
     right1 = round_answers(spec1)
-    cell, key = "r1.forward.s1", "r1.forward.s1"
+    cell = key = "r1.forward.s1"
     wrong = dict(right1, **{cell: "0.1234"})  # student1 types a wrong s1 (not a named mistake)
     submit(client_for(klass["student1"]), a, wrong)
     submit(client_for(klass[name]), a, round_answers(spec2))  # right for them: no typed entries
-    s1_of = {n: f"{refnet.trace(s)[(1, 'forward', 's', 1, (1,))]:.4f}" for n, s in
+    s1_of = {n: f"{refnet.trace(s)[S1]:.4f}" for n, s in
              (("student1", spec1), (name, spec2))}
 
     mine = selectors.class_numbers(a, exclude_student=klass[name])
