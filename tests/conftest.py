@@ -74,13 +74,16 @@ def _fast_hashing(settings):
 def _fresh_formula_verdicts():
     """Each test checks its formulas and reads its reports itself: nothing cached by an earlier test."""
     from grading.formulas import VERDICTS
+    from grading.selectors.copying import forget_class_numbers
     from grading.selectors.grades import forget_reports
 
     VERDICTS.clear()
     forget_reports()
+    forget_class_numbers()
     yield
     VERDICTS.clear()
     forget_reports()
+    forget_class_numbers()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from itertools import combinations
 from typing import Any
 
 from grading.grade.report import Report
-from grading.engine.text import _
+from grading.engine.text import Text, _, join
 
 WRONG = frozenset({"incorrect", "invalid"})  # typed and wrong; blank is counted apart
 # One shared NaN object: tuples holding it compare equal by identity, so the plot cache hits.
@@ -127,6 +127,83 @@ def shared_wrong_values(wrong: Mapping[str, Sequence[tuple[str, str]]], *, top: 
     pairs = [CopyPair(a, b, tuple(sorted(cells))) for (a, b), cells in shared.items()
              if len(cells) >= min_shared]
     return sorted(pairs, key=lambda p: (-p.count, p.first, p.second))[:top]
+
+
+@dataclass(frozen=True)
+class CopiedRoots:
+    """A student whose roots (wrong values nothing honest explains) are another student's
+    numbers for the same cells: ``cells`` as (round, name, cell id), in table order."""
+
+    student: str
+    other: str
+    cells: tuple[tuple[int, str, str], ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.cells)
+
+    @property
+    def where(self) -> Text:
+        """The cells round by round: "round 1 s1, s2; round 2 f1"."""
+        rounds: dict[int, list[str]] = defaultdict(list)
+        for r, name, _id in self.cells:
+            rounds[r].append(name)
+        return join("; ", (_("round %(round)s %(cells)s", round=r, cells=", ".join(names))
+                           for r, names in sorted(rounds.items())))
+
+
+def copied_roots(reports: Iterable[tuple[str, Report]]) -> list[CopiedRoots]:
+    """From each student's report, their roots whose value another student has for that cell
+    (``Root.copied_from``), grouped by (student, other) with the cells listed; most cells first.
+    A signal for staff, never shown to students."""
+    found: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
+    for student, report in reports:
+        for root in report.roots:
+            for other in root.copied_from:
+                found[(student, other)].append((root.round, root.name, root.id))
+    # In the report's order (table order) within a round, each cell once.
+    pairs = [CopiedRoots(s, o, tuple(sorted(dict.fromkeys(cells), key=lambda c: c[0])))
+             for (s, o), cells in found.items()]
+    return sorted(pairs, key=lambda p: (-p.count, p.student, p.other))
+
+
+@dataclass(frozen=True)
+class RootSummary:
+    """The class's roots of carried credit by state, and the share of the points carried."""
+
+    explained: int = 0
+    waiting: int = 0
+    accepted: int = 0
+    declined: int = 0
+    carried: int = 0  # unexplained, carried under the "carry" policy
+    refused: int = 0  # unexplained, no carried credit under the "none" policy
+    carried_points: float = 0.0
+    total_points: float = 0.0
+
+    @property
+    def roots(self) -> int:
+        return self.explained + self.waiting + self.accepted + self.declined + self.carried + self.refused
+
+    @property
+    def carried_share(self) -> float | None:
+        """Carried points over all points scored (None when nothing was scored)."""
+        return self.carried_points / self.total_points if self.total_points > 0 else None
+
+
+def root_summary(reports: Iterable[Report]) -> RootSummary:
+    """How many roots were explained, wait for review, were accepted or declined (or carried,
+    or refused, by the policy), and the carried points against all points scored."""
+    counts: dict[str, int] = defaultdict(int)
+    carried = total = 0.0
+    for report in reports:
+        for root in report.roots:
+            counts[root.state] += 1
+        carried += report.carried_points
+        total += report.total
+    return RootSummary(explained=counts["explained"], waiting=counts["waiting"],
+                       accepted=counts["accepted"], declined=counts["declined"],
+                       carried=counts["carried"], refused=counts["refused"],
+                       carried_points=round(carried, 4), total_points=round(total, 4))
 
 
 def csv_safe(value: Any) -> Any:

@@ -19,7 +19,7 @@ from grading.grade.grader import grade_submission, score_questions
 from grading.grade.report import Adjustment, Report
 from grading.engine.text import Text, _
 from grading.formulas.check import FormulaStatus
-from grading.marking.roots import RootState
+from grading.marking.roots import Others, RootState
 from grading.marking.tables import MarkStatus
 
 S = TypeVar("S", bound=str)
@@ -283,12 +283,14 @@ def diff(old: Report | Mapping[str, Any], new: Report) -> ReportDiff:
 
 
 def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any] | str,
-                changes: Sequence[Applied], keep: bool = True) -> tuple[ReportDiff, Report | None]:
+                changes: Sequence[Applied], keep: bool = True,
+                others: Others | None = None) -> tuple[ReportDiff, Report | None]:
     """Grade ``answers`` again, replay the staff ``changes`` that still fit, and compare with the
     ``current`` stored report (its JSON, parsed or as text): the diff, and (when ``keep`` and
-    the grade changes) the grader's new report. Runs in a grading pool's worker."""
+    the grade changes) the grader's new report; ``others``: the class's numbers for the copy
+    signal on roots. Runs in a grading pool's worker."""
     stored: Mapping[str, Any] = json.loads(current) if isinstance(current, str) else current
-    auto = grade_submission(spec, answers, config)
+    auto = grade_submission(spec, answers, config, others)
     new = replay(auto, changes) if changes else auto
     found = diff(stored, new)
     return found, (auto if keep and found.changed else None)

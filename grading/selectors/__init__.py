@@ -2,7 +2,7 @@
 
 ``problems``: the computation (key, names, Q1 rows, messages). ``grades``: the grade ledger,
 the gradebook and the review queue. ``people``: a student's terms, memberships, rosters.
-``variants``: an attempt's problem, the class's per-student variants. ``authoring``: a spec
+``copying``: the class's numbers per cell, for the copy signal. ``variants``: an attempt's problem, the class's per-student variants. ``authoring``: a spec
 checked as its author types it, and the key audit.
 Views, forms and template tags import these, never the models' managers or the computation.
 """
@@ -10,6 +10,8 @@ Views, forms and template tags import these, never the models' managers or the c
 from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PREVIEW_SEED,
                                         REVEAL_CHOICES, UNEXPLAINED_ROOTS_CHOICES, Audit, AuditLine, Check, authoring_initial,
                                         check_spec, default_questions, key_audit, slug_taken)
+from grading.selectors.copying import (ClassIndex, class_index, class_numbers,
+                                       forget_class_numbers)
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
                                       current_report, grading_history, grading_record, is_graded,
@@ -29,6 +31,7 @@ from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, cla
                                         variants_by_student)
 
 __all__ = [
+    "ClassIndex", "class_index", "class_numbers", "forget_class_numbers",
     "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",
     "AuditLine", "Check", "authoring_initial", "check_spec", "default_questions", "key_audit",
     "slug_taken",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,13 +18,17 @@ from django.utils.translation import gettext as _
 from grading import engine, tasks
 
 from grading.grade import grader
+from grading.marking.roots import Others
 from grading.models import Assignment, Grading, Membership, Submission
+from grading.selectors.copying import class_numbers
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells
 from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import grading_create_auto
 from grading.services.variants import problem_for
+
+log = logging.getLogger(__name__)
 
 FIELD_MAX_CHARS = 600  # a formula may be 500 characters; anything longer is refused, not cut
 
@@ -257,16 +262,28 @@ def submission_submit(*, assignment: Assignment, student, answers: Any,
 def submission_grade(*, submission_id: int) -> Grading | None:
     """Grade a submitted attempt that has no grade yet (the task worker's job); None when it
     already has one (a task run twice grades once)."""
-    submission = (Submission.objects.select_related("assignment", "variant").filter(
+    submission = (Submission.objects.select_related("assignment", "variant", "student").filter(
         pk=submission_id, state=Submission.State.SUBMITTED).first())
     if submission is None or submission.gradings.exists():
         return None
     config = grading_config(submission.assignment)
-    report = grader.grade_submission(problem_of(submission), submission.answers, config)
+    report = grader.grade_submission(problem_of(submission), submission.answers, config,
+                                     others=others_of(submission))
     try:
         return grading_create_auto(submission=submission, report=report, config=config)
     except ValidationError:
         return None  # another worker graded it meanwhile
+
+
+def others_of(submission: Submission) -> Others | None:
+    """The class's numbers for this attempt's student (the copy signal on its roots); None, with
+    a warning logged, when the index cannot be built: a grading never fails because of it."""
+    try:
+        return class_numbers(submission.assignment, exclude_student=submission.student)
+    except Exception:  # noqa: BLE001 - grade without the copy signal rather than not at all
+        log.warning("class numbers of assignment %s unavailable; grading attempt %s without them",
+                    submission.assignment_id, submission.pk, exc_info=True)
+        return None
 
 
 def submissions_auto_submit(*, assignment: Assignment, now: datetime | None = None) -> list[Submission]:

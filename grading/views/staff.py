@@ -184,6 +184,8 @@ def class_analytics(request: HttpRequest, pk: int) -> HttpResponse:
         "mistake_counts": _mistake_counts(reports, assignment.shape_spec),
         "mean": sum(totals) / len(totals) if totals else None,
         "copy_pairs": selectors.copy_signal(counted),
+        "copied_roots": analytics.copied_roots(counted),
+        "root_summary": analytics.root_summary(reports),
     })
 
 
