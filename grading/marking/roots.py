@@ -73,9 +73,10 @@ def _same(candidate: str, typed: str) -> bool:
         return False
 
 
-def digit_slip(typed: float, places: int, right: float) -> Explanation | None:
+def digit_slip(typed: float, places: int, right: float, tol: float = 0.0) -> Explanation | None:
     """One digit wrong, two adjacent digits swapped, a digit dropped or doubled, the decimal point
-    moved, or the sign flipped: ``typed`` (written with ``places`` decimals) against ``right``."""
+    moved, or the sign flipped: ``typed`` (written with ``places`` decimals) against ``right``
+    (``tol``: how far a right value worked from rounded inputs may be from the student's own)."""
     mine = _text(typed, places)
     if typed != 0 and right != 0 and (typed < 0) != (right < 0) and mine == _text(right, places):
         return Explanation("sign", _("the sign is flipped"))
@@ -99,8 +100,13 @@ def digit_slip(typed: float, places: int, right: float) -> Explanation | None:
             if ch.isdigit() and _same(shorter[:i] + ch + shorter[i:], mine):
                 return Explanation("doubled_digit", _("a digit is doubled"))
     if right != 0 and typed != 0:
+        # The digits as written, the point elsewhere: moved right, the digits typed are the right
+        # value's at more places; moved left, at fewer.
         for shift in (-3, -2, -1, 1, 2, 3):
-            if _text(right * 10.0 ** shift, places) == mine and float(mine) != 0:
+            # The typed digits were rounded before the point moved: their rounding moves with it.
+            unit = max(0.6 * 10.0 ** -places, OPERAND_SLACK * tol) * 10.0 ** max(shift, 0)
+            moved = abs(right) * 10.0 ** shift
+            if abs(abs(typed) - moved) < unit or _text(right * 10.0 ** shift, places) == mine:
                 return Explanation("decimal_point", _("the decimal point is moved"))
     return None
 
@@ -202,7 +208,7 @@ def explain(graph: Graph, key: CellId, typed: float, places: int, rights: Sequen
     """The first honest slip that turns a right value of ``rights`` (from the student's own
     inputs, then the exact ones) into ``typed``; None when there is none."""
     for right in rights:
-        found = digit_slip(typed, places, right) or rounding_slip(typed, right, decimals, tol)
+        found = digit_slip(typed, places, right, tol) or rounding_slip(typed, right, decimals, tol)
         if found is not None:
             return found
     return operand_slip(graph, key, typed, values, tol) or term_slip(graph, key, typed, values, tol)
