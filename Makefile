@@ -96,6 +96,7 @@ bench: dev-deps
 	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_variant_pages.py
 	$(PY) bench/bench_regrade.py
+	$(PY) bench/bench_copying.py
 
 # A class at a deadline against gunicorn and a task worker (STUDENTS, default 300), then a
 # login wave; prints per-endpoint p50/p95/max, errors, attempts sent against stored.
