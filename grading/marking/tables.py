@@ -351,11 +351,12 @@ class _Marker:
             copied = copied_from(self.others, d.cell.id, v, self.rules.decimals)
             if d.mistake is not None:
                 found: Explanation | None = Explanation("named_mistake", get_mistake(d.mistake).title)
+            elif k.round in self.crowded:  # only a value next to the right one is a slip there
+                found = next((e for right in d.rights if (e := rounding_slip(
+                    v, right, self.rules.decimals, self.tol)) is not None), None)
             else:
                 found = explain(self.graph, k, v, places, d.rights, self.student,
                                 self.rules.decimals, self.tol)
-                if found is not None and k.round in self.crowded and found.kind not in NEAR_RIGHT:
-                    found = None
             known = self._explained[k] = (found, copied)
         return known
 
@@ -523,7 +524,6 @@ class _Marker:
 
 
 MAX_SLIPS_PER_ROUND = 2  # roots in one round that honest slips may explain
-NEAR_RIGHT = frozenset({"rounding", "truncation"})  # slips that leave a value next to the right one
 _STATE_OF: dict[Policy, RootState] = {"review": "waiting", "carry": "carried", "none": "refused"}
 
 
