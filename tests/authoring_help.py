@@ -37,7 +37,7 @@ STRUCTURE_2_2_2 = {"n_inputs": "2", "n_layers": "2", "units_1": "2", "activation
 SETTINGS = {"title": "Hidden layer, your own numbers", "slug": "hidden-own", "statement": "Train it.",
             "decimals": "4", "max_attempts": "3", "opens_at": "2026-01-05T08:00",
             "due_at": "2026-01-19T23:59", "grace_seconds": "120", "reveal": "after_due",
-            "carried_credit": "1", "carried_cap": "1", "not_chained_credit": "0.5",
+            "carried_credit": "1", "carried_cap": "1", "not_chained_credit": "0.5", "unexplained_roots": "review",
             "points-1": "20", "extra-1": "", "points-2": "40", "points-3": "40", "extra-3": "on",
             "points-4": "5", "extra-4": "on"}
 

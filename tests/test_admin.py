@@ -36,7 +36,7 @@ def test_admin_rejects_a_bad_spec_with_the_engines_message(admin_client):
     data = {"course": course.pk, "title": "Bad", "slug": "bad", "statement": "",
             "spec": '{"weights": [[0.2, 0.3]], "biases": [0.3, 0.4], "learning_rate": 1, "samples": [{"x": [1, 2], "y": [0, 1]}]}',
             "opens_at_0": "2026-01-01", "opens_at_1": "00:00", "due_at_0": "2026-02-01", "due_at_1": "00:00",
-            "decimals": 4, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1, "carried_cap": 1, "not_chained_credit": 0.5, "grace_seconds": 120,
+            "decimals": 4, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1, "carried_cap": 1, "not_chained_credit": 0.5, "unexplained_roots": "review", "grace_seconds": 120,
             "questions-TOTAL_FORMS": 0, "questions-INITIAL_FORMS": 0, "questions-MIN_NUM_FORMS": 0,
             "questions-MAX_NUM_FORMS": 1000}
     response = admin_client.post("/admin/grading/assignment/add/", data)
@@ -141,7 +141,7 @@ def test_graded_work_is_kept_in_the_admin(admin_client):
             "statement": "", "spec": json.dumps({**SPEC_4_1, "biases": [0.9, 0.9]}),
             "opens_at_0": "2026-01-01", "opens_at_1": "00:00", "due_at_0": "2099-02-01", "due_at_1": "00:00",
             "decimals": 1, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1,
-            "carried_cap": 1, "not_chained_credit": 0.5, "grace_seconds": 120,
+            "carried_cap": 1, "not_chained_credit": 0.5, "unexplained_roots": "review", "grace_seconds": 120,
             "questions-TOTAL_FORMS": 0, "questions-INITIAL_FORMS": 0, "questions-MIN_NUM_FORMS": 0,
             "questions-MAX_NUM_FORMS": 1000}
     response = admin_client.post(f"/admin/grading/assignment/{assignment.pk}/change/", data, follow=True)

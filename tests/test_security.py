@@ -213,10 +213,10 @@ def test_autosave_racing_a_submit_cannot_change_the_graded_answers(world, monkey
     a, alice = world["assignment"], world["alice"]
     real_grade = grader.grade_submission
 
-    def grade_while_an_autosave_lands(spec, answers, config):
+    def grade_while_an_autosave_lands(spec, answers, config, others=None):
         services.submission_save_draft(assignment=a, student=alice,
                                        answers={"rounds": [{"round": 1, "forward": {"s1": "0.9999"}}]})
-        return real_grade(spec, answers, config)
+        return real_grade(spec, answers, config, others)
 
     monkeypatch.setattr(grader, "grade_submission", grade_while_an_autosave_lands)
     sub = submit(client_for(alice), a, {"r1.forward.s1": "0.4600"})

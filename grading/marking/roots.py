@@ -135,9 +135,11 @@ def _safe(fn: Callable[..., float], values: Sequence[float]) -> float | None:
 
 
 def operand_slip(graph: Graph, key: CellId, typed: float, values: Mapping[CellId, float | None],
-                 tol: float) -> Explanation | None:
+                 tol: float, usable: Callable[[CellId], bool] | None = None) -> Explanation | None:
     """The cell's formula with one input replaced by a neighbour of the same quantity in the
-    same round's table (or the same cell one round earlier) gives the typed value."""
+    same round's table (or the same cell one round earlier) gives the typed value. The neighbour
+    taken must be one of the student's honest numbers (``usable``: right, or worked from their
+    own inputs): a slip takes a real number from the wrong place, not a made-up one."""
     cell = graph[key]
     inputs = [values.get(u) for u in cell.deps]
     if cell.fn is None or any(v is None for v in inputs):
@@ -146,7 +148,8 @@ def operand_slip(graph: Graph, key: CellId, typed: float, values: Mapping[CellId
     for position, u in enumerate(cell.deps):
         for other in _neighbours(graph, u):
             value = values.get(other)
-            if value is None or value == base[position]:
+            if value is None or value == base[position] or (
+                    usable is not None and not usable(other)):
                 continue
             trial = list(base)
             trial[position] = float(value)
@@ -164,11 +167,12 @@ def _label(graph: Graph, cell: CellId, round_no: int) -> str:
 
 
 def _neighbours(graph: Graph, u: CellId) -> Iterable[CellId]:
-    """Cells a student could take in place of ``u``: the same quantity and column in the same
-    round (another index or layer), and ``u`` itself one round earlier."""
+    """Cells a student could take in place of ``u``: the same quantity in the same column and
+    round (another index or layer: x1 for x2, w12 for w21), the same weight before or after its
+    update, and ``u`` itself one round earlier."""
     for other in graph.cells:
-        if other.round == u.round and other != u and other.column == u.column \
-                and other.quantity == u.quantity:
+        if other.round == u.round and other != u and other.quantity == u.quantity and (
+                other.column == u.column or (other.layer, other.index) == (u.layer, u.index)):
             yield other
     earlier = CellId(u.round - 1, u.column, u.layer, u.quantity, u.index)
     if u.round > 1 and earlier in graph.cells:
@@ -204,14 +208,18 @@ def term_slip(graph: Graph, key: CellId, typed: float, values: Mapping[CellId, f
 
 
 def explain(graph: Graph, key: CellId, typed: float, places: int, rights: Sequence[float],
-            values: Mapping[CellId, float | None], decimals: int, tol: float) -> Explanation | None:
+            values: Mapping[CellId, float | None], decimals: int, tol: float, *,
+            digits: bool = True, usable: Callable[[CellId], bool] | None = None) -> Explanation | None:
     """The first honest slip that turns a right value of ``rights`` (from the student's own
-    inputs, then the exact ones) into ``typed``; None when there is none."""
+    inputs, then the exact ones) into ``typed``; None when there is none. ``digits``: slips of
+    the written digits count (they can make any value, 0 included: not where a round is full
+    of roots); the others come from the right value or the table itself."""
     for right in rights:
-        found = digit_slip(typed, places, right, tol) or rounding_slip(typed, right, decimals, tol)
+        found = (digit_slip(typed, places, right, tol) if digits else None) \
+            or rounding_slip(typed, right, decimals, tol)
         if found is not None:
             return found
-    return operand_slip(graph, key, typed, values, tol) or term_slip(graph, key, typed, values, tol)
+    return operand_slip(graph, key, typed, values, tol, usable) or term_slip(graph, key, typed, values, tol)
 
 
 def copied_from(others: Others | None, cell_id: str, typed: float, decimals: int) -> tuple[str, ...]:

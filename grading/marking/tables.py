@@ -13,7 +13,7 @@ from grading.marking.intervals import Interval, recompute, typed_interval
 from grading.marking.numbers import ParsedNumber, band, band_text, hints
 from grading.marking.plausible import implausible, repeated_values
 from grading.marking.roots import (Explanation, Others, Policy, RootState, copied_from, explain,
-                                   honest_alternatives, rounding_slip, sentence)
+                                   honest_alternatives, sentence)
 from grading.marking.typed import answer_tables, typed_text
 from grading.mistakes import Mistake, alternatives_by_cell, get_mistake
 from grading.mistakes.base import Alternative
@@ -214,15 +214,24 @@ class _Marker:
                     d.follows, d.deps, (d.ups, d.exact) = True, tuple(p.at(k.round) for p in deps), honest
                     break
 
+    def _usable(self, u: CellId) -> bool:
+        """A number a slip may take from the wrong place: right, or worked from the student's own inputs."""
+        if not self._wrong(u):
+            return True
+        source = self.by_key.get(self._source(u))
+        return source is not None and source.follows
+
     def _counts_as_slip(self, d: _Draft) -> bool:
-        """A root that only a slip could explain: its inputs all typed (a root after a blank cell
-        cannot be checked at all), and not simply a value rounded or cut off early."""
+        """A root that only a slip of the written digits could explain: its inputs all typed (a
+        root after a blank cell cannot be checked at all), and neither a value rounded or cut off
+        early nor one worked from the table's own numbers (a wrong operand, a term)."""
         if d.parsed.status != "number" or d.follows or not self._wrong(d.cell.key):
             return False
         if any(self.student.get(u) is None for u in d.cell.deps):
             return False
-        return not any(rounding_slip(d.parsed.value, right, self.rules.decimals, self.tol)
-                       for right in d.rights)
+        return explain(self.graph, d.cell.key, d.parsed.value, d.parsed.decimals, d.rights,
+                       self.student, self.rules.decimals, self.tol, digits=False,
+                       usable=self._usable) is None
 
     def first_pass(self, d: _Draft) -> None:
         """Correct, a carried candidate, or incorrect (with a named mistake when one fits)."""
@@ -351,12 +360,9 @@ class _Marker:
             copied = copied_from(self.others, d.cell.id, v, self.rules.decimals)
             if d.mistake is not None:
                 found: Explanation | None = Explanation("named_mistake", get_mistake(d.mistake).title)
-            elif k.round in self.crowded:  # only a value next to the right one is a slip there
-                found = next((e for right in d.rights if (e := rounding_slip(
-                    v, right, self.rules.decimals, self.tol)) is not None), None)
             else:
-                found = explain(self.graph, k, v, places, d.rights, self.student,
-                                self.rules.decimals, self.tol)
+                found = explain(self.graph, k, v, places, d.rights, self.student, self.rules.decimals,
+                                self.tol, digits=k.round not in self.crowded, usable=self._usable)
             known = self._explained[k] = (found, copied)
         return known
 
