@@ -3,6 +3,8 @@ student's expected or wrong typed value is a copy signal, its carried cells wait
 analytics page lists the pair, and the student never sees the other's name."""
 from __future__ import annotations
 
+import math
+
 import pytest
 from django.urls import reverse
 
@@ -79,7 +81,9 @@ def test_the_index_holds_expected_and_wrong_typed_values_of_others_only(klass):
     spec2 = draw_of(klass, name)
     right1 = round_answers(spec1)
     cell = key = "r1.forward.s1"
-    wrong = dict(right1, **{cell: "0.1234"})  # student1 types a wrong s1 (not a named mistake)
+    # student1 types a wrong s1 (nothing honest explains it) and works f1 from it: a root with a
+    # carried cell, which is what a copier would take.
+    wrong = dict(right1, **{cell: "0.1234", "r1.forward.f1": f"{1 / (1 + math.exp(-0.1234)):.4f}"})
     submit(client_for(klass["student1"]), a, wrong)
     submit(client_for(klass[name]), a, round_answers(spec2))  # right for them: no typed entries
     s1_of = {n: f"{refnet.trace(s)[S1]:.4f}" for n, s in

@@ -144,3 +144,21 @@ def test_the_append_only_triggers_go_back_and_come_again():
     assert append_only_triggers() == 0
     migrate([("grading", "0008_append_only_triggers")])
     assert append_only_triggers() == (12 if connection.vendor == "sqlite" else 6)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_existing_assignments_keep_carrying_every_root_and_new_ones_ask_for_review():
+    """The policy for unexplained roots: an assignment made before it keeps the carrying it had
+    (a regrade changes no grade behind anyone's back); one made after defaults to review."""
+    old = migrate([("grading", "0008_append_only_triggers")])
+    course = old.get_model("grading", "Course").objects.create(code="FRA501", title="PR")
+    now = timezone.now()
+    old.get_model("grading", "Assignment").objects.create(
+        course=course, title="HW", slug="hw", spec=SPEC_4_1, due_at=now + timedelta(days=1), opens_at=now)
+    new = migrate([("grading", "0009_unexplained_roots")])
+    Assignment = new.get_model("grading", "Assignment")
+    assert Assignment.objects.get(slug="hw").unexplained_roots == "carry"
+    made = Assignment.objects.create(course=Assignment.objects.get().course, title="HW 2", slug="hw-2",
+                                     spec=SPEC_4_1, due_at=now + timedelta(days=1), opens_at=now)
+    assert Assignment.objects.get(pk=made.pk).unexplained_roots == "review"

@@ -38,14 +38,15 @@ TABLE_POINTS = 140.0  # Q2-Q5: four rounds of 35
     (0.4630, 4, 0.4600, "digit"),            # the issue's example: one digit
     (0.0000, 4, 0.0100, "digit"),            # the issue's honest s2: 0.0100 slipped to 0.0000
     (0.4060, 4, 0.4600, "swapped_digits"),   # 46 -> 64? no: 0.4600 -> 0.4060 swaps 6 and 0
-    (0.430, 3, 0.4630, "dropped_digit"),     # 0.4630 with its 6 left out
+    (0.430, 3, 0.4630, "dropped_digit"),     # 0.4630 with its 6 left out (one place fewer)
     (0.44630, 5, 0.4630, "doubled_digit"),   # 0.4630 with its 4 written twice
     (4.6300, 4, 0.4630, "decimal_point"),    # the point one place to the right
     (0.0463, 4, 0.4630, "decimal_point"),    # one place to the left
+    (-0.0092, 4, -0.0918, "decimal_point"),  # one place to the left, rounded again at 4 places
     (-0.4630, 4, 0.4630, "sign"),
 ])
 def test_a_slip_of_each_kind_is_named(typed: float, places: int, right: float, kind: str) -> None:
-    found = digit_slip(typed, places, right)
+    found = digit_slip(typed, places, right, 4)
     assert found is not None and found.kind == kind
 
 
@@ -56,7 +57,7 @@ def test_a_slip_of_each_kind_is_named(typed: float, places: int, right: float, k
     (0.4700, 4, 0.4600 + 0.0123),  # 0.4723 -> 0.4700: two digits
 ])
 def test_a_made_up_value_is_no_digit_slip(typed: float, places: int, right: float) -> None:
-    assert digit_slip(typed, places, right) is None
+    assert digit_slip(typed, places, right, 4) is None
 
 
 def test_rounding_and_truncation_at_fewer_places_are_named_but_not_to_one_place() -> None:
@@ -81,10 +82,14 @@ def work(changes: dict[CellId, Any], places: int = 4) -> dict[str, Any]:
             own[k] = float(cell.value)  # type: ignore[arg-type]
             continue
         value = cell.fn(*(own[d] for d in cell.deps))  # type: ignore[misc]
+        text = None
         if k in changes:
             change = changes[k]
-            value = change(value, own) if callable(change) else change
-        text = f"{value:.{places}f}"
+            if isinstance(change, str):  # typed as it stands (its own places)
+                value, text = float(change), change
+            else:
+                value = change(value, own) if callable(change) else change
+        text = text if text is not None else f"{value:.{places}f}"
         own[k], typed[k] = float(text), text
     rounds: dict[int, dict[str, Any]] = {}
     for k, text in typed.items():
@@ -250,3 +255,56 @@ def test_grade_reports_each_root_with_its_explanation_or_null(tmp_path: Path) ->
     assert roots["s2@2"]["explanation"]["kind"] == "digit" and roots["s2@2"]["state"] == "explained"
     carried = {c["id"]: c["status"] for c in report["cells"]}
     assert {carried[i] for i in roots["s1@1"]["carried"]} == {"pending"}
+
+
+# ---------------------------------------------------------------- made-up values, any way typed
+
+
+def _gamers() -> list[tuple[str, dict[CellId, str]]]:
+    """Values made up for every round's f (or s), typed with 0 to 4 decimals: 0, 0.5, the target
+    y, values with one nonzero digit, random ones."""
+    rng = random.Random("made up")
+    out = []
+    for places in range(0, 5):
+        def text(v: float) -> str:
+            return f"{v:.{places}f}"
+        for quantity in ("f", "s"):
+            cells = [cell(r, "forward", f"{quantity}{j}") for r in range(1, 5) for j in (1, 2)]
+            made = {
+                "zero": {c: text(0.0) for c in cells},
+                "half": {c: text(0.5) for c in cells},
+                "one digit": {c: text(rng.choice((0.1, 0.2, 0.3, 0.5, 0.7, 0.9))) for c in cells},
+                "random": {c: text(rng.uniform(0.05, 0.95)) for c in cells},
+            }
+            if quantity == "f":
+                made["y"] = {c: text(float(SPEC.samples[c.round - 1].y[c.index[0] - 1])) for c in cells}
+            out += [(f"{name} in {quantity} at {places} places", typed) for name, typed in made.items()]
+    return out
+
+
+GAMERS = _gamers()
+
+
+@pytest.mark.parametrize(("name", "typed"), GAMERS, ids=[g[0] for g in GAMERS])
+def test_made_up_values_however_typed_earn_at_most_half_the_table(name: str, typed: dict[CellId, str]) -> None:
+    """The review of this change found "0.9" typed with one decimal read as one digit off 0.6130:
+    digits are compared at the assignment's places, so no made-up value buys carried credit."""
+    assert table_points(work(typed)) <= TABLE_POINTS / 2
+
+
+def test_staff_may_decline_an_explained_root_and_a_mark_they_set_by_hand_stands() -> None:
+    """An explained slip staff judge otherwise can be declined (its carried cells become wrong);
+    a cell whose mark staff set by hand before keeps it."""
+    answers = work({cell(1, "forward", "s1"): 0.4630})
+    report = report_of(answers)
+    root = report.root(GRAPH[cell(1, "forward", "s1")].id)
+    assert root is not None and root.state == "explained" and len(root.carried) > 2
+    kept, others = root.carried[0], root.carried[1:]
+    by_hand = ledger.Applied(ledger.Change("cell", kept, "correct", 1.0), 2, "seen", "", "ta", "t")
+    decline = ledger.Applied(ledger.Change("root", root.id, "declined"), 3, "looked", "", "ta", "t", True)
+    after = ledger.apply(ledger.apply(report, [by_hand]), [decline])
+    assert after.cell(kept).status == "correct"
+    assert {after.cell(c).status for c in others} == {"incorrect"}
+    assert after.root(root.id).state == "declined"
+    before = sum(q.score for q in report.questions if q.kind == "round")
+    assert sum(q.score for q in after.questions if q.kind == "round") < before

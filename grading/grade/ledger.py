@@ -29,7 +29,9 @@ KINDS = ("cell", "formula", "question", "total", "root")
 # A root of carried credit that nothing honest explains: staff accept it (its carried cells earn
 # their credit) or decline it (they are wrong); a decision may be changed by a later one.
 ROOT_DECISIONS: tuple[RootState, ...] = ("accepted", "declined")
-DECIDABLE_ROOTS = ("waiting", "refused", "accepted", "declined")
+# Any root may be decided: one waiting for review, one refused by the policy, an explained one
+# staff judge otherwise, one the policy "carry" carried; a decision may be changed by a later one.
+DECIDABLE_ROOTS = ("waiting", "refused", "accepted", "declined", "explained", "carried")
 
 
 class ChangeError(ValueError):
@@ -157,7 +159,8 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
         elif change.kind == "root":
             before_root = roots[change.target]
             roots[change.target] = replace(before_root, state=_one_of(ROOT_DECISIONS, change.status))
-            _carry_from_roots(cells, roots, before_root.carried, applied)
+            staff_set = {a.target for a in adjustments if a.kind == "cell"}
+            _carry_from_roots(cells, roots, [c for c in before_root.carried if c not in staff_set], applied)
             was, now = _STATUS_WORDS[before_root.state], _STATUS_WORDS[change.status]
         elif change.kind == "question":
             question, points = current().question(change.target), _present(change.points)
@@ -184,6 +187,7 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
 _STATUS_WORDS = {"correct": _("correct"), "carried": _("carried"), "incorrect": _("incorrect"),
                  "pending": _("carried, waiting for review"), "waiting": _("waiting for review"),
                  "accepted": _("accepted"), "declined": _("declined"), "refused": _("refused"),
+                 "explained": _("explained: carried"),
                  "not_chained": _("not_chained"), "undecided": _("undecided"),
                  "invalid": _("invalid"), "blank": _("blank")}
 
@@ -191,7 +195,8 @@ _STATUS_WORDS = {"correct": _("correct"), "carried": _("carried"), "incorrect": 
 def _carry_from_roots(cells: dict[str, Any], roots: Mapping[str, Any], carried: Sequence[str],
                       applied: Applied) -> None:
     """Each cell carried from a decided root, marked by all of its roots' decisions: wrong if one
-    was declined (or refused), still waiting while one waits, else carried with its credit."""
+    was declined (or refused), still waiting while one waits, else carried with its credit. (A
+    cell whose mark staff set by hand is left out by the caller: that decision stands.)"""
     for cell_id in carried:
         mark = cells.get(cell_id)
         if mark is None or mark.status not in ("pending", "carried", "incorrect"):

@@ -43,15 +43,15 @@ POLICIES: tuple[Policy, ...] = ("review", "carry", "none")
 
 def policy(name: str) -> Policy:
     """A stored policy name as a Policy; ValueError for any other name."""
-    for known in POLICIES:
+    for known in POLICIES:  # (a loop, not ``in``: the type checker then knows it is a Policy)
         if known == name:
             return known
     raise ValueError(f"unknown policy for unexplained roots: {name!r} (known: {', '.join(POLICIES)})")
 # Another student's number for a cell, written at the assignment's decimals -> who has it.
 Others = Mapping[str, Mapping[str, tuple[str, ...]]]
 
-OPERAND_SLACK = 3.0
-MIN_PLACES = 2  # a value rounded or cut off at fewer places than this is not "rounded": it is made up  # a recomputed candidate within 3 bands: the typed inputs were rounded
+OPERAND_SLACK = 3.0  # a recomputed candidate within 3 bands: the typed inputs were rounded
+MIN_PLACES = 2  # a value rounded or cut off at fewer places than this is not "rounded": it is made up
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,48 +66,49 @@ def _text(value: float, places: int) -> str:
     return f"{abs(value):.{max(places, 0)}f}"
 
 
-def _same(candidate: str, typed: str) -> bool:
-    try:
-        return float(candidate) == float(typed)
-    except ValueError:
-        return False
-
-
-def digit_slip(typed: float, places: int, right: float, tol: float = 0.0) -> Explanation | None:
+def digit_slip(typed: float, places: int, right: float, decimals: int, tol: float = 0.0) -> Explanation | None:
     """One digit wrong, two adjacent digits swapped, a digit dropped or doubled, the decimal point
     moved, or the sign flipped: ``typed`` (written with ``places`` decimals) against ``right``
-    (``tol``: how far a right value worked from rounded inputs may be from the student's own)."""
-    mine = _text(typed, places)
-    if typed != 0 and right != 0 and (typed < 0) != (right < 0) and mine == _text(right, places):
-        return Explanation("sign", _("the sign is flipped"))
-    if (typed < 0) != (right < 0) and typed != 0:
-        return None
-    target = _text(right, places)
-    if len(target) == len(mine) and mine != target:
+    written at the assignment's ``decimals``.
+
+    Digits are compared at the assignment's places: a value typed with fewer ("0.9" for 0.6130)
+    is never "one digit" off (only a rounding may explain it); a dropped digit leaves one place
+    fewer than the right value written out (at least the assignment's places), a doubled one one
+    more. ``tol``: how far a right value worked from rounded inputs may be from the student's own.
+    """
+    at = max(places, decimals)
+    mine, target = _text(typed, at), _text(right, at)
+    if typed == 0 or right == 0:
+        differ_sign = False
+    else:
+        differ_sign = (typed < 0) != (right < 0)
+    if differ_sign:
+        return Explanation("sign", _("the sign is flipped")) if mine == target and places >= decimals else None
+    if places >= decimals and len(target) == len(mine) and mine != target:
         differ = [i for i, (a, b) in enumerate(zip(mine, target)) if a != b]
         if len(differ) == 1:
             return Explanation("digit", _("one digit differs"))
         if len(differ) == 2 and differ[1] == differ[0] + 1 and \
                 (mine[differ[0]], mine[differ[1]]) == (target[differ[1]], target[differ[0]]):
             return Explanation("swapped_digits", _("two digits are swapped"))
-    longer = _text(right, places + 1)
-    for i, ch in enumerate(longer):
-        if ch.isdigit() and _same(longer[:i] + longer[i + 1:], mine):
+    written = _text(typed, places)
+    if places >= decimals - 1:  # the right value written out at one place more, less one digit
+        full = _text(right, places + 1)
+        if any(ch.isdigit() and full[:i] + full[i + 1:] == written for i, ch in enumerate(full)):
             return Explanation("dropped_digit", _("a digit is dropped"))
-    if places >= 1:
-        shorter = _text(right, places - 1)
-        for i, ch in enumerate(shorter):
-            if ch.isdigit() and _same(shorter[:i] + ch + shorter[i:], mine):
-                return Explanation("doubled_digit", _("a digit is doubled"))
-    if right != 0 and typed != 0:
-        # The digits as written, the point elsewhere: moved right, the digits typed are the right
-        # value's at more places; moved left, at fewer.
-        for shift in (-3, -2, -1, 1, 2, 3):
-            # The typed digits were rounded before the point moved: their rounding moves with it.
-            unit = max(0.6 * 10.0 ** -places, OPERAND_SLACK * tol) * 10.0 ** max(shift, 0)
-            moved = abs(right) * 10.0 ** shift
-            if abs(abs(typed) - moved) < unit or _text(right * 10.0 ** shift, places) == mine:
-                return Explanation("decimal_point", _("the decimal point is moved"))
+    if places >= decimals + 1:  # the right value at one place fewer, with one digit written twice
+        full = _text(right, places - 1)
+        if any(ch.isdigit() and full[:i] + ch + full[i:] == written for i, ch in enumerate(full)):
+            return Explanation("doubled_digit", _("a digit is doubled"))
+    if typed != 0 and right != 0 and places >= decimals:
+        shift = round(math.log10(abs(typed) / abs(right)))
+        # The digits were written (at the assignment's places) before the point moved, so their
+        # rounding moves with it; moved left, the value is rounded again where it was typed.
+        unit = max(0.6 * 10.0 ** -decimals, OPERAND_SLACK * tol) * 10.0 ** max(shift, 0)
+        if shift < 0:
+            unit = max(unit, 0.6 * 10.0 ** -places)
+        if 1 <= abs(shift) <= 3 and abs(abs(typed) - abs(right) * 10.0 ** shift) < unit:
+            return Explanation("decimal_point", _("the decimal point is moved"))
     return None
 
 
@@ -215,7 +216,7 @@ def explain(graph: Graph, key: CellId, typed: float, places: int, rights: Sequen
     the written digits count (they can make any value, 0 included: not where a round is full
     of roots); the others come from the right value or the table itself."""
     for right in rights:
-        found = (digit_slip(typed, places, right, tol) if digits else None) \
+        found = (digit_slip(typed, places, right, decimals, tol) if digits else None) \
             or rounding_slip(typed, right, decimals, tol)
         if found is not None:
             return found

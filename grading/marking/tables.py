@@ -223,11 +223,14 @@ class _Marker:
 
     def _counts_as_slip(self, d: _Draft) -> bool:
         """A root that only a slip of the written digits could explain: its inputs all typed (a
-        root after a blank cell cannot be checked at all), and neither a value rounded or cut off
-        early nor one worked from the table's own numbers (a wrong operand, a term)."""
+        root after a blank cell cannot be checked at all), no named mistake (a misconception
+        applied everywhere it fits is one mistake), and neither a value rounded or cut off early
+        nor one worked from the table's own numbers (a wrong operand, a term)."""
         if d.parsed.status != "number" or d.follows or not self._wrong(d.cell.key):
             return False
         if any(self.student.get(u) is None for u in d.cell.deps):
+            return False
+        if self.alternatives and self._mistake(d.cell, d.parsed.value) is not None:
             return False
         return explain(self.graph, d.cell.key, d.parsed.value, d.parsed.decimals, d.rights,
                        self.student, self.rules.decimals, self.tol, digits=False,
@@ -440,15 +443,19 @@ class _Marker:
 
     def marks(self) -> tuple[list[CellMark], list[Root]]:
         rounds: dict[int, list[_Draft]] = {}
-        roots_in: dict[int, int] = {}
         for d in self.drafts:
             self.trace(d)
-            if self._counts_as_slip(d):
-                roots_in[d.cell.key.round] = roots_in.get(d.cell.key.round, 0) + 1
-        # A round with more roots than one careful student slips into is not a few honest slips:
-        # there, only named mistakes (misconceptions many students share) explain a root.
-        self.crowded = {r for r, n in roots_in.items() if n > MAX_SLIPS_PER_ROUND}
         self.provenance()
+        # A round with more roots than one careful student slips into is not a few honest slips:
+        # there, slips of the written digits explain nothing (they can make any value, 0 included).
+        # Counted: roots something is carried from, that nothing else explains.
+        carried_from = {r for d in self.drafts if d.follows for r in d.roots}
+        roots_in: dict[int, int] = {}
+        for d in self.drafts:
+            if d.cell.key in carried_from and self._counts_as_slip(d):
+                roots_in[d.cell.key.round] = roots_in.get(d.cell.key.round, 0) + 1
+        self.crowded = {r for r, n in roots_in.items() if n > MAX_SLIPS_PER_ROUND}
+        self._explained.clear()  # the mistake search above asked before the crowded rounds were known
         for d in self.drafts:
             self.first_pass(d)
             rounds.setdefault(d.cell.key.round, []).append(d)

@@ -2,8 +2,9 @@
 
 A wrong typed value that equals, at the assignment's decimals, another student's number for the
 same cell is a copy signal (``grading.marking.roots.Others``): that student's *expected* value
-(per-student variants: their own key) or their *typed* value there (wrong for them and not a
-named mistake: a right value, or a mistake many make independently, is no evidence).
+(per-student variants: their own key) or their *typed* value there (a root of their carried
+credit that no slip made the same way by everyone explains: a right value, or a mistake many
+make independently, is no evidence).
 
 One index per assignment (cell id -> value text -> the students who have it), built once per
 process for a state of the class (the newest submitted attempt, the newest grading, the
@@ -26,8 +27,9 @@ from grading.marking import parse_number
 from grading.marking.roots import Others
 from grading.models import Assignment, Grading, Submission, Variant
 
-# Typed values that may be copied: wrong for their owner (carried values are wrong by the key too).
-WRONG_TYPED = frozenset({"incorrect", "carried", "pending"})
+# Explanations of a root that are chance slips of the written digits: two students make the
+# same one only by copying (the others are made the same way by anyone who shares the key).
+CHANCE_SLIPS = frozenset({"digit", "swapped_digits", "dropped_digit", "doubled_digit", "decimal_point"})
 INDEXES_KEPT = 16  # per process: the assignments being graded now
 
 
@@ -217,11 +219,41 @@ def _typed(assignment: Assignment, decimals: int) -> list[tuple[str, Entries]]:
 
 
 def _wrong_typed(report: Mapping[str, Any], decimals: int) -> Entries:
+    """The values a copier would take from this report: its roots (the first wrong value of each
+    chain), unless a slip everyone who shares the key makes the same way explains them (a flipped
+    sign, a rounding or cut-off, a wrong operand, a term, a named mistake: two honest students
+    who both truncate s1 must not look like copies of each other). A chance slip of the digits
+    or a value nothing explains is kept."""
     out = []
-    for cell in report.get("cells", ()):
-        if cell.get("status") not in WRONG_TYPED or cell.get("mistake") or not cell.get("id"):
+    for root in report.get("roots", ()):
+        explanation = root.get("explanation")
+        if explanation is not None and explanation.get("kind") not in CHANCE_SLIPS:
             continue
-        parsed = parse_number(str(cell.get("given", "")))
-        if parsed.status == "number" and parsed.value is not None:
-            out.append((str(cell["id"]), f"{parsed.value:.{decimals}f}"))
+        parsed = parse_number(str(root.get("given", "")))
+        if parsed.status == "number" and parsed.value is not None and root.get("id"):
+            out.append((str(root["id"]), f"{parsed.value:.{decimals}f}"))
     return tuple(out)
+
+
+def numbers_for_answers(others: Others | None, answers: Any, decimals: int) -> dict[str, dict[str, tuple[str, ...]]] | None:
+    """The part of ``others`` that one attempt's typed values can meet: what a regrade sends to a
+    worker process with each attempt (the whole class's index once per attempt would be pickled
+    hundreds of times). Cell ids are the answer form's names, as the answers store them."""
+    if others is None:
+        return None
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for table in (answers.get("rounds") or []) if isinstance(answers, Mapping) else []:
+        if not isinstance(table, Mapping):
+            continue
+        for column, cells in table.items():
+            if column == "round" or not isinstance(cells, Mapping):
+                continue
+            for name, text in cells.items():
+                parsed = parse_number(str(text))
+                if parsed.status != "number" or parsed.value is None:
+                    continue
+                cell_id, written = f"r{table.get('round')}.{column}.{name}", f"{parsed.value:.{decimals}f}"
+                found = others.get(cell_id, {}).get(written)
+                if found:
+                    out.setdefault(cell_id, {})[written] = tuple(found)
+    return out

@@ -25,6 +25,7 @@ from grading.models import Assignment, Grading, RegradeJob, Submission
 from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import _latest, _locked, _record, staff_changes
+from grading.selectors.copying import numbers_for_answers
 from grading.services.submissions import others_of
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool,
     jobs = []
     for s in graded:
         gradings = list(s.gradings.all())
-        jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep, others_of(s)))
+        others = numbers_for_answers(others_of(s), s.answers, s.assignment.decimals)
+        jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep, others))
     results = pool.map(ledger.regrade_one, jobs, [problem_of(s) for s in graded])
     return [AttemptRegrade(s, list(s.gradings.all())[-1], found, auto)
             for s, (found, auto) in zip(graded, results)]
