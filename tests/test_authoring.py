@@ -160,6 +160,8 @@ def test_editing_keeps_what_students_have_and_refuses_a_new_shape(course):
     client = teacher(course)
     post(client, new_url(course), {**hidden_post(), "action": "save"})
     a = Assignment.objects.get(slug="hidden-own")
+    edit = reverse("grading:assignment_edit", args=[a.pk])
+    assert post(client, reverse("grading:assignment_publish", args=[a.pk]), {}, page=edit).status_code == 302
     ann = course.memberships.get(user__username="ann").user
     client_for(ann).get(reverse("grading:assignment", args=[a.pk]))
     drawn = Variant.objects.get(assignment=a, student=ann).spec

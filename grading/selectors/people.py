@@ -23,6 +23,7 @@ class Terms:
     extension: Extension | None = None
     grace: timedelta = timedelta(0)
     practice: bool = False  # unlimited attempts
+    published: bool = True  # an unpublished assignment never opens
 
     @property
     def closes_at(self) -> datetime:
@@ -30,12 +31,12 @@ class Terms:
         return self.due_at + self.grace
 
     def has_opened(self, now: datetime | None = None) -> bool:
-        return (now or timezone.now()) >= self.opens_at
+        return self.published and (now or timezone.now()) >= self.opens_at
 
     def is_open(self, now: datetime | None = None) -> bool:
         """Whether a submission arriving ``now`` is taken: opened, and on time or late accepted."""
         now = now or timezone.now()
-        return self.opens_at <= now and (now <= self.closes_at or self.accept_late)
+        return self.has_opened(now) and (now <= self.closes_at or self.accept_late)
 
     def is_past_due(self, now: datetime | None = None) -> bool:
         """Whether a submission arriving ``now`` is late (after the due time and the grace)."""
@@ -49,7 +50,7 @@ def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
         due = max(due, extension.due_at) if extension.due_at else due
         attempts += extension.extra_attempts
     return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension, assignment.grace,
-                 assignment.practice)
+                 assignment.practice, assignment.published)
 
 
 def student_terms(assignment: Assignment, student) -> Terms:
