@@ -354,3 +354,21 @@ def test_the_override_forms_open_on_consistent_choices(world):
     assert _selected(html, f"{about_q2.pk}-target") == ["Q2"]
     assert _selected(html, f"{about_cell.pk}-kind") == ["cell"]
     assert _selected(html, f"{about_cell.pk}-target") == ["r1.forward.f1"]
+
+
+def test_the_gradebook_marks_drafts_and_extensions(world):
+    """Alice has an unsubmitted draft, Bob an extension (a later due time and one more attempt):
+    each row says so, and only its own."""
+    import re
+
+    a = world["assignment"]
+    assert post_answers(client_for(world["alice"]), a, {"r1.forward.s1": "0.46"}).status_code in (200, 302)
+    later = a.due_at + timedelta(days=2)
+    services.extension_create(assignment=a, student=world["bob"], by=world["teacher"], reason="ill",
+                              due_at=later, extra_attempts=1)
+    html = client_for(world["ta"]).get(reverse("grading:gradebook", args=[a.pk])).content.decode()
+    rows = {name: row for row in re.findall(r"<tr>.*?</tr>", html, re.S)
+            for name in ("alice", "bob") if f'<span class="small text-body-secondary">{name}</span>' in row}
+    assert "draft-badge" in rows["alice"] and "extension-badge" not in rows["alice"]
+    assert "extension-badge" in rows["bob"] and "draft-badge" not in rows["bob"]
+    assert "+1 attempt" in rows["bob"] and f"due {timezone.localtime(later):%-d %b %H:%M}" in rows["bob"]

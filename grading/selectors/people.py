@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from grading.models import Assignment, Course, Extension, Membership, Question
+from grading.models import Assignment, Course, Extension, Membership, Question, Submission
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,21 @@ def extension_list(assignment: Assignment) -> list[Extension]:
     """Every extension record of an assignment, newest first, with who granted it (the audit)."""
     return list(Extension.objects.filter(assignment=assignment)
                 .select_related("student", "created_by").order_by("-pk"))
+
+
+def extensions_by_student(assignment: Assignment) -> dict[int, Extension]:
+    """Student id -> the extension in force (the latest record; one with neither a due time nor
+    attempts took an earlier one back and is left out)."""
+    latest: dict[int, Extension] = {}
+    for ext in Extension.objects.filter(assignment=assignment).order_by("pk"):
+        latest[ext.student_id] = ext
+    return {k: e for k, e in latest.items() if e.due_at or e.extra_attempts}
+
+
+def drafts_by_student(assignment: Assignment) -> dict[int, datetime]:
+    """Student id -> when their unsubmitted draft was last saved (students with a draft only)."""
+    return dict(Submission.objects.filter(assignment=assignment, state=Submission.State.DRAFT)
+                .values_list("student_id", "updated_at"))
 
 
 def memberships_of(user) -> list[Membership]:
