@@ -1,8 +1,11 @@
 """Admin: set-up of courses, members, assignments and questions; grades are read-only here."""
 import json
+from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy as _
 
 from grading import services
@@ -49,8 +52,8 @@ class QuestionInline(admin.TabularInline):
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     form = AssignmentForm
-    list_display = ["title", "course", "opens_at", "due_at", "decimals", "max_attempts", "reveal"]
-    list_filter = ["course", "reveal", "accept_late"]
+    list_display = ["title", "course", "published", "opens_at", "due_at", "decimals", "max_attempts", "reveal"]
+    list_filter = ["course", "published", "reveal", "accept_late"]
     search_fields = ["title", "slug", "course__code"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline]
@@ -139,22 +142,72 @@ class SubmissionAdmin(ReadOnlyAdmin):
 class GradingAdmin(ReadOnlyAdmin):
     """The grade ledger and its audit trail: who, when, what before, what after, and why."""
 
-    list_display = ["submission", "sequence", "kind", "score", "max_score", "created_by", "created_at",
-                    "reason"]
+    # Short columns only: the submission's full name and a long reason made the list wider than
+    # the page, so every column after "Kind" was cut off.
+    list_display = ["student", "assignment", "attempt", "sequence", "kind", "score_of", "created_by",
+                    "created_at", "reason_short"]
+    list_display_links = ["student", "sequence"]
+    list_select_related = ["submission__student", "submission__assignment", "created_by"]
     list_filter = ["kind", "submission__assignment"]
     search_fields = ["submission__student__username", "reason", "note"]
-    fields = ("submission", "sequence", "kind", "based_on", "score", "max_score", "scores",
-              "needs_review", "changes_pretty", "grader_version", "spec_hash", "created_by",
-              "created_at", "reason", "note", "report_pretty")
-    readonly_fields = fields
+    # The report (tens of thousands of characters of JSON) is summarised; the full JSON is in a
+    # collapsed section (one record's page was ~19,500 px long).
+    fieldsets = (
+        (None, {"fields": ("submission", "sequence", "kind", "based_on", "score", "max_score", "scores",
+                           "needs_review", "changes_pretty", "grader_version", "spec_hash", "created_by",
+                           "created_at", "reason", "note", "report_summary")}),
+        (_("Full report (JSON)"), {"classes": ["collapse"], "fields": ("report_pretty",)}),
+    )
+    readonly_fields = ("submission", "sequence", "kind", "based_on", "score", "max_score", "scores",
+                       "needs_review", "changes_pretty", "grader_version", "spec_hash", "created_by",
+                       "created_at", "reason", "note", "report_summary", "report_pretty")
+
+    @admin.display(description=_("student"), ordering="submission__student__username")
+    def student(self, obj):
+        return obj.submission.student.get_username()
+
+    @admin.display(description=_("assignment"), ordering="submission__assignment__title")
+    def assignment(self, obj):
+        return Truncator(obj.submission.assignment.title).chars(40)
+
+    @admin.display(description=_("attempt"), ordering="submission__attempt")
+    def attempt(self, obj):
+        return obj.submission.attempt
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_of(self, obj):
+        return f"{obj.score:g} / {obj.max_score:g}"
+
+    @admin.display(description=_("reason"))
+    def reason_short(self, obj):
+        return Truncator(" ".join(obj.reason.split())).chars(60)
 
     @admin.display(description=_("changes"))
     def changes_pretty(self, obj):
         return json.dumps(obj.changes, indent=1, ensure_ascii=False)
 
     @admin.display(description=_("report"))
+    def report_summary(self, obj):
+        """The report in a few lines: each question's score, the cells by status, Q1 rows by
+        status, and the named mistakes."""
+        report = obj.report if isinstance(obj.report, dict) else {}
+        questions = ", ".join(f"{q.get('id', '?')} {q.get('score', 0):g}/{q.get('max', 0):g}"
+                              for q in report.get("questions", []) if isinstance(q, dict))
+        def by_status(items):
+            counts = Counter(str(i.get("status")) for i in items if isinstance(i, dict))
+            return ", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "—"
+        mistakes = ", ".join(str(m.get("title", m.get("id", "?"))) for m in report.get("mistakes", [])
+                             if isinstance(m, dict)) or "—"
+        return format_html(
+            "{}: {}<br>{}: {}<br>{}: {}<br>{}: {}",
+            gettext("questions"), questions or "—",
+            gettext("cells"), by_status(report.get("cells", [])),
+            gettext("Q1 rows"), by_status(report.get("formulas", [])),
+            gettext("mistakes"), mistakes)
+
+    @admin.display(description=_("report"))
     def report_pretty(self, obj):
-        return json.dumps(obj.report, indent=1, ensure_ascii=False)[:20000]
+        return json.dumps(obj.report, indent=1, ensure_ascii=False)
 
 
 @admin.register(ReviewRequest)

@@ -10,7 +10,8 @@ degenerate problem is refused with the reasons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -84,6 +85,24 @@ def structure_of(data: Any, initial: dict[str, Any]) -> Structure:
                      _int(get("rounds"), 1, authoring.MAX_ROUNDS, initial["rounds"]))
 
 
+def question_key(q: Any) -> str:
+    """A question's field key by its kind, never by its position: ``formulas``, ``round-<r>``,
+    ``plot`` (the plot stays the plot, and round 3 stays round 3, when rounds are added)."""
+    return f"round-{q.round}" if q.kind == "round" else str(q.kind)
+
+
+def questions_of(rounds: int, initial: Mapping[str, Any]) -> list[Any]:
+    """The questions of a problem of ``rounds`` rounds, numbered by position, each with the points
+    and extra credit ``initial`` gives its kind (``points-<key>``), else its kind's default."""
+    out = []
+    for q in selectors.default_questions(rounds):
+        key = question_key(q)
+        points = initial.get(f"points-{key}", q.points)
+        extra = initial.get(f"extra-{key}", q.extra_credit)
+        out.append(replace(q, points=points, extra_credit=bool(extra)))
+    return out
+
+
 def initial_of(grids: authoring.Grids, settings: dict[str, Any]) -> dict[str, Any]:
     """The form's initial data: the settings, the structure and every cell of ``grids``."""
     data = dict(settings)
@@ -154,6 +173,12 @@ class AuthoringForm(forms.Form):
             # A layer just added has no units or activation posted yet: its selects show the
             # structure the grids are laid out for, not their first option.
             data = data.copy()
+            # A question the page did not show yet (a round just added) has no points posted: it
+            # starts from the saved (or default) points of its kind, never from another position's.
+            for q in questions_of(structure.rounds, initial):
+                if f"points-{question_key(q)}" not in data:
+                    data[f"points-{question_key(q)}"] = str(q.points)
+                    data[f"extra-{question_key(q)}"] = "on" if q.extra_credit else ""
             for l in range(1, structure.n_layers + 1):
                 if str(data.get(f"units_{l}", "")) != str(structure.sizes[l]):
                     data[f"units_{l}"] = str(structure.sizes[l])
@@ -170,10 +195,11 @@ class AuthoringForm(forms.Form):
                 max_length=authoring.MAX_CELL_CHARS, label=self.label(name),
                 error_messages={"required": gettext("Type %(what)s.") % {"what": authoring.HELP}})
         for q in self.question_layout():
-            self.fields[f"points-{q.number}"] = forms.FloatField(label=self.question_label(q), min_value=0)
-            self.fields[f"extra-{q.number}"] = forms.BooleanField(label=_("extra credit"), required=False)
-            self.initial.setdefault(f"points-{q.number}", q.points)
-            self.initial.setdefault(f"extra-{q.number}", q.extra_credit)
+            key = question_key(q)
+            self.fields[f"points-{key}"] = forms.FloatField(label=self.question_label(q), min_value=0)
+            self.fields[f"extra-{key}"] = forms.BooleanField(label=_("extra credit"), required=False)
+            self.initial[f"points-{key}"] = q.points
+            self.initial[f"extra-{key}"] = q.extra_credit
 
     # ------------------------------------------------------------ layout
 
@@ -189,8 +215,9 @@ class AuthoringForm(forms.Form):
         return authoring.cell_label(name, self.structure.n_layers)
 
     def question_layout(self) -> list[Any]:
-        """The questions of a problem of these rounds: Q1 formulas, a table a round, the plot."""
-        return selectors.default_questions(self.structure.rounds)
+        """The questions of a problem of these rounds: Q1 formulas, a table a round, the plot,
+        each with the points its kind has in ``initial`` (else the default of its kind)."""
+        return questions_of(self.structure.rounds, self.initial)
 
     @staticmethod
     def question_label(q: Any) -> str:
@@ -221,7 +248,7 @@ class AuthoringForm(forms.Form):
                 for r in range(1, s.rounds + 1)]
 
     def question_rows(self) -> list[dict[str, Any]]:
-        return [{"q": q, "points": self[f"points-{q.number}"], "extra": self[f"extra-{q.number}"]}
+        return [{"q": q, "points": self[f"points-{question_key(q)}"], "extra": self[f"extra-{question_key(q)}"]}
                 for q in self.question_layout()]
 
     def structure_fields(self) -> list[Any]:
@@ -293,8 +320,8 @@ class AuthoringForm(forms.Form):
 
     def points(self) -> list[Any]:
         return [{"number": q.number, "kind": q.kind, "round": q.round,
-                 "points": self.cleaned_data[f"points-{q.number}"],
-                 "extra_credit": self.cleaned_data[f"extra-{q.number}"]} for q in self.question_layout()]
+                 "points": self.cleaned_data[f"points-{question_key(q)}"],
+                 "extra_credit": self.cleaned_data[f"extra-{question_key(q)}"]} for q in self.question_layout()]
 
     def drawing_spec(self) -> dict[str, Any]:
         """A spec of the structure with every number 0 (the drawing needs only the shape; its

@@ -229,6 +229,24 @@ class ExtensionForm(forms.Form):
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                              error_messages={"required": _("Say why (kept in the audit list).")})
 
+    def __init__(self, data: Any = None, *, assignment: Any) -> None:
+        super().__init__(data)
+        self.assignment = assignment
+
+    def clean(self) -> dict[str, Any]:
+        """Every error at once: the username and the due time are checked with the reason."""
+        super().clean()
+        data = self.cleaned_data
+        if data.get("username"):
+            data["student"] = selectors.course_student(self.assignment.course, data["username"])
+            if data["student"] is None:
+                self.add_error("username", forms.ValidationError(
+                    _("No student of this course has that username."), code="not_student"))
+        if data.get("due_at") is not None and data["due_at"] <= self.assignment.due_at:
+            self.add_error("due_at", forms.ValidationError(
+                _("The new due time must be after the assignment's own."), code="not_later"))
+        return data
+
 
 class RosterForm(forms.Form):
     """A roster CSV to import: username, email, name (header optional)."""

@@ -202,6 +202,10 @@ class Assignment(models.Model):
     practice = models.BooleanField(
         default=False, help_text=_("Practice: unlimited attempts, a fresh variant on every attempt, "
                                    "expected values at once, not counted in any total."))
+    published = models.BooleanField(
+        default=True, help_text=_("Students see an unpublished assignment nowhere (not listed, not "
+                                  "open, no draft): the authoring page creates assignments "
+                                  "unpublished until their author publishes them."))
     opens_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     accept_late = models.BooleanField(default=False,
@@ -296,13 +300,13 @@ class Assignment(models.Model):
         return self.template.low
 
     def has_opened(self, now=None) -> bool:
-        """Whether students may see and work on it (the server's clock)."""
-        return (now or timezone.now()) >= self.opens_at
+        """Whether students may see and work on it: published, and opened by the server's clock."""
+        return self.published and (now or timezone.now()) >= self.opens_at
 
     def is_open(self, now=None) -> bool:
         """Whether a submission would be taken now: opened, and before due or late accepted."""
         now = now or timezone.now()
-        return self.opens_at <= now and (now <= self.due_at or self.accept_late)
+        return self.published and self.opens_at <= now and (now <= self.due_at or self.accept_late)
 
     def is_past_due(self, now=None) -> bool:
         """Whether the due time has passed (a submission now is late)."""

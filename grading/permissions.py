@@ -39,13 +39,16 @@ def access_assignment_as_member(user, assignment_id: int) -> Assignment:
     """An assignment of one of the user's courses (any, for a superuser), or 404."""
     if user.is_superuser:
         return _any_assignment(assignment_id)
-    return get_object_or_404(Assignment.objects.select_related("course"),
-                             pk=assignment_id, course__memberships__user=user)
+    assignment = get_object_or_404(Assignment.objects.select_related("course"),
+                                   pk=assignment_id, course__memberships__user=user)
+    if not assignment.published and not is_course_staff(user, assignment.course):
+        raise Http404("No such assignment.")  # unpublished: its students see nothing of it
+    return assignment
 
 
 def access_assignment_as_student(user, assignment_id: int) -> Assignment:
-    """An assignment of a course where the user is a student, or 404."""
-    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id,
+    """A published assignment of a course where the user is a student, or 404."""
+    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id, published=True,
                              course__memberships__user=user,
                              course__memberships__role=Membership.Role.STUDENT)
 

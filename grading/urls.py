@@ -43,4 +43,5 @@ urlpatterns = [
     path("courses/<slug:code>/assignments/new/", views.assignment_new, name="assignment_new"),
     path("courses/<slug:code>/authoring/preview/", views.authoring_preview, name="authoring_preview"),
     path("assignments/<int:pk>/edit/", views.assignment_edit, name="assignment_edit"),
+    path("assignments/<int:pk>/publish/", views.assignment_publish, name="assignment_publish"),
 ]

@@ -38,8 +38,8 @@ SETTINGS = {"title": "Hidden layer, your own numbers", "slug": "hidden-own", "st
             "decimals": "4", "max_attempts": "3", "opens_at": "2026-01-05T08:00",
             "due_at": "2026-01-19T23:59", "grace_seconds": "120", "reveal": "after_due",
             "carried_credit": "1", "carried_cap": "1", "not_chained_credit": "0.5", "unexplained_roots": "review",
-            "points-1": "20", "extra-1": "", "points-2": "40", "points-3": "40", "extra-3": "on",
-            "points-4": "5", "extra-4": "on"}
+            "points-formulas": "20", "extra-formulas": "", "points-round-1": "40", "points-round-2": "40",
+            "extra-round-2": "on", "points-plot": "5", "extra-plot": "on"}
 
 
 def hidden_post(**changes: Any) -> dict[str, str]:
@@ -55,9 +55,9 @@ def homework_post(cells: dict[str, str] | None = None, **changes: Any) -> dict[s
 
     data = {**SETTINGS, "title": "Homework 4.1", "slug": "hw41", "n_inputs": "2", "n_layers": "1",
             "units_1": "2", "activation_1": "sigmoid", "loss": "half_sse", "update_biases": "on",
-            "rounds": "4", "lr": "1", "points-1": "30", "points-2": "35", "points-3": "35",
-            "points-4": "35", "extra-4": "on", "points-5": "35", "extra-5": "on", "points-6": "5",
-            "extra-6": "on"}
+            "rounds": "4", "lr": "1", "points-formulas": "30", "points-round-1": "35",
+            "points-round-2": "35", "extra-round-2": "", "points-round-3": "35", "extra-round-3": "on",
+            "points-round-4": "35", "extra-round-4": "on", "points-plot": "5", "extra-plot": "on"}
     for i, row in enumerate(SPEC_4_1["weights"], start=1):
         for j, v in enumerate(row, start=1):
             data[f"w-1-{i}-{j}"] = str(v)

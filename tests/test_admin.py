@@ -151,3 +151,34 @@ def test_graded_work_is_kept_in_the_admin(admin_client):
     assert Grading.objects.filter(submission=submission).count() == 1
     assert selectors.current_report(submission) == before
     assert Submission.objects.filter(pk=submission.pk).exists()
+
+
+def test_the_grading_record_list_has_short_columns_and_a_record_page_summarises_its_report(admin_client):
+    """The list shows who, which attempt, the kind, the score out of its maximum, who and when
+    and the start of the reason (a long reason no longer pushes the columns off the page); a
+    record's page summarises the report and keeps the full JSON in a collapsed section."""
+    from grading import services as grading_services
+    from grading.models import Grading
+
+    _, submission = _graded_attempt()
+    record = Grading.objects.get(submission=submission)
+    reason = "A very long reason. " * 40
+    grading_services.grading_override(submission=submission, by=get_user_model().objects.get(username="root"),
+                                      changes=[grading_services.Change(kind="total", points=50)], reason=reason)
+    html = admin_client.get("/admin/grading/grading/").content.decode()
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+    columns = re.findall(r'class="[^"]*\bcolumn-(\w+)', head)
+    assert columns == ["student", "assignment", "attempt", "sequence", "kind", "score_of", "created_by",
+                       "created_at", "reason_short"]
+    assert f"{record.score:g} / {record.max_score:g}" in html
+    assert reason.strip() not in html  # cut to its start
+    page = admin_client.get(f"/admin/grading/grading/{record.pk}/change/").content.decode()
+    summary = re.search(r"questions: (.*?)<br>cells: (.*?)<br>", page)
+    assert summary is not None
+    assert "Q2 " in summary.group(1) and "/35" in summary.group(1)
+    cells = dict(part.rsplit(" ", 1) for part in summary.group(2).split(", "))
+    assert sum(int(n) for n in cells.values()) == len(record.report["cells"])
+    collapsed = re.search(r"<details>(.*?)</details>", page, re.S)
+    assert collapsed is not None and "Full report (JSON)" in collapsed.group(1)
+    quoted = "&quot;cells&quot;"  # the JSON's key, as the page escapes it
+    assert quoted in collapsed.group(1) and quoted not in page.replace(collapsed.group(1), "")

@@ -111,3 +111,28 @@ def test_shared_wrong_values_pairs_students_by_identical_wrong_text():
 def test_csv_safe_defuses_formula_text_only(text, safe):
     """Text starting with = + - @ tab or CR gets a quote; numbers we computed pass unchanged."""
     assert analytics.csv_safe(text) == safe
+
+
+def test_the_loss_without_its_half_is_one_mistake_in_l_and_in_dl_df():
+    """Writing L = Σ(y − f)² and writing dL/df = 2(f − y) are one misconception: one catalogue
+    entry holds both formulas, and no other entry of Homework 4.1's catalogue writes either cell."""
+    from grading.engine import Shape
+    from grading.mistakes import catalogue
+
+    shape = Shape.single(2, 2)
+    for_l = {m.id for m in catalogue(shape, 1.0) for a in m.alternatives(shape, 1.0)
+             if a.cell.quantity == "L"}
+    for_df = {m.id for m in catalogue(shape, 1.0) for a in m.alternatives(shape, 1.0)
+              if a.cell.quantity == "dL/df" and a.formula.startswith("2*")}
+    assert for_l == for_df == {"no_half"}
+    titles = [str(m.title) for m in catalogue(shape, 1.0)]
+    assert len(titles) == len(set(titles))
+
+
+def test_reports_graded_under_the_old_id_of_a_merged_mistake_count_on_its_one_line():
+    """A report from before the merge ("loss_no_half") and one after ("no_half"), and one with
+    both: one line, three students."""
+    reports = [report(mistakes=[("loss_no_half", 4)]), report(mistakes=[("no_half", 4)]),
+               report(mistakes=[("no_half", 4), ("loss_no_half", 4)])]
+    counts = analytics.mistake_counts(reports, [("no_half", "Loss without the ½")])
+    assert counts == [("no_half", "Loss without the ½", 3)]

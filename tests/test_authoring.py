@@ -160,6 +160,8 @@ def test_editing_keeps_what_students_have_and_refuses_a_new_shape(course):
     client = teacher(course)
     post(client, new_url(course), {**hidden_post(), "action": "save"})
     a = Assignment.objects.get(slug="hidden-own")
+    edit = reverse("grading:assignment_edit", args=[a.pk])
+    assert post(client, reverse("grading:assignment_publish", args=[a.pk]), {}, page=edit).status_code == 302
     ann = course.memberships.get(user__username="ann").user
     client_for(ann).get(reverse("grading:assignment", args=[a.pk]))
     drawn = Variant.objects.get(assignment=a, student=ann).spec
@@ -213,3 +215,57 @@ def test_the_edit_page_opens_with_the_preview_of_the_saved_problem(world):
     assert f"{cells[(1, 'forward', 'f', 1, (1,))]:.6f}" in html
     assert re.search(r'name="w-1-2-2"[^>]*value="0.5"|value="0.5"[^>]*name="w-1-2-2"', html)
     assert 'id="preview-ok"' in html
+
+
+def _questions(slug):
+    return list(Assignment.objects.get(slug=slug).questions.values_list(
+        "number", "kind", "round", "points", "extra_credit"))
+
+
+def _drop_round(data: dict, r: int) -> dict:
+    return {k: v for k, v in data.items() if not k.startswith((f"x-{r}-", f"y-{r}-"))
+            and k not in (f"points-round-{r}", f"extra-round-{r}")}
+
+
+@pytest.mark.parametrize("rounds, expected", [
+    # A round the page did not show yet starts from its kind's default (35, extra from round 3);
+    # the plot keeps the 5 extra-credit points it was given, wherever it now sits.
+    (3, [(1, "formulas", None, 20, False), (2, "round", 1, 40, False), (3, "round", 2, 40, True),
+         (4, "round", 3, 35, True), (5, "plot", None, 5, True)]),
+    (1, [(1, "formulas", None, 20, False), (2, "round", 1, 40, False), (3, "plot", None, 5, True)]),
+])
+def test_points_follow_the_question_kind_when_the_rounds_change(course, rounds, expected):
+    """The 2-round page's points posted with another number of rounds (as the page posts before
+    it has laid out the new grids): each question keeps its kind's points, never its position's."""
+    data = hidden_post(rounds=str(rounds))
+    if rounds == 3:
+        data.update({"x-3-1": "0.2", "x-3-2": "0.9", "y-3-1": "0", "y-3-2": "1"})
+    else:
+        data = _drop_round(data, 2)
+    response = post(teacher(course), new_url(course), {**data, "action": "save"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert _questions("hidden-own") == expected
+
+
+def test_five_rounds_of_homework_4_1_give_the_fifth_table_its_points_and_the_plot_its_own(course):
+    data = homework_post(rounds="5", **{"x-5-1": "0.3", "x-5-2": "0.6", "y-5-1": "1", "y-5-2": "0"})
+    response = post(teacher(course), new_url(course), {**data, "action": "save"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert _questions("hw41")[-2:] == [(6, "round", 5, 35, True), (7, "plot", None, 5, True)]
+
+
+def test_an_edited_assignments_points_stay_with_their_kind_when_the_grids_are_laid_out_again(course):
+    """Saved with a 7-point plot and 12 points for round 2: laid out again for three rounds, the
+    plot's field still says 7, round 2's 12, and the new round 3 has the default 35."""
+    client = teacher(course)
+    post(client, new_url(course), {**hidden_post(**{"points-plot": "7", "points-round-2": "12"}),
+                                   "action": "save"})
+    a = Assignment.objects.get(slug="hidden-own")
+    edit = reverse("grading:assignment_edit", args=[a.pk])
+    html = client.get(edit).content.decode()
+    assert re.search(r'name="points-plot"[^>]*value="7(\.0)?"', html)
+    data = {k: v for k, v in hidden_post(rounds="3").items() if not k.startswith(("points-", "extra-"))}
+    html = post(client, edit, {**data, "action": "resize"}).content.decode()
+    assert re.search(r'name="points-plot"[^>]*value="7(\.0)?"', html)
+    assert re.search(r'name="points-round-2"[^>]*value="12(\.0)?"', html)
+    assert re.search(r'name="points-round-3"[^>]*value="35(\.0)?"', html)

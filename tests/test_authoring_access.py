@@ -153,3 +153,24 @@ def test_hostile_ids_in_queries_are_404_or_ignored_never_500(world, ranged):
         assert preview.status_code == 200
         assert teacher.post(reverse("grading:authoring_preview", args=[code]),
                             {"csrfmiddlewaretoken": token, **homework_post(), "assignment": bad}).status_code == 404
+
+
+@pytest.mark.parametrize("who, hidden", [("ta", {"roster", "edit"}), ("teacher", set())])
+def test_every_staff_tab_shown_opens_for_whoever_sees_it(world, who, hidden):
+    """The staff tabs a TA sees all open (no Roster tab that 404s); an instructor sees them all."""
+    import re
+
+    a = world["assignment"]
+    client = client_for(world[who])
+    html = client.get(reverse("grading:gradebook", args=[a.pk])).content.decode()
+    nav = html[html.index('<ul class="nav nav-tabs'):]
+    nav = nav[:nav.index("</ul>")]
+    links = set(re.findall(r'href="([^"]+)"', nav))
+    pages = {"gradebook", "queue", "key", "analytics", "regrade", "extensions", "roster", "key_audit",
+             "assignment_edit"}
+    tab = {"assignment_edit": "edit"}
+    expected = {reverse(f"grading:{p}", args=[a.pk]) for p in pages if tab.get(p, p) not in hidden}
+    assert expected <= {link.replace("&amp;", "&") for link in links}
+    assert (reverse("grading:roster", args=[a.pk]) in links) is ("roster" not in hidden)
+    for link in links:
+        assert client.get(link.replace("&amp;", "&")).status_code == 200, link

@@ -110,6 +110,8 @@ def test_an_instructor_authors_two_homeworks_in_the_browser_and_students_get_the
     own = Assignment.objects.get(slug="hw-4-1-own")
     assert own.spec["weights"][0][0] == {"range": [0.1, 0.5], "step": 0.01}
     seen += [f"authoring: CSP {v}" for v in csp_violations(page)]
+    page.click("#publish-button")  # saved unpublished: its students see nothing until published
+    expect(page.locator("#publish-button")).to_have_count(0)
     page.click("#logout-form button[type=submit]")
     page.wait_for_url(re.compile(r"/accounts/login/"))
 

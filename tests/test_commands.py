@@ -144,3 +144,11 @@ def test_grade_reports_formulas_carried_cells_and_mistakes(tmp_path):
     assert rows["L"]["status"] == "blank"
     q1 = next(q for q in report["questions"] if q["id"] == "Q1")
     assert q1["score"] == pytest.approx(3)
+
+
+def test_keyaudit_of_a_text_with_no_numbers_exits_2(tmp_path):
+    """A key the reader finds no number in is refused (exit 2, one line), not declared agreeing."""
+    result = run("keyaudit", str(SPEC), write(tmp_path, "key.txt", "Homework 4.1\nSee the handout.\n"))
+    assert result.returncode == 2, result.stdout
+    assert "has no number this audit can read" in result.stderr
+    assert "disagreements" not in result.stdout and "Traceback" not in result.stderr

@@ -187,7 +187,7 @@ def test_concurrent_threads_grade_independently() -> None:
     ("s2", "w21*x1 + w22*x2 + b2", "index_swapped"),
     ("dL/dw21", "dL/ds1 * x1", "wrong_input"),
     ("dL/db1", "dL/ds1 * x1", "bias_gradient_times_x"),
-    ("L", "(y1 - f1)^2 + (y2 - f2)^2", "loss_no_half"),
+    ("L", "(y1 - f1)^2 + (y2 - f2)^2", "no_half"),
 ])
 def test_a_wrong_formula_that_is_a_named_mistake_says_so(row, text, mistake_id):
     """Q1 names the same misconceptions as the tables, from the same data (grading.mistakes)."""

@@ -65,10 +65,14 @@ def test_a_key_that_cannot_be_read_gets_the_readers_message(world):
         ("{not json", "json", "Not JSON"),
         ("[" * 100_000 + "]" * 100_000, "json", "Not JSON"),
         ("$s_1 = 0.46$", "text", "comes before any round heading"),
+        ("Homework 4.1\nSee the tables handed out in class.", "text", "has no number this audit can read"),
+        ("Homework 4.1\nSee the tables handed out in class.", "auto", "has no number this audit can read"),
+        ('{"rounds": []}', "json", "has no number this audit can read"),
     ]:
         response = audit(client, world["assignment"], text, fmt)
         assert response.status_code == 200
         assert message in response.content.decode(), message
+        assert "Every printed number agrees" not in response.content.decode(), text
 
 
 def test_an_empty_or_oversized_paste_is_refused_on_its_field(world):

@@ -361,3 +361,17 @@ def test_hostile_text_is_read_in_linear_time_or_refused() -> None:
     assert from_text("Round 1\n" + "a=" * 450_000) == []
     with pytest.raises(PrintedKeyError, match="longer than 1000000 characters"):
         from_text("x" * 1_000_001)
+
+
+@pytest.mark.parametrize("printed", [
+    from_text("Homework 4.1: the answer key\nSee the tables handed out in class.\n"),
+    from_text("Round 1\nThe forward pass\n"),
+    from_csv("round,column,name,value\n"),
+    from_json({"rounds": []}),
+    from_json({"rounds": [{"round": 1}]}),
+])
+def test_a_key_with_no_printed_number_is_refused_not_passed(printed) -> None:
+    """Nothing read is nothing checked: the audit refuses, never says every number agrees."""
+    assert printed == []
+    with pytest.raises(PrintedKeyError, match="has no number this audit can read"):
+        audit(parse_spec(HW), printed)

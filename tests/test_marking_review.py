@@ -124,7 +124,7 @@ def test_old_weights_in_round_2_name_the_update_to_carry() -> None:
     ("bias_gradient_times_x", {"dL/db1", "dL/db2"},
      lambda k, v, p: v[single_layer_cell(k.round, "backward", f"dL/ds{cell_name(k, 1)[-1]}")] * v[single_layer_cell(k.round, "parameters", f"x{cell_name(k, 1)[-1]}")]
      if cell_name(k, 1).startswith("dL/db") else None),
-    ("loss_no_half", {"L"}, lambda k, v, p: 2 * p if cell_name(k, 1) == "L" else None),
+    ("no_half", {"L"}, lambda k, v, p: 2 * p if cell_name(k, 1) == "L" else None),
 ])
 def test_common_slips_are_named(mistake: str, cells: set[str], override: Override) -> None:
     """Forgetting to update b, writing dL/db = dL/ds × x, and L without the ½ are each named in

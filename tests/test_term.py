@@ -312,3 +312,63 @@ def test_analytics_show_pairs_sharing_identical_wrong_values(world):
     html = client_for(world["teacher"]).get(reverse("grading:analytics", args=[a.pk])).content.decode()
     section = html.split('id="copy-signal"')[1].split("</section>")[0]
     assert "alice · bob" in section and "r1.backward.dL/dw11" in section and "carl" not in section
+
+
+def test_the_extension_form_reports_every_error_at_once(world):
+    """An unknown username, no reason and a due time before the assignment's: all three on their
+    fields in one answer (not the username only after the reason is fixed)."""
+    a = world["assignment"]
+    url = reverse("grading:extensions", args=[a.pk])
+    early = timezone.localtime(a.due_at - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = post(client_for(world["teacher"]), url, url,
+                    {"username": "nobody", "due_at": early, "extra_attempts": "0", "reason": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "No student of this course has that username" in html
+    assert "Say why" in html
+    assert "The new due time must be after the assignment" in html
+    assert not Extension.objects.exists()
+
+
+def _selected(html: str, select_id: str) -> list[str]:
+    import re
+
+    select = re.search(rf'<select[^>]*id="{re.escape(select_id)}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', select)
+
+
+def test_the_override_forms_open_on_consistent_choices(world):
+    """"Change a mark" opens on a cell's mark with no target chosen (never "(the total)"); a reply
+    to a request about a question opens on that question's points, one about a cell on that cell."""
+    a = world["assignment"]
+    alice = client_for(world["alice"])
+    sub = submit(alice, a, {**round1_values(), "r1.forward.f1": "0.6200"})
+    for target in ("Q2", "r1.forward.f1"):
+        post(alice, sub.get_absolute_url(), reverse("grading:review_request", args=[sub.pk]),
+             {"target": target, "message": f"about {target}"})
+    html = client_for(world["ta"]).get(sub.get_absolute_url()).content.decode()
+    assert _selected(html, "o-kind") == ["cell"] and _selected(html, "o-target") == [""]
+    assert "(the total)" not in html
+    about_q2, about_cell = ReviewRequest.objects.order_by("pk")
+    assert _selected(html, f"{about_q2.pk}-kind") == ["question"]
+    assert _selected(html, f"{about_q2.pk}-target") == ["Q2"]
+    assert _selected(html, f"{about_cell.pk}-kind") == ["cell"]
+    assert _selected(html, f"{about_cell.pk}-target") == ["r1.forward.f1"]
+
+
+def test_the_gradebook_marks_drafts_and_extensions(world):
+    """Alice has an unsubmitted draft, Bob an extension (a later due time and one more attempt):
+    each row says so, and only its own."""
+    import re
+
+    a = world["assignment"]
+    assert post_answers(client_for(world["alice"]), a, {"r1.forward.s1": "0.46"}).status_code in (200, 302)
+    later = a.due_at + timedelta(days=2)
+    services.extension_create(assignment=a, student=world["bob"], by=world["teacher"], reason="ill",
+                              due_at=later, extra_attempts=1)
+    html = client_for(world["ta"]).get(reverse("grading:gradebook", args=[a.pk])).content.decode()
+    rows = {name: row for row in re.findall(r"<tr>.*?</tr>", html, re.S)
+            for name in ("alice", "bob") if f'<span class="small text-body-secondary">{name}</span>' in row}
+    assert "draft-badge" in rows["alice"] and "extension-badge" not in rows["alice"]
+    assert "extension-badge" in rows["bob"] and "draft-badge" not in rows["bob"]
+    assert "+1 attempt" in rows["bob"] and f"due {timezone.localtime(later):%-d %b %H:%M}" in rows["bob"]

@@ -13,6 +13,7 @@ from itertools import combinations
 from typing import Any
 
 from grading.grade.report import Report
+from grading.mistakes import canonical_id
 from grading.engine.text import Text, _, join
 
 WRONG = frozenset({"incorrect", "invalid"})  # typed and wrong; blank is counted apart
@@ -74,8 +75,9 @@ def wrong_share(reports: Iterable[Report], *, n_rounds: int,
 
 
 def mistake_ids(report: Report) -> set[str]:
-    """The named mistakes one report shows (the grader lists each once)."""
-    return {m.id for m in report.mistakes}
+    """The named mistakes one report shows (the grader lists each once; an old id of a merged
+    entry counts as the entry it joined, so one mistake is one line)."""
+    return {canonical_id(m.id) for m in report.mistakes}
 
 
 def mistake_counts(reports: Iterable[Report],

@@ -83,7 +83,12 @@ def _unit(text: str) -> Decimal:
 
 
 def audit(spec: Spec, printed: list[Printed]) -> list[Disagreement]:
-    """Every printed number of ``printed`` that disagrees with the engine, in the graph's order."""
+    """Every printed number of ``printed`` that disagrees with the engine, in the graph's order.
+    A key with no printed number is refused: "every printed number agrees" would be vacuous."""
+    if not printed:
+        raise PrintedKeyError(_("the printed key has no number this audit can read (nothing was "
+                                "checked): a round heading then name = value lines, CSV rows or "
+                                "JSON cells are expected"))
     cells = engine_cells(spec)
     columns_of: dict[tuple[int, str], tuple[str, ...]] = {}
     for r, column, name in cells:

@@ -63,8 +63,12 @@ def _network(network: tuple[Any, ...]) -> tuple[Shape, float]:
 
 
 MISTAKES: tuple[Mistake, ...] = (
+    # One misconception, one entry: the loss taken without its ½ shows in L itself and in the
+    # dL/df it is differentiated into (it was two entries, "no_half" and "loss_no_half", which
+    # analytics counted apart); ``LEGACY_IDS`` reads reports graded under the old id.
     Mistake("no_half", _("Loss without the ½"),
-            _("L = Σ(y − f)²/2, and the ½ cancels the 2 that the square brings down, so dL/df = f − y."),
+            _("The loss is half the sum of the squared errors, L = Σ(y − f)²/2, and the ½ cancels the 2 "
+              "that the square brings down, so dL/df = f − y."),
             classic.no_half),
     Mistake("sign_flipped", _("dL/df with the sign flipped"),
             _("Differentiating (y − f)²/2 by f brings a −1 from the inner y − f, so dL/df = f − y, not y − f."),
@@ -93,9 +97,6 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("difference_reversed", _("y − f written as f − y"),
             _("The cell is the target minus the output: y − f (its square is the same either way)."),
             classic.difference_reversed),
-    Mistake("loss_no_half", _("L without the ½"),
-            _("The loss is half the sum of the squared errors: L = Σ(y − f)²/2."),
-            classic.loss_no_half),
     Mistake("bias_gradient_times_x", _("dL/db multiplied by an input"),
             _("The bias is added to s with weight 1, so dL/db = dL/ds · 1, with no input x."),
             classic.bias_gradient_times_x),
@@ -129,12 +130,19 @@ NETWORK_MISTAKES: tuple[Mistake, ...] = (
 
 CATALOGUE: tuple[Mistake, ...] = MISTAKES + NETWORK_MISTAKES
 _BY_ID = {m.id: m for m in CATALOGUE}
+# Ids of entries merged into another (reports graded before the merge still carry them).
+LEGACY_IDS: dict[str, str] = {"loss_no_half": "no_half"}
+
+
+def canonical_id(mistake_id: str) -> str:
+    """The catalogue's id for ``mistake_id`` (a merged entry's old id gives the entry it joined)."""
+    return LEGACY_IDS.get(mistake_id, mistake_id)
 
 
 def get_mistake(mistake_id: str) -> Mistake:
-    """The mistake with this id, or ValueError naming the known ones."""
+    """The mistake with this id (or an old id of it), or ValueError naming the known ones."""
     try:
-        return _BY_ID[mistake_id]
+        return _BY_ID[canonical_id(mistake_id)]
     except KeyError:
         raise ValueError(f"unknown mistake {mistake_id!r}; known: {', '.join(_BY_ID)}") from None
 

@@ -10,10 +10,13 @@ from grading.mistakes.base import Alternative, Net, P, num
 
 
 def no_half(net: Net) -> list[Alternative]:
+    """The loss without its ½: L = Σ(y − f)² in the forward table, and dL/df = 2(f − y), its
+    derivative, in the backward one (a student may show either or both)."""
     if net.shape.loss != "half_sse":
         return []
-    return [net.alt(P("backward", net.top, "dL/df", j), (f, y), lambda f_, y_: 2 * (f_ - y_),
-                    f"2*({net.n(f)} - {net.n(y)})") for j, f, y in net.outputs()]
+    return [*loss_no_half(net),
+            *(net.alt(P("backward", net.top, "dL/df", j), (f, y), lambda f_, y_: 2 * (f_ - y_),
+                      f"2*({net.n(f)} - {net.n(y)})") for j, f, y in net.outputs())]
 
 
 def sign_flipped(net: Net) -> list[Alternative]:
@@ -123,6 +126,7 @@ def difference_reversed(net: Net) -> list[Alternative]:
 
 
 def loss_no_half(net: Net) -> list[Alternative]:
+    """L without its ½ (part of ``no_half``)."""
     if net.shape.loss != "half_sse":
         return []
     deps = tuple(P("forward", None, "(y-f)^2", j) for j in net.units(net.top))

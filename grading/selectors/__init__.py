@@ -18,7 +18,7 @@ from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, RootLine, root_lines, student_home, student_submissions)
 from grading.selectors.people import (Terms, all_courses, assignments_of, course_student, course_students,
-                                      extension_list, memberships_of, questions_of, student_terms,
+                                      drafts_by_student, extension_list, extensions_by_student, memberships_of, questions_of, student_terms,
                                       terms_by_assignment)
 from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_key, band_text,
                                         cell_names, formula_columns, formula_mathml, formula_rows,

@@ -145,6 +145,8 @@ def authoring_initial(assignment: Assignment) -> dict[str, Any]:
         "reveal", "carried_credit", "carried_cap", "not_chained_credit", "unexplained_roots", "grace_seconds",
         "auto_submit", "practice")}
     for q in assignment.questions.all():
-        data[f"points-{q.number}"] = q.points
-        data[f"extra-{q.number}"] = q.extra_credit
+        # By kind, never by position: the form lays the questions out again when rounds change.
+        key = f"round-{q.round}" if q.kind == "round" else q.kind
+        data[f"points-{key}"] = q.points
+        data[f"extra-{key}"] = q.extra_credit
     return data

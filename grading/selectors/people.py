@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from grading.models import Assignment, Course, Extension, Membership, Question
+from grading.models import Assignment, Course, Extension, Membership, Question, Submission
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Terms:
     extension: Extension | None = None
     grace: timedelta = timedelta(0)
     practice: bool = False  # unlimited attempts
+    published: bool = True  # an unpublished assignment never opens
 
     @property
     def closes_at(self) -> datetime:
@@ -30,12 +31,12 @@ class Terms:
         return self.due_at + self.grace
 
     def has_opened(self, now: datetime | None = None) -> bool:
-        return (now or timezone.now()) >= self.opens_at
+        return self.published and (now or timezone.now()) >= self.opens_at
 
     def is_open(self, now: datetime | None = None) -> bool:
         """Whether a submission arriving ``now`` is taken: opened, and on time or late accepted."""
         now = now or timezone.now()
-        return self.opens_at <= now and (now <= self.closes_at or self.accept_late)
+        return self.has_opened(now) and (now <= self.closes_at or self.accept_late)
 
     def is_past_due(self, now: datetime | None = None) -> bool:
         """Whether a submission arriving ``now`` is late (after the due time and the grace)."""
@@ -49,7 +50,7 @@ def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
         due = max(due, extension.due_at) if extension.due_at else due
         attempts += extension.extra_attempts
     return Terms(assignment.opens_at, due, assignment.accept_late, attempts, extension, assignment.grace,
-                 assignment.practice)
+                 assignment.practice, assignment.published)
 
 
 def student_terms(assignment: Assignment, student) -> Terms:
@@ -86,6 +87,21 @@ def extension_list(assignment: Assignment) -> list[Extension]:
     """Every extension record of an assignment, newest first, with who granted it (the audit)."""
     return list(Extension.objects.filter(assignment=assignment)
                 .select_related("student", "created_by").order_by("-pk"))
+
+
+def extensions_by_student(assignment: Assignment) -> dict[int, Extension]:
+    """Student id -> the extension in force (the latest record; one with neither a due time nor
+    attempts took an earlier one back and is left out)."""
+    latest: dict[int, Extension] = {}
+    for ext in Extension.objects.filter(assignment=assignment).order_by("pk"):
+        latest[ext.student_id] = ext
+    return {k: e for k, e in latest.items() if e.due_at or e.extra_attempts}
+
+
+def drafts_by_student(assignment: Assignment) -> dict[int, datetime]:
+    """Student id -> when their unsubmitted draft was last saved (students with a draft only)."""
+    return dict(Submission.objects.filter(assignment=assignment, state=Submission.State.DRAFT)
+                .values_list("student_id", "updated_at"))
 
 
 def memberships_of(user) -> list[Membership]:

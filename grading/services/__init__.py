@@ -6,7 +6,8 @@ append-only (a resubmission is a new attempt, a change of grade a new ``Grading`
 """
 
 from grading.grade.ledger import Change
-from grading.services.authoring import GRADED_ON, Authored, QuestionPoints, assignment_author
+from grading.services.authoring import (GRADED_ON, Authored, QuestionPoints, assignment_author,
+                                        assignment_publish)
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
@@ -25,7 +26,7 @@ from grading.services.variants import (Problem, VariantError, page_attempt, prob
                                        variant_attempt_no, variant_draw)
 
 __all__ = [
-    "GRADED_ON", "Authored", "QuestionPoints", "assignment_author",
+    "GRADED_ON", "Authored", "QuestionPoints", "assignment_author", "assignment_publish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
     "variant_attempt_no", "variant_draw",
     "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",

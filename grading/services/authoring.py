@@ -101,7 +101,9 @@ def assignment_author(*, course, spec: Any, settings: dict[str, Any],
     if unknown:
         raise ValueError(f"not settings of the authoring page: {sorted(unknown)}")
     before = Assignment.objects.get(pk=assignment.pk) if assignment is not None else None
-    target = Assignment.objects.get(pk=assignment.pk) if assignment is not None else Assignment(course=course)
+    # A new assignment starts unpublished: its students see nothing until its author publishes it.
+    target = (Assignment.objects.get(pk=assignment.pk) if assignment is not None
+              else Assignment(course=course, published=False))
     for name, value in settings.items():
         setattr(target, name, value)
     target.spec = spec
@@ -123,3 +125,12 @@ def assignment_author(*, course, spec: Any, settings: dict[str, Any],
     to_regrade = (Submission.objects.filter(assignment=target, state=Submission.State.SUBMITTED).count()
                   if changed else 0)
     return Authored(target, to_regrade)
+
+
+def assignment_publish(assignment: Assignment) -> bool:
+    """Publish an assignment: its students see it (from its opening time). False when it was
+    published already (nothing changes)."""
+    with transaction.atomic():
+        changed = Assignment.objects.filter(pk=assignment.pk, published=False).update(published=True)
+    assignment.published = True
+    return bool(changed)

@@ -265,6 +265,15 @@ def loss_text(spec: Any) -> SafeString:
     return mark_safe(network_words.loss_text(spec))  # noqa: S308 - our own text and numbers
 
 
+@register.filter
+def kind_of(target_kinds: Any, target: Any) -> str:
+    """``target_kinds|kind_of:target``: the override kind of what a request asks about (the
+    total for a request about the whole attempt)."""
+    if not target:
+        return "total"
+    return str((target_kinds or {}).get(target, "cell"))
+
+
 @register.simple_tag
 def target_options(targets: Any, selected: Any = "") -> SafeString:
     """The <optgroup>s of a "which mark" select: a page lists every cell, so this is built in

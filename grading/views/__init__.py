@@ -1,7 +1,7 @@
 """The web layer, thin: check access, parse the form, call one service or selector, render."""
 
 from grading.views.audit import key_audit
-from grading.views.authoring import assignment_edit, assignment_new, authoring_preview
+from grading.views.authoring import assignment_edit, assignment_new, assignment_publish, authoring_preview
 from grading.views.feedback import (formula_review, grade_override, regrade_attempt, review_reply, root_review,
                                     review_request_create, submission_detail, submission_loss_plot,
                                     submission_status)
@@ -13,7 +13,7 @@ from grading.views.student import assignment_page, formula_preview, home, save_d
 from grading.views.variants import variant_key, variant_loss_plot
 
 __all__ = [
-    "assignment_edit", "assignment_new", "authoring_preview", "key_audit", "variant_key",
+    "assignment_edit", "assignment_new", "assignment_publish", "authoring_preview", "key_audit", "variant_key",
     "variant_loss_plot",
     "analytics_plot", "answer_key", "assignment_page", "class_analytics", "csrf_token", "extensions",
     "formula_preview", "formula_review", "grade_override", "root_review", "gradebook", "gradebook_csv", "home",

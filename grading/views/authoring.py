@@ -151,6 +151,9 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
 def _saved(request: HttpRequest, authored: services.Authored) -> HttpResponse:
     saved = authored.assignment
     messages.success(request, _("Saved “%(title)s”.") % {"title": saved.title})
+    if not saved.published:
+        messages.info(request, _("It is not published: its students see nothing of it until you "
+                                 "press Publish."))
     if authored.to_regrade:
         messages.warning(request, _(
             "%(n)s graded attempts keep their grades until you regrade: open the Regrade tab and "
@@ -177,6 +180,17 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change an assignment (its students keep the numbers they have)."""
     assignment = permissions.access_assignment_as_instructor(request.user, pk)
     return _page(request, course=assignment.course, assignment=assignment)
+
+
+@login_required
+@require_POST
+def assignment_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish an assignment: its students see it from its opening time on."""
+    assignment = permissions.access_assignment_as_instructor(request.user, pk)
+    if services.assignment_publish(assignment):
+        messages.success(request, _("Published “%(title)s”: its students see it from %(time)s.") % {
+            "title": assignment.title, "time": f"{timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}"})
+    return redirect(reverse("grading:assignment_edit", args=[assignment.pk]))
 
 
 @login_required

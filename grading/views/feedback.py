@@ -40,6 +40,12 @@ def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def _target_kinds(report: Any) -> dict[str, str]:
+    """Each target's override kind, so that a reply's form opens on the kind of what was asked about."""
+    return {**{c.id: "cell" for c in report.cells}, **{f.row: "formula" for f in report.formulas},
+            **{q.id: "question" for q in report.questions}}
+
+
 def _roots(report: Any) -> list[dict[str, Any]]:
     """The report's roots of carried credit, for staff: each with its carried cells described."""
     return [{"line": line, "root": line.root, "where": _where(line.root),
@@ -86,6 +92,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
         "targets": _targets(report) if report else {},
+        "target_kinds": _target_kinds(report) if report else {},
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
         "pending": report is not None and any(c.status == "pending" for c in report.cells),

@@ -68,26 +68,23 @@ def extensions(request: HttpRequest, pk: int) -> HttpResponse:
     """Every extension of the assignment (the audit list); instructors add one by POST."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     instructor = permissions.is_instructor(request.user, assignment.course)
-    form = ExtensionForm(request.POST or None)
+    form = ExtensionForm(request.POST or None, assignment=assignment)
     if request.method == "POST":
         if not instructor:
             raise Http404("Only instructors grant extensions.")
         if form.is_valid():
             data = form.cleaned_data
-            student = selectors.course_student(assignment.course, data["username"])
-            if student is None:
-                form.add_error("username", _("No student of this course has that username."))
+            student = data["student"]
+            try:
+                services.extension_create(assignment=assignment, student=student, by=request.user,
+                                          reason=data["reason"], due_at=data["due_at"],
+                                          extra_attempts=data["extra_attempts"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
             else:
-                try:
-                    services.extension_create(assignment=assignment, student=student, by=request.user,
-                                              reason=data["reason"], due_at=data["due_at"],
-                                              extra_attempts=data["extra_attempts"])
-                except ValidationError as exc:
-                    form.add_error(None, exc)
-                else:
-                    messages.success(request, _("Extension recorded for %(username)s.")
-                                     % {"username": student.get_username()})
-                    return redirect(reverse("grading:extensions", args=[assignment.pk]))
+                messages.success(request, _("Extension recorded for %(username)s.")
+                                 % {"username": student.get_username()})
+                return redirect(reverse("grading:extensions", args=[assignment.pk]))
     return render(request, "grading/extensions.html", {
         "assignment": assignment, "form": form, "instructor": instructor,
         "records": selectors.extension_list(assignment), "now": timezone.now()},

@@ -49,7 +49,9 @@ def gradebook(request: HttpRequest, pk: int) -> HttpResponse:
     rows = selectors.class_rows(assignment)
     drawn = selectors.variants_by_student(assignment)
     template = assignment.template
+    drafts, extensions = selectors.drafts_by_student(assignment), selectors.extensions_by_student(assignment)
     lines = [{"row": row, "cells": [row.scores.get(f"Q{q.number}") for q in questions],
+              "draft": drafts.get(row.student.pk), "extension": extensions.get(row.student.pk),
               "variants": [{"variant": v, "numbers": _numbers_text(template, v.spec)}
                            for v in drawn.get(row.student.pk, [])]} for row in rows]
     return render(request, "grading/gradebook.html", {

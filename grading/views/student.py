@@ -43,7 +43,8 @@ def home(request: HttpRequest) -> HttpResponse:
     courses = []
     for course, role, staff, instructor in entries:
         rows = []
-        for assignment in (a for a in assignments if a.course_id == course.pk):
+        for assignment in (a for a in assignments if a.course_id == course.pk
+                           and (a.published or staff)):  # unpublished: shown to staff only
             submissions, counted = mine[assignment.pk]
             status, colour = student_status(terms[assignment.pk], submissions, now)
             rows.append({"assignment": assignment, "status": status, "colour": colour,
