@@ -113,7 +113,9 @@ class RosterResult:
 
 _HEADERS = {"username": "username", "user": "username", "login": "username",
             "email": "email", "e-mail": "email", "email address": "email",
-            "name": "name", "full name": "name"}
+            "name": "name", "full name": "name", "ชื่อ-นามสกุล": "name", "ชื่อ นามสกุล": "name",
+            "first name": "first", "given name": "first", "ชื่อ": "first",
+            "last name": "last", "surname": "last", "family name": "last", "นามสกุล": "last"}
 
 
 def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -222,6 +224,8 @@ def _roster_write(course: Course, line: RosterLine, values: dict[str, str], user
     notes = []
     if user is None:
         first, last = split_name(name)
+        if values.get("first") or values.get("last"):  # the file says which is which: no guessing
+            first, last = " ".join(values.get("first", "").split())[:150], " ".join(values.get("last", "").split())[:150]
         user = User(username=line.username, email=email, first_name=first, last_name=last)
         if password_hash:
             user.password = password_hash
