@@ -8,7 +8,6 @@ Tasks run as they are enqueued (the immediate backend, tests/testenv.py); the ha
 """
 import csv
 import io
-import time
 from datetime import timedelta
 
 import pytest
@@ -224,3 +223,31 @@ def test_the_seal_is_encrypted_and_signed():
     from django.core import signing
     with pytest.raises(signing.BadSignature):
         people.unseal(sealed[:-2] + ("A" if sealed[-1] != "A" else "B") + sealed[-1])
+
+
+def test_the_exports_stay_in_the_request_because_their_queries_do_not_grow_with_the_class(world):
+    """Measured on SQLite (2 shared cores): a 300-student class exports in 0.05-0.12 s (full,
+    Moodle, Canvas), so the exports stay in the request. What keeps them there is that the queries
+    do not grow with the class: 4 students and 12 students cost the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_user, round1_values
+
+    a = world["assignment"]
+    teacher = client_for(world["teacher"])
+    url = reverse("grading:gradebook_csv", args=[a.pk])
+
+    def queries_with(n):
+        for i in range(Membership.objects.filter(course=a.course, role="student").count(), n):
+            student = make_user(username=f"q{i:03}")
+            Membership.objects.create(course=a.course, user=student, role="student")
+            services.submission_submit(assignment=a, student=student, answers=round1_values())
+        counts = []
+        for layout in ("full", "moodle", "canvas"):
+            with CaptureQueriesContext(connection) as captured:
+                assert teacher.get(url, {"format": layout}).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    assert queries_with(4) == queries_with(12)
