@@ -251,3 +251,20 @@ def test_the_exports_stay_in_the_request_because_their_queries_do_not_grow_with_
         return counts
 
     assert queries_with(4) == queries_with(12)
+
+
+def test_a_worker_writes_the_reasons_in_the_language_of_the_instructor(world, monkeypatch):
+    """A worker has no request: the job carries the language of the instructor who started it."""
+    from django.utils import translation
+
+    from grading import tasks
+
+    a = world["assignment"]
+    monkeypatch.setattr(tasks, "enqueue_staff_job", lambda job_id: None)  # queued, not run yet
+    with translation.override("th"):
+        job = services.roster_job_create(assignment=a, by=world["teacher"], text="bad name!,x@example.org,B\n",
+                                         passwords=False)
+    with translation.override("en"):  # the worker's own language
+        services.staff_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "done" and "ชื่อผู้ใช้ไม่ถูกต้อง" in job.result["lines"][0]["why"]

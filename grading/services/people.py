@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from grading.models import Assignment, Course, Extension, Membership, StaffJob
@@ -310,7 +310,8 @@ def roster_job_create(*, assignment: Assignment, by, text: str, passwords: bool)
     rows = roster_rows(text)
     now = timezone.now()
     job = StaffJob(kind=StaffJob.Kind.ROSTER, assignment=assignment, requested_by=by, created_at=now,
-                   expires_at=now + JOB_LIFETIME, options={"passwords": bool(passwords)},
+                   expires_at=now + JOB_LIFETIME,
+                   options={"passwords": bool(passwords), "language": translation.get_language() or ""},
                    payload=text, total=len(rows))
     job.full_clean()
     job.save()
@@ -343,8 +344,10 @@ def staff_job_run(*, job_id: int) -> None:
         jobs.update(**fields)
 
     try:
-        roster_import(course=job.assignment.course, text=job.payload,
-                      passwords=bool(job.options.get("passwords")), on_batch=on_batch)
+        # The lines' reasons are written in the language of the instructor who started the import.
+        with translation.override(job.options.get("language") or None):
+            roster_import(course=job.assignment.course, text=job.payload,
+                          passwords=bool(job.options.get("passwords")), on_batch=on_batch)
     except Exception as exc:  # noqa: BLE001 - the job records the failure; the worker goes on
         jobs.update(status=StaffJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
                     finished_at=timezone.now())
