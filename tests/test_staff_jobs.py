@@ -18,7 +18,7 @@ from django.utils import timezone
 from grading import services
 from grading.models import Membership, StaffJob
 from grading.services import people
-from tests.factories import make_member
+from tests.factories import PASSWORD, make_member
 from tests.webtools import client_for, page_token
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,9 @@ def test_a_roster_of_300_with_passwords_completes_and_its_passwords_download_onc
     assert (job.status, job.done, job.total) == ("done", 300, 300)
     assert job.secret_state == "held" and "s000" not in job.secret  # sealed, not plain text
     assert job.payload == ""  # the uploaded file is not kept
-    page = teacher.get(page_url).content.decode()
+    response = teacher.get(page_url)
+    page = response.content.decode()
+    assert response["Cache-Control"] == "no-store" and page.count("<code>") == 300  # shown until downloaded
     assert "300 created" in page and 'id="download-passwords"' in page
     download_url = reverse("grading:roster_job_passwords", args=[a.pk, job.pk])
     first = teacher.get(download_url)
@@ -157,6 +159,9 @@ def test_a_job_that_dies_half_way_loses_no_password_and_a_reimport_finishes_it(w
     user.save()
     page = teacher.get(import_roster(teacher, a, "d00,d00@example.org,D 0\n")).content.decode()
     assert "never signed in" not in page and latest_job().secret_state == "none"
+    # So does a student of another course who never signed in (another instructor may have given it).
+    assert "never signed in" not in teacher.get(import_roster(teacher, a, "stranger,,S\n")).content.decode()
+    assert get_user_model().objects.get(username="stranger").check_password(PASSWORD)
 
 
 def test_site_staff_accounts_are_never_enrolled_as_students(world):

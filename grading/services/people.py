@@ -193,10 +193,12 @@ def _roster_batch(course: Course, batch: list[tuple[RosterLine, dict[str, str]]]
     for line, _values in batch:
         wanted |= Q(username__iexact=line.username)
     existing = {u.username.lower(): u for u in User.objects.filter(wanted).order_by("pk")} if batch else {}
+    elsewhere = set(Membership.objects.filter(user__in=existing.values()).exclude(course=course)
+                    .values_list("user_id", flat=True)) if existing else set()
     hashes: dict[str, str] = {}
     for line, _values in batch:
         user = existing.get(line.username.lower())
-        if passwords and (user is None or _never_signed_in(user)):
+        if passwords and (user is None or (_never_signed_in(user) and user.pk not in elsewhere)):
             line.password = secrets.token_urlsafe(9)
             hashes[line.username.lower()] = make_password(line.password)
     for line, values in batch:
@@ -205,7 +207,8 @@ def _roster_batch(course: Course, batch: list[tuple[RosterLine, dict[str, str]]]
 
 
 def _never_signed_in(user) -> bool:
-    """An account nobody has used: a new password for it loses no one's access."""
+    """An account nobody has used: a new password for it loses no one's access (the caller also
+    leaves alone an account of another course, whose password another instructor may have given)."""
     return user.last_login is None and not user.is_staff and not user.is_superuser
 
 
@@ -350,7 +353,7 @@ def staff_job_run(*, job_id: int) -> None:
                           passwords=bool(job.options.get("passwords")), on_batch=on_batch)
     except Exception as exc:  # noqa: BLE001 - the job records the failure; the worker goes on
         jobs.update(status=StaffJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
-                    finished_at=timezone.now())
+                    payload="", finished_at=timezone.now())
         raise
     jobs.update(status=StaffJob.Status.DONE, payload="", finished_at=timezone.now())
 

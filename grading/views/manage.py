@@ -146,11 +146,13 @@ def _roster_job_page(request: HttpRequest, assignment: Any, job: Any, status: in
     shown = {} if gone else selectors.roster_passwords_shown(job, request.user)
     for line in lines:
         line["shown"] = shown.get(line["username"], "")
-    return render(request, "grading/roster_job.html", {
+    response = render(request, "grading/roster_job.html", {
         "assignment": assignment, "job": job, "lines": lines, "counts": counts, "gone": gone,
         "warnings": sum(1 for line in lines if line.get("warning")),
         "with_passwords": sum(1 for line in lines if line.get("password")),
         "mine": job.requested_by_id == request.user.pk}, status=status)
+    response["Cache-Control"] = "no-store"  # it may show passwords
+    return response
 
 
 @login_required
