@@ -9,7 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy as _
 
 from grading import services
-from grading.models import (Assignment, Course, Extension, Grading, Membership, Question, RegradeJob,
+from grading.models import (Assignment, Course, Extension, Grading, Membership, Question, RegradeJob, StaffJob,
                             ReviewReply, ReviewRequest, Submission, Variant)
 
 
@@ -238,6 +238,17 @@ class RegradeJobAdmin(ReadOnlyAdmin):
                     "created_at"]
     fields = ("assignment", "dry_run", "reason", "status", "done", "total", "changed",
               "requested_by", "created_at", "finished_at", "error")
+    readonly_fields = fields
+
+
+@admin.register(StaffJob)
+class StaffJobAdmin(ReadOnlyAdmin):
+    """Roster imports and other staff jobs; never the uploaded file nor the sealed passwords."""
+
+    list_display = ["kind", "assignment", "status", "done", "total", "secret_state", "requested_by",
+                    "created_at"]
+    fields = ("kind", "assignment", "status", "done", "total", "secret_state", "secret_taken_at",
+              "requested_by", "created_at", "expires_at", "finished_at", "error")
     readonly_fields = fields
 
 

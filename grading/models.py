@@ -629,3 +629,51 @@ class RegradeJob(models.Model):
     def __str__(self) -> str:
         what = "Dry run" if self.dry_run else "Regrade"
         return f"{what} of {self.assignment} ({self.get_status_display()})"
+
+
+class StaffJob(models.Model):
+    """A long staff action run by a task worker (today: a roster import), with its progress and
+    result. A progress row, updated in place as the job goes (like RegradeJob); not a record.
+
+    ``secret`` holds the passwords a roster import made, sealed with the site's secret key, until
+    they are downloaded once or the job's page expires; then it is emptied for good.
+    """
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("Roster import")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Secret(models.TextChoices):
+        NONE = "none", _("No passwords")
+        HELD = "held", _("Passwords waiting to be downloaded")
+        TAKEN = "taken", _("Passwords downloaded")
+        EXPIRED = "expired", _("Passwords expired")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="staff_jobs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="staff_jobs")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    options = models.JSONField(default=dict, blank=True)
+    payload = models.TextField(blank=True)  # the job's input (the roster CSV); emptied when it ends
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    secret = models.TextField(blank=True)
+    secret_state = models.CharField(max_length=10, choices=Secret.choices, default=Secret.NONE)
+    secret_taken_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.assignment} ({self.get_status_display()})"

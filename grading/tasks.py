@@ -62,3 +62,16 @@ def schedule_auto_submit(assignment, at=None) -> bool:
         return False
     auto_submit.using(run_after=at or assignment.due_at + assignment.grace).enqueue(assignment.pk)
     return True
+
+
+@task()
+def staff_job(job_id: int) -> None:
+    """Run a queued staff job (a roster import)."""
+    from grading.services.people import staff_job_run
+
+    staff_job_run(job_id=job_id)
+
+
+def enqueue_staff_job(job_id: int) -> None:
+    """Hand a staff job to a worker."""
+    staff_job.enqueue(job_id)

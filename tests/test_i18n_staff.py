@@ -196,7 +196,9 @@ def test_a_roster_import_names_each_lines_outcome_in_thai(klass):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "th"
     url = reverse("grading:roster", args=[klass["assignment"].pk])
     text = "somsak,somsak@example.org,Somsak Jaidee\nbad name!,x@example.org,Bad\n"
-    html = client.post(url, {"csrfmiddlewaretoken": page_token(client, url), "text": text}).content.decode()
+    response = client.post(url, {"csrfmiddlewaretoken": page_token(client, url), "text": text})
+    html = client.get(response["Location"]).content.decode()  # the import's own page
+    assert "ชื่อผู้ใช้ไม่ถูกต้อง" in html and "not a valid username" not in html  # the job wrote it in Thai
     assert '<h2 class="h5">นำเข้าแล้ว: 2 บรรทัด</h2>' in html
     assert "สร้างใหม่ 1 · ลงทะเบียน 0 · ลงทะเบียนอยู่แล้ว 0 · ข้าม 1" in html
     assert "<td>somsak</td><td>สร้างใหม่</td>" in html and "<td>bad name!</td><td>ข้าม</td>" in html

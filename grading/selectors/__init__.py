@@ -18,7 +18,8 @@ from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, RootLine, root_lines, student_home, student_submissions)
 from grading.selectors.people import (Terms, all_courses, assignments_of, course_student, course_students,
-                                      drafts_by_student, extension_list, extensions_by_student, memberships_of, questions_of, student_terms,
+                                      drafts_by_student, extension_list, extensions_by_student, memberships_of,
+                                      questions_of, roster_passwords_shown, staff_job, staff_jobs, student_terms,
                                       terms_by_assignment)
 from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_key, band_text,
                                         cell_names, formula_columns, formula_mathml, formula_rows,
@@ -42,7 +43,7 @@ __all__ = [
     "all_courses",
     "TABLE_COLUMNS", "Attempt", "ClassRow", "FormulaTextError", "QueueItem", "RootLine", "root_lines", "Terms", "answer_key",
     "assignments_of", "band_text", "best", "cell_names", "class_rows", "copy_signal",
-    "counted_reports", "course_student", "course_students", "current_grading", "current_gradings",
+    "counted_reports", "course_student", "course_students", "roster_passwords_shown", "staff_job", "staff_jobs", "current_grading", "current_gradings",
     "current_report", "extension_list", "formula_columns", "formula_mathml", "formula_rows",
     "grading_history",
     "grading_record", "is_graded", "memberships_of", "mistake_catalogue", "name_place",

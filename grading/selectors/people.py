@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.utils import timezone
 
-from grading.models import Assignment, Course, Extension, Membership, Question, Submission
+from grading.models import Assignment, Course, Extension, Membership, Question, StaffJob, Submission
 
 
 @dataclass(frozen=True)
@@ -130,3 +137,51 @@ def course_student(course: Course, username: str):
 def all_courses() -> list[Course]:
     """Every course, by code (a superuser's home page)."""
     return list(Course.objects.order_by("code"))
+
+
+def staff_job(assignment: Assignment, job_id: int, kind: str) -> StaffJob | None:
+    """A staff job of this assignment, of this kind (None if there is none)."""
+    return StaffJob.objects.filter(assignment=assignment, pk=job_id, kind=kind).select_related("requested_by").first()
+
+
+def staff_jobs(assignment: Assignment, kind: str, limit: int = 10) -> list[StaffJob]:
+    """The latest staff jobs of this kind for the assignment's page, newest first."""
+    return list(StaffJob.objects.filter(assignment=assignment, kind=kind).select_related("requested_by")[:limit])
+
+
+# The passwords a roster job made are kept sealed in its row until downloaded once: encrypted
+# (HMAC-SHA256 in counter mode, a fresh nonce each time, under a key derived from SECRET_KEY) and
+# signed, so a database dump alone does not reveal them.
+
+def _keystream(key: bytes, nonce: bytes, n: int) -> bytes:
+    blocks = (hmac.new(key, nonce + i.to_bytes(8, "big"), hashlib.sha256).digest()
+              for i in range(0, n // 32 + 1))
+    return b"".join(blocks)[:n]
+
+
+def _seal_key() -> bytes:
+    return hashlib.sha256(b"grading.staffjob.passwords" + settings.SECRET_KEY.encode()).digest()
+
+
+def seal(data: dict) -> str:
+    """``data`` encrypted (HMAC-SHA256 counter mode under the site's secret key) and signed."""
+    plain = json.dumps(data).encode()
+    nonce = secrets.token_bytes(16)
+    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(_seal_key(), nonce, len(plain))))
+    return signing.Signer(salt="grading.staffjob").sign(base64.urlsafe_b64encode(nonce + cipher).decode())
+
+
+def unseal(token: str) -> dict:
+    raw = base64.urlsafe_b64decode(signing.Signer(salt="grading.staffjob").unsign(token))
+    nonce, cipher = raw[:16], raw[16:]
+    return json.loads(bytes(a ^ b for a, b in zip(cipher, _keystream(_seal_key(), nonce, len(cipher)))))
+
+
+
+def roster_passwords_shown(job: StaffJob, user) -> dict[str, str]:
+    """The passwords of a finished roster job, for the instructor who started it, while they are
+    held (until downloaded once or expired); empty for anyone else."""
+    if job.requested_by_id != user.pk or job.secret_state != StaffJob.Secret.HELD or not job.secret \
+            or job.status != StaffJob.Status.DONE or job.expires_at <= timezone.now():
+        return {}
+    return unseal(job.secret)

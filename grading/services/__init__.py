@@ -13,7 +13,8 @@ from grading.services.assignments import (assignment_create, assignment_question
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
                                      grading_override, review_request_answer, review_request_create)
 from grading.services.people import (RosterResult, course_ensure, extension_create, membership_ensure,
-                                     roster_import, user_ensure)
+                                     roster_import, roster_job_create, roster_passwords_take,
+                                     staff_job_run, staff_jobs_expire, user_ensure)
 from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrade_attempt,
                                       regrade_job_create, regrade_job_run)
 from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, SubmissionError, answers_digest,
@@ -34,6 +35,7 @@ __all__ = [
     "course_ensure", "extension_create", "membership_ensure", "user_ensure", "formula_review_create", "root_review_create", "grading_config", "grading_create_auto",
     "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
     "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
-    "roster_import", "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit", "submissions_auto_submit",
+    "roster_import", "roster_job_create", "roster_passwords_take", "staff_job_run", "staff_jobs_expire",
+    "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit", "submissions_auto_submit",
     "submitted_count",
 ]

@@ -5,7 +5,8 @@ from grading.views.authoring import assignment_edit, assignment_new, assignment_
 from grading.views.feedback import (formula_review, grade_override, regrade_attempt, review_reply, root_review,
                                     review_request_create, submission_detail, submission_loss_plot,
                                     submission_status)
-from grading.views.manage import extensions, regrade, regrade_job, regrade_job_progress, roster
+from grading.views.manage import (extensions, regrade, regrade_job, regrade_job_progress, roster, roster_job,
+                                  roster_job_passwords, roster_job_progress)
 from grading.views.session import csrf_token
 from grading.views.staff import (analytics_plot, answer_key, class_analytics, gradebook,
                                  gradebook_csv, key_loss_plot, review_queue)
@@ -18,6 +19,7 @@ __all__ = [
     "analytics_plot", "answer_key", "assignment_page", "class_analytics", "csrf_token", "extensions",
     "formula_preview", "formula_review", "grade_override", "root_review", "gradebook", "gradebook_csv", "home",
     "key_loss_plot", "regrade", "regrade_attempt", "regrade_job", "regrade_job_progress",
-    "review_queue", "review_reply", "review_request_create", "roster", "save_draft",
+    "review_queue", "review_reply", "review_request_create", "roster", "roster_job",
+    "roster_job_passwords", "roster_job_progress", "save_draft",
     "submission_detail", "submission_loss_plot", "submission_status",
 ]

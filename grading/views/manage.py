@@ -6,6 +6,10 @@ roster imports are the instructors'.
 
 from __future__ import annotations
 
+import csv
+import io
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -93,17 +97,84 @@ def extensions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def roster(request: HttpRequest, pk: int) -> HttpResponse:
-    """Import students from a CSV into the assignment's course (instructors)."""
+    """Import students from a CSV into the assignment's course (instructors): the file is checked
+    here and imported by a task worker; its page shows the progress and the result."""
     assignment = permissions.access_assignment_as_instructor(request.user, pk)
     form = RosterForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.roster_import(course=assignment.course, text=form.cleaned_data["text"],
-                                            passwords=form.cleaned_data["passwords"])
+            job = services.roster_job_create(assignment=assignment, by=request.user,
+                                             text=form.cleaned_data["text"],
+                                             passwords=form.cleaned_data["passwords"])
         except ValidationError as exc:
             form.add_error(None, exc)
+        else:
+            return redirect(reverse("grading:roster_job", args=[assignment.pk, job.pk]))
     return render(request, "grading/roster.html", {
-        "assignment": assignment, "form": form, "result": result,
+        "assignment": assignment, "form": form,
+        "jobs": selectors.staff_jobs(assignment, "roster"),
         "students": selectors.course_students(assignment.course)},
         status=400 if form.errors else 200)
+
+
+def _roster_job(request: HttpRequest, pk: int, job_id: int) -> tuple[Any, Any]:
+    assignment = permissions.access_assignment_as_instructor(request.user, pk)
+    job = selectors.staff_job(assignment, job_id, "roster")
+    if job is None:
+        raise Http404("No such job.")
+    return assignment, job
+
+
+@login_required
+@require_GET
+def roster_job(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
+    """A roster import: its progress while it runs (the page polls), then every line's outcome
+    and, for the instructor who started it, the passwords it made until they are downloaded."""
+    services.staff_jobs_expire()
+    assignment, job = _roster_job(request, pk, job_id)
+    return _roster_job_page(request, assignment, job)
+
+
+def _roster_job_page(request: HttpRequest, assignment: Any, job: Any, status: int = 200,
+                     gone: bool = False) -> HttpResponse:
+    lines = (job.result or {}).get("lines", [])
+    counts = {k.replace(" enrolled", ""): sum(1 for line in lines if line["outcome"] == k)
+              for k in ("created", "enrolled", "already enrolled", "skipped")}
+    shown = {} if gone else selectors.roster_passwords_shown(job, request.user)
+    for line in lines:
+        line["shown"] = shown.get(line["username"], "")
+    response = render(request, "grading/roster_job.html", {
+        "assignment": assignment, "job": job, "lines": lines, "counts": counts, "gone": gone,
+        "warnings": sum(1 for line in lines if line.get("warning")),
+        "with_passwords": sum(1 for line in lines if line.get("password")),
+        "mine": job.requested_by_id == request.user.pk}, status=status)
+    response["Cache-Control"] = "no-store"  # it may show passwords
+    return response
+
+
+@login_required
+@require_GET
+def roster_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonResponse:
+    """The job's progress as JSON, for the page's poll."""
+    _assignment, job = _roster_job(request, pk, job_id)
+    return JsonResponse({"status": job.status, "done": job.done, "total": job.total,
+                         "finished": job.finished_at is not None})
+
+
+@login_required
+@require_GET
+def roster_job_passwords(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
+    """The passwords the import made, as CSV, once: then they are deleted; asking again says so."""
+    assignment, job = _roster_job(request, pk, job_id)
+    passwords = services.roster_passwords_take(job=job, by=request.user)
+    if passwords is None:
+        job = selectors.staff_job(assignment, job_id, "roster") or job
+        return _roster_job_page(request, assignment, job, status=410, gone=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["username", "password"])
+    writer.writerows(sorted(passwords.items()))
+    response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (f'attachment; filename="{assignment.course.code}-roster-{job.pk}-passwords.csv"')
+    response["Cache-Control"] = "no-store"
+    return response

@@ -95,6 +95,15 @@ def gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _sortable_name(student: Any) -> str:
+    """Canvas's sortable name, "Last, First", from the account's own two parts (the roster split
+    them, or the file named them); a name with one part is written whole, never split again."""
+    first, last = " ".join(student.first_name.split()), " ".join(student.last_name.split())
+    if first and last:
+        return f"{last}, {first}"
+    return first or last or student.get_username()
+
+
 def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str) -> list[list[Any]]:
     main = sum(q.points for q in questions if not q.extra_credit)
     extra = sum(q.points for q in questions if q.extra_credit)
@@ -112,9 +121,8 @@ def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str)
         # "Points Possible" row; students are matched on SIS Login ID (our username).
         out = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment.title],
                ["Points Possible", "", "", "", "", f"{main:g}"]]
-        out += [[f"{r.student.last_name}, {r.student.first_name}".strip(", ") or r.student.get_username(),
-                 "", "", r.student.get_username(), assignment.course.code, _round2(r.total)]
-                for r in rows]
+        out += [[_sortable_name(r.student), "", "", r.student.get_username(), assignment.course.code,
+                 _round2(r.total)] for r in rows]
         return out
     out = [["username", "name", "email", *(_question_header(q) for q in questions), total_header,
             "attempts", "late", "submitted_at", "needs_review"]]
