@@ -264,3 +264,15 @@ def test_the_page_carries_its_draft_version(full):
     assert '<input type="hidden" name="base" value="1">' in html
     assert 'data-draft-version="1"' in html
     assert reverse("grading:draft_history", args=[full["assignment"].pk]) in html
+
+
+def test_a_tab_whose_draft_was_submitted_elsewhere_starts_the_next_draft_from_that_attempt(full):
+    """Tab A (version 1) keeps typing after tab B submitted the draft: the new draft holds the
+    attempt's answers with A's change, not A's change alone."""
+    tab_b = client_for(full["alice"])
+    response = post_answers(tab_b, full["assignment"], full["values"], action="submit")
+    assert response.status_code == 302
+    response = autosave(full["client"], full["assignment"], {"r1.forward.s1": "0.9999"}, base=1)
+    assert response.status_code == 200 and response.json()["draft_version"] == 1
+    assert stored_values(full["alice"]) == {**full["values"], "r1.forward.s1": "0.9999"}
+    assert Submission.objects.get(student=full["alice"], state="draft").attempt == 2

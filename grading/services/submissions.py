@@ -245,6 +245,10 @@ def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime |
                 if draft is None:
                     draft = Submission(assignment=assignment, student=student,
                                        attempt=_next_attempt(assignment, student))
+                    if base:
+                        # The page's draft was handed in meanwhile (another tab): the page
+                        # shows that attempt's answers, so the new draft starts from them.
+                        draft.answers = _last_answers(assignment, student)
                 stored = _flat(spec, draft.answers)
                 version = draft_version(draft)
                 newer: dict[str, str] = {}
@@ -275,6 +279,13 @@ def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime |
             if last_try:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _last_answers(assignment: Assignment, student) -> Any:
+    last = (Submission.objects.filter(assignment=assignment, student=student,
+                                      state=Submission.State.SUBMITTED)
+            .order_by("-attempt").values_list("answers", flat=True).first())
+    return last or {}
 
 
 def _conflict_message(spec: engine.Spec, names: list[str]) -> str:
