@@ -100,6 +100,20 @@ class AnswerForm:
         """Whether the request carried at least one of this form's own fields."""
         return any(name in self.data for name in self.cells) or any(name in self.data for name in self.rows)
 
+    def carried(self) -> list[str]:
+        """The form's own fields this request carried (a save changes only these)."""
+        return [name for name in self.fields if name in self.data]
+
+    def base(self) -> int | None:
+        """The draft version the page was based on (the ``base`` field), None when absent;
+        ValueError when it is not a whole number."""
+        text = self.data.get("base", "")
+        if not text:
+            return None
+        if not isinstance(text, str) or not text.isdigit() or len(text) > 12:
+            raise ValueError(text)
+        return int(text)
+
     def answers(self) -> dict[str, Any]:
         """The typed values in the answers shape: {"rounds": [...], "formulas": {...}}."""
         rounds: dict[int, dict[str, Any]] = {}

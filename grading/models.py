@@ -480,6 +480,50 @@ SUBMISSION_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 SUBMISSION_FIELDS = tuple(f.attname for f in Submission._meta.concrete_fields if not f.primary_key)
 
 
+class DraftVersion(AppendOnlyModel):
+    """One saved state of a draft: what the draft held after save number ``number`` (an
+    autosave, the Save button, or a restore of an earlier version).
+
+    Never edited (the model and the database refuse an UPDATE); *prunable*: a draft keeps its
+    last ``DRAFT_VERSIONS_KEPT`` versions and the save that makes a newer one deletes the oldest
+    beyond it (``DraftVersion.prune``, called by the save service only), so a
+    student typing for weeks does not grow the table without end. A version is history, not a
+    record of what was handed in (the submitted attempt and its receipt are); a draft's versions
+    go with it, and stay with the attempt it became. Numbers keep counting after a prune: the
+    draft's version is its newest number, what a save's ``base`` is compared with.
+    """
+
+    class Kind(models.TextChoices):
+        SAVE = "save", _("Save")
+        RESTORE = "restore", _("Restore")
+
+    draft = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="draft_versions")
+    number = models.PositiveIntegerField()
+    answers = models.JSONField(default=dict, blank=True)
+    cells = models.PositiveIntegerField(default=0, help_text=_("How many answers were filled."))
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SAVE)
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["draft", "-number"]
+        constraints = [models.UniqueConstraint(fields=["draft", "number"], name="one_row_per_draft_version")]
+
+    def __str__(self) -> str:
+        return f"draft {self.draft_id} · version {self.number}"
+
+    @classmethod
+    def prune(cls, draft: Submission, *, up_to: int) -> int:
+        """Delete the draft's versions numbered ``up_to`` and below (the save service's bound);
+        the only deletion a version knows (``objects`` refuses every other)."""
+        return cls._base_manager.filter(draft=draft, number__lte=up_to).delete()[0]
+
+    prune.__func__.alters_data = True  # type: ignore[attr-defined]  # Django's marker: templates never call it
+
+
+DRAFT_VERSIONS_KEPT = 50
+
+
 class Grading(AppendOnlyModel):
     """One grading of an attempt: a record of the ledger, never edited. The latest one is the grade.
 

@@ -80,6 +80,16 @@ def access_submission_as_staff(user, submission_id: int) -> Submission:
     return submission
 
 
+def access_submission_history_as_staff(user, submission_id: int) -> Submission:
+    """A draft or a submitted attempt in a course the user teaches (its saved draft versions,
+    read-only); else 404. A student never reaches another's draft this way, nor their own."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("assignment__course", "student"), pk=submission_id)
+    if not is_course_staff(user, submission.assignment.course):
+        raise Http404("No such submission.")
+    return submission
+
+
 def may_see_expected(user, submission: Submission, now=None) -> bool:
     """Staff always see expected values; a student per the reveal rule, and never while they
     could still copy them into another attempt (more attempts left, or late work accepted).

@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("assignments/<int:pk>/", views.assignment_page, name="assignment"),
     path("assignments/<int:pk>/draft/", views.save_draft, name="save_draft"),
+    path("assignments/<int:pk>/draft/history/", views.draft_history, name="draft_history"),
+    path("assignments/<int:pk>/draft/versions/<int:number>/restore/", views.draft_restore,
+         name="draft_restore"),
     path("formulas/preview/", views.formula_preview, name="formula_preview"),
     path("csrf/", views.csrf_token, name="csrf_token"),  # a fresh token after a re-login elsewhere
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
@@ -18,6 +21,7 @@ urlpatterns = [
     path("submissions/<int:pk>/review/", views.formula_review, name="formula_review"),
     path("submissions/<int:pk>/roots/", views.root_review, name="root_review"),
     path("submissions/<int:pk>/override/", views.grade_override, name="grade_override"),
+    path("submissions/<int:pk>/drafts/", views.submission_drafts, name="submission_drafts"),
     path("submissions/<int:pk>/regrade/", views.regrade_attempt, name="regrade_attempt"),
     path("submissions/<int:pk>/requests/<int:request_id>/reply/", views.review_reply,
          name="review_reply"),

@@ -213,6 +213,8 @@ def test_the_database_lets_a_draft_change_but_never_a_submitted_attempt_back(rec
     assert stored(draft)["answers"] == {"formulas": {}}
     with pytest.raises(IntegrityError, match="append-only"):
         raw("UPDATE grading_submission SET state = 'draft' WHERE id = %s", [attempt.pk])
+    # A draft's saved versions (issue 18) point at it: around the ORM they go first.
+    raw("DELETE FROM grading_draftversion WHERE draft_id = %s", [draft.pk])
     raw("DELETE FROM grading_submission WHERE id = %s", [draft.pk])
     assert not Submission.objects.filter(pk=draft.pk).exists()
     assert stored(attempt)["state"] == "submitted"
@@ -238,7 +240,8 @@ def test_flush_wipes_the_records_and_leaves_the_triggers_in_place():
     services.extension_create(assignment=assignment, student=bob, by=teacher, reason="ill",
                               extra_attempts=1)
     before = trigger_names()
-    assert len(before) == (12 if connection.vendor == "sqlite" else 6)
+    # Migration 0008's, and the UPDATE trigger of draft versions (migration 0010).
+    assert len(before) == (13 if connection.vendor == "sqlite" else 7)
     call_command("flush", interactive=False, verbosity=0)
     assert not Extension.objects.exists()
     assert trigger_names() == before

@@ -447,3 +447,50 @@ def test_the_header_switch_changes_the_page_and_its_scripts_language_and_back(pa
     expect(page.locator("#submit-button")).to_have_text("Submit attempt 1")
     page.fill(field("r1.forward.s2"), "0.9201")
     saved(page)
+
+
+# ------------------------------------------------------------------ drafts as history (issue 18)
+
+
+def test_a_partial_or_stale_autosave_loses_nothing(page, live_server):
+    """A save sends only what changed: typing one cell keeps every other. A page left open while
+    another tab saved shows that tab's values after its own save; typing over a cell the other
+    tab changed is refused, the typed value stays in the input, and the newer one is offered."""
+    from playwright.sync_api import expect
+
+    from grading import services
+
+    def draft_forward() -> dict:
+        return Submission.objects.get(student=student, state="draft").answers["rounds"][0]["forward"]
+
+    course = make_course()
+    student = make_member(course=course, username="twotabs")
+    assignment = make_assignment(course=course)
+    values = round1_values()
+    services.draft_save(assignment=assignment, student=student, answers={"rounds": [
+        {"round": 1, "forward": {"s1": values["r1.forward.s1"], "s2": values["r1.forward.s2"]}}]})
+    log_in(page, live_server, "twotabs")
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    expect(page.locator(field("r1.forward.s1"))).to_have_value(values["r1.forward.s1"])
+
+    # Another tab saves s2 (version 2); this page, based on version 1, types f1 only.
+    services.draft_save(assignment=assignment, student=student, base=1, carried=["r1.forward.s2"],
+                        answers={"rounds": [{"round": 1, "forward": {"s2": "0.7777"}}]})
+    page.fill(field("r1.forward.f1"), "0.6130")
+    saved(page)
+    assert draft_forward() == {"s1": values["r1.forward.s1"], "s2": "0.7777", "f1": "0.6130"}
+    expect(page.locator(field("r1.forward.s2"))).to_have_value("0.7777")  # the other tab's value, shown
+
+    # The other tab changes s1; this page types over s1 too: refused, nothing lost either side.
+    services.draft_save(assignment=assignment, student=student, carried=["r1.forward.s1"],
+                        answers={"rounds": [{"round": 1, "forward": {"s1": "0.1111"}}]})
+    page.fill(field("r1.forward.s1"), "0.2222")
+    expect(page.locator("#autosave-conflict")).to_be_visible()
+    expect(page.locator("#autosave-conflict-message")).to_contain_text("round 1 s1")
+    expect(page.locator(field("r1.forward.s1"))).to_have_value("0.2222")
+    assert draft_forward()["s1"] == "0.1111"
+    page.click("#autosave-load-newer")
+    expect(page.locator(field("r1.forward.s1"))).to_have_value("0.1111")
+    expect(page.locator("#autosave-conflict")).to_be_hidden()
+    saved(page)
+    assert draft_forward() == {"s1": "0.1111", "s2": "0.7777", "f1": "0.6130"}

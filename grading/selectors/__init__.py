@@ -10,6 +10,7 @@ Views, forms and template tags import these, never the models' managers or the c
 from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PREVIEW_SEED,
                                         REVEAL_CHOICES, UNEXPLAINED_ROOTS_CHOICES, Audit, AuditLine, Check, authoring_initial,
                                         check_spec, default_questions, key_audit, slug_taken)
+from grading.selectors.drafts import draft_history, draft_version
 from grading.selectors.copying import (ClassIndex, class_index, class_numbers,
                                        forget_class_numbers)
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
@@ -32,6 +33,7 @@ from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, cla
                                         variants_by_student)
 
 __all__ = [
+    "draft_history", "draft_version",
     "ClassIndex", "class_index", "class_numbers", "forget_class_numbers",
     "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",
     "AuditLine", "Check", "authoring_initial", "check_spec", "default_questions", "key_audit",

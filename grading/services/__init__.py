@@ -17,7 +17,9 @@ from grading.services.people import (RosterResult, course_ensure, extension_crea
                                      staff_job_run, staff_jobs_expire, user_ensure)
 from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrade_attempt,
                                       regrade_job_create, regrade_job_run)
-from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, SubmissionError, answers_digest,
+from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, DraftConflict, DraftSaved,
+                                          DraftVersionMissing,
+                                          SubmissionError, answer_names, draft_restore, draft_save, answers_digest,
                                           check_may_submit, clean_answers, opens_message,
                                           submission_accept, submission_draft, submission_grade,
                                           submission_save_draft, submission_submit, submissions_auto_submit,
@@ -30,7 +32,7 @@ __all__ = [
     "GRADED_ON", "Authored", "QuestionPoints", "assignment_author", "assignment_publish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
     "variant_attempt_no", "variant_draw",
-    "FIELD_MAX_CHARS", "Accepted", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
+    "FIELD_MAX_CHARS", "Accepted", "DraftConflict", "DraftSaved", "DraftVersionMissing", "answer_names", "draft_restore", "draft_save", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
     "answers_digest", "assignment_create", "assignment_questions_default", "assignment_schedule", "check_may_submit", "clean_answers",
     "course_ensure", "extension_create", "membership_ensure", "user_ensure", "formula_review_create", "root_review_create", "grading_config", "grading_create_auto",
     "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",

@@ -7,20 +7,23 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from grading import engine, tasks
 
 from grading.grade import grader
 from grading.marking.roots import Others
-from grading.models import Assignment, Grading, Membership, Submission
+from grading.models import (DRAFT_VERSIONS_KEPT, Assignment, DraftVersion, Grading, Membership,
+                            Submission)
 from grading.selectors.copying import class_numbers
+from grading.selectors.drafts import draft_version
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells
 from grading.selectors.variants import problem_of
@@ -123,13 +126,115 @@ def opens_message(assignment: Assignment) -> str:
         "time": f"{timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}"}
 
 
+class DraftVersionMissing(Exception):
+    """A restore of a version the student's current draft does not keep (none, or pruned)."""
+
+
+class DraftConflict(SubmissionError):
+    """A save based on an older version of the draft that would write over newer values of the
+    same cells (typed in another tab or device): refused, nothing changed. ``newer`` holds the
+    stored values of those cells (input name -> text, "" for a cleared cell), ``version`` the
+    draft's version now."""
+
+    def __init__(self, message: str, *, newer: dict[str, str], version: int):
+        super().__init__(message)
+        self.newer, self.version = newer, version
+
+
+@dataclass(frozen=True)
+class DraftSaved:
+    """A save taken: the draft, its version now, and the values of cells another tab or device
+    changed since the save's base that the save did not carry (to show them in this tab)."""
+
+    draft: Submission
+    version: int
+    newer: dict[str, str]
+
+
+def _flat(spec: engine.Spec, answers: Any) -> dict[str, str]:
+    """Input name -> typed text of the filled answers ("r1.forward.s1", "formulas.dL/ds1")."""
+    answers = answers if isinstance(answers, dict) else {}
+    tables = answers.get("rounds") if isinstance(answers.get("rounds"), list) else []
+    by_round = {t.get("round"): t for t in tables if isinstance(t, dict)}
+    values: dict[str, str] = {}
+    for key in typed_cells(spec):
+        column = by_round.get(key.round, {}).get(key.column)
+        value = column.get(key.name) if isinstance(column, dict) else None
+        if isinstance(value, str) and value:
+            values[key.id] = value
+    formulas = answers.get("formulas") if isinstance(answers.get("formulas"), dict) else {}
+    for row in formula_rows(spec):
+        if isinstance(formulas.get(row), str) and formulas[row]:
+            values[f"formulas.{row}"] = formulas[row]
+    return values
+
+
+def _nested(spec: engine.Spec, values: dict[str, str]) -> dict[str, Any]:
+    """The answers' shape of input name -> text (the inverse of ``_flat``)."""
+    rounds: dict[int, dict[str, Any]] = {r: {"round": r} for r in range(1, spec.n_rounds + 1)}
+    for key in typed_cells(spec):
+        if values.get(key.id):
+            rounds[key.round].setdefault(key.column, {})[key.name] = values[key.id]
+    formulas = {row: values[f"formulas.{row}"] for row in formula_rows(spec) if values.get(f"formulas.{row}")}
+    return {"rounds": list(rounds.values()), "formulas": formulas}
+
+
+def answer_names(spec: engine.Spec) -> tuple[str, ...]:
+    """Every input name a draft holds, cells then Q1 rows."""
+    return (*(k.id for k in typed_cells(spec)), *(f"formulas.{row}" for row in formula_rows(spec)))
+
+
+def _changed_since(spec: engine.Spec, draft: Submission, base: int, now: dict[str, str]) -> set[str] | None:
+    """The input names whose value differs between version ``base`` and ``now``; None when
+    that version is no longer kept (every name then counts as changed)."""
+    if base <= 0:
+        then: dict[str, str] = {}
+    else:
+        kept = DraftVersion.objects.filter(draft=draft, number=base).values_list("answers", flat=True).first()
+        if kept is None:
+            return None
+        then = _flat(spec, kept)
+    return {name for name in then.keys() | now.keys() if then.get(name, "") != now.get(name, "")}
+
+
+def _keep_version(draft: Submission, number: int, *, kind: str = DraftVersion.Kind.SAVE,
+                  restored_from: int | None = None) -> None:
+    """Append version ``number`` (what the draft holds now) and prune the oldest beyond the bound."""
+    filled = len(_flat(draft.assignment.shape_spec, draft.answers))
+    DraftVersion.objects.create(draft=draft, number=number, answers=draft.answers, cells=filled,
+                                kind=kind, restored_from=restored_from)
+    DraftVersion.prune(draft, up_to=number - DRAFT_VERSIONS_KEPT)
+
+
 def submission_save_draft(*, assignment: Assignment, student, answers: Any,
-                          now: datetime | None = None) -> Submission:
+                          now: datetime | None = None, carried: Iterable[str] | None = None,
+                          base: int | None = None) -> Submission:
+    """Keep what the student typed as their draft (see ``draft_save``) and return the draft."""
+    return draft_save(assignment=assignment, student=student, answers=answers, now=now,
+                      carried=carried, base=base).draft
+
+
+def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime | None = None,
+               carried: Iterable[str] | None = None, base: int | None = None) -> DraftSaved:
     """Keep what the student typed as their draft: at any time once the assignment has opened
-    (after the due time too, so nothing typed is ever lost)."""
+    (after the due time too, so nothing typed is ever lost).
+
+    A save is a merge: only the input names in ``carried`` change (an empty value clears that
+    one cell); the others keep their stored value. ``carried=None`` means every answer field
+    (the whole form, as a refused submit sends it). Each save appends a ``DraftVersion``.
+
+    ``base`` is the draft version the page was showing. A save based on an older version than
+    the stored one is refused (``DraftConflict``, nothing changed) when it would write a
+    different value over a cell changed since its base; one that touches only cells nobody
+    changed since is merged (nothing newer is overwritten), and the other changed cells come back
+    in ``DraftSaved.newer``. No ``base`` (an old page, a script without versions): merged as is.
+    """
     if not assignment.has_opened(now):
         raise SubmissionError(opens_message(assignment))
-    cleaned = clean_answers(assignment.shape_spec, answers)
+    spec = assignment.shape_spec
+    posted = _flat(spec, clean_answers(spec, answers))
+    names = answer_names(spec)
+    touched = names if carried is None else tuple(n for n in names if n in set(carried))
     for last_try in (False, True):
         try:
             with transaction.atomic():
@@ -140,17 +245,82 @@ def submission_save_draft(*, assignment: Assignment, student, answers: Any,
                 if draft is None:
                     draft = Submission(assignment=assignment, student=student,
                                        attempt=_next_attempt(assignment, student))
+                    if base:
+                        # The page's draft was handed in meanwhile (another tab): the page
+                        # shows that attempt's answers, so the new draft starts from them.
+                        draft.answers = _last_answers(assignment, student)
+                stored = _flat(spec, draft.answers)
+                version = draft_version(draft)
+                newer: dict[str, str] = {}
+                if base is not None and base < version:
+                    changed = _changed_since(spec, draft, base, stored)
+                    clash = [n for n in touched if (changed is None or n in changed)
+                             and posted.get(n, "") != stored.get(n, "")]
+                    if clash:
+                        raise DraftConflict(_conflict_message(spec, clash),
+                                            newer={n: stored.get(n, "") for n in clash}, version=version)
+                    newer = {n: stored.get(n, "") for n in (changed if changed is not None else stored)
+                             if n not in touched}
+                merged = dict(stored)
+                for name in touched:
+                    if posted.get(name):
+                        merged[name] = posted[name]
+                    else:
+                        merged.pop(name, None)
                 _answering(draft)
-                draft.answers = cleaned
+                draft.answers = _nested(spec, merged)
                 # Field checks only: the database's unique constraints guard the rest (below).
                 draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
                 draft.save()
-            return draft
+                _keep_version(draft, version + 1)
+            return DraftSaved(draft, version + 1, newer)
         except IntegrityError:
             # A concurrent save created the draft between our read and our insert: update it.
             if last_try:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _last_answers(assignment: Assignment, student) -> Any:
+    last = (Submission.objects.filter(assignment=assignment, student=student,
+                                      state=Submission.State.SUBMITTED)
+            .order_by("-attempt").values_list("answers", flat=True).first())
+    return last or {}
+
+
+def _conflict_message(spec: engine.Spec, names: list[str]) -> str:
+    """The refusal of a stale save, naming the answers as the page does ("round 1 s2")."""
+    cells = {key.id: key for key in typed_cells(spec)}
+    places = [_("round %(round)s %(cell)s") % {"round": cells[n].round, "cell": cells[n].name} if n in cells
+              else _("formula %(row)s") % {"row": n.removeprefix("formulas.")} for n in names]
+    shown = ", ".join(places[:5]) + (", …" if len(places) > 5 else "")
+    return ngettext(
+        "Not saved: another tab or device saved a newer value of %(places)s since this page "
+        "loaded. What you typed is still here: load the newer value, or keep yours to save it over.",
+        "Not saved: another tab or device saved newer values of %(n)s answers (%(places)s) since "
+        "this page loaded. What you typed is still here: load the newer values, or keep yours "
+        "to save them over.", len(names)) % {"n": len(names), "places": shown}
+
+
+def draft_restore(*, assignment: Assignment, student, number: int,
+                  now: datetime | None = None) -> DraftSaved:
+    """Make a new save of the student's draft whose content is its version ``number``: the
+    history grows, nothing is rewritten. Raises DraftVersionMissing for a version this
+    student's current draft does not keep."""
+    if not assignment.has_opened(now):
+        raise SubmissionError(opens_message(assignment))
+    with transaction.atomic():
+        _lock_student(assignment, student)
+        draft = submission_draft(assignment=assignment, student=student, lock=True)
+        kept = DraftVersion.objects.filter(draft=draft, number=number).first() if draft else None
+        if draft is None or kept is None:
+            raise DraftVersionMissing(number)
+        version = draft_version(draft)
+        draft.answers = kept.answers
+        draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
+        draft.save()
+        _keep_version(draft, version + 1, kind=DraftVersion.Kind.RESTORE, restored_from=number)
+    return DraftSaved(draft, version + 1, {})
 
 
 def check_may_submit(*, assignment: Assignment, student, now: datetime,

@@ -10,7 +10,8 @@ from grading.views.manage import (extensions, regrade, regrade_job, regrade_job_
 from grading.views.session import csrf_token
 from grading.views.staff import (analytics_plot, answer_key, class_analytics, gradebook,
                                  gradebook_csv, key_loss_plot, review_queue)
-from grading.views.student import assignment_page, formula_preview, home, save_draft
+from grading.views.student import (assignment_page, draft_history, draft_restore, formula_preview, home,
+                                   save_draft, submission_drafts)
 from grading.views.variants import variant_key, variant_loss_plot
 
 __all__ = [

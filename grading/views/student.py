@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.conf import settings
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -104,6 +104,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "formula_pairs": formula_pairs,
         "draft": draft,
         "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
+        "draft_version": selectors.draft_version(draft),
         "attempts": attempts,
         "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
         "is_open": terms.is_open(),
@@ -182,8 +183,13 @@ def assignment_page(request: ArrivedRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Attempt %(attempt)s received at %(time)s.") % received)
             return redirect(submission)
-        draft = services.submission_save_draft(assignment=assignment, student=request.user,
-                                               answers=form.answers())
+        try:
+            base = form.base()
+        except ValueError:
+            return _page(request, assignment, form=form, status=400,
+                         errors=[_("The page's draft version is not a number; nothing was saved. Reload the page.")])
+        draft = services.draft_save(assignment=assignment, student=request.user, answers=form.answers(),
+                                    carried=form.carried(), base=base).draft
     except ValidationError as exc:
         return _page(request, assignment, form=form, errors=exc.messages, status=400)
     except services.SubmissionError as exc:
@@ -214,17 +220,30 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"ok": False, "error": "; ".join(form.error_lines())}, status=400)
     try:
-        draft = services.submission_save_draft(assignment=assignment, student=request.user,
-                                               answers=form.answers())
+        base = form.base()
+    except ValueError:
+        return JsonResponse({"ok": False, "error": _("Not saved: the page's draft version is not a "
+                                                     "number. Your draft is unchanged.")}, status=400)
+    try:
+        saved = services.draft_save(assignment=assignment, student=request.user, answers=form.answers(),
+                                    carried=form.carried(), base=base)
     except ValidationError as exc:
         return JsonResponse({"ok": False, "error": " ".join(exc.messages)}, status=400)
+    except services.DraftConflict as exc:
+        # Based on an older version and writing over newer values of the same cells: refused,
+        # with those values, for the page to offer back.
+        return JsonResponse({"ok": False, "conflict": True, "error": str(exc),
+                             "draft_version": exc.version, "newer": exc.newer}, status=409)
     except services.SubmissionError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=409)
+    draft = saved.draft
     # Say now which typed cells are not numbers, so no attempt is spent finding out.
     # str(): the marking's message (a grading.engine.text.Text) in the request's language, not its English.
-    problems = {name: str(problem) for name, value in form.raw_values().items()
+    # The whole draft's cells, not only this save's: the page marks (and unmarks) every cell.
+    problems = {name: str(problem) for name, value in values_from_answers(assignment.shape_spec, draft.answers).items()
                 if not name.startswith("formulas.") and (problem := selectors.number_problem(value))}
-    return JsonResponse({"ok": True, "version": int(version_ms(draft)), "problems": problems})
+    return JsonResponse({"ok": True, "version": int(version_ms(draft)), "draft_version": saved.version,
+                         "newer": saved.newer, "problems": problems})
 
 
 @login_required
@@ -249,3 +268,41 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"mathml": selectors.formula_mathml(text, sizes=sizes, row=row), "error": ""})
     except selectors.FormulaTextError as exc:  # the parser's complaint is shown, never a 500
         return JsonResponse({"mathml": "", "error": str(exc)[:300]})
+
+
+@login_required
+@require_GET
+def draft_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The versions the student's own draft keeps (time, answers filled), each with a restore."""
+    assignment = permissions.access_assignment_as_student(request.user, pk)
+    draft, _attempts = selectors.student_submissions(assignment, request.user)
+    return render(request, "grading/draft_history.html", {
+        "assignment": assignment, "submission": draft, "staff": False,
+        "versions": selectors.draft_history(draft), "current": selectors.draft_version(draft)})
+
+
+@login_required
+@require_POST
+def draft_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """Restore version ``number`` of the student's own draft: a new save with its content."""
+    assignment = permissions.access_assignment_as_student(request.user, pk)
+    try:
+        saved = services.draft_restore(assignment=assignment, student=request.user, number=number)
+    except services.DraftVersionMissing as exc:
+        raise Http404(_("Your draft keeps no such version.")) from exc
+    except services.SubmissionError as exc:
+        return render(request, "request_refused.html", {"title": _("Not restored"), "message": str(exc)},
+                      status=409)
+    messages.success(request, _("Version %(old)s of your draft was restored as version %(new)s.")
+                     % {"old": number, "new": saved.version})
+    return redirect(assignment)
+
+
+@login_required
+@require_GET
+def submission_drafts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff, read-only: the saved versions of a student's draft (or of the draft an attempt was)."""
+    submission = permissions.access_submission_history_as_staff(request.user, pk)
+    return render(request, "grading/draft_history.html", {
+        "assignment": submission.assignment, "submission": submission, "staff": True,
+        "versions": selectors.draft_history(submission), "current": selectors.draft_version(submission)})

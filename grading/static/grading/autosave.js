@@ -8,6 +8,13 @@
  *   script fetches the session's current token (csrf.js) and tries once more at once.
  * - A body the server refuses as too large (413) is shown once and not sent again; the next
  *   edit makes a new body, which is tried.
+ * - A save sends only the fields changed since the last save (an emptied cell is sent empty,
+ *   which clears it) and the draft version it was based on ("base"); the server merges it.
+ *   With no draft yet, every filled field is sent (the page may start from the last attempt).
+ * - A save from a stale page (another tab or device saved newer values of the same cells) is
+ *   refused (409): the message is shown with "Load the newer values" and "Keep mine"; nothing
+ *   is saved until the student chooses, and what they typed stays in the inputs meanwhile.
+ *   Cells another tab changed that this page did not touch come back with a save and are shown.
  * - On load, a local copy with unsaved changes that is newer than the server's draft is put
  *   back in the form, with a notice, and saved.
  * - After each save, cells the server cannot read as numbers are marked with its message.
@@ -22,6 +29,10 @@
   var noticeEl = document.getElementById("autosave-notice");
   var storageKey = form.dataset.storageKey;
   var serverVersion = form.dataset.serverVersion || "";
+  var draftVersion = form.dataset.draftVersion || "0";  // the draft's save number: a save's base
+  var baseInput = form.querySelector('input[name="base"]');
+  var conflictEl = document.getElementById("autosave-conflict");
+  var conflict = null;        // a refused stale save's answer, until the student chooses
   var DEBOUNCE_MS = 1000;
   var timer = null, inFlight = false, again = false, retryMs = 0, submitting = false;
   var tokenRetried = false;   // one fresh-token retry per failure, not a loop
@@ -38,6 +49,32 @@
     var v = {};
     fields().forEach(function (f) { v[f.name] = f.value; });
     return v;
+  }
+  // What the server holds, as far as this page knows: a save sends the fields that differ.
+  // No draft yet: nothing is held, so every filled field is sent.
+  var lastSaved = draftVersion === "0" ? {} : currentValues();
+  function changedValues() {
+    var v = {};
+    fields().forEach(function (f) {
+      if (!f.disabled && f.value !== (lastSaved[f.name] || "")) { v[f.name] = f.value; }
+    });
+    return v;
+  }
+  function setBase(version) {
+    draftVersion = String(version);
+    if (baseInput) { baseInput.value = draftVersion; }
+  }
+  function byName(name) {
+    return fields().filter(function (f) { return f.name === name; })[0] || null;
+  }
+  // Newer values from the server: shown in the inputs this page has not changed since its last save.
+  function takeNewer(newer, force) {
+    Object.keys(newer || {}).forEach(function (name) {
+      var f = byName(name);
+      if (!f) { return; }
+      if (force || f.value === (lastSaved[name] || "")) { f.value = newer[name]; }
+      lastSaved[name] = newer[name];
+    });
   }
   function readLocal() {
     try { return JSON.parse(window.localStorage.getItem(storageKey) || "null"); } catch (e) { return null; }
@@ -67,10 +104,19 @@
   }
 
   function save() {
-    if (submitting) { return; }
+    if (submitting || conflict) { return; }
     if (inFlight) { again = true; return; }
-    var body = new URLSearchParams(new FormData(form));
-    body.delete("action");
+    var changed = changedValues();
+    var names = Object.keys(changed);
+    if (!names.length) {
+      remember(false);
+      setStatus(serverVersion ? saved(serverVersion) : gettext("Not saved yet"), serverVersion ? "saved" : "idle");
+      return;
+    }
+    var body = new URLSearchParams();
+    body.set("csrfmiddlewaretoken", form.querySelector('input[name="csrfmiddlewaretoken"]').value);
+    body.set("base", draftVersion);
+    names.forEach(function (name) { body.set(name, changed[name]); });
     var answers = answersOf(body);
     if (answers === refusedBody) { return; }  // already refused as too large; its message stays
     inFlight = true;
@@ -81,6 +127,9 @@
         return resp.json().catch(function () { return null; }).then(function (data) {
           if (resp.ok && data && data.ok) {
             serverVersion = String(data.version);
+            names.forEach(function (name) { lastSaved[name] = changed[name]; });
+            setBase(data.draft_version);
+            takeNewer(data.newer, false);
             retryMs = 0;
             tokenRetried = false;
             remember(false);
@@ -91,6 +140,13 @@
             refusedBody = answers;
             setStatus(data && data.error ? data.error : gettext("Not saved — what you typed is too " +
               "large to save. Shorten the longest answer; it is all still in this browser."), "error");
+          } else if (resp.status === 409 && data && data.conflict) {
+            // Another tab or device saved newer values of these cells: say so, keep what was
+            // typed in the inputs, and save nothing until the student chooses.
+            conflict = data;
+            document.getElementById("autosave-conflict-message").textContent = data.error;
+            conflictEl.classList.remove("d-none");
+            setStatus(gettext("Not saved — newer values were saved elsewhere"), "error");
           } else if ((resp.status === 400 || resp.status === 409) && data) {
             // Bad input: retrying would fail the same way; the next keystroke tries again.
             setStatus(interpolate(gettext("Not saved — %(error)s"), { error: data.error }, true), "error");
@@ -172,6 +228,26 @@
   form.addEventListener("input", function (e) {
     if (e.target && e.target.hasAttribute("data-answer")) { onEdit(); }
   });
+  // The two ways out of a refused stale save.
+  function resolve(loadNewer) {
+    if (!conflict) { return; }
+    var answer = conflict;
+    conflict = null;
+    conflictEl.classList.add("d-none");
+    if (loadNewer) {
+      takeNewer(answer.newer, true);
+    } else {
+      // Keep mine: the cells are saved over the newer values, based on the version now stored.
+      Object.keys(answer.newer || {}).forEach(function (name) { lastSaved[name] = answer.newer[name]; });
+    }
+    setBase(answer.draft_version);
+    remember(true);
+    schedule(0);  // whatever else this page changed is saved now
+  }
+  if (conflictEl) {
+    document.getElementById("autosave-load-newer").addEventListener("click", function () { resolve(true); });
+    document.getElementById("autosave-keep-mine").addEventListener("click", function () { resolve(false); });
+  }
   var buttons = Array.prototype.slice.call(form.querySelectorAll('button[type="submit"]'));
   form.addEventListener("submit", function (e) {
     // The post carries every value; a late autosave must not start a new draft after it.

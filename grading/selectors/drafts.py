@@ -1,0 +1,21 @@
+"""A draft's versions: its number now, and the history a student restores from (issue 18)."""
+
+from __future__ import annotations
+
+from django.db.models import Max
+
+from grading.models import DraftVersion, Submission
+
+
+def draft_version(draft: Submission | None) -> int:
+    """A draft's version: the number of its newest save (0: none kept, or no draft)."""
+    if draft is None or draft.pk is None:
+        return 0
+    return DraftVersion.objects.filter(draft=draft).aggregate(m=Max("number"))["m"] or 0
+
+
+def draft_history(draft: Submission | None) -> list[DraftVersion]:
+    """The versions a draft keeps, newest first, without their answers (time, cells, kind)."""
+    if draft is None:
+        return []
+    return list(DraftVersion.objects.filter(draft=draft).defer("answers").order_by("-number"))
