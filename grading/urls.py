@@ -9,6 +9,7 @@ urlpatterns = [
     path("assignments/<int:pk>/", views.assignment_page, name="assignment"),
     path("assignments/<int:pk>/draft/", views.save_draft, name="save_draft"),
     path("formulas/preview/", views.formula_preview, name="formula_preview"),
+    path("healthz", views.healthz, name="healthz"),  # no login: for a load balancer or a monitor
     path("csrf/", views.csrf_token, name="csrf_token"),  # a fresh token after a re-login elsewhere
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/status.json", views.submission_status, name="submission_status"),
