@@ -341,3 +341,28 @@ def test_staff_pages_show_grading_health_and_a_banner_when_stalled(world, clock)
     assert "grading-stalled" not in page and "1 worker alive" in page
     assert "grading-health" not in client_for(world["alice"]).get(
         reverse("grading:assignment", args=[world["assignment"].pk])).content.decode()
+
+
+@pytest.mark.django_db
+@override_settings(TASKS=DB_TASKS, GRADING_HEARTBEAT_SECONDS=5, GRADING_STALLED_SECONDS=120)
+def test_an_attempt_whose_task_failed_is_reported_even_with_a_live_worker(client, world, clock):
+    """A live worker, but the attempt's task FAILED (nothing will grade it): after 2 minutes
+    /healthz says so and staff see a warning naming grade_pending; once queued again, both clear."""
+    from grading import tasks
+    from grading.selectors.health import GRADE_TASK as SELECTOR_GRADE_TASK
+
+    assert SELECTOR_GRADE_TASK == tasks.grade_submission.module_path == GRADE_TASK
+    sub = submit_ungraded(world["assignment"], world["alice"])
+    DBTaskResult.objects.filter(pk=task_of(sub).pk).update(status="FAILED")
+    health.worker_beat(worker_id="w1")
+    assert client.get("/healthz").status_code == 200  # not yet 2 minutes
+    clock.shift(timedelta(minutes=3))
+    health.worker_beat(worker_id="w1")
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["problems"] == ["attempts ungraded with no task"]
+    url = reverse("grading:gradebook", args=[world["assignment"].pk])
+    page = client_for(world["ta"]).get(url).content.decode()
+    assert 'id="grading-orphaned"' in page and "grade_pending" in page and "grading-stalled" not in page
+    call_command("grade_pending", stdout=StringIO())
+    assert client.get("/healthz").status_code == 200
+    assert "grading-orphaned" not in client_for(world["ta"]).get(url).content.decode()

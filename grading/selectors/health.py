@@ -40,6 +40,21 @@ def workers_needed() -> bool:
     return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
 
 
+GRADE_TASK = "grading.tasks.grade_submission"
+
+
+def queued_gradings() -> set[int]:
+    """The attempts whose grading task is waiting or running."""
+    active = DBTaskResult.objects.filter(
+        task_path=GRADE_TASK, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    found: set[int] = set()
+    for args_kwargs in active.values_list("args_kwargs", flat=True):
+        args = (args_kwargs or {}).get("args") or []
+        if args and isinstance(args[0], int):
+            found.add(args[0])
+    return found
+
+
 @dataclass
 class Health:
     database: bool = True
@@ -51,6 +66,7 @@ class Health:
     oldest_waiting_at: datetime | None = None
     oldest_waiting_seconds: float | None = None
     stalled: bool = False
+    orphaned: int = 0  # attempts waiting past the stall time with no task queued or running for them
     problems: list[str] = field(default_factory=list)  # machine words, for /healthz
 
     @property
@@ -82,8 +98,13 @@ def grading_health(*, now: datetime | None = None) -> Health:
     if health.workers_needed:
         if not health.workers_alive:
             health.problems.append("no task worker alive")
-        late = oldest is not None and now - oldest > timedelta(seconds=stalled_seconds())
-        if late and not health.workers_alive:
-            health.stalled = True
-            health.problems.append("grading stalled")
+        late_since = now - timedelta(seconds=stalled_seconds())
+        if oldest is not None and oldest < late_since:
+            if not health.workers_alive:
+                health.stalled = True
+                health.problems.append("grading stalled")
+            late = set(ungraded.filter(submitted_at__lt=late_since).values_list("pk", flat=True))
+            health.orphaned = len(late - queued_gradings())
+            if health.orphaned:
+                health.problems.append("attempts ungraded with no task")
     return health

@@ -18,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 
 from grading import tasks
 from grading.models import Submission, WorkerHeartbeat
-from grading.selectors.health import heartbeat_seconds, lease_seconds, stale_after
+from grading.selectors.health import heartbeat_seconds, lease_seconds, queued_gradings, stale_after
 
 log = logging.getLogger("grading.health")
 
@@ -80,21 +80,6 @@ def tasks_requeue_stuck(*, now: datetime | None = None, lease: float | None = No
             done.task_ids.append(str(task.pk))
             done.reasons[str(task.pk)] = reason
     return done
-
-
-GRADE_TASK = tasks.grade_submission.module_path
-
-
-def queued_gradings() -> set[int]:
-    """The attempts whose grading task is waiting or running."""
-    active = DBTaskResult.objects.filter(
-        task_path=GRADE_TASK, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
-    found: set[int] = set()
-    for args_kwargs in active.values_list("args_kwargs", flat=True):
-        args = (args_kwargs or {}).get("args") or []
-        if args and isinstance(args[0], int):
-            found.add(args[0])
-    return found
 
 
 @dataclass
