@@ -366,3 +366,18 @@ def test_an_attempt_whose_task_failed_is_reported_even_with_a_live_worker(client
     call_command("grade_pending", stdout=StringIO())
     assert client.get("/healthz").status_code == 200
     assert "grading-orphaned" not in client_for(world["ta"]).get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_grade_pending_now_grades_here_and_the_leftover_task_writes_nothing(world):
+    """--now grades a queued attempt in the command; when a worker later runs the task still
+    in the queue for it, no second automatic grade is written."""
+    sub = submit_ungraded(world["assignment"], world["alice"])
+    out = StringIO()
+    with override_settings(TASKS=DB_TASKS):
+        call_command("grade_pending", "--now", stdout=out)
+    assert out.getvalue().splitlines()[1] == f"1 attempt(s) graded: {sub.pk}"
+    assert task_of(sub).status == "READY" and gradings(sub) == ["auto"]
+    with override_settings(TASKS=DB_TASKS):
+        call_command("grading_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert task_of(sub).status == "SUCCESSFUL" and gradings(sub) == ["auto"]
