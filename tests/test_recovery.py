@@ -75,8 +75,7 @@ def test_a_task_past_its_lease_with_a_dead_worker_is_queued_again_and_graded_onc
     task = task_of(sub)
     now = timezone.now()
     mark_running(task, worker="dead", started=now - timedelta(minutes=2))
-    services_beat = health.worker_beat
-    services_beat(worker_id="dead", now=now - timedelta(minutes=1))
+    health.worker_beat(worker_id="dead", now=now - timedelta(minutes=1))
     assert health.tasks_requeue_stuck().task_ids == [str(task.pk)]
     assert health.tasks_requeue_stuck().task_ids == []  # once
     task.refresh_from_db()
@@ -381,3 +380,12 @@ def test_grade_pending_now_grades_here_and_the_leftover_task_writes_nothing(worl
     with override_settings(TASKS=DB_TASKS):
         call_command("grading_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert task_of(sub).status == "SUCCESSFUL" and gradings(sub) == ["auto"]
+
+
+@pytest.mark.django_db
+def test_heartbeats_of_workers_gone_for_a_day_are_forgotten(world):
+    now = timezone.now()
+    health.worker_beat(worker_id="old", now=now - timedelta(days=2))
+    health.worker_beat(worker_id="recent", now=now - timedelta(hours=1))
+    assert health.workers_forget_dead(now=now) == 1
+    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["recent"]

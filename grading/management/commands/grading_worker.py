@@ -47,6 +47,7 @@ class GradingWorker(Worker):
                                pid=_pid(), task_id=self.task_id)
             self.beats += 1
             health.tasks_requeue_stuck()
+            health.workers_forget_dead()
         except DatabaseError as error:
             log.warning("grading worker %s: heartbeat failed (%s); trying again in %.0f s",
                         self.worker_id, error, health.heartbeat_seconds())
