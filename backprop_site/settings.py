@@ -161,6 +161,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's probe over plain HTTP gets its answer
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
@@ -210,7 +211,7 @@ AXES_CLIENT_IP_CALLABLE = "backprop_site.proxy.client_ip"
 PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0"))
 
 # Background work (regrades; grading of submissions): Django's Tasks framework, stored in the
-# database; workers run `manage.py db_worker`. DJANGO_TASKS_IMMEDIATE=1 runs tasks in the
+# database; workers run `manage.py grading_worker`. DJANGO_TASKS_IMMEDIATE=1 runs tasks in the
 # request instead (the tests do; so can a one-process demo).
 TASKS = {
     "default": {
@@ -219,6 +220,15 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Workers that recover by themselves (`manage.py grading_worker`, grading/services/health.py):
+# each worker renews a heartbeat every GRADING_HEARTBEAT_SECONDS and is gone after three missed
+# beats; a task RUNNING longer than GRADING_LEASE_SECONDS whose worker is gone (or no longer
+# running it) is queued again. Attempts waiting longer than GRADING_STALLED_SECONDS with no
+# live worker put a banner on staff pages and make /healthz answer 503.
+GRADING_HEARTBEAT_SECONDS = float(os.environ.get("GRADING_HEARTBEAT_SECONDS", "5"))
+GRADING_LEASE_SECONDS = float(os.environ.get("GRADING_LEASE_SECONDS", "60"))
+GRADING_STALLED_SECONDS = float(os.environ.get("GRADING_STALLED_SECONDS", "120"))
 
 # The proxy's X-Request-Start header is the arrival time of a request (see grading/middleware.py).
 TRUST_X_REQUEST_START = env_bool("DJANGO_TRUST_X_REQUEST_START")

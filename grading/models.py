@@ -721,3 +721,22 @@ class StaffJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.assignment} ({self.get_status_display()})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker (``manage.py grading_worker``) alive: one row per worker, its beat renewed
+    every few seconds, with the task it is running. A worker whose beat is old is gone (killed,
+    its machine down): the tasks it held are handed to another after their lease."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)  # the task it is running, "" when idle
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return f"Worker {self.worker_id} on {self.host} (pid {self.pid})"

@@ -1,7 +1,7 @@
 """The background work, on Django's Tasks framework (the django-tasks backport).
 
-The only place that enqueues. Workers run ``manage.py db_worker`` (any number, on any machine
-sharing the database); tests use the immediate backend, which runs a task as it is enqueued.
+The only place that enqueues. Workers run ``manage.py grading_worker`` (db_worker with heartbeats
+and leases, see grading/services/health.py; any number, on any machine sharing the database); tests use the immediate backend, which runs a task as it is enqueued.
 """
 
 from __future__ import annotations
@@ -11,10 +11,24 @@ from django_tasks import task
 
 @task()
 def grade_submission(submission_id: int) -> None:
-    """Grade a submitted attempt and write its first ledger record."""
+    """Grade a submitted attempt and write its first ledger record. A transient database error
+    ("database is locked", a dropped connection) is tried again a few times before the task
+    fails (``grade_pending`` queues a failed one again); running twice grades once."""
+    import time
+
+    from django.db import OperationalError, connection
+
     from grading.services.submissions import submission_grade
 
-    submission_grade(submission_id=submission_id)
+    for attempt in range(4):
+        try:
+            submission_grade(submission_id=submission_id)
+            return
+        except OperationalError:
+            if attempt == 3 or connection.in_atomic_block:
+                raise
+            connection.close()
+            time.sleep(0.5 * 2 ** attempt)
 
 
 def enqueue_grading(submission_id: int) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("assignments/<int:pk>/draft/versions/<int:number>/restore/", views.draft_restore,
          name="draft_restore"),
     path("formulas/preview/", views.formula_preview, name="formula_preview"),
+    path("healthz", views.healthz, name="healthz"),  # no login: for a load balancer or a monitor
     path("csrf/", views.csrf_token, name="csrf_token"),  # a fresh token after a re-login elsewhere
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/status.json", views.submission_status, name="submission_status"),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0009_unexplained_roots'),
+        ('grading', '0011_grading_health'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -18,6 +18,7 @@ from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_
                                       current_report, grading_history, grading_record, is_graded,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, RootLine, root_lines, student_home, student_submissions)
+from grading.selectors.health import Health, grading_health
 from grading.selectors.people import (Terms, all_courses, assignments_of, course_student, course_students,
                                       drafts_by_student, extension_list, extensions_by_student, memberships_of,
                                       questions_of, roster_passwords_shown, staff_job, staff_jobs, student_terms,
@@ -34,6 +35,7 @@ from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, cla
 
 __all__ = [
     "draft_history", "draft_version",
+    "Health", "grading_health",
     "ClassIndex", "class_index", "class_numbers", "forget_class_numbers",
     "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",
     "AuditLine", "Check", "authoring_initial", "check_spec", "default_questions", "key_audit",

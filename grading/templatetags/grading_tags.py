@@ -285,3 +285,9 @@ def target_options(targets: Any, selected: Any = "") -> SafeString:
                      f'{escape(label)}</option>' for value, label in options)
         parts.append("</optgroup>")
     return mark_safe("".join(parts))  # noqa: S308 - every value and label escaped above
+
+
+@register.simple_tag
+def grading_health() -> Any:
+    """The health of grading for the staff pages' banner (workers, queue, oldest waiting attempt)."""
+    return selectors.grading_health()

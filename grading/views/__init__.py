@@ -7,7 +7,7 @@ from grading.views.feedback import (formula_review, grade_override, regrade_atte
                                     submission_status)
 from grading.views.manage import (extensions, regrade, regrade_job, regrade_job_progress, roster, roster_job,
                                   roster_job_passwords, roster_job_progress)
-from grading.views.session import csrf_token
+from grading.views.session import csrf_token, healthz
 from grading.views.staff import (analytics_plot, answer_key, class_analytics, gradebook,
                                  gradebook_csv, key_loss_plot, review_queue)
 from grading.views.student import (assignment_page, draft_history, draft_restore, formula_preview, home,
@@ -17,7 +17,7 @@ from grading.views.variants import variant_key, variant_loss_plot
 __all__ = [
     "assignment_edit", "assignment_new", "assignment_publish", "authoring_preview", "key_audit", "variant_key",
     "variant_loss_plot",
-    "analytics_plot", "answer_key", "assignment_page", "class_analytics", "csrf_token", "extensions",
+    "analytics_plot", "answer_key", "assignment_page", "class_analytics", "csrf_token", "extensions", "healthz",
     "formula_preview", "formula_review", "grade_override", "root_review", "gradebook", "gradebook_csv", "home",
     "key_loss_plot", "regrade", "regrade_attempt", "regrade_job", "regrade_job_progress",
     "review_queue", "review_reply", "review_request_create", "roster", "roster_job",

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from grading import selectors
+
 CSRF_EXPIRED = gettext_lazy(
     "This page's security token has expired, most often because you logged in again "
     "(or logged out) in another tab. Nothing was saved or submitted by this click. "
@@ -51,3 +53,25 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
         "minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT,
         "username": request.POST.get("username", "")[:150],
     }, status=429)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For a load balancer or a monitor, no login: 200 when the app, its database and (with the
+    database task backend) a task worker are alive, else 503 with what is wrong. Counts only:
+    no names, no settings."""
+    health = selectors.grading_health()
+    body = {
+        "status": "ok" if health.ok else "fail",
+        "problems": health.problems,
+        "database": "ok" if health.database else "unavailable",
+        "workers_needed": health.workers_needed,
+        "workers_alive": health.workers_alive,
+        "queue_depth": health.queue_depth,
+        "running": health.running,
+        "waiting_attempts": health.waiting,
+        "oldest_waiting_seconds": None if health.oldest_waiting_seconds is None
+        else round(health.oldest_waiting_seconds, 1),
+    }
+    return JsonResponse(body, status=200 if health.ok else 503)

@@ -1,23 +1,33 @@
-"""python manage.py grade_pending [--now]: queue (or run) the grading of submitted attempts that
-have no grade yet, e.g. after the task workers were down."""
+"""python manage.py grade_pending [--now]: recover grading after the task workers were down.
+
+Re-queues tasks left RUNNING past their lease by a worker that died, then queues (or, --now,
+runs here) the grading of every submitted attempt that has no grade and no task waiting or
+running for it; it says what it did, attempt by attempt."""
 from django.core.management.base import BaseCommand
 
-from grading import services, tasks
-from grading.models import Submission
+from grading.services.health import grading_requeue_pending, lease_seconds
 
 
 class Command(BaseCommand):
-    help = "Grade submitted attempts that have no grade yet (queued for the workers, or --now here)."
+    help = ("Re-queue grading tasks stuck with a dead worker, and queue (or --now grade here) "
+            "submitted attempts that have no grade yet.")
 
     def add_arguments(self, parser):
         parser.add_argument("--now", action="store_true", help="grade here instead of queueing")
 
     def handle(self, *args, now: bool, **options):
-        pending = list(Submission.objects.filter(state=Submission.State.SUBMITTED, gradings__isnull=True)
-                       .values_list("pk", flat=True))
-        for pk in pending:
-            if now:
-                services.submission_grade(submission_id=pk)
-            else:
-                tasks.enqueue_grading(pk)
-        self.stdout.write(f"{len(pending)} attempt(s) {'graded' if now else 'queued for grading'}")
+        done = grading_requeue_pending(now=now)
+        stuck = done.requeued.task_ids
+        self.stdout.write(f"{len(stuck)} stuck task(s) re-queued (RUNNING over the "
+                          f"{lease_seconds():.0f} s lease, worker gone)"
+                          + (": " + ", ".join(f"{t} ({done.requeued.reasons[t]})" for t in stuck) if stuck else ""))
+        if now:
+            self.stdout.write(f"{len(done.graded)} attempt(s) graded" + _ids(done.graded))
+        else:
+            self.stdout.write(f"{len(done.waiting)} ungraded attempt(s) already waiting in the queue"
+                              + _ids(done.waiting))
+            self.stdout.write(f"{len(done.queued)} attempt(s) queued for grading" + _ids(done.queued))
+
+
+def _ids(pks: list[int]) -> str:
+    return (": " + ", ".join(str(pk) for pk in pks)) if pks else ""

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0009_unexplained_roots'),
+        ('grading', '0012_staff_jobs'),
     ]
 
     # Existing assignments stay published (their students keep seeing them); the authoring page
