@@ -106,3 +106,27 @@ def test_the_staff_pages_say_what_the_arrival_stamp_measures(world):
     assert "stamped by the proxy in front of the server" in page
     edit = client_for(world["teacher"]).get(reverse("grading:assignment_edit", args=[a.pk]))
     assert 'id="arrival-note"' in edit.content.decode()
+
+
+def test_trusted_proxies_come_from_the_environment_and_a_wrong_one_stops_the_server():
+    """DJANGO_TRUSTED_PROXIES: addresses or networks (default the loopback); a typo is an error
+    when the settings load, not a 500 on every request."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','backprop_site.settings');"
+            "from django.conf import settings; print(settings.TRUSTED_PROXIES)")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    root = Path(__file__).resolve().parent.parent
+
+    def run(**env):
+        return subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                              timeout=120, env={**base, "DJANGO_DEBUG": "1", **env})
+
+    assert run().stdout.strip() == "['127.0.0.1/32', '::1/128']"
+    assert run(DJANGO_TRUSTED_PROXIES="10.0.0.1, 192.168.0.0/24").stdout.strip() == \
+        "['10.0.0.1/32', '192.168.0.0/24']"
+    wrong = run(DJANGO_TRUSTED_PROXIES="10.0.0.1,nginx.local")
+    assert wrong.returncode != 0 and "nginx.local" in wrong.stderr
