@@ -8,6 +8,7 @@ The README's Configuration table lists the rest.
 """
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 import os
 
@@ -230,8 +231,12 @@ GRADING_HEARTBEAT_SECONDS = float(os.environ.get("GRADING_HEARTBEAT_SECONDS", "5
 GRADING_LEASE_SECONDS = float(os.environ.get("GRADING_LEASE_SECONDS", "60"))
 GRADING_STALLED_SECONDS = float(os.environ.get("GRADING_STALLED_SECONDS", "120"))
 
-# The proxy's X-Request-Start header is the arrival time of a request (see grading/middleware.py).
+# The proxy's X-Request-Start header is the arrival time of a request (see grading/middleware.py),
+# read only on connections from TRUSTED_PROXIES (addresses or networks, comma-separated).
 TRUST_X_REQUEST_START = env_bool("DJANGO_TRUST_X_REQUEST_START")
+# A wrong address stops the server at start, not every request.
+TRUSTED_PROXIES = [str(ip_network(p.strip(), strict=False))
+                   for p in os.environ.get("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()]
 
 # Grading: the hard time limit of the formula check of one submission (seconds).
 GRADING_FORMULA_TIME_LIMIT = float(os.environ.get("GRADING_FORMULA_TIME_LIMIT", "2.0"))

@@ -4,7 +4,7 @@
    with one course, Homework 4.1 due in a minute or so, STUDENTS students (default 300) and a
    few staff, all already logged in (sessions made here, as a login would).
 2. gunicorn with the production settings (debug off) and the config of `make serve`, and a task
-   worker that grades the submits (`manage.py db_worker`), exactly as deployed.
+   worker that grades the submits (`manage.py grading_worker`), exactly as deployed.
 3. locust (bench/loadtest/locustfile.py): every student autosaves every few seconds and submits
    once in the last SUBMIT_WINDOW seconds before the due time; staff reload the gradebook.
 4. A login wave apart: LOGINS users log in at once.
@@ -181,7 +181,7 @@ def main() -> None:
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
                                "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env)
-    workers = [subprocess.Popen([PY, "manage.py", "db_worker", "--interval", "0.2", "--no-reload",
+    workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--no-reload",
                                  "--no-startup-delay", "-v", "0"], cwd=ROOT, env=env)
                for _ in range(TASK_WORKERS)]
     try:

@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -53,12 +53,11 @@ def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
     for key in typed_cells(spec):
         column = by_round.get(key.round, {}).get(key.column)
         value = column.get(key.name) if isinstance(column, dict) else None
-        where = _("round %(round)s %(cell)s") % {"round": key.round, "cell": key.name}
-        if _typed(value, where, too_long):
+        if _typed(value, too_long, _cell_place, key):
             rounds[key.round].setdefault(key.column, {})[key.name] = value
     formulas_in = raw.get("formulas") if isinstance(raw.get("formulas"), dict) else {}
     typed_formulas = {row: formulas_in[row] for row in formula_rows(spec)
-                      if _typed(formulas_in.get(row), _("formula %(row)s") % {"row": row}, too_long)}
+                      if _typed(formulas_in.get(row), too_long, _formula_place, row)}
     if too_long:
         raise ValidationError(
             _("These answers are longer than %(n)s characters: %(places)s. Shorten them and save "
@@ -67,13 +66,22 @@ def clean_answers(spec: engine.Spec, raw: Any) -> dict[str, Any]:
     return {"rounds": list(rounds.values()), "formulas": typed_formulas}
 
 
-def _typed(value: Any, where: str, too_long: list[str]) -> bool:
-    """Whether ``value`` is typed text to keep; notes ``where`` when it is too long."""
+def _typed(value: Any, too_long: list[str], place: Callable[[Any], str], of: Any) -> bool:
+    """Whether ``value`` is typed text to keep; notes ``place(of)`` when it is too long (worded
+    only then: a submit's accepting path checks every cell)."""
     if not isinstance(value, str) or value == "":
         return False
     if len(value) > FIELD_MAX_CHARS:
-        too_long.append(where)
+        too_long.append(place(of))
     return True
+
+
+def _cell_place(key) -> str:
+    return _("round %(round)s %(cell)s") % {"round": key.round, "cell": key.name}
+
+
+def _formula_place(row) -> str:
+    return _("formula %(row)s") % {"row": row}
 
 
 def _next_attempt(assignment: Assignment, student) -> int:
