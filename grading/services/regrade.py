@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grading.grade import grader, ledger
 from grading.models import Assignment, Grading, RegradeJob, Submission
@@ -153,6 +155,11 @@ def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
                   .prefetch_related(Prefetch("gradings", queryset=Grading.objects.defer("report")
                                              .select_related("created_by").order_by("sequence")))
                   .get(pk=submission.pk))
+    if not submission.gradings.all():
+        # Not graded yet (still grading, or submitted while the worker was down): nothing to
+        # regrade; the page says so rather than failing.
+        raise ValidationError(_("This attempt has no grade yet: it is graded first, then it can "
+                                "be regraded."), code="not_graded")
     assignment = submission.assignment
     with grader.GradingPool(None, grading_config(assignment)) as pool:
         [item] = regrade_compute([submission], pool)

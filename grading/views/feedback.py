@@ -191,14 +191,19 @@ def grade_override(request: HttpRequest, pk: int) -> HttpResponse:
 def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what a regrade would change (nothing written). POST: apply it."""
     submission = permissions.access_submission_as_staff(request.user, pk)
-    if request.method == "POST":
-        # The reason is kept in the ledger (an audit record), so its default stays in English.
-        reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
-        item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
-                                        reason=reason)
-        messages.success(request, _("Regraded.") if item.diff.changed else _("Nothing changed."))
-        return redirect(submission)
-    item = services.regrade_attempt(submission=submission, dry_run=True)
+    try:
+        if request.method == "POST":
+            # The reason is kept in the ledger (an audit record), so its default stays in English.
+            reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
+            item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
+                                            reason=reason)
+            messages.success(request, _("Regraded.") if item.diff.changed else _("Nothing changed."))
+            return redirect(submission)
+        item = services.regrade_attempt(submission=submission, dry_run=True)
+    except ValidationError as exc:
+        return render(request, "grading/regrade_attempt.html", {
+            "submission": submission, "assignment": submission.assignment, "item": None,
+            "refused": " ".join(exc.messages)}, status=409)
     return render(request, "grading/regrade_attempt.html", {
         "submission": submission, "assignment": submission.assignment, "item": item,
         "line_list": [item.to_json()]})
