@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from grading import permissions, selectors, services
 
 from grading.figures import plots
-from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
+from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 from grading.views.params import id_param
@@ -89,9 +89,12 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
         "pending": report is not None and any(c.status == "pending" for c in report.cells),
+        "live_overrides": selectors.live_overrides(report) if report and staff else [],
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
+        "notices": (selectors.grade_notices(request.user, submission)
+                    if submission.student_id == request.user.pk else []),
         "variant": variant,
         "variant_numbers": (selectors.variant_numbers(assignment.template, variant.spec)
                             if variant is not None else []),
@@ -185,6 +188,22 @@ def grade_override(request: HttpRequest, pk: int) -> HttpResponse:
         reason=data["reason"],
         note=data["note"], based_on=data["based_on"]),
         _("Grade changed; the earlier grade stays in the history."))
+
+
+@login_required
+@require_POST
+def grade_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Course staff take back an override: a new record, the automatic grade there again."""
+    submission = permissions.access_submission_as_staff(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The grade was not changed: %(errors)s") % {"errors": _error_text(form)})
+        return redirect(submission)
+    data = form.cleaned_data
+    return _done(request, submission, lambda: services.grading_withdraw(
+        submission=submission, kind=data["kind"], target=data["target"], by=request.user,
+        reason=data["reason"], based_on=data["based_on"]),
+        _("Override withdrawn: the automatic grade is back; both records stay in the history."))
 
 
 @login_required
