@@ -58,3 +58,135 @@ def test_regrade_of_an_attempt_not_graded_yet_is_a_page_not_a_500(klass, monkeyp
     assert page.status_code == 409 and "no grade yet" in page.content.decode()
     posted = ta.post(url, {"csrfmiddlewaretoken": page_token(ta, klass["subs"]["ann"].get_absolute_url())})
     assert posted.status_code == 409 and not waiting.gradings.exists()
+
+
+def questions_of(record: Grading) -> dict[str, float]:
+    return dict(record.scores)
+
+
+def override_q2(klass, points: float, who: str = "ben"):
+    sub = klass["subs"][who]
+    return services.grading_override(submission=sub, by=klass["ta"], reason="capped by hand",
+                                     changes=[services.Change(kind="question", target="Q2", points=points)])
+
+
+def dry_run(klass) -> RegradeJob:
+    return services.regrade_job_create(assignment=klass["assignment"], by=klass["teacher"], dry_run=True,
+                                       reason="decimals 4 -> 3")
+
+
+def test_the_dry_run_shows_the_override_it_keeps_and_a_status_only_change_apart(klass):
+    """ben's Q2 is pinned at 1 point; at 3 decimals his f1 becomes right: the grader would give
+    Q2 its full marks, the override keeps 1, so his points do not move (status-only) and the
+    dry run says "Q2: grader <full>, override 1 kept"."""
+    auto = Grading.objects.get(submission=klass["subs"]["ben"], sequence=1)
+    ann_q2 = questions_of(Grading.objects.get(submission=klass["subs"]["ann"], sequence=1))["Q2"]
+    assert questions_of(auto)["Q2"] < ann_q2  # ben's f1 is wrong at 4 decimals, ann's all right
+    override_q2(klass, 1.0)
+    set_decimals(klass["assignment"], 3)
+    job = dry_run(klass)
+    job.refresh_from_db()
+    [line] = job.result["changed"]
+    assert line["student"] == "ben" and line["score"] is False and line["old"] == line["new"]
+    assert [c["id"] for c in line["cells"]] == ["r1.forward.f1"]
+    assert line["kept"] == [{"kind": "question", "id": "Q2", "grader": f"{ann_q2:g}", "kept": "1",
+                             "differs": True}]
+    assert (job.result["score_changes"], job.result["status_only"]) == (0, 1)
+    page = client_for(klass["ta"]).get(reverse("grading:regrade_job", args=[klass["assignment"].pk, job.pk]))
+    text = page.content.decode()
+    assert f"Q2: grader {ann_q2:g}, override 1 kept" in text
+    assert text.index('id="score-changes"') < text.index('id="status-only"') < text.index("status-only\">")
+
+
+def test_an_override_can_be_withdrawn_and_the_grade_is_the_automatic_one_again(klass):
+    ben = klass["subs"]["ben"]
+    auto = Grading.objects.get(submission=ben, sequence=1)
+    override_q2(klass, 1.0)
+    assert Grading.objects.filter(submission=ben).order_by("-sequence").first().score != auto.score
+    ta = client_for(klass["ta"])
+    page = ta.get(ben.get_absolute_url()).content.decode()
+    assert "Q2: back to automatic" in page
+    url = reverse("grading:grade_withdraw", args=[ben.pk])
+    response = ta.post(url, {"csrfmiddlewaretoken": page_token(ta, ben.get_absolute_url()),
+                             "kind": "question", "target": "Q2", "based_on": 2, "reason": "cap was a mistake"})
+    assert response.status_code == 302
+    records = list(Grading.objects.filter(submission=ben).order_by("sequence"))
+    assert [r.kind for r in records] == ["auto", "override", "override"]  # history keeps both
+    assert records[1].changes[0]["points"] == 1.0
+    assert (records[2].score, questions_of(records[2])) == (auto.score, questions_of(auto))
+    assert records[2].reason == "cap was a mistake"
+    # Nothing left to withdraw; a second withdrawal is refused, not written.
+    with pytest.raises(Exception):
+        services.grading_withdraw(submission=ben, kind="question", target="Q2", by=klass["ta"], reason="again")
+    assert Grading.objects.filter(submission=ben).count() == 3
+    # A regrade no longer keeps it: at 3 decimals ben's Q2 rises to the grader's full marks.
+    set_decimals(klass["assignment"], 3)
+    outcome = services.regrade_assignment(assignment=klass["assignment"], dry_run=True)
+    [item] = outcome.changed
+    assert item.diff.score_changed and not item.diff.kept
+    ann_q2 = questions_of(Grading.objects.get(submission=klass["subs"]["ann"], sequence=1))["Q2"]
+    assert dict((q, new) for q, _old, new in item.diff.questions)["Q2"] == ann_q2
+
+
+def test_a_withdrawn_cell_mark_goes_back_to_the_graders(klass):
+    ben = klass["subs"]["ben"]
+    services.grading_override(submission=ben, by=klass["ta"], reason="looks fine to me",
+                              changes=[services.Change(kind="cell", target="r1.forward.f1",
+                                                       status="correct", credit=1.0)])
+    assert report_of(ben).cell("r1.forward.f1").status == "correct"
+    services.grading_withdraw(submission=ben, kind="cell", target="r1.forward.f1", by=klass["ta"],
+                              reason="no, it is off")
+    assert report_of(ben).cell("r1.forward.f1").status == "incorrect"
+    assert report_of(ben).total == Grading.objects.get(submission=ben, sequence=1).score
+
+
+def test_applying_the_reviewed_dry_run_writes_exactly_its_diff_and_tells_the_student(
+        klass, settings, django_capture_on_commit_callbacks):
+    settings.GRADE_CHANGE_EMAILS = True
+    set_decimals(klass["assignment"], 3)
+    job = dry_run(klass)
+    job.refresh_from_db()
+    assert [line["student"] for line in job.result["changed"]] == ["ben"]
+    teacher = client_for(klass["teacher"])
+    page = teacher.get(reverse("grading:regrade_job", args=[klass["assignment"].pk, job.pk])).content.decode()
+    assert f'name="reviewed" value="{job.pk}"' in page
+    url = reverse("grading:regrade", args=[klass["assignment"].pk])
+    token = page_token(teacher, url)
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mail goes once the record is in
+        response = teacher.post(url, {"csrfmiddlewaretoken": token, "apply": "on",
+                                      "reviewed": job.pk, "reason": "decimals 4 -> 3"})
+    applied = RegradeJob.objects.get(reviewed=job)
+    assert response["Location"].endswith(f"/regrade/{applied.pk}/")
+    assert applied.status == "done" and not applied.dry_run
+    [record] = Grading.objects.filter(kind="regrade")
+    assert record.submission == klass["subs"]["ben"]
+    assert str(record.submission.pk) in job.result["plan"]
+    assert job.result["plan"][str(record.submission.pk)][0] == record.sequence - 1
+    # ben is told: an e-mail, and a notice on his home and feedback pages; ann is not.
+    assert [m.to for m in mail.outbox] == [["ben@example.org"]]
+    assert "changed from" in mail.outbox[0].body
+    ben = client_for(klass["students"]["ben"])
+    assert 'id="grade-notices"' in ben.get(reverse("grading:home")).content.decode()
+    assert 'id="grade-notices"' in ben.get(klass["subs"]["ben"].get_absolute_url()).content.decode()
+    ann = client_for(klass["students"]["ann"])
+    assert 'id="grade-notices"' not in ann.get(reverse("grading:home")).content.decode()
+
+
+def test_applying_is_refused_when_an_attempt_changed_since_the_dry_run(klass):
+    set_decimals(klass["assignment"], 3)
+    job = dry_run(klass)
+    override_q2(klass, 2.0, who="ann")  # made between the dry run and the apply
+    refused = services.regrade_job_create(assignment=klass["assignment"], by=klass["teacher"],
+                                          dry_run=False, reviewed=job)
+    refused.refresh_from_db()
+    assert refused.status == "refused" and not Grading.objects.filter(kind="regrade").exists()
+    assert refused.result["differing"] == [klass["subs"]["ann"].pk]
+    page = client_for(klass["teacher"]).get(
+        reverse("grading:regrade_job", args=[klass["assignment"].pk, refused.pk])).content.decode()
+    assert 'id="regrade-refused"' in page and f'name="reviewed" value="{refused.pk}"' in page
+    # The new diff, reviewed, applies.
+    again = services.regrade_job_create(assignment=klass["assignment"], by=klass["teacher"],
+                                        dry_run=False, reviewed=refused)
+    again.refresh_from_db()
+    assert again.status == "done"
+    assert Grading.objects.filter(kind="regrade").count() == again.changed >= 1

@@ -251,8 +251,11 @@ def regrade_job_create(*, assignment: Assignment, by, dry_run: bool, reason: str
     finished dry run (or refused apply) whose diff this regrade applies, exactly or not at all."""
     from grading import tasks
 
+    if reviewed is not None:
+        reviewed = RegradeJob.objects.get(pk=reviewed.pk)  # as it stands now, not as it was read
     if reviewed is not None and (reviewed.assignment_id != assignment.pk or not reviewed.result.get("plan")
-                                 or reviewed.status not in (RegradeJob.Status.DONE, RegradeJob.Status.REFUSED)):
+                                 or not (reviewed.status == RegradeJob.Status.REFUSED
+                                         or reviewed.status == RegradeJob.Status.DONE and reviewed.dry_run)):
         raise ValidationError(_("Only a finished dry run can be applied."), code="not_reviewed")
     job = RegradeJob(assignment=assignment, requested_by=by, dry_run=dry_run,
                      reason=reason.strip(), reviewed=reviewed if not dry_run else None,
