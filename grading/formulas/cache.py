@@ -47,6 +47,14 @@ def verdict_key(expr: Expr, row: str, shape: Shape, not_chained_credit: float) -
             float(not_chained_credit))
 
 
+@dataclass(frozen=True)
+class _Undecided:
+    """An undecided mark of a typed text, with the CPU seconds its check had."""
+
+    mark: Any
+    budget: float
+
+
 class VerdictCache:
     """A bounded, thread-safe LRU of verdicts (the web server grades in threads): decided ones,
     and undecided ones with the budget they had."""
@@ -93,17 +101,31 @@ class VerdictCache:
             while len(self._items) > self.maxsize:
                 self._items.popitem(last=False)
 
-    def typed_mark(self, key: tuple[Any, ...]) -> Any:
-        """The mark already made for this exact text of this row, shape and credit, or None."""
+    def typed_mark(self, key: tuple[Any, ...], budget: float | None = None) -> Any:
+        """The mark already made for this exact text of this row, shape and credit, or None (an
+        undecided one only for a check given no more CPU seconds than it had)."""
         with self._lock:
             mark = self._typed.get(key)
+            if isinstance(mark, _Undecided):
+                mark = mark.mark if budget is not None and budget <= mark.budget + 1e-9 else None
             if mark is not None:
                 self._typed.move_to_end(key)
                 self.hits += 1
             return mark
 
-    def keep_typed_mark(self, key: tuple[Any, ...], mark: Any) -> None:
-        """Keep a decided mark of an exact typed text."""
+    def keep_typed_mark(self, key: tuple[Any, ...], mark: Any, budget: float | None = None) -> None:
+        """Keep a mark of an exact typed text: a decided one, or an undecided one with the CPU
+        seconds (``budget``, >= 0) its check had."""
+        if mark.status == "undecided" and budget is not None and budget >= 0:
+            with self._lock:
+                known = self._typed.get(key)
+                if known is not None and (not isinstance(known, _Undecided) or known.budget >= budget):
+                    return
+                self._typed[key] = _Undecided(mark, budget)
+                self._typed.move_to_end(key)
+                while len(self._typed) > self.maxsize:
+                    self._typed.popitem(last=False)
+            return
         self._keep(self._typed, key, mark)
 
     def _keep(self, items: OrderedDict[Any, Any], key: Any, value: Any) -> None:

@@ -91,13 +91,14 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
                                                                "an instructor will review this row"))
             continue
         typed_key = (row.name, given, table.shape, float(not_chained_credit))
-        known = cache.typed_mark(typed_key) if cache is not None and isinstance(given, str) else None
+        known = (cache.typed_mark(typed_key, budget.cpu) if cache is not None and isinstance(given, str)
+                 else None)
         if known is not None:
             marks[row.name] = known
             continue
         outcome = _first_look(row, given, table, points, budget, not_chained_credit, cache)
         if cache is not None and isinstance(outcome, FormulaMark) and isinstance(given, str):
-            cache.keep_typed_mark(typed_key, outcome)
+            cache.keep_typed_mark(typed_key, outcome, budget.cpu)  # undecided: a hit for this budget
         if isinstance(outcome, FormulaMark):
             marks[row.name] = outcome
         else:
@@ -120,7 +121,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
                                        work.key, cache, table)
         if cache is not None:
             cache.keep_typed_mark((work.row.name, work.given, table.shape, float(not_chained_credit)),
-                                  marks[work.row.name])
+                                  marks[work.row.name], verdict.budget)
     return [marks[row.name] for row in table.rows]
 
 
