@@ -190,3 +190,11 @@ def test_applying_is_refused_when_an_attempt_changed_since_the_dry_run(klass):
     again.refresh_from_db()
     assert again.status == "done"
     assert Grading.objects.filter(kind="regrade").count() == again.changed >= 1
+
+
+def test_one_attempt_regrade_page_shows_an_override_kept_even_when_nothing_changes(klass):
+    override_q2(klass, 1.0, who="ann")
+    ann = klass["subs"]["ann"]
+    full = questions_of(Grading.objects.get(submission=ann, sequence=1))["Q2"]
+    page = client_for(klass["ta"]).get(reverse("grading:regrade_attempt", args=[ann.pk])).content.decode()
+    assert 'id="nothing-changes"' in page and f"Q2: grader {full:g}, override 1 kept" in page

@@ -4,7 +4,12 @@ Pure (no Django). An attempt's grade is a chain of records: an automatic (or reg
 then the overrides and reviews staff made, each a list of ``Change``s. ``apply`` replays the
 changes on a report with the grader's own scoring rule, so a regrade keeps every staff decision
 and the stored current report never needs re-deriving on read. ``diff`` says what a regrade
-would change, cell by cell.
+would change, cell by cell, and ``kept_overrides`` what it keeps ("Q2: grader 22.4, override 30").
+
+A staff change is taken back by a later one of kind ``withdraw`` (target "<kind>:<target>"),
+never by editing a record: ``resolve`` leaves out what a withdrawal took back, so ``replay`` (and
+every regrade) gives the grader's own mark or points there again, and ``live_overrides`` lists
+what is still in force on a report.
 """
 
 from __future__ import annotations
