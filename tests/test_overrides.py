@@ -198,3 +198,27 @@ def test_one_attempt_regrade_page_shows_an_override_kept_even_when_nothing_chang
     full = questions_of(Grading.objects.get(submission=ann, sequence=1))["Q2"]
     page = client_for(klass["ta"]).get(reverse("grading:regrade_attempt", args=[ann.pk])).content.decode()
     assert 'id="nothing-changes"' in page and f"Q2: grader {full:g}, override 1 kept" in page
+
+
+def test_a_class_dry_run_does_not_wait_out_an_undecided_row_again_unless_given_more_time(
+        klass, settings, monkeypatch):
+    """A Q1 row sympy cannot finish in the budget is undecided; the dry run after it forks no
+    checker for it; a larger budget (GRADING_FORMULA_TIME_LIMIT) checks it again."""
+    import os
+
+    settings.GRADING_FORMULA_TIME_LIMIT = 0.5
+    b = "((w11 + x1 + w21 + x2 + b1 + b2 + y1 + y2 + w12 + w22)/23 + 2)"  # a text no other test types
+    slow_s1 = f"({b}^32 + 1)^2 - {b}^64 - 2*{b}^32 - 1 + w11*x1 + w21*x2 + b1"
+    dee = make_member(course=klass["assignment"].course, username="dee")
+    sub = services.submission_submit(assignment=klass["assignment"], student=dee,
+                                     answers={**round1(), "formulas": {"s1": slow_s1}})
+    if report_of(sub).formula("s1").status != "undecided":
+        pytest.skip("this machine decided the slow row within the budget")
+    forks: list[int] = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    outcome = services.regrade_assignment(assignment=klass["assignment"], dry_run=True)
+    assert forks == [] and not outcome.changed
+    settings.GRADING_FORMULA_TIME_LIMIT = 1.0
+    services.regrade_assignment(assignment=klass["assignment"], dry_run=True)
+    assert len(forks) >= 1
