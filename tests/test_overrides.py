@@ -222,3 +222,22 @@ def test_a_class_dry_run_does_not_wait_out_an_undecided_row_again_unless_given_m
     settings.GRADING_FORMULA_TIME_LIMIT = 1.0
     services.regrade_assignment(assignment=klass["assignment"], dry_run=True)
     assert len(forks) >= 1
+
+
+def test_one_attempt_regrade_applies_what_was_previewed_or_nothing(klass):
+    ben = klass["subs"]["ben"]
+    set_decimals(klass["assignment"], 3)
+    ta = client_for(klass["ta"])
+    url = reverse("grading:regrade_attempt", args=[ben.pk])
+    preview = ta.get(url).content.decode()
+    assert 'name="digest" value="' in preview
+    token = page_token(ta, url)
+    fields = {name: preview.split(f'name="{name}" value="')[1].split('"')[0] for name in ("sequence", "digest")}
+    override_q2(klass, 1.0)  # between the preview and the click
+    response = ta.post(url, {"csrfmiddlewaretoken": token, "reason": "asked", **fields})
+    assert response.status_code == 302 and response["Location"].endswith(url)
+    assert not Grading.objects.filter(kind="regrade").exists()
+    again = ta.get(url).content.decode()
+    fields = {name: again.split(f'name="{name}" value="')[1].split('"')[0] for name in ("sequence", "digest")}
+    assert ta.post(url, {"csrfmiddlewaretoken": token, "reason": "asked", **fields}).status_code == 302
+    assert Grading.objects.filter(kind="regrade", submission=ben).count() == 1

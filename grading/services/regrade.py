@@ -222,9 +222,10 @@ def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "",
     return AttemptRegrade(item.submission, latest, diff, item.auto)
 
 
-def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
-                    reason: str = "") -> AttemptRegrade:
-    """Regrade one attempt (from its page): the preview, or the applied change."""
+def regrade_attempt(*, submission: Submission, dry_run: bool, by=None, reason: str = "",
+                    expect: list[Any] | None = None) -> AttemptRegrade:
+    """Regrade one attempt (from its page): the preview, or the applied change; with ``expect``
+    (the preview's ``fingerprint``), exactly the change previewed, else RegradeRefused."""
     submission = (Submission.objects.select_related("student", "assignment", "variant")
                   .prefetch_related(Prefetch("gradings", queryset=Grading.objects.defer("report")
                                              .select_related("created_by").order_by("sequence")))
@@ -239,6 +240,10 @@ def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
         [item] = regrade_compute([submission], pool)
     if dry_run:
         return item
+    if expect is not None:
+        if item.fingerprint != expect:
+            raise RegradeRefused(RegradeOutcome([item] if item.diff.changed else [], 0), [submission.pk])
+        return regrade_commit(item, by=by, reason=reason, expect=expect) or item
     return regrade_commit(item, by=by, reason=reason) or item
 
 

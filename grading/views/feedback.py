@@ -214,8 +214,15 @@ def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST":
             # The reason is kept in the ledger (an audit record), so its default stays in English.
             reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
-            item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
-                                            reason=reason)
+            seen = request.POST.get("sequence", ""), request.POST.get("digest", "")
+            expect = [int(seen[0]), seen[1]] if seen[0].isdigit() else None  # what the preview showed
+            try:
+                item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
+                                                reason=reason, expect=expect)
+            except services.RegradeRefused:
+                messages.error(request, _("Nothing was written: the attempt changed since the preview. "
+                                          "Check the new preview."))
+                return redirect("grading:regrade_attempt", pk=submission.pk)
             messages.success(request, _("Regraded.") if item.diff.changed else _("Nothing changed."))
             return redirect(submission)
         item = services.regrade_attempt(submission=submission, dry_run=True)
