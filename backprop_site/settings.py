@@ -247,3 +247,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# E-mail: a student is told when a regrade (or a withdrawn override) changes their grade, where
+# the site sends mail. DJANGO_EMAIL_BACKEND (e.g. django.core.mail.backends.smtp.EmailBackend,
+# with EMAIL_HOST and friends in the environment) turns it on; without it nothing is sent and the
+# students' pages still show the notice.
+if os.environ.get("DJANGO_EMAIL_BACKEND"):
+    EMAIL_BACKEND = os.environ["DJANGO_EMAIL_BACKEND"]
+    EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+    EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+    EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
+GRADE_CHANGE_EMAILS = env_bool("GRADE_CHANGE_EMAILS", bool(os.environ.get("DJANGO_EMAIL_BACKEND")))

@@ -231,6 +231,17 @@ class ReplyForm(forms.Form):
 class RegradeForm(forms.Form):
     reason = forms.CharField(max_length=2000, required=False)
     apply = forms.BooleanField(required=False)
+    reviewed = forms.IntegerField(required=False, min_value=1)  # the dry run being applied
+
+
+class WithdrawForm(forms.Form):
+    """Staff take back what they set on one mark: the grade goes back to the automatic one."""
+
+    kind = forms.ChoiceField(choices=[("cell", _("Cell")), ("formula", _("Q1 row")),
+                                      ("question", _("Question")), ("total", _("Total"))])
+    target = forms.CharField(max_length=60, required=False)
+    reason = forms.CharField(max_length=2000, error_messages={"required": _("Say why the grade changes.")})
+    based_on = forms.IntegerField(required=False, min_value=1)
 
 
 class ExtensionForm(forms.Form):

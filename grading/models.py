@@ -652,9 +652,13 @@ class RegradeJob(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        REFUSED = "refused", _("Refused: changed since the dry run")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="regrade_jobs")
     dry_run = models.BooleanField(default=True)
+    reviewed = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("The dry run whose diff this regrade applies: exactly, or not at all."))
     reason = models.TextField(blank=True, max_length=2000)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="regrade_jobs")

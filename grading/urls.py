@@ -23,6 +23,7 @@ urlpatterns = [
     path("submissions/<int:pk>/roots/", views.root_review, name="root_review"),
     path("submissions/<int:pk>/override/", views.grade_override, name="grade_override"),
     path("submissions/<int:pk>/drafts/", views.submission_drafts, name="submission_drafts"),
+    path("submissions/<int:pk>/override/withdraw/", views.grade_withdraw, name="grade_withdraw"),
     path("submissions/<int:pk>/regrade/", views.regrade_attempt, name="regrade_attempt"),
     path("submissions/<int:pk>/requests/<int:request_id>/reply/", views.review_reply,
          name="review_reply"),

@@ -2,9 +2,11 @@
 
 A verdict depends only on the formula as understood (its canonical text, so ``w11 × x1`` and
 ``w11*x1`` share one), the row, the network's shape (layer sizes, activations, loss and whether
-biases are updated) and the assignment's credit for an unchained answer: that is the key. Only decided verdicts are kept; an "undecided" row (a timeout, a
-crashed checker) is checked again next time. The reading notes ("read 'χ1' as x1") depend on
-what was typed, so they are not part of a cached verdict.
+biases are updated), the assignment's credit for an unchained answer and the checker's version:
+that is the key. An "undecided" row (a timeout, a crashed checker) is kept too, with the CPU
+budget its check had: it is reused for a check given no more time (a class dry run does not wait
+out the same time-outs again), and checked again when given more. The reading notes ("read 'χ1'
+as x1") depend on what was typed, so they are not part of a cached verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ if TYPE_CHECKING:
     from .check import FormulaStatus
 
 DECIDED = ("correct", "not_chained", "incorrect")
-VerdictKey = tuple[str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
+# The checker's own version: a verdict of another version is never reused (a process keeps its
+# cache for its life; a new version is a new process, and a new key all the same).
+CHECK_VERSION = "2026.12.1"
+VerdictKey = tuple[str, str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
 
 
 @dataclass(frozen=True)
@@ -33,16 +38,26 @@ class Verdict:
     status: FormulaStatus
     message: str  # a Text
     credit: float = 0.0
+    budget: float = 0.0  # an undecided verdict: the CPU seconds its check was given (< 0: none ran)
 
 
 def verdict_key(expr: Expr, row: str, shape: Shape, not_chained_credit: float) -> VerdictKey:
     """What a verdict depends on, and nothing that only changes how the answer was typed."""
-    return (to_text(expr), row, shape.sizes, shape.activations, shape.loss, shape.update_biases,
+    return (CHECK_VERSION, to_text(expr), row, shape.sizes, shape.activations, shape.loss, shape.update_biases,
             float(not_chained_credit))
 
 
+@dataclass(frozen=True)
+class _Undecided:
+    """An undecided mark of a typed text, with the CPU seconds its check had."""
+
+    mark: Any
+    budget: float
+
+
 class VerdictCache:
-    """A bounded, thread-safe LRU of decided verdicts (the web server grades in threads)."""
+    """A bounded, thread-safe LRU of verdicts (the web server grades in threads): decided ones,
+    and undecided ones with the budget they had."""
 
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize
@@ -54,9 +69,14 @@ class VerdictCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: VerdictKey) -> Verdict | None:
+    def get(self, key: VerdictKey, budget: float | None = None) -> Verdict | None:
+        """The verdict kept for ``key``; an undecided one only for a check given no more CPU
+        seconds (``budget``) than it had."""
         with self._lock:
             verdict = self._items.get(key)
+            if verdict is not None and verdict.status not in DECIDED and (
+                    budget is None or budget > verdict.budget + 1e-9):
+                verdict = None
             if verdict is None:
                 self.misses += 1
                 return None
@@ -65,20 +85,47 @@ class VerdictCache:
             return verdict
 
     def put(self, key: VerdictKey, verdict: Verdict) -> None:
-        """Keep ``verdict`` if it is decided; the least recently used goes when full."""
-        self._keep(self._items, key, verdict)
+        """Keep ``verdict`` (undecided ones with their ``budget``; a decided verdict is never
+        replaced by an undecided one); the least recently used goes when full."""
+        if verdict.status in DECIDED:
+            self._keep(self._items, key, verdict)
+            return
+        if verdict.budget < 0:  # a check that could not run (a crash): tried again next time
+            return
+        with self._lock:
+            known = self._items.get(key)
+            if known is not None and (known.status in DECIDED or known.budget >= verdict.budget):
+                return
+            self._items[key] = verdict
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
 
-    def typed_mark(self, key: tuple[Any, ...]) -> Any:
-        """The mark already made for this exact text of this row, shape and credit, or None."""
+    def typed_mark(self, key: tuple[Any, ...], budget: float | None = None) -> Any:
+        """The mark already made for this exact text of this row, shape and credit, or None (an
+        undecided one only for a check given no more CPU seconds than it had)."""
         with self._lock:
             mark = self._typed.get(key)
+            if isinstance(mark, _Undecided):
+                mark = mark.mark if budget is not None and budget <= mark.budget + 1e-9 else None
             if mark is not None:
                 self._typed.move_to_end(key)
                 self.hits += 1
             return mark
 
-    def keep_typed_mark(self, key: tuple[Any, ...], mark: Any) -> None:
-        """Keep a decided mark of an exact typed text."""
+    def keep_typed_mark(self, key: tuple[Any, ...], mark: Any, budget: float | None = None) -> None:
+        """Keep a mark of an exact typed text: a decided one, or an undecided one with the CPU
+        seconds (``budget``, >= 0) its check had."""
+        if mark.status == "undecided" and budget is not None and budget >= 0:
+            with self._lock:
+                known = self._typed.get(key)
+                if known is not None and (not isinstance(known, _Undecided) or known.budget >= budget):
+                    return
+                self._typed[key] = _Undecided(mark, budget)
+                self._typed.move_to_end(key)
+                while len(self._typed) > self.maxsize:
+                    self._typed.popitem(last=False)
+            return
         self._keep(self._typed, key, mark)
 
     def _keep(self, items: OrderedDict[Any, Any], key: Any, value: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -91,13 +91,14 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
                                                                "an instructor will review this row"))
             continue
         typed_key = (row.name, given, table.shape, float(not_chained_credit))
-        known = cache.typed_mark(typed_key) if cache is not None and isinstance(given, str) else None
+        known = (cache.typed_mark(typed_key, budget.cpu) if cache is not None and isinstance(given, str)
+                 else None)
         if known is not None:
             marks[row.name] = known
             continue
         outcome = _first_look(row, given, table, points, budget, not_chained_credit, cache)
         if cache is not None and isinstance(outcome, FormulaMark) and isinstance(given, str):
-            cache.keep_typed_mark(typed_key, outcome)
+            cache.keep_typed_mark(typed_key, outcome, budget.cpu)  # undecided: a hit for this budget
         if isinstance(outcome, FormulaMark):
             marks[row.name] = outcome
         else:
@@ -110,12 +111,17 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
         definitions(table)  # built once here, inherited by every forked child
     symbolic = run_with_deadline(equivalent, tasks, budget) if tasks else {}
     for work in pending:
-        verdict = _decide(work, symbolic.get(work.row.name), table, not_chained_credit)
+        result = symbolic.get(work.row.name)
+        verdict = _decide(work, result, table, not_chained_credit)
+        if verdict.status == "undecided":
+            # Out of time (or numerics and symbolics disagreeing): kept with the CPU seconds the
+            # check had, reused for a check given no more. A crashed checker is tried again.
+            verdict = replace(verdict, budget=-1.0 if isinstance(result, Failure) else budget.cpu)
         marks[work.row.name] = _judged(work.row, work.given, work.expr, work.notes, verdict,
                                        work.key, cache, table)
         if cache is not None:
             cache.keep_typed_mark((work.row.name, work.given, table.shape, float(not_chained_credit)),
-                                  marks[work.row.name])
+                                  marks[work.row.name], verdict.budget)
     return [marks[row.name] for row in table.rows]
 
 
@@ -151,7 +157,7 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     key = None
     if cache is not None:
         key = verdict_key(expr, row.name, table.shape, not_chained_credit)
-        known = cache.get(key)
+        known = cache.get(key, budget.cpu if budget is not None else None)
         if known is not None:
             return _judged(row, given, expr, notes, known, None, None, table)
     reason = circular(row, expr, table)

@@ -73,9 +73,13 @@ def run_with_deadline(fn: Callable[..., Any], tasks: Sequence[Task],
             if active is None:
                 if fresh:
                     active = _Child.start(fn, fresh, budget)
-                    fresh = []
-                    if active is None:  # cannot fork: those tasks stay missing ("undecided")
+                    if active is None:  # cannot fork: those tasks fail ("undecided", not a time-out)
+                        results.update((key, Failure(_("no process"), _("no checker process could be "
+                                                                        "started")))
+                                       for key, _args in fresh)
+                        fresh = []
                         continue
+                    fresh = []
                     children.append(active)
                 elif stopped:
                     active = stopped.popleft()

@@ -4,11 +4,17 @@ Pure (no Django). An attempt's grade is a chain of records: an automatic (or reg
 then the overrides and reviews staff made, each a list of ``Change``s. ``apply`` replays the
 changes on a report with the grader's own scoring rule, so a regrade keeps every staff decision
 and the stored current report never needs re-deriving on read. ``diff`` says what a regrade
-would change, cell by cell.
+would change, cell by cell, and ``kept_overrides`` what it keeps ("Q2: grader 22.4, override 30").
+
+A staff change is taken back by a later one of kind ``withdraw`` (target "<kind>:<target>"),
+never by editing a record: ``resolve`` leaves out what a withdrawal took back, so ``replay`` (and
+every regrade) gives the grader's own mark or points there again, and ``live_overrides`` lists
+what is still in force on a report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +31,10 @@ from grading.marking.tables import MarkStatus
 S = TypeVar("S", bound=str)
 CELL_STATUSES: tuple[MarkStatus, ...] = ("correct", "carried", "incorrect")
 FORMULA_STATUSES: tuple[FormulaStatus, ...] = ("correct", "not_chained", "incorrect")
-KINDS = ("cell", "formula", "question", "total", "root")
+KINDS = ("cell", "formula", "question", "total", "root", "withdraw")
+# What a withdrawal can take back: a mark or points staff set (a root decision is changed by a
+# later decision instead). A withdrawal's target is "<kind>:<target>" ("question:Q2", "total:").
+WITHDRAWABLE = ("cell", "formula", "question", "total")
 # A root of carried credit that nothing honest explains: staff accept it (its carried cells earn
 # their credit) or decline it (they are wrong); a decision may be changed by a later one.
 ROOT_DECISIONS: tuple[RootState, ...] = ("accepted", "declined")
@@ -43,8 +52,9 @@ class ChangeError(ValueError):
 class Change:
     """One mark set by staff. ``status``/``credit`` for a cell or Q1 row, ``points`` otherwise."""
 
-    kind: str           # cell | formula | question | total | root
-    target: str = ""    # cell id, Q1 row, question id; "" for the total
+    kind: str           # cell | formula | question | total | root | withdraw
+    target: str = ""    # cell id, Q1 row, question id; "" for the total; "<kind>:<target>" for
+    #                     a withdrawal (the staff changes of that mark go, the grader's stands)
     status: str = ""
     credit: float | None = None
     points: float | None = None
@@ -67,6 +77,9 @@ def check(report: Report, change: Change) -> None:
     """Raise ChangeError when ``change`` does not fit ``report``; the message is for staff."""
     if change.kind not in KINDS:
         raise ChangeError(_("unknown kind of change %(kind)s", kind=repr(change.kind)))
+    if change.kind == "withdraw":
+        withdrawn(change)
+        return
     if change.kind == "cell":
         if report.cell(change.target) is None:
             raise ChangeError(_("there is no cell %(cell)s in this attempt", cell=repr(change.target)))
@@ -90,6 +103,53 @@ def check(report: Report, change: Change) -> None:
                                 question=repr(change.target)))
         if change.points is None or not 0 <= change.points <= limit:
             raise ChangeError(_("points must be between 0 and %(limit)s", limit=f"{limit:g}"))
+
+
+def withdrawal(kind: str, target: str = "") -> Change:
+    """The change that takes back every staff change of one mark (``kind``, ``target``)."""
+    return Change(kind="withdraw", target=f"{kind}:{target if kind != 'total' else ''}")
+
+
+def withdrawn(change: Change) -> tuple[str, str]:
+    """The (kind, target) a withdrawal takes back; ChangeError when it names no such mark."""
+    kind, _sep, target = change.target.partition(":")
+    if kind not in WITHDRAWABLE or (kind != "total" and not target):
+        raise ChangeError(_("a withdrawal names a mark staff set: %(target)s", target=repr(change.target)))
+    return kind, target if kind != "total" else ""
+
+
+def live_overrides(report: Report) -> list[Adjustment]:
+    """The staff changes of ``report`` still in force, in order: every adjustment of a mark
+    (cell, Q1 row, question points, total) no later withdrawal took back."""
+    live: list[Adjustment] = []
+    for a in report.adjustments:
+        if a.kind == "withdraw":
+            kind, target = withdrawn(Change(kind="withdraw", target=a.target))
+            live = [b for b in live if (b.kind, b.target) != (kind, target)]
+        elif a.kind in WITHDRAWABLE:
+            live.append(a)
+    return live
+
+
+def check_withdrawal(report: Report, change: Change) -> None:
+    """Raise ChangeError unless ``change`` withdraws a staff change in force on ``report``."""
+    kind, target = withdrawn(change)
+    if not any((a.kind, a.target) == (kind, target) for a in live_overrides(report)):
+        raise ChangeError(_("there is no change by staff to withdraw at %(target)s",
+                            target=repr(target or "total")))
+
+
+def resolve(changes: Sequence[Applied]) -> list[Applied]:
+    """The staff changes with those a later withdrawal took back left out (the withdrawals
+    themselves stay: they are part of the history a report shows)."""
+    kept: list[Applied] = []
+    for applied in changes:
+        if applied.change.kind == "withdraw":
+            kind, target = withdrawn(applied.change)
+            kept = [a for a in kept if a.change.kind == "withdraw"
+                    or (a.change.kind, a.change.target) != (kind, target)]
+        kept.append(applied)
+    return kept
 
 
 def _one_of(statuses: Sequence[S], status: str) -> S:
@@ -116,17 +176,22 @@ def _check_mark(change: Change, statuses: Sequence[str]) -> None:
 
 def apply(report: Report, changes: Iterable[Applied]) -> Report:
     """``report`` with every change made, in order, and the scores recomputed by the grader's
-    rule; question and total overrides win over what the marks add up to."""
+    rule; question and total overrides win over what the marks add up to.
+
+    A withdrawal of question or total points lets the marks add up again; a withdrawal of a
+    cell's or Q1 row's mark needs the grader's own mark, so it is made by ``replay`` on the
+    automatic report (here it only enters the history)."""
     changes = list(changes)
     if not changes:
         return report
     cells = {c.id: c for c in report.cells}
     formulas = {f.row: f for f in report.formulas}
     roots = {r.id: r for r in report.roots}
-    # Points staff set earlier stay set: a report may already carry changes (the current grade).
-    question_points = {a.target: a.points for a in report.adjustments
-                       if a.kind == "question" and a.points is not None}
-    total_points = [a.points for a in report.adjustments if a.kind == "total" and a.points is not None]
+    # Points staff set earlier stay set: a report may already carry changes (the current grade);
+    # points a withdrawal took back do not.
+    live = live_overrides(report)
+    question_points = {a.target: a.points for a in live if a.kind == "question" and a.points is not None}
+    total_points = [a.points for a in live if a.kind == "total" and a.points is not None]
 
     def current() -> Report:
         new_cells = tuple(cells[c.id] for c in report.cells)
@@ -162,6 +227,20 @@ def apply(report: Report, changes: Iterable[Applied]) -> Report:
             staff_set = {a.target for a in adjustments if a.kind == "cell"}
             _carry_from_roots(cells, roots, [c for c in before_root.carried if c not in staff_set], applied)
             was, now = _STATUS_WORDS[before_root.state], _STATUS_WORDS[change.status]
+        elif change.kind == "withdraw":
+            kind, target = withdrawn(change)
+            was = (f"{current().total:g}" if kind == "total" else
+                   f"{getattr(current().question(target), 'score', 0.0):g}" if kind == "question" else "")
+            if kind == "question":
+                question_points.pop(target, None)
+            elif kind == "total":
+                total_points.clear()
+            now = (f"{current().total:g}" if kind == "total" else
+                   f"{getattr(current().question(target), 'score', 0.0):g}" if kind == "question" else "")
+            if kind in ("cell", "formula"):
+                mark = cells.get(target) if kind == "cell" else formulas.get(target)
+                now = _mark_text(mark.status, mark.credit) if mark is not None else ""
+                was = _("set by staff")
         elif change.kind == "question":
             question, points = current().question(change.target), _present(change.points)
             if question is None:  # pragma: no cover - check() refused it
@@ -243,19 +322,42 @@ class MarkChange:
 
 
 @dataclass(frozen=True)
+class KeptOverride:
+    """A staff change a regrade keeps, beside what the grader now gives there: "Q2: grader
+    22.4, override 30 kept". ``grader``/``kept`` are points (question, total) or a mark's status."""
+
+    kind: str
+    target: str
+    grader: str
+    kept: str
+
+    @property
+    def differs(self) -> bool:
+        return self.grader != self.kept
+
+
+@dataclass(frozen=True)
 class ReportDiff:
-    """What changes from one report to another: total, questions, cells and Q1 rows."""
+    """What changes from one report to another: total, questions, cells and Q1 rows; with a
+    regrade, the staff changes it keeps and a digest of the new report (what applying writes)."""
 
     old_total: float
     new_total: float
     questions: tuple[tuple[str, float, float], ...]
     cells: tuple[MarkChange, ...]
     formulas: tuple[MarkChange, ...]
+    kept: tuple[KeptOverride, ...] = ()
+    digest: str = ""
 
     @property
     def changed(self) -> bool:
         return bool(self.questions or self.cells or self.formulas
                     or abs(self.old_total - self.new_total) > 1e-9)
+
+    @property
+    def score_changed(self) -> bool:
+        """Points change (a question or the total), not only a mark's status (carried → correct)."""
+        return bool(self.questions or abs(self.old_total - self.new_total) > 1e-9)
 
 
 def _marks(report: Report | Mapping[str, Any]) -> tuple[float, dict[str, float],
@@ -298,14 +400,51 @@ def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any]
     auto = grade_submission(spec, answers, config, others)
     new = replay(auto, changes) if changes else auto
     found = diff(stored, new)
+    # The digest only where a regrade would write (an unchanged attempt's fingerprint is its
+    # record number): hashing every report would cost a class dry run a quarter of its time.
+    found = replace(found, kept=kept_overrides(auto, changes, new) if changes else (),
+                    digest=digest(new) if found.changed else "")
     return found, (auto if keep and found.changed else None)
+
+
+def digest(report: Report) -> str:
+    """A fingerprint of a report's content (what a regrade would write), for "apply exactly
+    what was reviewed"."""
+    return hashlib.sha256(json.dumps(report.to_json(), sort_keys=True, default=str)
+                          .encode()).hexdigest()[:32]
+
+
+def kept_overrides(auto: Report, changes: Sequence[Applied], new: Report) -> tuple[KeptOverride, ...]:
+    """Every staff change in force on ``new`` (``auto`` with ``changes`` replayed), with what the
+    grader gives there without it: points without the points staff set, a mark as graded."""
+    live = live_overrides(new)
+    if not live:
+        return ()
+    pins = {("question", a.target) for a in live if a.kind == "question"} | \
+        ({("total", "")} if any(a.kind == "total" for a in live) else set())
+    plain = replay(auto, [a for a in changes if (a.change.kind, a.change.target) not in pins])
+    out: dict[tuple[str, str], KeptOverride] = {}
+    for a in live:
+        if a.kind == "question":
+            grader, kept = plain.question(a.target), new.question(a.target)
+            line = KeptOverride("question", a.target, f"{getattr(grader, 'score', 0.0):g}",
+                                f"{getattr(kept, 'score', 0.0):g}")
+        elif a.kind == "total":
+            line = KeptOverride("total", "", f"{plain.total:g}", f"{new.total:g}")
+        else:
+            mark = auto.cell(a.target) if a.kind == "cell" else auto.formula(a.target)
+            now = new.cell(a.target) if a.kind == "cell" else new.formula(a.target)
+            line = KeptOverride(a.kind, a.target, getattr(mark, "status", "absent"),
+                                getattr(now, "status", "absent"))
+        out[(a.kind, a.target)] = line
+    return tuple(out.values())
 
 
 def replay(auto: Report, changes: Sequence[Applied]) -> Report:
     """``auto`` with the staff changes that still fit it (a cell a changed spec no longer has is
-    skipped)."""
+    skipped) and no later withdrawal took back."""
     fitting = []
-    for applied in changes:
+    for applied in resolve(changes):
         try:
             check(auto, applied.change)
         except ChangeError:

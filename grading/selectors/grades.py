@@ -17,7 +17,7 @@ from typing import Any
 
 from grading.figures import analytics
 from grading.models import Assignment, Grading, RegradeJob, ReviewRequest, Submission
-from grading.grade.ledger import DECIDABLE_ROOTS
+from grading.grade.ledger import DECIDABLE_ROOTS, live_overrides
 from grading.grade.report import Report
 from grading.marking import CellMark
 from grading.marking.tables import Root
@@ -310,3 +310,40 @@ def copy_signal(reports: Sequence[tuple[str, Report]]) -> list[analytics.CopyPai
     return analytics.shared_wrong_values(
         {user: [(c.id, c.given) for c in r.cells if c.status in ("incorrect", "carried")]
          for user, r in reports})
+
+
+# ---------------------------------------------------------------- a student told of a changed grade
+
+NOTICE_DAYS = 14  # how long a changed grade is announced on the student's pages
+
+
+@dataclass(frozen=True)
+class GradeNotice:
+    """A record that changed a student's points (a regrade, a withdrawn override, ...)."""
+
+    submission: Submission
+    record: Grading
+    old: float
+    new: float
+
+
+def grade_notices(student, submission: Submission | None = None) -> list[GradeNotice]:
+    """The student's records of the last ``NOTICE_DAYS`` days that changed their points (of one
+    attempt, when ``submission`` is given), newest first: read from the ledger, nothing stored."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    records = (Grading.objects.filter(submission__student=student, based_on__isnull=False,
+                                      submission__assignment__practice=False,
+                                      created_at__gte=timezone.now() - timedelta(days=NOTICE_DAYS))
+               .exclude(kind=Grading.Kind.AUTO).defer("report")
+               .select_related("based_on", "submission__assignment").order_by("-created_at", "-pk"))
+    if submission is not None:
+        records = records.filter(submission=submission)
+    out = []
+    for record in records[:50]:
+        based_on = record.based_on
+        if based_on is not None and abs(record.score - based_on.score) > 1e-9:
+            out.append(GradeNotice(record.submission, record, based_on.score, record.score))
+    return out[:10]

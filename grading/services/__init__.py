@@ -11,11 +11,11 @@ from grading.services.authoring import (GRADED_ON, Authored, QuestionPoints, ass
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
-                                     grading_override, review_request_answer, review_request_create)
+                                     grading_override, grading_withdraw, review_request_answer, review_request_create)
 from grading.services.people import (RosterResult, course_ensure, extension_create, membership_ensure,
                                      roster_import, roster_job_create, roster_passwords_take,
                                      staff_job_run, staff_jobs_expire, user_ensure)
-from grading.services.regrade import (RegradeOutcome, regrade_assignment, regrade_attempt,
+from grading.services.regrade import (RegradeOutcome, RegradeRefused, regrade_assignment, regrade_attempt,
                                       regrade_job_create, regrade_job_run)
 from grading.services.submissions import (FIELD_MAX_CHARS, Accepted, DraftConflict, DraftSaved,
                                           DraftVersionMissing,
@@ -32,10 +32,10 @@ __all__ = [
     "GRADED_ON", "Authored", "QuestionPoints", "assignment_author", "assignment_publish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
     "variant_attempt_no", "variant_draw",
-    "FIELD_MAX_CHARS", "Accepted", "DraftConflict", "DraftSaved", "DraftVersionMissing", "answer_names", "draft_restore", "draft_save", "Change", "GradeConflict", "RegradeOutcome", "RosterResult", "SubmissionError",
+    "FIELD_MAX_CHARS", "Accepted", "DraftConflict", "DraftSaved", "DraftVersionMissing", "answer_names", "draft_restore", "draft_save", "Change", "GradeConflict", "RegradeOutcome", "RegradeRefused", "RosterResult", "SubmissionError",
     "answers_digest", "assignment_create", "assignment_questions_default", "assignment_schedule", "check_may_submit", "clean_answers",
     "course_ensure", "extension_create", "membership_ensure", "user_ensure", "formula_review_create", "root_review_create", "grading_config", "grading_create_auto",
-    "grading_override", "opens_message", "regrade_assignment", "regrade_attempt",
+    "grading_override", "grading_withdraw", "opens_message", "regrade_assignment", "regrade_attempt",
     "regrade_job_create", "regrade_job_run", "review_request_answer", "review_request_create",
     "roster_import", "roster_job_create", "roster_passwords_take", "staff_job_run", "staff_jobs_expire",
     "spec_hash", "submission_accept", "submission_draft", "submission_grade", "submission_save_draft", "submission_submit", "submissions_auto_submit",

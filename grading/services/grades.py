@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
@@ -19,7 +21,7 @@ from grading.grade import grader, ledger
 from grading.marking import roots
 from grading.models import Grading, ReviewReply, ReviewRequest, Submission
 from grading.grade.report import Report
-from grading.selectors.variants import spec_json_of
+from grading.selectors.variants import problem_of, spec_json_of
 from grading.services.assignments import config_snapshot, spec_hash
 
 
@@ -89,6 +91,23 @@ def staff_changes(gradings: Sequence[Grading]) -> list[ledger.Applied]:
     return out
 
 
+def grade_changed_notify(submission: Submission, before: Grading, after: Grading) -> None:
+    """Tell a student their grade changed (a regrade, a withdrawn override): their pages show a
+    notice from the ledger itself (``selectors.grade_notices``); an e-mail goes, once the record
+    is committed, where the site sends mail (``GRADE_CHANGE_EMAILS``) and the student has an
+    address. A mail that cannot be sent is no reason to lose the grade: it fails silently."""
+    student = submission.student
+    if not getattr(settings, "GRADE_CHANGE_EMAILS", False) or not student.email:
+        return
+    assignment = submission.assignment
+    subject = _("Your grade for %(title)s changed") % {"title": assignment.title}
+    body = _("Your grade for %(title)s, attempt %(attempt)s, changed from %(old)s to %(new)s "
+             "(%(kind)s). The feedback page shows every mark and the reason.") % {
+        "title": assignment.title, "attempt": submission.attempt, "old": f"{before.score:g}",
+        "new": f"{after.score:g}", "kind": after.get_kind_display().lower()}
+    transaction.on_commit(lambda: send_mail(subject, body, None, [student.email], fail_silently=True))
+
+
 def grading_create_auto(*, submission: Submission, report: Report,
                         config: grader.GradingConfig) -> Grading:
     """The first record of a submitted attempt: the grader's report as it came."""
@@ -145,6 +164,55 @@ def grading_override(*, submission: Submission, changes: Sequence[ledger.Change]
                        kind=Grading.Kind.REVIEW if review else Grading.Kind.OVERRIDE,
                        report=report, config=config, based_on=latest, created_by=by,
                        reason=reason, note=note.strip(), changes=changes)
+
+
+def grading_withdraw(*, submission: Submission, kind: str, target: str = "", by, reason: str,
+                     note: str = "", based_on: int | None = None) -> Grading:
+    """Staff take back every change they made to one mark (a cell's or Q1 row's mark, a
+    question's points, the total): a new override record whose grade is the automatic one there.
+
+    Append-only: the earlier records stay; the new one carries a ``withdraw`` change that
+    ``ledger.replay`` (and so every later regrade) honours. Points go back to what the marks add
+    up to; a mark goes back to what the grader gives for it (graded again here, with the settings
+    of the current record).
+    """
+    change = ledger.withdrawal(kind, target)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the grade changes: the reason is kept with the change."),
+                              code="no_reason")
+    with transaction.atomic():
+        submission = _locked(submission)
+        gradings = list(submission.gradings.select_related("created_by").order_by("sequence"))
+        if not gradings:
+            raise ValidationError(_("This attempt has no grade yet."), code="not_graded")
+        latest = gradings[-1]
+        if based_on is not None and latest.sequence != based_on:
+            raise GradeConflict(_("The grade changed since you opened it; check the new grade and "
+                                  "try again."))
+        current = Report.from_json(latest.report)
+        try:
+            ledger.check_withdrawal(current, change)
+        except ledger.ChangeError as exc:
+            raise ValidationError(str(exc), code="bad_change") from exc
+        stamp = timezone.localtime(timezone.now()).isoformat(timespec="seconds")
+        applied = ledger.Applied(change=change, record=latest.sequence + 1, reason=reason,
+                                 note=note.strip(), by=by.get_username(), at=stamp)
+        config = _config_of(latest)
+        if kind in ("question", "total"):
+            report = ledger.apply(current, [applied])
+        else:  # the grader's own mark: grade the answers again, replay what staff still keep
+            from grading.services.submissions import others_of
+
+            auto = grader.grade_submission(problem_of(submission), submission.answers, config,
+                                           others_of(submission))
+            report = ledger.replay(auto, [*staff_changes(gradings), applied])
+        record = _record(submission=submission, kind=Grading.Kind.OVERRIDE, report=report,
+                         config=config, based_on=latest, created_by=by, reason=reason,
+                         note=note.strip(), changes=[change])
+        if abs(record.score - latest.score) > 1e-9:
+            grade_changed_notify(submission, latest, record)
+        return record
 
 
 def _config_of(record: Grading) -> grader.GradingConfig:

@@ -12,19 +12,21 @@ A class-sized run goes to a task worker (``grading.tasks``) with its progress in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grading.grade import grader, ledger
 from grading.models import Assignment, Grading, RegradeJob, Submission
 from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
-from grading.services.grades import _latest, _locked, _record, staff_changes
+from grading.services.grades import _latest, _locked, _record, grade_changed_notify, staff_changes
 from grading.selectors.copying import numbers_for_answers
 from grading.services.submissions import others_of
 
@@ -45,27 +47,54 @@ class AttemptRegrade:
     auto: Report | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The attempt's line of a dry run: student, attempt, totals, questions, cells, rows."""
+        """The attempt's line of a dry run: student, attempt, totals, questions, cells, rows,
+        whether points change (``score``; else only marks' statuses do), the staff changes kept."""
         d = self.diff
         return {
             "submission": self.submission.pk,
             "student": self.submission.student.get_username(),
             "attempt": self.submission.attempt,
             "old": d.old_total, "new": d.new_total,
+            "score": d.score_changed,
             "questions": [{"id": q, "old": old, "new": new} for q, old, new in d.questions],
             "cells": [{"id": c.id, "old": c.old, "new": c.new} for c in d.cells],
             "formulas": [{"id": c.id, "old": c.old, "new": c.new} for c in d.formulas],
+            "kept": [{"kind": k.kind, "id": k.target, "grader": k.grader, "kept": k.kept,
+                      "differs": k.differs} for k in d.kept],
         }
+
+    @property
+    def fingerprint(self) -> list[Any]:
+        """What a dry run saw of this attempt: its current record and the report a regrade
+        would write ("" when nothing would change)."""
+        return [self.current.sequence, self.diff.digest if self.diff.changed else ""]
 
 
 @dataclass(frozen=True)
 class RegradeOutcome:
     changed: list[AttemptRegrade]
     unchanged: int
+    kept: list[AttemptRegrade] = field(default_factory=list)  # unchanged, with staff changes kept
+    plan: dict[str, list[Any]] = field(default_factory=dict)  # submission pk -> fingerprint
 
     def to_json(self) -> dict[str, Any]:
-        """As ``manage.py regrade --json`` prints it."""
-        return {"changed": [a.to_json() for a in self.changed], "unchanged": self.unchanged}
+        """As ``manage.py regrade --json`` prints it: score changes first, then status-only
+        ones (each line says which), the attempts that keep staff changes, and the plan an
+        "apply" of this run must find again."""
+        ordered = sorted(self.changed, key=lambda a: not a.diff.score_changed)
+        return {"changed": [a.to_json() for a in ordered],
+                "score_changes": sum(1 for a in self.changed if a.diff.score_changed),
+                "status_only": sum(1 for a in self.changed if not a.diff.score_changed),
+                "kept": [a.to_json() for a in self.kept],
+                "unchanged": self.unchanged, "plan": self.plan}
+
+
+class RegradeRefused(Exception):
+    """What was reviewed is not what applying would do now: the new outcome, to review again."""
+
+    def __init__(self, outcome: RegradeOutcome, differing: list[int]) -> None:
+        super().__init__(f"{len(differing)} attempt(s) changed since the dry run")
+        self.outcome, self.differing = outcome, differing
 
 
 def _submitted(assignment: Assignment) -> Iterator[list[Submission]]:
@@ -104,33 +133,76 @@ def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool,
 
 
 def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason: str = "",
-                       workers: int = 1,
+                       workers: int = 1, reviewed: dict[str, list[Any]] | None = None,
                        progress: Callable[[int, int], None] | None = None) -> RegradeOutcome:
-    """Regrade every submitted attempt; a dry run only reports what would change."""
+    """Regrade every submitted attempt; a dry run only reports what would change.
+
+    ``reviewed``: the plan of a dry run staff reviewed. Applying then writes exactly that diff:
+    every attempt is compared first (nothing written), and when any attempt's current record or
+    new report differs from the plan, RegradeRefused carries the new outcome and nothing is
+    written. (The reports to write are held meanwhile: those of the changed attempts only.)
+    """
     total = Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED).count()
+    items: list[AttemptRegrade] = []
     changed: list[AttemptRegrade] = []
+    kept: list[AttemptRegrade] = []
+    plan: dict[str, list[Any]] = {}
     unchanged = done = 0
+    check_first = reviewed is not None and not dry_run
     shared = None if assignment.has_variants else assignment.parsed_spec
     with grader.GradingPool(shared, grading_config(assignment), workers=workers) as pool:
         for chunk in _submitted(assignment):
             for item in regrade_compute(chunk, pool, keep=not dry_run):
+                plan[str(item.submission.pk)] = item.fingerprint
+                if check_first:
+                    items.append(item)
+                    continue
                 if not dry_run and item.auto is not None:
                     item = regrade_commit(item, by=by, reason=reason) or item
                 if item.diff.changed:
                     changed.append(item)
                 else:
                     unchanged += 1
+                    if item.diff.kept:
+                        kept.append(item)
                 done += 1
                 if progress is not None:
                     progress(done, total)
-    return RegradeOutcome(changed, unchanged)
+    if not check_first:
+        return RegradeOutcome(changed, unchanged, kept, plan)
+    assert reviewed is not None
+    differing = sorted(int(pk) for pk in set(plan) | set(reviewed) if plan.get(pk) != reviewed.get(pk))
+    if differing:
+        preview = [i for i in items if i.diff.changed]
+        raise RegradeRefused(RegradeOutcome(preview, len(items) - len(preview),
+                                            [i for i in items if not i.diff.changed and i.diff.kept],
+                                            plan), differing)
+    for item in items:
+        if item.auto is not None:
+            written = regrade_commit(item, by=by, reason=reason, expect=item.fingerprint)
+            if written is None:  # pragma: no cover - a change between the check and the write
+                raise RegradeRefused(RegradeOutcome([], 0, [], plan), [item.submission.pk])
+            item = written
+        if item.diff.changed:
+            changed.append(item)
+        else:
+            unchanged += 1
+            if item.diff.kept:
+                kept.append(item)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    return RegradeOutcome(changed, unchanged, kept, plan)
 
 
-def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "") -> AttemptRegrade | None:
-    """Write one attempt's regrade record, if its grade changes; None when it no longer does.
+def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "",
+                   expect: list[Any] | None = None) -> AttemptRegrade | None:
+    """Write one attempt's regrade record, if its grade changes; None when it no longer does
+    (or, with ``expect``, the fingerprint a reviewed dry run saw, when the attempt changed since).
 
     Under the attempt's lock the staff changes are read again: an override made while the
-    regrade ran is replayed on the new report too, never lost.
+    regrade ran is replayed on the new report too, never lost. The student is told when the
+    points change (a notice on their pages, and an e-mail where one is configured).
     """
     if item.auto is None:
         return None
@@ -142,36 +214,58 @@ def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "") -> Attemp
         diff = ledger.diff(latest.report, new)
         if not diff.changed:
             return None
-        _record(submission=submission, kind=Grading.Kind.REGRADE, report=new,
-                config=grading_config(submission.assignment), based_on=latest, created_by=by,
-                reason=reason or "regrade")
+        if expect is not None and [latest.sequence, ledger.digest(new)] != expect:
+            return None
+        record = _record(submission=submission, kind=Grading.Kind.REGRADE, report=new,
+                         config=grading_config(submission.assignment), based_on=latest, created_by=by,
+                         reason=reason or "regrade")
+        if abs(record.score - latest.score) > 1e-9:
+            grade_changed_notify(item.submission, latest, record)
     return AttemptRegrade(item.submission, latest, diff, item.auto)
 
 
-def regrade_attempt(*, submission: Submission, dry_run: bool, by=None,
-                    reason: str = "") -> AttemptRegrade:
-    """Regrade one attempt (from its page): the preview, or the applied change."""
+def regrade_attempt(*, submission: Submission, dry_run: bool, by=None, reason: str = "",
+                    expect: list[Any] | None = None) -> AttemptRegrade:
+    """Regrade one attempt (from its page): the preview, or the applied change; with ``expect``
+    (the preview's ``fingerprint``), exactly the change previewed, else RegradeRefused."""
     submission = (Submission.objects.select_related("student", "assignment", "variant")
                   .prefetch_related(Prefetch("gradings", queryset=Grading.objects.defer("report")
                                              .select_related("created_by").order_by("sequence")))
                   .get(pk=submission.pk))
+    if not submission.gradings.all():
+        # Not graded yet (still grading, or submitted while the worker was down): nothing to
+        # regrade; the page says so rather than failing.
+        raise ValidationError(_("This attempt has no grade yet: it is graded first, then it can "
+                                "be regraded."), code="not_graded")
     assignment = submission.assignment
     with grader.GradingPool(None, grading_config(assignment)) as pool:
         [item] = regrade_compute([submission], pool)
     if dry_run:
         return item
+    if expect is not None:
+        if item.fingerprint != expect:
+            raise RegradeRefused(RegradeOutcome([item] if item.diff.changed else [], 0), [submission.pk])
+        return regrade_commit(item, by=by, reason=reason, expect=expect) or item
     return regrade_commit(item, by=by, reason=reason) or item
 
 
 # ---------------------------------------------------------------- the class-sized job
 
 
-def regrade_job_create(*, assignment: Assignment, by, dry_run: bool, reason: str = "") -> RegradeJob:
-    """Queue a regrade (or dry run) of the whole assignment for a task worker."""
+def regrade_job_create(*, assignment: Assignment, by, dry_run: bool, reason: str = "",
+                       reviewed: RegradeJob | None = None) -> RegradeJob:
+    """Queue a regrade (or dry run) of the whole assignment for a task worker; ``reviewed``: the
+    finished dry run (or refused apply) whose diff this regrade applies, exactly or not at all."""
     from grading import tasks
 
+    if reviewed is not None:
+        reviewed = RegradeJob.objects.get(pk=reviewed.pk)  # as it stands now, not as it was read
+    if reviewed is not None and (reviewed.assignment_id != assignment.pk or not reviewed.result.get("plan")
+                                 or not (reviewed.status == RegradeJob.Status.REFUSED
+                                         or reviewed.status == RegradeJob.Status.DONE and reviewed.dry_run)):
+        raise ValidationError(_("Only a finished dry run can be applied."), code="not_reviewed")
     job = RegradeJob(assignment=assignment, requested_by=by, dry_run=dry_run,
-                     reason=reason.strip(),
+                     reason=reason.strip(), reviewed=reviewed if not dry_run else None,
                      total=Submission.objects.filter(assignment=assignment,
                                                      state=Submission.State.SUBMITTED).count())
     job.full_clean()
@@ -183,7 +277,7 @@ def regrade_job_create(*, assignment: Assignment, by, dry_run: bool, reason: str
 def regrade_job_run(*, job_id: int) -> None:
     """Run a queued regrade job: progress as it goes, the dry run's lines or the changes at the end."""
     jobs = RegradeJob.objects.filter(pk=job_id)
-    job = jobs.select_related("assignment", "requested_by").get()
+    job = jobs.select_related("assignment", "requested_by", "reviewed").get()
     if job.status != RegradeJob.Status.QUEUED:
         return  # another worker took it
     if not jobs.filter(status=RegradeJob.Status.QUEUED).update(status=RegradeJob.Status.RUNNING):
@@ -194,10 +288,18 @@ def regrade_job_run(*, job_id: int) -> None:
         if done == total or done % step == 0:
             jobs.update(done=done, total=total)
 
+    reviewed = job.reviewed.result.get("plan") if job.reviewed is not None else None
     try:
         outcome = regrade_assignment(assignment=job.assignment, dry_run=job.dry_run,
                                      by=job.requested_by, reason=job.reason or "class regrade",
-                                     progress=progress)
+                                     reviewed=reviewed, progress=progress)
+    except RegradeRefused as refused:
+        # Nothing written: the page shows the new diff, which can be reviewed and applied.
+        result = refused.outcome.to_json()
+        result["differing"] = refused.differing
+        jobs.update(status=RegradeJob.Status.REFUSED, changed=len(refused.outcome.changed),
+                    done=job.total, result=result, finished_at=timezone.now())
+        return
     except Exception as exc:  # noqa: BLE001 - the job records the failure; the worker goes on
         jobs.update(status=RegradeJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
                     finished_at=timezone.now())

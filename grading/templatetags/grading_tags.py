@@ -83,6 +83,12 @@ def status_symbol(status: str) -> str:
 
 
 @register.filter
+def withdrawn_target(target: str) -> str:
+    """A withdrawal's "<kind>:<target>" as the page names the mark ("Q2", "r1.forward.f1")."""
+    return target.partition(":")[2]
+
+
+@register.filter
 def status_words(status: str) -> str:
     return str(STATUS.get(status, ("•", status, "secondary"))[1])
 

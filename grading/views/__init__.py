@@ -2,7 +2,7 @@
 
 from grading.views.audit import key_audit
 from grading.views.authoring import assignment_edit, assignment_new, assignment_publish, authoring_preview
-from grading.views.feedback import (formula_review, grade_override, regrade_attempt, review_reply, root_review,
+from grading.views.feedback import (formula_review, grade_override, grade_withdraw, regrade_attempt, review_reply, root_review,
                                     review_request_create, submission_detail, submission_loss_plot,
                                     submission_status)
 from grading.views.manage import (extensions, regrade, regrade_job, regrade_job_progress, roster, roster_job,
@@ -18,7 +18,7 @@ __all__ = [
     "assignment_edit", "assignment_new", "assignment_publish", "authoring_preview", "key_audit", "variant_key",
     "variant_loss_plot",
     "analytics_plot", "answer_key", "assignment_page", "class_analytics", "csrf_token", "extensions", "healthz",
-    "formula_preview", "formula_review", "grade_override", "root_review", "gradebook", "gradebook_csv", "home",
+    "formula_preview", "formula_review", "grade_override", "grade_withdraw", "root_review", "gradebook", "gradebook_csv", "home",
     "key_loss_plot", "regrade", "regrade_attempt", "regrade_job", "regrade_job_progress",
     "review_queue", "review_reply", "review_request_create", "roster", "roster_job",
     "roster_job_passwords", "roster_job_progress", "save_draft",

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from grading import permissions, selectors, services
 
 from grading.figures import plots
-from grading.forms import (FormulaReviewForm, OverrideForm, ReplyForm, ReviewRequestForm,
+from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 from grading.views.params import id_param
@@ -96,9 +96,12 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
         "pending": report is not None and any(c.status == "pending" for c in report.cells),
+        "live_overrides": selectors.live_overrides(report) if report and staff else [],
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
+        "notices": (selectors.grade_notices(request.user, submission)
+                    if submission.student_id == request.user.pk else []),
         "variant": variant,
         "variant_numbers": (selectors.variant_numbers(assignment.template, variant.spec)
                             if variant is not None else []),
@@ -195,17 +198,45 @@ def grade_override(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def grade_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Course staff take back an override: a new record, the automatic grade there again."""
+    submission = permissions.access_submission_as_staff(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The grade was not changed: %(errors)s") % {"errors": _error_text(form)})
+        return redirect(submission)
+    data = form.cleaned_data
+    return _done(request, submission, lambda: services.grading_withdraw(
+        submission=submission, kind=data["kind"], target=data["target"], by=request.user,
+        reason=data["reason"], based_on=data["based_on"]),
+        _("Override withdrawn: the automatic grade is back; both records stay in the history."))
+
+
+@login_required
 def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what a regrade would change (nothing written). POST: apply it."""
     submission = permissions.access_submission_as_staff(request.user, pk)
-    if request.method == "POST":
-        # The reason is kept in the ledger (an audit record), so its default stays in English.
-        reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
-        item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
-                                        reason=reason)
-        messages.success(request, _("Regraded.") if item.diff.changed else _("Nothing changed."))
-        return redirect(submission)
-    item = services.regrade_attempt(submission=submission, dry_run=True)
+    try:
+        if request.method == "POST":
+            # The reason is kept in the ledger (an audit record), so its default stays in English.
+            reason = request.POST.get("reason", "").strip()[:2000] or "regrade of one attempt"
+            seen = request.POST.get("sequence", ""), request.POST.get("digest", "")
+            expect = [int(seen[0]), seen[1]] if seen[0].isdigit() else None  # what the preview showed
+            try:
+                item = services.regrade_attempt(submission=submission, dry_run=False, by=request.user,
+                                                reason=reason, expect=expect)
+            except services.RegradeRefused:
+                messages.error(request, _("Nothing was written: the attempt changed since the preview. "
+                                          "Check the new preview."))
+                return redirect("grading:regrade_attempt", pk=submission.pk)
+            messages.success(request, _("Regraded.") if item.diff.changed else _("Nothing changed."))
+            return redirect(submission)
+        item = services.regrade_attempt(submission=submission, dry_run=True)
+    except ValidationError as exc:
+        return render(request, "grading/regrade_attempt.html", {
+            "submission": submission, "assignment": submission.assignment, "item": None,
+            "refused": " ".join(exc.messages)}, status=409)
     return render(request, "grading/regrade_attempt.html", {
         "submission": submission, "assignment": submission.assignment, "item": item,
         "line_list": [item.to_json()]})

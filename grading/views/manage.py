@@ -35,9 +35,19 @@ def regrade(request: HttpRequest, pk: int) -> HttpResponse:
             apply = form.cleaned_data["apply"]
             if apply and not instructor:
                 raise Http404("Only instructors apply a class regrade.")
-            job = services.regrade_job_create(assignment=assignment, by=request.user, dry_run=not apply,
-                                              reason=form.cleaned_data["reason"])
-            return redirect(reverse("grading:regrade_job", args=[assignment.pk, job.pk]))
+            reviewed = None
+            if apply and form.cleaned_data["reviewed"]:
+                # "Apply this regrade" on a dry run's page: exactly that diff, or a refusal.
+                reviewed = selectors.regrade_job(assignment, form.cleaned_data["reviewed"])
+                if reviewed is None:
+                    raise Http404("No such dry run.")
+            try:
+                job = services.regrade_job_create(assignment=assignment, by=request.user, dry_run=not apply,
+                                                  reason=form.cleaned_data["reason"], reviewed=reviewed)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                return redirect(reverse("grading:regrade_job", args=[assignment.pk, job.pk]))
     return render(request, "grading/regrade.html", {
         "assignment": assignment, "jobs": selectors.regrade_jobs(assignment), "instructor": instructor})
 

@@ -52,7 +52,8 @@ def home(request: HttpRequest) -> HttpResponse:
                          "best": counted.score if counted else None})
         courses.append({"course": course, "role": role, "staff": staff, "instructor": instructor,
                         "rows": rows})
-    return render(request, "grading/home.html", {"courses": courses})
+    return render(request, "grading/home.html", {"courses": courses,
+                                                 "notices": selectors.grade_notices(request.user)})
 
 
 def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | None = None,
