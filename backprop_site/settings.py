@@ -228,7 +228,7 @@ TASKS = {
 # running it) is queued again. Attempts waiting longer than GRADING_STALLED_SECONDS with no
 # live worker put a banner on staff pages and make /healthz answer 503.
 GRADING_HEARTBEAT_SECONDS = float(os.environ.get("GRADING_HEARTBEAT_SECONDS", "5"))
-GRADING_LEASE_SECONDS = float(os.environ.get("GRADING_LEASE_SECONDS", "60"))
+GRADING_LEASE_SECONDS = float(os.environ.get("GRADING_LEASE_SECONDS", "20"))
 GRADING_STALLED_SECONDS = float(os.environ.get("GRADING_STALLED_SECONDS", "120"))
 
 # The proxy's X-Request-Start header is the arrival time of a request (see grading/middleware.py),
