@@ -144,12 +144,15 @@ def test_the_switch_refuses_a_post_without_the_csrf_token(student):
 # ------------------------------------------------------------------ dates
 
 
-def test_a_due_time_reads_in_the_buddhist_era_in_thai_and_as_it_is_in_english(student, settings):
+def test_a_due_time_reads_in_the_buddhist_era_in_thai_and_as_it_is_in_english(student, settings, clock):
     """Due 1 Dec 2026, 23:59 in Bangkok: Thai shows the year 2026 + 543 with Thai day and month
-    names and the zone named; English shows 2026 as before."""
+    names and the zone named; English shows 2026 as before. (On the suite's pinned clock, mid-
+    November 2026: the assignment opened the day before, so this due time is after it.)"""
     settings.TIME_ZONE = "Asia/Bangkok"
     user, assignment = student
-    Assignment.objects.filter(pk=assignment.pk).update(due_at=datetime(2026, 12, 1, 16, 59, tzinfo=UTC))
+    due = datetime(2026, 12, 1, 16, 59, tzinfo=UTC)
+    assert assignment.opens_at < due
+    Assignment.objects.filter(pk=assignment.pk).update(due_at=due)
     client = client_for(user)
     url = reverse("grading:assignment", args=[assignment.pk])
     due = re.compile(r'<time datetime="2026-12-01T23:59:00\+07:00">([^<]*)</time>')

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -39,7 +40,7 @@ def wait_for(condition, what: str, seconds: float = 60.0, every: float = 0.05):
         value = condition()
         if value:
             return value
-        time.sleep(every)
+        threading.Event().wait(every)
     pytest.fail(f"timed out after {seconds:.0f} s waiting for {what}")
 
 
@@ -237,7 +238,9 @@ def test_a_worker_waits_for_a_write_lock_held_by_another_connection(world):
     runner = threading.Thread(target=work)
     runner.start()
     started.wait(10)
-    time.sleep(0.5)  # the lock is held "for a moment" while the worker tries to claim
+    # The lock is held "for a moment" while the worker tries to claim (nothing can be graded
+    # meanwhile, however long the worker takes to try).
+    threading.Event().wait(0.5)
     assert runner.is_alive() and gradings(sub) == []
     holder.execute("COMMIT")
     holder.close()
