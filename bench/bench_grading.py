@@ -9,7 +9,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.timing import median_ms  # noqa: E402
-from grading import engine, grader  # noqa: E402
+from grading import engine  # noqa: E402
+from grading.grade import grader  # noqa: E402
 from grading.formulas import reference_formulas  # noqa: E402
 
 SPEC = engine.parse_spec(json.loads((Path(__file__).resolve().parent.parent / "grading" / "specs" / "homework-4.1.json").read_text()))

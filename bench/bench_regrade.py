@@ -32,7 +32,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from grading import engine, grader, services  # noqa: E402
+from grading import engine, services  # noqa: E402
+from grading.grade import grader  # noqa: E402
 from grading.models import Assignment, Grading, Membership, Submission  # noqa: E402
 from tests.factories import SPEC_4_1, make_assignment  # noqa: E402
 
