@@ -86,6 +86,14 @@ class Graph:
                 if c.gradable and (round_no is None or c.key.round == round_no)]
 
     @cached_property
+    def by_quantity(self) -> dict[tuple[int, str], list[CellId]]:
+        """The cells of each round by quantity, in graph order: (round, quantity) -> cells."""
+        out: dict[tuple[int, str], list[CellId]] = {}
+        for key in self.cells:
+            out.setdefault((key.round, key.quantity), []).append(key)
+        return out
+
+    @cached_property
     def _by_name(self) -> dict[tuple[str, str], Place]:
         return names_table(self.shape)
 

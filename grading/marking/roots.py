@@ -171,9 +171,8 @@ def _neighbours(graph: Graph, u: CellId) -> Iterable[CellId]:
     """Cells a student could take in place of ``u``: the same quantity in the same column and
     round (another index or layer: x1 for x2, w12 for w21), the same weight before or after its
     update, and ``u`` itself one round earlier."""
-    for other in graph.cells:
-        if other.round == u.round and other != u and other.quantity == u.quantity and (
-                other.column == u.column or (other.layer, other.index) == (u.layer, u.index)):
+    for other in graph.by_quantity.get((u.round, u.quantity), ()):
+        if other != u and (other.column == u.column or (other.layer, other.index) == (u.layer, u.index)):
             yield other
     earlier = CellId(u.round - 1, u.column, u.layer, u.quantity, u.index)
     if u.round > 1 and earlier in graph.cells:

@@ -169,6 +169,7 @@ class _Marker:
         self.honest = honest_alternatives(self.graph)
         self._explained: dict[CellId, tuple[Explanation | None, tuple[str, ...]]] = {}
         self.crowded: set[int] = set()  # rounds with more roots than honest slips explain
+        self._mistakes: dict[tuple[CellId, float], tuple[Mistake, Alternative, dict[str, float]] | None] = {}
 
     def _name(self, k: CellId) -> str:
         return self.graph[k].name
@@ -376,6 +377,12 @@ class _Marker:
         return join(", ", shown) if shown else _("own values")
 
     def _mistake(self, cell: Cell, v: float) -> tuple[Mistake, Alternative, dict[str, float]] | None:
+        key = (cell.key, v)
+        if key not in self._mistakes:
+            self._mistakes[key] = self._find_mistake(cell, v)
+        return self._mistakes[key]
+
+    def _find_mistake(self, cell: Cell, v: float) -> tuple[Mistake, Alternative, dict[str, float]] | None:
         candidates = self.alternatives.get(cell.place)
         r = cell.key.round
         if not candidates or round(v, 12) in self.repeated[r]:
@@ -455,7 +462,9 @@ class _Marker:
             if d.cell.key in carried_from and self._counts_as_slip(d):
                 roots_in[d.cell.key.round] = roots_in.get(d.cell.key.round, 0) + 1
         self.crowded = {r for r, n in roots_in.items() if n > MAX_SLIPS_PER_ROUND}
-        self._explained.clear()  # the mistake search above asked before the crowded rounds were known
+        # The mistake search above asked before the crowded rounds were known: ask again.
+        self._explained.clear()
+        self._mistakes.clear()
         for d in self.drafts:
             self.first_pass(d)
             rounds.setdefault(d.cell.key.round, []).append(d)
