@@ -123,6 +123,9 @@ class _Child:
         self.poller.register(fd, select.POLLIN)
         self.started = time.monotonic()
         self.used = 0.0              # its CPU seconds when it was reaped
+        # Its CPU clock as first read: what it used is measured from here (a clock read through
+        # an interposed library, such as faketime, may carry an offset; differences do not).
+        self.cpu_base = process_cpu_time(pid) or 0.0
 
     @classmethod
     def start(cls, fn: Callable[..., Any], tasks: list[Task], budget: Budget) -> _Child | None:
@@ -165,7 +168,7 @@ class _Child:
         if self.status is not None:
             return self.used
         seconds = process_cpu_time(self.pid)
-        return time.monotonic() - self.started if seconds is None else seconds
+        return time.monotonic() - self.started if seconds is None else max(0.0, seconds - self.cpu_base)
 
     def wait(self, share: float, budget: Budget, running: Callable[[], float],
              results: dict[Any, Any]) -> str:
