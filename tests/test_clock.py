@@ -82,6 +82,8 @@ def test_browser_tests_write_no_calendar_date(path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("faketime") is None and not os.environ.get("CI"),
                     reason="Debian's faketime is not installed (CI installs it)")
+@pytest.mark.skipif("FAKETIME" in os.environ,
+                    reason="the whole suite already runs under faketime: this is that run")
 def test_the_date_bound_tests_pass_with_the_clock_years_ahead() -> None:
     """The tests that name dates, run in a child whose clock says June 2031."""
     files = ["tests/test_due_times.py", "tests/test_i18n_students.py", "tests/test_deadline.py",
