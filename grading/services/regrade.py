@@ -149,6 +149,20 @@ def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason
     plan: dict[str, list[Any]] = {}
     unchanged = done = 0
     check_first = reviewed is not None and not dry_run
+
+    def tally(item: AttemptRegrade) -> None:
+        """Count one regraded attempt: changed, or unchanged (noting the staff changes it keeps)."""
+        nonlocal unchanged, done
+        if item.diff.changed:
+            changed.append(item)
+        else:
+            unchanged += 1
+            if item.diff.kept:
+                kept.append(item)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     shared = None if assignment.has_variants else assignment.parsed_spec
     with grader.GradingPool(shared, grading_config(assignment), workers=workers) as pool:
         for chunk in _submitted(assignment):
@@ -159,15 +173,7 @@ def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason
                     continue
                 if not dry_run and item.auto is not None:
                     item = regrade_commit(item, by=by, reason=reason) or item
-                if item.diff.changed:
-                    changed.append(item)
-                else:
-                    unchanged += 1
-                    if item.diff.kept:
-                        kept.append(item)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+                tally(item)
     if not check_first:
         return RegradeOutcome(changed, unchanged, kept, plan)
     assert reviewed is not None
@@ -183,15 +189,7 @@ def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason
             if written is None:  # pragma: no cover - a change between the check and the write
                 raise RegradeRefused(RegradeOutcome([], 0, [], plan), [item.submission.pk])
             item = written
-        if item.diff.changed:
-            changed.append(item)
-        else:
-            unchanged += 1
-            if item.diff.kept:
-                kept.append(item)
-        done += 1
-        if progress is not None:
-            progress(done, total)
+        tally(item)
     return RegradeOutcome(changed, unchanged, kept, plan)
 
 
