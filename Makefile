@@ -37,7 +37,7 @@ run: venv
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a task worker  (Ctrl-C stops both)"
-	@DJANGO_DEBUG=1 $(PY) manage.py grading_worker --interval 0.2 -v 0 & worker=$$!; \
+	@DJANGO_DEBUG=1 $(PY) manage.py grading_worker --interval 0.2 --nice 10 -v 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -130,10 +130,10 @@ def _worker_env(database: str) -> dict[str, str]:
 
 
 @contextmanager
-def worker_process(database: str, worker_id: str):
+def worker_process(database: str, worker_id: str, *extra: str):
     process = subprocess.Popen(
         [sys.executable, "manage.py", "grading_worker", "--interval", "0.1", "--no-startup-delay",
-         "--no-reload", "--worker-id", worker_id, "-v", "1"],
+         "--no-reload", "--worker-id", worker_id, "-v", "1", *extra],
         cwd=ROOT, env=_worker_env(database), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         yield process
@@ -163,9 +163,11 @@ def test_a_worker_killed_mid_task_is_replaced_and_the_attempt_graded_once(world)
         task.refresh_from_db()
         return task
 
-    with worker_process(database, "first") as first:
+    with worker_process(database, "first", "--nice", "12") as first:
         wait_for(lambda: state().status == "RUNNING" and WorkerHeartbeat.objects.filter(
             worker_id="first", task_id=str(task.pk)).exists(), "the first worker to run the task")
+        # --nice 12: below the web servers (never above the niceness this test runs at).
+        assert os.getpriority(os.PRIO_PROCESS, first.pid) == max(12, os.getpriority(os.PRIO_PROCESS, 0))
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
     assert state().status == "RUNNING" and task.worker_ids == ["first"] and gradings(sub) == []

@@ -181,7 +181,7 @@ def main() -> None:
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
                                "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env)
-    workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--no-reload",
+    workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice", "10", "--no-reload",
                                  "--no-startup-delay", "-v", "0"], cwd=ROOT, env=env)
                for _ in range(TASK_WORKERS)]
     try:
