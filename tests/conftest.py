@@ -72,18 +72,22 @@ def _fast_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_formula_verdicts():
-    """Each test checks its formulas and reads its reports itself: nothing cached by an earlier test."""
+    """Each test checks its formulas, reads its reports and renders its pages itself: nothing cached by
+    an earlier test (a rolled-back database gives its ids again)."""
     from grading.formulas import VERDICTS
     from grading.selectors.copying import forget_class_numbers
     from grading.selectors.grades import forget_reports
+    from grading.views import fragments
 
     VERDICTS.clear()
     forget_reports()
     forget_class_numbers()
+    fragments.forget()
     yield
     VERDICTS.clear()
     forget_reports()
     forget_class_numbers()
+    fragments.forget()
 
 
 @pytest.fixture(autouse=True)

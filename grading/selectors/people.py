@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.utils import timezone
 
 from grading.models import Assignment, Course, Extension, Membership, Question, StaffJob, Submission
@@ -117,14 +116,16 @@ def memberships_of(user) -> list[Membership]:
 
 
 def assignments_of(courses: Iterable[Course]) -> list[Assignment]:
-    """The assignments of these courses, by due time."""
-    return list(Assignment.objects.filter(course__in=list(courses)).order_by("due_at"))
+    """The assignments of these courses, by due time (for lists: without the spec and statement)."""
+    return list(Assignment.objects.filter(course__in=list(courses)).defer("spec", "statement").order_by("due_at"))
 
 
 def course_students(course: Course) -> list:
-    """The course's students, by username."""
+    """The course's students, by username. A site account (superuser or Django staff) is never
+    one, even where an older roster import enrolled it: not in the gradebook, analytics or exports."""
     return list(get_user_model().objects.filter(memberships__course=course,
-                                                memberships__role=Membership.Role.STUDENT)
+                                                memberships__role=Membership.Role.STUDENT,
+                                                is_superuser=False, is_staff=False)
                 .order_by("username"))
 
 
@@ -149,33 +150,32 @@ def staff_jobs(assignment: Assignment, kind: str, limit: int = 10) -> list[Staff
     return list(StaffJob.objects.filter(assignment=assignment, kind=kind).select_related("requested_by")[:limit])
 
 
-# The passwords a roster job made are kept sealed in its row until downloaded once: encrypted
-# (HMAC-SHA256 in counter mode, a fresh nonce each time, under a key derived from SECRET_KEY) and
-# signed, so a database dump alone does not reveal them.
+# The passwords a roster job made are kept sealed in its row until downloaded once: encrypted and
+# authenticated with Fernet (the `cryptography` package: AES-128-CBC and HMAC-SHA256, a fresh IV
+# each time) under a key derived from SECRET_KEY with HKDF, so a database dump alone does not
+# reveal them, and a changed token is refused.
 
-def _keystream(key: bytes, nonce: bytes, n: int) -> bytes:
-    blocks = (hmac.new(key, nonce + i.to_bytes(8, "big"), hashlib.sha256).digest()
-              for i in range(0, n // 32 + 1))
-    return b"".join(blocks)[:n]
+def _fernet() -> Fernet:
+    key = HKDF(algorithm=SHA256(), length=32, salt=None,
+               info=b"grading.staffjob.passwords").derive(settings.SECRET_KEY.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
-def _seal_key() -> bytes:
-    return hashlib.sha256(b"grading.staffjob.passwords" + settings.SECRET_KEY.encode()).digest()
+class SealBroken(ValueError):
+    """A sealed token that was changed, or sealed under another secret key."""
 
 
 def seal(data: dict) -> str:
-    """``data`` encrypted (HMAC-SHA256 counter mode under the site's secret key) and signed."""
-    plain = json.dumps(data).encode()
-    nonce = secrets.token_bytes(16)
-    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(_seal_key(), nonce, len(plain))))
-    return signing.Signer(salt="grading.staffjob").sign(base64.urlsafe_b64encode(nonce + cipher).decode())
+    """``data`` encrypted and authenticated (Fernet) under a key derived from the site's secret key."""
+    return _fernet().encrypt(json.dumps(data).encode()).decode()
 
 
 def unseal(token: str) -> dict:
-    raw = base64.urlsafe_b64decode(signing.Signer(salt="grading.staffjob").unsign(token))
-    nonce, cipher = raw[:16], raw[16:]
-    return json.loads(bytes(a ^ b for a, b in zip(cipher, _keystream(_seal_key(), nonce, len(cipher)))))
-
+    """What ``seal`` sealed; SealBroken if the token was changed or sealed under another key."""
+    try:
+        return json.loads(_fernet().decrypt(token.encode()))
+    except InvalidToken as error:
+        raise SealBroken("the sealed passwords were changed or sealed under another secret key") from error
 
 
 def roster_passwords_shown(job: StaffJob, user) -> dict[str, str]:
@@ -184,4 +184,7 @@ def roster_passwords_shown(job: StaffJob, user) -> dict[str, str]:
     if job.requested_by_id != user.pk or job.secret_state != StaffJob.Secret.HELD or not job.secret \
             or job.status != StaffJob.Status.DONE or job.expires_at <= timezone.now():
         return {}
-    return unseal(job.secret)
+    try:
+        return unseal(job.secret)
+    except SealBroken:
+        return {}  # the download says why

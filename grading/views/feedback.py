@@ -23,6 +23,7 @@ from grading import permissions, selectors, services
 from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
+from grading.views import fragments
 from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
 from grading.views.params import id_param
 
@@ -69,6 +70,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     titles = {m["id"]: m["title"] for m in selectors.mistake_catalogue()}
     decimals = report.decimals if report else assignment.decimals
     variant = submission.variant if staff else None  # staff see the student's drawn numbers
+    round_questions = round_question(assignment)
     context = {
         "submission": submission,
         "assignment": assignment,
@@ -78,11 +80,12 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "old_record": shown is not None and current is not None and shown.pk != current.pk,
         "questions": [{"q": q, "title": question_title(q)} for q in report.questions] if report else [],
-        "tables": round_tables(spec, values=values_from_answers(spec, submission.answers),
-                               marks=report.cells if report else (), show_expected=show_expected,
-                               decimals=decimals),
-        "mistake_titles": titles,
-        "round_questions": round_question(assignment),
+        "tables_html": fragments.feedback_tables(
+            submission, shown,
+            lambda: round_tables(spec, values=values_from_answers(spec, submission.answers),
+                                 marks=report.cells if report else (), show_expected=show_expected,
+                                 decimals=decimals),
+            spec=spec, show_expected=show_expected, round_questions=round_questions, mistake_titles=titles),
         "mistakes": [{"title": m.title, "explanation": m.explanation,
                       "cells": [_where(c) for c in m.cells]} for m in report.mistakes] if report else [],
         "show_expected": show_expected,
@@ -91,7 +94,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "extra_points": (report.max_with_extra - report.max) if report else 0,
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
-        "targets": _targets(report) if report else {},
+        "targets": fragments.kept(("targets", shown.pk, shown.created_at, get_language()),
+                                  lambda: _targets(report)) if report and shown else {},
         "target_kinds": _target_kinds(report) if report else {},
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from grading import permissions, selectors, services
 from grading.forms import AnswerForm, formula_input_name, values_from_answers
 from grading.middleware import ArrivedRequest
+from grading.views import fragments
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
 
 if TYPE_CHECKING:
@@ -88,6 +89,12 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     else:
         values = {}
     error_inputs = dict(form.errors) if form is not None and form.is_bound else {}
+    round_questions = round_question(assignment)
+    variant_note = _variant_note(assignment, staff=staff)
+    # The tables from the problem's kept skeleton with this student's values; the full render
+    # where the server refused a value or a draft holds one that is not a number.
+    tables_html = None if error_inputs else fragments.entry_tables(
+        spec, values=values, decimals=assignment.decimals, readonly=staff, round_questions=round_questions)
     forward, backward = selectors.formula_columns(spec)
     formula_pairs = [
         tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}
@@ -99,9 +106,11 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "staff": staff,
         "terms": terms,
         "band": band_text(assignment.decimals),
-        "tables": round_tables(spec, values=values, decimals=assignment.decimals,
-                               error_inputs=error_inputs),
-        "round_questions": round_question(assignment),
+        "tables_html": tables_html,
+        "tables": [] if tables_html is not None else round_tables(
+            spec, values=values, decimals=assignment.decimals, error_inputs=error_inputs),
+        "given_html": fragments.given_values(spec, decimals=assignment.decimals, variant_note=variant_note),
+        "round_questions": round_questions,
         "formula_pairs": formula_pairs,
         "draft": draft,
         "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
@@ -115,8 +124,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "storage_key": (f"backprop:draft:{request.user.pk}:{assignment.pk}"
                         + (f":{variant.attempt_no}" if fresh and variant is not None else "")),
         "variant": variant,
-        "variant_note": _variant_note(assignment, staff=staff),
-        "samples": list(enumerate(spec.samples, start=1)),
+        "variant_note": variant_note,
         "mistakes": selectors.mistake_catalogue(spec) if staff else [],
         # A fresh token per page: submitting this page twice finds the first attempt.
         "submit_token": secrets.token_urlsafe(24),

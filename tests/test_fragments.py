@@ -1,0 +1,107 @@
+"""Pages drawn from kept fragments (grading/views/fragments.py) show each reader their own
+values, in their language, and a new ledger record at once: nothing kept leaks across students,
+languages or records."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from grading import services
+from grading.models import Question
+from tests.factories import make_assignment, make_course, make_member, round1_values
+from tests.webtools import client_for
+
+
+@pytest.fixture
+def world(db):
+    course = make_course()
+    return {"alice": make_member(course=course, username="alice"),
+            "bob": make_member(course=course, username="bob"),
+            "teacher": make_member(course=course, username="teacher", role="instructor"),
+            "assignment": make_assignment(course=course)}
+
+
+def inputs(html: str) -> dict[str, str]:
+    """Cell input name -> its value attribute, read from the page."""
+    out = {}
+    for tag in re.findall(r"<input [^>]*data-cell[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag).group(1)
+        out[name] = unescape(re.search(r'value="([^"]*)"', tag).group(1))
+    return out
+
+
+def draft_of(values: dict[str, str]) -> dict:
+    """The answers JSON of a draft holding ``values`` ("r1.forward.s1" -> text)."""
+    rounds: dict[int, dict] = {}
+    for name, text in values.items():
+        r, column, cell = name.split(".", 2)
+        table = rounds.setdefault(int(r[1:]), {"round": int(r[1:])})
+        table.setdefault(column, {})[cell] = text
+    return {"rounds": list(rounds.values()), "formulas": {}}
+
+
+def test_each_student_sees_their_own_values_from_the_same_kept_tables(world):
+    a = world["assignment"]
+    url = reverse("grading:assignment", args=[a.pk])
+    names = list(inputs(client_for(world["teacher"]).get(url).content.decode()))
+    assert len(names) > 40
+    mine = {name: f"0.{k + 1:04d}" for k, name in enumerate(names)}
+    theirs = {name: f"-{k + 3}.5" for k, name in enumerate(names[:10])}
+    services.draft_save(assignment=a, student=world["alice"], answers=draft_of(mine))
+    services.draft_save(assignment=a, student=world["bob"], answers=draft_of(theirs))
+    for _ in range(2):  # the second reading comes from what the first one kept
+        alice = inputs(client_for(world["alice"]).get(url).content.decode())
+        bob = inputs(client_for(world["bob"]).get(url).content.decode())
+        assert alice == mine
+        assert bob == {name: theirs.get(name, "") for name in names}
+    empty = inputs(client_for(make_member(course=a.course, username="carol")).get(url).content.decode())
+    assert set(empty.values()) == {""} and set(empty) == set(names)
+
+
+def test_a_value_that_is_not_a_number_is_drawn_with_its_message_and_escaped(world):
+    a = world["assignment"]
+    url = reverse("grading:assignment", args=[a.pk])
+    client_for(world["bob"]).get(url)  # the tables are kept, empty
+    services.draft_save(assignment=a, student=world["alice"],
+                        answers=draft_of({"r1.forward.s1": '"><b>x</b>', "r1.forward.f1": "0.5"}))
+    html = client_for(world["alice"]).get(url).content.decode()
+    assert "<b>x</b>" not in html
+    tag = re.search(r'<input [^>]*name="r1\.forward\.s1"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in tag and "is-invalid" in tag
+    assert inputs(html)["r1.forward.s1"] == '"><b>x</b>' and inputs(html)["r1.forward.f1"] == "0.5"
+
+
+def test_the_language_and_the_questions_are_part_of_what_is_kept(world):
+    a = world["assignment"]
+    url = reverse("grading:assignment", args=[a.pk])
+    client = client_for(world["alice"])
+    english = client.get(url).content.decode()
+    assert "Round 1 (initialization step)" in english
+    client.cookies["django_language"] = "th"
+    thai = client.get(url).content.decode()
+    assert "Round 1 (initialization step)" not in thai and 'lang="th"' in thai
+    Question.objects.filter(assignment=a, round=2).update(extra_credit=True)  # staff's authoring
+    heading = re.search(r'<h2 class="h5" id="round-2-title">.*?</h2>', client.get(url).content.decode()).group(0)
+    assert "badge" in heading
+
+
+def test_a_new_ledger_record_shows_at_once_on_the_feedback_page(world):
+    a = world["assignment"]
+    values = round1_values()
+    wrong = dict(values, **{"r1.forward.s1": "9.9999"})
+    sub = services.submission_submit(assignment=a, student=world["alice"], answers=draft_of(wrong))
+    url = reverse("grading:submission", args=[sub.pk])
+    client = client_for(world["alice"])
+
+    def mark_of_s1() -> str:
+        html = client.get(url).content.decode()
+        return re.search(r'<tr id="cell-r1\.forward\.s1">.*?</tr>', html, re.S).group(0)
+
+    assert "mark-incorrect" in mark_of_s1()
+    assert "mark-incorrect" in mark_of_s1()  # read again, from what was kept
+    services.grading_override(submission=sub, by=world["teacher"], reason="the printed key is wrong here",
+                              changes=[services.Change(kind="cell", target="r1.forward.s1", status="correct", credit=1.0)])
+    assert "mark-correct" in mark_of_s1()
