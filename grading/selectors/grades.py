@@ -135,7 +135,8 @@ def student_submissions(assignment: Assignment, student) -> tuple[Submission | N
 def student_home(assignments: Sequence[Assignment], student) -> dict[int, tuple[list[Submission], Attempt | None]]:
     """Assignment id -> (the student's submissions, their counted attempt), in three queries."""
     subs: dict[int, list[Submission]] = defaultdict(list)
-    for s in Submission.objects.filter(student=student, assignment__in=list(assignments)).order_by("attempt"):
+    for s in (Submission.objects.filter(student=student, assignment__in=list(assignments)).defer("answers")
+              .order_by("attempt")):
         subs[s.assignment_id].append(s)
     grades = current_gradings(s for mine in subs.values() for s in mine if not s.is_draft)
     return {a.pk: (subs.get(a.pk, []), best([Attempt(s, grades.get(s.pk)) for s in subs.get(a.pk, [])
@@ -337,8 +338,11 @@ def grade_notices(student, submission: Submission | None = None) -> list[GradeNo
     records = (Grading.objects.filter(submission__student=student, based_on__isnull=False,
                                       submission__assignment__practice=False,
                                       created_at__gte=timezone.now() - timedelta(days=NOTICE_DAYS))
-               .exclude(kind=Grading.Kind.AUTO).defer("report")
-               .select_related("based_on", "submission__assignment").order_by("-created_at", "-pk"))
+               .exclude(kind=Grading.Kind.AUTO)
+               .select_related("based_on", "submission__assignment")
+               .defer("report", "based_on__report", "submission__answers", "submission__assignment__spec",
+                      "submission__assignment__statement")
+               .order_by("-created_at", "-pk"))
     if submission is not None:
         records = records.filter(submission=submission)
     out = []

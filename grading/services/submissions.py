@@ -124,8 +124,10 @@ def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> 
     # of=("self",): the model's ordering joins the assignment; locking that row too would queue
     # the whole class behind one student's save (and deadlock two first saves on PostgreSQL).
     drafts = Submission.objects.select_for_update(of=("self",)) if lock else Submission.objects
-    return drafts.filter(assignment=assignment, student=student,
-                         state=Submission.State.DRAFT).first()
+    draft = drafts.filter(assignment=assignment, student=student, state=Submission.State.DRAFT).first()
+    if draft is not None:  # the caller's objects, not a query each when the draft reads them
+        draft.assignment, draft.student = assignment, student
+    return draft
 
 
 def opens_message(assignment: Assignment) -> str:
