@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,10 +225,23 @@ def test_a_bad_file_is_refused_on_the_roster_page_and_nothing_is_queued(world):
 def test_the_seal_is_encrypted_and_signed():
     sealed = people.seal({"s1": "pa55word"})
     assert "pa55word" not in sealed and people.unseal(sealed) == {"s1": "pa55word"}
-    assert people.seal({"s1": "pa55word"}) != sealed  # a fresh nonce each time
-    from django.core import signing
-    with pytest.raises(signing.BadSignature):
-        people.unseal(sealed[:-2] + ("A" if sealed[-1] != "A" else "B") + sealed[-1])
+    assert people.seal({"s1": "pa55word"}) != sealed  # a fresh IV each time
+    with pytest.raises(people.SealBroken):
+        people.unseal(sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:])
+    with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40), pytest.raises(people.SealBroken):
+        people.unseal(sealed)
+    # An independent reading: Fernet under the HKDF-derived key gives the JSON back.
+    import base64
+    import json
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from django.conf import settings
+
+    key = HKDF(algorithm=SHA256(), length=32, salt=None,
+               info=b"grading.staffjob.passwords").derive(settings.SECRET_KEY.encode())
+    assert json.loads(Fernet(base64.urlsafe_b64encode(key)).decrypt(sealed.encode())) == {"s1": "pa55word"}
 
 
 def test_the_exports_stay_in_the_request_because_their_queries_do_not_grow_with_the_class(world):
@@ -273,3 +287,32 @@ def test_a_worker_writes_the_reasons_in_the_language_of_the_instructor(world, mo
         services.staff_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "done" and "ชื่อผู้ใช้ไม่ถูกต้อง" in job.result["lines"][0]["why"]
+
+
+def test_passwords_sealed_under_an_old_secret_key_are_refused_with_a_page_and_kept(world):
+    """The site's SECRET_KEY changed after an import: the download says why (409, no 500) and
+    deletes nothing; the job page shows no passwords rather than failing."""
+    a = world["assignment"]
+    teacher = client_for(world["teacher"])
+    page_url = import_roster(teacher, a, "username,email,name\nk1,k1@example.org,K One\n")
+    job = latest_job()
+    with override_settings(SECRET_KEY="a-rotated-secret-key-" + "y" * 40):
+        teacher = client_for(world["teacher"])  # the old session is signed under the old key
+        response = teacher.get(reverse("grading:roster_job_passwords", args=[a.pk, job.pk]))
+        assert response.status_code == 409 and "sealed under another secret key" in response.content.decode()
+        assert teacher.get(page_url).status_code == 200
+    job.refresh_from_db()
+    assert job.secret_state == "held" and job.secret
+
+
+def test_a_site_account_enrolled_before_is_not_counted_as_a_student(world):
+    """An older import enrolled the superuser as a student: the gradebook, its CSV and analytics
+    leave it out (a superuser is an instructor of every course, never a student)."""
+    a = world["assignment"]
+    admin = get_user_model().objects.create_superuser(username="admin", password="x", email="admin@example.org")
+    Membership.objects.create(course=a.course, user=admin, role="student")
+    teacher = client_for(world["teacher"])
+    rows = csv_rows(teacher.get(reverse("grading:gradebook_csv", args=[a.pk])))
+    usernames = [row[0] for row in rows[1:]]
+    assert "admin" not in usernames and "alice" in usernames
+    assert ">admin<" not in teacher.get(reverse("grading:gradebook", args=[a.pk])).content.decode()

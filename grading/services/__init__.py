@@ -12,7 +12,7 @@ from grading.services.assignments import (assignment_create, assignment_question
                                           assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
                                      grading_override, grading_withdraw, review_request_answer, review_request_create)
-from grading.services.people import (RosterResult, course_ensure, extension_create, membership_ensure,
+from grading.services.people import (RosterResult, SealBroken, course_ensure, extension_create, membership_ensure,
                                      roster_import, roster_job_create, roster_passwords_take,
                                      staff_job_run, staff_jobs_expire, user_ensure)
 from grading.services.regrade import (RegradeOutcome, RegradeRefused, regrade_assignment, regrade_attempt,
@@ -29,7 +29,7 @@ from grading.services.variants import (Problem, VariantError, page_attempt, prob
                                        variant_attempt_no, variant_draw)
 
 __all__ = [
-    "GRADED_ON", "Authored", "QuestionPoints", "assignment_author", "assignment_publish",
+    "GRADED_ON", "Authored", "QuestionPoints", "SealBroken", "assignment_author", "assignment_publish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
     "variant_attempt_no", "variant_draw",
     "FIELD_MAX_CHARS", "Accepted", "DraftConflict", "DraftSaved", "DraftVersionMissing", "answer_names", "draft_restore", "draft_save", "Change", "GradeConflict", "RegradeOutcome", "RegradeRefused", "RosterResult", "SubmissionError",

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from grading.models import Assignment, Course, Extension, Membership, StaffJob
-from grading.selectors.people import seal, unseal
+from grading.selectors.people import SealBroken, seal, unseal
 
 MAX_ROSTER_ROWS = 5000
 MAX_ROSTER_BYTES = 1_000_000
@@ -373,7 +373,9 @@ def roster_passwords_take(*, job: StaffJob, by) -> dict[str, str] | None:
     with transaction.atomic():
         jobs = StaffJob.objects.filter(pk=job.pk, secret_state=StaffJob.Secret.HELD, status=StaffJob.Status.DONE)
         current = jobs.values_list("secret", flat=True).first()
-        if not current or not jobs.update(
-                secret="", secret_state=StaffJob.Secret.TAKEN, secret_taken_at=timezone.now()):
+        if not current:
             return None
-    return unseal(current)
+        passwords = unseal(current)  # SealBroken (the secret key changed): kept, and said
+        if not jobs.update(secret="", secret_state=StaffJob.Secret.TAKEN, secret_taken_at=timezone.now()):
+            return None
+    return passwords

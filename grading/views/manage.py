@@ -176,7 +176,13 @@ def roster_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonRespo
 def roster_job_passwords(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
     """The passwords the import made, as CSV, once: then they are deleted; asking again says so."""
     assignment, job = _roster_job(request, pk, job_id)
-    passwords = services.roster_passwords_take(job=job, by=request.user)
+    try:
+        passwords = services.roster_passwords_take(job=job, by=request.user)
+    except services.SealBroken:
+        messages.error(request, _("These passwords cannot be read: they were sealed under another secret key "
+                                  "(the site's SECRET_KEY changed since the import). Nothing was deleted; "
+                                  "make new passwords for these students from the roster page."))
+        return _roster_job_page(request, assignment, job, status=409, gone=True)
     if passwords is None:
         job = selectors.staff_job(assignment, job_id, "roster") or job
         return _roster_job_page(request, assignment, job, status=410, gone=True)

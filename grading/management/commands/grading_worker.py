@@ -152,9 +152,9 @@ class Command(DbWorkerCommand):
 
     def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool,
                backend_name: str, startup_delay: bool, reload: bool, max_tasks: int | None,
-               worker_id: str, exclude_queues: str, nice: int | None = None, **options) -> None:
+               worker_id: str, exclude_queues: str, **options) -> None:
         self.configure_logging(verbosity)
-        lower_priority(nice)
+        lower_priority(options.get("nice"))
         queue_names = queue_name.split(",")
         excluded = exclude_queues.split(",") if exclude_queues else []
         worker = GradingWorker(queue_names=queue_names, interval=interval, batch=batch,
