@@ -9,8 +9,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy as _
 
 from grading import services
-from grading.models import (Assignment, Course, Extension, Grading, Membership, Question, RegradeJob, StaffJob,
-                            ReviewReply, ReviewRequest, Submission, Variant)
+from grading.models import (Assignment, AssignmentChange, Course, Extension, Grading, Membership, Question,
+                            RegradeJob, StaffJob, ReviewReply, ReviewRequest, Submission, Variant)
 
 
 class MembershipInline(admin.TabularInline):
@@ -38,10 +38,22 @@ class AssignmentForm(forms.ModelForm):
     """The spec is checked by the model field's validator: the engine's rules and message. Once
     the assignment exists, its spec is read-only here: it is written on the authoring page."""
 
+    change_reason = forms.CharField(label=_("Why this change"), required=False, max_length=2000,
+                                    help_text=_("Kept in the assignment's history; needed to change a "
+                                                "published assignment."))
+
     class Meta:
         model = Assignment
         fields = "__all__"
         widgets = {"spec": forms.Textarea(attrs={"rows": 10, "cols": 80, "style": "font-family: monospace"})}
+
+    def clean(self):
+        data = super().clean() or {}
+        if (self.instance.pk and self.instance.published and self.has_changed()
+                and set(self.changed_data) - {"change_reason"} and not (data.get("change_reason") or "").strip()):
+            self.add_error("change_reason", _("Say why you change a published assignment: the reason is kept "
+                                              "in its history."))
+        return data
 
 
 class QuestionInline(admin.TabularInline):
@@ -72,6 +84,13 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        fields = [f for f in form.changed_data if f != "change_reason"]
+        if fields or not change:
+            services.assignment_change_record(
+                assignment=obj, by=request.user, reason=form.cleaned_data.get("change_reason", ""),
+                kind=AssignmentChange.Kind.EDIT if change else AssignmentChange.Kind.CREATE,
+                changes={f: {"before": form.initial.get(f) if change else None, "after": form.cleaned_data.get(f)}
+                         for f in fields})
         if {"due_at", "auto_submit", "grace_seconds"} & set(form.changed_data):
             services.assignment_schedule(assignment=obj)
         graded = obj.submissions.filter(state=Submission.State.SUBMITTED).count()
@@ -222,6 +241,18 @@ class ReviewReplyAdmin(ReadOnlyAdmin):
     list_display = ["request", "outcome", "created_by", "created_at"]
     fields = ("request", "outcome", "grading", "message", "created_by", "created_at")
     readonly_fields = fields
+
+
+@admin.register(AssignmentChange)
+class AssignmentChangeAdmin(ReadOnlyAdmin):
+    list_display = ["assignment", "kind", "created_by", "created_at", "short_reason"]
+    list_filter = ["kind", "assignment__course"]
+    fields = ("assignment", "kind", "changes", "reason", "created_by", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, obj):
+        return Truncator(obj.reason).chars(60)
 
 
 @admin.register(Extension)

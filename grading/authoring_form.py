@@ -157,6 +157,8 @@ class AuthoringForm(forms.Form):
     accept_late = forms.BooleanField(label=_("Accept late work (flagged)"), required=False)
     auto_submit = forms.BooleanField(label=_("Submit unsubmitted drafts at the due time"), required=False)
     reveal = forms.ChoiceField(label=_("Expected values are shown"), choices=selectors.REVEAL_CHOICES)
+    reason = forms.CharField(label=_("Why this change (kept in the assignment's history; needed once it is "
+                                     "published)"), required=False, max_length=2000)
     carried_credit = forms.FloatField(label=_("Carried credit (0 to 1)"), min_value=0, max_value=1)
     carried_cap = forms.FloatField(label=_("Share of a round that may carry (0 to 1)"), min_value=0,
                                    max_value=1)

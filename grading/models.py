@@ -644,6 +644,33 @@ class Extension(AppendOnlyModel):
         return f"Extension for {self.student} on {self.assignment}"
 
 
+class AssignmentChange(AppendOnlyModel):
+    """A staff change to an assignment: made, edited (settings, problem, questions), published or
+    unpublished; who, when, each changed field before and after, and why. Never edited."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("Created")
+        EDIT = "edit", _("Edited")
+        PUBLISH = "publish", _("Published")
+        UNPUBLISH = "unpublish", _("Unpublished")
+
+    # PROTECT: an assignment's history is kept with it (see AppendOnlyModel).
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    changes = models.JSONField(default=dict, blank=True,
+                               help_text=_("Each changed field: its value before and after."))
+    reason = models.TextField(max_length=2000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="assignment_changes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assignment", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.assignment} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class RegradeJob(models.Model):
     """A class-sized regrade (or its dry run) run by a task worker, with its progress and result."""
 

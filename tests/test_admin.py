@@ -144,10 +144,18 @@ def test_graded_work_is_kept_in_the_admin(admin_client):
             "carried_cap": 1, "not_chained_credit": 0.5, "unexplained_roots": "review", "grace_seconds": 120,
             "questions-TOTAL_FORMS": 0, "questions-INITIAL_FORMS": 0, "questions-MIN_NUM_FORMS": 0,
             "questions-MAX_NUM_FORMS": 1000}
-    response = admin_client.post(f"/admin/grading/assignment/{assignment.pk}/change/", data, follow=True)
+    url = f"/admin/grading/assignment/{assignment.pk}/change/"
+    refused = admin_client.post(url, data, follow=True)  # published: a change needs its reason
+    assert "Say why you change a published assignment" in refused.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.decimals != 1
+    response = admin_client.post(url, {**data, "change_reason": "one decimal for the quiz"}, follow=True)
     assert "keep their grades until you regrade" in response.content.decode()
     assignment.refresh_from_db()
     assert assignment.spec == SPEC_4_1 and assignment.decimals == 1
+    change = assignment.changes.get()
+    assert (change.kind, change.reason, change.created_by.username) == ("edit", "one decimal for the quiz", "root")
+    assert change.changes["decimals"]["after"] == 1 and change.changes["decimals"]["before"] != 1
     assert Grading.objects.filter(submission=submission).count() == 1
     assert selectors.current_report(submission) == before
     assert Submission.objects.filter(pk=submission.pk).exists()

@@ -8,17 +8,18 @@ from django.db.models import ProtectedError
 
 from grading import services
 from grading.grade import ledger
-from grading.models import (AppendOnlyError, Extension, Grading, ReviewReply, ReviewRequest,
+from grading.models import (AppendOnlyError, AssignmentChange, Extension, Grading, ReviewReply, ReviewRequest,
                             Submission, Variant)
 from tests import variant_help
 from tests.factories import make_assignment, make_course, make_member, round1_values
 
-APPEND_ONLY = [Grading, ReviewRequest, ReviewReply, Extension, Variant, Submission]
+APPEND_ONLY = [Grading, ReviewRequest, ReviewReply, Extension, Variant, Submission, AssignmentChange]
 TABLES = {m: m._meta.db_table for m in APPEND_ONLY}
 # A column of each table and a value to write over it.
 COLUMN = {Grading: ("score", 12345), ReviewRequest: ("message", "changed"),
           ReviewReply: ("message", "changed"), Extension: ("extra_attempts", 9),
-          Variant: ("spec_sha256", "0" * 64), Submission: ("late", True)}
+          Variant: ("spec_sha256", "0" * 64), Submission: ("late", True),
+          AssignmentChange: ("reason", "changed")}
 
 
 def answers(values: dict[str, str]) -> dict:
@@ -51,7 +52,9 @@ def records(db):
                                           reason="ill", extra_attempts=1)
     draft = services.submission_save_draft(assignment=assignment, student=bob,
                                            answers=answers({"r1.forward.s1": "0.5"}))
-    return {Grading: reply.grading, ReviewRequest: request, ReviewReply: reply,
+    change = services.assignment_change_record(assignment=assignment, by=teacher, kind="edit", reason="typo",
+                                               changes={"title": {"before": "HW", "after": "HW 4.1"}})
+    return {Grading: reply.grading, ReviewRequest: request, ReviewReply: reply, AssignmentChange: change,
             Extension: extension, Variant: variant, Submission: attempt,
             "draft": draft, "assignment": assignment, "alice": alice, "bob": bob}
 
@@ -241,7 +244,7 @@ def test_flush_wipes_the_records_and_leaves_the_triggers_in_place():
                               extra_attempts=1)
     before = trigger_names()
     # Migration 0008's, and the UPDATE trigger of draft versions (migration 0010).
-    assert len(before) == (13 if connection.vendor == "sqlite" else 7)
+    assert len(before) == (15 if connection.vendor == "sqlite" else 8)
     call_command("flush", interactive=False, verbosity=0)
     assert not Extension.objects.exists()
     assert trigger_names() == before

@@ -166,7 +166,8 @@ def test_editing_keeps_what_students_have_and_refuses_a_new_shape(course):
     client_for(ann).get(reverse("grading:assignment", args=[a.pk]))
     drawn = Variant.objects.get(assignment=a, student=ann).spec
     edit = reverse("grading:assignment_edit", args=[a.pk])
-    response = post(client, edit, {**hidden_post(**{"w-1-1-1": "0.6..0.9 step 0.1"}), "action": "save"})
+    response = post(client, edit, {**hidden_post(**{"w-1-1-1": "0.6..0.9 step 0.1"}),
+                                   "reason": "a wider range for w11", "action": "save"})
     assert response.status_code == 302
     a.refresh_from_db()
     assert a.spec["layers"][0]["weights"][0][0] == {"range": [0.6, 0.9], "step": 0.1}

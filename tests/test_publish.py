@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grading.models import Assignment, Membership, Submission
+from grading.models import Assignment, AssignmentChange, Membership, Submission
 from grading.selectors.people import Terms
 from tests.authoring_help import homework_post
 from tests.factories import make_assignment, make_course, make_member, round1_values
@@ -113,11 +113,74 @@ def test_assignments_made_otherwise_and_saved_edits_keep_their_published_state(p
     edit = reverse("grading:assignment_edit", args=[b.pk])
     now = timezone.now()
     data = homework_post(title="Renamed", opens_at=_stamp(now - timedelta(days=1)),
-                         due_at=_stamp(now + timedelta(days=7)))
+                         due_at=_stamp(now + timedelta(days=7)), reason="a clearer title")
     assert client.post(edit, {"csrfmiddlewaretoken": page_token(client, edit), **data,
                               "action": "save"}).status_code == 302
     b.refresh_from_db()
     assert (b.title, b.published) == ("Renamed", True)
+
+
+def history(a) -> list[tuple[str, str, str, dict]]:
+    """The assignment's records, oldest first: (kind, who, why, changed fields before/after)."""
+    return [(c.kind, c.created_by.username if c.created_by else "", c.reason, c.changes)
+            for c in AssignmentChange.objects.filter(assignment=a).order_by("created_at", "pk")]
+
+
+def test_every_staff_change_to_an_assignment_is_a_record_with_who_before_after_and_why(people):
+    a = _authored(people)
+    [(kind, who, why, changes)] = history(a)
+    assert (kind, who, why) == ("create", "teacher", "") and changes["title"] == {"before": None, "after": a.title}
+    client = client_for(people["teacher"])
+    edit = reverse("grading:assignment_edit", args=[a.pk])
+    now = timezone.now()
+    old_due = _stamp(a.due_at)
+    post = homework_post(opens_at=_stamp(now - timedelta(days=1)), due_at=_stamp(now + timedelta(days=9)),
+                         decimals="3")
+    assert client.post(edit, {"csrfmiddlewaretoken": page_token(client, edit), **post,
+                              "action": "save"}).status_code == 302  # unpublished: no reason needed
+    kind, who, why, changes = history(a)[-1]
+    assert (kind, who) == ("edit", "teacher") and changes["decimals"] == {"before": 4, "after": 3}
+    assert changes["due_at"]["before"][:16] != changes["due_at"]["after"][:16]
+    assert old_due != _stamp(Assignment.objects.get(pk=a.pk).due_at)
+    # Saving again with nothing changed records nothing.
+    assert client.post(edit, {"csrfmiddlewaretoken": page_token(client, edit), **post,
+                              "action": "save"}).status_code == 302
+    assert len(history(a)) == 2
+    _publish(people["teacher"], a)
+    assert history(a)[-1][:2] == ("publish", "teacher")
+    # Published: a change without a reason is refused, and nothing changes.
+    renamed = homework_post(title="Homework 4.1 (revised)", opens_at=_stamp(now - timedelta(days=1)),
+                            due_at=_stamp(now + timedelta(days=9)), decimals="3")
+    refused = client.post(edit, {"csrfmiddlewaretoken": page_token(client, edit), **renamed, "action": "save"})
+    assert refused.status_code == 400 and "Say why you change a published assignment" in refused.content.decode()
+    assert Assignment.objects.get(pk=a.pk).title != "Homework 4.1 (revised)" and len(history(a)) == 3
+    done = client.post(edit, {"csrfmiddlewaretoken": page_token(client, edit), **renamed,
+                              "reason": "typo in the title", "action": "save"})
+    assert done.status_code == 302
+    kind, who, why, changes = history(a)[-1]
+    assert (kind, why, changes["title"]["after"]) == ("edit", "typo in the title", "Homework 4.1 (revised)")
+    page = client.get(edit).content.decode()
+    assert 'id="assignment-history"' in page and "typo in the title" in page and "decimals: 4 → 3" in page
+
+
+def test_unpublish_needs_a_reason_and_no_attempt_handed_in(people):
+    a = _authored(people)
+    _publish(people["teacher"], a)
+    client = client_for(people["teacher"])
+    url = reverse("grading:assignment_publish", args=[a.pk])
+    token = page_token(client, reverse("grading:home"))
+    client.post(url, {"csrfmiddlewaretoken": token, "action": "unpublish", "reason": ""})
+    assert Assignment.objects.get(pk=a.pk).published is True
+    client.post(url, {"csrfmiddlewaretoken": token, "action": "unpublish", "reason": "wrong week"})
+    assert Assignment.objects.get(pk=a.pk).published is False
+    assert history(a)[-1][:3] == ("unpublish", "teacher", "wrong week")
+    assert _student_sees(people["ann"], a)["page"] == 404
+    _publish(people["teacher"], a)
+    assert _student_sees(people["ann"], a)["submit"] == 302  # ann hands in an attempt
+    refused = client.post(url, {"csrfmiddlewaretoken": token, "action": "unpublish", "reason": "oops"}, follow=True)
+    assert "Students have handed in attempts" in refused.content.decode()
+    assert Assignment.objects.get(pk=a.pk).published is True
+    assert [k for k, *_ in history(a)] == ["create", "publish", "unpublish", "publish"]
 
 
 def test_unpublished_terms_never_open():

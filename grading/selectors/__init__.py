@@ -19,7 +19,7 @@ from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, RootLine, root_lines, student_home, student_submissions)
 from grading.selectors.health import Health, grading_health
-from grading.selectors.people import (Terms, all_courses, assignments_of, course_student, course_students,
+from grading.selectors.people import (Terms, all_courses, assignment_history, assignments_of, course_student, course_students,
                                       drafts_by_student, extension_list, extensions_by_student, memberships_of,
                                       questions_of, roster_passwords_shown, staff_job, staff_jobs, student_terms,
                                       terms_by_assignment)
@@ -46,7 +46,7 @@ __all__ = [
     "variants_by_student",
     "all_courses",
     "TABLE_COLUMNS", "Attempt", "ClassRow", "FormulaTextError", "QueueItem", "RootLine", "root_lines", "Terms", "answer_key",
-    "assignments_of", "band_text", "best", "cell_names", "class_rows", "copy_signal",
+    "assignment_history", "assignments_of", "band_text", "best", "cell_names", "class_rows", "copy_signal",
     "counted_reports", "course_student", "course_students", "roster_passwords_shown", "staff_job", "staff_jobs", "current_grading", "current_gradings",
     "current_report", "extension_list", "formula_columns", "formula_mathml", "formula_rows",
     "grade_notices", "grading_history", "live_overrides",

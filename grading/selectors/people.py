@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from grading.models import Assignment, Course, Extension, Membership, Question, StaffJob, Submission
+from grading.models import (Assignment, AssignmentChange, Course, Extension, Membership, Question, StaffJob,
+                            Submission)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,12 @@ def course_student(course: Course, username: str):
 def all_courses() -> list[Course]:
     """Every course, by code (a superuser's home page)."""
     return list(Course.objects.order_by("code"))
+
+
+def assignment_history(assignment: Assignment) -> list[AssignmentChange]:
+    """Every staff change to the assignment (made, edited, published, unpublished), newest first."""
+    return list(AssignmentChange.objects.filter(assignment=assignment).select_related("created_by")
+                .order_by("-created_at", "-pk"))
 
 
 def staff_job(assignment: Assignment, job_id: int, kind: str) -> StaffJob | None:

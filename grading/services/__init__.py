@@ -7,7 +7,7 @@ append-only (a resubmission is a new attempt, a change of grade a new ``Grading`
 
 from grading.grade.ledger import Change
 from grading.services.authoring import (GRADED_ON, Authored, QuestionPoints, assignment_author,
-                                        assignment_publish)
+                                        assignment_change_record, assignment_publish, assignment_unpublish)
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
@@ -29,7 +29,8 @@ from grading.services.variants import (Problem, VariantError, page_attempt, prob
                                        variant_attempt_no, variant_draw)
 
 __all__ = [
-    "GRADED_ON", "Authored", "QuestionPoints", "SealBroken", "assignment_author", "assignment_publish",
+    "GRADED_ON", "Authored", "QuestionPoints", "SealBroken", "assignment_author", "assignment_change_record", "assignment_publish",
+    "assignment_unpublish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",
     "variant_attempt_no", "variant_draw",
     "FIELD_MAX_CHARS", "Accepted", "DraftConflict", "DraftSaved", "DraftVersionMissing", "answer_names", "draft_restore", "draft_save", "Change", "GradeConflict", "RegradeOutcome", "RegradeRefused", "RosterResult", "SubmissionError",

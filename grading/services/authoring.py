@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from grading import engine, tasks
 from grading.engine.degenerate import degenerate_reasons
 from grading.engine.ranges import parse_template
-from grading.models import Assignment, Question, Submission, Variant
+from grading.models import Assignment, AssignmentChange, Question, Submission, Variant
 
 SETTINGS = ("title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals",
             "max_attempts", "reveal", "carried_credit", "carried_cap", "not_chained_credit",
@@ -93,13 +94,40 @@ def _questions(assignment: Assignment, points: Sequence[QuestionPoints]) -> None
         row.save()
 
 
+def _plain(value: Any) -> Any:
+    """A setting's value as the history stores it (JSON): times as ISO text in UTC (the same
+    moment is the same text, whichever zone it was read in)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt_timezone.utc)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _snapshot(assignment: Assignment, points: dict[int, tuple[float, bool]]) -> dict[str, Any]:
+    """What a staff change to the assignment can change: its settings, problem and questions."""
+    out = {name: _plain(getattr(assignment, name)) for name in SETTINGS}
+    out["spec"] = assignment.spec
+    out["questions"] = {str(n): {"points": p, "extra_credit": extra} for n, (p, extra) in sorted(points.items())}
+    return out
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: {"before": before.get(name), "after": after.get(name)}
+            for name in after if before.get(name) != after.get(name)}
+
+
 def assignment_author(*, course, spec: Any, settings: dict[str, Any],
-                      points: Sequence[QuestionPoints], assignment: Assignment | None = None) -> Authored:
+                      points: Sequence[QuestionPoints], assignment: Assignment | None = None,
+                      by: Any = None, reason: str = "") -> Authored:
     """Create an assignment (``assignment`` None) or change one, with its questions; raise
-    ValidationError (keyed by field, "spec" for the problem) when it cannot be saved."""
+    ValidationError (keyed by field, "spec" for the problem) when it cannot be saved.
+
+    Every creation and every edit that changes something appends an ``AssignmentChange`` (who,
+    when, each changed field before and after, why). Changing a published assignment needs a
+    ``reason``: its students see the change."""
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise ValueError(f"not settings of the authoring page: {sorted(unknown)}")
+    reason = (reason or "").strip()
     before = Assignment.objects.get(pk=assignment.pk) if assignment is not None else None
     # A new assignment starts unpublished: its students see nothing until its author publishes it.
     target = (Assignment.objects.get(pk=assignment.pk) if assignment is not None
@@ -113,9 +141,20 @@ def assignment_author(*, course, spec: Any, settings: dict[str, Any],
     if before is not None:
         _refuse_change(before, target)
         old_points = {q.number: (q.points, q.extra_credit) for q in before.questions.all()}
+    new_points = {q.number: (q.points, q.extra_credit) for q in points}
+    changes = _diff(_snapshot(before, old_points) if before is not None else {},
+                    _snapshot(target, new_points))
+    if before is not None and before.published and changes and not reason:
+        raise ValidationError({"reason": [_("Say why you change a published assignment: its students see "
+                                            "the change, and the reason is kept in its history.")]})
     with transaction.atomic():
         target.save()
         _questions(target, points)
+        if before is None or changes:
+            change = AssignmentChange(assignment=target, created_by=by, reason=reason, changes=changes,
+                                      kind=AssignmentChange.Kind.CREATE if before is None else AssignmentChange.Kind.EDIT)
+            change.full_clean()
+            change.save()
         if before is None or any(getattr(before, f) != getattr(target, f)
                                  for f in ("due_at", "auto_submit", "grace_seconds")):
             tasks.schedule_auto_submit(target)
@@ -127,10 +166,52 @@ def assignment_author(*, course, spec: Any, settings: dict[str, Any],
     return Authored(target, to_regrade)
 
 
-def assignment_publish(assignment: Assignment) -> bool:
+def assignment_change_record(*, assignment: Assignment, by: Any, kind: str, changes: dict[str, Any],
+                             reason: str = "") -> AssignmentChange:
+    """Append a change made elsewhere (the Django admin) to the assignment's history; values are
+    kept as JSON (times as ISO text, anything else as its text)."""
+    def plain(value: Any) -> Any:
+        value = _plain(value)
+        return value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+
+    change = AssignmentChange(assignment=assignment, created_by=by, kind=kind, reason=(reason or "").strip(),
+                              changes={name: {"before": plain(c.get("before")), "after": plain(c.get("after"))}
+                                       for name, c in changes.items()})
+    change.full_clean()
+    change.save()
+    return change
+
+
+def assignment_publish(assignment: Assignment, *, by: Any = None, reason: str = "") -> bool:
     """Publish an assignment: its students see it (from its opening time). False when it was
-    published already (nothing changes)."""
+    published already (nothing changes). Recorded in its history."""
     with transaction.atomic():
         changed = Assignment.objects.filter(pk=assignment.pk, published=False).update(published=True)
+        if changed:
+            AssignmentChange.objects.create(assignment=assignment, kind=AssignmentChange.Kind.PUBLISH,
+                                            created_by=by, reason=(reason or "").strip(),
+                                            changes={"published": {"before": False, "after": True}})
     assignment.published = True
+    return bool(changed)
+
+
+def assignment_unpublish(assignment: Assignment, *, by: Any, reason: str) -> bool:
+    """Hide an assignment from its students again, with a reason, while none has handed in an
+    attempt (after that it stays published: its attempts and grades are records; change its due
+    time instead). False when it was not published. Recorded in its history."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the assignment is taken back: the reason is kept in its history."),
+                              code="no_reason")
+    with transaction.atomic():
+        if Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED).exists():
+            raise ValidationError(_("Students have handed in attempts: the assignment stays published (its "
+                                    "attempts and grades are kept). Change its due time instead."),
+                                  code="has_attempts")
+        changed = Assignment.objects.filter(pk=assignment.pk, published=True).update(published=False)
+        if changed:
+            AssignmentChange.objects.create(assignment=assignment, kind=AssignmentChange.Kind.UNPUBLISH,
+                                            created_by=by, reason=reason,
+                                            changes={"published": {"before": True, "after": False}})
+    assignment.published = False
     return bool(changed)

@@ -17,7 +17,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext as _, gettext_lazy, ngettext
 
 from grading import permissions, selectors
 import grading.engine.grids as grids
@@ -297,3 +297,30 @@ def target_options(targets: Any, selected: Any = "") -> SafeString:
 def grading_health() -> Any:
     """The health of grading for the staff pages' banner (workers, queue, oldest waiting attempt)."""
     return selectors.grading_health()
+
+
+def _history_labels() -> dict[str, str]:
+    return {"title": _("title"), "slug": _("short name"), "statement": _("statement"), "opens_at": _("opens"),
+            "due_at": _("due"), "accept_late": _("late accepted"), "decimals": _("decimals"),
+            "max_attempts": _("attempts"), "reveal": _("expected values shown"),
+            "carried_credit": _("carried credit"), "carried_cap": _("carried share"),
+            "not_chained_credit": _("credit when not chained"), "unexplained_roots": _("unexplained slips"),
+            "grace_seconds": _("grace (s)"), "auto_submit": _("submit drafts at the due time"),
+            "practice": _("practice mode"), "spec": _("the problem"), "questions": _("question points"),
+            "published": _("published")}
+
+
+@register.filter
+def history_fields(changes: Any) -> str:
+    """An assignment change's fields as a line: "due: 2026-12-01T10:00 → 2026-12-03T10:00; the
+    problem" (long values, the problem's and the statement's, are named, not quoted)."""
+    labels = _history_labels()
+    parts = []
+    for name, change in (changes or {}).items():
+        label = labels.get(name, name)
+        before, after = change.get("before"), change.get("after")
+        if name in ("spec", "statement", "questions") or len(str(before)) + len(str(after)) > 80:
+            parts.append(label)
+        else:
+            parts.append(f"{label}: {before if before is not None else '—'} → {after}")
+    return "; ".join(parts)

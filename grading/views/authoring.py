@@ -129,7 +129,8 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
                 try:
                     authored = services.assignment_author(
                         course=course, assignment=assignment, spec=form.spec, settings=form.settings(),
-                        points=[services.QuestionPoints(**p) for p in form.points()])
+                        points=[services.QuestionPoints(**p) for p in form.points()],
+                        by=request.user, reason=form.cleaned_data.get("reason", ""))
                 except ValidationError as exc:
                     form.add_model_errors(exc.message_dict if hasattr(exc, "error_dict")
                                           else {"__all__": exc.messages})
@@ -145,6 +146,7 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
         "form": form, "course": course, "assignment": assignment, "heading": heading,
         "zone": django_settings.TIME_ZONE,
         "started": selectors.students_started(assignment) if assignment is not None else 0,
+        "history": selectors.assignment_history(assignment) if assignment is not None else [],
         **context}, status=status)
 
 
@@ -185,9 +187,18 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def assignment_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    """Publish an assignment: its students see it from its opening time on."""
+    """Publish an assignment (its students see it from its opening time on), or with
+    action=unpublish and a reason take it back while no attempt was handed in."""
     assignment = permissions.access_assignment_as_instructor(request.user, pk)
-    if services.assignment_publish(assignment):
+    if request.POST.get("action") == "unpublish":
+        try:
+            if services.assignment_unpublish(assignment, by=request.user, reason=request.POST.get("reason", "")):
+                messages.success(request, _("“%(title)s” is unpublished: its students see nothing of it until you "
+                                            "publish it again.") % {"title": assignment.title})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect(reverse("grading:assignment_edit", args=[assignment.pk]))
+    if services.assignment_publish(assignment, by=request.user, reason=request.POST.get("reason", "")):
         messages.success(request, _("Published “%(title)s”: its students see it from %(time)s.") % {
             "title": assignment.title, "time": f"{timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}"})
     return redirect(reverse("grading:assignment_edit", args=[assignment.pk]))
