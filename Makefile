@@ -96,6 +96,7 @@ bench: dev-deps
 	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_variant_pages.py
 	$(PY) bench/bench_regrade.py
+	$(PY) bench/bench_regrade_undecided.py
 	$(PY) bench/bench_copying.py
 
 # A harsh deadline burst (STUDENTS, default 300, submitting within ±5 s of the due time, grace 0)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal, TypeAlias, Union
 
 from grading.engine.text import Text, _
@@ -111,6 +112,14 @@ def parse_number(text: object) -> ParsedNumber:
         return _invalid(_("not a typed value"))
     if len(text) > MAX_LENGTH:
         return _invalid(_("too long: at most %(n)s characters", n=MAX_LENGTH))
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_text(text: str) -> ParsedNumber:
+    """``parse_number`` of a string of at most MAX_LENGTH characters: a pure function of the text
+    (its results are frozen), kept for the texts a class types again and again (a regrade
+    reads every attempt's cells twice)."""
     s = text.strip()
     if not s:
         return Blank()

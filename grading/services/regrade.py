@@ -27,7 +27,7 @@ from grading.models import Assignment, Grading, RegradeJob, Submission
 from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import _latest, _locked, _record, grade_changed_notify, staff_changes
-from grading.selectors.copying import numbers_for_answers
+from grading.selectors.copying import class_index, numbers_for_answers
 from grading.services.submissions import others_of
 
 if TYPE_CHECKING:
@@ -123,9 +123,15 @@ def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool,
         pk__in=[s.gradings.all()[len(s.gradings.all()) - 1].pk for s in graded])
         .annotate(text=Cast("report", TextField())).values_list("pk", "text"))
     jobs = []
+    indexes: dict[int, Any] = {}  # the class index of each assignment, read once for the chunk
     for s in graded:
         gradings = list(s.gradings.all())
-        others = numbers_for_answers(others_of(s), s.answers, s.assignment.decimals)
+        if s.assignment_id not in indexes:
+            try:
+                indexes[s.assignment_id] = class_index(s.assignment)
+            except Exception:  # noqa: BLE001 - others_of grades without the copy signal and says so
+                indexes[s.assignment_id] = None
+        others = numbers_for_answers(others_of(s, indexes[s.assignment_id]), s.answers, s.assignment.decimals)
         jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep, others))
     results = pool.map(ledger.regrade_one, jobs, [problem_of(s) for s in graded])
     return [AttemptRegrade(s, list(s.gradings.all())[-1], found, auto)

@@ -455,10 +455,14 @@ def submission_grade(*, submission_id: int) -> Grading | None:
         return None  # another worker graded it meanwhile
 
 
-def others_of(submission: Submission) -> Others | None:
+def others_of(submission: Submission, index: Any = None) -> Others | None:
     """The class's numbers for this attempt's student (the copy signal on its roots); None, with
-    a warning logged, when the index cannot be built: a grading never fails because of it."""
+    a warning logged, when the index cannot be built: a grading never fails because of it.
+    ``index``: the assignment's class index when the caller read it already (a class regrade
+    reads it once, not once per attempt)."""
     try:
+        if index is not None:
+            return index.view(submission.student.get_username())
         return class_numbers(submission.assignment, exclude_student=submission.student)
     except Exception:  # noqa: BLE001 - grade without the copy signal rather than not at all
         log.warning("class numbers of assignment %s unavailable; grading attempt %s without them",
