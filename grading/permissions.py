@@ -6,6 +6,7 @@ as an instructor of every course (they see and run every course's staff pages), 
 student.
 """
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -39,8 +40,11 @@ def access_assignment_as_member(user, assignment_id: int) -> Assignment:
     """An assignment of one of the user's courses (any, for a superuser), or 404."""
     if user.is_superuser:
         return _any_assignment(assignment_id)
-    assignment = get_object_or_404(Assignment.objects.select_related("course"),
-                                   pk=assignment_id, course__memberships__user=user)
+    # The user's role comes with the assignment (one query, not two): kept for role_in.
+    role = Membership.objects.filter(course=OuterRef("course"), user=user).values("role")[:1]
+    assignment = get_object_or_404(Assignment.objects.select_related("course").annotate(member_role=Subquery(role)),
+                                   pk=assignment_id, member_role__isnull=False)
+    user.__dict__.setdefault("_course_roles", {})[assignment.course_id] = assignment.member_role
     if not assignment.published and not is_course_staff(user, assignment.course):
         raise Http404("No such assignment.")  # unpublished: its students see nothing of it
     return assignment
