@@ -44,7 +44,7 @@ def access_assignment_as_member(user, assignment_id: int) -> Assignment:
     role = Membership.objects.filter(course=OuterRef("course"), user=user).values("role")[:1]
     assignment = get_object_or_404(Assignment.objects.select_related("course").annotate(member_role=Subquery(role)),
                                    pk=assignment_id, member_role__isnull=False)
-    user.__dict__.setdefault("_course_roles", {})[assignment.course_id] = assignment.member_role
+    user.__dict__.setdefault("_course_roles", {})[assignment.course_id] = getattr(assignment, "member_role")
     if not assignment.published and not is_course_staff(user, assignment.course):
         raise Http404("No such assignment.")  # unpublished: its students see nothing of it
     return assignment
