@@ -284,6 +284,11 @@ def test_the_grading_pool_grades_each_job_on_its_own_spec_in_workers():
         pooled = pool.grade(sheets, specs)
     assert pooled == serial
     assert len({r.cell("r1.forward.s1").expected for r in pooled}) > 1
+    # A reviewed regrade's fingerprint is the same whichever process graded the report.
+    from grading.grade.ledger import digest
+
+    assert [digest(r) for r in pooled] == [digest(r) for r in serial]
+    assert len({digest(r) for r in pooled}) == len(pooled)
     with pytest.raises(ValueError):
         grader.GradingPool(None, config).grade(sheets)  # no spec for the jobs: refused, not guessed
 

@@ -409,9 +409,9 @@ def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any]
 
 def digest(report: Report) -> str:
     """A fingerprint of a report's content (what a regrade would write), for "apply exactly
-    what was reviewed"."""
-    return hashlib.sha256(json.dumps(report.to_json(), sort_keys=True, default=str)
-                          .encode()).hexdigest()[:32]
+    what was reviewed": the hash of its repr, which names every field of every frozen record in
+    it, in order (a message by its text); a third of the cost of its JSON, sorted."""
+    return hashlib.sha256(repr(report).encode()).hexdigest()[:32]
 
 
 def kept_overrides(auto: Report, changes: Sequence[Applied], new: Report) -> tuple[KeptOverride, ...]:

@@ -133,7 +133,11 @@ def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool,
                 indexes[s.assignment_id] = None
         others = numbers_for_answers(others_of(s, indexes[s.assignment_id]), s.answers, s.assignment.decimals)
         jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep, others))
-    results = pool.map(ledger.regrade_one, jobs, [problem_of(s) for s in graded])
+    problems: dict[tuple[int, int | None], Any] = {}  # one parsed problem per assignment or variant
+    for s in graded:
+        if (s.assignment_id, s.variant_id) not in problems:
+            problems[(s.assignment_id, s.variant_id)] = problem_of(s)
+    results = pool.map(ledger.regrade_one, jobs, [problems[(s.assignment_id, s.variant_id)] for s in graded])
     return [AttemptRegrade(s, list(s.gradings.all())[-1], found, auto)
             for s, (found, auto) in zip(graded, results)]
 
