@@ -68,3 +68,23 @@ def test_the_cache_keeps_the_largest_budget_and_never_lets_undecided_replace_dec
     assert cache.get(key, 1.0).status == "correct"
     cache.put(("other",), Verdict("undecided", "crashed", budget=-1.0))  # a crash: not kept
     assert cache.get(("other",), 0.1) is None
+
+
+def test_a_grading_pools_spawned_workers_start_with_the_parents_verdicts():
+    """A class dry run with several worker processes: each starts with the verdicts its parent
+    knows (undecided ones too), so known time-outs are not waited out again in every worker."""
+    from grading import engine
+    from grading.formulas import VERDICTS
+    from grading.grade import grader
+    from tests.factories import SPEC_4_1
+    from tests.pool_help import verdicts_known
+
+    spec = engine.parse_spec(SPEC_4_1)
+    config = grader.GradingConfig(questions=grader.default_questions(spec))
+    grader.grade_submission(spec, {"formulas": {"s1": "w11*x1 + w21*x2 + b1", "f1": "sigmoid(s1)"}}, config)
+    VERDICTS.put(("test", "undecided row"), Verdict("undecided", "ran out of time", 0.0, budget=2.0))
+    items, typed = VERDICTS.snapshot()
+    assert len(items) >= 3 and len(typed) >= 2
+    with grader.GradingPool(spec, config, workers=2) as pool:
+        seen = pool.map(verdicts_known, [(k,) for k in range(8)])
+    assert all(known[0] >= len(items) and known[1] >= len(typed) for known in seen)

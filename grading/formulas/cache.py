@@ -128,6 +128,24 @@ class VerdictCache:
             return
         self._keep(self._typed, key, mark)
 
+    def snapshot(self) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
+        """Every kept verdict and typed mark, to start another process's cache warm (a
+        grading pool's spawned workers: a class dry run does not wait out known time-outs again)."""
+        with self._lock:
+            return list(self._items.items()), list(self._typed.items())
+
+    def load(self, snapshot: tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]) -> None:
+        """Take in another process's ``snapshot`` (by the same rules as ``put``)."""
+        items, typed = snapshot
+        with self._lock:
+            for key, verdict in items:
+                self._items.setdefault(key, verdict)
+            for key, mark in typed:
+                self._typed.setdefault(key, mark)
+            for store in (self._items, self._typed):
+                while len(store) > self.maxsize:
+                    store.popitem(last=False)
+
     def _keep(self, items: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         """Keep a decided ``value``; the least recently used of ``items`` goes when full."""
         if value.status not in DECIDED:

@@ -198,9 +198,11 @@ def answers_shape_error(spec: engine.Spec, data: Any) -> str | None:
 _POOL_JOB: tuple[engine.Spec | None, GradingConfig] | None = None
 
 
-def _pool_start(spec: engine.Spec | None, config: GradingConfig) -> None:
+def _pool_start(spec: engine.Spec | None, config: GradingConfig, verdicts: Any = None) -> None:
     global _POOL_JOB
     _POOL_JOB = (spec, config)
+    if verdicts is not None:
+        VERDICTS.load(verdicts)  # the parent's Q1 verdicts, undecided ones with their budgets
 
 
 def _pool_run(job: tuple[Callable[..., Any], engine.Spec | None, tuple[Any, ...]]) -> Any:
@@ -233,7 +235,7 @@ class GradingPool:
 
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_pool_start, initargs=(self.spec, self.config))
+                initializer=_pool_start, initargs=(self.spec, self.config, VERDICTS.snapshot()))
         return self
 
     def __exit__(self, *exc: object) -> None:
