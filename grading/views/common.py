@@ -62,6 +62,7 @@ class TableCell:
     plain: str = ""                 # its name without the layer: "s1" for s1[2]
     row: int = 0                    # its row in the round's table (bands counted through)
     col: int = 0                    # its column: 0 parameters .. 3 updated
+    uses: list[tuple[str, str]] = field(default_factory=list)  # a named mistake's inputs: (name, as typed)
 
 
 Row = tuple["TableCell | None", ...]
@@ -118,8 +119,25 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
             rows = list(zip_longest(*columns))
             table.groups.append((group.title, rows))
             table.rows.extend(rows)
+        _quote_uses(table)
         tables.append(table)
     return tables
+
+
+def _quote_uses(table: RoundTable) -> None:
+    """Each named mistake's "Uses your ..." values as the student typed them in this round (0.1498,
+    not the 0.149758 a report may hold), or the number itself where nothing was typed (a given value)."""
+    cells = [c for row in table.rows for c in row if c is not None]
+    typed = {c.name: c.value.strip() for c in cells if c.input_name and c.column != "updated"}
+    for c in cells:
+        if c.mark and c.mark.mistake and c.mark.upstream:
+            c.uses = [(str(name), _typed_number(typed.get(str(name), "")) or format(value + 0.0, ".6g"))
+                      for name, value in c.mark.upstream.items()]
+
+
+def _typed_number(text: str) -> str:
+    """``text`` when it reads as a number, else ""."""
+    return text if text and not selectors.number_problem(text) else ""
 
 
 def question_title(question: Any) -> str:

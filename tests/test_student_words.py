@@ -1,0 +1,124 @@
+"""What students read (issue 21, items 5-7): "Uses your ..." quotes what they typed, markup typed
+in a cell is not called a fraction, a Q1 formula in LaTeX is graded as typed, and no raw cell id
+("r1.forward.s1") reaches a student or the review queue."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from grading.marking import parse_number
+from tests.factories import report_of, round1_values
+from tests.test_feedback_wording import marks_of, round1, table
+from tests.webtools import client_for, submit
+
+BAND = 0.51e-4  # 4 decimals
+
+
+def _no_half_round(squares: tuple[str | None, str | None]) -> tuple[dict, float, float]:
+    """Round 1 with L typed as the sum of the squares without the ½ (from the exact squares,
+    rounded once: a student who kept every digit), the squares typed as given here."""
+    v = round1()
+    sq1, sq2 = v["(y1-f1)^2"], v["(y2-f2)^2"]
+    values: dict[str, float | str | None] = dict(v)
+    values["(y1-f1)^2"], values["(y2-f2)^2"] = squares
+    values["L"] = sq1 + sq2
+    return table(values), sq1, sq2
+
+
+def test_uses_your_quotes_the_values_typed_not_the_exact_ones():
+    """The issue's case: (y1 − f1)² typed 0.1498 (exact 0.149758…); L typed without the ½ from
+    the exact squares. The named mistake says it uses 0.1498 and 0.5113, the numbers typed."""
+    v = round1()
+    typed1, typed2 = f"{v['(y1-f1)^2']:.4f}", f"{v['(y2-f2)^2']:.4f}"
+    answers, sq1, sq2 = _no_half_round((typed1, typed2))
+    # From the typed squares the sum is off by more than the band: only the exact ones match,
+    # which is when the values used were quoted at full precision before.
+    assert abs(float(typed1) + float(typed2) - float(f"{sq1 + sq2:.4f}")) > BAND
+    mark = marks_of(answers)[(1, "L")]
+    assert mark.mistake == "no_half"
+    assert mark.upstream == {"(y1-f1)^2": float(typed1), "(y2-f2)^2": float(typed2)}
+
+
+def test_uses_your_leaves_out_a_blank_value_the_student_never_typed():
+    """A blank (y1 − f1)²: the mistake is still recognised (from the key's value), but "your"
+    lists only the square the student typed."""
+    v = round1()
+    typed2 = f"{v['(y2-f2)^2']:.4f}"
+    answers, _sq1, _sq2 = _no_half_round((None, typed2))
+    mark = marks_of(answers)[(1, "L")]
+    assert mark.mistake == "no_half"
+    assert mark.upstream == {"(y2-f2)^2": float(typed2)}
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("<script>alert(1)</script>", "<"), ("<b>0.46</b>", "<"), ("</", "<"), ("a/b", "a"),
+    ("0.4/x", "x"), ("ข้อ 1", "ข"),
+])
+def test_markup_typed_in_a_cell_is_not_called_a_fraction(text, named):
+    """Text with markup or letters names the first character that is not part of a number."""
+    parsed = parse_number(text)
+    assert parsed.status == "invalid"
+    assert "fraction" not in parsed.message
+    assert f"'{named}' is not part of a number" in parsed.message
+
+
+@pytest.mark.parametrize("text", ["1/2", "0.5/3", " 1 / 2 ", "-1/4"])
+def test_a_fraction_is_still_called_a_fraction(text):
+    parsed = parse_number(text)
+    assert parsed.status == "invalid" and "not a fraction" in parsed.message
+
+
+def test_a_control_character_is_named_by_its_code():
+    parsed = parse_number("0.46\x07")
+    assert "U+0007 is not part of a number" in parsed.message
+
+
+def _uses_lines(html: str) -> list[str]:
+    return [unescape(re.sub(r"<[^>]+>", "", m)) for m in
+            re.findall(r'<div class="small text-body-secondary">Uses your (.*?)</div>', html)]
+
+
+@pytest.mark.django_db
+def test_the_feedback_page_quotes_the_typed_values_a_named_mistake_used(world):
+    """On the feedback page: "Uses your (y1 − f1)² = 0.14980, …" as typed (trailing zero kept),
+    never the exact 0.149758 the search matched with; markup in a cell is named, not a fraction."""
+    v = round1()
+    values = round1_values()
+    typed1 = f"{v['(y1-f1)^2']:.4f}0"  # 0.14980: within the band, with a trailing zero
+    typed2 = f"{v['(y2-f2)^2']:.4f}"
+    values["r1.forward.(y1-f1)^2"], values["r1.forward.(y2-f2)^2"] = typed1, typed2
+    values["r1.forward.L"] = f"{v['(y1-f1)^2'] + v['(y2-f2)^2']:.4f}"
+    values["r1.backward.dL/dw22"] = "<script>alert(1)</script>"
+    alice = client_for(world["alice"])
+    html = alice.get(submit(alice, world["assignment"], values).get_absolute_url()).content.decode()
+    assert "Loss without the ½" in html
+    lines = _uses_lines(html)
+    assert len(lines) == 1, lines
+    assert f"= {typed1}" in lines[0] and f"= {typed2}" in lines[0]
+    assert f"{v['(y1-f1)^2']:.6g}" not in lines[0]
+    assert "<script>alert(1)</script>" not in html
+    assert "is not part of a number" in unescape(html)
+    assert "not a fraction" not in html
+
+
+@pytest.mark.django_db
+def test_a_latex_formula_is_graded_and_shown_as_its_plain_form(world):
+    """Q1 typed as LaTeX or with names run together is correct on the feedback page, as the plain
+    form is, and its MathML is the plain form's."""
+    from grading.formulas import to_mathml
+
+    alice = client_for(world["alice"])
+    answers = {"formulas.s1": "w11x1 + w21x2 + b1", "formulas.f1": r"\sigma(s_1)",
+               "formulas.dL/ds1": r"\frac{dL}{df_1} \cdot f_1\left(1 - f_1\right)",
+               "formulas.f2": "sigma(s2)"}
+    sub = submit(alice, world["assignment"], answers)
+    rows = {m.row: m for m in report_of(sub).formulas}
+    for row in ("s1", "f1", "dL/ds1", "f2"):
+        assert rows[row].status == "correct", (row, rows[row].message)
+    assert rows["dL/ds1"].mathml == to_mathml("dL/df1 * f1 * (1 - f1)")
+    html = alice.get(sub.get_absolute_url()).content.decode()
+    assert to_mathml("w11*x1 + w21*x2 + b1") in html
