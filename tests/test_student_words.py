@@ -122,3 +122,79 @@ def test_a_latex_formula_is_graded_and_shown_as_its_plain_form(world):
     assert rows["dL/ds1"].mathml == to_mathml("dL/df1 * f1 * (1 - f1)")
     html = alice.get(sub.get_absolute_url()).content.decode()
     assert to_mathml("w11*x1 + w21*x2 + b1") in html
+
+
+def _post(client, page_url, url, data):
+    """A form post with the CSRF token of the page it sits on."""
+    from tests.webtools import page_token
+
+    return client.post(url, {"csrfmiddlewaretoken": page_token(client, page_url), **data})
+
+
+def _section(html: str, start: str, end: str = "</section>") -> str:
+    """The text of the part of ``html`` from ``start`` to ``end``, tags out, spaces collapsed."""
+    at = html.index(start)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html[at:html.index(end, at)])).split())
+
+
+@pytest.mark.django_db
+def test_requests_and_the_queue_name_a_cell_by_its_round_and_name(world):
+    """A request about r1.forward.f1 reads "about round 1 f1" to the student and in the review
+    queue; one about a Q1 row reads "about Q1 dL/ds1"; the raw ids are never shown as text."""
+    a = world["assignment"]
+    alice = client_for(world["alice"])
+    sub = submit(alice, a, {**round1_values(), "r1.forward.f1": "0.6200"})
+    url = reverse("grading:review_request", args=[sub.pk])
+    for target, message in (("r1.forward.f1", "σ(0.46) is 0.62?"), ("dL/ds1", "my formula is right")):
+        assert _post(alice, sub.get_absolute_url(), url, {"target": target, "message": message}).status_code == 302
+    requests = _section(alice.get(sub.get_absolute_url()).content.decode(), 'id="requests"', "<form")
+    assert "about round 1 f1: “σ(0.46) is 0.62?”" in requests, requests
+    assert "about Q1 dL/ds1: “my formula is right”" in requests
+    assert "r1.forward" not in requests
+    queue = unescape(client_for(world["ta"]).get(reverse("grading:queue", args=[a.pk])).content.decode())
+    assert "about round 1 f1: “σ(0.46) is 0.62?”" in queue
+    assert "about Q1 dL/ds1: “my formula is right”" in queue
+    assert "r1.forward.f1" not in re.sub(r'<[^>]+>', "", queue)
+
+
+@pytest.mark.django_db
+def test_staff_changes_name_the_cell_by_its_round_and_name(world):
+    """A TA's cell override and its withdrawal read "round 1 s1" on the student's page, in the
+    staff's history and on the withdraw button; never "r1.forward.s1" as text."""
+    from grading import services
+
+    sub = submit(client_for(world["alice"]), world["assignment"], {**round1_values(), "r1.forward.s1": "0.4800"})
+    ta = client_for(world["ta"])
+    response = _post(ta, sub.get_absolute_url(), reverse("grading:grade_override", args=[sub.pk]), {
+        "kind": "cell", "target": "r1.forward.s1", "status": "correct", "reason": "misread",
+        "note": "Read from your paper.", "based_on": 1})
+    assert response.status_code == 302
+    student = client_for(world["alice"])
+    changes = _section(student.get(sub.get_absolute_url()).content.decode(), 'id="staff-changes"')
+    assert "Changed: round 1 s1 incorrect (0) → correct (1)" in changes, changes
+    assert "r1.forward" not in changes
+    staff_page = ta.get(sub.get_absolute_url()).content.decode()
+    assert "round 1 s1: back to automatic" in staff_page
+    history = _section(staff_page, 'id="history"', "</table>")
+    assert "round 1 s1 → correct" in history and "r1.forward" not in history
+    services.grading_withdraw(submission=sub, kind="cell", target="r1.forward.s1", by=world["ta"],
+                              reason="the paper said 0.48")
+    changes = _section(student.get(sub.get_absolute_url()).content.decode(), 'id="staff-changes"')
+    assert "Back to the automatic grade: round 1 s1" in changes, changes
+    assert "r1.forward" not in changes
+
+
+def test_q1_is_titled_one_way_wherever_it_is_named():
+    """The authoring form's points labels title each question as the feedback page does
+    ("Q1 · Forward and backward formulas"), and the assignment page heads Q1 the same."""
+    from pathlib import Path
+
+    from grading.authoring_form import AuthoringForm, questions_of
+
+    labels = [AuthoringForm.question_label(q) for q in questions_of(3, {})]
+    assert labels == ["Q1 · Forward and backward formulas", "Q2 · Round 1 table", "Q3 · Round 2 table",
+                      "Q4 · Round 3 table", "Q5 · Loss plot"]
+    templates = Path(__file__).resolve().parent.parent / "templates" / "grading"
+    for page in ("assignment.html", "submission.html"):
+        text = (templates / page).read_text()
+        assert '{% translate "Q1 · Forward and backward formulas" %}' in text, page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from grading import selectors
+from grading.forms import describe_cell
 
 if TYPE_CHECKING:
     from grading.engine import Spec
@@ -149,6 +150,21 @@ def question_title(question: Any) -> str:
     else:
         what = _("Round %(round)s table") % {"round": question.round}
     return _("%(question)s · %(what)s") % {"question": question.id, "what": what}
+
+
+def formula_row_title(row: str) -> str:
+    """A Q1 row as pages name it: "Q1 dL/ds1"."""
+    return _("Q1 %(row)s") % {"row": row}
+
+
+def target_labels(spec: Spec, questions: Iterable[Any]) -> dict[str, str]:
+    """What a request, a change or a withdrawal may name (a cell id, a Q1 row, a question id) ->
+    how pages name it to people: "round 1 s1", "Q1 dL/ds1", "Q2 · Round 1 table"; never the
+    raw id "r1.forward.s1"."""
+    labels = {q.id: question_title(q) for q in questions}
+    labels.update({row: formula_row_title(row) for row in selectors.formula_rows(spec)})
+    labels.update({cell.id: describe_cell(cell) for cell in selectors.typed_cells(spec)})
+    return labels
 
 
 def round_question(assignment: Assignment) -> dict[int, Any]:

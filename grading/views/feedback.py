@@ -23,7 +23,8 @@ from grading import permissions, selectors, services
 from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
-from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
+from grading.views.common import (band_text, formula_row_title, question_title, round_question, round_tables,
+                                  svg_response)
 from grading.views.params import id_param
 
 
@@ -35,7 +36,7 @@ def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
     """What a mark can be set on or asked about, grouped for a <select>: (value, label)."""
     return {
         _("Questions"): [(q.id, question_title(q)) for q in report.questions],
-        _("Q1 rows"): [(f.row, _("Q1 %(row)s") % {"row": f.row}) for f in report.formulas],
+        _("Q1 rows"): [(f.row, formula_row_title(f.row)) for f in report.formulas],
         _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
 
@@ -69,6 +70,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     titles = {m["id"]: m["title"] for m in selectors.mistake_catalogue()}
     decimals = report.decimals if report else assignment.decimals
     variant = submission.variant if staff else None  # staff see the student's drawn numbers
+    targets = _targets(report) if report else {}
     context = {
         "submission": submission,
         "assignment": assignment,
@@ -91,7 +93,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "extra_points": (report.max_with_extra - report.max) if report else 0,
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
-        "targets": _targets(report) if report else {},
+        "targets": targets,
+        "target_labels": {value: label for options in targets.values() for value, label in options},
         "target_kinds": _target_kinds(report) if report else {},
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
