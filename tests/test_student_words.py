@@ -198,3 +198,26 @@ def test_q1_is_titled_one_way_wherever_it_is_named():
     for page in ("assignment.html", "submission.html"):
         text = (templates / page).read_text()
         assert '{% translate "Q1 · Forward and backward formulas" %}' in text, page
+
+
+@pytest.mark.django_db
+def test_a_regrade_preview_names_cells_by_their_round_and_name(world):
+    """The regrade preview's "marks that change" and "changes by staff kept" say "round 1 f1",
+    not the raw id: f1 typed 0.0003 off is wrong at 4 decimals and right at 3."""
+    from grading.models import Assignment
+
+    a = world["assignment"]
+    values = round1_values()
+    values["r1.forward.f1"] = f"{float(values['r1.forward.f1']) + 0.0003:.4f}"
+    values["r1.forward.s1"] = "0.4800"
+    sub = submit(client_for(world["alice"]), a, values)
+    ta = client_for(world["ta"])
+    assert _post(ta, sub.get_absolute_url(), reverse("grading:grade_override", args=[sub.pk]), {
+        "kind": "cell", "target": "r1.forward.s1", "status": "correct", "reason": "misread",
+        "note": "", "based_on": 1}).status_code == 302
+    Assignment.objects.filter(pk=a.pk).update(decimals=3)
+    page = ta.get(reverse("grading:regrade_attempt", args=[sub.pk])).content.decode()
+    lines = _section(page, 'class="table table-sm align-middle regrade-lines"', "</table>")
+    assert "round 1 f1 incorrect → correct" in lines, lines
+    assert "round 1 s1: grader incorrect, override correct kept" in lines, lines
+    assert "r1.forward" not in lines

@@ -24,7 +24,7 @@ from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
 from grading.views.common import (band_text, formula_row_title, question_title, round_question, round_tables,
-                                  svg_response)
+                                  svg_response, target_labels)
 from grading.views.params import id_param
 
 
@@ -242,7 +242,9 @@ def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
             "refused": " ".join(exc.messages)}, status=409)
     return render(request, "grading/regrade_attempt.html", {
         "submission": submission, "assignment": submission.assignment, "item": item,
-        "line_list": [item.to_json()]})
+        "line_list": [item.to_json()],
+        "target_labels": target_labels(selectors.problem_of(submission),
+                                       selectors.questions_of(submission.assignment))})
 
 
 @login_required
