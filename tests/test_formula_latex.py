@@ -180,3 +180,12 @@ def test_the_preview_shows_latex_as_it_shows_the_plain_form(world):
         assert shown["mathml"] == expected["mathml"]
     refused = client.get(url, {"text": r"\sqrt{x_1}", "n": 2, "m": 2}).json()
     assert refused["mathml"] == "" and r"'\sqrt'" in refused["error"]
+
+
+def test_a_run_typed_with_chi_still_says_how_it_was_read():
+    """χ1 inside a run of names is x1, and the note says so, as it does for χ1 alone."""
+    from grading.formulas.parser import parse_with_notes
+
+    expr, notes = parse_with_notes("w11χ1 + w21χ2 + b1")
+    assert expr == parse_formula("w11*x1 + w21*x2 + b1")
+    assert notes == ["read 'χ1' as x1", "read 'χ2' as x2"]

@@ -125,7 +125,8 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             q, end = layered(match.group(1).replace("_", ""), src, match.end(), vocab.derivative_of, vocab)
             if q not in vocab.derivative_of and end == match.end():
                 # dL/ds1x1: the derivative times names, run together
-                split = split_run(out, text, src, match.start(1), end, vocab, derivative=True, token_start=k)
+                split = split_run(out, text, src, match.start(1), end, vocab, derivative=True,
+                                  token_start=k, aliased=aliased)
                 if split:
                     k = split
                     continue
@@ -150,7 +151,8 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
                 continue
             if (word.lower() not in FUNCTIONS and word.lower() not in _ALIASES and word != "e"
                     and word.replace("_", "") not in vocab.all):
-                split = split_run(out, text, src, k, match.end(), vocab, derivative=False, token_start=k)
+                split = split_run(out, text, src, k, match.end(), vocab, derivative=False,
+                                  token_start=k, aliased=aliased)
                 if split:
                     k = split
                     continue

@@ -46,7 +46,7 @@ def derivative_token(out: Lexed, text: str, k: int, end: int, q: str, vocab: Voc
 
 
 def split_run(out: Lexed, text: str, src: str, start: int, end: int, vocab: Vocabulary, *,
-              derivative: bool, token_start: int) -> int | None:
+              derivative: bool, token_start: int, aliased: dict[str, str]) -> int | None:
     """Names run together at src[start:end] (``w11x1``: w11 times x1), read by the longest known
     names, as tokens; the next index. None when the word is no such run, FormulaError when it can
     be read two ways. With ``derivative`` the first name is a derivative's variable (``dL/ds1x1``
@@ -76,6 +76,8 @@ def split_run(out: Lexed, text: str, src: str, start: int, end: int, vocab: Voca
             piece_end = final
         tokens.append(Token("name", name, at, text[at:piece_end]))
     out.tokens.extend(tokens)
+    for token in tokens:
+        note_alias(text, token.pos, token.pos + len(token.text), str(token.value), aliased)
     return final
 
 
