@@ -120,7 +120,8 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
             rows = list(zip_longest(*columns))
             table.groups.append((group.title, rows))
             table.rows.extend(rows)
-        _quote_uses(table)
+        if marks:
+            _quote_uses(table)
         tables.append(table)
     return tables
 
@@ -163,7 +164,8 @@ def target_labels(spec: Spec, questions: Iterable[Any]) -> dict[str, str]:
     raw id "r1.forward.s1"."""
     labels = {q.id: question_title(q) for q in questions}
     labels.update({row: formula_row_title(row) for row in selectors.formula_rows(spec)})
-    labels.update({cell.id: describe_cell(cell) for cell in selectors.typed_cells(spec)})
+    # the cached key's graph: the cells are the same for every variant of the assignment
+    labels.update({cell.id: describe_cell(cell) for cell in selectors.answer_key(spec).graph.gradable()})
     return labels
 
 
