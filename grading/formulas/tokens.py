@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from grading.engine.text import Text, _
 
-from .names import Vocabulary, split_names, unknown_name_hint
+from .names import Vocabulary, split_names, unknown_name_hint, vocabulary
 from .nodes import FormulaError
 
 # A layer suffix right after a name: [2], ^[2], or ^{[2]} (folded to ^([2])).
@@ -52,10 +53,9 @@ def split_run(out: Lexed, text: str, src: str, start: int, end: int, vocab: Voca
     be read two ways. With ``derivative`` the first name is a derivative's variable (``dL/ds1x1``
     is dL/ds1 times x1, its token starting at ``token_start``)."""
     raw = src[start:end]
-    plain = frozenset(n for n in vocab.all if "[" not in n and "/" not in n)
+    plain, layered_bases = _run_names(vocab.sizes)
     # In a network of layers the last name of the run may take the layer that follows it.
-    with_layer = (frozenset(n.split("[")[0] for n in vocab.all if "[" in n and "/" not in n)
-                  if vocab.n_layers > 1 and LAYER.match(src, end) else frozenset())
+    with_layer = layered_bases if vocab.n_layers > 1 and LAYER.match(src, end) else frozenset()
     first = vocab.derivative_of if derivative else plain
     ways = [way for way in split_names(raw.replace("_", ""), first, plain | with_layer)
             if all(piece in plain for piece in way[1:-1])]
@@ -79,6 +79,15 @@ def split_run(out: Lexed, text: str, src: str, start: int, end: int, vocab: Voca
     for token in tokens:
         note_alias(text, token.pos, token.pos + len(token.text), str(token.value), aliased)
     return final
+
+
+@lru_cache(maxsize=64)  # one entry per network shape in use
+def _run_names(sizes: tuple[int, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The names a run may be made of: those without a layer (x1, y1, L; every name of a single
+    layer), and the names that take one (w11 of w11[2]), without it."""
+    names = vocabulary(*sizes).all
+    return (frozenset(n for n in names if "[" not in n and "/" not in n),
+            frozenset(n.split("[")[0] for n in names if "[" in n and "/" not in n))
 
 
 def _piece_ends(raw: str, start: int, pieces: tuple[str, ...]) -> list[int]:
