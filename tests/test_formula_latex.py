@@ -5,12 +5,16 @@ once with a message (no database, except the preview's view test)."""
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 
 import pytest
 from django.urls import reverse
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from grading.formulas import FormulaError, grade_formulas, parse_formula, to_mathml
-from grading.formulas.names import split_names
+from grading.formulas.names import split_names, vocabulary
+from grading.formulas.nodes import BinOp, Call, E, Name, Neg, Num
 
 # (row, as typed, the plain form a student could have typed instead, the verdict of that form)
 FORMS: list[tuple[str, str, str, str]] = [
@@ -189,3 +193,61 @@ def test_a_run_typed_with_chi_still_says_how_it_was_read():
     expr, notes = parse_with_notes("w11χ1 + w21χ2 + b1")
     assert expr == parse_formula("w11*x1 + w21*x2 + b1")
     assert notes == ["read 'χ1' as x1", "read 'χ2' as x2"]
+
+
+# ---------------------------------------------------------------- any tree, written in LaTeX (hypothesis)
+
+def _latex_name(name: str, partial: bool) -> str:
+    """A name as LaTeX writes it, written here without the app's code: w_{11}, \\frac{dL}{ds_{1}}."""
+    if name.startswith("dL/d"):
+        d = "\\partial " if partial else "d"
+        return f"\\frac{{{d}L}}{{{d}{_latex_name(name[4:], partial)}}}"
+    letter, digits = name[0], name[1:]
+    return f"{letter}_{{{digits}}}" if digits else letter
+
+
+def _latex(tree, style: int) -> tuple[str, int]:
+    """(LaTeX text, nesting depth) of a tree; ``style`` picks between equivalent spellings."""
+    from decimal import Decimal
+
+    bit = style & 1
+    if isinstance(tree, Num):
+        value = Decimal(tree.value.numerator) / Decimal(tree.value.denominator)
+        return format(value, "f"), 0
+    if isinstance(tree, Name):
+        return _latex_name(tree.name, bool(bit)), 2
+    if isinstance(tree, E):
+        return "e", 0
+    if isinstance(tree, Neg):
+        inner, depth = _latex(tree.operand, style >> 1)
+        return f"-\\left({inner}\\right)", depth + 2
+    if isinstance(tree, Call):
+        inner, depth = _latex(tree.arg, style >> 1)
+        func = {"sigmoid": "\\sigma" if bit else "sigma", "exp": "\\exp"}[tree.func]
+        return f"{func}\\left({inner}\\right)", depth + 1
+    left, dl = _latex(tree.left, style >> 1)
+    right, dr = _latex(tree.right, style >> 2)
+    depth = max(dl, dr) + 2
+    if tree.op == "/":
+        return (f"\\frac{{{left}}}{{{right}}}" if bit else f"\\dfrac{{{left}}}{{{right}}}"), depth
+    if tree.op == "^":
+        return f"\\left({left}\\right)^{{{right}}}", depth
+    op = {"+": " + ", "-": " - ", "*": (" \\cdot " if bit else "")}[tree.op]
+    return f"\\left({left}\\right){op}\\left({right}\\right)", depth
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(
+    st.one_of(st.builds(lambda k, d: Num(Fraction(k, 10 ** d)), st.integers(0, 10 ** 5), st.integers(0, 3)),
+              st.sampled_from(sorted(vocabulary(2, 2).all)).map(Name), st.just(E())),
+    lambda children: st.one_of(st.builds(Neg, children),
+                               st.builds(BinOp, st.sampled_from("+-*/^"), children, children),
+                               st.builds(Call, st.sampled_from(["exp", "sigmoid"]), children)),
+    max_leaves=8), st.integers(0, 2 ** 16))
+def test_any_tree_written_in_latex_reads_as_that_tree(tree, style):
+    """A tree written in LaTeX by the printer above (\\frac, \\cdot or juxtaposition, \\left( \\right),
+    subscripts in braces, \\sigma) is read as that very tree, and previews as it does."""
+    text, depth = _latex(tree, style)
+    assume(len(text) <= 500 and depth <= 40)
+    assert parse_formula(text) == tree, text
+    assert to_mathml(text) == to_mathml(tree)
