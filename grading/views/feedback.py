@@ -152,7 +152,7 @@ def formula_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = permissions.access_submission_as_staff(request.user, pk)
     form = FormulaReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose accept or reject for a formula row."))
+        messages.error(request, _("Choose accept or reject for a Q1 row."))
         return redirect(submission)
     data = form.cleaned_data
     done = _("Row %(row)s accepted.") if form.accepted else _("Row %(row)s rejected.")
