@@ -223,11 +223,15 @@ class AuthoringForm(forms.Form):
 
     @staticmethod
     def question_label(q: Any) -> str:
+        """A question as every page titles it ("Q1 · Forward and backward formulas", as
+        ``views.common.question_title``): one wording for each kind."""
         if q.kind == "formulas":
-            return gettext("Q%(n)s formulas") % {"n": q.number}
-        if q.kind == "plot":
-            return gettext("Q%(n)s loss plot") % {"n": q.number}
-        return gettext("Q%(n)s round %(r)s table") % {"n": q.number, "r": q.round}
+            what = gettext("Forward and backward formulas")
+        elif q.kind == "plot":
+            what = gettext("Loss plot")
+        else:
+            what = gettext("Round %(round)s table") % {"round": q.round}
+        return gettext("%(question)s · %(what)s") % {"question": f"Q{q.number}", "what": what}
 
     def layers(self) -> list[dict[str, Any]]:
         """Each layer's grid for the template: rows from the units below, a column per unit."""

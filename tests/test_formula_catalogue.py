@@ -84,7 +84,8 @@ CATALOGUE: list[tuple[str, str, str, str]] = [
     ("dL/dw11", "dL/ds1 * x3", INV, "unknown name 'x3'"),
     ("dL/dw11", "dL/dw13", INV, "unknown derivative"),
     ("s1", "w13*x1 + b1", INV, "w11..w22"),
-    ("s1", "w11x1 + w21x2 + b1", INV, "write * between names"),
+    ("s1", "w11x1 + w21x2 + b1", C, "correct"),  # names run together: implicit products (issue 21)
+    ("s1", "w11x1 + w21x3 + b1", INV, "unknown name 'w21x3'"),
     ("s1", "a*x1", INV, "unknown name 'a' at character 1"),
     ("f1", "sig(s1)", INV, "unknown function 'sig'"),
     ("f1", "sigmoid s1", INV, "parentheses"),

@@ -87,7 +87,7 @@ def test_a_reviewed_formula_row_scores_and_drops_the_review_message(slipped):
     (ledger.Change("cell", "r9.forward.s1", "correct", 1.0), "no cell"),
     (ledger.Change("cell", "r1.forward.s1", "undecided", 1.0), "mark must be one of"),
     (ledger.Change("cell", "r1.forward.s1", "correct", 1.5), "credit must be between 0 and 1"),
-    (ledger.Change("formula", "zz", "correct", 1.0), "no formula row"),
+    (ledger.Change("formula", "zz", "correct", 1.0), "no Q1 row"),
     (ledger.Change("question", "Q2", points=36.0), "between 0 and 35"),
     (ledger.Change("question", "Q9", points=1.0), "no question"),
     (ledger.Change("total", points=-1.0), "between 0 and 175"),

@@ -192,7 +192,7 @@ def test_class_regrade_from_the_staff_page_runs_as_a_job_with_progress(klass):
     assert response.status_code == 302 and response["Location"].endswith(f"/regrade/{job.pk}/")
     assert (job.status, job.dry_run, job.done, job.total, job.changed) == ("done", True, 3, 3, 1)
     page = ta.get(response["Location"]).content.decode()
-    assert "r1.forward.f1" in page and "ben" in page and "Apply this regrade" not in page
+    assert "round 1 f1" in page and "ben" in page and "Apply this regrade" not in page
     progress = ta.get(reverse("grading:regrade_job_progress", args=[a.pk, job.pk])).json()
     assert progress == {"status": "done", "done": 3, "total": 3, "changed": 1, "finished": True}
     refused = ta.post(url, {"csrfmiddlewaretoken": page_token(ta, url), "apply": "on"})
@@ -214,7 +214,7 @@ def test_one_attempt_regrade_shows_the_change_first_then_applies(klass):
     url = reverse("grading:regrade_attempt", args=[ben.pk])
     ta = client_for(klass["ta"])
     preview = ta.get(url).content.decode()
-    assert "r1.forward.f1" in preview and "incorrect → correct" in preview
+    assert "round 1 f1 incorrect → correct" in preview
     assert not Grading.objects.filter(kind="regrade").exists()
     response = ta.post(url, {"csrfmiddlewaretoken": page_token(ta, url), "reason": "asked by ben"})
     assert response.status_code == 302

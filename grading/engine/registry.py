@@ -160,11 +160,11 @@ _ACTIVATIONS: tuple[Activation, ...] = (
     Activation(
         "sigmoid", _np_sigmoid, lambda s, f: f * (1 - f), sigmoid, "f", lambda f: f * (1 - f),
         _times_sigmoid_slope, "{v} * (1 - {v})", (0.0, 1.0), slope_at_most_one=True,
-        saturates=(0.01, 0.99), formula_names=("sigmoid",),
+        saturates=(0.01, 0.99), formula_names=("sigmoid", "sigma"),
         derivative=("*", ("sigmoid", "a"), ("-", 1, ("sigmoid", "a"))),
         derivative_reading="sigmoid(a)*(1 - sigmoid(a))",
         mp_value=lambda ctx, a: 1 / (1 + ctx.exp(-a)), sympy_value=lambda sp, a: 1 / (1 + sp.exp(-a)),
-        listing="sigmoid (σ)", mathml="σ", symbol=("σ", 20, 7), words=_("the sigmoid (σ)"),
+        listing="sigmoid (σ, sigma)", mathml="σ", symbol=("σ", 20, 7), words=_("the sigmoid (σ)"),
         not_output=_("is not a sigmoid output (those lie between 0 and 1)"),
         slope_words=lambda f: _("%(f)s(1 − %(f)s) is positive and below 1", f=f)),
     Activation(

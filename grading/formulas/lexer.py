@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 from grading.engine import registry
 from grading.engine.text import Text, _
 
+from . import latex
 from .names import Vocabulary, all_of, unknown_name_hint
 from .nodes import FUNCTIONS, FormulaError
+from .tokens import LAYER, Lexed, Token, derivative_token, layered, note_alias, split_run
 
 MAX_LENGTH = 500
 MAX_DIGITS = 15      # digits in one number literal
@@ -42,26 +43,10 @@ _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
 _DERIVATIVE = re.compile(r"d *[Ll] *(?:/ *d *|_d)([A-Za-z_][A-Za-z0-9_]*)")
 _DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A layer suffix right after a name: [2], ^[2], or ^{[2]} (folded to ^([2])).
-_LAYER = re.compile(r"\^?\[([1-9])\]|\^\(\[([1-9])\]\)")
 _ALIASES = {"log": "ln", **{alias: a.formula_names[0] for a in registry.formula_activations()
                             for alias in a.formula_names[1:]}}
 # name'(a), an activation's derivative: every name of a registered activation -> its record
 _PRIMED = {n: a for a in registry.formula_activations() for n in a.formula_names}
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # num name e func op ( ) pow2 end
-    value: object
-    pos: int
-    text: str
-
-
-@dataclass
-class Lexed:
-    tokens: list[Token]
-    notes: list[Text] = field(default_factory=list)
 
 
 def check_characters(text: str) -> None:
@@ -88,8 +73,9 @@ def fold(text: str) -> str:
     """The text with its Unicode folded to ASCII, one character for one.
 
     The braces of a LaTeX index (``w_{11}``) become "_", which names ignore; other braces
-    (``e^{-s1}``) are parentheses.
+    (``e^{-s1}``) are parentheses; LaTeX commands are read as ``latex.fold_commands`` says.
     """
+    text = latex.fold_commands(text)
     text = _BRACED_INDEX.sub(lambda m: "__" + m.group(1) + "_", text)
     out = "".join(_FOLD.get(ch) or _SUBSCRIPTS.get(ch) or ch for ch in text)
     return out.replace("{", "(").replace("}", ")")
@@ -109,11 +95,15 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
     src = fold(text)
     out = Lexed([])
     aliased: dict[str, str] = {}
+    fractions = latex.Fractions(src)
     k = 0
     while k < len(src):
         ch = src[k]
         if ch == " ":
             k += 1
+            continue
+        if ch == "\\":
+            k = latex.command(out, text, src, k, vocab, fractions)
             continue
         if ch in _DIGITS or (ch == "." and src[k + 1:k + 2] in _DIGITS and src[k + 1:k + 2]):
             match = _NUMBER.match(src, k)
@@ -132,16 +122,15 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
         if match and _subscript_end(text, k, match.end()) < match.end():
             match = _DERIVATIVE.match(src, k, _subscript_end(text, k, match.end()))
         if match:
-            q, end = _layered(match.group(1).replace("_", ""), src, match.end(), vocab.derivative_of, vocab)
-            if q not in vocab.derivative_of:
-                hint = (unknown_name_hint(q, vocab) if q[:1].lower() in "xywbsf"
-                        else _("differentiate by f, s, b or w"))
-                raise FormulaError(_("unknown derivative '%(typed)s' at character %(at)s: %(hint)s",
-                                     typed=text[k:end], at=k + 1, hint=hint), k)
-            name = f"dL/d{q}"
-            _note_alias(text, k, end, name, aliased)
-            out.tokens.append(Token("name", name, k, text[k:end]))
-            k = end
+            q, end = layered(match.group(1).replace("_", ""), src, match.end(), vocab.derivative_of, vocab)
+            if q not in vocab.derivative_of and end == match.end():
+                # dL/ds1x1: the derivative times names, run together
+                split = split_run(out, text, src, match.start(1), end, vocab, derivative=True,
+                                  token_start=k, aliased=aliased)
+                if split:
+                    k = split
+                    continue
+            k = derivative_token(out, text, k, end, q, vocab, aliased)
             continue
         match = _WORD.match(src, k)
         if match:
@@ -151,15 +140,22 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             if word.lower() in _PRIMED and src[match.end():match.end() + 1] in _PRIMES:
                 k = _prime_token(out, text, k, match.end(), _PRIMED[word.lower()])
                 continue
-            name, end = _layered(word.replace("_", ""), src, match.end(), vocab.all, vocab)
+            name, end = layered(word.replace("_", ""), src, match.end(), vocab.all, vocab)
             if end > match.end():
                 if name not in vocab.all:
                     raise FormulaError(_("unknown name '%(typed)s' at character %(at)s: %(hint)s",
                                          typed=text[k:end], at=k + 1, hint=unknown_name_hint(name, vocab)), k)
-                _note_alias(text, k, end, name, aliased)
+                note_alias(text, k, end, name, aliased)
                 out.tokens.append(Token("name", name, k, text[k:end]))
                 k = end
                 continue
+            if (word.lower() not in FUNCTIONS and word.lower() not in _ALIASES and word != "e"
+                    and word.replace("_", "") not in vocab.all):
+                split = split_run(out, text, src, k, match.end(), vocab, derivative=False,
+                                  token_start=k, aliased=aliased)
+                if split:
+                    k = split
+                    continue
             if src[match.end():].lstrip(" ").startswith("(") and word.lower() not in FUNCTIONS \
                     and word.lower() not in _ALIASES and word.replace("_", "") not in vocab.all:
                 raise FormulaError(_("unknown function '%(typed)s' at character %(at)s: the functions are "
@@ -167,7 +163,7 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
                                      functions=all_of([", ".join(FUNCTIONS[:-1]), FUNCTIONS[-1]])), k)
             token = _word_token(word, text, k, match.end(), vocab)
             if token.kind == "name":
-                _note_alias(text, k, match.end(), token.value, aliased)  # type: ignore[arg-type]
+                note_alias(text, k, match.end(), token.value, aliased)  # type: ignore[arg-type]
             out.tokens.append(token)
             k = match.end()
             continue
@@ -181,6 +177,7 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             out.tokens.append(Token("(", ch, k, text[k]))
         elif ch in ")]":
             out.tokens.append(Token(")", ch, k, text[k]))
+            fractions.closed(out, k)
         elif ch in _POSTFIX_POWERS:
             out.tokens.append(Token("pow2", _POSTFIX_POWERS[ch], k, ch))
         else:
@@ -189,28 +186,6 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
     out.tokens.append(Token("end", None, len(src), ""))
     out.notes.extend(_("read '%(typed)s' as %(name)s", typed=typed, name=name) for typed, name in aliased.items())
     return out
-
-
-def _layered(word: str, src: str, end: int, names: frozenset[str], vocab: Vocabulary) -> tuple[str, int]:
-    """``word`` with the layer suffix that follows it at ``end``, when only that makes it one of
-    ``names`` (a network of several layers); else ``word`` as it is. Returns (name, its end)."""
-    if vocab.n_layers == 1:
-        return word, end
-    suffix = _LAYER.match(src, end)
-    if suffix is not None and word in names and src[end:end + 1] == "[":
-        # x1[2] would read as x1·2: in a network of layers that is surely a layer typed by mistake.
-        raise FormulaError(_("%(name)s belongs to no layer: write it without [%(layer)s] "
-                             "(multiply with * or parentheses)", name=word, layer=suffix.group(1)), end)
-    if suffix is None or word in names or not _named(word, vocab):
-        return word, end
-    # The bracket is the word's layer, one this network has or not (then an unknown name).
-    return f"{word}[{suffix.group(1) or suffix.group(2)}]", suffix.end()
-
-
-def _named(word: str, vocab: Vocabulary) -> bool:
-    """Whether ``word`` with some layer suffix is a name of this network (s1 for s1[2])."""
-    return any(f"{word}[{l}]" in vocab.all or f"{word}[{l}]" in vocab.derivative_of
-               for l in range(1, vocab.n_layers + 1))
 
 
 def _prime_token(out: Lexed, text: str, start: int, end: int, activation: registry.Activation) -> int:
@@ -256,12 +231,6 @@ def _word_token(word: str, text: str, start: int, end: int, vocab: Vocabulary) -
         return Token("name", name, start, typed)
     raise FormulaError(_("unknown name '%(typed)s' at character %(at)s: %(hint)s", typed=typed, at=start + 1,
                          hint=unknown_name_hint(name, vocab)), start)
-
-
-def _note_alias(text: str, start: int, end: int, name: str, aliased: dict[str, str]) -> None:
-    typed = text[start:end]
-    if "χ" in typed:
-        aliased.setdefault(typed, name)
 
 
 def _bad_character(text: str, k: int) -> Text:

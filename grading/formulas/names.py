@@ -7,7 +7,7 @@ Only a student's unknown word is looked at closely, to say what they probably me
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -162,3 +162,24 @@ def _splits(word: str, vocab: Vocabulary, first: bool = True) -> bool:
             if _splits(rest, vocab, False):
                 return True
     return False
+
+
+def split_names(word: str, first: AbstractSet[str], rest: AbstractSet[str]) -> list[tuple[str, ...]]:
+    """The ways ``word`` is two or more names run together (``w11x1`` is w11 then x1): the first
+    name one of ``first``, the others of ``rest``. At most two ways are looked for: two mean the
+    word is ambiguous. Longer names are tried first, so a single way is the longest-match one."""
+    if len(word) > 500:  # a formula's length at most: linear work below
+        return []
+    longest = max(map(len, first | rest), default=0)
+    # tails[k]: up to two readings of word[k:] as names of ``rest``
+    tails: list[list[tuple[str, ...]]] = [[] for _ in range(len(word) + 1)]
+    tails[len(word)] = [()]
+    for k in range(len(word) - 1, 0, -1):
+        for n in range(min(longest, len(word) - k), 0, -1):
+            if word[k:k + n] in rest:
+                tails[k].extend((word[k:k + n], *tail) for tail in tails[k + n][:2 - len(tails[k])])
+    ways: list[tuple[str, ...]] = []
+    for n in range(min(longest, len(word) - 1), 0, -1):
+        if word[:n] in first:
+            ways.extend((word[:n], *tail) for tail in tails[n][:2 - len(ways)])
+    return ways

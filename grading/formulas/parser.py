@@ -22,7 +22,8 @@ from grading.engine import registry
 from grading.engine.registry import derivative_fraction
 from grading.engine.text import Text, _
 
-from .lexer import Lexed, Token, tokenize
+from .lexer import tokenize
+from .tokens import Lexed, Token
 from .names import vocabulary
 from .nodes import BinOp, Call, E, Expr, FormulaError, Name, Neg, Num
 

@@ -86,7 +86,7 @@ def check(report: Report, change: Change) -> None:
         _check_mark(change, CELL_STATUSES)
     elif change.kind == "formula":
         if report.formula(change.target) is None:
-            raise ChangeError(_("there is no formula row %(row)s in this attempt", row=repr(change.target)))
+            raise ChangeError(_("there is no Q1 row %(row)s in this attempt", row=repr(change.target)))
         _check_mark(change, FORMULA_STATUSES)
     elif change.kind == "root":
         root = report.root(change.target)

@@ -76,20 +76,30 @@ def _invalid(message: Text) -> ParsedNumber:
     return Unreadable(message)
 
 
+# What a number's text (or a near miss the messages below name) is made of; any other character is named.
+_NUMBER_CHARS = frozenset("0123456789.+-eE,/%")
+
+
 def _why_not(text: str) -> Text:
     low = text.lower()
     if "nan" in low:
         return _("NaN is not a number: type a decimal value such as 0.4600")
     if "inf" in low or "∞" in text:
         return _("infinity is not an answer: type a finite decimal value")
+    stray = next((ch for ch in text if ch not in _NUMBER_CHARS and not ch.isspace() and not ch.isdigit()), None)
+    if stray is not None:
+        # Markup, letters, symbols: say which character, never guess at a comma or a fraction in <b>1</b>.
+        shown = f"'{stray}'" if stray.isprintable() else f"U+{ord(stray):04X}"
+        return _("not a number: %(character)s is not part of a number; type digits with one point, "
+                 "e.g. -0.0367 or 4.6e-1", character=shown)
     if "," in text:
         return _("use a point for decimals, not a comma")
     if text.count(".") > 1:
         return _("more than one decimal point")
-    if any(ch.isspace() for ch in text):
-        return _("remove the space inside the number")
     if "/" in text:
         return _("type a decimal number, not a fraction")
+    if any(ch.isspace() for ch in text):
+        return _("remove the space inside the number")
     if "%" in text:
         # xgettext:no-python-format
         return _("leave out the % sign")

@@ -409,8 +409,19 @@ class _Marker:
                 if wrong is None or right is None or abs(wrong - right) < self.tol:
                     continue  # this mistake would not change the cell here
                 if abs(v - wrong) < self.tol:
-                    return mistake, alt, {self._name(p.at(r)): x for p, x in zip(alt.deps, values)}
+                    return mistake, alt, self._used(alt.deps, r)
         return None
+
+    def _used(self, deps: tuple[Place, ...], r: int) -> dict[str, float]:
+        """The values a named mistake is shown to use ("Uses your ..."): the student's own, as they
+        typed them (or given, or carried from their own update), even where the search matched with
+        more digits than they typed; a blank one, which the search took from the key, is left out."""
+        used = {}
+        for p in deps:
+            own = self.student.get(p.at(r))
+            if own is not None:
+                used[self._name(p.at(r))] = own
+        return used
 
     def _carried_mistake(self, cell: Cell, v: float) -> tuple[Mistake, str] | None:
         """A named mistake made upstream that this cell carries (a right or blank dL/df typed,

@@ -234,7 +234,7 @@ def formula_review_create(*, submission: Submission, row: str, accepted: bool, r
     report = Report.from_json(latest.report) if latest else None
     formula = report.formula(row) if report else None
     if formula is None:
-        raise ValidationError(_("There is no formula row %(row)s in this submission.") % {"row": repr(row)},
+        raise ValidationError(_("There is no Q1 row %(row)s in this attempt.") % {"row": repr(row)},
                               code="no_row")
     if formula.status != "undecided":
         raise ValidationError(_("Row %(row)s is already decided (%(status)s).") % {

@@ -17,7 +17,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext as _, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext, gettext as _, gettext_lazy, ngettext
 
 from grading import permissions, selectors
 import grading.engine.grids as grids
@@ -83,9 +83,19 @@ def status_symbol(status: str) -> str:
 
 
 @register.filter
-def withdrawn_target(target: str) -> str:
-    """A withdrawal's "<kind>:<target>" as the page names the mark ("Q2", "r1.forward.f1")."""
-    return target.partition(":")[2]
+def label_for(labels: Any, target: Any) -> str:
+    """``target_labels|label_for:target``: how the page names what a request, change or withdrawal
+    is about ("round 1 s1", never "r1.forward.s1"); a withdrawal's "<kind>:<target>" by its target."""
+    target = str(target or "")
+    labels = labels or {}
+    if target in labels:
+        return str(labels[target])
+    kind, sep, rest = target.partition(":")
+    if sep and rest in labels:
+        return str(labels[rest])
+    if sep and kind == "total" and not rest:
+        return gettext("the total")
+    return target
 
 
 @register.filter

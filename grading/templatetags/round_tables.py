@@ -189,10 +189,6 @@ def entry_round(table: Any, spec: Any, round_questions: Any, readonly: bool, las
 # ---------------------------------------------------------------- feedback and key
 
 
-def _number(value: float) -> str:
-    return format(value + 0.0, ".6g")  # never -0
-
-
 def _given_row(label: str, cell: Any, note: str) -> str:
     """A given value's row in the feedback and key tables (``note`` already escaped)."""
     return (f'<tr class="given-row"><th scope="row" class="cell-name">{label} =</th><td class="given-cell">'
@@ -217,8 +213,8 @@ def _mark_cell(mistake_titles: Any) -> Any:
         parts = [f'<div class="d-flex justify-content-between gap-2"><span>{typed}</span>{badge}</div>']
         if m and m.message and m.message != m.status:
             parts.append(f'<div class="small mark-message">{esc(m.message)}</div>')
-        if m and m.upstream and m.mistake:
-            uses = ", ".join(f"{_label(str(name), spec)} = {esc(_number(value))}" for name, value in m.upstream.items())
+        if m and m.mistake and cell.uses:  # as typed (views.common._quote_uses)
+            uses = ", ".join(f"{_label(name, spec)} = {esc(shown)}" for name, shown in cell.uses)
             parts.append(f'<div class="small text-body-secondary">{words["uses"]} {uses}</div>')
         if m and m.mistake:
             parts.append(f'<div class="small"><span class="badge text-bg-light border">{words["mistake"]} '

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from grading import selectors
+from grading.forms import describe_cell
 
 if TYPE_CHECKING:
     from grading.engine import Spec
@@ -62,6 +63,7 @@ class TableCell:
     plain: str = ""                 # its name without the layer: "s1" for s1[2]
     row: int = 0                    # its row in the round's table (bands counted through)
     col: int = 0                    # its column: 0 parameters .. 3 updated
+    uses: list[tuple[str, str]] = field(default_factory=list)  # a named mistake's inputs: (name, as typed)
 
 
 Row = tuple["TableCell | None", ...]
@@ -118,8 +120,26 @@ def round_tables(spec: Spec, *, values: dict[str, str] | None = None,
             rows = list(zip_longest(*columns))
             table.groups.append((group.title, rows))
             table.rows.extend(rows)
+        if marks:
+            _quote_uses(table)
         tables.append(table)
     return tables
+
+
+def _quote_uses(table: RoundTable) -> None:
+    """Each named mistake's "Uses your ..." values as the student typed them in this round (0.1498,
+    not the 0.149758 a report may hold), or the number itself where nothing was typed (a given value)."""
+    cells = [c for row in table.rows for c in row if c is not None]
+    typed = {c.name: c.value.strip() for c in cells if c.input_name and c.column != "updated"}
+    for c in cells:
+        if c.mark and c.mark.mistake and c.mark.upstream:
+            c.uses = [(str(name), _typed_number(typed.get(str(name), "")) or format(value + 0.0, ".6g"))
+                      for name, value in c.mark.upstream.items()]
+
+
+def _typed_number(text: str) -> str:
+    """``text`` when it reads as a number, else ""."""
+    return text if text and not selectors.number_problem(text) else ""
 
 
 def question_title(question: Any) -> str:
@@ -131,6 +151,22 @@ def question_title(question: Any) -> str:
     else:
         what = _("Round %(round)s table") % {"round": question.round}
     return _("%(question)s · %(what)s") % {"question": question.id, "what": what}
+
+
+def formula_row_title(row: str) -> str:
+    """A Q1 row as pages name it: "Q1 dL/ds1"."""
+    return _("Q1 %(row)s") % {"row": row}
+
+
+def target_labels(spec: Spec, questions: Iterable[Any]) -> dict[str, str]:
+    """What a request, a change or a withdrawal may name (a cell id, a Q1 row, a question id) ->
+    how pages name it to people: "round 1 s1", "Q1 dL/ds1", "Q2 · Round 1 table"; never the
+    raw id "r1.forward.s1"."""
+    labels = {q.id: question_title(q) for q in questions}
+    labels.update({row: formula_row_title(row) for row in selectors.formula_rows(spec)})
+    # the cached key's graph: the cells are the same for every variant of the assignment
+    labels.update({cell.id: describe_cell(cell) for cell in selectors.answer_key(spec).graph.gradable()})
+    return labels
 
 
 def round_question(assignment: Assignment) -> dict[int, Any]:

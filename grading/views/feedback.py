@@ -24,7 +24,8 @@ from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
 from grading.views import fragments
-from grading.views.common import band_text, question_title, round_question, round_tables, svg_response
+from grading.views.common import (band_text, formula_row_title, question_title, round_question, round_tables,
+                                  svg_response, target_labels)
 from grading.views.params import id_param
 
 
@@ -36,7 +37,7 @@ def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
     """What a mark can be set on or asked about, grouped for a <select>: (value, label)."""
     return {
         _("Questions"): [(q.id, question_title(q)) for q in report.questions],
-        _("Q1 rows"): [(f.row, _("Q1 %(row)s") % {"row": f.row}) for f in report.formulas],
+        _("Q1 rows"): [(f.row, formula_row_title(f.row)) for f in report.formulas],
         _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
 
@@ -71,6 +72,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decimals = report.decimals if report else assignment.decimals
     variant = submission.variant if staff else None  # staff see the student's drawn numbers
     round_questions = round_question(assignment)
+    targets = fragments.kept(("targets", shown.pk, shown.created_at, get_language()),
+                             lambda: _targets(report)) if report and shown else {}
     context = {
         "submission": submission,
         "assignment": assignment,
@@ -94,8 +97,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "extra_points": (report.max_with_extra - report.max) if report else 0,
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
-        "targets": fragments.kept(("targets", shown.pk, shown.created_at, get_language()),
-                                  lambda: _targets(report)) if report and shown else {},
+        "targets": targets,
+        "target_labels": {value: label for options in targets.values() for value, label in options},
         "target_kinds": _target_kinds(report) if report else {},
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
@@ -153,7 +156,7 @@ def formula_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = permissions.access_submission_as_staff(request.user, pk)
     form = FormulaReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose accept or reject for a formula row."))
+        messages.error(request, _("Choose accept or reject for a Q1 row."))
         return redirect(submission)
     data = form.cleaned_data
     done = _("Row %(row)s accepted.") if form.accepted else _("Row %(row)s rejected.")
@@ -243,7 +246,9 @@ def regrade_attempt(request: HttpRequest, pk: int) -> HttpResponse:
             "refused": " ".join(exc.messages)}, status=409)
     return render(request, "grading/regrade_attempt.html", {
         "submission": submission, "assignment": submission.assignment, "item": item,
-        "line_list": [item.to_json()]})
+        "line_list": [item.to_json()],
+        "target_labels": target_labels(selectors.problem_of(submission),
+                                       selectors.questions_of(submission.assignment))})
 
 
 @login_required

@@ -22,7 +22,7 @@ from grading import permissions, selectors
 
 from grading.figures import analytics, plots
 from grading.views import variants
-from grading.views.common import band_text, round_question, round_tables, svg_response
+from grading.views.common import band_text, round_question, round_tables, svg_response, target_labels
 
 if TYPE_CHECKING:
     from grading.engine import Spec
@@ -236,4 +236,5 @@ def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
     """What waits for staff, oldest first: undecided Q1 rows and students' requests."""
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     return render(request, "grading/queue.html", {
-        "assignment": assignment, "items": selectors.review_queue(assignment)})
+        "assignment": assignment, "items": selectors.review_queue(assignment),
+        "target_labels": target_labels(assignment.parsed_spec, selectors.questions_of(assignment))})
