@@ -1,7 +1,9 @@
 """Median time of the main pages through Django's test client, on a throwaway SQLite file.
 
 A class of STUDENTS students each submit the key rounded to 4 places (with one slip for some),
-then the student and staff pages are timed. A measurement, not a test: `make bench` prints it.
+then the student and staff pages are timed, beside a bare view (`/csrf/`: the whole middleware,
+session and user, no page) measured in the same run. A measurement, not a test: `make bench`
+prints it.
 """
 import os
 import sys
@@ -79,6 +81,7 @@ def main() -> None:
     staff_client.force_login(teacher)
     pk, sub = assignment.pk, first[1].pk
     for label, client, url in [
+        ("bare view /csrf/ (student)", student_client, "/csrf/"),  # the whole middleware, no page
         ("home (student)", student_client, "/"),
         ("assignment page (student)", student_client, f"/assignments/{pk}/"),
         ("feedback page (student)", student_client, f"/submissions/{sub}/"),
