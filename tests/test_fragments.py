@@ -105,3 +105,17 @@ def test_a_new_ledger_record_shows_at_once_on_the_feedback_page(world):
     services.grading_override(submission=sub, by=world["teacher"], reason="the printed key is wrong here",
                               changes=[services.Change(kind="cell", target="r1.forward.s1", status="correct", credit=1.0)])
     assert "mark-correct" in mark_of_s1()
+
+
+def test_a_skeleton_fills_each_input_by_its_own_name_and_escapes():
+    from grading.views.fragments import EntrySkeleton
+
+    html = ('<p value="">text</p><input data-old-value="" name="r1.forward.s1" value="" data-cell>'
+            '<span data-given="0.5">0.5</span><input type="text" name="a&amp;b" id="x" value="" disabled>')
+    skeleton = EntrySkeleton(html)
+    assert skeleton.names == ["r1.forward.s1", "a&b"]
+    filled = skeleton.fill({"a&b": '"><i>', "r1.forward.s1": "0.46"})
+    assert filled == ('<p value="">text</p><input data-old-value="" name="r1.forward.s1" value="0.46" data-cell>'
+                      '<span data-given="0.5">0.5</span><input type="text" name="a&amp;b" id="x" '
+                      'value="&quot;&gt;&lt;i&gt;" disabled>')
+    assert skeleton.fill({}) == html

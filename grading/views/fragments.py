@@ -14,6 +14,7 @@ Bounded (least recently used out first); each process keeps its own, as it keeps
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -62,7 +63,9 @@ def questions_signature(round_questions: Mapping[int, Any]) -> tuple[tuple[int, 
 
 # ---------------------------------------------------------------- the entry tables
 
-_SLOT = 'value=""'
+# An input's empty value attribute, after its name in the same tag (the entry cells write
+# name="..." then value="..."; nothing else in a tag between them is a name or a tag).
+_SLOT = re.compile(r'<input\b[^<>]*?\sname="([^"<>]*)"[^<>]*?\svalue=""')
 
 
 class EntrySkeleton:
@@ -72,17 +75,12 @@ class EntrySkeleton:
     def __init__(self, html: str) -> None:
         self.pieces: list[str] = []
         self.names: list[str] = []
-        rest = html
-        while True:
-            at = rest.find(_SLOT)
-            if at < 0:
-                break
-            head = rest[:at]
-            start = head.rfind('name="')
-            self.names.append(unescape(head[start + 6:head.index('"', start + 6)]))
-            self.pieces.append(head + 'value="')
-            rest = rest[at + len(_SLOT) - 1:]  # from the closing quote on
-        self.pieces.append(rest)
+        last = 0
+        for match in _SLOT.finditer(html):
+            self.names.append(unescape(match.group(1)))
+            self.pieces.append(html[last:match.end() - 1])  # up to the value's closing quote
+            last = match.end() - 1
+        self.pieces.append(html[last:])
 
     def fill(self, values: Mapping[str, str]) -> SafeString:
         out = [self.pieces[0]]
