@@ -169,6 +169,22 @@ def dated(value: Any, fmt: str = "j M Y, H:i") -> str:
     return date_filter(value, _era(fmt, value.year))
 
 
+def zone_names() -> tuple[str, str]:
+    """The course's zone as (its tz key, its short name): ("Asia/Bangkok", "UTC+07")."""
+    zone = timezone.get_default_timezone()
+    abbreviation = timezone.localtime(timezone.now(), zone).tzname() or ""
+    if abbreviation[:1] in ("+", "-"):  # tzdata has no letters for many zones: "+07"
+        abbreviation = "UTC" + abbreviation
+    return getattr(zone, "key", str(zone)), abbreviation
+
+
+@register.simple_tag
+def course_zone(part: str = "key") -> str:
+    """The course's zone for a page's scripts: its tz key ("Asia/Bangkok") or short name ("UTC+07")."""
+    key, short = zone_names()
+    return short if part == "short" else key
+
+
 @register.filter
 def zoned(value: Any, fmt: str = "D j M Y, H:i") -> str:
     """A time in the course's zone with that zone named: "Tue 1 Dec 2026, 23:59 UTC+07 (Asia/Bangkok)".

@@ -89,10 +89,11 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         values = {}
     error_inputs = dict(form.errors) if form is not None and form.is_bound else {}
     forward, backward = selectors.formula_columns(spec)
-    formula_pairs = [
-        tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}
-               if r else None) for r in pair)
-        for pair in _zip_pad(forward, backward)]
+    # Q1 as two columns (forward, backward), each a table: Tab and Enter go down a column.
+    formula_sides = [
+        {"title": title, "rows": [{"row": r, "name": formula_input_name(r),
+                                   "value": values.get(formula_input_name(r), "")} for r in rows]}
+        for title, rows in ((_("Forward pass"), forward), (_("Backward pass"), backward))]
     context = {
         "assignment": assignment,
         "spec": spec,
@@ -102,7 +103,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "tables": round_tables(spec, values=values, decimals=assignment.decimals,
                                error_inputs=error_inputs),
         "round_questions": round_question(assignment),
-        "formula_pairs": formula_pairs,
+        "formula_sides": formula_sides,
         "draft": draft,
         "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
         "draft_version": selectors.draft_version(draft),
@@ -139,11 +140,6 @@ def _variant_note(assignment: Assignment, *, staff: bool) -> str:
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
-    length = max(len(a), len(b))
-    return [(a[k] if k < len(a) else None, b[k] if k < len(b) else None) for k in range(length)]
 
 
 def assignment_page(request: ArrivedRequest, pk: int) -> HttpResponse:
