@@ -7,8 +7,10 @@ check (issue 21). Expected values are written here or computed here from the typ
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from grading.models import Submission
 from grading.marking.numbers import parse_number
@@ -87,6 +89,8 @@ def test_a_column_pasted_across_layer_bands_and_a_copied_round_pasted_back(page,
     for name, value in zip(HIDDEN_FORWARD, column):
         expect(page.locator(field(f"r1.forward.{name}"))).to_have_value(value)
     expect(page.locator("#round-1-status")).to_have_text("13 values pasted into s1[1] … L.")
+    # Round 1 asks for 13 forward, 20 backward and 12 updated cells: 45, of which 13 now filled.
+    expect(page.locator("#round-1-progress")).to_have_text("Progress: 13 filled, 32 blank, 0 not numbers.")
     assert page.locator(field("r1.backward.dL/df1[1]")).input_value() == ""
 
     typed = {"r2.parameters.w11[1]": "0.1111", "r2.parameters.b2[2]": "0.2222", "r2.forward.s1[1]": "0.3333",
@@ -238,11 +242,25 @@ def test_the_submit_dialog_reads_numbers_as_the_server_and_practice_has_no_count
     page.evaluate("""([huge]) => {  // typed without an autosave reaching the server first
         for (const [name, text] of [["r1.forward.s1", "1e999"], ["r1.forward.s2", huge], ["r1.forward.f1", "1e99"]]) {
             document.querySelector(`[name="${name}"]`).value = text; } }""", [huge])
+    page.fill(field("r1.forward.L"), "0,5")  # s1 1e999, s2 huge and L invalid; f1 1e99 a number
+    expect(page.locator("#round-1-progress")).to_have_text(
+        f"Progress: 1 filled, {len(round1_values()) - 4} blank, 3 not numbers.")
     page.click('button[value="submit"]')
-    expect(page.locator("#submit-dialog-counts")).to_contain_text("Cells that are not numbers: 2.")
+    expect(page.locator("#submit-dialog-counts")).to_contain_text("Cells that are not numbers: 3.")
     expect(page.locator("#submit-dialog-attempts")).to_have_text(
         "This is your last attempt: after it you cannot submit again.")
     page.click("#submit-dialog-cancel")
+    expect(page.locator("#last-attempt-warning")).to_be_visible()
+    expect(page.locator("#last-attempt-warning")).to_contain_text("Your last attempt.")
+    left = graded.due_at - timezone.now()  # a week less the seconds since it was made
+    expect(page.locator("#due-countdown")).to_have_text(
+        f"Time left: {left.days} days {left.seconds // 3600} hours")
+
+    soon = make_assignment(course=course, slug="soon", due_in=timedelta(minutes=30))
+    page.goto(f"{live_server.url}/assignments/{soon.pk}/")
+    expect(page.locator("#due-countdown")).to_have_text(re.compile(r"^Time left: (29|30) minutes$"))
+    expect(page.locator("#due-countdown")).to_have_class(re.compile(r"\btext-danger\b"))
+    expect(page.locator("#last-attempt-warning")).to_have_count(0)  # 3 attempts left there
 
     page.goto(f"{live_server.url}/assignments/{practice.pk}/")
     page.fill(field("r1.forward.s1"), "0.4600")
@@ -250,3 +268,53 @@ def test_the_submit_dialog_reads_numbers_as_the_server_and_practice_has_no_count
     page.click('button[value="submit"]')
     expect(page.locator("#submit-dialog-attempts")).not_to_contain_text("attempts left")
     expect(page.locator("#submit-dialog-attempts")).to_contain_text("as often as you like")
+
+
+def axe_violations(page, where: str) -> list[str]:
+    """Every axe-core violation of the page as it stands (any impact: minor ones too)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{where}: {v['id']} ({v['impact']}) at "
+            + "; ".join(str(n["target"][0]) for n in v["nodes"][:4]) for v in results.response["violations"]]
+
+
+def test_every_student_page_is_axe_clean_at_both_sizes_in_thai_and_english(page, live_server):
+    """No axe violation of any impact on home, the assignment page (its submit dialog open too),
+    a feedback page naming a mistake and the draft history: desktop and phone, Thai and English."""
+    from grading import services
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    assignment = make_assignment(course=course, reveal="after_attempt")
+    answers: dict = {"rounds": [{"round": 1, "forward": {}, "backward": {}, "updated": {}}]}
+    for name, value in round1_values().items():
+        _, column, cell = name.split(".", 2)
+        answers["rounds"][0][column][cell] = flipped(value) if column == "backward" and "dL/df" not in cell else value
+    submission = services.submission_submit(assignment=assignment, student=student, answers=answers)
+    services.draft_save(assignment=assignment, student=student, answers={"rounds": [
+        {"round": 1, "forward": {"s1": "0.4600", "s2": "0,92"}}]})
+    base = live_server.url
+    problems: list[str] = []
+    for language in ("en", "th"):
+        context = page.context.browser.new_context(
+            viewport=DESKTOP, extra_http_headers={"Accept-Language": language})
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        try:
+            log_in(tab, live_server, "student1")
+            for size in (DESKTOP, PHONE):
+                tab.set_viewport_size(size)
+                where = f"{language} {size['width']}"
+                for url in ("/", f"/assignments/{assignment.pk}/", f"/submissions/{submission.pk}/",
+                            f"/assignments/{assignment.pk}/draft/history/"):
+                    tab.goto(base + url)
+                    tab.wait_for_load_state("networkidle")
+                    problems += axe_violations(tab, f"{where} {url}")
+                tab.goto(f"{base}/assignments/{assignment.pk}/")
+                tab.click('button[value="submit"]')
+                tab.locator("#submit-dialog[open]").wait_for()
+                problems += axe_violations(tab, f"{where} submit dialog")
+        finally:
+            context.close()
+    assert problems == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -110,6 +111,8 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "attempts": attempts,
         "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
         "is_open": terms.is_open(),
+        "past_due": terms.due_at <= timezone.now(),
+        "due_soon": timezone.now() < terms.due_at < timezone.now() + timedelta(hours=1),
         "errors": errors or [],
         # Practice: one browser copy per attempt's problem, so the last problem's typing is not
         # put back into the next one.

@@ -220,6 +220,41 @@
     if (done) { e.preventDefault(); }
   });
 
+  // ------------------------------------------------------------------ each round's progress
+
+  // Under each round's heading: how many of its cells are filled, blank and not numbers (as the
+  // server reads them, or as the last autosave marked them), redrawn as the student types.
+  function progress(round) {
+    var out = document.getElementById("round-" + round + "-progress");
+    if (!out) {
+      var section = document.getElementById("round-" + round);
+      var heading = section && section.querySelector("h2");
+      if (!heading) { return; }
+      out = document.createElement("p");
+      out.id = "round-" + round + "-progress";
+      out.className = "round-progress small mb-1";
+      heading.insertAdjacentElement("afterend", out);
+    }
+    var filled = 0, blank = 0, invalid = 0;
+    (columns[round] || []).forEach(function (list) {
+      (list || []).forEach(function (el) {
+        if (el.tagName !== "INPUT") { return; }
+        if (el.value.trim() === "") { blank += 1; }
+        else if (isNaN(readNumber(el.value))) { invalid += 1; }
+        else { filled += 1; }
+      });
+    });
+    out.textContent = fill(gettext("Progress: %(filled)s filled, %(blank)s blank, %(invalid)s not numbers."),
+                           { filled: filled, blank: blank, invalid: invalid });
+    out.classList.toggle("text-danger", invalid > 0);
+    out.classList.toggle("text-body-secondary", invalid === 0);
+  }
+  Object.keys(columns).forEach(progress);
+  form.addEventListener("input", function (e) {
+    var here = e.target && place.get(e.target);
+    if (here) { progress(here.round); }
+  });
+
   // ------------------------------------------------------------------ keep the focused field in view
 
   // The sticky bar's height, for the CSS scroll margins (it grows when a message wraps).
