@@ -70,7 +70,7 @@ def receipt_download(request: HttpRequest, pk: int) -> HttpResponse:
 def receipt_email(request: HttpRequest, pk: int) -> HttpResponse:
     """E-mail the receipt to the student's own address, and say where it went."""
     submission = _own_attempt(request, pk)
-    subject = _("Receipt: %(title)s, attempt %(n)s") % {"title": submission.assignment.title,
+    subject = _("Receipt: %(title)s, attempt %(n)s") % {"title": submission.assignment.shown_title,
                                                          "n": submission.attempt}
     try:
         address = services.receipt_send(submission=submission, subject=subject,
