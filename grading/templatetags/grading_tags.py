@@ -93,6 +93,20 @@ def status_words(status: str) -> str:
     return str(STATUS.get(status, ("•", status, "secondary"))[1])
 
 
+# What a staff change was made on, as the grade history's "What changed" column says it.
+CHANGE_KINDS = {
+    "cell": gettext_lazy("cell"), "formula": gettext_lazy("Q1 row"), "question": gettext_lazy("question"),
+    "total": gettext_lazy("total"), "root": gettext_lazy("carried credit from"),
+    "withdraw": gettext_lazy("withdrawn:"),
+}
+
+
+@register.filter
+def change_kind(kind: str) -> str:
+    """A ledger change's kind in the reader's language ("cell" -> "ช่อง")."""
+    return str(CHANGE_KINDS.get(kind, kind))
+
+
 # A root of carried credit's state, as staff read it.
 ROOT_STATES = {
     "explained": gettext_lazy("explained: carried"),
