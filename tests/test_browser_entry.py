@@ -140,15 +140,16 @@ def test_the_keyboard_goes_down_q1_and_every_table_and_never_hides_the_focus(pag
 
 
 def test_on_a_phone_fields_are_for_fingers_and_nothing_is_cut_off(live_server, page):
-    """A touch phone at 390×844: every cell asks for the decimal keypad and is at least 44 px
-    tall; Q1 is no sideways table; Enter down every cell keeps the focused one in view; with the
-    session expired the save status shows its whole message (the reason and that the answers
-    are kept), wrapped, never elided; a feedback page with a named mistake fits the screen."""
+    """A Thai student's touch phone at 390×844: every cell asks for the decimal keypad and is at
+    least 44 px tall; Q1 is no sideways table; Enter down every cell keeps the focused one in
+    view; with the session expired the save status shows its whole Thai message (the reason and
+    that the answers are kept), wrapped, never elided."""
     from playwright.sync_api import expect
 
     from tests.test_browser_students import no_sideways_scroll
 
-    context = page.context.browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    context = page.context.browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="th-TH",
+                                               extra_http_headers={"Accept-Language": "th-TH,th;q=0.9"})
     phone = context.new_page()
     phone.set_default_timeout(10_000)
     try:
@@ -171,8 +172,9 @@ def test_on_a_phone_fields_are_for_fingers_and_nothing_is_cut_off(live_server, p
         context.clear_cookies(name="sessionid")
         phone.fill(field("r1.forward.s1[1]"), "0.4600")
         status = phone.locator("#autosave-status")
-        expect(status).to_contain_text("your answers are kept in this browser")
-        expect(status).to_contain_text("session has expired")
+        # The catalogue's Thai (locale/th djangojs.po): the reason, and "your answers are kept in this browser".
+        expect(status).to_contain_text("เซสชันของคุณหมดอายุ")
+        expect(status).to_contain_text("คำตอบของคุณยังเก็บอยู่ในเบราว์เซอร์นี้")
         fits = phone.evaluate("""() => { const s = document.getElementById('autosave-status');
             const box = s.getBoundingClientRect(), style = getComputedStyle(s);
             return {overflowX: s.scrollWidth - s.clientWidth, overflowY: s.scrollHeight - s.clientHeight,

@@ -34,3 +34,17 @@ def test_the_authoring_page_names_the_course_zone_as_the_other_pages_do(world):
         reverse("grading:assignment_new", args=[world["course"].code])).content.decode()
     assert "Times are in the course&#x27;s time zone: UTC+07 (Asia/Bangkok), as students read them." in html \
         or "Times are in the course's time zone: UTC+07 (Asia/Bangkok), as students read them." in html
+
+
+@pytest.mark.parametrize("language", ["en", "th"])
+def test_q1_has_one_title_on_the_entry_and_the_feedback_page(world, language):
+    """Q1's heading is the same words where it is answered and where it is marked."""
+    import re
+
+    client = client_for(world["alice"])
+    attempt = submit(client, world["assignment"], round1_values())
+    heads = []
+    for url in (reverse("grading:assignment", args=[world["assignment"].pk]), attempt.get_absolute_url()):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        heads.append(re.findall(r'<h2 class="h5"[^>]*>(Q1 · [^<]+)</h2>', html))
+    assert len(heads[0]) == 1 and heads[0] == heads[1]
