@@ -320,3 +320,32 @@ def test_every_student_page_is_axe_clean_at_both_sizes_in_thai_and_english(page,
         finally:
             context.close()
     assert problems == []
+
+
+IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+             "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+
+
+def test_an_iphone_keeps_the_full_keyboard_to_type_a_minus_sign(page, live_server):
+    """iOS's decimal keypad has no minus sign and gradients are often negative: on an iPhone the
+    cells ask for no keypad (the full keyboard, with "-"), and a negative value typed is saved."""
+    from playwright.sync_api import expect
+
+    context = page.context.browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True,
+                                               user_agent=IPHONE_UA)
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+    try:
+        course = make_course()
+        student = make_member(course=course, username="student1")
+        assignment = make_assignment(course=course)
+        log_in(phone, live_server, "student1")
+        phone.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+        modes = phone.evaluate("[...document.querySelectorAll('input[data-cell]')].map(i => i.getAttribute('inputmode'))")
+        assert modes and set(modes) == {None}
+        phone.fill(field("r1.backward.dL/dw21"), "-0.0123")
+        expect(phone.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+        draft = Submission.objects.get(student=student)
+        assert draft.answers["rounds"][0]["backward"]["dL/dw21"] == "-0.0123"
+    finally:
+        context.close()

@@ -64,6 +64,13 @@
     if (out) { out.textContent = text; }
   }
 
+  // The cells ask a phone for its decimal keypad (inputmode="decimal"), except on iOS, whose
+  // decimal keypad has no minus sign: many gradients are negative, so there the cells keep the
+  // full keyboard rather than make a negative number impossible to type.
+  var ios = /iP(hone|ad|od)/.test(navigator.userAgent)
+    || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);  // iPadOS says "Mac"
+  if (ios) { inputs().forEach(function (el) { el.removeAttribute("inputmode"); }); }
+
   // ------------------------------------------------------------------ paste
 
   function readNumber(text) {
