@@ -257,5 +257,7 @@ if os.environ.get("DJANGO_EMAIL_BACKEND"):
     EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
     EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
     EMAIL_TIMEOUT = 10
+elif DEBUG:  # development: a receipt or a grade-change mail is printed on the server's console
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
 GRADE_CHANGE_EMAILS = env_bool("GRADE_CHANGE_EMAILS", bool(os.environ.get("DJANGO_EMAIL_BACKEND")))

@@ -66,7 +66,7 @@ class AssignmentAdmin(admin.ModelAdmin):
     form = AssignmentForm
     list_display = ["title", "course", "published", "opens_at", "due_at", "decimals", "max_attempts", "reveal"]
     list_filter = ["course", "published", "reveal", "accept_late"]
-    search_fields = ["title", "slug", "course__code"]
+    search_fields = ["title", "title_th", "slug", "course__code"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline]
 

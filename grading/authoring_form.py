@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 STRUCTURE = ("n_inputs", "n_layers", "units_1", "units_2", "units_3", "units_4", "activation_1",
              "activation_2", "activation_3", "activation_4", "loss", "update_biases", "rounds")
-SETTINGS = ("title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals",
+SETTINGS = ("title", "title_th", "slug", "statement", "statement_th", "opens_at", "due_at", "accept_late", "decimals",
             "max_attempts", "reveal", "carried_credit", "carried_cap", "not_chained_credit",
             "unexplained_roots",
             "grace_seconds", "auto_submit", "practice")
@@ -125,10 +125,14 @@ class AuthoringForm(forms.Form):
     """An assignment as its author writes it. ``seed``: the draws of the example and the probe
     students (the assignment's own, or ``selectors.PREVIEW_SEED`` before it exists)."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
+    # Both languages optional, one title at least: students read theirs, else the other.
+    title = forms.CharField(label=_("Title in English"), max_length=200, required=False)
+    title_th = forms.CharField(label=_("Title in Thai"), max_length=200, required=False)
     slug = forms.SlugField(label=_("Short name in addresses"), max_length=80)
-    statement = forms.CharField(label=_("Statement (plain text)"), required=False,
+    statement = forms.CharField(label=_("Statement in English (plain text)"), required=False,
                                 widget=forms.Textarea(attrs={"rows": 4}))
+    statement_th = forms.CharField(label=_("Statement in Thai (plain text)"), required=False,
+                                   widget=forms.Textarea(attrs={"rows": 4}))
     n_inputs = _count(_("Inputs"), authoring.MAX_UNITS)
     n_layers = _count(_("Layers"), authoring.MAX_LAYERS)
     units_1 = _count(_("Units of layer 1"), authoring.MAX_UNITS, required=False)
@@ -265,6 +269,9 @@ class AuthoringForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        if "title" in data and "title_th" in data and not (data["title"].strip() or data["title_th"].strip()):
+            self.add_error("title", forms.ValidationError(_("Give a title, in English or in Thai (or both)."),
+                                                          code="no_title"))
         if data.get("opens_at") and data.get("due_at") and data["due_at"] <= data["opens_at"]:
             self.add_error("due_at", forms.ValidationError(_("The due time must be after the opening."),
                                                            code="due_before_opening"))

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import get_language, gettext, gettext_lazy as _
 
 from grading import engine
 from grading.engine.ranges import Template, parse_template
@@ -24,6 +24,13 @@ from grading.engine.variants import VariantError, draw_many
 # edit. The models refuse here; the database refuses too (triggers, migration 0007), for code
 # that goes around the ORM.
 
+
+
+def _in_language(english: str, thai: str) -> str:
+    """``thai`` for a Thai reader, ``english`` for anyone else; either falls back to the other."""
+    if (get_language() or "").startswith("th"):
+        return thai or english
+    return english or thai
 
 class AppendOnlyError(Exception):
     """A write that would change or delete an append-only record."""
@@ -187,10 +194,14 @@ class Assignment(models.Model):
         NEVER = "never", _("Never")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
-    title = models.CharField(max_length=200)
+    # Title and statement in English and in Thai, each optional (a title in one of them at
+    # least): a reader sees their language's, else the other (``shown_title``, ``shown_statement``).
+    title = models.CharField(max_length=200, blank=True, help_text=_("The title in English."))
+    title_th = models.CharField(max_length=200, blank=True, help_text=_("The title in Thai."))
     slug = models.SlugField(max_length=80)
     statement = models.TextField(blank=True,
-                                 help_text=_("Problem statement shown to students (plain text)."))
+                                 help_text=_("Problem statement shown to students (plain text), in English."))
+    statement_th = models.TextField(blank=True, help_text=_("The problem statement in Thai (plain text)."))
     spec = models.JSONField(validators=[validate_spec],
                             help_text=_('{"weights": [[w11, w12], [w21, w22]], "biases": [b1, b2], '
                                         '"learning_rate": 1, "samples": [{"x": [..], "y": [..]}, ...]}; '
@@ -242,6 +253,7 @@ class Assignment(models.Model):
             models.CheckConstraint(condition=Q(decimals__gte=1) & Q(decimals__lte=8),
                                    name="decimals_1_to_8"),
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="at_least_one_attempt"),
+            models.CheckConstraint(condition=~Q(title="") | ~Q(title_th=""), name="assignment_has_a_title"),
             models.CheckConstraint(condition=Q(due_at__gt=models.F("opens_at")),
                                    name="due_after_opening"),
             models.CheckConstraint(condition=Q(carried_credit__gte=0) & Q(carried_credit__lte=1),
@@ -253,10 +265,20 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.course.code} · {self.title}"
+        return f"{self.course.code} · {self.shown_title}"
 
     def get_absolute_url(self) -> str:
         return reverse("grading:assignment", args=[self.pk])
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language (the active one), else in the other."""
+        return _in_language(self.title, self.title_th)
+
+    @property
+    def shown_statement(self) -> str:
+        """The statement in the reader's language, else in the other; "" when there is none."""
+        return _in_language(self.statement, self.statement_th)
 
     def clean(self) -> None:
         super().clean()

@@ -17,6 +17,8 @@ urlpatterns = [
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/status.json", views.submission_status, name="submission_status"),
     path("submissions/<int:pk>/loss.svg", views.submission_loss_plot, name="submission_loss_plot"),
+    path("submissions/<int:pk>/receipt.txt", views.receipt_download, name="receipt_download"),
+    path("submissions/<int:pk>/receipt/email/", views.receipt_email, name="receipt_email"),
     path("submissions/<int:pk>/ask/", views.review_request_create, name="review_request"),
     # Course staff only (404 for anyone else).
     path("submissions/<int:pk>/review/", views.formula_review, name="formula_review"),

@@ -31,13 +31,15 @@ def make_member(*, course: Course, username: str, role: str = Membership.Role.ST
 
 def make_assignment(*, course: Course | None = None, spec: dict | None = None, decimals: int = 4,
                     max_attempts: int = 3, due_in: timedelta = timedelta(days=7),
-                    reveal: str = "after_due", accept_late: bool = False, slug: str = "hw-4-1"):
+                    reveal: str = "after_due", accept_late: bool = False, slug: str = "hw-4-1",
+                    title: str = "Homework 4.1", **texts: str):
+    """``texts``: title_th, statement, statement_th, as an author writes them."""
     course = course or make_course()
     now = timezone.now()
     return services.assignment_create(
-        course=course, title="Homework 4.1", slug=slug, spec=spec or SPEC_4_1,
+        course=course, title=title, slug=slug, spec=spec or SPEC_4_1,
         opens_at=now - timedelta(days=1), due_at=now + due_in, decimals=decimals,
-        max_attempts=max_attempts, reveal=reveal, accept_late=accept_late)
+        max_attempts=max_attempts, reveal=reveal, accept_late=accept_late, **texts)
 
 
 def round1_values(decimals: int = 4) -> dict[str, str]:

@@ -93,7 +93,7 @@ def test_student_fills_round_1_autosaves_reloads_submits_and_sees_score_and_plot
     page.click(f'a[href="/assignments/{assignment.pk}/"]')
     for name, value in values.items():
         page.fill(field(name), value)
-    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d UTC\+07$"))
     draft = Submission.objects.get(assignment=assignment, student=student)
     assert draft.is_draft and draft.answers["rounds"][0]["forward"]["s1"] == values["r1.forward.s1"]
 
@@ -279,7 +279,7 @@ def test_autosave_and_submit_survive_logging_in_again_in_another_tab(page, live_
     second.close()
 
     page.fill(field("r1.forward.s1"), "0.4600")
-    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d UTC\+07$"))
     assert Submission.objects.get(student=student).answers["rounds"][0]["forward"]["s1"] == "0.4600"
     assert token_fetches, "the stale token was never refreshed"
     page.fill(field("r1.forward.s2"), "0.5300")
@@ -417,7 +417,7 @@ def test_student_walks_the_hidden_layer_demo(page, live_server):
     page.fill(field("formulas.dL/df1[1]"), "w11[2]*dL/ds1[2] + w12[2]*dL/ds2[2]")
     preview = page.locator('[data-preview-for="formulas.dL/df1[1]"] math msubsup')
     expect(preview.first).to_be_visible()
-    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d UTC\+07$"))
 
     submit_attempt(page)
     page.wait_for_url(re.compile(r"/submissions/\d+/$"))

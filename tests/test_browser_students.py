@@ -44,7 +44,7 @@ def open_assignment(page, live_server, username: str = "student1", **kwargs):
 def saved(page) -> None:
     from playwright.sync_api import expect
 
-    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d$"))
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved \d\d:\d\d:\d\d UTC\+07$"))
 
 
 # ------------------------------------------------------------------ spreadsheet-like entry
@@ -285,7 +285,7 @@ def test_inputs_say_round_column_and_cell_and_invalid_ones_point_at_their_messag
     assert description == "use a point for decimals, not a comma"
     page.fill(field("r1.forward.s1"), "๐.๔๖")
     expect(s1).not_to_have_attribute("aria-invalid", "true")
-    expect(page.locator("caption").first).to_have_text("Round 1 · Parameters")
+    expect(page.locator("#round-1 caption").first).to_have_text("Round 1 · Parameters")
     skip = page.locator('#round-1 a.skip-link')
     expect(skip).to_have_attribute("href", "#round-2")
     skip.focus()
@@ -361,7 +361,7 @@ THAI_WORDING: list[tuple[str, str, str]] = [
     ("feedback", '#round-1 table[data-col="1"] caption', "รอบ 1 · การคำนวณไปข้างหน้า"),
     ("feedback", "#loss-plot h2", "ค่าความสูญเสียในแต่ละรอบ"),
 ]
-THAI_SAVED = re.compile(r"^บันทึกแล้ว \d\d:\d\d:\d\d$")  # "Saved hh:mm:ss" in Thai
+THAI_SAVED = re.compile(r"^บันทึกแล้ว \d\d:\d\d:\d\d UTC\+07$")  # "Saved hh:mm:ss" in Thai
 
 
 def thai_wording(page, which: str) -> None:

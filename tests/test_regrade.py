@@ -194,7 +194,11 @@ def test_class_regrade_from_the_staff_page_runs_as_a_job_with_progress(klass):
     page = ta.get(response["Location"]).content.decode()
     assert "round 1 f1" in page and "ben" in page and "Apply this regrade" not in page
     progress = ta.get(reverse("grading:regrade_job_progress", args=[a.pk, job.pk])).json()
-    assert progress == {"status": "done", "done": 3, "total": 3, "changed": 1, "finished": True}
+    assert progress == {"status": "done", "status_text": "Done", "done": 3, "total": 3, "changed": 1,
+                        "finished": True}
+    # The page's poll writes the status in the reader's language (the catalogue's Thai), not "done".
+    thai = ta.get(reverse("grading:regrade_job_progress", args=[a.pk, job.pk]), HTTP_ACCEPT_LANGUAGE="th").json()
+    assert thai["status_text"] == "เสร็จแล้ว"
     refused = ta.post(url, {"csrfmiddlewaretoken": page_token(ta, url), "apply": "on"})
     assert refused.status_code == 404 and not Grading.objects.filter(kind="regrade").exists()
     teacher = client_for(klass["teacher"])

@@ -34,7 +34,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0014_override_withdrawal'),
+        ('grading', '0015_assignment_bilingual'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -141,7 +141,7 @@ def slug_taken(course: Course, slug: str, *, but: int | None = None) -> bool:
 def authoring_initial(assignment: Assignment) -> dict[str, Any]:
     """An assignment's settings and questions as the authoring form starts from them."""
     data = {name: getattr(assignment, name) for name in (
-        "title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals", "max_attempts",
+        "title", "title_th", "slug", "statement", "statement_th", "opens_at", "due_at", "accept_late", "decimals", "max_attempts",
         "reveal", "carried_credit", "carried_cap", "not_chained_credit", "unexplained_roots", "grace_seconds",
         "auto_submit", "practice")}
     for q in assignment.questions.all():

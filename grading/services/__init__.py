@@ -10,6 +10,7 @@ from grading.services.authoring import (GRADED_ON, Authored, QuestionPoints, ass
                                         assignment_change_record, assignment_publish, assignment_unpublish)
 from grading.services.assignments import (assignment_create, assignment_questions_default,
                                           assignment_schedule, grading_config, spec_hash)
+from grading.services.receipts import receipt_send
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
                                      grading_override, grading_withdraw, review_request_answer, review_request_create)
 from grading.services.people import (RosterResult, SealBroken, course_ensure, extension_create, membership_ensure,
@@ -29,6 +30,7 @@ from grading.services.variants import (Problem, VariantError, page_attempt, prob
                                        variant_attempt_no, variant_draw)
 
 __all__ = [
+    "receipt_send",
     "GRADED_ON", "Authored", "QuestionPoints", "SealBroken", "assignment_author", "assignment_change_record", "assignment_publish",
     "assignment_unpublish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",

@@ -23,7 +23,7 @@ from grading.engine.degenerate import degenerate_reasons
 from grading.engine.ranges import parse_template
 from grading.models import Assignment, AssignmentChange, Question, Submission, Variant
 
-SETTINGS = ("title", "slug", "statement", "opens_at", "due_at", "accept_late", "decimals",
+SETTINGS = ("title", "title_th", "slug", "statement", "statement_th", "opens_at", "due_at", "accept_late", "decimals",
             "max_attempts", "reveal", "carried_credit", "carried_cap", "not_chained_credit",
             "unexplained_roots", "grace_seconds", "auto_submit", "practice")
 # What a grade depends on: a change of any of them leaves graded attempts for a regrade.

@@ -100,10 +100,10 @@ def grade_changed_notify(submission: Submission, before: Grading, after: Grading
     if not getattr(settings, "GRADE_CHANGE_EMAILS", False) or not student.email:
         return
     assignment = submission.assignment
-    subject = _("Your grade for %(title)s changed") % {"title": assignment.title}
+    subject = _("Your grade for %(title)s changed") % {"title": assignment.shown_title}
     body = _("Your grade for %(title)s, attempt %(attempt)s, changed from %(old)s to %(new)s "
              "(%(kind)s). The feedback page shows every mark and the reason.") % {
-        "title": assignment.title, "attempt": submission.attempt, "old": f"{before.score:g}",
+        "title": assignment.shown_title, "attempt": submission.attempt, "old": f"{before.score:g}",
         "new": f"{after.score:g}", "kind": after.get_kind_display().lower()}
     transaction.on_commit(lambda: send_mail(subject, body, None, [student.email], fail_silently=True))
 

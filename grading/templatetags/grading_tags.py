@@ -103,6 +103,20 @@ def status_words(status: str) -> str:
     return str(STATUS.get(status, ("•", status, "secondary"))[1])
 
 
+# What a staff change was made on, as the grade history's "What changed" column says it.
+CHANGE_KINDS = {
+    "cell": gettext_lazy("cell"), "formula": gettext_lazy("Q1 row"), "question": gettext_lazy("question"),
+    "total": gettext_lazy("total"), "root": gettext_lazy("carried credit from"),
+    "withdraw": gettext_lazy("withdrawn:"),
+}
+
+
+@register.filter
+def change_kind(kind: str) -> str:
+    """A ledger change's kind in the reader's language ("cell" -> "ช่อง")."""
+    return str(CHANGE_KINDS.get(kind, kind))
+
+
 # A root of carried credit's state, as staff read it.
 ROOT_STATES = {
     "explained": gettext_lazy("explained: carried"),
@@ -177,6 +191,22 @@ def dated(value: Any, fmt: str = "j M Y, H:i") -> str:
     if isinstance(value, datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)  # as the date filter shows it: the current zone's time
     return date_filter(value, _era(fmt, value.year))
+
+
+def zone_names() -> tuple[str, str]:
+    """The course's zone as (its tz key, its short name): ("Asia/Bangkok", "UTC+07")."""
+    zone = timezone.get_default_timezone()
+    abbreviation = timezone.localtime(timezone.now(), zone).tzname() or ""
+    if abbreviation[:1] in ("+", "-"):  # tzdata has no letters for many zones: "+07"
+        abbreviation = "UTC" + abbreviation
+    return getattr(zone, "key", str(zone)), abbreviation
+
+
+@register.simple_tag
+def course_zone(part: str = "key") -> str:
+    """The course's zone for a page's scripts: its tz key ("Asia/Bangkok") or short name ("UTC+07")."""
+    key, short = zone_names()
+    return short if part == "short" else key
 
 
 @register.filter

@@ -149,7 +149,8 @@ def _entry_cell(readonly: bool) -> Any:
                 f'<td class="entry-cell{" table-danger" if cell.has_error else ""}">'
                 f'<input class="form-control form-control-sm cell-input{" is-invalid" if invalid else ""}" '
                 f'type="text" id="in-{ident}" name="{ident}" value="{esc(cell.value)}" data-answer data-cell '
-                f'{place} aria-label="{esc(accessible_name(cell))}" autocomplete="off" spellcheck="false"'
+                f'{place} aria-label="{esc(accessible_name(cell))}" inputmode="decimal" enterkeyhint="next" '
+                f'autocomplete="off" spellcheck="false"'
                 f'{aria}{disabled}>'
                 f'<div class="cell-problem invalid-feedback d-block small" id="problem-{ident}" '
                 f'data-problem-for="{ident}">{esc(cell.problem)}</div></td></tr>')

@@ -7,6 +7,7 @@ from grading.views.feedback import (formula_review, grade_override, grade_withdr
                                     submission_status)
 from grading.views.manage import (extensions, regrade, regrade_job, regrade_job_progress, roster, roster_job,
                                   roster_job_passwords, roster_job_progress)
+from grading.views.receipts import receipt_download, receipt_email
 from grading.views.session import csrf_token, healthz
 from grading.views.staff import (analytics_plot, answer_key, class_analytics, gradebook,
                                  gradebook_csv, key_loss_plot, review_queue)
@@ -22,5 +23,5 @@ __all__ = [
     "key_loss_plot", "regrade", "regrade_attempt", "regrade_job", "regrade_job_progress",
     "review_queue", "review_reply", "review_request_create", "roster", "roster_job",
     "roster_job_passwords", "roster_job_progress", "save_draft",
-    "submission_detail", "submission_loss_plot", "submission_status",
+    "receipt_download", "receipt_email", "submission_detail", "submission_loss_plot", "submission_status",
 ]

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 NEW_DEFAULTS = {"decimals": 4, "max_attempts": 3, "reveal": "after_due", "carried_credit": 1.0,
                 "carried_cap": 1.0, "not_chained_credit": 0.5, "unexplained_roots": "review", "grace_seconds": 120,
-                "accept_late": False, "auto_submit": False, "practice": False, "statement": ""}
+                "accept_late": False, "auto_submit": False, "practice": False, "statement": "",
+                "statement_th": ""}
 MAX_EXAMPLE = 10_000
 
 
@@ -48,14 +49,16 @@ def _new_initial() -> dict[str, Any]:
     now = timezone.now().replace(second=0, microsecond=0)
     grids = authoring.blank_grids([2, 2], ["sigmoid"], 4)
     grids.lr = "1"
-    return initial_of(grids, {**NEW_DEFAULTS, "title": "", "slug": "", "opens_at": now,
+    return initial_of(grids, {**NEW_DEFAULTS, "title": "", "title_th": "", "slug": "", "opens_at": now,
                               "due_at": now + timedelta(days=7)})
 
 
 def _initial_from(assignment: Assignment, *, copy: bool) -> dict[str, Any]:
     data = initial_of(authoring.grids_of(assignment.spec), selectors.authoring_initial(assignment))
     if copy:
-        data["title"] = _("%(title)s (copy)") % {"title": assignment.title}
+        for field in ("title", "title_th"):
+            if data.get(field):
+                data[field] = _("%(title)s (copy)") % {"title": data[field]}
         data["slug"] = f"{assignment.slug}-copy"[:80]
     return data
 
@@ -112,10 +115,10 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
           source: Assignment | None = None) -> HttpResponse:
     if assignment is not None:
         initial = _initial_from(assignment, copy=False)
-        heading = _("Edit %(title)s") % {"title": assignment.title}
+        heading = _("Edit %(title)s") % {"title": assignment.shown_title}
     elif source is not None:
         initial = _initial_from(source, copy=True)
-        heading = _("New assignment from %(title)s") % {"title": source.title}
+        heading = _("New assignment from %(title)s") % {"title": source.shown_title}
     else:
         initial, heading = _new_initial(), _("New assignment")
     form = AuthoringForm(request.POST if request.method == "POST" else None, initial=initial, course=course,
@@ -152,7 +155,7 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
 
 def _saved(request: HttpRequest, authored: services.Authored) -> HttpResponse:
     saved = authored.assignment
-    messages.success(request, _("Saved “%(title)s”.") % {"title": saved.title})
+    messages.success(request, _("Saved “%(title)s”.") % {"title": saved.shown_title})
     if not saved.published:
         messages.info(request, _("It is not published: its students see nothing of it until you "
                                  "press Publish."))
@@ -200,7 +203,7 @@ def assignment_publish(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("grading:assignment_edit", args=[assignment.pk]))
     if services.assignment_publish(assignment, by=request.user, reason=request.POST.get("reason", "")):
         messages.success(request, _("Published “%(title)s”: its students see it from %(time)s.") % {
-            "title": assignment.title, "time": f"{timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}"})
+            "title": assignment.shown_title, "time": f"{timezone.localtime(assignment.opens_at):%Y-%m-%d %H:%M}"})
     return redirect(reverse("grading:assignment_edit", args=[assignment.pk]))
 
 

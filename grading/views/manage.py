@@ -75,8 +75,9 @@ def regrade_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonResp
     job = selectors.regrade_job(assignment, job_id)
     if job is None:
         raise Http404("No such job.")
-    return JsonResponse({"status": job.status, "done": job.done, "total": job.total,
-                         "changed": job.changed, "finished": job.finished_at is not None})
+    # "status_text": the status in the reader's language, as the page shows it (not the raw value).
+    return JsonResponse({"status": job.status, "status_text": str(job.get_status_display()),
+                         "done": job.done, "total": job.total, "changed": job.changed, "finished": job.finished_at is not None})
 
 
 @login_required
@@ -169,8 +170,8 @@ def _roster_job_page(request: HttpRequest, assignment: Any, job: Any, status: in
 def roster_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonResponse:
     """The job's progress as JSON, for the page's poll."""
     _assignment, job = _roster_job(request, pk, job_id)
-    return JsonResponse({"status": job.status, "done": job.done, "total": job.total,
-                         "finished": job.finished_at is not None})
+    return JsonResponse({"status": job.status, "status_text": str(job.get_status_display()),
+                         "done": job.done, "total": job.total, "finished": job.finished_at is not None})
 
 
 @login_required

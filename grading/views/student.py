@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -96,10 +97,11 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     tables_html = None if error_inputs else fragments.entry_tables(
         spec, values=values, decimals=assignment.decimals, readonly=staff, round_questions=round_questions)
     forward, backward = selectors.formula_columns(spec)
-    formula_pairs = [
-        tuple(({"row": r, "name": formula_input_name(r), "value": values.get(formula_input_name(r), "")}
-               if r else None) for r in pair)
-        for pair in _zip_pad(forward, backward)]
+    # Q1 as two columns (forward, backward), each a table: Tab and Enter go down a column.
+    formula_sides = [
+        {"title": title, "rows": [{"row": r, "name": formula_input_name(r),
+                                   "value": values.get(formula_input_name(r), "")} for r in rows]}
+        for title, rows in ((_("Forward pass"), forward), (_("Backward pass"), backward))]
     context = {
         "assignment": assignment,
         "spec": spec,
@@ -111,13 +113,15 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
             spec, values=values, decimals=assignment.decimals, error_inputs=error_inputs),
         "given_html": fragments.given_values(spec, decimals=assignment.decimals, variant_note=variant_note),
         "round_questions": round_questions,
-        "formula_pairs": formula_pairs,
+        "formula_sides": formula_sides,
         "draft": draft,
         "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
         "draft_version": selectors.draft_version(draft),
         "attempts": attempts,
         "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
         "is_open": terms.is_open(),
+        "past_due": terms.due_at <= timezone.now(),
+        "due_soon": timezone.now() < terms.due_at < timezone.now() + timedelta(hours=1),
         "errors": errors or [],
         # Practice: one browser copy per attempt's problem, so the last problem's typing is not
         # put back into the next one.
@@ -147,11 +151,6 @@ def _variant_note(assignment: Assignment, *, staff: bool) -> str:
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _zip_pad(a: list[str], b: list[str]) -> list[tuple[str | None, str | None]]:
-    length = max(len(a), len(b))
-    return [(a[k] if k < len(a) else None, b[k] if k < len(b) else None) for k in range(length)]
 
 
 def assignment_page(request: ArrivedRequest, pk: int) -> HttpResponse:

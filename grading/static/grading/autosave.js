@@ -82,10 +82,22 @@
   function writeLocal(copy) {
     try { window.localStorage.setItem(storageKey, JSON.stringify(copy)); } catch (e) { /* private mode, full */ }
   }
+  // One clock for the whole page: the course's zone, named ("12:01:03 UTC+07"), as the server
+  // writes "received" and the due time; never the device's own zone.
+  var zone = form.dataset.timeZone || "", zoneName = form.dataset.zoneName || "";
+  var zoneClock = null;
+  try {
+    if (zone) {
+      zoneClock = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit",
+                                                    second: "2-digit", hourCycle: "h23" });
+    }
+  } catch (e) { zoneClock = null; }  // an unknown zone: the device's clock, still named below
   function clock(ms) {
     var d = new Date(Number(ms));
     function two(n) { return (n < 10 ? "0" : "") + n; }
-    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+    var text = zoneClock ? zoneClock.format(d)
+      : two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+    return zoneClock && zoneName ? text + " " + zoneName : text;
   }
   function setStatus(text, state) { statusEl.textContent = text; statusEl.dataset.state = state; }
   function remember(dirty) {
@@ -204,7 +216,7 @@
     schedule(DEBOUNCE_MS);
   }
 
-  // The server wrote its own clock's time; show the save in the student's local time instead.
+  // The server wrote the save's time; written again here as every later save is.
   if (serverVersion && statusEl.dataset.state === "saved") { setStatus(saved(serverVersion), "saved"); }
 
   // Put back a newer local copy that the server never received.

@@ -15,7 +15,8 @@
         var bar = document.getElementById("job-bar");
         bar.max = Math.max(1, data.total);
         bar.value = data.done;
-        document.getElementById("job-status-text").textContent = data.status;
+        // The status in the page's language (the server translates it), never the raw value.
+        document.getElementById("job-status-text").textContent = data.status_text || data.status;
         if (data.finished) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
       })
       .catch(function () { window.setTimeout(poll, 3000); });
