@@ -25,8 +25,9 @@ def test_the_history_says_what_changed_in_the_readers_words(world):
     url = reverse("grading:submission", args=[attempt.pk])
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     thai = client.get(url, HTTP_ACCEPT_LANGUAGE="th").content.decode()
-    assert "cell r1.forward.s2 → correct (1)" in english
-    assert "r1.forward.s2 → ถูกต้อง (1)" in thai and "→ correct" not in thai
+    assert "round 1 s2 → correct (1)" in english  # the cell by its round and name, never its raw id
+    assert "s2 → ถูกต้อง (1)" in thai and "→ correct" not in thai
+    assert "r1.forward.s2 →" not in english and "r1.forward.s2 →" not in thai
 
 
 def test_the_authoring_page_names_the_course_zone_as_the_other_pages_do(world):
