@@ -11,6 +11,7 @@ cells, the update) and, where a round feeds one sample, for all of them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 ACT = {
@@ -59,8 +60,9 @@ def loss_at(spec: dict[str, Any], W: list, B: list, sample: dict[str, Any],
     return sample_loss(spec, F[-1], [float(v) for v in sample["y"]])
 
 
-def trace(spec: dict[str, Any]) -> dict[tuple, float]:
-    """Every cell of every round of ``spec``."""
+def trace(spec: dict[str, Any], keep: Callable[[tuple, float], float] | None = None) -> dict[tuple, float]:
+    """Every cell of every round of ``spec``. ``keep(cell, value)``, where given, is what a
+    student writes for a computed cell (rounded, with a slip): the rest is worked from that."""
     layers = spec["layers"]
     W = [[list(map(float, row)) for row in layer["weights"]] for layer in layers]
     B = [list(map(float, layer["biases"])) for layer in layers]
@@ -72,22 +74,53 @@ def trace(spec: dict[str, Any]) -> dict[tuple, float]:
     update_biases = spec.get("update_biases", True)
     samples = spec["samples"]
     out: dict[tuple, float] = {}
-    # the state of every parameter ("w", l, i, j) or ("b", l, j): velocity, m, v
+
+    def rec(cell: tuple, value: float) -> float:
+        out[cell] = value if keep is None else keep(cell, value)
+        return out[cell]
+
+    # the state of every parameter ("w"|"b", l, index): velocity, m, v
     state: dict[tuple, dict[str, float]] = {}
     for r in range(1, len(samples) // batch + 1):
         chunk = samples[(r - 1) * batch:r * batch]
-        gw = [[[0.0] * len(W[l][0]) for _ in W[l]] for l in range(len(W))]
-        gb = [[0.0] * len(B[l]) for l in range(len(B))]
+        if r > 1:  # the parameters column: what the round before updated (as written, slips and all)
+            for l in range(len(W)):
+                for i in range(len(W[l])):
+                    for j in range(len(W[l][0])):
+                        W[l][i][j] = rec((r, "parameters", "w", l + 1, (i + 1, j + 1), 0), W[l][i][j])
+                if update_biases:
+                    for j in range(len(B[l])):
+                        B[l][j] = rec((r, "parameters", "b", l + 1, (j + 1,), 0), B[l][j])
+            for (q, l, index), st in state.items():
+                for prefix in st:
+                    st[prefix] = rec((r, "parameters", prefix + q, l + 1, index, 0), st[prefix])
+        gw: dict[tuple, list[float]] = {}
+        gb: dict[tuple, list[float]] = {}
         losses = []
         for n, sample in enumerate(chunk, start=1):
             k = n if batch > 1 else 0
-            below, S, F = forward(spec, W, B, sample["x"])
-            y, f_out, m = [float(v) for v in sample["y"]], F[-1], len(F[-1])
-            for i, v in enumerate(sample["x"]):
-                out[(r, "parameters", "x", None, (i + 1,), k)] = float(v)
-            L = sample_loss(spec, f_out, y)
-            losses.append(L)
-            out[(r, "forward", "L", None, (), k)] = L
+            x, y = [float(v) for v in sample["x"]], [float(v) for v in sample["y"]]
+            for i, v in enumerate(x):
+                out[(r, "parameters", "x", None, (i + 1,), k)] = v
+            for j, v in enumerate(y):
+                out[(r, "parameters", "y", None, (j + 1,), k)] = v
+            below, S, F = [x], [], []
+            for l, layer in enumerate(layers):
+                s = [rec((r, "forward", "s", l + 1, (j + 1,), k),
+                         sum(below[-1][i] * W[l][i][j] for i in range(len(W[l]))) + B[l][j]) for j in range(len(B[l]))]
+                f = softmax(s) if layer["activation"] == "softmax" else [ACT[layer["activation"]][0](v) for v in s]
+                f = [rec((r, "forward", "f", l + 1, (j + 1,), k), v) for j, v in enumerate(f)]
+                S.append(s), F.append(f), below.append(f)
+            f_out, m = F[-1], len(F[-1])
+            d = [rec((r, "forward", "y-f", None, (j + 1,), k), y[j] - f_out[j]) for j in range(m)]
+            if loss == "ce":
+                L = -sum(yj * math.log(fj) for yj, fj in zip(y, f_out) if yj)
+            elif loss == "bce":
+                L = -sum(yj * math.log(fj) + (1 - yj) * math.log(1 - fj) for yj, fj in zip(y, f_out))
+            else:
+                sq = [rec((r, "forward", "(y-f)^2", None, (j + 1,), k), v * v) for j, v in enumerate(d)]
+                L = sum(sq) * {"half_sse": 0.5, "sse": 1.0, "mse": 1.0 / m}[loss]
+            losses.append(rec((r, "forward", "L", None, (), k), L))
             if loss == "ce":
                 dLdf = [-yj / fj for yj, fj in zip(y, f_out)]
             elif loss == "bce":
@@ -95,77 +128,69 @@ def trace(spec: dict[str, Any]) -> dict[tuple, float]:
             else:
                 scale = {"half_sse": 1.0, "sse": 2.0, "mse": 2.0 / m}[loss]
                 dLdf = [scale * (fj - yj) for yj, fj in zip(y, f_out)]
-            for j in range(m):
-                out[(r, "parameters", "y", None, (j + 1,), k)] = y[j]
-                out[(r, "forward", "y-f", None, (j + 1,), k)] = y[j] - f_out[j]
-                if loss not in ("ce", "bce"):
-                    out[(r, "forward", "(y-f)^2", None, (j + 1,), k)] = (y[j] - f_out[j]) ** 2
             for l in reversed(range(len(W))):
+                dLdf = [rec((r, "backward", "dL/df", l + 1, (j + 1,), k), v) for j, v in enumerate(dLdf)]
                 if acts[l] == "softmax":  # the Jacobian of softmax: df_i/ds_j = f_i (δij − f_j)
                     f = F[l]
                     dLds = [sum(dLdf[i] * f[i] * ((i == j) - f[j]) for i in range(len(f))) for j in range(len(f))]
                 else:
                     dLds = [dLdf[j] * ACT[acts[l]][1](S[l][j], F[l][j]) for j in range(len(F[l]))]
+                dLds = [rec((r, "backward", "dL/ds", l + 1, (j + 1,), k), v) for j, v in enumerate(dLds)]
                 for j in range(len(F[l])):
-                    out[(r, "forward", "s", l + 1, (j + 1,), k)] = S[l][j]
-                    out[(r, "forward", "f", l + 1, (j + 1,), k)] = F[l][j]
-                    out[(r, "backward", "dL/df", l + 1, (j + 1,), k)] = dLdf[j]
-                    out[(r, "backward", "dL/ds", l + 1, (j + 1,), k)] = dLds[j]
                     if update_biases:
-                        out[(r, "backward", "dL/db", l + 1, (j + 1,), k)] = dLds[j]
-                    gb[l][j] += dLds[j]
+                        gb.setdefault((l, j), []).append(rec((r, "backward", "dL/db", l + 1, (j + 1,), k), dLds[j]))
                     for i in range(len(W[l])):
-                        out[(r, "backward", "dL/dw", l + 1, (i + 1, j + 1), k)] = below[l][i] * dLds[j]
-                        gw[l][i][j] += below[l][i] * dLds[j]
+                        gw.setdefault((l, i, j), []).append(
+                            rec((r, "backward", "dL/dw", l + 1, (i + 1, j + 1), k), below[l][i] * dLds[j]))
                 dLdf = [sum(W[l][i][j] * dLds[j] for j in range(len(dLds))) for i in range(len(W[l]))]
         div = batch if reduce == "mean" else 1
         if batch > 1:
-            out[(r, "forward", "L", None, (), 0)] = sum(losses) / div
+            rec((r, "forward", "L", None, (), 0), sum(losses) / div)
+        new_w = [[row[:] for row in Wl] for Wl in W]
+        new_b = [Bl[:] for Bl in B]
         for l in range(len(W)):
             params = [("w", (i + 1, j + 1)) for i in range(len(W[l])) for j in range(len(W[l][0]))]
             if update_biases:
                 params += [("b", (j + 1,)) for j in range(len(B[l]))]
             for q, index in params:
                 value = W[l][index[0] - 1][index[1] - 1] if q == "w" else B[l][index[0] - 1]
-                g = (gw[l][index[0] - 1][index[1] - 1] if q == "w" else gb[l][index[0] - 1]) / div
+                parts = gw[(l, index[0] - 1, index[1] - 1)] if q == "w" else gb[(l, index[0] - 1)]
+                g = sum(parts) / div
                 out[(r, "parameters", q, l + 1, index, 0)] = value
                 if batch > 1:
-                    out[(r, "backward", "dL/d" + q, l + 1, index, 0)] = g
-                st = state.setdefault((q, l, index), {"Δ": 0.0, "m_": 0.0, "v_": 0.0})
-                cells: dict[str, float] = {}
+                    g = rec((r, "backward", "dL/d" + q, l + 1, index, 0), g)
                 if kind == "sgd":
                     new = value - lr * g
                 elif kind == "momentum":
+                    st = state.setdefault((q, l, index), {"Δ": 0.0})
                     out[(r, "parameters", "Δ" + q, l + 1, index, 0)] = st["Δ"]
-                    st["Δ"] = cells["Δ"] = -lr * g + opt.get("beta", 0.9) * st["Δ"]
+                    st["Δ"] = rec((r, "updated", "Δ" + q, l + 1, index, 0), -lr * g + opt.get("beta", 0.9) * st["Δ"])
                     new = value + st["Δ"]
                 elif kind == "adam":
+                    st = state.setdefault((q, l, index), {"m_": 0.0, "v_": 0.0})
                     b1, b2, eps = opt.get("beta1", 0.9), opt.get("beta2", 0.999), opt.get("eps", 1e-8)
                     out[(r, "parameters", "m_" + q, l + 1, index, 0)] = st["m_"]
                     out[(r, "parameters", "v_" + q, l + 1, index, 0)] = st["v_"]
-                    st["m_"] = cells["m_"] = b1 * st["m_"] + (1 - b1) * g
-                    st["v_"] = cells["v_"] = b2 * st["v_"] + (1 - b2) * g * g
-                    cells["mhat_"] = st["m_"] / (1 - b1 ** r)
-                    cells["vhat_"] = st["v_"] / (1 - b2 ** r)
-                    cells["Δ"] = -lr * cells["mhat_"] / (math.sqrt(cells["vhat_"]) + eps)
-                    new = value + cells["Δ"]
+                    st["m_"] = rec((r, "updated", "m_" + q, l + 1, index, 0), b1 * st["m_"] + (1 - b1) * g)
+                    st["v_"] = rec((r, "updated", "v_" + q, l + 1, index, 0), b2 * st["v_"] + (1 - b2) * g * g)
+                    mhat = rec((r, "updated", "mhat_" + q, l + 1, index, 0), st["m_"] / (1 - b1 ** r))
+                    vhat = rec((r, "updated", "vhat_" + q, l + 1, index, 0), st["v_"] / (1 - b2 ** r))
+                    step = rec((r, "updated", "Δ" + q, l + 1, index, 0), -lr * mhat / (math.sqrt(max(vhat, 0.0)) + eps))
+                    new = value + step
                 else:  # rmsprop
+                    st = state.setdefault((q, l, index), {"v_": 0.0})
                     rho, eps = opt.get("rho", 0.9), opt.get("eps", 1e-8)
                     out[(r, "parameters", "v_" + q, l + 1, index, 0)] = st["v_"]
-                    st["v_"] = cells["v_"] = rho * st["v_"] + (1 - rho) * g * g
-                    cells["Δ"] = -lr * g / (math.sqrt(st["v_"]) + eps)
-                    new = value + cells["Δ"]
-                for prefix, v in cells.items():
-                    out[(r, "updated", prefix + q, l + 1, index, 0)] = v
-                out[(r, "updated", q, l + 1, index, 0)] = new
-            # every update of the round from the weights the round started with
-        for l in range(len(W)):
-            for i in range(len(W[l])):
-                for j in range(len(W[l][0])):
-                    W[l][i][j] = out[(r, "updated", "w", l + 1, (i + 1, j + 1), 0)]
-            if update_biases:
-                for j in range(len(B[l])):
-                    B[l][j] = out[(r, "updated", "b", l + 1, (j + 1,), 0)]
+                    st["v_"] = rec((r, "updated", "v_" + q, l + 1, index, 0), rho * st["v_"] + (1 - rho) * g * g)
+                    step = rec((r, "updated", "Δ" + q, l + 1, index, 0), -lr * g / (math.sqrt(max(st["v_"], 0.0)) + eps))
+                    new = value + step
+                new = rec((r, "updated", q, l + 1, index, 0), new)
+                if q == "w":
+                    new_w[l][index[0] - 1][index[1] - 1] = new
+                else:
+                    new_b[l][index[0] - 1] = new
+        # every update of the round from the weights the round started with
+        W, B = new_w, new_b
         if not update_biases:
             for l in range(len(B)):
                 for j in range(len(B[l])):

@@ -17,7 +17,7 @@ kind is the cell's quantity and layer (never read from its name); the bounds bel
 * the output's dL/df_j: for a squared loss at most twice the largest |dL/df_j| over the range
   (the "loss without ½" mistake fits); for cross-entropy with a 0/1 target, the sign of f − y;
 * dL/ds_j: the sign of the student's own dL/df_j of that unit, and for σ and tanh (slopes
-  between 0 and 1) no larger in size;
+  between 0 and 1) no larger in size (a softmax unit's sums over the whole layer: no rule);
 * a value typed in more than ``max_repeats`` cells of one round (default 5: f = dL/df =
   dL/ds = dL/db can happen honestly), and in more than the key has it, is not plausible in
   that round ("the same number everywhere").
@@ -85,11 +85,11 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         return None
     top = shape.n_layers
     j = key.index[0] if key.index else 0
-    y = key_values.get(CellId(r, "parameters", None, "y", (j,)), 0.0)
+    y = key_values.get(CellId(r, "parameters", None, "y", (j,), key.sample), 0.0)
     lo, hi = registry.activation(shape.activations[top - 1]).range
 
     def named(quantity: QuantityName, layer: int | None, column: Column = "forward") -> str:
-        cell = CellId(r, column, layer, quantity, (j,))
+        cell = CellId(r, column, layer, quantity, (j,), key.sample)
         return graph.cells[cell].name if cell in graph.cells else quantity
 
     if q == "f":
@@ -124,9 +124,11 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
             return _("is larger than %(f)s − %(y)s can be", f=f_name, y=y_name) if shape.loss == "half_sse" else \
                 _("is larger than dL/df can be for %(f)s between %(bounds)s", f=f_name, bounds=_bounds_text(lo, hi))
     if q == "dL/ds":
-        g_cell = CellId(r, "backward", key.layer, "dL/df", (j,))
+        g_cell = CellId(r, "backward", key.layer, "dL/df", (j,), key.sample)
         g = student.get(g_cell)
         activation = registry.activation(shape.activations[key.layer - 1])  # type: ignore[operator]
+        if activation.output_only:  # softmax: each dL/ds sums over every unit's dL/df, no sign to ask for
+            return None
         # σ and tanh shrink dL/df; a ReLU or linear unit passes it on whole, so a slip there
         # shows as a larger value and only the sign is asked for.
         bounded = activation.slope_at_most_one
