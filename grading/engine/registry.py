@@ -216,8 +216,7 @@ _ACTIVATIONS: tuple[Activation, ...] = (
         lambda f: f * (1 - f), _times_sigmoid_slope, "{v} * (1 - {v})", (0.0, 1.0),
         slope_at_most_one=False, saturates=(0.01, 0.99), symbol=("soft", 11, 4),
         words=_("softmax (the output layer's units share one normalisation)"),
-        not_output=_("is not a softmax output (those lie between 0 and 1)"), output_only=True,
-        mistaken_for_sigmoid=True),
+        not_output=_("is not a softmax output (those lie between 0 and 1)"), output_only=True),
 )
 
 # Every layer's choices; an output layer may also be one of OUTPUT_ACTIVATIONS (softmax).
