@@ -280,8 +280,9 @@ def train(batch: Batch) -> Trace:
             for l in reversed(range(n_layers)):
                 s, f = out[l]["s"][:, n], out[l]["f"][:, n]
                 if l == n_layers - 1 and softmax_out:
-                    # f (dL/df − Σ f dL/df) with dL/df = −y/f: f·Σy − y, finite as f nears 0
-                    dL_ds = f * np.sum(y, axis=-1, keepdims=True) - y
+                    # f (dL/df − Σ f dL/df) with dL/df = −y/f is f·Σy − y: f − y, the targets
+                    # summing to 1 (the spec checks it), finite as f nears 0
+                    dL_ds = f - y
                 elif l == n_layers - 1 and not squared_loss:
                     dL_ds = f - y  # dL/df * f(1-f), simplified so it stays finite as f nears 0 or 1
                 else:

@@ -111,21 +111,6 @@ def _softmax_unit(j: int) -> Callable[..., Any]:
     return fn
 
 
-def _softmax_slope(j: int) -> Callable[..., Any]:
-    """dL/ds_j of a softmax layer by the chain rule, f_j (dL/df_j − Σ_k f_k dL/df_k), from
-    f_1..f_m, dL/df_1..dL/df_m (j 0-based)."""
-    def fn(*values: Any) -> Any:
-        m = len(values) // 2
-        f, g = values[:m], values[m:]
-        if all(_number(v) for v in values):
-            return f[j] * (g[j] - math.fsum(f[k] * g[k] for k in range(m)))
-        total = f[0] * g[0]
-        for k in range(1, m):
-            total = f[k] * g[k] + total
-        return f[j] * (g[j] - total)
-    return fn
-
-
 def _reduced(how: str) -> Callable[..., Any]:
     def fn(*values: Any) -> Any:
         if all(_number(v) for v in values):
@@ -257,18 +242,17 @@ def _hidden_slope(shape: Shape, layer: int, j: int, k: int = 0) -> Step:
 
 def activation_slope(shape: Shape, layer: int, j: int, k: int = 0) -> Step:
     """dL/ds_j = dL/df_j · act'(s_j), the derivative written from f (σ, tanh) or from s (ReLU);
-    a softmax layer's by the chain rule over the layer, f_j (dL/df_j − Σ_k f_k dL/df_k)."""
+    a softmax output's (with cross-entropy) f_j − y_j, the chain rule over the whole layer."""
     g = _tag(Place("backward", layer, "dL/df", (j,)), k)
     f, s = _tag(Place("forward", layer, "f", (j,)), k), _tag(Place("forward", layer, "s", (j,)), k)
     place = _tag(Place("backward", layer, "dL/ds", (j,)), k)
     G, F, S = _n(g, shape), _n(f, shape), _n(s, shape)
     activation = registry.activation(shape.activations[layer - 1])
     if activation.name == "softmax":
-        outs = range(1, shape.sizes[layer] + 1)
-        fs = tuple(_tag(Place("forward", layer, "f", (u,)), k) for u in outs)
-        gs = tuple(_tag(Place("backward", layer, "dL/df", (u,)), k) for u in outs)
-        total = " + ".join(f"{_n(fu, shape)}*{_n(gu, shape)}" for fu, gu in zip(fs, gs))
-        return Step(place, fs + gs, _softmax_slope(j - 1), f"{F}*({G} - ({total}))")
+        # f_j (dL/df_j − Σ_k f_k dL/df_k) with dL/df = −y/f is f_j·Σy − y_j: f_j − y_j, the targets
+        # summing to 1 (the spec checks it). Written so, as the course writes it.
+        y = _tag(Place("parameters", None, "y", (j,)), k)
+        return Step(place, (f, y), lambda f_, y_: f_ - y_, f"{F} - {_n(y, shape)}")
     text = f"{G} * {activation.slope_formula({'f': F, 's': S}.get(activation.slope_of or '', ''))}"
     if activation.slope_of is None:
         return Step(place, (g,), activation.times_slope, text)
