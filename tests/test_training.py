@@ -287,3 +287,17 @@ def test_answerkey_prints_the_new_cells_with_their_sample(tmp_path: Path) -> Non
         assert set(cell) == {"round", "column", "layer", "quantity", "index", "name", "value", "sample"}
     assert printed["rounds"][0]["updated"]["Δw11"] == pytest.approx(reference[(1, "updated", "Δw", 1, (1, 1), 0)])
     assert printed["loss"] == pytest.approx([reference[(r, "forward", "L", None, (), 0)] for r in (1, 2, 3)])
+
+
+def test_cell_across_a_batch_of_problems_is_each_problems_key() -> None:
+    """engine.cell_across (the class's spread, the copying index) reads each problem's own value of
+    a cell of a batch round or an optimizer, as its key has it."""
+    from grading.engine import cell_across, stack, train
+    specs = [parse_spec(training_spec(seed, optimizer={"kind": "adam"}, batch=2, n_layers=2)) for seed in (5, 5)]
+    specs[1] = parse_spec({**specs[0].to_json(), "learning_rate": 0.33})
+    trace = train(stack(specs))
+    keys = [answer_key(s) for s in specs]
+    for k in keys[0].values:
+        values = cell_across(trace, k)
+        assert values[0] == pytest.approx(keys[0].values[k], rel=1e-12, abs=1e-15)
+        assert values[1] == pytest.approx(keys[1].values[k], rel=1e-12, abs=1e-15)

@@ -305,6 +305,15 @@ def trace_values(graph: Graph, trace: Trace, problem: int = 0) -> dict[CellId, f
     return values
 
 
+def cell_across(trace: Trace, key: CellId) -> Any:
+    """One cell's values over every problem of ``trace`` (a (P,) array): the row of its round, or
+    of its sample where a round feeds several."""
+    batch = trace.architecture.batch
+    row = (key.round - 1) * batch + key.sample - 1 if key.sample else key.round - 1
+    array = trace.array(key.column, key.quantity, key.layer, reduced=key.sample == 0)
+    return array[(slice(None), row, *(k - 1 for k in key.index))]
+
+
 def answer_key(spec: Spec) -> Key:
     """Compute every cell of every round of ``spec`` (values from the numpy engine)."""
     graph = build_graph(spec)
