@@ -311,7 +311,8 @@ def cell_across(trace: Trace, key: CellId) -> Any:
     batch = trace.architecture.batch
     row = (key.round - 1) * batch + key.sample - 1 if key.sample else key.round - 1
     array = trace.array(key.column, key.quantity, key.layer, reduced=key.sample == 0)
-    return array[(slice(None), row, *(k - 1 for k in key.index))]
+    at: tuple[Any, ...] = (slice(None), row, *(k - 1 for k in key.index))
+    return array[at]
 
 
 def answer_key(spec: Spec) -> Key:

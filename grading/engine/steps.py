@@ -298,9 +298,9 @@ def _update(shape: Shape, layer: int, lr: float) -> list[Step]:
     if kind == "sgd":
         for place in layer_places(shape, layer)["updated"]:
             old = place._replace(column="parameters")
-            grad = Place("backward", layer, GRADIENT[place.quantity], place.index)
-            steps.append(Step(place, (old, grad), lambda p, g, lr=lr: p - lr * g,
-                              f"{_n(old, shape)} - {_num_text(lr)}*{_n(grad, shape)}"))
+            gradient = Place("backward", layer, GRADIENT[place.quantity], place.index)
+            steps.append(Step(place, (old, gradient), lambda p, g, lr=lr: p - lr * g,
+                              f"{_n(old, shape)} - {_num_text(lr)}*{_n(gradient, shape)}"))
         return steps
     # The same rule for each parameter, weights then biases, quantity by quantity.
     params = [p for p in layer_places(shape, layer)["updated"] if p.quantity in ("w", "b")]
@@ -312,9 +312,13 @@ def _update(shape: Shape, layer: int, lr: float) -> list[Step]:
         return Place("backward", layer, GRADIENT[p.quantity], p.index)
 
     LR = _num_text(lr)
+
+    def n(q: Place) -> str:
+        return _n(q, shape)
+
     for prefix in opt.cells:
         for p in params:
-            g, n = grad(p), lambda q: _n(q, shape)
+            g = grad(p)
             place = at(prefix, p)
             if kind == "momentum":
                 beta, prev = opt["beta"], at("Δ", p, "parameters")
