@@ -46,3 +46,14 @@ def test_the_page_asks_for_the_new_cells_and_grades_them(world, spec_json):
         [(m.id, m.status, m.message) for m in asked.values() if m.status not in ("correct", "carried")]
     feedback = client.get(reverse("grading:submission", args=[sub.pk]))
     assert feedback.status_code == 200
+
+
+def test_the_drawings_caption_says_the_batch_the_optimizer_and_the_softmax(world):
+    spec_json = {**SOFTMAX_BATCH, "optimizer": {"kind": "momentum", "beta": 0.9}}
+    assignment = make_assignment(course=world["course"], slug="caption", spec=spec_json, reveal="after_attempt")
+    html = client_for(world["alice"]).get(reverse("grading:assignment", args=[assignment.pk])).content.decode()
+    assert "The output layer is a softmax" in html
+    assert "Each round feeds 2 samples, all at the weights the round started with" in html
+    assert "uses the mean of their gradients" in html
+    assert "Update rule: momentum (Mitchell&#x27;s form)" in html or "Update rule: momentum (Mitchell's form)" in html
+    assert "beta = 0.9" in html

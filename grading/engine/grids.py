@@ -30,6 +30,7 @@ ACTIVATIONS, LOSSES = registry.ACTIVATIONS, registry.LOSSES  # the authoring pag
 ACTIVATION_SYMBOL = {a.name: a.symbol for a in registry.activations()}
 ACTIVATION_WORDS = {a.name: a.words for a in registry.activations()}
 LOSS_WORDS = {name: registry.loss(name).words for name in LOSSES}
+OPTIMIZER_WORDS = {o.name: o.words for o in registry.optimizers()}
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER = re.compile(rf"\s*({_NUM})\s*")
