@@ -301,3 +301,20 @@ def test_cell_across_a_batch_of_problems_is_each_problems_key() -> None:
         values = cell_across(trace, k)
         assert values[0] == pytest.approx(keys[0].values[k], rel=1e-12, abs=1e-15)
         assert values[1] == pytest.approx(keys[1].values[k], rel=1e-12, abs=1e-15)
+
+
+def test_a_ranged_template_of_a_batch_momentum_spec_draws_specs_of_its_kind() -> None:
+    """Per-student variants keep the batch, the reduction and the optimizer; each draw's key is
+    the key of the spec it stands for."""
+    from grading.engine.ranges import parse_template
+    from grading.engine.variants import draw
+    data = training_spec(12, optimizer={"kind": "momentum", "beta": 0.8}, batch=2, reduce="sum", n_layers=1)
+    data["layers"][0]["weights"][0][0] = {"range": [0.1, 0.5], "step": 0.1}
+    template = parse_template(data)
+    drawn = draw(template, 7, "alice")
+    assert drawn.batch == 2 and drawn.reduce == "sum" and drawn.optimizer.kind == "momentum"
+    assert drawn.optimizer["beta"] == 0.8
+    assert drawn.layers[0].weights[0][0] in (0.1, 0.2, 0.3, 0.4, 0.5)
+    mine = answer_key(drawn).values
+    again = answer_key(parse_spec(drawn.to_json())).values
+    assert mine == again
