@@ -44,3 +44,4 @@ def test_a_small_reduced_gradient_is_degenerate() -> None:
     # does not cancel; dL/dw21 = 0.5·1 + (−0.5)·1 and dL/db1 = 0.5 − 0.5 do. No sample's cell is 0.
     reasons = degenerate_reasons(parse_spec(data), decimals=4)
     assert sorted((r.round, r.name) for r in reasons if r.rule == "small") == [(1, "dL/db1"), (1, "dL/dw21")]
+
