@@ -57,3 +57,14 @@ def test_the_drawings_caption_says_the_batch_the_optimizer_and_the_softmax(world
     assert "uses the mean of their gradients" in html
     assert "Update rule: momentum (Mitchell&#x27;s form)" in html or "Update rule: momentum (Mitchell's form)" in html
     assert "beta = 0.9" in html
+
+
+def test_the_staff_key_shows_a_batch_rounds_sample_cells(world):
+    """The staff key of Deep-ML 25's full batch lists each sample's cells by their names."""
+    t = template("deep-ml-25-full-batch")
+    assignment = make_assignment(course=world["course"], slug="library", spec=t.spec_json, reveal="after_attempt")
+    key = client_for(world["teacher"]).get(reverse("grading:key", args=[assignment.pk]))
+    assert key.status_code == 200
+    html = key.content.decode()
+    assert "dL/dw<sub>11</sub>(3)" in html or "dL/dw11(3)" in html
+    assert ">0.103574<" in html and ">-0.142544<" in html  # round 2's updated w11, w21: 0.1036, -0.1425
