@@ -29,6 +29,7 @@ only named from plausible upstream values.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping
 
@@ -45,10 +46,14 @@ def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[Ce
     """Values typed in more than ``max_repeats`` cells of a round, and more often than in the key."""
     counts = Counter(round(v, 12) for v in round_values.values())
     out = set()
+    keyed: list[float] | None = None
     for value, count in counts.items():
         if count <= max_repeats:
             continue
-        in_key = sum(1 for k in round_values if abs(key_values[k] - value) < tol)
+        if keyed is None:  # the key's values of the typed cells, sorted: counted by bisection
+            keyed = sorted(key_values[k] for k in round_values)
+        # the key's values v with |v − value| < tol
+        in_key = bisect_left(keyed, value + tol) - bisect_right(keyed, value - tol)
         if count > in_key:
             out.add(value)
     return out
