@@ -35,16 +35,18 @@ def notation(cell: Key, n_layers: int) -> str:
 SMALL = ("v_w", "v_b", "vhat_w", "vhat_b")
 
 
-def student(data: dict, slip: tuple[Key, float] | None = None, places: int = 4) -> dict[str, Any]:
+def student(data: dict, slip: tuple[Key, float] | None = None, places: int = 4,
+            carry: str = "rounded") -> dict[str, Any]:
     """The answers of a student who writes every computed cell to ``places`` decimals (v and v̂
-    to 5 significant figures) and works on from what they wrote (one ``slip`` added where given)."""
+    to 5 significant figures) and works on from what they wrote ("rounded") or, in a
+    spreadsheet, from the unrounded values ("full"); one ``slip`` added where given."""
     typed: dict[Key, str] = {}
 
     def keep(cell: Key, value: float) -> float:
         if slip is not None and cell == slip[0]:
             value += slip[1]
         typed[cell] = f"{value:.4e}" if cell[2] in SMALL else f"{value:.{places}f}"
-        return float(typed[cell])
+        return float(typed[cell]) if carry == "rounded" else value
 
     refnet_train.trace(data, keep)
     n_layers = len(data["layers"])
@@ -75,13 +77,15 @@ def _id(kind: tuple) -> str:
     return f"{kind[0]['kind']}-b{kind[1]}-{kind[2]}-{kind[3]}"
 
 
+@pytest.mark.parametrize("carry", ["rounded", "full"])
 @pytest.mark.parametrize("kind", KINDS, ids=_id)
-def test_rounding_every_cell_to_4_places_earns_full_marks(kind: tuple) -> None:
-    """Every cell answered, each written to 4 places and worked on from what was written: every
-    cell correct or carried, every table question at full marks."""
+def test_rounding_every_cell_to_4_places_earns_full_marks(kind: tuple, carry: str) -> None:
+    """Every cell answered, each written to 4 places and worked on from what was written (or
+    from a spreadsheet's unrounded values): every cell correct or carried, every table question
+    at full marks."""
     data = _spec(kind)
     spec = parse_spec(data)
-    answers = student(data)
+    answers = student(data, carry=carry)
     config = grader.GradingConfig(questions=tuple(q for q in grader.default_questions(spec) if q.kind != "formulas"))
     report = grader.grade_submission(spec, answers, config)
     assert {c.status for c in report.cells} <= {"correct", "carried"}, \
@@ -104,12 +108,17 @@ SLIPS = [
 ]
 
 
+@pytest.mark.parametrize("carry", ["rounded", "full"])
 @pytest.mark.parametrize(("kind", "slip", "size"), SLIPS, ids=[f"{_id(k)} {s[1]} {s[2]}{list(s[4])}[{s[3]}]({s[5]})"
                                                                 for k, s, _ in SLIPS])
-def test_a_slip_is_the_only_wrong_cell_and_carried_through_later_rounds(kind: tuple, slip: Key, size: float) -> None:
+def test_a_slip_is_the_only_wrong_cell_and_carried_through_later_rounds(kind: tuple, slip: Key, size: float,
+                                                                        carry: str) -> None:
+    """One slip, worked on from what was written or from a spreadsheet's unrounded values: the
+    slip is the only wrong cell and every later cell it moves, into the last round, is carried."""
     data = _spec(kind)
     n_layers = len(data["layers"])
-    got = {(m.round, m.column, m.name): m for m in mark_tables(answer_key(parse_spec(data)), student(data, (slip, size)))}
+    answers = student(data, (slip, size), carry=carry)
+    got = {(m.round, m.column, m.name): m for m in mark_tables(answer_key(parse_spec(data)), answers)}
     wrong = {cell for cell, m in got.items() if m.status not in ("correct", "carried")}
     slipped = (slip[0], slip[1], notation(slip, n_layers))
     assert wrong == {slipped}, [(c, got[c].message) for c in wrong]
