@@ -156,4 +156,5 @@ def test_the_authoring_page_offers_leaky_relu() -> None:
     from grading.authoring_form import AuthoringForm
 
     choices = [value for value, _label in AuthoringForm.base_fields["activation_1"].choices]
-    assert choices == list(registry.ACTIVATIONS) and "leaky_relu" in choices
+    # every activation, softmax too (only an output layer's: the spec refuses it elsewhere)
+    assert choices == list(registry.OUTPUT_ACTIVATIONS) and "leaky_relu" in choices and "softmax" in choices
