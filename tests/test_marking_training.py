@@ -126,3 +126,25 @@ def test_a_slip_is_the_only_wrong_cell_and_carried_through_later_rounds(kind: tu
     assert moved, "the slip must move some later cell"
     assert all(got[cell].status == "carried" and got[cell].credit == 1.0 for cell in moved)
     assert max(cell[0] for cell in moved) == max(m.round for m in got.values()), "carried into the last round"
+
+
+def test_the_reports_loss_and_plot_are_the_rounds_not_the_samples() -> None:
+    """A round of three samples has L(1), L(2), L(3) and the round's L: the report's loss per round
+    (and the plot question) read the round's L, one per round."""
+    data = _spec(KINDS[6])  # sgd, batch 3, sum, ce
+    spec = parse_spec(data)
+    answers = student(data)
+    typed = [float(t["forward"]["L"]) for t in answers["rounds"]]
+    config = grader.GradingConfig(questions=tuple(q for q in grader.default_questions(spec) if q.kind != "formulas"))
+    report = grader.grade_submission(spec, answers, config)
+    assert report.loss.student == tuple(typed) and len(report.loss.key) == spec.n_rounds == 3
+    for t in answers["rounds"]:
+        # sample 2's loss slipped, and the round's L summed from it: L(2) is wrong, L carried
+        forward = t["forward"]
+        forward["L(2)"] = f"{float(forward['L(2)']) + 0.01:.4f}"
+        forward["L"] = f"{sum(float(forward[f'L({k})']) for k in (1, 2, 3)):.4f}"
+    report = grader.grade_submission(spec, answers, config)
+    marks = {c.id: c for c in report.cells}
+    assert marks["r1.forward.L(2)"].status == "incorrect" and marks["r1.forward.L"].status == "carried"
+    plot = [q for q in report.questions if q.kind == "plot"]
+    assert plot and plot[0].score == plot[0].max  # the plot follows the rounds' L, not L(2)
