@@ -90,6 +90,7 @@ messages: dev-deps
 bench: dev-deps
 	$(PY) bench/bench_grading.py
 	$(PY) bench/bench_marking.py
+	$(PY) bench/bench_training.py
 	$(PY) bench/bench_formulas.py
 	$(PY) bench/bench_network.py
 	$(PY) bench/bench_variants.py

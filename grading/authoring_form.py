@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from django.utils.functional import _StrPromise  # the stubs' type of a lazy translation
 
 STRUCTURE = ("n_inputs", "n_layers", "units_1", "units_2", "units_3", "units_4", "activation_1",
-             "activation_2", "activation_3", "activation_4", "loss", "update_biases", "rounds")
+             "activation_2", "activation_3", "activation_4", "loss", "update_biases", "rounds", "batch")
+TRAINING = ("reduce", "optimizer", *authoring.SETTING_NAMES)  # how a round trains (issue 20)
 SETTINGS = ("title", "title_th", "slug", "statement", "statement_th", "opens_at", "due_at", "accept_late", "decimals",
             "max_attempts", "reveal", "carried_credit", "carried_cap", "not_chained_credit",
             "unexplained_roots",
@@ -40,7 +41,7 @@ def _count(label: str | _StrPromise, top: int, required: bool = True) -> forms.T
 
 def _activation(label: str | _StrPromise) -> forms.ChoiceField:
     # Only the layers in use are posted: a missing one keeps its default (structure_of).
-    return forms.ChoiceField(label=label, required=False, choices=[(a, a) for a in authoring.ACTIVATIONS])
+    return forms.ChoiceField(label=label, required=False, choices=[(a, a) for a in authoring.OUTPUT_ACTIVATIONS])
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Structure:
     loss: str
     update_biases: bool
     rounds: int
+    batch: int = 1  # samples a round
 
     @property
     def n_layers(self) -> int:
@@ -77,12 +79,13 @@ def structure_of(data: Any, initial: dict[str, Any]) -> Structure:
     for l in range(1, n_layers + 1):
         sizes.append(_int(get(f"units_{l}"), 1, authoring.MAX_UNITS, initial.get(f"units_{l}", 2)))
         activation = get(f"activation_{l}")
-        activations.append(activation if activation in authoring.ACTIVATIONS else "sigmoid")
+        activations.append(activation if activation in authoring.OUTPUT_ACTIVATIONS else "sigmoid")
     loss = get("loss") if get("loss") in authoring.LOSSES else "half_sse"
     update = get("update_biases")
     update = bool(update) and update not in ("", "false", "off", "0") if data is not None else bool(update)
     return Structure(tuple(sizes), tuple(activations), loss, update,
-                     _int(get("rounds"), 1, authoring.MAX_ROUNDS, initial["rounds"]))
+                     _int(get("rounds"), 1, authoring.MAX_ROUNDS, initial["rounds"]),
+                     _int(get("batch"), 1, authoring.MAX_BATCH, initial.get("batch", 1)))
 
 
 def question_key(q: Any) -> str:
@@ -107,7 +110,9 @@ def initial_of(grids: authoring.Grids, settings: dict[str, Any]) -> dict[str, An
     """The form's initial data: the settings, the structure and every cell of ``grids``."""
     data = dict(settings)
     data.update(n_inputs=grids.n_inputs, n_layers=len(grids.layers), loss=grids.loss,
-                update_biases=grids.update_biases, rounds=len(grids.samples), lr=grids.lr)
+                update_biases=grids.update_biases, rounds=grids.rounds, lr=grids.lr, batch=grids.batch,
+                reduce=grids.reduce, optimizer=grids.optimizer)
+    data.update({name: grids.settings.get(name, "") for name in authoring.SETTING_NAMES})
     for l, layer in enumerate(grids.layers, start=1):
         data[f"units_{l}"], data[f"activation_{l}"] = len(layer.biases), layer.activation
         for i, row in enumerate(layer.weights, start=1):
@@ -146,9 +151,21 @@ class AuthoringForm(forms.Form):
     loss = forms.ChoiceField(label=_("Loss"), choices=[
         ("half_sse", _("Σ(y − f)²/2 (half the squared error, Homework 4.1's)")),
         ("sse", _("Σ(y − f)² (squared error)")), ("mse", _("Σ(y − f)²/m (mean over the outputs)")),
-        ("bce", _("binary cross-entropy (sigmoid output)"))])
+        ("bce", _("binary cross-entropy (sigmoid output)")),
+        ("ce", _("cross-entropy −Σ y ln f (softmax output)"))])
     update_biases = forms.BooleanField(label=_("Biases are updated"), required=False)
     rounds = _count(_("Rounds (one sample each)"), authoring.MAX_ROUNDS)
+    batch = _count(_("Samples a round (batch)"), authoring.MAX_BATCH, required=False)
+    reduce = forms.ChoiceField(label=_("A round's gradients combine as their"), required=False,
+                               choices=[("mean", _("mean")), ("sum", _("sum"))])
+    optimizer = forms.ChoiceField(label=_("Update rule"), required=False, choices=[
+        ("sgd", _("gradient descent")), ("momentum", _("momentum")), ("adam", _("Adam")),
+        ("rmsprop", _("RMSProp"))])
+    beta = forms.CharField(label=_("momentum β (blank: 0.9)"), required=False, max_length=40)
+    beta1 = forms.CharField(label=_("Adam β₁ (blank: 0.9)"), required=False, max_length=40)
+    beta2 = forms.CharField(label=_("Adam β₂ (blank: 0.999)"), required=False, max_length=40)
+    rho = forms.CharField(label=_("RMSProp ρ (blank: 0.9)"), required=False, max_length=40)
+    eps = forms.CharField(label=_("ε of Adam and RMSProp (blank: 1e-8)"), required=False, max_length=40)
     lr = forms.CharField(label=_("Learning rate"), max_length=authoring.MAX_CELL_CHARS)
     decimals = forms.IntegerField(label=_("Decimal places asked"), min_value=1, max_value=8)
     max_attempts = forms.IntegerField(label=_("Attempts"), min_value=1, max_value=1000)
@@ -215,10 +232,11 @@ class AuthoringForm(forms.Form):
 
     def _blank(self) -> authoring.Grids:
         s = self.structure
-        return authoring.blank_grids(list(s.sizes), list(s.activations), s.rounds, s.loss, s.update_biases)
+        return authoring.blank_grids(list(s.sizes), list(s.activations), s.rounds, s.loss, s.update_biases,
+                                     s.batch)
 
     def label(self, name: str) -> str:
-        return authoring.cell_label(name, self.structure.n_layers)
+        return authoring.cell_label(name, self.structure.n_layers, self.structure.batch)
 
     def question_layout(self) -> list[Any]:
         """The questions of a problem of these rounds: Q1 formulas, a table a round, the plot,
@@ -252,10 +270,32 @@ class AuthoringForm(forms.Form):
         return out
 
     def sample_rows(self) -> list[dict[str, Any]]:
+        """A row per sample: ``round`` its round, ``sample`` its place in it (0: one a round)."""
         s = self.structure
-        return [{"round": r, "x": [self[f"x-{r}-{i}"] for i in range(1, s.sizes[0] + 1)],
-                 "y": [self[f"y-{r}-{j}"] for j in range(1, s.sizes[-1] + 1)]}
-                for r in range(1, s.rounds + 1)]
+        return [{"round": (n - 1) // s.batch + 1, "sample": (n - 1) % s.batch + 1 if s.batch > 1 else 0,
+                 "x": [self[f"x-{n}-{i}"] for i in range(1, s.sizes[0] + 1)],
+                 "y": [self[f"y-{n}-{j}"] for j in range(1, s.sizes[-1] + 1)]}
+                for n in range(1, s.rounds * s.batch + 1)]
+
+    def training_fields(self) -> list[Any]:
+        return [self[name] for name in TRAINING]
+
+    def optimizer_json(self) -> dict[str, Any] | None:
+        """The optimizer as the spec writes it (its settings typed, the rest left to their
+        defaults); None with an error on the field where a setting is not a number."""
+        kind = self.cleaned_data.get("optimizer") or "sgd"
+        out: dict[str, Any] = {"kind": kind}
+        for name, _default in authoring.OPTIMIZER_SETTINGS.get(kind, ()):
+            text = (self.cleaned_data.get(name) or "").strip()
+            if not text:
+                continue
+            try:
+                out[name] = float(text.replace("\u2212", "-"))
+            except ValueError:
+                self.add_error(name, forms.ValidationError(
+                    gettext("Type a number, such as 0.9."), code="setting"))
+                return None
+        return out
 
     def question_rows(self) -> list[dict[str, Any]]:
         return [{"q": q, "points": self[f"points-{question_key(q)}"], "extra": self[f"extra-{question_key(q)}"]}
@@ -288,10 +328,13 @@ class AuthoringForm(forms.Form):
                 values[name] = authoring.parse_cell(text)
             except authoring.CellError as exc:
                 self.add_error(name, forms.ValidationError(str(exc), code="cell"))
-        if len(values) == len(self.cell_names()) + 1:
+        optimizer = self.optimizer_json()
+        if len(values) == len(self.cell_names()) + 1 and optimizer is not None:
             s = self.structure
             self.spec = authoring.spec_from(values, sizes=list(s.sizes), activations=list(s.activations),
-                                            rounds=s.rounds, loss=s.loss, update_biases=s.update_biases)
+                                            rounds=s.rounds, loss=s.loss, update_biases=s.update_biases,
+                                            batch=s.batch, reduce=data.get("reduce") or "mean",
+                                            optimizer=optimizer)
             decimals = data.get("decimals") or 4
             self.check = selectors.check_spec(self.spec, decimals=decimals, seed=self.seed,
                                               example=self.example)
@@ -338,14 +381,21 @@ class AuthoringForm(forms.Form):
 
     def drawing_spec(self) -> dict[str, Any]:
         """A spec of the structure with every number 0 (the drawing needs only the shape; its
-        loss is left out, so that no loss can make it invalid)."""
+        loss is left out, so that no loss can make it invalid; a softmax output keeps its ce and
+        one-hot targets, and a softmax in a hidden layer is drawn as a sigmoid)."""
         s = self.structure
         zeros = {name: 0 for name in authoring.cell_names(self._blank())}
         zeros["lr"] = 1
-        return authoring.spec_from(zeros, sizes=list(s.sizes), activations=list(s.activations),
-                                   rounds=s.rounds, loss="half_sse", update_biases=s.update_biases)
+        loss = "half_sse"
+        activations = [a if a in authoring.ACTIVATIONS or l == s.n_layers else "sigmoid"
+                       for l, a in enumerate(s.activations, start=1)]
+        if activations[-1] not in authoring.ACTIVATIONS:  # softmax: its loss, one-hot targets
+            loss = "ce"
+            zeros.update({f"y-{n}-1": 1 for n in range(1, s.rounds * s.batch + 1)})
+        return authoring.spec_from(zeros, sizes=list(s.sizes), activations=activations,
+                                   rounds=s.rounds, loss=loss, update_biases=s.update_biases, batch=s.batch)
 
     def problem_errors(self) -> dict[str, list[str]]:
         """The field errors about the problem (cells, structure, decimals), for the preview."""
-        wanted = {*self.cell_names(), "lr", "decimals", *STRUCTURE}
+        wanted = {*self.cell_names(), "lr", "decimals", *STRUCTURE, *TRAINING}
         return {name: [str(m) for m in errors] for name, errors in self.errors.items() if name in wanted}

@@ -99,7 +99,12 @@ def test_seed_demo_loads_homework_and_is_idempotent():
     call_command("seed_demo", force=True)
     course = Course.objects.get(code="FRA501")
     assert sorted(course.assignments.values_list("slug", flat=True)) == [
-        "hidden-layer", "homework-4-1", "practice-4-1"]
+        "hidden-layer", "homework-4-1", "momentum", "practice-4-1", "softmax"]
+    momentum = course.assignments.get(slug="momentum").parsed_spec
+    assert momentum.optimizer.kind == "momentum" and momentum.optimizer["beta"] == 0.9
+    assert momentum.sizes == (2, 1, 1) and momentum.learning_rate == 0.3 and momentum.n_rounds == 2
+    softmax = course.assignments.get(slug="softmax").parsed_spec
+    assert softmax.layers[-1].activation == "softmax" and softmax.loss == "ce" and softmax.sizes == (2, 3)
     practice = course.assignments.get(slug="practice-4-1")
     assert practice.practice and practice.has_variants
     assert practice.spec["weights"][0][0] == {"range": [0.1, 0.5], "step": 0.1}

@@ -12,7 +12,7 @@ from grading.engine.cells import (COLUMNS, GRADIENT, WITH_RESPECT_TO, CellId, Co
                                   cell_id_text, cell_name, cell_names, column_names, column_places,
                                   names_table, single_layer_cell, single_layer_places, table_layout,
                                   variable_of, w_name)
-from grading.engine.graph import (Cell, Graph, Key, Override, answer_key, build_graph, loss_at,
+from grading.engine.graph import (Cell, Graph, Key, Override, answer_key, build_graph, cell_across, loss_at,
                                   round_formulas, trace_values)
 from grading.engine.network import (QUANTITIES, Architecture, Batch, LayerTrace, Quantity, Trace,
                                     architecture, quantities, stack, train, train_one)
@@ -25,7 +25,7 @@ __all__ = [
     "ACTIVATIONS", "COLUMNS", "GRADIENT", "LOSSES", "MAX_LAYERS", "MAX_ROUNDS", "MAX_SAMPLES", "MAX_UNITS",
     "QUANTITIES", "Architecture", "Batch", "Cell", "CellId", "Column", "Graph", "Group", "Key", "Layer",
     "LayerTrace", "Override", "Place", "Quantity", "QuantityName", "Sample", "Shape", "Spec", "SpecError", "Step",
-    "Trace", "WITH_RESPECT_TO", "answer_key", "architecture", "build_graph", "cell_id_text", "cell_name", "cell_names",
+    "Trace", "WITH_RESPECT_TO", "answer_key", "architecture", "build_graph", "cell_across", "cell_id_text", "cell_name", "cell_names",
     "column_names", "column_places", "json_repr", "loss_at", "names_table", "parse_spec",
     "quantities", "round_formulas", "round_steps", "sigmoid", "single_layer_cell",
     "single_layer_places", "stack", "table_layout", "train", "train_one", "trace_values",

@@ -18,12 +18,18 @@ from functools import lru_cache
 from typing import Any, Literal, Union
 
 from grading.engine.registry import SQUARED_LOSSES
-from grading.engine.spec import MAX_UNITS, Spec
+from grading.engine.spec import MAX_UNITS, SGD, OptimizerSetting, Spec
 from grading.engine.text import _
 
 Column = Literal["parameters", "forward", "backward", "updated"]
 # x, y (given); w, b (parameters); s, f (forward); y − f, (y − f)², L (the loss); the gradients.
-QuantityName = Literal["x", "y", "w", "b", "s", "f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds", "dL/db", "dL/dw"]
+QuantityName = Literal["x", "y", "w", "b", "s", "f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds", "dL/db", "dL/dw",
+                       # an optimizer's per-parameter cells (grading.engine.registry.Optimizer)
+                       "Δw", "Δb", "m_w", "m_b", "v_w", "v_b", "mhat_w", "mhat_b", "vhat_w", "vhat_b"]
+# The quantities a round with several samples has once per sample (CellId.sample 1..batch); its
+# dL/dw and dL/db have sample 0 too, the reduced gradient the update uses, and its L the
+# round's reduced loss.
+PER_SAMPLE: frozenset[str] = frozenset({"x", "y", "s", "f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds", "dL/db", "dL/dw"})
 COLUMNS: tuple[Column, ...] = ("parameters", "forward", "backward", "updated")
 # A backward quantity -> the quantity it differentiates L by, and that quantity's column.
 WITH_RESPECT_TO: dict[QuantityName, tuple[Column, QuantityName]] = {"dL/df": ("forward", "f"), "dL/ds": ("forward", "s"),
@@ -42,6 +48,7 @@ class Place:
     layer: int | None
     quantity: QuantityName
     index: tuple[int, ...]
+    sample: int = 0  # a round that feeds several samples: the sample's place in it, 1..batch
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.column, self.layer, self.quantity, self.index))
@@ -51,7 +58,7 @@ class Place:
 
     def at(self, round_no: int) -> CellId:
         """The cell of this place in round ``round_no``."""
-        return CellId(round_no, self.column, self.layer, self.quantity, self.index)
+        return CellId(round_no, self.column, self.layer, self.quantity, self.index, self.sample)
 
 
 def variable_of(place: Place) -> Place | None:
@@ -59,7 +66,8 @@ def variable_of(place: Place) -> Place | None:
     if place.quantity not in WITH_RESPECT_TO:
         return None
     column, quantity = WITH_RESPECT_TO[place.quantity]
-    return Place(column, place.layer, quantity, place.index)
+    sample = place.sample if quantity in PER_SAMPLE else 0
+    return Place(column, place.layer, quantity, place.index, sample)
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -71,19 +79,21 @@ class CellId:
     layer: int | None
     quantity: QuantityName
     index: tuple[int, ...]
+    sample: int = 0  # a round that feeds several samples: the sample's place in it, 1..batch; else 0
     # Hashed once: cell ids key every dict of the marking (a generated dataclass hash rebuilds
     # the field tuple on each call, and marking one attempt hashes ids tens of thousands of times).
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.round, self.column, self.layer, self.quantity, self.index)))
+        object.__setattr__(self, "_hash", hash((self.round, self.column, self.layer, self.quantity, self.index,
+                                                self.sample)))
 
     def __hash__(self) -> int:
         return self._hash
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt (and hashed again) where it is unpickled: string hashes differ between processes.
-        return (CellId, (self.round, self.column, self.layer, self.quantity, self.index))
+        return (CellId, (self.round, self.column, self.layer, self.quantity, self.index, self.sample))
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.round, self.column, self.layer, self.quantity, self.index))
@@ -93,11 +103,12 @@ class CellId:
 
     @property
     def place(self) -> Place:
-        return Place(self.column, self.layer, self.quantity, self.index)
+        return Place(self.column, self.layer, self.quantity, self.index, self.sample)
 
     def __str__(self) -> str:
         layer = "" if self.layer is None else f" layer {self.layer}"
-        return f"round {self.round} {self.column} {self.quantity}{list(self.index)}{layer}"
+        sample = f" sample {self.sample}" if self.sample else ""
+        return f"round {self.round} {self.column} {self.quantity}{list(self.index)}{layer}{sample}"
 
 
 Where = Union[Place, CellId]
@@ -111,11 +122,20 @@ class Shape:
     activations: tuple[str, ...]
     loss: str = "half_sse"
     update_biases: bool = True
+    batch: int = 1
+    reduce: str = "mean"
+    optimizer: OptimizerSetting = SGD
 
     @classmethod
     def of(cls, spec: Spec) -> Shape:
         return cls(sizes=spec.sizes, activations=tuple(layer.activation for layer in spec.layers),
-                   loss=spec.loss, update_biases=spec.update_biases)
+                   loss=spec.loss, update_biases=spec.update_biases, batch=spec.batch,
+                   reduce=spec.reduce, optimizer=spec.optimizer)
+
+    @property
+    def samples(self) -> tuple[int, ...]:
+        """The sample numbers of a round's cells: (0,) for one sample a round, else 1..batch."""
+        return (0,) if self.batch == 1 else tuple(range(1, self.batch + 1))
 
     @classmethod
     def single(cls, n_inputs: int, n_outputs: int) -> Shape:
@@ -155,15 +175,18 @@ def _plain_name(quantity: QuantityName, index: tuple[int, ...]) -> str:
         return f"y{index[0]}-f{index[0]}"
     if quantity == "(y-f)^2":
         return f"(y{index[0]}-f{index[0]})^2"
-    if quantity in ("w", "dL/dw"):
+    if quantity in ("w", "dL/dw", "Δw", "m_w", "v_w", "mhat_w", "vhat_w"):
         return quantity[:-1] + w_name(*index)
     return f"{quantity}{index[0]}"
 
 
 def cell_name(cell: Where, n_layers: int) -> str:
-    """The display name of a cell: ``s1``, ``dL/dw12``, or ``s1[2]`` in a deeper network."""
+    """The display name of a cell: ``s1``, ``dL/dw12``, or ``s1[2]`` in a deeper network; a
+    round's sample k of several follows in parentheses: ``s1[2](3)``, ``x1(3)``, ``L(3)``."""
     name = _plain_name(cell.quantity, cell.index)
-    return name if n_layers == 1 or cell.layer is None else f"{name}[{cell.layer}]"
+    if n_layers != 1 and cell.layer is not None:
+        name = f"{name}[{cell.layer}]"
+    return f"{name}({cell.sample})" if cell.sample else name
 
 
 def cell_id_text(cell: CellId, n_layers: int) -> str:
@@ -176,11 +199,30 @@ def cell_id_text(cell: CellId, n_layers: int) -> str:
 
 def parameter_places(shape: Shape) -> tuple[Place, ...]:
     """A round's parameters column in graph order: x, y, then each layer's w (row by row) and b."""
-    out = [Place("parameters", None, "x", (i,)) for i in range(1, shape.n_inputs + 1)]
-    out += [Place("parameters", None, "y", (j,)) for j in range(1, shape.n_outputs + 1)]
+    out: list[Place] = []
+    for k in shape.samples:
+        out += [Place("parameters", None, "x", (i,), k) for i in range(1, shape.n_inputs + 1)]
+        out += [Place("parameters", None, "y", (j,), k) for j in range(1, shape.n_outputs + 1)]
     for l in range(1, shape.n_layers + 1):
         out += _weights("parameters", "w", shape, l) + _units("parameters", "b", shape, l)
+        out += optimizer_places(shape, l, "parameters", shape.optimizer.state)
     return tuple(out)
+
+
+def optimizer_places(shape: Shape, layer: int, column: Column, prefixes: tuple[str, ...]) -> list[Place]:
+    """One layer's optimizer cells of the given kinds ("Δ", "m_", ...): the weights', then the
+    biases' (when they are updated), kind by kind."""
+    out: list[Place] = []
+    for prefix in prefixes:
+        out += _weights(column, prefix + "w", shape, layer)  # type: ignore[arg-type]
+        if shape.update_biases:
+            out += _units(column, prefix + "b", shape, layer)  # type: ignore[arg-type]
+    return out
+
+
+def sampled(places: list[Place], shape: Shape) -> list[Place]:
+    """``places`` once for each sample of a round (unchanged when a round feeds one)."""
+    return [p._replace(sample=k) for k in shape.samples for p in places]
 
 
 def _units(column: Column, quantity: QuantityName, shape: Shape, layer: int) -> list[Place]:
@@ -201,14 +243,21 @@ def _outputs(quantity: QuantityName, shape: Shape) -> list[Place]:
 def layer_places(shape: Shape, layer: int) -> dict[Column, list[Place]]:
     """One layer's cells of a round, column by column, in table order."""
     backward = _units("backward", "dL/df", shape, layer) + _units("backward", "dL/ds", shape, layer)
-    updated = _weights("updated", "w", shape, layer)
+    gradients = []
+    updated = optimizer_places(shape, layer, "updated", shape.optimizer.cells)
+    updated += _weights("updated", "w", shape, layer)
     if shape.update_biases:  # fixed biases have no gradient to ask for and no update
-        backward += _units("backward", "dL/db", shape, layer)
+        gradients += _units("backward", "dL/db", shape, layer)
         updated += _units("updated", "b", shape, layer)
+    gradients += _weights("backward", "dL/dw", shape, layer, by_unit=True)
+    backward = sampled(backward + gradients, shape)
+    if shape.batch > 1:  # the round's reduced gradient, what the update uses
+        backward += gradients
     return {
-        "parameters": _weights("parameters", "w", shape, layer) + _units("parameters", "b", shape, layer),
-        "forward": _units("forward", "s", shape, layer) + _units("forward", "f", shape, layer),
-        "backward": backward + _weights("backward", "dL/dw", shape, layer, by_unit=True),
+        "parameters": (_weights("parameters", "w", shape, layer) + _units("parameters", "b", shape, layer)
+                       + optimizer_places(shape, layer, "parameters", shape.optimizer.state)),
+        "forward": sampled(_units("forward", "s", shape, layer) + _units("forward", "f", shape, layer), shape),
+        "backward": backward,
         "updated": updated,
     }
 
@@ -216,7 +265,10 @@ def layer_places(shape: Shape, layer: int) -> dict[Column, list[Place]]:
 def loss_places(shape: Shape) -> list[Place]:
     """y − f, (y − f)² (squared losses only) and L."""
     squares = _outputs("(y-f)^2", shape) if shape.squared else []
-    return _outputs("y-f", shape) + squares + [Place("forward", None, "L", ())]
+    out = sampled(_outputs("y-f", shape) + squares + [Place("forward", None, "L", ())], shape)
+    if shape.batch > 1:  # the round's loss: the mean or sum of its samples'
+        out.append(Place("forward", None, "L", ()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -235,8 +287,8 @@ class Group:
 def table_layout(shape: Shape) -> tuple[Group, ...]:
     """A round's table: for one layer Homework 4.1's four columns; with several, one band per
     layer (x with layer 1, since it feeds it) and a last band for y and the loss."""
-    inputs = [Place("parameters", None, "x", (i,)) for i in range(1, shape.n_inputs + 1)]
-    targets = [Place("parameters", None, "y", (j,)) for j in range(1, shape.n_outputs + 1)]
+    inputs = sampled([Place("parameters", None, "x", (i,)) for i in range(1, shape.n_inputs + 1)], shape)
+    targets = sampled([Place("parameters", None, "y", (j,)) for j in range(1, shape.n_outputs + 1)], shape)
     if shape.n_layers == 1:
         layer = layer_places(shape, 1)
         columns: dict[Column, list[Place]] = {"parameters": inputs + targets + layer["parameters"],

@@ -4,7 +4,8 @@ No Django here. A problem is degenerate when a student could not do it by hand i
 
 * a backward cell smaller in magnitude than one unit of the asked decimals (10^-d): the student
   would write 0.0000 and learn nothing from that cell;
-* a sigmoid output outside [0.01, 0.99]: the unit is saturated and its slope f(1 - f) nearly 0;
+* a sigmoid (or softmax) output outside [0.01, 0.99]: the unit is saturated and its slope
+  f(1 - f) nearly 0;
 * a ReLU unit inactive (s <= 0) in every round: its whole column of the table is 0;
 * a value that is not a finite number (the training diverged).
 
@@ -99,13 +100,24 @@ def _unit_text(decimals: int) -> str:
 
 
 def _cells(trace: Trace) -> Iterator[tuple[Column, QuantityName, int | None, np.ndarray]]:
-    """(column, quantity, layer, array) of every computed quantity but the given x and y."""
+    """(column, quantity, layer, array) of every computed quantity but the given x and y (a round
+    of several samples: each sample's, rows by sample, then the round's reduced gradients). A
+    softmax output's dL/df = −y/f is exactly 0 wherever the target is 0: a given fact, not a value
+    too small to write, so those entries are left out (set to 1)."""
     n_layers = len(trace.layers)
-    for q in quantities(trace.architecture.loss):
+    arch = trace.architecture
+    for q in quantities(arch.loss):
         if q.column == "parameters" and q.name in ("x", "y"):
             continue
         for layer in (range(1, n_layers + 1) if q.per_layer else (None,)):
-            yield q.column, q.name, layer, trace.array(q.column, q.name, layer)
+            array = trace.array(q.column, q.name, layer, reduced=False)
+            if q.name == "dL/df" and layer == n_layers and registry.loss(arch.loss).targets_sum_to_one:
+                array = np.where(trace.y == 0, 1.0, array)
+            yield q.column, q.name, layer, array
+    if arch.batch > 1:
+        for (column, quantity, layer), array in trace.extra.items():
+            if column == "backward":
+                yield column, quantity, layer, array  # type: ignore[misc]
 
 
 def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
@@ -137,26 +149,37 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
     found: list[tuple[tuple[int, int, int], Reason]] = []
 
     def add(rule: Rule, round_no: int | None, column: Column, quantity: QuantityName, layer: int | None,
-            index: tuple[int, ...], value: float | None, order: int) -> None:
+            index: tuple[int, ...], value: float | None, order: int, sample: int = 0) -> None:
         reason = Reason(rule=rule, round=round_no, column=column, quantity=quantity, layer=layer,
-                        index=index, name=display_name(quantity, layer, index, n_layers),
+                        index=index, name=cell_name(Place(column, layer, quantity, index, sample), n_layers),
                         value=value, decimals=decimals, n_layers=n_layers)
         found.append(((round_no or 0, order, len(found)), reason))
 
+    batch, rounds = trace.architecture.batch, trace.architecture.n_rounds
+
+    def at(row: int, rows: int) -> tuple[int, int]:
+        """(round, sample) of a row of an array by round (sample 0) or by sample."""
+        if batch == 1 or rows == rounds:
+            return row + 1, 0
+        return row // batch + 1, row % batch + 1
+
     for order, (column, quantity, layer, array) in enumerate(_cells(trace)):
+        rows = array.shape[1]
         for position, value in np.ndenumerate(array[problem]):
-            round_no, index = position[0] + 1, tuple(k + 1 for k in position[1:])
+            (round_no, sample), index = at(position[0], rows), tuple(k + 1 for k in position[1:])
             if not np.isfinite(value):
-                add("not_finite", round_no, column, quantity, layer, index, None, order)
+                add("not_finite", round_no, column, quantity, layer, index, None, order, sample)
             elif column == "backward" and abs(value) < unit:
-                add("small", round_no, column, quantity, layer, index, float(value), order)
+                add("small", round_no, column, quantity, layer, index, float(value), order, sample)
     for l, (name, layer_trace) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
         activation = registry.activation(name)
         if activation.saturates is not None:
             low, high = activation.saturates
+            rows = layer_trace.f.shape[1]
             for (r, j), f in np.ndenumerate(layer_trace.f[problem]):
                 if np.isfinite(f) and not low <= f <= high:
-                    add("saturated", r + 1, "forward", "f", l, (j + 1,), float(f), -1)
+                    round_no, sample = at(r, rows)
+                    add("saturated", round_no, "forward", "f", l, (j + 1,), float(f), -1, sample)
         elif activation.can_be_inactive:
             for j in np.flatnonzero((layer_trace.s[problem] <= 0).all(axis=0)):
                 add("inactive", None, "forward", "f", l, (int(j) + 1,), None, l)

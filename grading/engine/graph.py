@@ -166,8 +166,9 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
         unknown = set(by_place) - {s.place for s in steps}
         if unknown:
             raise ValueError(f"overrides name cells that are not computed: {sorted(unknown)}")
-        plan = tuple((p, name, kind, *by_place[p]) if p in by_place else (p, name, kind, deps, fn, text)
-                     for p, name, kind, deps, fn, text in plan)
+        plan = tuple((p, name, kind, *by_place[p], None) if p in by_place
+                     else (p, name, kind, deps, fn, text, by_round)
+                     for p, name, kind, deps, fn, text, by_round in plan)
         overridden = frozenset(by_place)
     graph = Graph(spec, shape, overridden=overridden)
     cells = graph.cells
@@ -175,7 +176,7 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
                                                                               spec.n_rounds)
     for key, name, ident, deps, fn, text, given in skeleton:
         if given:
-            sample = spec.samples[key.round - 1]
+            sample = spec.sample_of(key.round, key.sample)
             cells[key] = Cell(key, name, ident, value=_given(spec, key.place, sample), gradable=False)
         else:
             cells[key] = Cell(key, name, ident, deps, fn, text)
@@ -194,10 +195,12 @@ def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[A
     formula, given)."""
     out = []
     for r in range(1, n_rounds + 1):
-        for place, name, kind, deps, fn, text in plan:
+        for place, name, kind, deps, fn, text, by_round in plan:
             key = place.at(r)
             ident = f"r{r}.{place.column}.{name}"
             if kind == "computed":
+                if by_round is not None:
+                    fn, text = by_round(r)
                 out.append((key, name, ident, tuple([d.at(r) for d in deps]), fn, text, False))
             elif kind == "copied" and r > 1:
                 # Rounds 2+: the student writes the previous round's updated values here.
@@ -210,7 +213,8 @@ def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[A
 
 @lru_cache(maxsize=256)
 def _plan(shape: Shape, learning_rate: float) -> tuple[tuple[Any, ...], ...]:
-    """One round's cells in graph order: (place, name, kind, upstream places, fn, formula), kind
+    """One round's cells in graph order: (place, name, kind, upstream places, fn, formula, the
+    round's (fn, formula) where they depend on it or None), kind
     "given" (x, y, round 1's and fixed parameters), "copied" (w and b of rounds 2+, from the
     round before's updated column) or "computed"."""
     n_layers = shape.n_layers
@@ -219,18 +223,22 @@ def _plan(shape: Shape, learning_rate: float) -> tuple[tuple[Any, ...], ...]:
     for place in parameter_places(shape):
         source = place._replace(column="updated")
         kind = "copied" if place.quantity not in ("x", "y") and source in updated else "given"
-        plan.append((place, cell_name(place, n_layers), kind, (source,), None, ""))
+        plan.append((place, cell_name(place, n_layers), kind, (source,), None, "", None))
     for step in round_steps(shape, learning_rate):
-        plan.append((step.place, cell_name(step.place, n_layers), "computed", step.deps, step.fn, step.formula))
+        plan.append((step.place, cell_name(step.place, n_layers), "computed", step.deps, step.fn, step.formula,
+                     step.by_round))
     return tuple(plan)
 
 
 def _given(spec: Spec, place: Place, sample: Sample) -> float:
-    """A given value of the spec: x, y, or the initial (or fixed) w and b."""
+    """A given value of the spec: x, y, the initial (or fixed) w and b, or an optimizer's state
+    before round 1."""
     if place.quantity == "x":
         return sample.x[place.index[0] - 1]
     if place.quantity == "y":
         return sample.y[place.index[0] - 1]
+    if place.quantity not in ("w", "b"):
+        return 0.0  # an optimizer's state before round 1: no velocity, no moments yet
     layer = spec.layers[place.layer - 1]  # type: ignore[operator]
     if place.quantity == "b":
         return layer.biases[place.index[0] - 1]
@@ -273,23 +281,38 @@ class Key:
         cells = [{"round": k.round, "column": k.column, "layer": k.layer, "quantity": k.quantity,
                   "index": list(k.index), "name": cell.name, "value": self.values[k]}
                  for k, cell in self.graph.cells.items()]
+        if self.spec.batch > 1:  # which sample of the round a cell is of (0: the round's reduced value)
+            for entry, k in zip(cells, self.graph.cells):
+                entry["sample"] = k.sample
         return {"rounds": rounds, "loss": self.loss(), "cells": cells}
 
 
 def trace_values(graph: Graph, trace: Trace, problem: int = 0) -> dict[CellId, float]:
     """The value of every cell of ``graph`` from the numpy engine's trace of its spec."""
-    arrays: dict[tuple[str, str, int | None], Any] = {}
+    arrays: dict[tuple[str, str, int | None, bool], Any] = {}
     values: dict[CellId, float] = {}
+    batch = graph.spec.batch
     for key in graph.cells:
-        kind = (key.column, key.quantity, key.layer)
+        kind = (key.column, key.quantity, key.layer, key.sample == 0)
         rows = arrays.get(kind)
         if rows is None:
-            rows = arrays[kind] = trace.array(*kind)[problem].tolist()
-        value = rows[key.round - 1]
+            rows = arrays[kind] = trace.array(*kind[:3], reduced=kind[3])[problem].tolist()
+        # A per-sample quantity's rows are the samples, (round − 1)·batch + sample; the others' the rounds.
+        value = rows[(key.round - 1) * batch + key.sample - 1] if key.sample else rows[key.round - 1]
         for k in key.index:
             value = value[k - 1]
         values[key] = value
     return values
+
+
+def cell_across(trace: Trace, key: CellId) -> Any:
+    """One cell's values over every problem of ``trace`` (a (P,) array): the row of its round, or
+    of its sample where a round feeds several."""
+    batch = trace.architecture.batch
+    row = (key.round - 1) * batch + key.sample - 1 if key.sample else key.round - 1
+    array = trace.array(key.column, key.quantity, key.layer, reduced=key.sample == 0)
+    at: tuple[Any, ...] = (slice(None), row, *(k - 1 for k in key.index))
+    return array[at]
 
 
 def answer_key(spec: Spec) -> Key:

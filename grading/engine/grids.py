@@ -23,13 +23,20 @@ from grading.engine import registry
 from grading.engine.text import _
 
 MAX_CELL_CHARS = 300
-MAX_UNITS, MAX_LAYERS, MAX_ROUNDS = 9, 4, 12
+MAX_UNITS, MAX_LAYERS, MAX_ROUNDS, MAX_BATCH = 9, 4, 12, 8
 ACTIVATIONS, LOSSES = registry.ACTIVATIONS, registry.LOSSES  # the authoring page's choices
+OUTPUT_ACTIVATIONS = registry.OUTPUT_ACTIVATIONS  # an output layer's choices (softmax too)
+OPTIMIZERS = registry.OPTIMIZERS
+REDUCTIONS = ("mean", "sum")
+# Each optimizer's settings: (name, default), in the record's order.
+OPTIMIZER_SETTINGS = {o.name: tuple((p.name, p.default) for p in o.parameters) for o in registry.optimizers()}
+SETTING_NAMES = tuple(dict.fromkeys(name for settings in OPTIMIZER_SETTINGS.values() for name, _ in settings))
 # What the pages show of each (the web layer reads the registry through this module):
 # the drawing's node (text, font size, dy), the caption's words, the loss's words.
 ACTIVATION_SYMBOL = {a.name: a.symbol for a in registry.activations()}
 ACTIVATION_WORDS = {a.name: a.words for a in registry.activations()}
 LOSS_WORDS = {name: registry.loss(name).words for name in LOSSES}
+OPTIMIZER_WORDS = {o.name: o.words for o in registry.optimizers()}
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER = re.compile(rf"\s*({_NUM})\s*")
@@ -117,7 +124,15 @@ class Grids:
     loss: str = "half_sse"
     update_biases: bool = True
     lr: str = "1"
-    samples: list[tuple[list[str], list[str]]] = field(default_factory=list)
+    samples: list[tuple[list[str], list[str]]] = field(default_factory=list)  # batch of them a round
+    batch: int = 1
+    reduce: str = "mean"
+    optimizer: str = "sgd"
+    settings: dict[str, str] = field(default_factory=dict)  # the optimizer's, as typed (blank: default)
+
+    @property
+    def rounds(self) -> int:
+        return len(self.samples) // self.batch
 
     @property
     def sizes(self) -> list[int]:
@@ -139,23 +154,28 @@ def grids_of(spec: Any) -> Grids:
     layers = [LayerGrid(activation, [[cell_text(v) for v in row] for row in weights],
                         [cell_text(v) for v in biases]) for weights, biases, activation in raw]
     samples = [([cell_text(v) for v in s["x"]], [cell_text(v) for v in s["y"]]) for s in spec["samples"]]
+    optimizer = spec.get("optimizer") or {"kind": "sgd"}
+    kind = optimizer.get("kind", "sgd")
+    settings = {name: cell_text(optimizer[name]) for name, _default in OPTIMIZER_SETTINGS.get(kind, ())
+                if name in optimizer}
     return Grids(n_inputs=len(raw[0][0]), layers=layers, loss=loss, update_biases=update,
-                 lr=cell_text(spec["learning_rate"]), samples=samples)
+                 lr=cell_text(spec["learning_rate"]), samples=samples, batch=spec.get("batch", 1),
+                 reduce=spec.get("reduce", "mean"), optimizer=kind, settings=settings)
 
 
 def blank_grids(sizes: list[int], activations: list[str], rounds: int, loss: str = "half_sse",
-                update_biases: bool = True) -> Grids:
-    """Empty grids of a network of these layer sizes (inputs first)."""
+                update_biases: bool = True, batch: int = 1) -> Grids:
+    """Empty grids of a network of these layer sizes (inputs first), ``batch`` samples a round."""
     layers = [LayerGrid(activations[l - 1], [[""] * sizes[l] for _ in range(sizes[l - 1])], [""] * sizes[l])
               for l in range(1, len(sizes))]
     return Grids(n_inputs=sizes[0], layers=layers, loss=loss, update_biases=update_biases, lr="",
-                 samples=[([""] * sizes[0], [""] * sizes[-1]) for _ in range(rounds)])
+                 samples=[([""] * sizes[0], [""] * sizes[-1]) for _ in range(rounds * batch)], batch=batch)
 
 
 def resized(grids: Grids, sizes: list[int], activations: list[str], rounds: int, loss: str,
-            update_biases: bool) -> Grids:
+            update_biases: bool, batch: int = 1) -> Grids:
     """The grids of a network of new sizes, keeping every cell that still exists."""
-    out = blank_grids(sizes, activations, rounds, loss, update_biases)
+    out = blank_grids(sizes, activations, rounds, loss, update_biases, batch)
     out.lr = grids.lr
     for l, layer in enumerate(out.layers):
         if l < len(grids.layers):
@@ -192,11 +212,14 @@ def cell_names(grids: Grids) -> list[str]:
     return names
 
 
-def cell_label(name: str, n_layers: int) -> str:
-    """How a message names a cell: "w12", "w21[2]" with layers, "b1", "round 3 x2", "learning rate"."""
+def cell_label(name: str, n_layers: int, batch: int = 1) -> str:
+    """How a message names a cell: "w12", "w21[2]" with layers, "b1", "round 3 x2" (with several
+    samples a round, "sample 5 x2"), "learning rate"."""
     parts = name.split("-")
     if parts[0] == "lr":
         return _("learning rate")
+    if parts[0] in ("x", "y") and batch > 1:
+        return _("sample %(sample)s %(cell)s", sample=parts[1], cell=f"{parts[0]}{parts[2]}")
     if parts[0] in ("x", "y"):
         return _("round %(round)s %(cell)s", round=parts[1], cell=f"{parts[0]}{parts[2]}")
     suffix = f"[{parts[1]}]" if n_layers > 1 else ""
@@ -207,7 +230,8 @@ _POSITION = re.compile(
     r"^(?:layers\[(?P<layer>\d+)\]\.)?(?:weights\[(?P<wi>\d+)\]\[(?P<wj>\d+)\]|biases\[(?P<bj>\d+)\]|"
     r"(?P<act>activation))"
     r"|^samples\[(?P<round>\d+)\]\.(?P<xy>[xy])\[(?P<k>\d+)\]"
-    r"|^(?P<lr>learning_rate)|^(?P<loss>loss)\b")
+    r"|^(?P<lr>learning_rate)|^(?P<loss>loss)\b|^(?P<batch>batch)\b|^(?P<reduce>reduce)\b"
+    r"|^optimizer\.(?P<setting>\w+)")
 
 
 def position_field(message: str) -> tuple[str | None, str]:
@@ -230,14 +254,21 @@ def position_field(message: str) -> tuple[str | None, str]:
         return f"{g['xy']}-{int(g['round']) + 1}-{int(g['k']) + 1}", rest
     if g["lr"]:
         return "lr", rest
+    if g["batch"] or g["reduce"]:
+        return g["batch"] or g["reduce"], message
+    if g["setting"]:
+        return ("optimizer" if g["setting"] == "kind" else g["setting"]), rest
     return "loss", message
 
 
 def spec_from(values: dict[str, Any], *, sizes: list[int], activations: list[str], rounds: int,
-              loss: str, update_biases: bool) -> dict[str, Any]:
+              loss: str, update_biases: bool, batch: int = 1, reduce: str = "mean",
+              optimizer: dict[str, Any] | None = None) -> dict[str, Any]:
     """The spec (JSON) of parsed cell values (field name -> number, range or choice): the
-    single-layer form when it means the same (one sigmoid layer, half-SSE, biases updated), as
-    Homework 4.1 is written; otherwise the layers form."""
+    single-layer form when it means the same (one sigmoid layer, half-SSE, biases updated, one
+    sample a round, plain SGD), as Homework 4.1 is written; otherwise the layers form, with
+    ``batch``, ``reduce`` and ``optimizer`` (``{"kind": ..., settings}``) where they are not the
+    defaults."""
     layers = []
     for l in range(1, len(sizes)):
         weights = [[values[f"w-{l}-{i}-{j}"] for j in range(1, sizes[l] + 1)]
@@ -245,9 +276,16 @@ def spec_from(values: dict[str, Any], *, sizes: list[int], activations: list[str
         layers.append({"weights": weights, "biases": [values[f"b-{l}-{j}"] for j in range(1, sizes[l] + 1)],
                        "activation": activations[l - 1]})
     samples = [{"x": [values[f"x-{r}-{i}"] for i in range(1, sizes[0] + 1)],
-                "y": [values[f"y-{r}-{j}"] for j in range(1, sizes[-1] + 1)]} for r in range(1, rounds + 1)]
-    if len(layers) == 1 and activations[0] == "sigmoid" and loss == "half_sse" and update_biases:
+                "y": [values[f"y-{r}-{j}"] for j in range(1, sizes[-1] + 1)]} for r in range(1, rounds * batch + 1)]
+    plain = batch == 1 and (optimizer is None or optimizer.get("kind", "sgd") == "sgd")
+    if len(layers) == 1 and activations[0] == "sigmoid" and loss == "half_sse" and update_biases and plain:
         return {"weights": layers[0]["weights"], "biases": layers[0]["biases"],
                 "learning_rate": values["lr"], "samples": samples}
-    return {"layers": layers, "loss": loss, "learning_rate": values["lr"],
-            "update_biases": update_biases, "samples": samples}
+    spec: dict[str, Any] = {"layers": layers, "loss": loss, "learning_rate": values["lr"],
+                            "update_biases": update_biases}
+    if batch != 1:
+        spec["batch"], spec["reduce"] = batch, reduce
+    if optimizer is not None and optimizer.get("kind", "sgd") != "sgd":
+        spec["optimizer"] = optimizer
+    spec["samples"] = samples
+    return spec

@@ -113,7 +113,8 @@ class Template:
                      learning_rate=float(batch.learning_rate[p]),
                      samples=tuple(Sample(x=tuple(x), y=tuple(y))
                                    for x, y in zip(batch.x[p].tolist(), batch.y[p].tolist())),
-                     loss=low.loss, update_biases=low.update_biases)
+                     loss=low.loss, update_biases=low.update_biases, batch=low.batch,
+                     reduce=low.reduce, optimizer=low.optimizer)
                 for p in range(len(values))]
 
 

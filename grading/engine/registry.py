@@ -115,6 +115,12 @@ def _np_sigmoid(s: np.ndarray) -> np.ndarray:
     return out
 
 
+def _np_softmax(s: np.ndarray) -> np.ndarray:
+    e = np.exp(s - np.max(s, axis=-1, keepdims=True))
+    out: np.ndarray = e / np.sum(e, axis=-1, keepdims=True)
+    return out
+
+
 # ---------------------------------------------------------------- activations
 
 
@@ -151,6 +157,7 @@ class Activation:
     not_output: Text | None = None               # plausibility: why a value is not an output
     slope_words: Callable[[str], Text] = lambda f: Text()  # plausibility: why dL/ds cannot be it
     mistaken_for_sigmoid: bool = False           # named mistake "derivative_as_sigmoid" applies
+    output_only: bool = False                    # only an output layer may have it (softmax)
 
     def slope_formula(self, v: str) -> str:
         return self.slope_text.replace("{v}", v)
@@ -201,9 +208,20 @@ _ACTIVATIONS: tuple[Activation, ...] = (
         "linear", lambda s: s.copy(), lambda s, f: np.ones_like(s), identity, None, lambda v: 1.0,
         _times_one, "1", (-math.inf, math.inf), symbol=("lin", 12, 4),
         words=_("no activation (linear)"), slope_words=lambda f: _("a linear unit's slope is 1")),
+    Activation(
+        # Only an output layer's, and only with loss "ce" (the spec checks it): a unit's f depends
+        # on every s of its layer, so the cell graph writes its forward and backward steps itself
+        # (grading.engine.steps); ``scalar`` and ``times_slope`` are never called for it.
+        "softmax", lambda s: _np_softmax(s), lambda s, f: f * (1 - f), identity, "f",
+        lambda f: f * (1 - f), _times_sigmoid_slope, "{v} * (1 - {v})", (0.0, 1.0),
+        slope_at_most_one=False, saturates=(0.01, 0.99), symbol=("soft", 11, 4),
+        words=_("softmax (the output layer's units share one normalisation)"),
+        not_output=_("is not a softmax output (those lie between 0 and 1)"), output_only=True),
 )
 
-ACTIVATIONS: tuple[str, ...] = tuple(a.name for a in _ACTIVATIONS)
+# Every layer's choices; an output layer may also be one of OUTPUT_ACTIVATIONS (softmax).
+ACTIVATIONS: tuple[str, ...] = tuple(a.name for a in _ACTIVATIONS if not a.output_only)
+OUTPUT_ACTIVATIONS: tuple[str, ...] = tuple(a.name for a in _ACTIVATIONS)
 _BY_NAME = {a.name: a for a in _ACTIVATIONS}
 
 
@@ -212,7 +230,7 @@ def activation(name: str) -> Activation:
     try:
         return _BY_NAME[name]
     except (KeyError, TypeError):
-        raise UnknownName("activation", name, ACTIVATIONS) from None
+        raise UnknownName("activation", name, OUTPUT_ACTIVATIONS) from None
 
 
 def activations() -> tuple[Activation, ...]:
@@ -272,6 +290,36 @@ def _np_bce(y: np.ndarray, f: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np
 
 
 
+def _reciprocal(v: Any) -> Any:
+    """1/v of a number, or of an interval (which must not reach 0)."""
+    return 1.0 / v if _number(v) else v.reciprocal()
+
+
+def _softmax_cross_entropy(*values: Any) -> Any:
+    # values = y_1..y_m, f_1..f_m: -Σ y ln f (a target of 0 adds nothing, whatever its f)
+    m = len(values) // 2
+    terms = [values[j] * _ln(values[m + j]) for j in range(m) if not (_number(values[j]) and values[j] == 0)]
+    if not terms:
+        return 0.0
+    if all(_number(t) for t in terms):
+        return -math.fsum(terms)
+    return -sum(terms[1:], terms[0])
+
+
+def _softmax_cross_entropy_slope(f: Any, y: Any) -> Any:
+    # dL/df = -y/f
+    return -(y * _reciprocal(f))
+
+
+def _np_ce(y: np.ndarray, f: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # ln f = s - logsumexp(s): finite even where f rounds to 0.
+    top = np.max(s, axis=-1, keepdims=True)
+    log_f = s - (top + np.log(np.sum(np.exp(s - top), axis=-1, keepdims=True)))
+    L = -np.sum(y * log_f, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return L, -(y / f)
+
+
 def _mse_slope(m: int) -> Callable[[Any, Any], Any]:
     """dL/df of the mean squared error over ``m`` outputs, for numbers or intervals."""
     def slope(f: Any, y: Any) -> Any:
@@ -306,6 +354,7 @@ class Loss:
     slope_scale: Callable[[int], float] | None = None  # dL/df = scale · (f − y); None: not so
     output: str | None = None                    # the output activation it needs, if any
     targets_in_unit: bool = False                # every target between 0 and 1
+    targets_sum_to_one: bool = False             # a sample's targets sum to 1 (ce: one-hot or soft)
     words: str = ""                              # the drawing's loss (HTML; %(m)s the outputs)
 
 
@@ -335,6 +384,11 @@ _LOSSES: tuple[Loss, ...] = (
          output="sigmoid", targets_in_unit=True,
          words=_("Loss (binary cross-entropy): L = −Σ<sub>n</sub> [y<sub>n</sub> ln f<sub>n</sub> + "
                  "(1 − y<sub>n</sub>) ln(1 − f<sub>n</sub>)].")),
+    Loss("ce", False, _np_ce, lambda m: _softmax_cross_entropy,
+         lambda pairs, m: "-(" + " + ".join(f"{y}*ln({f})" for y, f in pairs) + ")",
+         lambda m: _softmax_cross_entropy_slope, lambda f, y, m: f"-{y}/{f}",
+         output="softmax", targets_in_unit=True, targets_sum_to_one=True,
+         words=_("Loss (cross-entropy of a softmax output): L = −Σ<sub>n</sub> y<sub>n</sub> ln f<sub>n</sub>.")),
 )
 
 LOSSES: tuple[str, ...] = tuple(loss_.name for loss_ in _LOSSES)
@@ -353,3 +407,71 @@ def loss(name: str) -> Loss:
 def derivative_fraction(value: Any) -> Fraction:
     """A number of a derivative tree as an exact fraction (0.01 is 1/100, not its float)."""
     return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+@dataclass(frozen=True)
+class OptimizerParameter:
+    """One setting of an optimizer: its name, default and the range it must lie in."""
+
+    name: str
+    default: float
+    low: float                  # the value must be >= low (> low where ``low_open``)
+    high: float                 # ... and < high
+    low_open: bool = False
+    words: str = ""             # how a message names the range
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """Everything the engine needs to know of one update rule.
+
+    ``state`` are the per-parameter quantities carried from one round to the next (written in
+    the next round's parameters column, 0 before round 1); ``cells`` every per-parameter
+    quantity of the updated column before the updated parameter itself, in the order a
+    round computes them. A quantity's name is a prefix joined to the parameter's: "Δ" gives
+    Δw and Δb, "m_" gives m_w and m_b.
+    """
+
+    name: str
+    parameters: tuple[OptimizerParameter, ...] = ()
+    state: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
+    words: str = ""
+
+
+_BETA = _("from 0 up to (not including) 1")
+_EPS = _("above 0 and below 1")
+_OPTIMIZERS: tuple[Optimizer, ...] = (
+    Optimizer("sgd", words=_("plain gradient descent: w ← w − η·g")),
+    Optimizer("momentum", (OptimizerParameter("beta", 0.9, 0.0, 1.0, words=_BETA),),
+              state=("Δ",), cells=("Δ",),
+              words=_("momentum (Mitchell's form): Δw = −η·g + β·Δw of the round before, w ← w + Δw")),
+    Optimizer("adam", (OptimizerParameter("beta1", 0.9, 0.0, 1.0, words=_BETA),
+                       OptimizerParameter("beta2", 0.999, 0.0, 1.0, words=_BETA),
+                       OptimizerParameter("eps", 1e-8, 0.0, 1.0, low_open=True, words=_EPS)),
+              state=("m_", "v_"), cells=("m_", "v_", "mhat_", "vhat_", "Δ"),
+              words=_("Adam (Kingma and Ba): m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², "
+                      "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), Δw = −η·m̂/(√v̂ + ε), w ← w + Δw")),
+    Optimizer("rmsprop", (OptimizerParameter("rho", 0.9, 0.0, 1.0, words=_BETA),
+                          OptimizerParameter("eps", 1e-8, 0.0, 1.0, low_open=True, words=_EPS)),
+              state=("v_",), cells=("v_", "Δ"),
+              words=_("RMSProp: v = ρv + (1 − ρ)g², Δw = −η·g/(√v + ε), w ← w + Δw")),
+)
+
+OPTIMIZERS: tuple[str, ...] = tuple(o.name for o in _OPTIMIZERS)
+_OPTIMIZER_BY_NAME = {o.name: o for o in _OPTIMIZERS}
+
+
+def optimizer(name: str) -> Optimizer:
+    """The record of optimizer ``name``; UnknownName (a KeyError) for any other name."""
+    try:
+        return _OPTIMIZER_BY_NAME[name]
+    except (KeyError, TypeError):
+        raise UnknownName("optimizer", name, OPTIMIZERS) from None
+
+
+def optimizers() -> tuple[Optimizer, ...]:
+    return _OPTIMIZERS

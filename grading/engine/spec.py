@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from grading.engine import registry
-from grading.engine.registry import ACTIVATIONS, LOSSES
+from grading.engine.registry import LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS
 from grading.engine.text import Text, _
 MAX_LAYERS = 4
 MAX_UNITS = 9
 MAX_ROUNDS = 12   # samples of a spec in the layers form
 MAX_SAMPLES = 50  # samples of a spec in the single-layer form: its limit before layers existed
 MAX_MAGNITUDE = 1e6
+MAX_BATCH = 8            # samples a round feeds at once
+MAX_BATCH_SAMPLES = 48   # samples of a spec whose rounds feed several (rounds stay <= MAX_ROUNDS)
+REDUCTIONS = ("mean", "sum")
 
 _SINGLE_KEYS = ("weights", "biases", "learning_rate", "samples")
 _LAYERED_KEYS = ("layers", "loss", "learning_rate", "samples")
@@ -62,6 +65,32 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class OptimizerSetting:
+    """An update rule and its settings: ``kind`` names a ``registry.optimizer``, ``settings`` its
+    (name, value) pairs in the record's order (defaults filled in)."""
+
+    kind: str = "sgd"
+    settings: tuple[tuple[str, float], ...] = ()
+
+    def __getitem__(self, name: str) -> float:
+        return dict(self.settings)[name]
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        return registry.optimizer(self.kind).state
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return registry.optimizer(self.kind).cells
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dict(self.settings)}
+
+
+SGD = OptimizerSetting()
+
+
+@dataclass(frozen=True)
 class Spec:
     """A dense network, its initial parameters, its loss and its training samples (one a round)."""
 
@@ -70,6 +99,9 @@ class Spec:
     samples: tuple[Sample, ...]
     loss: str = "half_sse"
     update_biases: bool = True
+    batch: int = 1                 # samples a round feeds, all at the weights the round started with
+    reduce: str = "mean"           # how a round's per-sample gradients combine: "mean" or "sum"
+    optimizer: OptimizerSetting = SGD
 
     @classmethod
     def single_layer(cls, *, weights: Any, biases: Any, learning_rate: float,
@@ -84,7 +116,12 @@ class Spec:
     def classic(self) -> bool:
         """One sigmoid layer, half-SSE loss, biases updated: what the single-layer form means."""
         return (len(self.layers) == 1 and self.layers[0].activation == "sigmoid"
-                and self.loss == "half_sse" and self.update_biases)
+                and self.loss == "half_sse" and self.update_biases and self.plain)
+
+    @property
+    def plain(self) -> bool:
+        """One sample a round and plain SGD: what every spec meant before batches and optimizers."""
+        return self.batch == 1 and self.optimizer.kind == "sgd"
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -105,7 +142,12 @@ class Spec:
 
     @property
     def n_rounds(self) -> int:
-        return len(self.samples)
+        return len(self.samples) // self.batch
+
+    def sample_of(self, round_no: int, sample: int = 0) -> Sample:
+        """The sample a round feeds (``sample`` its place in the round, 1..batch; 0 when a round
+        feeds one)."""
+        return self.samples[(round_no - 1) * self.batch + max(sample, 1) - 1]
 
     @property
     def weights(self) -> tuple[tuple[float, ...], ...]:
@@ -134,15 +176,22 @@ class Spec:
                 "learning_rate": self.learning_rate,
                 "samples": samples,
             }
-        return {
+        out: dict[str, Any] = {
             "layers": [{"weights": [list(row) for row in layer.weights],
                         "biases": list(layer.biases), "activation": layer.activation}
                        for layer in self.layers],
             "loss": self.loss,
             "learning_rate": self.learning_rate,
             "update_biases": self.update_biases,
-            "samples": samples,
         }
+        # Written only where they say something: a spec of one sample a round and plain SGD
+        # keeps the JSON it always had.
+        if self.batch != 1:
+            out["batch"], out["reduce"] = self.batch, self.reduce
+        if self.optimizer.kind != "sgd":
+            out["optimizer"] = self.optimizer.to_json()
+        out["samples"] = samples
+        return out
 
 
 # ---------------------------------------------------------------- spec parsing
@@ -245,7 +294,7 @@ def parse_spec(data: Any) -> Spec:
 
 
 def _parse_layered(data: dict[str, Any]) -> Spec:
-    _keys(data, THE_SPEC, _LAYERED_KEYS, ("update_biases",),
+    _keys(data, THE_SPEC, _LAYERED_KEYS, ("update_biases", "batch", "reduce", "optimizer"),
           hint=_("with layers, each layer holds its own weights, biases and activation"))
     raw = _bounded_list(data["layers"], "layers", _('layers, each {"weights", "biases", "activation"}'),
                         _("layers"), MAX_LAYERS)
@@ -267,21 +316,73 @@ def _parse_layered(data: dict[str, Any]) -> Spec:
         rows = tuple(_vector(row, f"{where}.weights[{i}]", len(biases))
                      for i, row in enumerate(weights))
         layers.append(Layer(weights=rows, biases=_vector(biases, f"{where}.biases"),
-                            activation=_choice(item["activation"], f"{where}.activation", ACTIVATIONS)))
+                            activation=_choice(item["activation"], f"{where}.activation", OUTPUT_ACTIVATIONS)))
+    last = f"layers[{len(layers) - 1}].activation"
+    for l, layer in enumerate(layers[:-1]):
+        if registry.activation(layer.activation).output_only:
+            raise SpecError(_("%(where)s is %(activation)s; only the output layer may be %(activation)s",
+                              where=f"layers[{l}].activation", activation=layer.activation))
     loss = _choice(data["loss"], "loss", LOSSES)
-    if registry.loss(loss).output not in (None, layers[-1].activation):
-        raise SpecError(_("loss bce needs a sigmoid output layer; %(where)s is %(activation)s",
-                          where=f"layers[{len(layers) - 1}].activation", activation=layers[-1].activation))
+    needed = registry.loss(loss).output
+    if needed not in (None, layers[-1].activation):
+        raise SpecError(_("loss %(loss)s needs a %(needed)s output layer; %(where)s is %(activation)s",
+                          loss=loss, needed=needed, where=last, activation=layers[-1].activation))
+    if registry.activation(layers[-1].activation).output_only:
+        wanted = [name for name in LOSSES if registry.loss(name).output == layers[-1].activation]
+        if loss not in wanted:
+            raise SpecError(_("a %(activation)s output layer needs loss %(losses)s; loss is %(loss)s",
+                              activation=layers[-1].activation, losses=" or ".join(wanted), loss=loss))
+        if layers[-1].n_outputs < 2:
+            raise SpecError(_("%(where)s is %(activation)s with one unit, whose output is always 1; "
+                              "give it two units or more", where=last, activation=layers[-1].activation))
     update_biases = data.get("update_biases", True)
     if not isinstance(update_biases, bool):
         raise SpecError(_("update_biases must be true or false, got %(value)s", value=json_repr(update_biases)))
     lr = _learning_rate(data["learning_rate"])
-    samples = _samples(data["samples"], layers[0].n_inputs, layers[-1].n_outputs, MAX_ROUNDS)
+    batch = _batch(data.get("batch", 1))
+    reduce = _choice(data.get("reduce", "mean"), "reduce", REDUCTIONS)
+    optimizer = _optimizer(data.get("optimizer", {"kind": "sgd"}))
+    limit = MAX_ROUNDS if batch == 1 else min(MAX_BATCH_SAMPLES, MAX_ROUNDS * batch)
+    samples = _samples(data["samples"], layers[0].n_inputs, layers[-1].n_outputs, limit)
+    if len(samples) % batch:
+        raise SpecError(_("samples has %(n)s samples, not a multiple of batch %(batch)s: every round "
+                          "feeds %(batch)s", n=len(samples), batch=batch))
     if registry.loss(loss).targets_in_unit:
         for k, sample in enumerate(samples):
             for j, y in enumerate(sample.y):
                 if not 0 <= y <= 1:
-                    raise SpecError(_("%(where)s is %(value)s; with loss bce every target must be between "
-                                      "0 and 1", where=f"samples[{k}].y[{j}]", value=str(y)))
+                    raise SpecError(_("%(where)s is %(value)s; with loss %(loss)s every target must be "
+                                      "between 0 and 1", where=f"samples[{k}].y[{j}]", value=str(y), loss=loss))
+    if registry.loss(loss).targets_sum_to_one:
+        for k, sample in enumerate(samples):
+            if abs(math.fsum(sample.y) - 1) > 1e-9:
+                raise SpecError(_("%(where)s sums to %(total)s; with loss %(loss)s a sample's targets "
+                                  "must sum to 1 (one-hot or soft targets)", where=f"samples[{k}].y",
+                                  total=repr(math.fsum(sample.y)), loss=loss))
     return Spec(layers=tuple(layers), learning_rate=lr, samples=samples, loss=loss,
-                update_biases=update_biases)
+                update_biases=update_biases, batch=batch, reduce=reduce, optimizer=optimizer)
+
+
+def _batch(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
+        raise SpecError(_("batch must be a whole number from 1 to %(limit)s (samples a round feeds), "
+                          "got %(value)s", limit=MAX_BATCH, value=json_repr(value)))
+    return value
+
+
+def _optimizer(value: Any) -> OptimizerSetting:
+    if not isinstance(value, dict) or "kind" not in value:
+        raise SpecError(_('optimizer must be an object with a kind, e.g. {"kind": "momentum", "beta": 0.9}; '
+                          'got %(value)s', value=json_repr(value)))
+    kind = _choice(value["kind"], "optimizer.kind", OPTIMIZERS)
+    record = registry.optimizer(kind)
+    _keys(value, "optimizer", ("kind",), tuple(p.name for p in record.parameters))
+    settings = []
+    for p in record.parameters:
+        where = f"optimizer.{p.name}"
+        v = _number(value.get(p.name, p.default), where)
+        if v < p.low or (p.low_open and v == p.low) or v >= p.high:
+            raise SpecError(_("%(where)s is %(value)s; it must be %(range)s", where=where, value=repr(v),
+                              range=p.words))
+        settings.append((p.name, v))
+    return OptimizerSetting(kind, tuple(settings))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from grading.engine import Place, Shape, cell_name, round_steps, variable_of
+from grading.engine.spec import SGD
 
 from grading.engine.text import Text, _
 
@@ -73,8 +74,19 @@ def shape_of(network: tuple[Any, ...]) -> Shape:
 
 
 def q1_table(*network: Any) -> Table:
-    """Q1's rows for ``q1_table(shape)`` or a single layer's ``q1_table(n_inputs, n_outputs)``."""
-    return _q1_table(shape_of(network))
+    """Q1's rows for ``q1_table(shape)`` or a single layer's ``q1_table(n_inputs, n_outputs)``.
+
+    Q1 asks for the formulas of one sample's forward and backward pass: a round of several
+    samples repeats them per sample, and an optimizer changes only the updated column, so the
+    rows are those of the same network fed one sample a round (``s1[2]``, not ``s1[2](3)``)."""
+    return _q1_table(one_sample(shape_of(network)))
+
+
+def one_sample(shape: Shape) -> Shape:
+    """``shape`` fed one sample a round with plain SGD: the shape Q1's rows are read from."""
+    if shape.batch == 1 and shape.optimizer.kind == "sgd":
+        return shape
+    return replace(shape, batch=1, reduce="mean", optimizer=SGD)
 
 
 @lru_cache(maxsize=128)  # one entry per network shape in use

@@ -75,6 +75,12 @@ def answer_key(spec: engine.Spec) -> engine.Key:
     return engine.answer_key(spec)
 
 
+def _round_losses(cells: Sequence[Any]) -> list[Any]:
+    """Each round's L cell (in a round of several samples the round's, not its samples' L(k)):
+    the plot is drawn from them."""
+    return [c for c in cells if c.quantity == "L" and c.name == "L"]
+
+
 def score_questions(questions: Sequence[QuestionScore], cells: Sequence[marking.CellMark],
                     formulas: Sequence[FormulaScore]) -> tuple[tuple[QuestionScore, ...],
                                                                tuple[FormulaScore, ...]]:
@@ -82,7 +88,7 @@ def score_questions(questions: Sequence[QuestionScore], cells: Sequence[marking.
     used by the grader and again by the ledger after staff change a mark."""
     scored_formulas = tuple(formulas)
     out = []
-    loss_cells = [c for c in cells if c.quantity == "L"]
+    loss_cells = _round_losses(cells)
     for q in questions:
         carried = 0.0
         if q.kind == "formulas":
@@ -124,7 +130,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig,
     questions, scored_formulas = score_questions(
         [QuestionScore(id=q.id, number=q.number, kind=q.kind, max=q.points, round=q.round,
                        extra_credit=q.extra_credit) for q in config.questions], cells, formulas)
-    loss_cells = [c for c in cells if c.quantity == "L"]
+    loss_cells = _round_losses(cells)
     typed_loss = [marking.parse_number(c.given) for c in loss_cells]
     return Report(
         grader_version=GRADER_VERSION,

@@ -194,6 +194,19 @@ class Interval:
             raise ValueError("logarithm of an interval reaching 0 or below")
         return self.monotone(math.log)
 
+    def reciprocal(self) -> Interval:
+        """1/x over an interval that does not reach 0 (a softmax's sum, Adam's √v̂ + ε)."""
+        if self.lo <= 0 <= self.hi:
+            raise ZeroDivisionError("reciprocal of an interval reaching 0")
+        return Interval(_down(1.0 / self.hi), _up(1.0 / self.lo))
+
+    def sqrt(self) -> Interval:
+        """√x (increasing); only of an interval not below 0 (a rounded v may reach just below)."""
+        if self.hi < 0:
+            raise ValueError("square root of a negative interval")
+        lo = _below(math.sqrt(self.lo), 2) if self.lo > 0 else 0.0
+        return Interval(max(0.0, lo), _above(math.sqrt(self.hi), 2))
+
     def relu_slope(self) -> Interval:
         """ReLU's derivative over the interval: 0 at s <= 0, 1 above, both where it spans 0."""
         return Interval(0.0 if self.lo <= 0 else 1.0, 1.0 if self.hi > 0 else 0.0)

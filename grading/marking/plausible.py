@@ -17,7 +17,7 @@ kind is the cell's quantity and layer (never read from its name); the bounds bel
 * the output's dL/df_j: for a squared loss at most twice the largest |dL/df_j| over the range
   (the "loss without ½" mistake fits); for cross-entropy with a 0/1 target, the sign of f − y;
 * dL/ds_j: the sign of the student's own dL/df_j of that unit, and for σ and tanh (slopes
-  between 0 and 1) no larger in size;
+  between 0 and 1) no larger in size (a softmax unit's sums over the whole layer: no rule);
 * a value typed in more than ``max_repeats`` cells of one round (default 5: f = dL/df =
   dL/ds = dL/db can happen honestly), and in more than the key has it, is not plausible in
   that round ("the same number everywhere").
@@ -29,6 +29,7 @@ only named from plausible upstream values.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping
 
@@ -45,10 +46,14 @@ def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[Ce
     """Values typed in more than ``max_repeats`` cells of a round, and more often than in the key."""
     counts = Counter(round(v, 12) for v in round_values.values())
     out = set()
+    keyed: list[float] | None = None
     for value, count in counts.items():
         if count <= max_repeats:
             continue
-        in_key = sum(1 for k in round_values if abs(key_values[k] - value) < tol)
+        if keyed is None:  # the key's values of the typed cells, sorted: counted by bisection
+            keyed = sorted(key_values[k] for k in round_values)
+        # the key's values v with |v − value| < tol
+        in_key = bisect_left(keyed, value + tol) - bisect_right(keyed, value - tol)
         if count > in_key:
             out.add(value)
     return out
@@ -85,11 +90,11 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
         return None
     top = shape.n_layers
     j = key.index[0] if key.index else 0
-    y = key_values.get(CellId(r, "parameters", None, "y", (j,)), 0.0)
+    y = key_values.get(CellId(r, "parameters", None, "y", (j,), key.sample), 0.0)
     lo, hi = registry.activation(shape.activations[top - 1]).range
 
     def named(quantity: QuantityName, layer: int | None, column: Column = "forward") -> str:
-        cell = CellId(r, column, layer, quantity, (j,))
+        cell = CellId(r, column, layer, quantity, (j,), key.sample)
         return graph.cells[cell].name if cell in graph.cells else quantity
 
     if q == "f":
@@ -124,9 +129,11 @@ def implausible(key: CellId, value: float, student: Mapping[CellId, float | None
             return _("is larger than %(f)s − %(y)s can be", f=f_name, y=y_name) if shape.loss == "half_sse" else \
                 _("is larger than dL/df can be for %(f)s between %(bounds)s", f=f_name, bounds=_bounds_text(lo, hi))
     if q == "dL/ds":
-        g_cell = CellId(r, "backward", key.layer, "dL/df", (j,))
+        g_cell = CellId(r, "backward", key.layer, "dL/df", (j,), key.sample)
         g = student.get(g_cell)
         activation = registry.activation(shape.activations[key.layer - 1])  # type: ignore[operator]
+        if activation.output_only:  # softmax: each dL/ds sums over every unit's dL/df, no sign to ask for
+            return None
         # σ and tanh shrink dL/df; a ReLU or linear unit passes it on whole, so a slip there
         # shows as a larger value and only the sign is asked for.
         bounded = activation.slope_at_most_one

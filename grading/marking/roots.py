@@ -174,7 +174,7 @@ def _neighbours(graph: Graph, u: CellId) -> Iterable[CellId]:
     for other in graph.by_quantity.get((u.round, u.quantity), ()):
         if other != u and (other.column == u.column or (other.layer, other.index) == (u.layer, u.index)):
             yield other
-    earlier = CellId(u.round - 1, u.column, u.layer, u.quantity, u.index)
+    earlier = CellId(u.round - 1, u.column, u.layer, u.quantity, u.index, u.sample)
     if u.round > 1 and earlier in graph.cells:
         yield earlier
 

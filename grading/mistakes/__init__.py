@@ -14,14 +14,16 @@ No Django here; the list is meant to be shown as is on an assignment page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from grading.engine import CellId, Graph, Override, Place, Shape, Spec, answer_key, build_graph
+from grading.engine.cells import PER_SAMPLE
 from grading.engine.graph import Where
-from grading.mistakes import classic, deeper
+from grading.mistakes import classic, deeper, training
 from grading.mistakes.base import Alternative, Net
 from grading.engine.text import _
 
@@ -128,7 +130,30 @@ NETWORK_MISTAKES: tuple[Mistake, ...] = (
             deeper.bce_squared_gradient),
 )
 
-CATALOGUE: tuple[Mistake, ...] = MISTAKES + NETWORK_MISTAKES
+TRAINING_MISTAKES: tuple[Mistake, ...] = (
+    Mistake("momentum_sign", _("Momentum's velocity subtracted"),
+            _("With momentum the step keeps going the way it went: Δw = −η·dL/dw + β·Δw of the round "
+              "before, the velocity added, not subtracted."),
+            training.momentum_sign),
+    Mistake("velocity_not_carried", _("Velocity not carried"),
+            _("Momentum adds β times the round before's Δw to this round's step: Δw = −η·dL/dw + β·Δw "
+              "of the round before (0 only before round 1)."),
+            training.velocity_not_carried),
+    Mistake("no_bias_correction", _("Adam without bias correction"),
+            _("m and v start at 0, so Adam divides them by 1 − β₁ᵗ and 1 − β₂ᵗ in round t: "
+              "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)."),
+            training.no_bias_correction),
+    Mistake("mean_for_sum", _("Mean and sum of the samples confused"),
+            _("A round of several samples combines their gradients (and losses) as the problem says: "
+              "the mean divides the sum by the number of samples, the sum does not."),
+            training.mean_for_sum),
+    Mistake("softmax_as_sigmoid", _("Softmax derivative taken as the sigmoid's"),
+            _("Each softmax output depends on every s of its layer, so dL/ds_j = f_j(dL/df_j − Σ_k f_k·dL/df_k), "
+              "which is f_j − y_j with cross-entropy; dL/df_j · f_j(1 − f_j) leaves the other units out."),
+            training.softmax_as_sigmoid),
+)
+
+CATALOGUE: tuple[Mistake, ...] = MISTAKES + NETWORK_MISTAKES + TRAINING_MISTAKES
 _BY_ID = {m.id: m for m in CATALOGUE}
 # Ids of entries merged into another (reports graded before the merge still carry them).
 LEGACY_IDS: dict[str, str] = {"loss_no_half": "no_half"}
@@ -151,9 +176,33 @@ def get_mistake(mistake_id: str) -> Mistake:
 def _alternatives(mistake_id: str, shape: Shape, lr: float) -> tuple[Alternative, ...]:
     net = Net(shape, lr)
     places = net.places
+    built = _BY_ID[mistake_id].build(net)
+    if shape.batch > 1:  # a mistake of one sample's cells is made in each sample's
+        built += [per_sample(a, k, net) for a in built for k in shape.samples
+                  if not (a.cell in places and all(d in places for d in a.deps))]
     # A mistake is only written over cells the network's tables have.
-    return tuple(a for a in _BY_ID[mistake_id].build(net)
-                 if a.cell in places and all(d in places for d in a.deps))
+    return tuple(a for a in built if a.cell in places and all(d in places for d in a.deps))
+
+
+def per_sample(alt: Alternative, k: int, net: Net) -> Alternative:
+    """``alt`` written over sample k's cells of a round (its parameters stay the round's)."""
+    tagged = {p: _tag(p, k) for p in (alt.cell, *alt.deps)}
+    names = {net.n(p): net.n(q) for p, q in tagged.items() if p != q}
+    formula = alt.formula
+    if names:
+        # One pass, longest names first, and a name only where it is not the tail of a longer
+        # one (s1[2] inside dL/ds1[2]).
+        pattern = re.compile(r"(?<![\w/])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+                             + r")(?![\w\[(])")
+        formula = pattern.sub(lambda m: names[m.group(1)], formula)
+    cell = tagged[alt.cell]
+    return Alternative(cell, tuple(tagged[d] for d in alt.deps), alt.fn, formula, net.n(cell))
+
+
+def _tag(place: Place, k: int) -> Place:
+    if place.quantity in PER_SAMPLE and not (place.column == "parameters" and place.quantity in ("w", "b")):
+        return place._replace(sample=k)
+    return place
 
 
 def catalogue(*network: Any) -> tuple[Mistake, ...]:

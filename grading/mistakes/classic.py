@@ -52,16 +52,20 @@ def derivative_from_s(net: Net) -> list[Alternative]:
 def _updates(net: Net) -> list[tuple[Place, Place, Place]]:
     """(updated cell, its old value, its gradient) for every parameter that is updated."""
     return [(p, p._replace(column="parameters"), P("backward", p.layer, GRADIENT[p.quantity], *p.index))
-            for p in column_places(net.shape)["updated"]]
+            for p in column_places(net.shape)["updated"] if p.quantity in GRADIENT]
 
 
 def gradient_added(net: Net) -> list[Alternative]:
+    if net.shape.optimizer.kind != "sgd":  # the others step by their Δ cells (see momentum_sign)
+        return []
     lr = net.lr
     return [net.alt(new, (old, g), lambda p_, g_, lr=lr: p_ + lr * g_, f"{net.n(old)} + {num(lr)}*{net.n(g)}")
             for new, old, g in _updates(net)]
 
 
 def no_learning_rate(net: Net) -> list[Alternative]:
+    if net.shape.optimizer.kind != "sgd":
+        return []
     return [net.alt(new, (old, g), lambda p_, g_: p_ - g_, f"{net.n(old)} - {net.n(g)}")
             for new, old, g in _updates(net)]
 

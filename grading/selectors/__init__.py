@@ -7,7 +7,8 @@ checked as its author types it, and the key audit.
 Views, forms and template tags import these, never the models' managers or the computation.
 """
 
-from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PREVIEW_SEED,
+from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PREVIEW_SEED, LibraryEntry,
+                                        library_template, library_templates,
                                         REVEAL_CHOICES, UNEXPLAINED_ROOTS_CHOICES, Audit, AuditLine, Check, authoring_initial,
                                         check_spec, default_questions, key_audit, slug_taken)
 from grading.selectors.drafts import draft_history, draft_version
@@ -38,7 +39,7 @@ __all__ = [
     "Health", "grading_health",
     "ClassIndex", "class_index", "class_numbers", "forget_class_numbers",
     "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",
-    "AuditLine", "Check", "authoring_initial", "check_spec", "default_questions", "key_audit",
+    "AuditLine", "Check", "LibraryEntry", "library_template", "library_templates", "authoring_initial", "check_spec", "default_questions", "key_audit",
     "slug_taken",
     "Drawn", "Ranged", "Spread", "class_spread", "class_variants", "free_label", "preview_problem",
     "problem_of", "ranged_numbers", "spec_json_of", "students_started", "variant_numbers",

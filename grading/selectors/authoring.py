@@ -28,6 +28,28 @@ MAX_REASONS = 6  # a degenerate problem's reasons listed (the rest counted)
 
 
 @dataclass(frozen=True)
+class LibraryEntry:
+    """An audited template of the library, as the authoring page's "start from" list shows it."""
+
+    slug: str
+    title: str
+    source: str
+    description: str
+    spec: dict[str, Any]
+
+
+def library_templates() -> list[LibraryEntry]:
+    """The library's audited templates (well-known worked examples), in file order."""
+    from grading.keyaudit.library import templates
+    return [LibraryEntry(t.slug, t.title, t.source, t.description, t.spec_json) for t in templates()]
+
+
+def library_template(slug: str) -> LibraryEntry | None:
+    """The library's template of this slug, or None."""
+    return next((t for t in library_templates() if t.slug == slug), None)
+
+
+@dataclass(frozen=True)
 class Check:
     """What the engine says of a spec: an error (its message starts with the position), the
     reasons it is degenerate, and a concrete problem to preview (an example draw with ranges)."""

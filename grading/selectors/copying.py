@@ -188,8 +188,7 @@ def _expected(assignment: Assignment, decimals: int) -> list[tuple[str, Entries]
         columns: list[tuple[str, list[float]]] = []
         for key, cell in graph.cells.items():
             if cell.gradable:
-                at: tuple[Any, ...] = (slice(None), key.round - 1, *(k - 1 for k in key.index))
-                columns.append((cell.id, trace.array(key.column, key.quantity, key.layer)[at].tolist()))
+                columns.append((cell.id, engine.cell_across(trace, key).tolist()))
         for p, (pk, _) in enumerate(members):
             entries = tuple((cell_id, f"{values[p]:.{decimals}f}") for cell_id, values in columns)
             found[pk] = entries

@@ -7,6 +7,7 @@ here (and the grade reads beside it), never directly: imports run one way.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from grading import engine, formulas, marking, mistakes
 
@@ -57,19 +58,29 @@ def typed_cells(spec: engine.Spec) -> tuple[engine.Cell, ...]:
 
 
 @lru_cache(maxsize=1024)
-def _names(sizes: tuple[int, ...]) -> dict[str, engine.Place]:
+def _names(sizes: tuple[int, ...], batch: int = 1, optimizer: Any = None) -> dict[str, engine.Place]:
     layers = len(sizes) - 1
-    if layers == 1:
+    if layers == 1 and batch == 1 and optimizer is None:
         return {name: place for (_, name), place in engine.single_layer_places().items()}
-    # Every name a network of these sizes has (its activations and loss do not change them).
-    full = engine.Shape(sizes, ("sigmoid",) * layers)
+    # Every name a network of these sizes has (its activations and loss do not change them; a
+    # round's samples and an optimizer's cells do).
+    full = engine.Shape(sizes, ("sigmoid",) * layers, batch=batch,
+                        **({"optimizer": optimizer} if optimizer is not None else {}))
     return {name: place for (_, name), place in engine.names_table(full).items()}
+
+
+def _training(spec: engine.Spec | None) -> tuple[int, Any]:
+    """(batch, optimizer or None for plain SGD) of ``spec``: what its names depend on besides sizes."""
+    if spec is None:
+        return 1, None
+    optimizer = getattr(spec, "optimizer", None)
+    return getattr(spec, "batch", 1), (optimizer if optimizer is not None and optimizer.kind != "sgd" else None)
 
 
 def name_place(name: str, spec: engine.Spec | None = None) -> engine.Place | None:
     """The place a cell or Q1 row name names in ``spec``'s network (a single layer if None);
     a w or b name is in both the parameters and the updated column: either place is given."""
-    place = _names(spec.sizes if spec is not None else (engine.MAX_UNITS, engine.MAX_UNITS)).get(name)
+    place = _names(spec.sizes if spec is not None else (engine.MAX_UNITS, engine.MAX_UNITS), *_training(spec)).get(name)
     if place is None and spec is not None:  # a Q1 name that is no cell (dL/db of fixed biases)
         place = formulas.vocabulary(*spec.sizes).place(name)
     return place

@@ -127,6 +127,10 @@ def class_spread(specs: list[engine.Spec]) -> Spread | None:
     lows: dict[tuple[str, str, int | None], Any] = {}
     highs: dict[tuple[str, str, int | None], Any] = {}
     for key in graph.cells:
+        if trace.architecture.batch > 1:  # rows by sample and by round: one cell at a time
+            values = engine.cell_across(trace, key)
+            low[key], high[key] = float(np.min(values)), float(np.max(values))
+            continue
         kind = (key.column, key.quantity, key.layer)
         if kind not in lows:
             array = trace.array(*kind)

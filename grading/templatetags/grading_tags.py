@@ -49,15 +49,17 @@ def _label(place: Any, n_layers: int, output_layer: int) -> str:
         text = f"{quantity}<sub>{''.join(map(str, index))}</sub>"
         return text + (f"<sup>[{layer}]</sup>" if n_layers > 1 and layer is not None else "")
 
+    # sample k of a round of several: (k) after the label, as after the name (s1[2](3))
+    sample = f"({place.sample})" if getattr(place, "sample", 0) else ""
     variable = selectors.variable_of(place)
     if variable is not None:
-        return "dL/d" + unit(variable.quantity, variable.index, variable.layer)
+        return "dL/d" + unit(variable.quantity, variable.index, variable.layer) + sample
     if place.quantity in ("y-f", "(y-f)^2"):
         diff = f"y<sub>{place.index[0]}</sub> − " + unit("f", place.index, output_layer)
-        return diff if place.quantity == "y-f" else f"({diff})<sup>2</sup>"
+        return (diff if place.quantity == "y-f" else f"({diff})<sup>2</sup>") + sample
     if not place.index:
-        return escape(place.quantity)
-    return unit(place.quantity, place.index, place.layer)
+        return escape(place.quantity) + sample
+    return unit(place.quantity, place.index, place.layer) + sample
 
 
 @register.filter

@@ -70,6 +70,7 @@ def network_caption(spec: Any) -> str:
                  "brackets after a name: s1[2] for s<sub>1</sub><sup>[2]</sup>, w12[2], dL/ds1[2].") % {"activations": acts}
     if not spec.update_biases:
         text += " " + _("The biases stay fixed: they are not updated.")
+    text += training_words(spec)
     unlabelled = drawing.network_drawing(spec.sizes).unlabelled
     if unlabelled:
         if spec.n_layers == 1:
@@ -77,6 +78,27 @@ def network_caption(spec: Any) -> str:
         else:
             text += " " + _("The edges into layer %(layers)s are too many to label: the weights are in the "
                             "table beside the drawing.") % {"layers": _and([str(l) for l in unlabelled])}
+    return text
+
+
+def training_words(spec: Any) -> str:
+    """What the caption says of a softmax output, a round of several samples and an optimizer
+    (issue 20), each a sentence after a space; "" for a spec of none of them."""
+    text = ""
+    if spec.layers[-1].activation == "softmax":
+        text += " " + _("The output layer is a softmax: f<sub>j</sub> = exp(s<sub>j</sub>) / Σ<sub>k</sub> "
+                        "exp(s<sub>k</sub>), every unit's output depending on every s of the layer.")
+    batch = getattr(spec, "batch", 1)
+    if batch > 1:
+        how = _("the mean") if spec.reduce == "mean" else _("the sum")
+        text += " " + _("Each round feeds %(k)s samples, all at the weights the round started with; sample k's "
+                        "cells carry (k) after their name, s1(2) for sample 2's s<sub>1</sub>, and the update "
+                        "uses %(how)s of their gradients.") % {"k": batch, "how": how}
+    optimizer = getattr(spec, "optimizer", None)
+    if optimizer is not None and optimizer.kind != "sgd":
+        settings = ", ".join(f"{name} = {value:g}" for name, value in optimizer.settings)
+        text += " " + _("Update rule: %(rule)s (%(settings)s).") % {
+            "rule": str(grids.OPTIMIZER_WORDS[optimizer.kind]), "settings": settings}
     return text
 
 

@@ -45,13 +45,13 @@ def esc(value: Any) -> str:
     return _escape(str(value), quote=True)
 
 
-_LABELS: dict[tuple[str, tuple[int, ...]], SafeString] = {}
+_LABELS: dict[tuple[Any, ...], SafeString] = {}
 
 
 def _label(name: str, spec: Any) -> SafeString:
     # A label depends on the layer sizes only; keyed by them, not by the spec (hashing a spec
     # costs more than the label).
-    key = (name, spec.sizes)
+    key = (name, spec.sizes, getattr(spec, "batch", 1), getattr(getattr(spec, "optimizer", None), "kind", "sgd"))
     label = _LABELS.get(key)
     if label is None:
         if len(_LABELS) > 8192:

@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -111,14 +111,27 @@ def _drawing(form: AuthoringForm) -> Any:
         return None
 
 
+def _initial_from_library(entry: selectors.LibraryEntry) -> dict[str, Any]:
+    """A new assignment from a library template: its spec, its title, and a statement that says
+    what it is and where it comes from (the author edits it)."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    statement = f"{entry.description}\n\n" + _("Source: %(source)s") % {"source": entry.source}
+    return initial_of(authoring.grids_of(entry.spec), {
+        **NEW_DEFAULTS, "title": entry.title[:200], "slug": entry.slug[:80], "statement": statement,
+        "opens_at": now, "due_at": now + timedelta(days=7)})
+
+
 def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None,
-          source: Assignment | None = None) -> HttpResponse:
+          source: Assignment | None = None, entry: selectors.LibraryEntry | None = None) -> HttpResponse:
     if assignment is not None:
         initial = _initial_from(assignment, copy=False)
         heading = _("Edit %(title)s") % {"title": assignment.shown_title}
     elif source is not None:
         initial = _initial_from(source, copy=True)
         heading = _("New assignment from %(title)s") % {"title": source.shown_title}
+    elif entry is not None:
+        initial = _initial_from_library(entry)
+        heading = _("New assignment from %(title)s") % {"title": entry.title}
     else:
         initial, heading = _new_initial(), _("New assignment")
     form = AuthoringForm(request.POST if request.method == "POST" else None, initial=initial, course=course,
@@ -145,8 +158,10 @@ def _page(request: HttpRequest, *, course: Course, assignment: Assignment | None
         context = saved_preview(saved)
     else:
         context = {"drawing": _drawing(form)}
+    library = selectors.library_templates() if assignment is None and source is None else []
     return render(request, "grading/authoring/page.html", {
         "form": form, "course": course, "assignment": assignment, "heading": heading,
+        "library": library, "from_library": entry.slug if entry is not None else "",
         "zone": django_settings.TIME_ZONE,
         "started": selectors.students_started(assignment) if assignment is not None else 0,
         "history": selectors.assignment_history(assignment) if assignment is not None else [],
@@ -170,13 +185,20 @@ def _saved(request: HttpRequest, authored: services.Authored) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assignment_new(request: HttpRequest, code: str) -> HttpResponse:
     """A new assignment of the course; ``?from=<id>`` starts from a copy of another one the user
-    teaches (a new seed: the copy's students draw new numbers)."""
+    teaches (a new seed: the copy's students draw new numbers), ``?template=<slug>`` from an
+    audited template of the library (grading/specs/library)."""
     course = permissions.access_course_as_instructor(request.user, code)
     source = None
     wanted = request.GET.get("from", "")
     if wanted:
         source = permissions.access_assignment_as_staff(request.user, id_param(wanted))
-    return _page(request, course=course, assignment=None, source=source)
+    entry = None
+    template = request.GET.get("template", "")
+    if template and source is None:
+        entry = selectors.library_template(template[:100])
+        if entry is None:
+            raise Http404("no such template")
+    return _page(request, course=course, assignment=None, source=source, entry=entry)
 
 
 @login_required

@@ -63,7 +63,7 @@ def class_key(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     spread = selectors.class_spread(selectors.variant_specs(variants, shape))
     numbers = selectors.ranged_numbers(assignment.template, assignment.spec)
     ranged = {n.where: n.text for n in numbers}
-    loss_keys = [k for k in selectors.answer_key(shape).graph.cells if k.quantity == "L"]
+    loss_keys = [k for k in selectors.answer_key(shape).graph.cells if k.quantity == "L" and not k.sample]
     return render(request, "grading/key_variants.html", {
         "assignment": assignment,
         "spec": shape,

@@ -1,5 +1,6 @@
-"""python manage.py seed_demo: course FRA501 with Homework 4.1 and a hidden-layer homework, an
-instructor, a TA and students.
+"""python manage.py seed_demo: course FRA501 with Homework 4.1, a hidden-layer homework, a momentum
+homework and a softmax homework (both from the library of templates), an instructor, a TA and
+students.
 
 Idempotent (``make run`` calls it every time). The passwords are for a local demo only, so the
 command refuses to run with debug off unless --force is given.
@@ -18,6 +19,9 @@ from grading.models import Assignment, Membership
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "homework-4.1.json"
 HIDDEN_SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "hidden-layer-2-2-2.json"
+LIBRARY = Path(__file__).resolve().parents[2] / "specs" / "library"
+MOMENTUM_SPEC_PATH = LIBRARY / "mitchell-4.7-momentum.json"
+SOFTMAX_SPEC_PATH = LIBRARY / "softmax-classifier-2-3.json"
 
 STATEMENT = """\
 Try backpropagation by hand! The network has an input layer of 2 nodes and an output layer of \
@@ -48,6 +52,28 @@ next layer's dL/ds and weights, dL/df1[1] = w11[2]·dL/ds1[2] + w12[2]·dL/ds2[2
 3. Fill in the round 2 table. (35 points)
 4.–5. Rounds 3 and 4 (extra credit). 6. The loss per round is plotted from your L cells (extra credit)."""
 
+MOMENTUM_STATEMENT = """\
+Mitchell's exercise 4.7, with momentum. Two inputs a and b feed one hidden sigmoid unit c, which \
+feeds one output sigmoid unit d; every weight and threshold starts at 0.1. Train on (a=1, b=0, \
+d=1), then (a=0, b=1, d=0), one example a round, with learning rate 0.3, momentum 0.9 and the \
+loss L = (y − f[2])²/2. With momentum a weight's step is Δw = −0.3·dL/dw + 0.9·Δw of the round \
+before (0 before round 1), and w ← w + Δw: write each Δw in the updated column, and the round \
+before's Δw beside the weights in round 2.
+
+1. Write each function of the forward and the backward pass. (30 points)
+2. Fill in the round 1 table, 4 decimal places. (35 points)
+3. Fill in the round 2 table. (35 points)"""
+
+SOFTMAX_STATEMENT = """\
+A softmax classifier. Two inputs feed three softmax units: f_j = exp(s_j)/(exp(s1) + exp(s2) + \
+exp(s3)), and the loss is the cross-entropy L = −(y1·ln f1 + y2·ln f2 + y3·ln f3) of a one-hot \
+target. Train for two rounds, one sample a round, with learning rate 0.5.
+
+1. Write each function of the forward and the backward pass; dL/ds_j through the whole layer \
+comes to f_j − y_j. (30 points)
+2. Fill in the round 1 table, 4 decimal places. (35 points)
+3. Fill in the round 2 table. (35 points)"""
+
 DEMO_USERS = [
     ("instructor", "Ins", "Tructor", Membership.Role.INSTRUCTOR, "demo-instructor-41"),
     ("ta", "Tee", "Ay", Membership.Role.TA, "demo-ta-41"),
@@ -73,8 +99,8 @@ def practice_template() -> dict:
 
 
 class Command(BaseCommand):
-    help = ("Load the FRA501 demo: Homework 4.1, a hidden-layer homework and a practice with "
-            "per-student numbers, an instructor, a TA and three students.")
+    help = ("Load the FRA501 demo: Homework 4.1, a hidden-layer homework, a momentum and a softmax "
+            "homework, a practice with per-student numbers, an instructor, a TA and three students.")
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true",
@@ -106,6 +132,17 @@ class Command(BaseCommand):
                     statement=HIDDEN_STATEMENT, opens_at=now - timedelta(days=1),
                     due_at=now + timedelta(days=21), reveal=Assignment.Reveal.AFTER_ATTEMPT,
                     max_attempts=3)
+            for slug, title, path, statement in (
+                    ("momentum", "Homework 4.3 (Momentum: Mitchell's exercise 4.7)", MOMENTUM_SPEC_PATH,
+                     MOMENTUM_STATEMENT),
+                    ("softmax", "Homework 4.4 (A softmax classifier with cross-entropy)", SOFTMAX_SPEC_PATH,
+                     SOFTMAX_STATEMENT)):
+                if not Assignment.objects.filter(course=course, slug=slug).exists():
+                    now = timezone.now()
+                    services.assignment_create(
+                        course=course, title=title, slug=slug, spec=json.loads(path.read_text())["spec"],
+                        statement=statement, opens_at=now - timedelta(days=1), due_at=now + timedelta(days=28),
+                        reveal=Assignment.Reveal.AFTER_ATTEMPT, max_attempts=3)
             if not Assignment.objects.filter(course=course, slug="practice-4-1").exists():
                 now = timezone.now()
                 services.assignment_create(

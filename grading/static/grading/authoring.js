@@ -21,7 +21,7 @@
   var pane = document.getElementById("preview");
   var stateEl = document.getElementById("preview-state");
   var problemsEl = document.getElementById("form-problems");
-  var STRUCTURE = /^(n_inputs|n_layers|units_\d|activation_\d|loss|update_biases|rounds)$/;
+  var STRUCTURE = /^(n_inputs|n_layers|units_\d|activation_\d|loss|update_biases|rounds|batch)$/;
   var DEBOUNCE_MS = 350;
   var timer = null, sent = 0, shown = 0, example = 0;
 
