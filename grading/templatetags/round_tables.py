@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from grading import selectors
-from grading.templatetags.grading_tags import cell_label, status_colour, status_symbol, status_words
+from grading.templatetags.grading_tags import answer_mathml, cell_label, status_colour, status_symbol, status_words
 
 register = template.Library()
 
@@ -187,6 +187,28 @@ def entry_round(table: Any, spec: Any, round_questions: Any, readonly: bool, las
     return _round(table, spec, round_questions, _entry_cell(readonly), entry=True, before=before)
 
 
+@register.simple_tag
+def formula_tables(sides: Any, spec: Any, readonly: bool) -> SafeString:
+    """Q1's entry: one table per side (forward, backward), each row a label, its input and the
+    preview of what was typed, built in one pass (no template loop per row)."""
+    disabled = " disabled" if readonly else ""
+    tables = []
+    for side in sides:
+        rows = []
+        for f in side["rows"]:
+            name, value = esc(f["name"]), esc(f["value"])
+            rows.append(f'<tr><th scope="row"><label class="cell-name" for="in-{name}">{_label(str(f["row"]), spec)}'
+                        f'</label> =</th><td><input class="form-control form-control-sm formula-input" type="text" '
+                        f'id="in-{name}" name="{name}" value="{value}" data-answer data-formula autocomplete="off" '
+                        f'spellcheck="false" enterkeyhint="next"{disabled}><div class="formula-preview small" '
+                        f'data-preview-for="{name}" aria-live="polite">{answer_mathml(f["value"], f["row"], spec)}'
+                        f'</div></td></tr>')
+        tables.append(f'<table class="table table-bordered table-sm formula-table"><caption>{esc(side["title"])}'
+                      f'</caption><tbody>{"".join(rows)}</tbody></table>')
+    # Every piece is escaped text or our own HTML (labels, the MathML preview).
+    return mark_safe(f'<div class="formula-grid">{"".join(tables)}</div>')  # noqa: S308
+
+
 # ---------------------------------------------------------------- feedback and key
 
 
@@ -247,4 +269,4 @@ def key_round(table: Any, spec: Any, round_questions: Any) -> SafeString:
     return _round(table, spec, round_questions, _key_cell, entry=False, extra_class="key-table")
 
 
-__all__ = ["accessible_name", "column_titles", "entry_round", "feedback_round", "key_round"]
+__all__ = ["accessible_name", "column_titles", "entry_round", "feedback_round", "formula_tables", "key_round"]
