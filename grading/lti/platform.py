@@ -29,7 +29,7 @@ class PlatformError(Exception):
 
 
 class _TimedSession(requests.Session):
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
         return super().request(*args, **kwargs)
 
@@ -92,7 +92,8 @@ def lineitem_create(registration: Any, lineitems: str, *, label: str, maximum: f
 
 def members(registration: Any, memberships_url: str) -> list[dict[str, Any]]:
     """Every member of the context (NRPS), following the "next" pages."""
-    conn, url, out = connector(registration), memberships_url, []
+    conn, url = connector(registration), memberships_url
+    out: list[dict[str, Any]] = []
     seen = set()
     while url and url not in seen:
         seen.add(url)

@@ -184,7 +184,7 @@ def _language_cookie(request: HttpRequest, response: HttpResponse, language: str
     """The launch's language, unless the user chose one here (the switch's cookie)."""
     if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-                            samesite=settings.LANGUAGE_COOKIE_SAMESITE, httponly=True,
+                            samesite="Lax", httponly=True,
                             secure=settings.SESSION_COOKIE_SECURE)
 
 
