@@ -180,6 +180,12 @@ LTI_IN_FRAME = env_bool("DJANGO_LTI_IN_FRAME") and not DEBUG
 if LTI_IN_FRAME:
     SESSION_COOKIE_SAMESITE = "None"
     CSRF_COOKIE_SAMESITE = "None"
+# pylti1p3 keeps each sign-in's nonce and each launch in Django's cache: with several app
+# servers the cache must be shared (a login started on one server may launch on another).
+# DJANGO_CACHE_TABLE names a database cache table (`manage.py createcachetable` makes it).
+if os.environ.get("DJANGO_CACHE_TABLE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": os.environ["DJANGO_CACHE_TABLE"]}}
 # Our tool's name and title as the LMS shows them (deep linking, dynamic registration).
 LTI_TOOL_TITLE = os.environ.get("DJANGO_LTI_TOOL_TITLE", "Backprop by hand")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
