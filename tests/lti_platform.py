@@ -5,6 +5,7 @@ scores, and an NRPS roster. What it received is kept for the test to read."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
@@ -49,6 +50,9 @@ class Platform:
     lineitems_created: list[dict[str, Any]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
     fail_scores: int = 0  # the next n score posts answer 503
+    # For a browser: the launch /start begins (the tool's login URL, who, what) and /auth signs.
+    tool_url: str = ""
+    pending: dict[str, Any] = field(default_factory=dict)
     token_requests: int = 0
 
     @property
@@ -119,8 +123,34 @@ def _handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
         def _authorised(self) -> bool:
             return self.headers.get("Authorization", "").startswith("Bearer token-")
 
+        def _page(self, html: str) -> None:
+            data = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _auto_post(self, action: str, method: str, fields: dict[str, str]) -> None:
+            """The page an LMS sends the browser: a form that submits itself."""
+            inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                             for k, v in fields.items())
+            self._page(f'<html><body><form id="f" method="{method}" action="{html.escape(action)}">'
+                       f'{inputs}<button>Go</button></form>'
+                       '<script>document.getElementById("f").submit()</script></body></html>')
+
         def do_GET(self) -> None:  # noqa: N802
             path = urlsplit(self.path).path
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            if path == "/start":
+                return self._auto_post(platform.tool_url + "/lti/login/", "get", {
+                    "iss": platform.issuer, "login_hint": platform.pending["sub"],
+                    "target_link_uri": platform.tool_url + "/lti/launch/", "client_id": CLIENT_ID})
+            if path == "/auth":
+                claims = platform.claims(nonce=query["nonce"], **platform.pending)
+                claims[LTI + "target_link_uri"] = platform.tool_url + "/lti/launch/"
+                return self._auto_post(query["redirect_uri"], "post",
+                                       {"id_token": platform.sign(claims), "state": query["state"]})
             if path == "/jwks":
                 return self._send(200, platform.jwks())
             if path == "/memberships" and self._authorised():
@@ -166,10 +196,10 @@ def _handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
 class Running:
     """The platform's server in a thread, for a ``with`` block."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, host: str = "127.0.0.1") -> None:
         self.platform = platform
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(platform))
-        platform.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        platform.url = f"http://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Platform:
