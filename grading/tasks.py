@@ -141,3 +141,16 @@ def lti_roster_sync(job_id: int) -> None:
 def enqueue_roster_sync(job_id: int) -> None:
     """Hand a roster sync to a worker."""
     lti_roster_sync.enqueue(job_id)
+
+
+@task()
+def lti_line_item_create(line_item_id: int) -> None:
+    """Create an assignment's line item in the LMS gradebook (a launch found none)."""
+    from grading.services.lti import line_item_create_remote
+
+    line_item_create_remote(line_item_id=line_item_id)
+
+
+def enqueue_line_item_create(line_item_id: int) -> None:
+    """Hand a line item's creation to a worker."""
+    lti_line_item_create.enqueue(line_item_id)

@@ -382,3 +382,90 @@ def test_a_student_cannot_deep_link(platform):
     student = Client()
     response = launch(student, platform, sub="s-1", roles=lp.LEARNER, message_type="LtiDeepLinkingRequest")
     refused(response, "deep_link_role")
+
+
+def test_a_launch_without_a_line_item_creates_one_and_grades_go_there(platform):
+    """The link came without a line item but the platform lets us manage them: a task creates
+    one (label, maximum, the resource link) and the grade goes to it."""
+    from grading import services
+    launch(Client(), platform, sub="t-1", roles=lp.INSTRUCTOR)
+    assignment = make_assignment(course=Membership.objects.get().course)
+    launch(Client(), platform, sub="s-1", roles=lp.LEARNER, custom={"assignment": str(assignment.pk)})
+    [created] = platform.lineitems_created
+    expected_max = sum(q.points for q in assignment.questions.all() if not q.extra_credit)
+    assert created["label"] == "Homework 4.1" and created["scoreMaximum"] == pytest.approx(expected_max)
+    assert created["resourceLinkId"] == "link-1"
+    assert LtiLineItem.objects.get().url == created["id"]
+    student = LtiIdentity.objects.get(sub="s-1").user
+    services.submission_submit(assignment=assignment, student=student, answers=round1_values())
+    assert platform.score_urls == ["/lineitems/1/lineitem/scores"]
+
+
+def test_over_the_maximum_is_capped_unless_the_line_item_sends_raw(platform):
+    """Extra credit takes the total past the maximum: capped at the maximum by default, the raw
+    score once the line item says raw."""
+    from grading import services
+    from grading.grade import ledger
+    from grading.models import Question
+    from grading.selectors import current_report
+    from grading.services.lti import passback_send
+    assignment, student = _linked(platform)
+    bonus = Question.objects.filter(assignment=assignment).order_by("-number").first()
+    Question.objects.filter(pk=bonus.pk).update(extra_credit=True)
+    services.submission_submit(assignment=assignment, student=student, answers=round1_values())
+    submission = _graded_submission(assignment, student)
+    report = current_report(submission)
+    assert report.max_with_extra > report.max
+    teacher = LtiIdentity.objects.get(sub="t-1").user
+    services.grading_override(submission=submission, by=teacher, reason="bonus", based_on=1,
+                              changes=[ledger.Change(kind="total", points=report.max_with_extra)])
+    assert platform.scores[-1]["scoreGiven"] == pytest.approx(report.max)
+    assert platform.scores[-1]["scoreMaximum"] == pytest.approx(report.max)
+    item = LtiLineItem.objects.get()
+    LtiLineItem.objects.filter(pk=item.pk).update(over_max=LtiLineItem.OverMax.RAW)
+    passback_send(line_item_id=item.pk, student_id=student.pk)
+    assert platform.scores[-1]["scoreGiven"] == pytest.approx(report.max_with_extra)
+
+
+def test_the_periodic_roster_sync_command_queues_each_linked_course(platform):
+    from django.core.management import call_command
+    from grading.models import LtiRosterSync
+    launch(Client(), platform, sub="t-1", roles=lp.INSTRUCTOR)
+    platform.members = [{"user_id": "t-1", "roles": ["Instructor"], "status": "Active"},
+                        {"user_id": "s-5", "roles": ["Learner"], "status": "Active"}]
+    call_command("lti_sync_rosters", verbosity=0)
+    job = LtiRosterSync.objects.get()
+    assert job.status == "done" and len(job.result["added"]) == 1
+    assert LtiIdentity.objects.filter(sub="s-5").exists()
+
+
+def test_a_launch_session_may_be_framed_by_its_platform_only(platform):
+    """After a launch, pages allow frame-ancestors of the platform's origin; a password session's
+    pages stay 'none' with X-Frame-Options DENY."""
+    client = Client()
+    launch(client, platform, sub="s-1", roles=lp.LEARNER)
+    page = client.get("/")
+    assert f"frame-ancestors 'self' {platform.url}" in page["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page
+    other = Client()
+    other.force_login(make_user(username="bob"))
+    page = other.get("/")
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"] and page["X-Frame-Options"] == "DENY"
+
+
+def test_a_framed_launch_offers_a_one_time_link_to_a_new_window(platform):
+    """With Lax cookies an iframe keeps no session: the launch page links to a new window that
+    signs the same person in, once."""
+    client = Client()
+    state, nonce = start(client, platform)
+    body = platform.claims(nonce=nonce, sub="s-1", roles=lp.LEARNER)
+    body[lp.LTI + "launch_presentation"]["document_target"] = "iframe"
+    response = client.post("/lti/launch/", {"id_token": platform.sign(body), "state": state})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'target="_blank"' in html
+    link = html.split('id="lti-new-window" class="btn btn-primary" href="')[1].split('"')[0]
+    assert "_auth_user_id" not in client.session
+    window = Client()
+    assert window.get(link).status_code == 302
+    assert int(window.session["_auth_user_id"]) == LtiIdentity.objects.get(sub="s-1").user_id
+    refused(Client().get(link), "continue")

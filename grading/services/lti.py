@@ -166,13 +166,59 @@ def lti_launch_sign_in(*, launch: LtiLaunch) -> LaunchOutcome:
         number = claims.assignment_id(data)
         if number is not None:
             assignment = Assignment.objects.filter(pk=number, course=course).first()
-            if assignment is not None and claims.lineitem_url(data):
-                lti_line_item_ensure(lti_course=LtiCourse.objects.get(context=launch.context),
-                                     assignment=assignment, url=claims.lineitem_url(data),
-                                     resource_link_id=str((data.get(claims.RESOURCE_LINK) or {}).get("id") or ""))
+            if assignment is not None:
+                _line_item_on_launch(launch, assignment, data)
     deep = bool(data.get(claims.MESSAGE_TYPE) == "LtiDeepLinkingRequest")
     return LaunchOutcome(user=user, course=course, role=role, assignment=assignment,
                          deep_linking=deep, changes=changes)
+
+
+def _line_item_on_launch(launch: LtiLaunch, assignment: Assignment, data: dict[str, Any]) -> None:
+    """The link's own line item when the platform gave one; otherwise, where the platform lets
+    us manage line items, one is created (in a task: no page waits for the LMS)."""
+    link = LtiCourse.objects.get(context=launch.context)
+    resource_link_id = str((data.get(claims.RESOURCE_LINK) or {}).get("id") or "")
+    if claims.lineitem_url(data):
+        lti_line_item_ensure(lti_course=link, assignment=assignment, url=claims.lineitem_url(data),
+                             resource_link_id=resource_link_id)
+        return
+    context = launch.context
+    if not (context.lineitems_url and context.can_manage_lineitems):
+        return
+    item = lti_line_item_ensure(lti_course=link, assignment=assignment, url="",
+                                resource_link_id=resource_link_id)
+    if not item.url:
+        transaction.on_commit(lambda: tasks.enqueue_line_item_create(item.pk))
+
+
+def line_item_create_remote(*, line_item_id: int) -> LtiLineItem:
+    """Create the assignment's column in the LMS gradebook (AGS), then send the grades it
+    already has."""
+    item = LtiLineItem.objects.select_related("lti_course__context__deployment__registration",
+                                              "assignment").get(pk=line_item_id)
+    if item.url:
+        return item
+    context = item.lti_course.context
+    url = platform.lineitem_create(
+        context.deployment.registration, context.lineitems_url, label=item.assignment.title,
+        maximum=assignment_maximum(item.assignment), resource_link_id=item.resource_link_id,
+        tag="backprop")
+    item.url = url
+    item.full_clean()
+    item.save(update_fields=["url"])
+    students = set(Submission.objects.filter(assignment=item.assignment, gradings__isnull=False)
+                   .values_list("student_id", flat=True))
+    for student_id in sorted(students):
+        tasks.enqueue_passback(item.pk, student_id)
+    return item
+
+
+def assignment_maximum(assignment: Assignment) -> float:
+    """The assignment's maximum as the LMS column shows it: its questions' points without extra
+    credit."""
+    from grading.services.assignments import grading_config
+
+    return float(sum(q.points for q in grading_config(assignment).questions if not q.extra_credit))
 
 
 def lti_line_item_ensure(*, lti_course: LtiCourse, assignment: Assignment, url: str,
@@ -282,7 +328,7 @@ def deep_link_response(*, launch: LtiLaunch, assignment: Assignment, url: str) -
     from pylti1p3.deep_link_resource import DeepLinkResource
     from pylti1p3.lineitem import LineItem
 
-    maximum = sum(q.points for q in assignment.questions.all() if not q.extra_credit) or 100.0
+    maximum = assignment_maximum(assignment)
     resource = (DeepLinkResource().set_url(url).set_title(assignment.title)
                 .set_custom_params({claims.ASSIGNMENT_PARAM: str(assignment.pk)})
                 .set_lineitem(LineItem().set_label(assignment.title).set_score_maximum(maximum)
@@ -363,3 +409,10 @@ def _roster_apply(course: Course, issuer: str, listed: list[dict[str, Any]], add
         if identity.sub not in active_subs:
             dropped.append(f"{_who(membership.user, identity.email)}: dropped (attempts kept)")
             membership.delete()
+
+
+def roster_sync_all() -> list[LtiRosterSync]:
+    """Queue a roster sync of every course linked to an LMS course with a roster service (the
+    periodic sync; nobody requested it)."""
+    courses = Course.objects.filter(lti_courses__context__memberships_url__gt="").distinct()
+    return [roster_sync_request(course=course, by=None) for course in courses]
