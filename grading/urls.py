@@ -61,6 +61,7 @@ urlpatterns = [
     path("lti/launch/", lti_views.lti_launch, name="lti_launch"),
     path("lti/jwks/", lti_views.jwks, name="lti_jwks"),
     path("lti/continue/<str:token>/", lti_views.lti_continue, name="lti_continue"),
+    path("lti/register/<str:token>/", lti_views.lti_register, name="lti_register"),
     path("lti/deep-link/", lti_views.lti_deep_link, name="lti_deep_link"),
     path("assignments/<int:pk>/lms/", lti_views.passback_page, name="lti_passback"),
     path("courses/<slug:code>/lms-roster/", lti_views.roster_sync, name="lti_roster"),

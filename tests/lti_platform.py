@@ -52,6 +52,8 @@ class Platform:
     fail_scores: int = 0  # the next n score posts answer 503
     # For a browser: the launch /start begins (the tool's login URL, who, what) and /auth signs.
     tool_url: str = ""
+    registrations: list[dict[str, Any]] = field(default_factory=list)  # dynamic registration bodies
+    config_issuer: str = ""  # the issuer its OpenID configuration names ("" = its own)
     pending: dict[str, Any] = field(default_factory=dict)
     token_requests: int = 0
 
@@ -142,6 +144,16 @@ def _handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             path = urlsplit(self.path).path
             query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            if path == "/.well-known/openid-configuration":
+                if self.headers.get("Authorization") != "Bearer reg-token":
+                    return self._send(401, {"error": "registration token required"})
+                return self._send(200, {
+                    "issuer": platform.config_issuer or platform.issuer,
+                    "authorization_endpoint": platform.url + "/auth", "token_endpoint": platform.url + "/token",
+                    "jwks_uri": platform.url + "/jwks", "registration_endpoint": platform.url + "/register",
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                        "product_family_code": "moodle", "version": "4.5"}})
             if path == "/start":
                 return self._auto_post(platform.tool_url + "/lti/login/", "get", {
                     "iss": platform.issuer, "login_hint": platform.pending["sub"],
@@ -174,6 +186,15 @@ def _handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
                 platform.token_requests += 1
                 return self._send(200, {"access_token": "token-" + uuid.uuid4().hex,
                                         "token_type": "Bearer", "expires_in": 3600})
+            if path == "/register":
+                if self.headers.get("Authorization") != "Bearer reg-token":
+                    return self._send(401, {"error": "registration token required"})
+                registration = json.loads(body)
+                platform.registrations.append(registration)
+                return self._send(200, {**registration, "client_id": "dyn-client-1",
+                                        "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                                            **registration["https://purl.imsglobal.org/spec/lti-tool-configuration"],
+                                            "deployment_id": "dyn-deployment-1"}})
             if not self._authorised():
                 return self._send(401, {"error": "no token"})
             if path == "/lineitems":

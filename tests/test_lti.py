@@ -469,3 +469,53 @@ def test_a_framed_launch_offers_a_one_time_link_to_a_new_window(platform):
     assert window.get(link).status_code == 302
     assert int(window.session["_auth_user_id"]) == LtiIdentity.objects.get(sub="s-1").user_id
     refused(Client().get(link), "continue")
+
+
+# ---------------------------------------------------------------- dynamic registration
+
+
+@pytest.fixture
+def lms():
+    with lp.Running(lp.Platform()) as running:
+        yield running
+
+
+def _registration_path() -> str:
+    from io import StringIO
+    from django.core.management import call_command
+    out = StringIO()
+    call_command("lti_registration_link", "http://testserver", stdout=out)
+    link = out.getvalue().strip()
+    assert link.startswith("http://testserver/lti/register/")
+    return link[len("http://testserver"):]
+
+
+def test_dynamic_registration_registers_with_the_platform_once(lms):
+    """The LMS opens our one-time link with its configuration URL: we send our registration
+    (login, launch and JWKS URLs, the AGS and NRPS scopes) and keep its registration and
+    deployment, active; the same link cannot be used again."""
+    path = _registration_path()
+    query = {"openid_configuration": lms.url + "/.well-known/openid-configuration",
+             "registration_token": "reg-token"}
+    response = Client().get(path, query)
+    assert response.status_code == 200 and 'id="lti-registered"' in response.content.decode()
+    [sent] = lms.registrations
+    assert sent["initiate_login_uri"] == "http://testserver/lti/login/"
+    assert sent["redirect_uris"] == ["http://testserver/lti/launch/"]
+    assert sent["jwks_uri"] == "http://testserver/lti/jwks/"
+    assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in sent["scope"].split()
+    registration = LtiRegistration.objects.get()
+    assert (registration.issuer, registration.client_id, registration.keyset_url) == (
+        lms.issuer, "dyn-client-1", lms.url + "/jwks")
+    assert LtiDeployment.objects.get(registration=registration, deployment_id="dyn-deployment-1").is_active
+    refused(Client().get(path, query), "registration_link")
+    assert LtiRegistration.objects.count() == 1
+
+
+def test_dynamic_registration_refuses_a_forged_link_and_a_foreign_issuer(lms):
+    query = {"openid_configuration": lms.url + "/.well-known/openid-configuration",
+             "registration_token": "reg-token"}
+    refused(Client().get("/lti/register/not-a-signed-token/", query), "registration_link")
+    lms.config_issuer = "https://moodle.university.example"  # a page elsewhere naming another LMS
+    refused(Client().get(_registration_path(), query), "registration_config")
+    assert not LtiRegistration.objects.exists() and lms.registrations == []

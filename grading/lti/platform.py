@@ -103,3 +103,34 @@ def members(registration: Any, memberships_url: str) -> list[dict[str, Any]]:
         out.extend(m for m in (body.get("members") or []) if isinstance(m, dict))
         url = answer.get("next_page_url") or ""
     return out
+
+
+def openid_configuration(url: str, token: str) -> dict[str, Any]:
+    """The platform's OpenID configuration (dynamic registration, step 1)."""
+    try:
+        response = requests.get(url, headers={"Authorization": f"Bearer {token}"} if token else {},
+                                timeout=TIMEOUT)
+        response.raise_for_status()
+        body = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise PlatformError(f"the platform's configuration could not be read: {exc}"[:500]) from exc
+    if not isinstance(body, dict):
+        raise PlatformError("the platform's configuration is not a JSON object")
+    return body
+
+
+def register(endpoint: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Post our registration to the platform (dynamic registration, step 2); its answer."""
+    try:
+        response = requests.post(endpoint, json=body, timeout=TIMEOUT,
+                                 headers={"Authorization": f"Bearer {token}"} if token else {})
+        response.raise_for_status()
+        answer = response.json()
+    except requests.HTTPError as exc:
+        raise PlatformError(f"the platform refused the registration: {exc}"[:500],
+                            exc.response.status_code if exc.response is not None else None) from exc
+    except (requests.RequestException, ValueError) as exc:
+        raise PlatformError(f"the registration could not be sent: {exc}"[:500]) from exc
+    if not isinstance(answer, dict) or not answer.get("client_id"):
+        raise PlatformError("the platform answered the registration without a client id")
+    return answer

@@ -29,6 +29,7 @@ from grading import permissions
 from grading.selectors import lti as selectors
 from grading.lti import claims
 from grading.lti.middleware import SESSION_FRAME_ORIGIN
+from grading.lti.platform import PlatformError
 from grading.services import lti as lti_services
 
 log = logging.getLogger("grading.lti")
@@ -272,3 +273,41 @@ def roster_sync(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("grading:lti_roster", code=code)
     return render(request, "grading/lti/roster.html", {
         "course": course, "syncs": selectors.lti_roster_syncs(course)})
+
+
+REGISTER_SALT = "grading.lti.register"
+REGISTER_SECONDS = 24 * 3600
+
+
+def registration_link(nonce: str) -> str:
+    """The path of a one-time dynamic registration link (``manage.py lti_registration_link``)."""
+    return reverse("grading:lti_register", args=[signing.dumps({"n": nonce}, salt=REGISTER_SALT)])
+
+
+@xframe_options_exempt
+@require_http_methods(["GET"])
+def lti_register(request: HttpRequest, token: str) -> HttpResponse:
+    """Dynamic registration: the LMS opens this one-time link (made by our admin) with its
+    OpenID configuration URL and a registration token; we register and say so to the LMS."""
+    try:
+        data = signing.loads(token, salt=REGISTER_SALT, max_age=REGISTER_SECONDS)
+    except signing.BadSignature:
+        return _refused(request, "registration_link", _("This registration link is not valid or has "
+                                                        "expired; ask the site's administrator for a new one."))
+    config_url = request.GET.get("openid_configuration", "")
+    if not config_url:
+        return _refused(request, "registration_link", _("Open this link from your LMS's tool "
+                                                        "registration page (it adds the LMS's details)."))
+    try:
+        lti_services.lti_nonce_spend(issuer="dynamic-registration", nonce=str(data.get("n")))
+        registration = lti_services.lti_dynamic_register(
+            openid_configuration_url=config_url, registration_token=request.GET.get("registration_token", ""),
+            base=request.build_absolute_uri("/"), title=settings.LTI_TOOL_TITLE)
+    except lti_services.LaunchRefused as exc:
+        code = "registration_link" if exc.code == "nonce_replay" else exc.code
+        return _refused(request, code, exc.message if code != "registration_link" else _(
+            "This registration link was already used; ask the site's administrator for a new one."))
+    except PlatformError as exc:
+        return _refused(request, "registration_platform", _("The LMS did not accept the registration: "
+                                                            "%(why)s") % {"why": exc})
+    return render(request, "grading/lti/registered.html", {"registration": registration})
