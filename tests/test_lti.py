@@ -519,3 +519,14 @@ def test_dynamic_registration_refuses_a_forged_link_and_a_foreign_issuer(lms):
     lms.config_issuer = "https://moodle.university.example"  # a page elsewhere naming another LMS
     refused(Client().get(_registration_path(), query), "registration_config")
     assert not LtiRegistration.objects.exists() and lms.registrations == []
+
+
+def test_odd_claims_get_a_page_not_a_500(platform):
+    """A malformed e-mail is dropped; a context title too long for the course is refused with a
+    page; a sub too long is refused."""
+    launch(Client(), platform, sub="s-1", roles=lp.LEARNER, extra={"email": "not an address"})
+    assert LtiIdentity.objects.get(sub="s-1").email == ""
+    refused(launch(Client(), platform, sub="x" * 300, roles=lp.LEARNER), "no_sub")
+    long_context = {"id": "c-2", "label": "L" * 300, "title": "T" * 300}
+    response = launch(Client(), platform, sub="s-3", roles=lp.LEARNER, extra={lp.LTI + "context": long_context})
+    assert response.status_code in (302, 403)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -70,6 +71,18 @@ def lti_nonces_forget(*, older_than: timedelta = timedelta(days=2)) -> int:
     return count
 
 
+def _email(value: Any) -> str:
+    """The claim's e-mail if it is one; a malformed one is dropped, not a reason to refuse."""
+    from django.core.validators import validate_email
+
+    text = str(value or "")[:254]
+    try:
+        validate_email(text)
+    except ValidationError:
+        return ""
+    return text
+
+
 def _username(issuer: str, sub: str) -> str:
     return "lti-" + hashlib.sha256(f"{issuer}\n{sub}".encode()).hexdigest()[:24]
 
@@ -77,9 +90,9 @@ def _username(issuer: str, sub: str) -> str:
 def lti_user_ensure(*, issuer: str, sub: str, data: dict[str, Any]) -> Any:
     """The user a platform account signs in as: found by issuer + sub, created on the first
     launch (no usable password: this account signs in through its LMS only)."""
-    if not sub:
-        raise LaunchRefused("no_sub", _("The LMS sent this launch without a user."))
-    email = str(data.get("email") or "")[:254]
+    if not sub or len(sub) > 255:
+        raise LaunchRefused("no_sub", _("The LMS sent this launch without a usable user id."))
+    email = _email(data.get("email"))
     identity = LtiIdentity.objects.select_related("user").filter(issuer=issuer, sub=sub).first()
     if identity is None:
         User = get_user_model()

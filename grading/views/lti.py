@@ -13,6 +13,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -152,6 +154,9 @@ def lti_launch(request: HttpRequest) -> HttpResponse:
         outcome = lti_services.lti_launch_sign_in(launch=launch)
     except lti_services.LaunchRefused as exc:
         return _refused(request, exc.code, exc.message)
+    except (ValidationError, DatabaseError) as exc:  # a claim our records cannot hold
+        return _refused(request, "invalid", _("This launch from your LMS carries details this site "
+                                              "cannot store, so you were not signed in."), detail=repr(exc))
     data = launch.get_launch_data()
     if outcome.deep_linking:
         if outcome.role != "instructor":
