@@ -530,3 +530,11 @@ def test_odd_claims_get_a_page_not_a_500(platform):
     long_context = {"id": "c-2", "label": "L" * 300, "title": "T" * 300}
     response = launch(Client(), platform, sub="s-3", roles=lp.LEARNER, extra={lp.LTI + "context": long_context})
     assert response.status_code in (302, 403)
+
+
+def test_a_key_the_platform_adds_is_fetched_though_its_jwks_was_cached(platform):
+    """The JWKS is kept a few minutes; a launch signed with a key the platform has just added
+    (rotation) reads the JWKS again instead of being refused."""
+    assert launch(Client(), platform, sub="s-1", roles=lp.LEARNER).status_code == 302  # cached now
+    platform.key, platform.kid = lp._new_key(), "platform-key-2"
+    assert launch(Client(), platform, sub="s-2", roles=lp.LEARNER).status_code == 302

@@ -30,6 +30,7 @@ from pylti1p3.exception import LtiException
 from grading import permissions
 from grading.selectors import lti as selectors
 from grading.lti import claims
+from grading.lti.launch import validated_launch
 from grading.lti.middleware import SESSION_FRAME_ORIGIN
 from grading.lti.platform import PlatformError
 from grading.services import lti as lti_services
@@ -136,7 +137,7 @@ def lti_launch(request: HttpRequest) -> HttpResponse:
     """The launch: checked, then the user is signed in and sent to the assignment (or course)."""
     state = request.POST.get("state", "")
     try:
-        launch = get_launch_from_request(request)
+        launch = validated_launch(request)
     except LtiException as exc:
         code, message = _reason(exc)
         again = _login_again_url(state)

@@ -1,0 +1,44 @@
+"""Reading a launch with pylti1p3, the platform's JWKS kept for a few minutes: a wave of launches
+does not fetch it each time, and a key the platform has just added (rotation) is fetched at
+once: an unknown key id reads the JWKS again before the launch is refused."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from lti_tool.models import LtiLaunch
+from lti_tool.utils import DjangoToolConfig
+from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch
+from pylti1p3.exception import LtiException
+
+JWKS_SECONDS = 300
+
+
+def _launch(request: HttpRequest, *, cached: bool) -> LtiLaunch:
+    storage = DjangoCacheDataStorage()
+    message = DjangoMessageLaunch(request, DjangoToolConfig(), launch_data_storage=storage)
+    if cached:
+        message.set_public_key_caching(DjangoCacheDataStorage(), cache_lifetime=JWKS_SECONDS)
+    message.validate()
+    return LtiLaunch(message)
+
+
+def _forget_jwks() -> None:
+    """Drop the cached JWKS of every registration (pylti1p3 keeps them by URL, without a session)."""
+    from lti_tool.models import LtiRegistration
+
+    for url in LtiRegistration.objects.values_list("keyset_url", flat=True):
+        cache.delete("lti1p3-key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest())
+
+
+def validated_launch(request: HttpRequest) -> LtiLaunch:
+    """The launch posted to this request, checked (LtiException says why not)."""
+    try:
+        return _launch(request, cached=True)
+    except LtiException as exc:
+        if "Unable to find public key" not in str(exc):
+            raise
+    _forget_jwks()
+    return _launch(request, cached=True)
