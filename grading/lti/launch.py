@@ -4,9 +4,6 @@ once: an unknown key id reads the JWKS again before the launch is refused."""
 
 from __future__ import annotations
 
-import hashlib
-
-from django.core.cache import cache
 from django.http import HttpRequest
 from lti_tool.models import LtiLaunch
 from lti_tool.utils import DjangoToolConfig
@@ -25,14 +22,6 @@ def _launch(request: HttpRequest, *, cached: bool) -> LtiLaunch:
     return LtiLaunch(message)
 
 
-def _forget_jwks() -> None:
-    """Drop the cached JWKS of every registration (pylti1p3 keeps them by URL, without a session)."""
-    from lti_tool.models import LtiRegistration
-
-    for url in LtiRegistration.objects.values_list("keyset_url", flat=True):
-        cache.delete("lti1p3-key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest())
-
-
 def validated_launch(request: HttpRequest) -> LtiLaunch:
     """The launch posted to this request, checked (LtiException says why not)."""
     try:
@@ -40,5 +29,7 @@ def validated_launch(request: HttpRequest) -> LtiLaunch:
     except LtiException as exc:
         if "Unable to find public key" not in str(exc):
             raise
-    _forget_jwks()
+    from grading.services.lti import lti_jwks_forget
+
+    lti_jwks_forget()
     return _launch(request, cached=True)

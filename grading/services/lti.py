@@ -71,6 +71,17 @@ def lti_nonces_forget(*, older_than: timedelta = timedelta(days=2)) -> int:
     return count
 
 
+def lti_jwks_forget() -> None:
+    """Drop the platforms' cached JWKS (pylti1p3 keeps them by URL, without a session): the
+    next launch reads them again."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    for url in LtiRegistration.objects.values_list("keyset_url", flat=True):
+        cache.delete("lti1p3-key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest())
+
+
 def _email(value: Any) -> str:
     """The claim's e-mail if it is one; a malformed one is dropped, not a reason to refuse."""
     from django.core.validators import validate_email
