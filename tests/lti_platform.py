@@ -42,7 +42,7 @@ class Platform:
     """The platform's state; ``url`` is its base once started."""
 
     key: rsa.RSAPrivateKey = field(default_factory=_new_key)
-    kid: str = "platform-key-1"
+    kid: str = field(default_factory=lambda: f"platform-key-{uuid.uuid4().hex[:8]}")
     url: str = ""
     tool_public_pem: str = ""  # the tool's key the token endpoint checks assertions with
     scores: list[dict[str, Any]] = field(default_factory=list)

@@ -44,6 +44,14 @@ class LaunchRefused(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class MembershipChange:
+    """A membership the LMS changed: ``before`` is "" for one added."""
+
+    before: str
+    after: str
+
+
 @dataclass
 class LaunchOutcome:
     user: Any
@@ -52,7 +60,7 @@ class LaunchOutcome:
     assignment: Assignment | None
     deep_linking: bool
     language: str | None = None
-    changes: list[str] = field(default_factory=list)
+    changes: list[MembershipChange] = field(default_factory=list)
 
 
 def lti_nonce_spend(*, issuer: str, nonce: str) -> None:
@@ -148,9 +156,9 @@ def lti_course_ensure(*, context: LtiContext) -> Course:
     return course
 
 
-def lti_membership_set(*, course: Course, user: Any, role: str | None) -> list[str]:
-    """Make the membership what the platform says for this course; what changed, in words.
-    No role named in the course: nothing is given (and nothing taken)."""
+def lti_membership_set(*, course: Course, user: Any, role: str | None) -> list[MembershipChange]:
+    """Make the membership what the platform says for this course; what changed. No role named
+    in the course: nothing is given (and nothing taken)."""
     if role is None:
         return []
     wanted = ROLE_OF[role]
@@ -159,14 +167,14 @@ def lti_membership_set(*, course: Course, user: Any, role: str | None) -> list[s
         membership = Membership(course=course, user=user, role=wanted)
         membership.full_clean()
         membership.save()
-        return [f"added as {wanted}"]
+        return [MembershipChange(before="", after=wanted)]
     if membership.role != wanted:
         before = membership.role
         membership.role = wanted
         membership.full_clean()
         membership.save(update_fields=["role"])
-        log.warning("LTI launch changed %s's role in %s from %s to %s", user, course.code, before, wanted)
-        return [f"role {before} -> {wanted}"]
+        log.warning("LTI changed %s's role in %s from %s to %s", user, course.code, before, wanted)
+        return [MembershipChange(before=before, after=wanted)]
     return []
 
 
@@ -381,9 +389,9 @@ def roster_sync_run(*, job_id: int) -> LtiRosterSync:
     students no longer listed (or inactive) dropped from the course. Their attempts and grades
     stay (records); only the membership goes."""
     job = LtiRosterSync.objects.select_related("course").get(pk=job_id)
-    added: list[str] = []
-    dropped: list[str] = []
-    changed: list[str] = []
+    added: list[dict[str, str]] = []
+    dropped: list[dict[str, str]] = []
+    changed: list[dict[str, str]] = []
     try:
         for link in LtiCourse.objects.filter(course=job.course).select_related(
                 "context__deployment__registration"):
@@ -404,14 +412,13 @@ def roster_sync_run(*, job_id: int) -> LtiRosterSync:
     return job
 
 
-def _who(user: Any, identity_email: str = "") -> str:
-    name = f"{user.first_name} {user.last_name}".strip()
-    return f"{name or user.username} <{identity_email or user.email}>" if (identity_email or user.email) \
-        else (name or user.username)
+def _who(user: Any, identity_email: str = "") -> dict[str, str]:
+    name = f"{user.first_name} {user.last_name}".strip() or user.username
+    return {"name": name, "email": identity_email or user.email, "username": user.username}
 
 
-def _roster_apply(course: Course, issuer: str, listed: list[dict[str, Any]], added: list[str],
-                  dropped: list[str], changed: list[str]) -> None:
+def _roster_apply(course: Course, issuer: str, listed: list[dict[str, Any]], added: list[dict[str, str]],
+                  dropped: list[dict[str, str]], changed: list[dict[str, str]]) -> None:
     active_subs = set()
     for member in listed:
         sub = str(member.get("user_id") or "")
@@ -424,14 +431,15 @@ def _roster_apply(course: Course, issuer: str, listed: list[dict[str, Any]], add
         user = lti_user_ensure(issuer=issuer, sub=sub, data=member)
         done = lti_membership_set(course=course, user=user, role=role)
         for change in done:
-            (added if change.startswith("added") else changed).append(f"{_who(user)}: {change}")
+            (changed if change.before else added).append(
+                {**_who(user), "before": change.before, "after": change.after})
     linked = LtiIdentity.objects.filter(issuer=issuer).select_related("user")
     by_user = {i.user_id: i for i in linked}
     for membership in Membership.objects.filter(course=course, role=Membership.Role.STUDENT,
                                                 user__in=[i.user_id for i in linked]).select_related("user"):
         identity = by_user[membership.user_id]
         if identity.sub not in active_subs:
-            dropped.append(f"{_who(membership.user, identity.email)}: dropped (attempts kept)")
+            dropped.append({**_who(membership.user, identity.email), "before": membership.role, "after": ""})
             membership.delete()
 
 
