@@ -539,3 +539,32 @@ def test_a_key_the_platform_adds_is_fetched_though_its_jwks_was_cached(platform)
     assert launch(Client(), platform, sub="s-1", roles=lp.LEARNER).status_code == 302  # cached now
     platform.key, platform.kid = lp._new_key(), "platform-key-rotated"
     assert launch(Client(), platform, sub="s-2", roles=lp.LEARNER).status_code == 302
+
+
+def test_roles_count_only_in_the_launch_s_own_course_and_changes_are_recorded(platform):
+    """An instructor of one LMS course who launches as a Learner in another is a student there
+    and stays instructor of the first; when the LMS later says Learner in the first course too,
+    the role changes and the change is recorded (who, before, after, by a launch)."""
+    from grading.models import LtiRosterSync
+    launch(Client(), platform, sub="p-1", roles=lp.INSTRUCTOR, context_id="course-7")
+    launch(Client(), platform, sub="p-1", roles=lp.LEARNER, context_id="course-8")
+    user = LtiIdentity.objects.get(sub="p-1").user
+    roles = {m.course.lti_courses.get().context.id_on_platform: m.role
+             for m in Membership.objects.filter(user=user)}
+    assert roles == {"course-7": "instructor", "course-8": "student"}
+    assert not LtiRosterSync.objects.exists()
+    launch(Client(), platform, sub="p-1", roles=lp.LEARNER, context_id="course-7")
+    record = LtiRosterSync.objects.get()
+    assert record.result["by_launch"] is True
+    assert [(c["username"], c["before"], c["after"]) for c in record.result["changed"]] == [
+        (user.username, "instructor", "student")]
+
+
+def test_login_initiation_by_registration_uuid(platform):
+    """The login URL with the registration's UUID (for an LMS that sends no client id) works."""
+    registration = LtiRegistration.objects.get()
+    response = Client().get(f"/lti/login/{registration.uuid}/", {
+        "iss": platform.issuer, "login_hint": "hint", "target_link_uri": "http://testserver/lti/launch/"})
+    assert response.status_code == 302 and response["Location"].startswith(platform.url + "/auth?")
+    refused(Client().get("/lti/login/", {"iss": "https://unknown.example", "login_hint": "h",
+                                         "target_link_uri": "http://testserver/lti/launch/"}), "registration")

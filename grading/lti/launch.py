@@ -4,6 +4,8 @@ once: an unknown key id reads the JWKS again before the launch is refused."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from lti_tool.models import LtiLaunch
 from lti_tool.utils import DjangoToolConfig
@@ -11,6 +13,16 @@ from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch
 from pylti1p3.exception import LtiException
 
 JWKS_SECONDS = 300
+
+
+class ToolConfig(DjangoToolConfig):
+    """django-lti's tool configuration; a login addressed to a registration's UUID may come
+    without a client id (some platforms send none), which django-lti would look up as empty."""
+
+    def find_registration_by_params(self, iss: str, client_id: str | None, *args: Any, **kwargs: Any) -> Any:
+        if client_id is None and self.registration_uuid is not None:
+            return self.find_registration_by_issuer(iss)
+        return super().find_registration_by_params(iss, client_id, *args, **kwargs)
 
 
 def _launch(request: HttpRequest, *, cached: bool) -> LtiLaunch:

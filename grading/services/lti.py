@@ -178,6 +178,17 @@ def lti_membership_set(*, course: Course, user: Any, role: str | None) -> list[M
     return []
 
 
+def _record_launch_changes(course: Course, user: Any, changes: list[MembershipChange]) -> None:
+    """A role a launch changed (not a first membership) is kept with the roster syncs: who,
+    when, before, after, and why (the LMS said so in a launch)."""
+    changed = [{**_who(user), "before": c.before, "after": c.after} for c in changes if c.before]
+    if changed:
+        record = LtiRosterSync(course=course, status=LtiRosterSync.Status.DONE, finished_at=timezone.now(),
+                               result={"added": [], "dropped": [], "changed": changed, "by_launch": True})
+        record.full_clean()
+        record.save()
+
+
 def lti_launch_sign_in(*, launch: LtiLaunch) -> LaunchOutcome:
     """Honour a checked launch: spend its nonce, record it (django-lti), tie the user, course
     and membership, and find the assignment it opens (only one of this course)."""
@@ -194,6 +205,7 @@ def lti_launch_sign_in(*, launch: LtiLaunch) -> LaunchOutcome:
         course = lti_course_ensure(context=launch.context)
         role = claims.course_role(data.get(claims.ROLES) or [])
         changes = lti_membership_set(course=course, user=user, role=role)
+        _record_launch_changes(course, user, changes)
         assignment = None
         number = claims.assignment_id(data)
         if number is not None:

@@ -22,15 +22,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from lti_tool.utils import DjangoToolConfig, get_launch_from_request
+from lti_tool.utils import get_launch_from_request
 from lti_tool.views import jwks as lti_jwks
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoOIDCLogin
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 
 from grading import permissions
 from grading.selectors import lti as selectors
 from grading.lti import claims
-from grading.lti.launch import validated_launch
+from grading.lti.launch import ToolConfig, validated_launch
 from grading.lti.middleware import SESSION_FRAME_ORIGIN
 from grading.lti.platform import PlatformError
 from grading.services import lti as lti_services
@@ -62,6 +62,8 @@ REASONS = (
                                          "activity from your course page again.")),
     ("Invalid Nonce", "nonce", lambda: _("This launch's one-time code was not issued here or has "
                                          "expired. Open the activity from your course page again.")),
+    ("Could not find registration", "registration", lambda: _(
+        "This LMS (its issuer and client id) is not registered here. Ask the site's administrator.")),
     ("Registration not found", "registration", lambda: _(
         "This LMS (its issuer and client id) is not registered here. Ask the site's administrator.")),
     ("Client id not registered", "registration", lambda: _(
@@ -100,11 +102,11 @@ def lti_login(request: HttpRequest, registration_uuid: str | None = None) -> Htt
     if not target or not params.get("iss"):
         return _refused(request, "login", _("The LMS started a sign-in without saying where to "
                                             "(no issuer or target link)."))
-    oidc = DjangoOIDCLogin(request, DjangoToolConfig(registration_uuid),
+    oidc = DjangoOIDCLogin(request, ToolConfig(registration_uuid),
                            launch_data_storage=DjangoCacheDataStorage())
     try:
         response = oidc.disable_check_cookies().redirect(target)
-    except LtiException as exc:
+    except (LtiException, OIDCException) as exc:
         code, message = _reason(exc)
         return _refused(request, code, message, detail=str(exc))
     state = parse_qs(urlsplit(response["Location"]).query).get("state", [""])[0]
