@@ -568,3 +568,30 @@ def test_login_initiation_by_registration_uuid(platform):
     assert response.status_code == 302 and response["Location"].startswith(platform.url + "/auth?")
     refused(Client().get("/lti/login/", {"iss": "https://unknown.example", "login_hint": "h",
                                          "target_link_uri": "http://testserver/lti/launch/"}), "registration")
+
+
+@pytest.mark.parametrize("extra", [
+    {lp.LTI + "custom": "assignment=1"},
+    {lp.LTI + "launch_presentation": "window"},
+    {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ["not", "an", "object"]},
+    {lp.LTI + "roles": "Learner"},
+    {"email": ["a@b.example"]},
+])
+def test_a_registered_platform_s_misshapen_claims_are_refused_with_a_page(platform, extra):
+    """A claim of a shape LTI does not allow is refused before anything is recorded, never a crash."""
+    refused(launch(Client(), platform, sub="s-1", roles=lp.LEARNER, extra=extra), "claims")
+    assert not LtiIdentity.objects.exists()
+
+
+def test_a_null_optional_field_is_read_as_absent(platform):
+    response = launch(Client(), platform, sub="s-1", roles=lp.LEARNER,
+                      extra={lp.LTI + "resource_link": {"id": "link-1", "title": None}, "email": None})
+    assert response.status_code == 302 and LtiIdentity.objects.get().email == ""
+
+
+def test_garbage_posted_to_the_launch_is_refused_with_a_page(platform):
+    client = Client()
+    state, _nonce = start(client, platform)
+    refused(client.post("/lti/launch/", {"id_token": "a.b.c", "state": state}), "invalid")
+    refused(client.post("/lti/launch/", {"state": state}), "invalid")
+    refused(Client().post("/lti/launch/", {}), "state")

@@ -24,6 +24,12 @@ CourseRole = Literal["instructor", "ta", "student"]
 ASSIGNMENT_PARAM = "assignment"
 
 
+def _dict(value: Any) -> Mapping[str, Any]:
+    """A claim that should be an object; anything else reads as empty (a platform's mistake, or
+    a hostile token from a registered platform, is never a crash)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _context_role(role: str) -> str | None:
     """A context role's short name ("Instructor", "Instructor#TeachingAssistant"); None for a
     system or institution role, which says nothing about this course. A bare name (LTI 1.3
@@ -38,12 +44,14 @@ def _context_role(role: str) -> str | None:
     return role
 
 
-def course_role(roles: Iterable[str]) -> CourseRole | None:
+def course_role(roles: Any) -> CourseRole | None:
     """The membership a launch's roles give in its course: instructor for the context's
     Instructor or Administrator, TA for a teaching assistant sub-role, student for a Learner;
     None when the launch names no role in the course (a system or institution role alone never
     makes anyone staff of a course)."""
-    names = {name for name in (_context_role(r) for r in roles) if name}
+    if isinstance(roles, (str, bytes)) or not isinstance(roles, Iterable):
+        return None
+    names = {name for name in (_context_role(r) for r in roles if isinstance(r, str)) if name}
     if any(n.startswith("Instructor#TeachingAssistant") or n.startswith("TeachingAssistant")
            for n in names):
         return "ta"
@@ -56,14 +64,14 @@ def course_role(roles: Iterable[str]) -> CourseRole | None:
 
 def language(launch: Mapping[str, Any], available: Iterable[str]) -> str | None:
     """The site language a launch's locale names ("th-TH" -> "th"), if we have it."""
-    locale = launch.get(LAUNCH_PRESENTATION, {}).get("locale") or launch.get("locale") or ""
+    locale = _dict(launch.get(LAUNCH_PRESENTATION)).get("locale") or launch.get("locale") or ""
     code = str(locale).replace("_", "-").split("-")[0].lower()
     return code if code in set(available) else None
 
 
 def assignment_id(launch: Mapping[str, Any]) -> int | None:
     """The assignment a resource link names in its custom parameters, if any."""
-    value = (launch.get(CUSTOM) or {}).get(ASSIGNMENT_PARAM)
+    value = _dict(launch.get(CUSTOM)).get(ASSIGNMENT_PARAM)
     try:
         number = int(str(value))
     except (TypeError, ValueError):
@@ -73,4 +81,33 @@ def assignment_id(launch: Mapping[str, Any]) -> int | None:
 
 def lineitem_url(launch: Mapping[str, Any]) -> str:
     """The resource link's own line item (AGS ``lineitem``), when the platform gave one."""
-    return str((launch.get(AGS) or {}).get("lineitem") or "")
+    return str(_dict(launch.get(AGS)).get("lineitem") or "")
+
+
+def presentation(launch: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The launch presentation claim (document target, return URL, locale), as an object."""
+    return _dict(launch.get(LAUNCH_PRESENTATION))
+
+
+def resource_link_id(launch: Mapping[str, Any]) -> str:
+    """The resource link's id, if the launch has one."""
+    return str(_dict(launch.get(RESOURCE_LINK)).get("id") or "")
+
+
+OBJECT_CLAIMS = (CONTEXT, RESOURCE_LINK, CUSTOM, AGS, NRPS, DEEP_LINKING, LAUNCH_PRESENTATION,
+                 CLAIM + "tool_platform", CLAIM + "lti1p1",
+                 "https://purl.imsglobal.org/spec/lti/claim/platformnotificationservice")
+
+
+def misshapen(launch: Mapping[str, Any]) -> list[str]:
+    """The claims whose shape the LTI specification fixes but this launch breaks (an object
+    that is not one, roles that are not a list of strings): such a launch is refused before
+    anything is recorded from it."""
+    bad = [name for name in OBJECT_CLAIMS if name in launch and not isinstance(launch[name], Mapping)]
+    roles = launch.get(ROLES, [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        bad.append(ROLES)
+    for name in ("sub", "email", "given_name", "family_name", "name"):
+        if name in launch and launch[name] is not None and not isinstance(launch[name], str):
+            bad.append(name)
+    return bad

@@ -194,6 +194,10 @@ def lti_launch_sign_in(*, launch: LtiLaunch) -> LaunchOutcome:
     and membership, and find the assignment it opens (only one of this course)."""
     data = launch.get_launch_data()
     issuer = str(data.get("iss") or "")
+    wrong = claims.misshapen(data)
+    if wrong:
+        raise LaunchRefused("claims", _("The LMS sent this launch with details in a form LTI does "
+                                        "not allow (%(claims)s).") % {"claims": ", ".join(wrong)})
     lti_nonce_spend(issuer=issuer, nonce=str(data.get("nonce") or ""))
     with transaction.atomic():
         sync_data_from_launch(launch)
@@ -221,7 +225,7 @@ def _line_item_on_launch(launch: LtiLaunch, assignment: Assignment, data: dict[s
     """The link's own line item when the platform gave one; otherwise, where the platform lets
     us manage line items, one is created (in a task: no page waits for the LMS)."""
     link = LtiCourse.objects.get(context=launch.context)
-    resource_link_id = str((data.get(claims.RESOURCE_LINK) or {}).get("id") or "")
+    resource_link_id = claims.resource_link_id(data)
     if claims.lineitem_url(data):
         lti_line_item_ensure(lti_course=link, assignment=assignment, url=claims.lineitem_url(data),
                              resource_link_id=resource_link_id)

@@ -170,9 +170,9 @@ def lti_launch(request: HttpRequest) -> HttpResponse:
         target = reverse("grading:assignment", args=[outcome.assignment.pk])
     else:
         target = reverse("grading:home")
-    origins = sorted({o for o in (_origin(data.get("iss", "")), _origin(
-        (data.get(claims.LAUNCH_PRESENTATION) or {}).get("return_url", ""))) if o})
-    framed = (data.get(claims.LAUNCH_PRESENTATION) or {}).get("document_target") == "iframe"
+    origins = sorted({o for o in (_origin(str(data.get("iss", ""))),
+                                  _origin(str(claims.presentation(data).get("return_url") or ""))) if o})
+    framed = claims.presentation(data).get("document_target") == "iframe"
     language = claims.language(data, [code for code, _name in settings.LANGUAGES])
     if framed and not settings.LTI_IN_FRAME:
         # Our cookies are SameSite=Lax: an LMS's iframe would not keep this session. A one-time
