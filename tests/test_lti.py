@@ -347,7 +347,7 @@ def test_a_roster_sync_adds_and_drops_members_and_keeps_attempts(platform):
     response = teacher.post(f"/courses/{assignment.course.code}/lms-roster/")
     assert response.status_code == 302
     page = teacher.get(response["Location"]).content.decode()
-    assert "Added: Sam Two s2@uni.example as student" in page
+    assert "Added: Sam Two s2@uni.example as Student" in page
     assert page.count('class="roster-dropped"') == 1 and "S-1 Tester" in page
     s2 = LtiIdentity.objects.get(sub="s-2").user
     assert Membership.objects.get(user=s2, course=assignment.course).role == Membership.Role.STUDENT
@@ -595,3 +595,14 @@ def test_garbage_posted_to_the_launch_is_refused_with_a_page(platform):
     refused(client.post("/lti/launch/", {"id_token": "a.b.c", "state": state}), "invalid")
     refused(client.post("/lti/launch/", {"state": state}), "invalid")
     refused(Client().post("/lti/launch/", {}), "state")
+
+
+def test_a_student_cannot_open_or_start_a_roster_sync(platform):
+    from grading.models import LtiRosterSync
+    launch(Client(), platform, sub="t-1", roles=lp.INSTRUCTOR)
+    student = Client()
+    launch(student, platform, sub="s-1", roles=lp.LEARNER)
+    code = Membership.objects.get(user__lti_identities__sub="s-1").course.code
+    assert student.get(f"/courses/{code}/lms-roster/").status_code == 404
+    assert student.post(f"/courses/{code}/lms-roster/").status_code == 404
+    assert not LtiRosterSync.objects.exists()

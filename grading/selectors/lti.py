@@ -72,6 +72,27 @@ def lti_passback_rows(assignment: Assignment) -> list[PassbackRow]:
     return rows
 
 
-def lti_roster_syncs(course: Course) -> list[LtiRosterSync]:
-    """The course's last roster syncs, newest first."""
-    return list(LtiRosterSync.objects.filter(course=course).select_related("requested_by")[:10])
+@dataclass
+class RosterSync:
+    """A roster sync as the page shows it: its record, and its lines with roles in words."""
+
+    record: LtiRosterSync
+    added: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+
+
+def _worded(lines: Any) -> list[dict[str, Any]]:
+    labels = dict(Membership.Role.choices)
+    out = []
+    for line in lines if isinstance(lines, list) else []:
+        out.append({**line, "before": labels.get(line.get("before"), line.get("before", "")),
+                    "after": labels.get(line.get("after"), line.get("after", ""))})
+    return out
+
+
+def lti_roster_syncs(course: Course) -> list[RosterSync]:
+    """The course's last roster syncs (and role changes by launches), newest first."""
+    return [RosterSync(s, _worded(s.result.get("added")), _worded(s.result.get("changed")),
+                       _worded(s.result.get("dropped")))
+            for s in LtiRosterSync.objects.filter(course=course).select_related("requested_by")[:10]]
