@@ -606,3 +606,29 @@ def test_a_student_cannot_open_or_start_a_roster_sync(platform):
     assert student.get(f"/courses/{code}/lms-roster/").status_code == 404
     assert student.post(f"/courses/{code}/lms-roster/").status_code == 404
     assert not LtiRosterSync.objects.exists()
+
+
+def test_a_launch_over_https_signs_in(platform):
+    """Production serves HTTPS, where pylti1p3 keeps its launch data under a session cookie of
+    its own: the launch works there too."""
+    client = Client(secure=True)
+    response = launch(client, platform, sub="s-1", roles=lp.LEARNER)
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == LtiIdentity.objects.get(sub="s-1").user_id
+
+
+def test_a_framed_deep_linking_launch_goes_on_in_the_new_window(platform):
+    """An instructor's deep-linking launch in the LMS's iframe: the new window's one-time link
+    opens the assignment picker."""
+    launch(Client(), platform, sub="t-1", roles=lp.INSTRUCTOR)
+    make_assignment(course=Membership.objects.get().course)
+    client = Client()
+    state, nonce = start(client, platform)
+    body = platform.claims(nonce=nonce, sub="t-1", roles=lp.INSTRUCTOR, message_type="LtiDeepLinkingRequest")
+    body[lp.LTI + "launch_presentation"]["document_target"] = "iframe"
+    html = client.post("/lti/launch/", {"id_token": platform.sign(body), "state": state}).content.decode()
+    link = html.split('id="lti-new-window" class="btn btn-primary" href="')[1].split('"')[0]
+    window = Client()
+    response = window.get(link)
+    assert response["Location"] == "/lti/deep-link/"
+    assert 'id="deep-link-form"' in window.get("/lti/deep-link/").content.decode()

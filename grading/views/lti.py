@@ -144,7 +144,7 @@ def lti_launch(request: HttpRequest) -> HttpResponse:
         code, message = _reason(exc)
         again = _login_again_url(state)
         cookie = request.COOKIES.get(f"lti1p3-{state}")
-        if code == "state" and again and cookie is None:
+        if again and cookie is None and (code == "state" or "cookie" in str(exc)):
             # A state we issued, whose cookie did not come back: the browser blocks cookies here.
             log.info("LTI launch without its state cookie (third-party cookies blocked)")
             return render(request, "grading/lti/new_window.html", {"url": again, "blocked": True})
@@ -178,7 +178,7 @@ def lti_launch(request: HttpRequest) -> HttpResponse:
         # Our cookies are SameSite=Lax: an LMS's iframe would not keep this session. A one-time
         # link signs the same user in, in a window of its own.
         token = signing.dumps({"u": outcome.user.pk, "n": data.get("nonce"), "t": target,
-                               "l": language or ""}, salt=CONTINUE_SALT)
+                               "l": language or "", "i": launch.get_launch_id()}, salt=CONTINUE_SALT)
         return render(request, "grading/lti/new_window.html", {
             "url": reverse("grading:lti_continue", args=[token]), "blocked": False})
     login(request, outcome.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -211,6 +211,7 @@ def lti_continue(request: HttpRequest, token: str) -> HttpResponse:
     except lti_services.LaunchRefused as exc:
         return _refused(request, "continue", exc.message)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_LAUNCH] = str(data.get("i") or "")  # a deep-linking launch goes on here
     target = str(data.get("t") or reverse("grading:home"))
     response = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
     _language_cookie(request, response, data.get("l") or None)
