@@ -632,3 +632,14 @@ def test_a_framed_deep_linking_launch_goes_on_in_the_new_window(platform):
     response = window.get(link)
     assert response["Location"] == "/lti/deep-link/"
     assert 'id="deep-link-form"' in window.get("/lti/deep-link/").content.decode()
+
+
+def test_a_launch_outside_any_course_signs_in_and_makes_no_course(platform):
+    """No context claim: the person is signed in at home, no course or membership is made, and
+    an instructor role there makes nobody staff of anything."""
+    from grading.models import Course
+    client = Client()
+    without = lambda body: platform.sign({k: v for k, v in body.items() if k != lp.LTI + "context"})  # noqa: E731
+    response = launch(client, platform, sub="s-1", roles=lp.INSTRUCTOR, sign=without)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert not Course.objects.exists() and not Membership.objects.exists()

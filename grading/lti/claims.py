@@ -111,3 +111,8 @@ def misshapen(launch: Mapping[str, Any]) -> list[str]:
         if name in launch and launch[name] is not None and not isinstance(launch[name], str):
             bad.append(name)
     return bad
+
+
+def context_id(launch: Mapping[str, Any]) -> str:
+    """The LMS course's id, if the launch is in one."""
+    return str(_dict(launch.get(CONTEXT)).get("id") or "")

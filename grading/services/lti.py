@@ -55,7 +55,7 @@ class MembershipChange:
 @dataclass
 class LaunchOutcome:
     user: Any
-    course: Course
+    course: Course | None
     role: str | None
     assignment: Assignment | None
     deep_linking: bool
@@ -206,11 +206,14 @@ def lti_launch_sign_in(*, launch: LtiLaunch) -> LaunchOutcome:
                 "This LMS deployment is not enabled here yet. Ask the site's administrator to "
                 "activate it (deployment %(id)s).") % {"id": launch.deployment.deployment_id})
         user = lti_user_ensure(issuer=issuer, sub=str(data.get("sub") or ""), data=data)
-        course = lti_course_ensure(context=launch.context)
         role = claims.course_role(data.get(claims.ROLES) or [])
+        assignment = None
+        if not claims.context_id(data):  # a launch outside any course: sign in, nothing more
+            return LaunchOutcome(user=user, course=None, role=None, assignment=None,
+                                 deep_linking=data.get(claims.MESSAGE_TYPE) == "LtiDeepLinkingRequest")
+        course = lti_course_ensure(context=launch.context)
         changes = lti_membership_set(course=course, user=user, role=role)
         _record_launch_changes(course, user, changes)
-        assignment = None
         number = claims.assignment_id(data)
         if number is not None:
             assignment = Assignment.objects.filter(pk=number, course=course).first()
@@ -335,7 +338,8 @@ def passback_send(*, line_item_id: int, student_id: int, by: Any = None,
             and last.grading_id == score.grading_id and last.score_given == score.given
             and last.score_maximum == score.maximum):
         return None
-    now = timezone.now().replace(microsecond=timezone.now().microsecond // 1000 * 1000)
+    instant = timezone.now()
+    now = instant.replace(microsecond=instant.microsecond // 1000 * 1000)  # sent in milliseconds
     stamp = now if last is None or now > last.timestamp else last.timestamp + timedelta(milliseconds=1)
     row = ScorePassback(line_item=item, student=student, grading_id=score.grading_id,
                         score_given=score.given, score_maximum=score.maximum, timestamp=stamp,
