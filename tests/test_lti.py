@@ -643,3 +643,21 @@ def test_a_launch_outside_any_course_signs_in_and_makes_no_course(platform):
     response = launch(client, platform, sub="s-1", roles=lp.INSTRUCTOR, sign=without)
     assert response.status_code == 302 and response["Location"] == "/"
     assert not Course.objects.exists() and not Membership.objects.exists()
+
+
+def test_a_passback_record_is_append_only_in_the_model_and_the_database(platform):
+    """A try to send a score is never changed or deleted: the model refuses, and so does the
+    database for SQL that goes around it."""
+    from django.db import IntegrityError, connection, transaction
+    from grading import services
+    from grading.models import AppendOnlyError
+    assignment, student = _linked(platform)
+    services.submission_submit(assignment=assignment, student=student, answers=round1_values())
+    row = ScorePassback.objects.get()
+    with pytest.raises(AppendOnlyError):
+        row.save()
+    with pytest.raises(AppendOnlyError):
+        ScorePassback.objects.all().delete()
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE grading_scorepassback SET score_given = 0 WHERE id = %s", [row.pk])
+    assert ScorePassback.objects.get().score_given == row.score_given

@@ -6,6 +6,33 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Each try to send a score is a record: the database refuses to change or delete one, as
+# migration 0008 does for the ledger (same trigger names, so ``manage.py flush`` handles them).
+PASSBACKS = "grading_scorepassback"
+
+
+def _append_only(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            message = f"{PASSBACKS} rows are append-only: {op} refused; append a new record instead"
+            schema_editor.execute(
+                f"CREATE TRIGGER {PASSBACKS}_append_only_{op.lower()} BEFORE {op} ON {PASSBACKS} "
+                f"FOR EACH ROW BEGIN SELECT RAISE(ABORT, '{message}'); END")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"CREATE TRIGGER {PASSBACKS}_append_only BEFORE UPDATE OR DELETE ON {PASSBACKS} "
+                              f"FOR EACH ROW EXECUTE FUNCTION grading_append_only_refuse()")
+
+
+def _not_append_only(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for op in ("update", "delete"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {PASSBACKS}_append_only_{op}")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {PASSBACKS}_append_only ON {PASSBACKS}")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -103,4 +130,5 @@ class Migration(migrations.Migration):
             model_name='ltilineitem',
             constraint=models.UniqueConstraint(fields=('lti_course', 'assignment'), name='one_line_item_per_assignment_and_lms_course'),
         ),
+        migrations.RunPython(_append_only, _not_append_only, elidable=False),
     ]
