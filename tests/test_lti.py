@@ -367,6 +367,8 @@ def test_an_instructor_deep_links_an_assignment(platform):
     assert response["Location"] == "/lti/deep-link/"
     page = teacher.get("/lti/deep-link/")
     assert page.status_code == 200 and f'value="{assignment.pk}"' in page.content.decode()
+    new = f'href="/courses/{assignment.course.code}/assignments/new/"'
+    assert new in page.content.decode() and teacher.get(new[6:-1]).status_code == 200
     answer = teacher.post("/lti/deep-link/", {"assignment": assignment.pk})
     html = answer.content.decode()
     assert f'action="{platform.url}/deep-link-return"' in html
