@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "lti_tool",  # django-lti: LTI 1.3 registrations, deployments, keys (pylti1p3 underneath)
     "grading",
 ]
 
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "backprop_site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "grading.lti.middleware.LmsFrameMiddleware",  # after sessions: an LTI session may be framed by its LMS
     "django.middleware.locale.LocaleMiddleware",  # the language: the header's switch, else the browser's
     "django.middleware.common.CommonMiddleware",
     "backprop_site.middleware.BodyLimitMiddleware",  # before CSRF, which reads the body first
@@ -169,6 +171,23 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# LTI 1.3: the platform POSTs the launch from its own origin (a cross-site POST: the login and
+# launch views are csrf_exempt, their id_token is signed by the platform) and shows us in an
+# iframe. A framed page only gets its cookies with SameSite=None; Secure. That is off unless
+# DJANGO_LTI_IN_FRAME is set (HTTPS only): without it cookies stay Lax, a launch in an iframe
+# shows "open in a new window", and a launch in a new window works as any visit does.
+LTI_IN_FRAME = env_bool("DJANGO_LTI_IN_FRAME") and not DEBUG
+if LTI_IN_FRAME:
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"
+# pylti1p3 keeps each sign-in's nonce and each launch in Django's cache: with several app
+# servers the cache must be shared (a login started on one server may launch on another).
+# DJANGO_CACHE_TABLE names a database cache table (`manage.py createcachetable` makes it).
+if os.environ.get("DJANGO_CACHE_TABLE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": os.environ["DJANGO_CACHE_TABLE"]}}
+# Our tool's name and title as the LMS shows them (deep linking, dynamic registration).
+LTI_TOOL_TITLE = os.environ.get("DJANGO_LTI_TOOL_TITLE", "Backprop by hand")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 # Our own page in the site's layout that says what happened and that typed answers are kept.
 CSRF_FAILURE_VIEW = "grading.views.session.csrf_failure"

@@ -296,3 +296,37 @@ class VariantAdmin(ReadOnlyAdmin):
     @admin.display(description=_("spec"))
     def spec_pretty(self, obj):
         return json.dumps(obj.spec, indent=1, ensure_ascii=False)
+
+
+# LTI: django-lti's own admin registers the platforms (registrations, deployments: activate a
+# deployment there) and our keys; these are the links to our side.
+from grading.models import LtiCourse, LtiIdentity, LtiLineItem, ScorePassback  # noqa: E402
+
+
+@admin.register(LtiIdentity)
+class LtiIdentityAdmin(ReadOnlyAdmin):
+    list_display = ("user", "issuer", "sub", "email", "last_launch_at")
+    search_fields = ("user__username", "sub", "email")
+    fields = ("user", "issuer", "sub", "email", "created_at", "last_launch_at")
+    readonly_fields = fields
+
+
+@admin.register(LtiCourse)
+class LtiCourseAdmin(admin.ModelAdmin):
+    list_display = ("context", "course", "created_at")
+    raw_id_fields = ("context",)
+
+
+@admin.register(LtiLineItem)
+class LtiLineItemAdmin(admin.ModelAdmin):
+    list_display = ("assignment", "lti_course", "over_max", "url")
+    list_filter = ("over_max",)
+
+
+@admin.register(ScorePassback)
+class ScorePassbackAdmin(ReadOnlyAdmin):
+    list_display = ("student", "line_item", "score_given", "score_maximum", "status", "created_at")
+    list_filter = ("status",)
+    fields = ("line_item", "student", "grading", "score_given", "score_maximum", "timestamp", "status",
+              "http_status", "error", "requested_by", "created_at")
+    readonly_fields = fields

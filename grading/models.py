@@ -793,3 +793,132 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"Worker {self.worker_id} on {self.host} (pid {self.pid})"
+
+
+# ---------------------------------------------------------------- LTI 1.3 (the LMS side)
+#
+# django-lti (``lti_tool``) keeps the platform's registrations, deployments, contexts and keys;
+# these records tie them to ours: a platform account to a user, an LMS course to a Course, an
+# assignment to its line item, and each score sent.
+
+
+class LtiIdentity(models.Model):
+    """A platform's account (issuer + ``sub``) signed in as one of our users; the e-mail is kept
+    to show staff who it is, never to find the user."""
+
+    issuer = models.CharField(max_length=255)
+    sub = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="lti_identities")
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_launch_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "sub"], name="one_user_per_lti_sub")]
+
+    def __str__(self) -> str:
+        return f"{self.sub} at {self.issuer}"
+
+
+class LtiCourse(models.Model):
+    """An LMS course (django-lti's context) and the Course it is here."""
+
+    context = models.OneToOneField("lti_tool.LtiContext", on_delete=models.CASCADE,
+                                   related_name="grading_course")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lti_courses")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.context} -> {self.course.code}"
+
+
+class LtiLineItem(models.Model):
+    """An assignment's column in an LMS course's gradebook (AGS line item)."""
+
+    class OverMax(models.TextChoices):
+        CAP = "cap", _("capped at the maximum")
+        RAW = "raw", _("the raw score (the platform must allow it)")
+
+    lti_course = models.ForeignKey(LtiCourse, on_delete=models.CASCADE, related_name="line_items")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="lti_line_items")
+    url = models.URLField(max_length=500, blank=True, help_text=_("The line item's URL on the platform."))
+    resource_link_id = models.CharField(max_length=255, blank=True)
+    over_max = models.CharField(max_length=4, choices=OverMax.choices, default=OverMax.CAP,
+                                help_text=_("What is sent when extra credit takes a score over the maximum."))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lti_course", "assignment"],
+                                               name="one_line_item_per_assignment_and_lms_course")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} in {self.lti_course}"
+
+
+class LtiNonce(models.Model):
+    """A launch's nonce, once used: the same id_token posted again is a replay."""
+
+    issuer = models.CharField(max_length=255)
+    nonce = models.CharField(max_length=255)
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "nonce"], name="lti_nonce_used_once")]
+
+    def __str__(self) -> str:
+        return self.nonce
+
+
+class ScorePassback(AppendOnlyModel):
+    """One attempt to send a student's current grade to the LMS (a new row per try)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    line_item = models.ForeignKey(LtiLineItem, on_delete=models.PROTECT, related_name="passbacks")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="score_passbacks")
+    grading = models.ForeignKey("Grading", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="passbacks")
+    score_given = models.FloatField()
+    score_maximum = models.FloatField()
+    timestamp = models.DateTimeField(help_text=_("The score's timestamp as sent (strictly increasing)."))
+    status = models.CharField(max_length=8, choices=Status.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.score_given:g}/{self.score_maximum:g} {self.status}"
+
+
+class LtiRosterSync(models.Model):
+    """A roster sync from the LMS (NRPS): who was added, dropped, changed. A job row, updated as
+    it runs (the memberships it changes say so in ``result``)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lti_roster_syncs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} roster sync {self.created_at:%Y-%m-%d %H:%M}"

@@ -159,6 +159,14 @@ def access_course_as_instructor(user, code: str) -> Course:
                              memberships__role=Membership.Role.INSTRUCTOR)
 
 
+def access_course_as_staff(user, code: str) -> Course:
+    """A course the user is an instructor or TA of (any, for a superuser), by its code; else 404."""
+    if user.is_superuser:
+        return get_object_or_404(Course, code=code)
+    return get_object_or_404(Course, code=code, memberships__user=user,
+                             memberships__role__in=[Membership.Role.INSTRUCTOR, Membership.Role.TA])
+
+
 def access_variant(user, assignment: Assignment, variant_id: int) -> Variant:
     """A student's variant of an assignment, for the course's staff only; else 404."""
     if not is_course_staff(user, assignment.course):

@@ -89,3 +89,68 @@ def staff_job(job_id: int) -> None:
 def enqueue_staff_job(job_id: int) -> None:
     """Hand a staff job to a worker."""
     staff_job.enqueue(job_id)
+
+
+@task()
+def lti_passback(line_item_id: int, student_id: int, force: bool = False, by_id: int | None = None,
+                 tries: int = 0) -> None:
+    """Send a student's current grade to an LMS line item (AGS). Idempotent: the grade already
+    sent is not sent twice. A refusal is tried again a few times with growing pauses; then, where
+    the backend can run a task later, again after a longer wait (up to a day of tries)."""
+    import time
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from grading.lti.platform import PlatformError
+    from grading.services.lti import passback_send
+
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    pause = float(getattr(settings, "LTI_PASSBACK_BACKOFF_SECONDS", 2.0))
+    for attempt in range(3):
+        try:
+            passback_send(line_item_id=line_item_id, student_id=student_id, by=by, force=force)
+            return
+        except PlatformError:
+            if attempt == 2:
+                break
+            time.sleep(pause * 2 ** attempt)
+    backend = lti_passback.get_backend()
+    if backend.supports_defer and tries < 8:
+        from datetime import timedelta
+
+        from django.utils import timezone
+        later = timezone.now() + timedelta(minutes=5 * 2 ** tries)  # 5 min ... about 21 h
+        lti_passback.using(run_after=later).enqueue(line_item_id, student_id, force, by_id, tries + 1)
+
+
+def enqueue_passback(line_item_id: int, student_id: int, *, force: bool = False,
+                     by_id: int | None = None) -> None:
+    """Queue the send of a student's current grade to a line item."""
+    lti_passback.enqueue(line_item_id, student_id, force, by_id)
+
+
+@task()
+def lti_roster_sync(job_id: int) -> None:
+    """Run a queued roster sync from the LMS (NRPS)."""
+    from grading.services.lti import roster_sync_run
+
+    roster_sync_run(job_id=job_id)
+
+
+def enqueue_roster_sync(job_id: int) -> None:
+    """Hand a roster sync to a worker."""
+    lti_roster_sync.enqueue(job_id)
+
+
+@task()
+def lti_line_item_create(line_item_id: int) -> None:
+    """Create an assignment's line item in the LMS gradebook (a launch found none)."""
+    from grading.services.lti import line_item_create_remote
+
+    line_item_create_remote(line_item_id=line_item_id)
+
+
+def enqueue_line_item_create(line_item_id: int) -> None:
+    """Hand a line item's creation to a worker."""
+    lti_line_item_create.enqueue(line_item_id)

@@ -2,6 +2,7 @@
 from django.urls import path
 
 from grading import views
+from grading.views import lti as lti_views
 
 app_name = "grading"
 urlpatterns = [
@@ -56,4 +57,14 @@ urlpatterns = [
     path("courses/<slug:code>/authoring/preview/", views.authoring_preview, name="authoring_preview"),
     path("assignments/<int:pk>/edit/", views.assignment_edit, name="assignment_edit"),
     path("assignments/<int:pk>/publish/", views.assignment_publish, name="assignment_publish"),
+    # LTI 1.3: the LMS's entry points (no login: the launch is the sign-in) and staff pages.
+    path("lti/login/", lti_views.lti_login, name="lti_login"),
+    path("lti/login/<uuid:registration_uuid>/", lti_views.lti_login, name="lti_login_for"),
+    path("lti/launch/", lti_views.lti_launch, name="lti_launch"),
+    path("lti/jwks/", lti_views.jwks, name="lti_jwks"),
+    path("lti/continue/<str:token>/", lti_views.lti_continue, name="lti_continue"),
+    path("lti/register/<str:token>/", lti_views.lti_register, name="lti_register"),
+    path("lti/deep-link/", lti_views.lti_deep_link, name="lti_deep_link"),
+    path("assignments/<int:pk>/lms/", lti_views.passback_page, name="lti_passback"),
+    path("courses/<slug:code>/lms-roster/", lti_views.roster_sync, name="lti_roster"),
 ]

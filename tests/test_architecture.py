@@ -25,7 +25,7 @@ GRADING = ROOT / "grading"
 # The one list of pure packages (grading/<name>/): every module in them is pure.
 PURE_PACKAGES = ("engine", "marking", "formulas", "mistakes", "keyaudit", "grade", "figures")
 # The Django side's packages; with PURE_PACKAGES they are every package under grading/.
-DJANGO_PACKAGES = ("services", "selectors", "views", "templatetags", "management", "migrations")
+DJANGO_PACKAGES = ("services", "selectors", "views", "templatetags", "management", "migrations", "lti")
 
 COMPUTATION = ("grading.engine", "grading.marking", "grading.formulas", "grading.mistakes",
                "grading.grade", "grading.keyaudit")
@@ -35,7 +35,7 @@ ABOVE_THE_ENGINE = ("grading.marking", "grading.formulas", "grading.mistakes", "
 DJANGO_LAYER = ("django", "grading.models", "grading.services", "grading.selectors", "grading.views",
                 "grading.forms", "grading.authoring_form", "grading.admin", "grading.tasks",
                 "grading.templatetags", "grading.management", "grading.permissions",
-                "grading.middleware", "grading.urls", "grading.apps", "grading.migrations",
+                "grading.middleware", "grading.urls", "grading.apps", "grading.migrations", "grading.lti",
                 "backprop_site")
 WEB_MODULES = ("grading.views", "grading.forms", "grading.authoring_form", "grading.admin",
                "grading.templatetags", "grading.middleware", "grading.urls")

@@ -8,6 +8,9 @@
 3. locust (bench/loadtest/locustfile.py): every student autosaves every few seconds and submits
    once in the last SUBMIT_WINDOW seconds before the due time; staff reload the gradebook.
 4. A login wave apart: LOGINS users log in at once.
+5. An LTI launch wave apart: LAUNCHES students launch from a simulated LMS at once (its JWKS
+   served from this process; a database cache shared by the server's workers, as production
+   with several workers needs).
 
 It prints, per endpoint, p50 / p95 / max over the whole run and during the burst (the submit
 window and the seconds after it), the errors, attempts sent against attempts stored, on-time
@@ -33,6 +36,7 @@ PY = sys.executable
 STUDENTS = int(os.environ.get("STUDENTS", "300"))
 STAFF = int(os.environ.get("STAFF", "3"))
 LOGINS = int(os.environ.get("LOGINS", "100"))
+LAUNCHES = int(os.environ.get("LAUNCHES", "100"))
 SUBMIT_WINDOW = float(os.environ.get("SUBMIT_WINDOW", "10"))
 LEAD = float(os.environ.get("LEAD", "45"))     # seconds of autosaving before the submit window
 SPAWN_RATE = float(os.environ.get("SPAWN_RATE", "25"))  # students opening the page per second
@@ -57,6 +61,7 @@ def environment(tmp: Path) -> dict[str, str]:
         "DATABASE_URL": os.environ.get("LOADTEST_DATABASE_URL", f"sqlite:///{tmp}/load.sqlite3"),
         "PYTHONPATH": str(ROOT),
         "DJANGO_SETTINGS_MODULE": "backprop_site.settings",
+        "DJANGO_CACHE_TABLE": "loadtest_cache",  # LTI nonces must be seen by every worker
     })
     return env
 
@@ -78,6 +83,7 @@ def make_scene(env: dict[str, str], tmp: Path, base: str) -> dict:
     from grading.models import Course, Membership
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
     course = Course.objects.create(code="LOAD101", title="Load test")
     spec = json.loads((ROOT / "grading" / "specs" / "homework-4.1.json").read_text())
     due = timezone.now() + timezone.timedelta(seconds=LEAD + SUBMIT_WINDOW)
@@ -107,7 +113,31 @@ def make_scene(env: dict[str, str], tmp: Path, base: str) -> dict:
             "draft_url": f"/assignments/{assignment.pk}/draft/",
             "gradebook_url": f"/assignments/{assignment.pk}/gradebook/",
             "cells": cells, "password": PASSWORD, **people, "assignment": assignment.pk,
-            "base": base}
+            "base": base, "lti": lti_scene(course)}
+
+
+def lti_scene(course) -> dict:
+    """A simulated LMS (tests/lti_platform.py) registered with an active deployment, its LMS
+    course linked to the load test's course; its JWKS served from this process."""
+    from lti_tool.models import Key, LtiContext, LtiDeployment, LtiRegistration
+
+    from grading.models import LtiCourse
+    from tests import lti_platform
+
+    if PLATFORM is None:  # stack.py's deadline run: no launch wave there
+        return {}
+    platform = PLATFORM.platform
+    registration = LtiRegistration.objects.create(
+        name="Load LMS", issuer=platform.issuer, client_id=lti_platform.CLIENT_ID,
+        auth_url=platform.url + "/auth", token_url=platform.url + "/token", keyset_url=platform.url + "/jwks")
+    deployment = LtiDeployment.objects.create(registration=registration, deployment_id=lti_platform.DEPLOYMENT_ID,
+                                              is_active=True)
+    context = LtiContext.objects.create(deployment=deployment, id_on_platform="load-course", title="Load test")
+    LtiCourse.objects.create(context=context, course=course)
+    Key.objects.generate()
+    return {"issuer": platform.issuer, "client_id": lti_platform.CLIENT_ID,
+            "deployment_id": lti_platform.DEPLOYMENT_ID, "kid": platform.kid,
+            "private_key": lti_platform._pem(platform.key).decode()}
 
 
 def wait_for(url: str, seconds: float = 60) -> None:
@@ -165,7 +195,16 @@ def report(requests: list[dict], title: str, window: tuple[float, float] | None 
         print(line)
 
 
+PLATFORM = None  # the simulated LMS's server, started in main()
+
+
 def main() -> None:
+    global PLATFORM
+    sys.path.insert(0, str(ROOT))
+    from tests import lti_platform
+
+    PLATFORM = lti_platform.Running(lti_platform.Platform())
+    PLATFORM.__enter__()
     tmp = Path(tempfile.mkdtemp(prefix="loadtest-"))
     env = environment(tmp)
     port = free_port()
@@ -212,6 +251,11 @@ def main() -> None:
         locust(load_env, "login_locustfile.py", LOGINS, LOGINS, 25, base, "logins", tmp)
         logins = [json.loads(line) for line in (tmp / "requests.jsonl").read_text().splitlines()]
         report(logins, f"Login wave apart: {LOGINS} users logging in at once (ms)")
+        (tmp / "requests.jsonl").write_text("")
+        wait_for(base + "/accounts/login/", 120)  # the login wave's queue drained first
+        locust(load_env, "launch_locustfile.py", LAUNCHES, LAUNCHES, 25, base, "launches", tmp)
+        launches = [json.loads(line) for line in (tmp / "requests.jsonl").read_text().splitlines()]
+        report(launches, f"LTI launch wave apart: {LAUNCHES} students launching from the LMS at once (ms)")
     finally:
         server.send_signal(signal.SIGTERM)
         for worker in workers:
@@ -219,6 +263,7 @@ def main() -> None:
         server.wait(30)
         for worker in workers:
             worker.wait(30)
+        PLATFORM.__exit__(None, None, None)
     print(f"\ntotal {time.time() - started:.0f} s; files in {tmp}")
 
 

@@ -61,7 +61,16 @@ def _record(*, submission: Submission, kind: str, report: Report, config: grader
     except IntegrityError as exc:  # the unique (submission, sequence): someone wrote first
         raise GradeConflict(_("Someone else graded this attempt at the same moment; reload and "
                               "check the current grade before changing it.")) from exc
+    # Every new current grade goes to the LMS the assignment is linked to, once it is committed.
+    assignment_id, student_id = submission.assignment_id, submission.student_id
+    transaction.on_commit(lambda: _passback(assignment_id, student_id))
     return record
+
+
+def _passback(assignment_id: int, student_id: int) -> None:
+    from grading.services.lti import passback_queue  # lti imports the grade selectors
+
+    passback_queue(assignment_id=assignment_id, student_id=student_id)
 
 
 def _change_json(change: ledger.Change) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0015_assignment_bilingual'),
+        ('grading', '0016_lti'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
