@@ -462,12 +462,31 @@ class Submission(AppendOnlyModel):
     def is_draft(self) -> bool:
         return self.state == self.State.DRAFT
 
+    def remember_locked_row(self) -> None:
+        """Note that this copy was just read under a row lock the current transaction holds
+        (SELECT ... FOR UPDATE; on SQLite an IMMEDIATE transaction): the next ``save`` in that
+        transaction judges the change against it without reading the row again. Used once, and
+        forgotten when the transaction commits (the database's trigger guards the rest)."""
+        from django.db import transaction
+
+        self._locked_row = {f: getattr(self, f) for f in SUBMISSION_FIELDS}
+        transaction.on_commit(lambda: self.__dict__.pop("_locked_row", None), using=self._state.db or "default")
+
+    def _row_as_locked(self, alias: str) -> dict | None:
+        from django.db import connections
+
+        noted = self.__dict__.pop("_locked_row", None)
+        return noted if connections[alias].in_atomic_block else None
+
     def check_change(self, using=None) -> None:
         """Allow the transitions of ``SUBMISSION_TRANSITIONS`` only, judged against the row as
-        stored (not as this copy was read: another request may have submitted it since)."""
+        stored (not as this copy was read: another request may have submitted it since), or as
+        read under the current transaction's row lock (``remember_locked_row``)."""
         model = type(self)
-        stored = (model._base_manager.using(using or self._state.db or "default")
-                  .filter(pk=self.pk).values(*SUBMISSION_FIELDS).first())
+        alias = using or self._state.db or "default"
+        stored = self._row_as_locked(alias)
+        if stored is None:
+            stored = (model._base_manager.using(alias).filter(pk=self.pk).values(*SUBMISSION_FIELDS).first())
         if stored is None:
             raise AppendOnlyError(model, "save() of a deleted or unknown row")
         allowed = SUBMISSION_TRANSITIONS.get((stored["state"], self.state))

@@ -52,9 +52,11 @@ def access_assignment_as_member(user, assignment_id: int) -> Assignment:
 
 def access_assignment_as_student(user, assignment_id: int) -> Assignment:
     """A published assignment of a course where the user is a student, or 404."""
-    return get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id, published=True,
-                             course__memberships__user=user,
-                             course__memberships__role=Membership.Role.STUDENT)
+    assignment = get_object_or_404(Assignment.objects.select_related("course"), pk=assignment_id, published=True,
+                                   course__memberships__user=user,
+                                   course__memberships__role=Membership.Role.STUDENT)
+    user.__dict__.setdefault("_course_roles", {})[assignment.course_id] = Membership.Role.STUDENT
+    return assignment
 
 
 def access_assignment_as_staff(user, assignment_id: int) -> Assignment:

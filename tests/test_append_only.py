@@ -269,3 +269,32 @@ def test_the_admin_shows_records_read_only(rf, model):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def test_a_draft_read_under_its_lock_is_saved_without_reading_it_again_and_only_once(records):
+    """submission_draft(lock=True) notes the row it read under the transaction's lock: the save
+    in that transaction judges against it (no second read); the note is used once, and outside a
+    transaction it is never trusted (a copy read earlier cannot turn a submitted attempt back)."""
+    from django.test.utils import CaptureQueriesContext
+
+    draft, assignment, bob = records["draft"], records["assignment"], records["bob"]
+    with transaction.atomic():
+        locked = services.submission_draft(assignment=assignment, student=bob, lock=True)
+        locked.answers = answers({"r1.forward.s1": "0.6"})
+        with CaptureQueriesContext(connection) as seen:
+            locked.save()
+    reads = [q["sql"] for q in seen.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert reads == [] and stored(draft)["answers"] == answers({"r1.forward.s1": "0.6"})
+    with CaptureQueriesContext(connection) as seen:
+        locked.save()  # the note was used: this save reads the row again
+    assert any("grading_submission" in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")
+               for q in seen.captured_queries)
+    # A note misused (taken, then the attempt submitted elsewhere before the save): the database's
+    # trigger still refuses, and the attempt stays as submitted.
+    stale = Submission.objects.get(pk=draft.pk)
+    stale.remember_locked_row()
+    services.submission_submit(assignment=assignment, student=bob, answers=answers({"r1.forward.s1": "0.7"}))
+    stale.answers = answers({"r1.forward.s1": "0.1"})
+    with pytest.raises((AppendOnlyError, IntegrityError)), transaction.atomic():
+        stale.save()
+    assert stored(stale)["state"] == "submitted"

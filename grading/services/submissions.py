@@ -127,6 +127,8 @@ def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> 
     draft = drafts.filter(assignment=assignment, student=student, state=Submission.State.DRAFT).first()
     if draft is not None:  # the caller's objects, not a query each when the draft reads them
         draft.assignment, draft.student = assignment, student
+        if lock:
+            draft.remember_locked_row()  # read under this transaction's row lock: save need not read it again
     return draft
 
 
@@ -213,7 +215,8 @@ def _keep_version(draft: Submission, number: int, *, kind: str = DraftVersion.Ki
     filled = len(_flat(draft.assignment.shape_spec, draft.answers))
     DraftVersion.objects.create(draft=draft, number=number, answers=draft.answers, cells=filled,
                                 kind=kind, restored_from=restored_from)
-    DraftVersion.prune(draft, up_to=number - DRAFT_VERSIONS_KEPT)
+    if number > DRAFT_VERSIONS_KEPT:  # nothing to prune before (a delete a save need not ask)
+        DraftVersion.prune(draft, up_to=number - DRAFT_VERSIONS_KEPT)
 
 
 def submission_save_draft(*, assignment: Assignment, student, answers: Any,
@@ -277,7 +280,8 @@ def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime |
                         merged[name] = posted[name]
                     else:
                         merged.pop(name, None)
-                _answering(draft)
+                if draft.pk is None:
+                    _answering(draft)  # a draft is tied to its problem once, when it is made
                 draft.answers = _nested(spec, merged)
                 # Field checks only: the database's unique constraints guard the rest (below).
                 draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
