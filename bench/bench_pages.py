@@ -18,7 +18,7 @@ STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backprop_site.settings")
 os.environ.setdefault("DJANGO_DEBUG", "1")  # plain static storage; DEBUG does not change the work
 os.environ["DJANGO_TASKS_IMMEDIATE"] = "1"  # the setup grades in-process; the submit below is timed apart
-os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
 import django  # noqa: E402
 

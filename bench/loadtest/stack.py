@@ -124,7 +124,7 @@ def main() -> None:
             [str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
              "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env, start_new_session=True,
             stderr=open(tmp / f"gunicorn-{p}.log", "w")))
-    workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice", "10", "--no-reload",
+    workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice", os.environ.get("GRADING_WORKER_NICE", "10"), "--no-reload",
                                  "--no-startup-delay", "-v", "0"], cwd=ROOT, env=env,
                                 stderr=open(tmp / f"grading_worker-{k}.log", "w"))
                for k in range(TASK_WORKERS)]
