@@ -16,6 +16,9 @@ one gunicorn instance (master and workers) and one task worker are killed with S
 Printed: per endpoint p50/p95/max (whole run, and in the burst), attempts sent / answered /
 stored, submits sent before the due time that were refused, how far the arrival stamp lies
 after the moment the client sent, and how long after the last submit every attempt was graded.
+Then, apart, through the same stack: a wave of LOGINS (default 100) password logins at once and
+a wave of LAUNCHES (default 100) LTI launches at once from a simulated LMS (tests/lti_platform.py),
+each with its p50/p95.
 A measurement, not a test. Everything lives in a temporary folder, printed at the end.
 """
 from __future__ import annotations
@@ -35,7 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-os.environ.setdefault("LOGINS", "0")  # the login wave is run.py's; here only the deadline
+sys.path.insert(0, str(HERE.parent.parent))
 import run as base  # noqa: E402
 
 ROOT = base.ROOT
@@ -101,6 +104,12 @@ def main() -> None:
     started = time.time()
     port = base.free_port()
     front = f"http://127.0.0.1:{port}"
+    from tests import lti_platform
+
+    # The simulated LMS of the launch wave (its JWKS served from this process); made before the
+    # scene, which registers it.
+    base.PLATFORM = lti_platform.Running(lti_platform.Platform())
+    base.PLATFORM.__enter__()
     scene = base.make_scene(env, tmp, front)
     from grading.models import Assignment
 
@@ -160,6 +169,7 @@ def main() -> None:
             subprocess.run(command, env=load_env, check=False, stdout=log, stderr=subprocess.STDOUT)
         pending = base.wait_graded(env, seconds=float(os.environ.get("GRADE_WAIT", "120")))
         results(tmp, scene, pending)
+        waves(load_env, front, tmp, load_cores, server_cores)
     finally:
         if killer is not None:
             killer.cancel()
@@ -175,7 +185,32 @@ def main() -> None:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        base.PLATFORM.__exit__(None, None, None)
     print(f"\ntotal {time.time() - started:.0f} s; files in {tmp}")
+
+
+def waves(load_env: dict[str, str], front: str, tmp: Path, load_cores: set[int], server_cores: set[int]) -> None:
+    """After the deadline, through the same stack (a gunicorn instance may have been killed:
+    nginx sends to the other): LOGINS users logging in with a password at once, then LAUNCHES
+    students launching from the simulated LMS at once (no password hash)."""
+    if KILL:
+        print("\n(the login and launch waves run on the gunicorn instance left)")
+    for locustfile, users, tag, title in (
+            ("login_locustfile.py", base.LOGINS, "logins", f"Login wave apart: {base.LOGINS} users logging in at once (ms)"),
+            ("launch_locustfile.py", base.LAUNCHES, "launches",
+             f"LTI launch wave apart: {base.LAUNCHES} students launching from the LMS at once (ms)")):
+        if not users:
+            continue
+        base.wait_for(front + "/accounts/login/", 120)  # the queue of what came before drained
+        (tmp / "requests.jsonl").write_text("")
+        command = [PY, "-m", "locust", "-f", str(HERE / locustfile), "--headless", "-u", str(users), "-r",
+                   str(users), "--run-time", "25s", "--host", front, "--only-summary", "--stop-timeout", "10",
+                   "--loglevel", "WARNING", "--csv", str(tmp / tag)]
+        if load_cores != server_cores:
+            command = ["taskset", "-c", ",".join(map(str, sorted(load_cores)))] + command
+        with open(tmp / f"{tag}.log", "w") as log:
+            subprocess.run(command, env=load_env, check=False, stdout=log, stderr=subprocess.STDOUT)
+        base.report([json.loads(line) for line in (tmp / "requests.jsonl").read_text().splitlines()], title)
 
 
 def kill_one(server: subprocess.Popen, worker: subprocess.Popen) -> None:

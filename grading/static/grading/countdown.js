@@ -15,8 +15,8 @@
     if (window.interpolate) { return window.interpolate(text, values, true); }
     return text.replace(/%\((\w+)\)s/g, function (m, k) { return String(values[k]); });
   }
-  var due = Number(box.dataset.due) * 1000;
-  var offset = Number(box.dataset.now) * 1000 - Date.now();  // server clock minus this device's
+  var due = Number(box.dataset.dueMs);  // milliseconds: a whole second's truncation would show
+  var offset = Number(box.dataset.nowMs) - Date.now();  // server clock minus this device's
   function unit(n, one, many) { return fill(ngettext(one, many, n), { n: n }); }
   function left(ms) {
     var minutes = Math.floor(ms / 60000), hours = Math.floor(minutes / 60), days = Math.floor(hours / 24);
