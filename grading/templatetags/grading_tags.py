@@ -368,13 +368,13 @@ def history_fields(changes: Any) -> str:
     return "; ".join(parts)
 
 
-@register.filter(name="epoch_ms")
-def epoch_ms_filter(value: Any) -> int:
+@register.filter
+def epoch_ms(value: Any) -> int:
     """``{{ when|epoch_ms }}``: milliseconds since the epoch (for a script counting to it)."""
     return int(round(value.timestamp() * 1000))
 
 
-@register.simple_tag(name="epoch_ms")
-def epoch_ms_now() -> int:
-    """``{% epoch_ms %}``: the server's clock now, in milliseconds since the epoch."""
+@register.simple_tag
+def now_ms() -> int:
+    """``{% now_ms %}``: the server's clock now, in milliseconds since the epoch."""
     return int(round(timezone.now().timestamp() * 1000))
