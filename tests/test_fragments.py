@@ -119,3 +119,26 @@ def test_a_skeleton_fills_each_input_by_its_own_name_and_escapes():
                       '<span data-given="0.5">0.5</span><input type="text" name="a&amp;b" id="x" '
                       'value="&quot;&gt;&lt;i&gt;" disabled>')
     assert skeleton.fill({}) == html
+
+
+def test_the_store_holds_its_objects_weakly_and_never_mistakes_a_reused_id():
+    """A value kept for an object is found for that object only; once the object is gone the
+    entry no longer matches (even if another object gets its id), and the store kept nothing alive."""
+    import gc
+    import weakref
+
+    from grading.views import fragments
+
+    class Problem:
+        pass
+
+    first = Problem()
+    gone = weakref.ref(first)
+    assert fragments.kept(("test", id(first)), lambda: "first", holds=first) == "first"
+    assert fragments.kept(("test", id(first)), lambda: "again", holds=first) == "first"  # kept
+    key = ("test", id(first))
+    del first
+    gc.collect()
+    assert gone() is None  # the store did not keep it alive
+    other = Problem()
+    assert fragments.kept(key, lambda: "other", holds=other) == "other"  # a reused id is not the same object

@@ -5,17 +5,19 @@ Only what its key fixes is kept, so nothing kept can go stale:
   key names the record, the reader's language, whether expected values show, and the headings'
   questions;
 - the empty skeleton of a problem's entry tables and its given values: keyed by the engine's key
-  object for that problem (held here, and compared by identity, so an id is never reused for
-  another problem), the decimals, read-only or not, the language and the questions. A student's
+  object for that problem (held weakly and compared by identity: an id reused for another
+  problem never matches, and the store keeps no key alive), the decimals, read-only or not, the language and the questions. A student's
   own values are then filled into the skeleton's input slots: no table is rebuilt per request.
 
-Bounded (least recently used out first); each process keeps its own, as it keeps parsed reports.
+Bounded (256 entries, least recently used out first); each process keeps its own, as it keeps
+parsed reports.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from html import escape, unescape
@@ -29,22 +31,23 @@ from grading import selectors
 from grading.templatetags.round_tables import entry_round, feedback_round
 
 T = TypeVar("T")
-KEPT = 1024
+KEPT = 256  # an entry is a page's tables (about 60 kB of HTML for Homework 4.1)
 _STORE: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
 def kept(key: tuple[Any, ...], build: Callable[[], T], *, holds: Any = None) -> T:
     """The value kept under ``key``, built once. ``holds``: an object the value depends on by
-    identity (its id is part of ``key``); it is kept alive with the value and compared on reading."""
+    identity (its id is part of ``key``); held weakly (the store never keeps an answer key alive)
+    and compared on reading, so an id reused by another object is never mistaken for it."""
     with _LOCK:
         found = _STORE.get(key)
-        if found is not None and found[0] is holds:
+        if found is not None and (found[0] is None if holds is None else found[0]() is holds):
             _STORE.move_to_end(key)
             return found[1]
     value = build()
     with _LOCK:
-        _STORE[key] = (holds, value)
+        _STORE[key] = (None if holds is None else weakref.ref(holds), value)
         while len(_STORE) > KEPT:
             _STORE.popitem(last=False)
     return value
