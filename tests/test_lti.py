@@ -529,7 +529,10 @@ def test_odd_claims_get_a_page_not_a_500(platform):
     page; a sub too long is refused."""
     launch(Client(), platform, sub="s-1", roles=lp.LEARNER, extra={"email": "not an address"})
     assert LtiIdentity.objects.get(sub="s-1").email == ""
-    refused(launch(Client(), platform, sub="x" * 300, roles=lp.LEARNER), "no_sub")
+    # A sub too long for the records: SQLite reaches our own check, PostgreSQL's column refuses first.
+    long_sub = launch(Client(), platform, sub="x" * 300, roles=lp.LEARNER)
+    assert long_sub.status_code == 403 and ('data-code="no_sub"' in long_sub.content.decode()
+                                            or 'data-code="invalid"' in long_sub.content.decode())
     long_context = {"id": "c-2", "label": "L" * 300, "title": "T" * 300}
     response = launch(Client(), platform, sub="s-3", roles=lp.LEARNER, extra={lp.LTI + "context": long_context})
     assert response.status_code in (302, 403)
