@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
@@ -29,9 +30,10 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 
 
-@pytest.fixture
-def page(live_server, transactional_db, settings, monkeypatch):
-    """A fresh Chromium page; every request it makes must go to the live server."""
+@contextmanager
+def chromium_tab(live_server, settings, monkeypatch, *, also: tuple[str, ...] = (), timeout: int = 10_000):
+    """A fresh Chromium page against the live server; every request it makes must go to the live
+    server (or to an origin in ``also``, such as a simulated LMS on another port)."""
     binary = chromium_path()
     if binary is None:
         reason = "no Chromium binary found (install Debian's chromium: apt-get install chromium)"
@@ -48,18 +50,25 @@ def page(live_server, transactional_db, settings, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
+    allowed = (live_server.url, "data:", *also)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS)
         context = browser.new_context()
         tab = context.new_page()
-        tab.set_default_timeout(10_000)
+        tab.set_default_timeout(timeout)
         outside = []
-        tab.on("request", lambda r: None if r.url.startswith((live_server.url, "data:"))
-               else outside.append(r.url))
+        tab.on("request", lambda r: None if r.url.startswith(allowed) else outside.append(r.url))
         yield tab
         context.close()
         browser.close()
         assert outside == [], f"requests left the server: {outside}"
+
+
+@pytest.fixture
+def page(live_server, transactional_db, settings, monkeypatch):
+    """A fresh Chromium page; every request it makes must go to the live server."""
+    with chromium_tab(live_server, settings, monkeypatch) as tab:
+        yield tab
 
 
 def log_in(page, live_server, username: str) -> None:

@@ -4,41 +4,24 @@ launch; the student lands on the assignment, signed in."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from lti_tool.models import Key, LtiDeployment, LtiRegistration
 
 from grading.models import LtiIdentity, Membership
 from tests import lti_platform as lp
 from tests.factories import make_assignment
-from tests.test_browser import CHROMIUM_ARGS, chromium_path
+from tests.test_browser import chromium_tab
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def chromium(live_server, transactional_db, settings, monkeypatch):
-    binary = chromium_path()
-    if binary is None:
-        reason = "no Chromium binary found (install Debian's chromium: apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; in CI the browser tests must run")
-        pytest.skip(reason)
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SECURE_SSL_REDIRECT = False
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        tab = context.new_page()
-        tab.set_default_timeout(15_000)
+    """A Chromium page whose requests go to the live server or the simulated LMS, which runs on
+    the same host on a port of its own."""
+    host = live_server.url.split("//")[1].split(":")[0]
+    with chromium_tab(live_server, settings, monkeypatch, also=(f"http://{host}:",), timeout=15_000) as tab:
         yield tab
-        context.close()
-        browser.close()
 
 
 def test_a_launch_through_the_platform_s_auto_posting_pages_signs_the_student_in(chromium, live_server):
