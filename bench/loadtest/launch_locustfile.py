@@ -13,15 +13,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from locust import HttpUser, constant, events, task
+from locust import HttpUser, constant, task
 from locust.exception import StopUser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import trust_loopback  # noqa: E402
+from loopback import record_requests, trust_loopback  # noqa: E402
 
 SCENE = json.loads(open(os.environ["LOADTEST_SCENE"]).read())
 LTI = SCENE["lti"]
-REQUESTS = open(os.environ["LOADTEST_REQUESTS"], "a", buffering=1)
 people = iter(range(10**6))
 # Loaded once: parsing an RSA key costs ~0.1 s of CPU, which the platform (not the tool) pays
 # once, and which would otherwise be charged to this machine during the wave.
@@ -63,7 +62,4 @@ class Launch(HttpUser):
         raise StopUser()
 
 
-@events.request.add_listener
-def _record(request_type, name, response_time, response_length, exception, start_time=None, **kw) -> None:
-    REQUESTS.write(json.dumps({"name": name, "ms": response_time, "error": exception is not None,
-                               "start": start_time or time.time()}) + "\n")
+record_requests()

@@ -18,7 +18,7 @@ import time
 from locust import HttpUser, between, events, task
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import trust_loopback  # noqa: E402
+from loopback import record_requests, trust_loopback  # noqa: E402
 
 SCENE = json.loads(open(os.environ["LOADTEST_SCENE"]).read())
 DUE = SCENE["due"]                      # the due time, epoch seconds
@@ -104,17 +104,9 @@ class Staff(HttpUser):
         self.client.get(SCENE["gradebook_url"], name="gradebook")
 
 
-REQUESTS = open(os.environ["LOADTEST_REQUESTS"], "a", buffering=1)
-
-
-@events.request.add_listener
-def _record(request_type, name, response_time, response_length, exception, start_time=None, **kw) -> None:
-    """Every request with when it started: run.py splits the burst from the rest."""
-    REQUESTS.write(json.dumps({"name": name, "ms": response_time, "error": exception is not None,
-                               "start": start_time or time.time()}) + "\n")
-
-
 @events.quitting.add_listener
 def _close_log(environment, **kwargs) -> None:
     LOG.close()
-    REQUESTS.close()
+
+
+record_requests()

@@ -6,18 +6,16 @@ import json
 import os
 import re
 import sys
-import time
 
-from locust import HttpUser, constant, events, task
+from locust import HttpUser, constant, task
 from locust.exception import StopUser
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback import trust_loopback  # noqa: E402
+from loopback import record_requests, trust_loopback  # noqa: E402
 
 SCENE = json.loads(open(os.environ["LOADTEST_SCENE"]).read())
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 people = iter(SCENE["logins"])
-REQUESTS = open(os.environ["LOADTEST_REQUESTS"], "a", buffering=1)
 
 
 class Login(HttpUser):
@@ -39,7 +37,4 @@ class Login(HttpUser):
         raise StopUser()
 
 
-@events.request.add_listener
-def _record(request_type, name, response_time, response_length, exception, start_time=None, **kw) -> None:
-    REQUESTS.write(json.dumps({"name": name, "ms": response_time, "error": exception is not None,
-                               "start": start_time or time.time()}) + "\n")
+record_requests()
