@@ -92,6 +92,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     error_inputs = dict(form.errors) if form is not None and form.is_bound else {}
     round_questions = round_question(assignment)
     variant_note = _variant_note(assignment, staff=staff)
+    now = timezone.now()
     # The tables from the problem's kept skeleton with this student's values; the full render
     # where the server refused a value or a draft holds one that is not a number.
     tables_html = None if error_inputs else fragments.entry_tables(
@@ -120,8 +121,8 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "attempts": attempts,
         "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
         "is_open": terms.is_open(),
-        "past_due": terms.due_at <= timezone.now(),
-        "due_soon": timezone.now() < terms.due_at < timezone.now() + timedelta(hours=1),
+        "past_due": terms.due_at <= now,
+        "due_soon": now < terms.due_at < now + timedelta(hours=1),
         "errors": errors or [],
         # Practice: one browser copy per attempt's problem, so the last problem's typing is not
         # put back into the next one.
