@@ -6,12 +6,12 @@ as an instructor of every course (they see and run every course's staff pages), 
 student.
 """
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from grading.models import Assignment, Course, Membership, Submission, Variant
+from grading.models import Assignment, Course, Grading, Membership, Submission, Variant
 from grading.selectors.people import last_due, student_terms
 
 STAFF_ROLES = (Membership.Role.TA, Membership.Role.INSTRUCTOR)
@@ -75,6 +75,22 @@ def access_submission(user, submission_id: int) -> Submission:
     if not submission.is_draft and (submission.student_id == user.pk
                                     or is_course_staff(user, submission.assignment.course)):
         return submission
+    raise Http404("No such submission.")
+
+
+def submission_graded(user, submission_id: int) -> bool:
+    """Whether an attempt the user may read (as ``access_submission``: their own, or any in a
+    course they teach; else 404) has a grade yet, in one query with the reader's role: the
+    feedback page asks every few seconds while an attempt is being graded."""
+    role = Membership.objects.filter(course=OuterRef("assignment__course"), user=user).values("role")[:1]
+    row = (Submission.objects.filter(pk=submission_id).exclude(state=Submission.State.DRAFT)
+           .annotate(graded=Exists(Grading.objects.filter(submission=OuterRef("pk"))), reader_role=Subquery(role))
+           .values_list("student_id", "reader_role", "graded").first())
+    if row is None:
+        raise Http404("No such submission.")
+    student_id, reader_role, graded = row
+    if student_id == user.pk or user.is_superuser or reader_role in STAFF_ROLES:
+        return bool(graded)
     raise Http404("No such submission.")
 
 

@@ -53,7 +53,8 @@ def test_staff_of_another_course_get_404_everywhere_in_this_course(world):
     sub = submit(client_for(world["alice"]), a, {"r1.forward.s1": "0.46"})
     client = client_for(world["stranger_teacher"])
     urls = [*staff_urls(a), reverse("grading:assignment", args=[a.pk]), sub.get_absolute_url(),
-            reverse("grading:submission_loss_plot", args=[sub.pk])]
+            reverse("grading:submission_loss_plot", args=[sub.pk]),
+            reverse("grading:submission_status", args=[sub.pk])]
     for url in urls:
         assert client.get(url).status_code == 404, url
     token = token_from(client, world["other_assignment"])
@@ -69,14 +70,33 @@ def test_a_student_cannot_see_or_review_another_students_work_or_any_draft(world
                                            answers={"formulas": {"s1": "x1"}})
     bob = client_for(world["bob"])
     for url in (sub.get_absolute_url(), reverse("grading:submission_loss_plot", args=[sub.pk]),
-                draft.get_absolute_url(), reverse("grading:submission_loss_plot", args=[draft.pk])):
+                reverse("grading:submission_status", args=[sub.pk]),
+                draft.get_absolute_url(), reverse("grading:submission_loss_plot", args=[draft.pk]),
+                reverse("grading:submission_status", args=[draft.pk])):
         assert bob.get(url).status_code == 404, url
     alice = client_for(world["alice"])
     assert alice.get(draft.get_absolute_url()).status_code == 404  # even her own draft
+    assert alice.get(reverse("grading:submission_status", args=[draft.pk])).status_code == 404
     token = token_from(alice, a)
     review = alice.post(reverse("grading:formula_review", args=[sub.pk]),
                         {"csrfmiddlewaretoken": token, "row": "s1", "decision": "accept"})
     assert review.status_code == 404  # her own submission, but she is not staff
+
+
+def test_grading_status_is_the_students_own_and_the_course_staffs_only(world):
+    """The feedback page's status poll answers the attempt's student and the course's staff
+    (whether it is graded), and 404 to anyone else or for an attempt that does not exist."""
+    a = world["assignment"]
+    sub = submit(client_for(world["alice"]), a, {"r1.forward.s1": "0.46"})
+    url = reverse("grading:submission_status", args=[sub.pk])
+    graded = sub.gradings.exists()
+    for who in ("alice", "ta", "teacher"):
+        response = client_for(world[who]).get(url)
+        assert response.status_code == 200 and response.json() == {"graded": graded}, who
+    for who in ("bob", "stranger", "stranger_teacher"):
+        assert client_for(world[who]).get(url).status_code == 404, who
+    missing = reverse("grading:submission_status", args=[sub.pk + 1000])
+    assert client_for(world["teacher"]).get(missing).status_code == 404
 
 
 def test_autosave_of_another_courses_assignment_is_404_and_writes_nothing(world):

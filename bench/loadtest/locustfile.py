@@ -2,7 +2,11 @@
 
 Students, already logged in (their session cookies come from run.py), open the assignment,
 autosave every few seconds, and submit once in the last seconds before the due time; a few
-staff reload the gradebook. Every submit a student sends is written to a log with when it was
+staff reload the gradebook. Each student sends what the page's own scripts send: an autosave
+carries the cells changed since the last save and the draft version it was based on (every
+filled cell on the first save, when there is no draft yet: autosave.js); after a submit the
+feedback page is opened and, while it says "Grading…", asked for its status on
+grading_poll.js's schedule, then opened again once graded. Every submit a student sends is written to a log with when it was
 sent and what came back, so run.py can count attempts sent against attempts stored and spot an
 on-time submit refused as late.
 """
@@ -27,6 +31,8 @@ SPREAD = SCENE.get("submit_spread")     # the harsh shape: submits within ±SPRE
 LOG = open(os.environ["LOADTEST_LOG"], "a", buffering=1)
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TOKEN = re.compile(r'name="submit_token" value="([^"]+)"')
+DRAFT_VERSION = re.compile(r'data-draft-version="(\d+)"')
+STATUS_URL = re.compile(r'data-status-url="([^"]+)"')
 students = iter(SCENE["students"])
 staff = iter(SCENE["staff"])
 
@@ -38,7 +44,10 @@ def cookies(session: str) -> dict[str, str]:
 class Student(HttpUser):
     weight = 100
     def wait_time(self) -> float:
-        """An autosave every few seconds of typing, but the submit at its own moment."""
+        """An autosave every few seconds of typing, but the submit at its own moment; after it,
+        the feedback page's status poll at grading_poll.js's pace."""
+        if self.poll_url:
+            return poll_delay(self.polls)
         pause = random.uniform(3, 6)
         if not self.submitted:
             pause = max(0.0, min(pause, self.submit_at - time.time()))
@@ -58,10 +67,17 @@ class Student(HttpUser):
                           else DUE - random.uniform(0.5, SUBMIT_WINDOW))
         self.submitted = False
         self.values = {name: f"0.{random.randint(1000, 9999)}" for name in SCENE["cells"]}
+        self.base = int(DRAFT_VERSION.search(page).group(1))
+        # What the server holds, as the page's script knows it: nothing before the first save.
+        self.unsaved = set(self.values) if self.base == 0 else set()
+        self.poll_url, self.feedback_url, self.polls = "", "", 0
 
     @task
     def work(self) -> None:
         trust_loopback(self.client)
+        if self.poll_url:
+            self.poll()
+            return
         if self.submitted:
             return  # reading the feedback
         if time.time() >= self.submit_at:
@@ -69,8 +85,25 @@ class Student(HttpUser):
             return
         name = random.choice(SCENE["cells"])
         self.values[name] = f"0.{random.randint(1000, 9999)}"
-        self.client.post(SCENE["draft_url"], data=self.values, name="autosave",
-                         headers={"X-CSRFToken": self.csrf, "X-Requested-With": "XMLHttpRequest"})
+        self.unsaved.add(name)
+        body = {n: self.values[n] for n in self.unsaved}
+        if self.base:
+            body["base"] = str(self.base)
+        response = self.client.post(SCENE["draft_url"], data=body, name="autosave",
+                                    headers={"X-CSRFToken": self.csrf, "X-Requested-With": "XMLHttpRequest"})
+        if response.status_code == 200:
+            self.base = response.json().get("draft_version", self.base)
+            self.unsaved.clear()
+
+    def poll(self) -> None:
+        """grading_poll.js: ask whether the attempt is graded; once it is, open the page again."""
+        self.polls += 1
+        response = self.client.get(self.poll_url, name="grading status", headers={"Accept": "application/json"})
+        graded = response.status_code == 200 and response.json().get("graded")
+        if graded or self.polls >= 60:
+            self.poll_url = ""
+            if graded:
+                self.client.get(self.feedback_url, name="feedback page, graded")
 
     def submit(self) -> None:
         self.submitted = True
@@ -87,7 +120,19 @@ class Student(HttpUser):
             else:
                 response.failure(f"submit answered {response.status_code}")
         if response.status_code == 302:
-            self.client.get(response.headers["Location"], name="feedback page")
+            self.feedback_url = response.headers["Location"]
+            page = self.client.get(self.feedback_url, name="feedback page").text
+            found = STATUS_URL.search(page)
+            self.poll_url, self.polls = (found.group(1) if found else ""), 0
+
+
+def poll_delay(polls: int) -> float:
+    """grading_poll.js's pace: the first ask 0.7 s after the page, then the delay it sets."""
+    return POLL_SCHEDULE[min(polls, len(POLL_SCHEDULE) - 1)]
+
+
+# grading_poll.js's delays (seconds) before the 1st, 2nd, ... status request, the last repeated.
+POLL_SCHEDULE = [0.7, 1.0, 1.5, 2.0, 3.0, 5.0]
 
 
 class Staff(HttpUser):

@@ -46,6 +46,8 @@ PY = base.PY
 SPREAD = float(os.environ.get("SPREAD", "5"))
 KILL = os.environ.get("KILL", "") not in ("", "0")
 INSTANCES = 2
+LANES = os.environ.get("LANES", "1") not in ("", "0")  # the background lane (autosaves) apart, niced
+BACKGROUND_NICE = os.environ.get("BACKGROUND_NICE", "10")
 TASK_WORKERS = 2
 NGINX = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"  # NGINX: another binary
 
@@ -63,8 +65,17 @@ def cores() -> tuple[set[int], set[int]]:
 
 
 def nginx_config(tmp: Path, port: int, upstreams: list[int]) -> Path:
+    """nginx's config: the interactive lane on the first app server, the background lane (the
+    autosaves) on the second, each the other's backup; LANES=0: one lane over both."""
     text = (HERE / "nginx.conf.template").read_text()
-    lines = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=30s;" for p in upstreams)
+    first, second = upstreams
+
+    def upstream(name: str, primary: list[int], backup: list[int]) -> str:
+        return "\n".join([f"    upstream {name} {{",
+                          *(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=30s;" for p in primary),
+                          *(f"        server 127.0.0.1:{p} backup;" for p in backup), "    }"])
+    lines = (upstream("interactive", [first], [second]) + "\n" + upstream("background", [second], [first])
+             if LANES else upstream("interactive", upstreams, []) + "\n" + upstream("background", upstreams, []))
     text = (text.replace("@TMP@", str(tmp)).replace("@PORT@", str(port)).replace("@UPSTREAMS@", lines)
             .replace("@USER@", "user root;" if os.geteuid() == 0 else ""))
     path = tmp / "nginx.conf"
@@ -119,18 +130,22 @@ def main() -> None:
     print(f"set-up: {base.STUDENTS} students, {base.STAFF} staff, in {time.time() - started:.1f} s "
           f"(PostgreSQL); grace 0; submits within ±{SPREAD:.0f} s of the due time"
           + ("; KILL: one gunicorn and one task worker killed at the due time" if KILL else "")
+          + (f"; lanes: autosaves to the second gunicorn (nice {BACKGROUND_NICE}), the rest to the first"
+             if LANES else "; one lane over both gunicorn instances")
           + f"; logs of every process in {tmp}")
     print(f"cores: load generator {sorted(load_cores)}, servers {sorted(server_cores)}"
           + ("" if load_cores != server_cores else " (not apart: one core, or no taskset)"))
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     ports = [base.free_port() for _ in range(INSTANCES)]
     servers = []
-    for p in ports:
+    for k, p in enumerate(ports):
         server_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{p}", "GUNICORN_LOG_LEVEL": "warning"}
         if base.WORKERS:
             server_env["GUNICORN_WORKERS"] = base.WORKERS
+        # The second instance is the background lane's (the autosaves): at a lower CPU priority.
+        niced = ["nice", "-n", BACKGROUND_NICE] if LANES and k == 1 else []
         servers.append(subprocess.Popen(
-            [str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
+            [*niced, str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
              "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env, start_new_session=True,
             stderr=open(tmp / f"gunicorn-{p}.log", "w")))
     workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice", os.environ.get("GRADING_WORKER_NICE", "10"), "--no-reload",

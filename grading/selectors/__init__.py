@@ -16,7 +16,7 @@ from grading.selectors.copying import (ClassIndex, class_index, class_numbers,
                                        forget_class_numbers)
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
-                                      current_report, grade_notices, grading_history, live_overrides, grading_record, is_graded,
+                                      current_report, grade_notices, grading_history, live_overrides, grading_record,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
                                       review_request, RootLine, root_lines, student_home, student_submissions)
 from grading.selectors.health import Health, grading_health
@@ -51,7 +51,7 @@ __all__ = [
     "counted_reports", "course_student", "course_students", "roster_passwords_shown", "staff_job", "staff_jobs", "current_grading", "current_gradings",
     "current_report", "extension_list", "formula_columns", "formula_mathml", "formula_rows",
     "grade_notices", "grading_history", "live_overrides",
-    "grading_record", "is_graded", "memberships_of", "mistake_catalogue", "name_place",
+    "grading_record", "memberships_of", "mistake_catalogue", "name_place",
     "number_problem",
     "parse_spec", "plain_name", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
     "review_queue", "review_request", "student_home", "student_submissions", "student_terms",

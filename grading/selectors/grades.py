@@ -80,11 +80,6 @@ def current_report(submission: Submission) -> Report | None:
     return report_of(record) if record else None
 
 
-def is_graded(submission: Submission) -> bool:
-    """Whether the attempt has a grade yet."""
-    return submission.gradings.exists()
-
-
 def grading_history(submission: Submission) -> list[Grading]:
     """Every record of the attempt, oldest first, without their reports: the audit list."""
     return list(submission.gradings.select_related("created_by").defer("report").order_by("sequence"))

@@ -299,5 +299,4 @@ def review_reply(request: HttpRequest, pk: int, request_id: int) -> HttpResponse
 @require_GET
 def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Whether the attempt is graded yet, for the feedback page's "grading…" poll."""
-    submission = permissions.access_submission(request.user, pk)
-    return JsonResponse({"graded": selectors.is_graded(submission)})
+    return JsonResponse({"graded": permissions.submission_graded(request.user, pk)})
