@@ -3,6 +3,7 @@ a cell; every save keeps a version a student restores from; staff read the histo
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 import re
 
 import pytest
@@ -276,3 +277,35 @@ def test_a_tab_whose_draft_was_submitted_elsewhere_starts_the_next_draft_from_th
     assert response.status_code == 200 and response.json()["draft_version"] == 1
     assert stored_values(full["alice"]) == {**full["values"], "r1.forward.s1": "0.9999"}
     assert Submission.objects.get(student=full["alice"], state="draft").attempt == 2
+
+
+@pytest.mark.parametrize("why", ["late", "no attempts left"])
+def test_a_refused_submit_keeps_every_posted_value_as_the_draft(world, clock, why):
+    """A submit refused (after the due time, or with no attempt left) takes no attempt, but the
+    whole form it carried becomes the draft, one new version, with its values as typed; a cell
+    the form sent blank is cleared, as the page showed it."""
+    a, alice = world["assignment"], world["alice"]
+    fields = every_field(a)
+    client = client_for(alice)
+    first = dict(list(fields.items())[:3])
+    assert autosave(client, a, first).status_code == 200
+    versions_before = DraftVersion.objects.filter(draft__student=alice).count()
+    if why == "late":
+        a.grace_seconds = 0
+        a.save()
+        clock.move_to(a.due_at + timedelta(seconds=1))
+    else:
+        a.max_attempts = 1
+        a.save()
+        assert post_answers(client, a, {**fields}, action="submit").status_code == 302
+        assert autosave(client, a, first).status_code == 200
+        versions_before = DraftVersion.objects.filter(draft__student=alice, draft__state="draft").count()
+    typed = {**fields, next(iter(first)): ""}  # the first cell emptied on the page
+    response = post_answers(client, a, typed, action="submit")
+    assert response.status_code == 409
+    assert Submission.objects.filter(student=alice, state="submitted").count() == (0 if why == "late" else 1)
+    assert stored_values(alice) == {name: text for name, text in typed.items() if text}
+    assert DraftVersion.objects.filter(draft__student=alice, draft__state="draft").count() == versions_before + 1
+    page = response.content.decode()
+    for name, text in list(typed.items())[1:4]:
+        assert f'value="{text}"' in page or f">{text}<" in page, name

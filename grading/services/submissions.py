@@ -247,7 +247,8 @@ def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime |
     spec = assignment.shape_spec
     posted = _flat(spec, clean_answers(spec, answers))
     names = answer_names(spec)
-    touched = names if carried is None else tuple(n for n in names if n in set(carried))
+    wanted = None if carried is None else set(carried)
+    touched = names if wanted is None else tuple(n for n in names if n in wanted)
     for last_try in (False, True):
         try:
             with transaction.atomic():
@@ -255,44 +256,52 @@ def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime |
                 # graded attempt back into a draft.
                 _lock_student(assignment, student)
                 draft = submission_draft(assignment=assignment, student=student, lock=True)
-                if draft is None:
-                    draft = Submission(assignment=assignment, student=student,
-                                       attempt=_next_attempt(assignment, student))
-                    if base:
-                        # The page's draft was handed in meanwhile (another tab): the page
-                        # shows that attempt's answers, so the new draft starts from them.
-                        draft.answers = _last_answers(assignment, student)
-                stored = _flat(spec, draft.answers)
-                version = draft_version(draft)
-                newer: dict[str, str] = {}
-                if base is not None and base < version:
-                    changed = _changed_since(spec, draft, base, stored)
-                    clash = [n for n in touched if (changed is None or n in changed)
-                             and posted.get(n, "") != stored.get(n, "")]
-                    if clash:
-                        raise DraftConflict(_conflict_message(spec, clash),
-                                            newer={n: stored.get(n, "") for n in clash}, version=version)
-                    newer = {n: stored.get(n, "") for n in (changed if changed is not None else stored)
-                             if n not in touched}
-                merged = dict(stored)
-                for name in touched:
-                    if posted.get(name):
-                        merged[name] = posted[name]
-                    else:
-                        merged.pop(name, None)
-                if draft.pk is None:
-                    _answering(draft)  # a draft is tied to its problem once, when it is made
-                draft.answers = _nested(spec, merged)
-                # Field checks only: the database's unique constraints guard the rest (below).
-                draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
-                draft.save()
-                _keep_version(draft, version + 1)
-            return DraftSaved(draft, version + 1, newer)
+                saved = _merge_into_draft(assignment, student, draft, posted=posted, touched=touched, base=base)
+            return saved
         except IntegrityError:
             # A concurrent save created the draft between our read and our insert: update it.
             if last_try:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _merge_into_draft(assignment: Assignment, student, draft: Submission | None, *, posted: dict[str, str],
+                      touched: Iterable[str], base: int | None) -> DraftSaved:
+    """``draft_save``'s merge, inside the caller's transaction, with the student's writes locked
+    and ``draft`` (their current draft or None) read under that lock."""
+    spec = assignment.shape_spec
+    if draft is None:
+        draft = Submission(assignment=assignment, student=student, attempt=_next_attempt(assignment, student))
+        if base:
+            # The page's draft was handed in meanwhile (another tab): the page
+            # shows that attempt's answers, so the new draft starts from them.
+            draft.answers = _last_answers(assignment, student)
+    stored = _flat(spec, draft.answers)
+    version = draft_version(draft)
+    newer: dict[str, str] = {}
+    if base is not None and base < version:
+        changed = _changed_since(spec, draft, base, stored)
+        clash = [n for n in touched if (changed is None or n in changed)
+                 and posted.get(n, "") != stored.get(n, "")]
+        if clash:
+            raise DraftConflict(_conflict_message(spec, clash),
+                                newer={n: stored.get(n, "") for n in clash}, version=version)
+        newer = {n: stored.get(n, "") for n in (changed if changed is not None else stored)
+                 if n not in touched}
+    merged = dict(stored)
+    for name in touched:
+        if posted.get(name):
+            merged[name] = posted[name]
+        else:
+            merged.pop(name, None)
+    if draft.pk is None:
+        _answering(draft)  # a draft is tied to its problem once, when it is made
+    draft.answers = _nested(spec, merged)
+    # Field checks only: the database's unique constraints guard the rest (below).
+    draft.full_clean(exclude=_CHECKED, validate_unique=False, validate_constraints=False)
+    draft.save()
+    _keep_version(draft, version + 1)
+    return DraftSaved(draft, version + 1, newer)
 
 
 def _last_answers(assignment: Assignment, student) -> Any:
@@ -399,6 +408,11 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
                                      used=used)
                 except SubmissionError as exc:
                     refused = exc
+                    # Not taken, but nothing typed is lost: the whole form becomes the draft,
+                    # merged the way an autosave is, in this transaction and under its lock.
+                    spec = assignment.shape_spec
+                    _merge_into_draft(assignment, student, draft, posted=_flat(spec, cleaned),
+                                      touched=answer_names(spec), base=None)
                 if refused is None:
                     if draft is None:
                         draft = Submission(assignment=assignment, student=student,
@@ -426,9 +440,6 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
             if last_try:
                 raise SubmissionError(_("This attempt was submitted twice at once; reload the page.")) from exc
     if refused is not None:
-        # Not taken, but nothing typed is lost: it stays the draft (saved the way an autosave
-        # is, which copes with a concurrent first save).
-        submission_save_draft(assignment=assignment, student=student, answers=answers, now=now)
         raise refused
     # The loop ends (without raising) only at its break, and when nothing was refused the
     # attempt was made from the draft or a new row and saved there.
