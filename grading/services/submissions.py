@@ -23,7 +23,7 @@ from grading.marking.roots import Others
 from grading.models import (DRAFT_VERSIONS_KEPT, Assignment, DraftVersion, Grading, Membership,
                             Submission)
 from grading.selectors.copying import class_numbers
-from grading.selectors.drafts import draft_version
+from grading.selectors.drafts import draft_version, newest_version
 from grading.selectors.people import Terms, student_terms
 from grading.selectors.problems import formula_rows, typed_cells
 from grading.selectors.variants import problem_of
@@ -124,7 +124,8 @@ def submission_draft(*, assignment: Assignment, student, lock: bool = False) -> 
     # of=("self",): the model's ordering joins the assignment; locking that row too would queue
     # the whole class behind one student's save (and deadlock two first saves on PostgreSQL).
     drafts = Submission.objects.select_for_update(of=("self",)) if lock else Submission.objects
-    draft = drafts.filter(assignment=assignment, student=student, state=Submission.State.DRAFT).first()
+    draft = (drafts.filter(assignment=assignment, student=student, state=Submission.State.DRAFT)
+             .annotate(newest_version=newest_version()).first())
     if draft is not None:  # the caller's objects, not a query each when the draft reads them
         draft.assignment, draft.student = assignment, student
         if lock:
@@ -215,6 +216,7 @@ def _keep_version(draft: Submission, number: int, *, kind: str = DraftVersion.Ki
     filled = len(_flat(draft.assignment.shape_spec, draft.answers))
     DraftVersion.objects.create(draft=draft, number=number, answers=draft.answers, cells=filled,
                                 kind=kind, restored_from=restored_from)
+    draft.__dict__["newest_version"] = number  # what draft_version reads from now on
     if number > DRAFT_VERSIONS_KEPT:  # nothing to prune before (a delete a save need not ask)
         DraftVersion.prune(draft, up_to=number - DRAFT_VERSIONS_KEPT)
 
