@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
@@ -399,11 +399,14 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
             with transaction.atomic():
                 # Locked: a concurrent autosave or submit of this student waits for us.
                 _lock_student(assignment, student)
-                earlier = _by_token(assignment, student, token)
-                if earlier is not None:
-                    return Accepted(earlier, duplicate=True)
+                # One statement: how many attempts are used, and the one this token took, if any.
+                mine = Submission.objects.filter(assignment=assignment, student=student)
+                seen = mine.aggregate(used=Count("pk", filter=Q(state=Submission.State.SUBMITTED)),
+                                      earlier=Max("pk", filter=Q(submit_token=token or None, submit_token__isnull=False)))
+                if seen["earlier"] is not None:
+                    return Accepted(Submission.objects.get(pk=seen["earlier"]), duplicate=True)
                 draft = submission_draft(assignment=assignment, student=student, lock=True)
-                used = submitted_count(assignment, student)
+                used = seen["used"]
                 terms = student_terms(assignment, student)
                 try:
                     check_may_submit(assignment=assignment, student=student, now=now, terms=terms,
