@@ -221,3 +221,47 @@ def test_a_regrade_preview_names_cells_by_their_round_and_name(world):
     assert "round 1 f1 incorrect → correct" in lines, lines
     assert "round 1 s1: grader incorrect, override correct kept" in lines, lines
     assert "r1.forward" not in lines
+
+
+@pytest.mark.django_db
+def test_a_refused_decision_or_withdrawal_names_the_cell_by_its_round_and_name(world):
+    """A carried-credit decision on a cell that is no root waiting, and a withdrawal of a change
+    no longer in force (another TA took it back first), are refused naming the cell as pages do:
+    "round 1 s2", in Thai "รอบ 1 s2"; never the raw id "r1.forward.s2"."""
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from grading import services
+
+    sub = submit(client_for(world["alice"]), world["assignment"], {**round1_values(), "r1.forward.s1": "0.4800"})
+    ta = client_for(world["ta"])
+    response = _post(ta, sub.get_absolute_url(), reverse("grading:root_review", args=[sub.pk]),
+                     {"root": "r1.forward.s2", "decision": "accept", "note": "", "based_on": 1})
+    assert response.status_code == 302
+    text = _section(ta.get(sub.get_absolute_url()).content.decode(), "<body", "</body>")
+    assert "There is no root waiting for a decision at round 1 s2 in this attempt." in text, text
+    assert "r1.forward.s2" not in text
+    for language, expected in (("en", "there is no change by staff to withdraw at round 1 s1"),
+                               ("th", "ไม่มีการเปลี่ยนแปลงของทีมผู้สอนให้ถอนที่ รอบ 1 s1")):
+        with translation.override(language), pytest.raises(ValidationError) as refused:
+            services.grading_withdraw(submission=sub, kind="cell", target="r1.forward.s1", by=world["ta"],
+                                      reason="nothing to take back")
+        assert refused.value.messages == [expected]
+
+
+@pytest.mark.django_db
+def test_the_ledger_names_each_kind_of_target_as_the_pages_do(world):
+    """ledger.place: a cell by round and name ("round 1 updated w11" for an update), a Q1 row as
+    "Q1 dL/ds1", a question by its id; an id the report lacks is quoted as it came."""
+    from django.utils import translation
+
+    from grading.grade import ledger
+
+    report = report_of(submit(client_for(world["alice"]), world["assignment"], round1_values()))
+    named = {target: str(ledger.place(report, target))
+             for target in ("r1.forward.s1", "r1.backward.dL/dw21", "r1.updated.w11", "dL/ds1", "Q2", "r9.forward.s1")}
+    assert named == {"r1.forward.s1": "round 1 s1", "r1.backward.dL/dw21": "round 1 dL/dw21",
+                     "r1.updated.w11": "round 1 updated w11", "dL/ds1": "Q1 dL/ds1", "Q2": "Q2",
+                     "r9.forward.s1": "'r9.forward.s1'"}
+    with translation.override("th"):
+        assert str(ledger.place(report, "r1.updated.w11")) == "รอบ 1 w11 ที่ปรับค่าแล้ว"
