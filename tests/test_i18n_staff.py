@@ -112,7 +112,7 @@ PAGES = {
     ]),
     "extensions": (lambda k: reverse("grading:extensions", args=[k["assignment"].pk]), [
         ('<h1 class="h4">Extensions</h1>', '<h1 class="h4">การขยายเวลา</h1>'),
-        (" with 3 attempts.", " มีครั้งที่ส่ง 3 ครั้ง"),
+        (" with 3 attempts.", " จำนวนครั้งที่ส่ง 3 ครั้ง"),
         ('for="id_reason">Why (required)</label>', 'for="id_reason">เหตุผล (จำเป็น)</label>'),
         (">Record the extension</button>", ">บันทึกการขยายเวลา</button>"),
         ('<h2 class="h5">Every extension, newest first</h2>', '<h2 class="h5">การขยายเวลาทั้งหมด ล่าสุดก่อน</h2>'),
