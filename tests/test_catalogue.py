@@ -163,6 +163,7 @@ GLOSSARY = (
          ignore="ทีมผู้สอน"),
     # instructors and TAs together (a site administrator's staff account is another thing)
     Term("course staff", re.compile(r"\bstaff\b(?! account)", re.I), "ทีมผู้สอน"),
+    Term("TA", re.compile(r"\bTAs?\b|teaching assistant", re.I), "ผู้ช่วยสอน"),
     Term("attempt", re.compile(r"\battempts?\b", re.I), "ครั้งที่ส่ง",
          ("การส่งครั้ง", "คำตอบครั้ง", "คำตอบทั้งชุด", "สิทธิ์ส่ง")),
     Term("assignment", re.compile(r"\bassignments?\b", re.I), "การบ้าน", (ASSIGNMENT_WORD,)),
@@ -207,6 +208,7 @@ def polib_entries(domain: str) -> list[tuple[str, list[str]]]:
     ("Ask your instructor.", "โปรดสอบถามอาจารย์"),
     ("Ask your instructor.", "โปรดสอบถามทีมผู้สอน"),        # the staff, not the instructor
     ("Waiting for the course staff.", "กำลังรอผู้สอน"),
+    ("ask your TA", "โปรดถามผู้สอน"),
     ("Submit attempt 2", "ส่งคำตอบครั้งที่ 2"),
     ("Regrade this attempt", "ตรวจการส่งครั้งนี้ใหม่"),
     ("Back to the assignment", "กลับไปที่งาน"),
@@ -240,7 +242,7 @@ def test_the_glossary_passes_the_chosen_terms(english: str, thai: str) -> None:
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_the_catalogue_uses_one_thai_term_per_concept(domain: str) -> None:
     """Every msgstr keeps to the glossary: ผู้สอน (instructor), ทีมผู้สอน (course staff),
-    โครงข่าย (network), ครั้งที่ส่ง (attempt), การบ้าน (assignment), Q1 (never ข้อ 1)."""
+    ผู้ช่วยสอน (TA), โครงข่าย (network), ครั้งที่ส่ง (attempt), การบ้าน (assignment), Q1 (never ข้อ 1)."""
     entries = polib_entries(domain)
     assert len(entries) > (300 if domain == "django" else 10)
     assert glossary_problems(entries) == []
