@@ -347,14 +347,14 @@ THAI_WORDING: list[tuple[str, str, str]] = [
     ("assignment", "#round-1 caption", "รอบ 1 · พารามิเตอร์"),
     ("assignment", "#sheet-help", "ใช้ได้เหมือนสเปรดชีต"),
     ("assignment", "#save-bar", "บันทึกฉบับร่าง"),
-    ("assignment", "#submit-button", "ส่งคำตอบครั้งที่ 1"),
+    ("assignment", "#submit-button", "ส่งคำตอบ (ครั้งที่ส่ง 1)"),
     ("assignment", "#language-switch [aria-current=true]", "ภาษาไทย"),
-    ("dialog", "#submit-dialog-title", "ยืนยันการส่งคำตอบครั้งที่ 1?"),
+    ("dialog", "#submit-dialog-title", "ยืนยันการส่งคำตอบ (ครั้งที่ส่ง 1)?"),
     ("dialog", "#submit-dialog-counts", "ช่องที่ไม่ใช่ตัวเลข: 0 ช่อง"),
-    ("dialog", "#submit-dialog-attempts", "หลังจากนี้จะส่งได้อีก 2 ครั้ง"),
+    ("dialog", "#submit-dialog-attempts", "หลังจากนี้จะเหลือครั้งที่ส่งอีก 2 ครั้ง"),
     ("dialog", "#submit-dialog-cancel", "แก้ไขต่อ"),
-    ("dialog", "#submit-dialog-confirm", "ส่งคำตอบครั้งที่ 1"),
-    ("feedback", "h1", "ผลการตรวจคำตอบครั้งที่ 1"),
+    ("dialog", "#submit-dialog-confirm", "ส่งคำตอบ (ครั้งที่ส่ง 1)"),
+    ("feedback", "h1", "ผลการตรวจครั้งที่ส่ง 1"),
     ("feedback", "#total-score", "คะแนน:"),
     ("feedback", "#tolerance", "ความคลาดเคลื่อนที่ยอมรับได้"),
     ("feedback", "#question-scores thead", "จากคะแนนต่อเนื่อง"),
@@ -436,7 +436,7 @@ def test_the_header_switch_changes_the_page_and_its_scripts_language_and_back(pa
     page.click('#language-switch button[value="th"]')
     expect(page.locator("html")).to_have_attribute("lang", "th")
     assert page.url == url
-    expect(page.locator("#submit-button")).to_have_text("ส่งคำตอบครั้งที่ 1")
+    expect(page.locator("#submit-button")).to_have_text("ส่งคำตอบ (ครั้งที่ส่ง 1)")
     page.fill(field("r1.forward.s2"), "0.9200")
     expect(page.locator("#autosave-status")).to_have_text(THAI_SAVED)
     paste(page, "r1.forward.f1", "0.6130\n0.7150\n")

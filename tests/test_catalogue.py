@@ -3,7 +3,8 @@
 Read with a small .po reader written here (not Django's or gettext's machinery under test): every
 entry has a Thai translation that keeps the placeholders, the committed .mo gives exactly the
 .po's translations, and extracting the strings from the source again (GNU gettext, as
-`make messages` does) finds no string the catalogue lacks.
+`make messages` does) finds no string the catalogue lacks. And the Thai keeps to one term per
+concept (the glossary below, read with polib).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,125 @@ def test_extracting_the_source_again_finds_nothing_missing(tmp_path: Path) -> No
         found = {(e["msgid"], e.get("msgctxt")) for e in read_po(copy / "locale/th/LC_MESSAGES" / f"{domain}.po") if e["msgid"]}
         have = {(e["msgid"], e.get("msgctxt")) for e in messages(domain)}
         assert sorted(found - have) == [], f"{domain}: strings not in the catalogue (run make messages)"
+
+
+# ------------------------------------------------------------------ one Thai term per concept
+# Issue 21 item 7: the Thai said the same thing several ways (อาจารย์ and ผู้สอน, เครือข่าย and
+# โครงข่าย, "Q1" and "ข้อ 1", Q1's title in three forms). The glossary: the concept, the English
+# that names it in a msgid, the Thai every translation of such a msgid uses, and the variants no
+# msgstr may use. Read with polib, a reader independent of this file's own and of gettext's.
+
+ASSIGNMENT_WORD = re.compile(r"(?<!ทำ)(?<!ราย)(?<!ใช้)งาน(?!ตรวจ)")  # งาน alone; not ทำงาน, รายงาน, ใช้งาน, งานตรวจ
+
+
+@dataclass(frozen=True)
+class Term:
+    concept: str
+    english: re.Pattern[str]                # in a msgid (or its plural)
+    thai: str                               # what each translation of such a msgid contains
+    rejected: tuple[str | re.Pattern[str], ...] = ()   # what no translation contains
+    ignore: str = ""                        # Thai that contains ``thai`` but means something else
+
+
+GLOSSARY = (
+    Term("neural network", re.compile(r"\bnetworks?\b(?! address)", re.I), "โครงข่าย", ("เครือข่าย",)),
+    # a network address is not the neural network: what the log-in lock keys on, an IP address
+    Term("network address", re.compile(r"\bnetwork address", re.I), "ที่อยู่ IP"),
+    Term("instructor", re.compile(r"\binstructors?\b|\blecturer", re.I), "ผู้สอน", ("อาจารย์",),
+         ignore="ทีมผู้สอน"),
+    # instructors and TAs together (a site administrator's staff account is another thing)
+    Term("course staff", re.compile(r"\bstaff\b(?! account)", re.I), "ทีมผู้สอน"),
+    Term("TA", re.compile(r"\bTAs?\b|teaching assistant", re.I), "ผู้ช่วยสอน"),
+    Term("attempt", re.compile(r"\battempts?\b", re.I), "ครั้งที่ส่ง",
+         ("การส่งครั้ง", "คำตอบครั้ง", "คำตอบทั้งชุด", "สิทธิ์ส่ง")),
+    Term("assignment", re.compile(r"\bassignments?\b", re.I), "การบ้าน", (ASSIGNMENT_WORD,)),
+    Term("Q1", re.compile(r"\bQ1\b"), "Q1", ("ข้อ 1", "ข้อที่ 1")),
+)
+
+
+def _rejected_in(thai: str, variant: str | re.Pattern[str]) -> bool:
+    if isinstance(variant, str):
+        return variant in thai
+    return bool(variant.search(thai.replace("การบ้าน", "")))  # การบ้าน is the chosen word
+
+
+def glossary_problems(entries: list[tuple[str, list[str]]]) -> list[str]:
+    """(English, its Thai translations) pairs -> each breach of GLOSSARY, worded for a translator."""
+    problems = []
+    for english, translations in entries:
+        for thai in translations:
+            for term in GLOSSARY:
+                found = [v if isinstance(v, str) else v.pattern for v in term.rejected if _rejected_in(thai, v)]
+                if found:
+                    problems.append(f"{term.concept}: {found} in {thai!r} ({english!r})")
+                wanted = thai.replace(term.ignore, "") if term.ignore else thai
+                if term.english.search(english) and term.thai not in wanted:
+                    problems.append(f"{term.concept}: {english!r} -> {thai!r} lacks {term.thai!r}")
+    return problems
+
+
+def polib_entries(domain: str) -> list[tuple[str, list[str]]]:
+    import polib  # requirements-dev.txt
+
+    catalogue = polib.pofile(str(LC / f"{domain}.po"))
+    return [(f"{e.msgid} {e.msgid_plural}".strip(),
+             list(e.msgstr_plural.values()) if e.msgid_plural else [e.msgstr])
+            for e in catalogue if e.msgid and not e.obsolete]
+
+
+@pytest.mark.parametrize(("english", "thai"), [
+    ("There were 5 failed log ins from this network address.", "จากที่อยู่เครือข่ายนี้"),
+    ("this network has 3 layers", "เครือข่ายนี้มี 3 ชั้น"),
+    ("this network has 3 layers", "โครงข่ายนี้มี 3 ชั้น ที่อยู่เครือข่าย"),
+    ("Ask your instructor.", "โปรดสอบถามอาจารย์"),
+    ("Ask your instructor.", "โปรดสอบถามทีมผู้สอน"),        # the staff, not the instructor
+    ("Waiting for the course staff.", "กำลังรอผู้สอน"),
+    ("ask your TA", "โปรดถามผู้สอน"),
+    ("Submit attempt 2", "ส่งคำตอบครั้งที่ 2"),
+    ("Regrade this attempt", "ตรวจการส่งครั้งนี้ใหม่"),
+    ("Back to the assignment", "กลับไปที่งาน"),
+    ("Title", "ชื่องานภาษาไทย"),                              # a rejected variant, whatever the English
+    ("undecided Q1", "ข้อ 1 ยังตัดสินไม่ได้"),
+    ("Reference formulas (Q1)", "สูตรอ้างอิง"),
+])
+def test_the_glossary_flags_a_variant(english: str, thai: str) -> None:
+    """Each of these breaks the glossary: a rejected variant, or the chosen term missing."""
+    assert glossary_problems([(english, [thai])]) != []
+
+
+@pytest.mark.parametrize(("english", "thai"), [
+    ("There were 5 failed log ins from this network address.", "จากที่อยู่ IP นี้"),
+    ("this network has 3 layers", "โครงข่ายนี้มี 3 ชั้น"),
+    ("ask your instructor or TA", "โปรดติดต่อผู้สอนหรือผู้ช่วยสอน"),
+    ("Waiting for the course staff.", "กำลังรอทีมผู้สอน"),
+    ("a staff account (site administrator)", "บัญชีผู้ดูแล (ผู้ดูแลระบบ)"),
+    ("Submit attempt 2", "ส่งคำตอบ (ครั้งที่ส่ง 2)"),
+    ("Back to the assignment", "กลับไปที่การบ้าน"),
+    ("%(n)s task queued", "งานตรวจในคิว %(n)s รายการ"),
+    ("the checker process stopped", "กระบวนการตรวจหยุดทำงาน"),
+    ("Full report (JSON)", "รายงานฉบับเต็ม (JSON)"),
+    ("Reference formulas (Q1)", "สูตรอ้างอิง (Q1)"),
+])
+def test_the_glossary_passes_the_chosen_terms(english: str, thai: str) -> None:
+    """The chosen terms, and words that only contain a rejected one (รายงาน, ทำงาน), pass."""
+    assert glossary_problems([(english, [thai])]) == []
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_catalogue_uses_one_thai_term_per_concept(domain: str) -> None:
+    """Every msgstr keeps to the glossary: ผู้สอน (instructor), ทีมผู้สอน (course staff),
+    ผู้ช่วยสอน (TA), โครงข่าย (network), ครั้งที่ส่ง (attempt), การบ้าน (assignment), Q1 (never ข้อ 1)."""
+    entries = polib_entries(domain)
+    assert len(entries) > (300 if domain == "django" else 10)
+    assert glossary_problems(entries) == []
+
+
+def test_q1_has_one_thai_title() -> None:
+    """Q1's title reads the same wherever it is shown: the heading "Q1 · Forward and backward
+    formulas" is "Q1 · " and the Thai of the question kind's own name, which the question list,
+    the authoring page and the feedback page put together with "%(question)s · %(what)s"."""
+    thai = {english: translations[0] for english, translations in polib_entries("django")}
+    kind = thai["Forward and backward formulas"]
+    assert THAI.search(kind)
+    assert thai["Q1 · Forward and backward formulas"] == f"Q1 · {kind}"
+    assert thai["%(question)s · %(what)s"] % {"question": "Q1", "what": kind} == f"Q1 · {kind}"

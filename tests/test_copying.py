@@ -146,3 +146,23 @@ def test_the_index_failing_does_not_stop_grading(klass, monkeypatch, caplog):
     attempt = submit(client_for(klass["student1"]), klass["assignment"], round1_values())
     assert report_of(attempt) is not None
     assert "without them" in caplog.text
+
+
+def test_the_staff_pages_of_an_assignment_with_variants_name_cells_by_round_and_name(klass):
+    """Per-student numbers have no shared spec, yet the cells are the same for every variant: the
+    review queue, the analytics and a regrade job's page open (no 500) and name a cell
+    "round 1 L", never by its raw id."""
+    a = klass["assignment"]
+    spec1 = draw_of(klass, "student1")
+    answers = round_answers(spec1, tuple(range(1, len(spec1["samples"]) + 1)))
+    submit(client_for(klass["student1"]), a, answers)
+    name = classmate(klass, spec1)
+    submit(client_for(klass[name]), a, answers)  # student1's numbers: wrong for the classmate
+    teacher = client_for(klass["teacher"])
+    analytics_page = teacher.get(reverse("grading:analytics", args=[a.pk]))
+    queue = teacher.get(reverse("grading:queue", args=[a.pk]))
+    assert analytics_page.status_code == 200 and queue.status_code == 200
+    section = analytics_page.content.decode().split('id="copied-roots"')[1].split("</section>")[0]
+    assert "round 1 " in section and "r1.forward" not in section
+    job = services.regrade_job_create(assignment=a, by=klass["teacher"], dry_run=True, reason="check")
+    assert teacher.get(reverse("grading:regrade_job", args=[a.pk, job.pk])).status_code == 200

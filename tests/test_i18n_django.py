@@ -135,7 +135,7 @@ def test_a_submit_over_the_attempt_limit_is_refused_in_thai(world):
     submit(alice, a, round1_values())
     refused = post_answers(alice, a, round1_values(), action="submit")
     assert refused.status_code == 409
-    assert "คุณส่งคำตอบครบ 1 ครั้งแล้ว ไม่มีสิทธิ์ส่งเหลือ" in refused.content.decode()
+    assert "คุณใช้ครั้งที่ส่งครบทั้ง 1 ครั้งแล้ว" in refused.content.decode()
     bob = client_for(world["bob"])
     submit(bob, a, round1_values())
     english = post_answers(bob, a, round1_values(), action="submit")

@@ -45,7 +45,7 @@ TH_FLIP_TITLE = "dL/df เครื่องหมายกลับ"
 TH_FLIP_EXPLANATION = ("การหาอนุพันธ์ของ (y − f)²/2 เทียบกับ f จะได้ −1 จาก y − f ที่อยู่ข้างใน "
                        "ดังนั้น dL/df = f − y ไม่ใช่ y − f")
 TH_CARRIED = "ถูกต้องเมื่อคิดต่อจากค่าของคุณเอง {values}"
-TH_REVIEWED = "ผู้สอนตรวจทานแล้ว"
+TH_REVIEWED = "ทีมผู้สอนตรวจทานแล้ว"
 TH_GRADER_SAID = "{said} (เดิมระบบตรวจอัตโนมัติระบุว่า: {automatic})"
 
 EN_FLIP_TITLE = "dL/df with the sign flipped"

@@ -112,14 +112,14 @@ PAGES = {
     ]),
     "extensions": (lambda k: reverse("grading:extensions", args=[k["assignment"].pk]), [
         ('<h1 class="h4">Extensions</h1>', '<h1 class="h4">การขยายเวลา</h1>'),
-        (" with 3 attempts.", " ส่งได้ 3 ครั้ง"),
+        (" with 3 attempts.", " จำนวนครั้งที่ส่ง 3 ครั้ง"),
         ('for="id_reason">Why (required)</label>', 'for="id_reason">เหตุผล (จำเป็น)</label>'),
         (">Record the extension</button>", ">บันทึกการขยายเวลา</button>"),
         ('<h2 class="h5">Every extension, newest first</h2>', '<h2 class="h5">การขยายเวลาทั้งหมด ล่าสุดก่อน</h2>'),
     ]),
     "key": (lambda k: reverse("grading:key", args=[k["assignment"].pk]), [
         ('<h1 class="h4">Answer key</h1>', '<h1 class="h4">เฉลย</h1>'),
-        ('<h2 class="h5">Reference formulas (Q1)</h2>', '<h2 class="h5">สูตรอ้างอิง (ข้อ 1)</h2>'),
+        ('<h2 class="h5">Reference formulas (Q1)</h2>', '<h2 class="h5">สูตรอ้างอิง (Q1)</h2>'),
         ('<h2 class="h5">Loss per round</h2>', '<h2 class="h5">ค่าความสูญเสียในแต่ละรอบ</h2>'),
         ('<p>Round 1: <span class="num">', '<p>รอบที่ 1: <span class="num">'),
         ("Students are marked within ", "คำตอบของนักศึกษาถือว่าถูกต้องเมื่ออยู่ภายใน "),
@@ -263,10 +263,10 @@ def test_the_gradebook_flags_what_to_review_in_thai(klass):
     html = client.get(reverse("grading:gradebook", args=[klass["assignment"].pk]),
                       HTTP_ACCEPT_LANGUAGE="th").content.decode()
     queue = reverse("grading:queue", args=[klass["assignment"].pk])
-    assert f'นักศึกษา 1 คนมีรายการที่ต้องตรวจทาน (แถวของข้อ 1 ที่ยังตัดสินไม่ได้หรือคำขอให้ตรวจทาน) <a href="{queue}">เปิดรายการรอตรวจทาน</a>' in html
+    assert f'นักศึกษา 1 คนมีรายการที่ต้องตรวจทาน (แถวของ Q1 ที่ยังตัดสินไม่ได้หรือคำขอให้ตรวจทาน) <a href="{queue}">เปิดรายการรอตรวจทาน</a>' in html
     assert "with something to review" not in html
     queue_html = client.get(queue, HTTP_ACCEPT_LANGUAGE="th").content.decode()
-    assert '<span class="badge text-bg-info">คำขอ</span> เกี่ยวกับการส่งครั้งนี้ทั้งหมด: “please look at s1”' in queue_html
+    assert '<span class="badge text-bg-info">คำขอ</span> เกี่ยวกับทั้งครั้งที่ส่งนี้: “please look at s1”' in queue_html
 
 
 def test_the_authoring_scripts_words_are_in_the_thai_catalogue(client):

@@ -1,6 +1,6 @@
 """What students read (issue 21, items 5-7): "Uses your ..." quotes what they typed, markup typed
 in a cell is not called a fraction, a Q1 formula in LaTeX is graded as typed, and no raw cell id
-("r1.forward.s1") reaches a student or the review queue."""
+("r1.forward.s1") reaches a student or the course staff, in English or in Thai."""
 
 from __future__ import annotations
 
@@ -221,3 +221,108 @@ def test_a_regrade_preview_names_cells_by_their_round_and_name(world):
     assert "round 1 f1 incorrect → correct" in lines, lines
     assert "round 1 s1: grader incorrect, override correct kept" in lines, lines
     assert "r1.forward" not in lines
+
+
+@pytest.mark.django_db
+def test_a_refused_decision_or_withdrawal_names_the_cell_by_its_round_and_name(world):
+    """A carried-credit decision on a cell that is no root waiting, and a withdrawal of a change
+    no longer in force (another TA took it back first), are refused naming the cell as pages do:
+    "round 1 s2", in Thai "รอบ 1 s2"; never the raw id "r1.forward.s2"."""
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from grading import services
+
+    sub = submit(client_for(world["alice"]), world["assignment"], {**round1_values(), "r1.forward.s1": "0.4800"})
+    ta = client_for(world["ta"])
+    response = _post(ta, sub.get_absolute_url(), reverse("grading:root_review", args=[sub.pk]),
+                     {"root": "r1.forward.s2", "decision": "accept", "note": "", "based_on": 1})
+    assert response.status_code == 302
+    text = _section(ta.get(sub.get_absolute_url()).content.decode(), "<body", "</body>")
+    assert "There is no root waiting for a decision at round 1 s2 in this attempt." in text, text
+    assert "r1.forward.s2" not in text
+    for language, expected in (("en", "there is no change by staff to withdraw at round 1 s1"),
+                               ("th", "ไม่มีการเปลี่ยนแปลงของทีมผู้สอนให้ถอนที่ รอบ 1 s1")):
+        with translation.override(language), pytest.raises(ValidationError) as refused:
+            services.grading_withdraw(submission=sub, kind="cell", target="r1.forward.s1", by=world["ta"],
+                                      reason="nothing to take back")
+        assert refused.value.messages == [expected]
+
+
+@pytest.mark.django_db
+def test_the_ledger_names_each_kind_of_target_as_the_pages_do(world):
+    """ledger.place: a cell by round and name ("round 1 updated w11" for an update), a Q1 row as
+    "Q1 dL/ds1", a question by its id; an id the report lacks is quoted as it came."""
+    from django.utils import translation
+
+    from grading.grade import ledger
+
+    report = report_of(submit(client_for(world["alice"]), world["assignment"], round1_values()))
+    named = {target: str(ledger.place(report, target))
+             for target in ("r1.forward.s1", "r1.backward.dL/dw21", "r1.updated.w11", "dL/ds1", "Q2", "r9.forward.s1")}
+    assert named == {"r1.forward.s1": "round 1 s1", "r1.backward.dL/dw21": "round 1 dL/dw21",
+                     "r1.updated.w11": "round 1 updated w11", "dL/ds1": "Q1 dL/ds1", "Q2": "Q2",
+                     "r9.forward.s1": "'r9.forward.s1'"}
+    with translation.override("th"):
+        assert str(ledger.place(report, "r1.updated.w11")) == "รอบ 1 w11 ที่ปรับค่าแล้ว"
+
+
+RAW_ID = re.compile(r"\br\d+\.(?:forward|backward|parameters|updated)\.")
+
+
+def _read(html: str) -> str:
+    """What a person reads of a page: its text and the attributes read aloud or shown on hover
+    (aria-label, title, alt, placeholder); not the names and values forms send back."""
+    said = " ".join(m.group(1) for m in re.finditer(r'(?:aria-label|title|alt|placeholder)="([^"]*)"', html))
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+    return unescape(f"{text} {said}")
+
+
+def test_the_page_reader_sees_text_and_labels_not_form_names():
+    """The audit below reads what people read: an id in text or an aria-label counts, the same id
+    as an input's name or a hidden value does not."""
+    assert RAW_ID.search(_read('<p>about r1.forward.s1</p>'))
+    assert RAW_ID.search(_read('<input aria-label="r2.updated.w11">'))
+    assert not RAW_ID.search(_read('<input name="r1.forward.s1" value="r1.backward.dL/ds1" type="hidden">'))
+    assert not RAW_ID.search(_read("<p>round 1 s1 · r10 is not a cell id</p>"))
+
+
+@pytest.mark.django_db
+def test_no_page_a_student_or_ta_reads_shows_a_raw_cell_id(world):
+    """A root waiting for review, a request about a cell, a TA's override and a dry-run regrade:
+    every page the student and the TA open then, in English and in Thai, names cells by round
+    and name; no "r1.forward.s1" in what they read."""
+    from grading import services
+    from tests.test_roots_review import invented
+    from tests.webtools import page_token
+
+    a = world["assignment"]
+    alice, bob, ta = client_for(world["alice"]), client_for(world["bob"]), client_for(world["ta"])
+    rooted = submit(alice, a, invented())  # round 1 s1 invented: a root, 12 cells waiting
+    asked = submit(bob, a, {**round1_values(), "r1.forward.f1": "0.6200", "r1.forward.s1": "0.4800"})
+    assert _post(bob, asked.get_absolute_url(), reverse("grading:review_request", args=[asked.pk]),
+                 {"target": "r1.forward.f1", "message": "why?"}).status_code == 302
+    assert ta.post(reverse("grading:grade_override", args=[asked.pk]), {
+        "csrfmiddlewaretoken": page_token(ta, asked.get_absolute_url()), "kind": "cell",
+        "target": "r1.forward.s1", "status": "correct", "reason": "misread", "note": "", "based_on": 1,
+    }).status_code == 302
+    job = services.regrade_job_create(assignment=a, by=world["teacher"], dry_run=True, reason="check")
+    pages = [
+        (alice, rooted.get_absolute_url()), (alice, reverse("grading:assignment", args=[a.pk])),
+        (bob, asked.get_absolute_url()), (bob, reverse("grading:receipt_download", args=[asked.pk])),
+        (ta, rooted.get_absolute_url()), (ta, asked.get_absolute_url()),
+        (ta, reverse("grading:queue", args=[a.pk])), (ta, reverse("grading:analytics", args=[a.pk])),
+        (ta, reverse("grading:gradebook", args=[a.pk])), (ta, reverse("grading:regrade_job", args=[a.pk, job.pk])),
+        (ta, reverse("grading:regrade_attempt", args=[asked.pk])),
+    ]
+    seen = []
+    for language in ("en", "th"):
+        for client, url in pages:
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+            assert response.status_code == 200, url
+            read = _read(response.content.decode())
+            seen.append(read)
+            assert not RAW_ID.search(read), (language, url, read[RAW_ID.search(read).start() - 80:][:160])
+    everything = " ".join(seen)
+    # the cells are there, by their names: the root, the request, the override
+    assert "round 1 s1" in everything and "about round 1 f1" in everything and "รอบ 1 s1" in everything

@@ -313,7 +313,10 @@ def test_analytics_show_pairs_sharing_identical_wrong_values(world):
     submit(client_for(Membership.objects.get(user__username="carl").user), a, round1_values())
     html = client_for(world["teacher"]).get(reverse("grading:analytics", args=[a.pk])).content.decode()
     section = html.split('id="copy-signal"')[1].split("</section>")[0]
-    assert "alice · bob" in section and "r1.backward.dL/dw11" in section and "carl" not in section
+    # the cells by round and name, in table order (backward, then the update), never a raw id
+    assert "alice · bob" in section and "carl" not in section
+    assert "round 1 dL/dw11, round 1 dL/dw21, round 1 updated b2" in section
+    assert "r1.backward" not in section and "r1.updated" not in section
 
 
 def test_the_extension_form_reports_every_error_at_once(world):

@@ -92,7 +92,7 @@ def check(report: Report, change: Change) -> None:
         root = report.root(change.target)
         if root is None or root.state not in DECIDABLE_ROOTS:
             raise ChangeError(_("there is no root waiting for a decision at %(cell)s in this attempt",
-                                cell=repr(change.target)))
+                                cell=place(report, change.target)))
         if change.status not in ROOT_DECISIONS:
             raise ChangeError(_("a root is accepted or declined"))
     else:
@@ -103,6 +103,24 @@ def check(report: Report, change: Change) -> None:
                                 question=repr(change.target)))
         if change.points is None or not 0 <= change.points <= limit:
             raise ChangeError(_("points must be between 0 and %(limit)s", limit=f"{limit:g}"))
+
+
+def place(report: Report, target: str) -> str:
+    """How a message to people names a cell, root, Q1 row or question of ``report``, as the pages
+    do ("round 1 s1", "round 2 updated w11", "Q1 dL/ds1", "Q2"), never a raw cell id; a target
+    the report lacks (a forged or stale request) is quoted as it came."""
+    mark = report.cell(target) or report.root(target)
+    if mark is not None:
+        if mark.column == "parameters":
+            return _("round %(round)s parameter %(cell)s", round=mark.round, cell=mark.name)
+        if mark.column == "updated":
+            return _("round %(round)s updated %(cell)s", round=mark.round, cell=mark.name)
+        return _("round %(round)s %(cell)s", round=mark.round, cell=mark.name)
+    if report.formula(target) is not None:
+        return _("Q1 %(row)s", row=target)
+    if report.question(target) is not None:
+        return target
+    return repr(target)
 
 
 def withdrawal(kind: str, target: str = "") -> Change:
@@ -136,7 +154,7 @@ def check_withdrawal(report: Report, change: Change) -> None:
     kind, target = withdrawn(change)
     if not any((a.kind, a.target) == (kind, target) for a in live_overrides(report)):
         raise ChangeError(_("there is no change by staff to withdraw at %(target)s",
-                            target=repr(target or "total")))
+                            target=place(report, target) if target else _("the total")))
 
 
 def resolve(changes: Sequence[Applied]) -> list[Applied]:

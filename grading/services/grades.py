@@ -263,9 +263,10 @@ def root_review_create(*, submission: Submission, root: str, accepted: bool, rev
     latest = _latest(submission)
     report = Report.from_json(latest.report) if latest else None
     found = report.root(root) if report else None
-    if found is None or found.state not in ledger.DECIDABLE_ROOTS:
+    if found is None or found.state not in ledger.DECIDABLE_ROOTS:  # e.g. another TA decided it first
+        where = ledger.place(report, root) if report else repr(root)
         raise ValidationError(_("There is no root waiting for a decision at %(cell)s in this attempt.")
-                              % {"cell": repr(root)}, code="no_root")
+                              % {"cell": str(where)}, code="no_root")
     verdict = "accepted" if accepted else "declined"  # the ledger's reason: an audit record, in English
     change = ledger.Change(kind="root", target=root, status=verdict)
     return grading_override(submission=submission, changes=[change], by=reviewer,

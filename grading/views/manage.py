@@ -63,7 +63,7 @@ def regrade_job(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
         raise Http404("No such job.")
     return render(request, "grading/regrade_job.html", {
         "assignment": assignment, "job": job, "result": job.result or {},
-        "target_labels": target_labels(assignment.parsed_spec, selectors.questions_of(assignment)),
+        "target_labels": target_labels(assignment.shape_spec, selectors.questions_of(assignment)),
         "instructor": permissions.is_instructor(request.user, assignment.course)})
 
 

@@ -180,6 +180,15 @@ def _mistake_counts(reports: list, spec: Spec) -> list[tuple[str, str, int]]:
     return analytics.mistake_counts(reports, [(m["id"], m["title"]) for m in selectors.mistake_catalogue(spec)])
 
 
+def _copy_pairs(counted: list, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The copy signal's pairs with their cells named as every page names them ("round 1 s1",
+    never "r1.forward.s1"), in the key's table order rather than the ids' alphabetical one."""
+    order = {target: i for i, target in enumerate(labels)}
+    return [{"first": p.first, "second": p.second, "count": p.count,
+             "cells": [labels.get(c, c) for c in sorted(p.cells, key=lambda c: (order.get(c, len(order)), c))]}
+            for p in selectors.copy_signal(counted)]
+
+
 @login_required
 @require_GET
 def class_analytics(request: HttpRequest, pk: int) -> HttpResponse:
@@ -193,7 +202,7 @@ def class_analytics(request: HttpRequest, pk: int) -> HttpResponse:
         "students": len(reports),
         "mistake_counts": _mistake_counts(reports, assignment.shape_spec),
         "mean": sum(totals) / len(totals) if totals else None,
-        "copy_pairs": selectors.copy_signal(counted),
+        "copy_pairs": _copy_pairs(counted, target_labels(assignment.shape_spec, selectors.questions_of(assignment))),
         "copied_roots": analytics.copied_roots(counted),
         "root_summary": analytics.root_summary(reports),
     })
@@ -237,4 +246,4 @@ def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = permissions.access_assignment_as_staff(request.user, pk)
     return render(request, "grading/queue.html", {
         "assignment": assignment, "items": selectors.review_queue(assignment),
-        "target_labels": target_labels(assignment.parsed_spec, selectors.questions_of(assignment))})
+        "target_labels": target_labels(assignment.shape_spec, selectors.questions_of(assignment))})
