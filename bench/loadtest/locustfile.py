@@ -19,6 +19,7 @@ import re
 import sys
 import time
 
+import gevent
 from locust import HttpUser, between, events, task
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +72,7 @@ class Student(HttpUser):
         # What the server holds, as the page's script knows it: nothing before the first save.
         self.unsaved = set(self.values) if self.base == 0 else set()
         self.poll_url, self.feedback_url, self.polls = "", "", 0
+        self.saving: gevent.Greenlet | None = None
 
     @task
     def work(self) -> None:
@@ -86,14 +88,21 @@ class Student(HttpUser):
         name = random.choice(SCENE["cells"])
         self.values[name] = f"0.{random.randint(1000, 9999)}"
         self.unsaved.add(name)
-        body = {n: self.values[n] for n in self.unsaved}
+        # In the background, as autosave.js's fetch: one save in flight at a time (a change made
+        # meanwhile goes with the next one), and never holding up the student's submit.
+        if self.saving is None or self.saving.dead:
+            self.saving = gevent.spawn(self.autosave)
+
+    def autosave(self) -> None:
+        sent = set(self.unsaved)
+        body = {n: self.values[n] for n in sent}
         if self.base:
             body["base"] = str(self.base)
         response = self.client.post(SCENE["draft_url"], data=body, name="autosave",
                                     headers={"X-CSRFToken": self.csrf, "X-Requested-With": "XMLHttpRequest"})
         if response.status_code == 200:
             self.base = response.json().get("draft_version", self.base)
-            self.unsaved.clear()
+            self.unsaved -= sent
 
     def poll(self) -> None:
         """grading_poll.js: ask whether the attempt is graded; once it is, open the page again."""

@@ -143,16 +143,23 @@ def main() -> None:
         if base.WORKERS:
             server_env["GUNICORN_WORKERS"] = base.WORKERS
         # The second instance is the background lane's (the autosaves): at a lower CPU priority.
+        # Each instance is its own process group (killed whole by KILL=1) but stays in this
+        # session: Linux's autogroups share the CPU equally between sessions, whatever their
+        # nice, so a server in a session of its own would make every `nice` here void (the task
+        # workers' too) — see the README on CPU priority in production.
         niced = ["nice", "-n", BACKGROUND_NICE] if LANES and k == 1 else []
         servers.append(subprocess.Popen(
             [*niced, str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
-             "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env, start_new_session=True,
+             "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env, process_group=0,
             stderr=open(tmp / f"gunicorn-{p}.log", "w")))
     workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice", os.environ.get("GRADING_WORKER_NICE", "10"), "--no-reload",
                                  "--no-startup-delay", "-v", "0"], cwd=ROOT, env=env,
                                 stderr=open(tmp / f"grading_worker-{k}.log", "w"))
                for k in range(TASK_WORKERS)]
-    nginx = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(nginx_config(tmp, port, ports))])
+    # nginx in a session of its own, as its own service would be: its own share of the CPU, so
+    # it reads (and stamps) each request at once however busy the app servers are.
+    nginx = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(nginx_config(tmp, port, ports))],
+                             start_new_session=True)
     killer = None
     try:
         for p in ports:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -164,37 +165,50 @@ class DraftSaved:
     newer: dict[str, str]
 
 
+@lru_cache(maxsize=64)
+def _places(spec: engine.Spec) -> tuple[tuple[tuple[str, int, str, str], ...], tuple[tuple[str, str], ...]]:
+    """The inputs of a problem's shape, as plain tuples read on every save: each typed cell's
+    (input name, round, column, name), then each Q1 row's (input name, row)."""
+    return (tuple((key.id, key.round, key.column, key.name) for key in typed_cells(spec)),
+            tuple((f"formulas.{row}", row) for row in formula_rows(spec)))
+
+
 def _flat(spec: engine.Spec, answers: Any) -> dict[str, str]:
     """Input name -> typed text of the filled answers ("r1.forward.s1", "formulas.dL/ds1")."""
     answers = answers if isinstance(answers, dict) else {}
     tables = answers.get("rounds") if isinstance(answers.get("rounds"), list) else []
     by_round = {t.get("round"): t for t in tables if isinstance(t, dict)}
     values: dict[str, str] = {}
-    for key in typed_cells(spec):
-        column = by_round.get(key.round, {}).get(key.column)
-        value = column.get(key.name) if isinstance(column, dict) else None
+    cells, rows = _places(spec)
+    for name, round_, column_name, cell in cells:
+        table = by_round.get(round_)
+        column = table.get(column_name) if table is not None else None
+        value = column.get(cell) if isinstance(column, dict) else None
         if isinstance(value, str) and value:
-            values[key.id] = value
+            values[name] = value
     formulas = answers.get("formulas") if isinstance(answers.get("formulas"), dict) else {}
-    for row in formula_rows(spec):
-        if isinstance(formulas.get(row), str) and formulas[row]:
-            values[f"formulas.{row}"] = formulas[row]
+    for name, row in rows:
+        text = formulas.get(row)
+        if isinstance(text, str) and text:
+            values[name] = text
     return values
 
 
 def _nested(spec: engine.Spec, values: dict[str, str]) -> dict[str, Any]:
     """The answers' shape of input name -> text (the inverse of ``_flat``)."""
     rounds: dict[int, dict[str, Any]] = {r: {"round": r} for r in range(1, spec.n_rounds + 1)}
-    for key in typed_cells(spec):
-        if values.get(key.id):
-            rounds[key.round].setdefault(key.column, {})[key.name] = values[key.id]
-    formulas = {row: values[f"formulas.{row}"] for row in formula_rows(spec) if values.get(f"formulas.{row}")}
+    cells, rows = _places(spec)
+    for name, round_, column_name, cell in cells:
+        if values.get(name):
+            rounds[round_].setdefault(column_name, {})[cell] = values[name]
+    formulas = {row: values[name] for name, row in rows if values.get(name)}
     return {"rounds": list(rounds.values()), "formulas": formulas}
 
 
 def answer_names(spec: engine.Spec) -> tuple[str, ...]:
     """Every input name a draft holds, cells then Q1 rows."""
-    return (*(k.id for k in typed_cells(spec)), *(f"formulas.{row}" for row in formula_rows(spec)))
+    cells, rows = _places(spec)
+    return (*(cell[0] for cell in cells), *(row[0] for row in rows))
 
 
 def _changed_since(spec: engine.Spec, draft: Submission, base: int, now: dict[str, str]) -> set[str] | None:
