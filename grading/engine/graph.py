@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Union, cast
 import numpy as np
 
 from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, column_places,
-                                  names_table, parameter_places)
+                                  names_table, parameter_places, zero_input_gradients)
 from grading.engine.network import Trace, train_one
 from grading.engine.spec import Sample, Spec
 from grading.engine.registry import identity as _identity
@@ -180,7 +180,7 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
         for key, name, ident in given:
             cells[key] = Cell(key, name, ident, value=_given(spec, key.place, spec.sample_of(key.round, key.sample)),
                               gradable=False)
-        return graph
+        return _zero_inputs_given(graph)
     graph = Graph(spec, shape, overridden=overridden)
     cells = graph.cells
     for key, name, ident, deps, fn, text, is_given in _skeleton(plan, spec.n_rounds):
@@ -189,6 +189,16 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
             cells[key] = Cell(key, name, ident, value=_given(spec, key.place, sample), gradable=False)
         else:
             cells[key] = Cell(key, name, ident, deps, fn, text)
+    return _zero_inputs_given(graph)
+
+
+def _zero_inputs_given(graph: Graph) -> Graph:
+    """The gradients an input of exactly 0 makes 0 (``zero_input_gradients``) shown as given:
+    still computed (the cells after them use them), never typed or marked."""
+    cells = graph.cells
+    for key in zero_input_gradients(graph.spec):
+        if key in cells:
+            cells[key] = cells[key]._replace(gradable=False)
     return graph
 
 
