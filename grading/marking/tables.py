@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 from grading.engine import COLUMNS, Cell, CellId, Key, Place
@@ -147,7 +146,7 @@ class _Marker:
         spec = self.graph.spec
         self.alternatives = (alternatives_by_cell(self.graph.shape, float(spec.learning_rate))
                              if rules.detect_mistakes else {})
-        tables = answer_tables(answers)
+        tables = self.tables = answer_tables(answers)
         values = key.values
         cells = self.graph.cells
         # Given cells keep the key's value; every gradable one is set below to what was typed.
@@ -202,20 +201,20 @@ class _Marker:
         self.crowded: set[int] = set()  # rounds with more roots than honest slips explain
         self._mistakes: dict[tuple[CellId, float], tuple[Mistake, Alternative, dict[str, float]] | None] = {}
 
-    @cached_property
-    def texts(self) -> dict[CellId, str]:
-        """Each gradable cell's text as typed, stripped (made when a message first quotes one)."""
-        return {cell.key: text.strip() for cell, text, _parsed, _expected, _d in self.order}
+    def _typed(self, k: CellId) -> tuple[str, ParsedNumber]:
+        """Gradable cell ``k``'s text as typed and its reading (read again from the answers: only
+        the few cells a message quotes are ever asked for)."""
+        column = self.tables.get(k.round, {}).get(k.column)
+        return typed_text((column if isinstance(column, Mapping) else {}).get(self.graph[k].name))
 
-    @cached_property
-    def places(self) -> dict[CellId, int]:
-        """The decimals of each typed number, for what it stands for; a blank parameter cell
-        filled from the round before's update has that update's."""
-        places = {cell.key: parsed.decimals for cell, _text, parsed, _expected, _d in self.order
-                  if parsed.status == "number"}
-        for k, source in self.filled.items():
-            places[k] = places[source]
-        return places
+    def _text(self, k: CellId) -> str:
+        """What the student typed in ``k``, stripped; "" for a given cell."""
+        return self._typed(k)[0].strip() if self.graph[k].gradable else ""
+
+    def _decimals(self, k: CellId) -> int:
+        """The decimals of the number typed in ``k``, for what it stands for; a blank parameter
+        cell filled from the round before's update has that update's."""
+        return self._typed(self.filled.get(k, k))[1].decimals
 
     def repeated(self, r: int) -> set[float]:
         """The values typed in too many cells of round ``r`` (every round's worked out when first asked)."""
@@ -243,8 +242,8 @@ class _Marker:
         source = self.filled.get(k)
         if source is not None:
             return _("%(name)s = %(typed)s (blank here, from your round %(round)s update)",
-                     name=self._name(k), typed=self.texts.get(source, ""), round=source.round)
-        text = self.texts.get(k, "")
+                     name=self._name(k), typed=self._text(source), round=source.round)
+        text = self._text(k)
         return join(" = ", [self._label(k), text]) if text else self._label(k)
 
     def trace(self, d: _Draft) -> None:
@@ -332,7 +331,7 @@ class _Marker:
                 notes.append(_("round %(round)s starts from round %(previous)s's updated values: "
                                "your updated %(name)s there is %(typed)s", round=k.round,
                                previous=source.round, name=self._name(source),
-                               typed=self.texts.get(source, "")))
+                               typed=self._text(source)))
             found = self._mistake(d.cell, v)
             if found is not None:
                 mistake, alt, values = found
@@ -359,7 +358,7 @@ class _Marker:
         span = self.spans.get(k)
         if span is None:
             value = self.student[k]
-            span = (typed_interval(value, self.places[k], self.rules.decimals)  # type: ignore[arg-type]
+            span = (typed_interval(value, self._decimals(k), self.rules.decimals)  # type: ignore[arg-type]
                     if self.graph[k].gradable else Interval.point(value))  # type: ignore[arg-type]
             self.spans[k] = span
         return span
