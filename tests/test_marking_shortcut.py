@@ -190,3 +190,15 @@ def test_the_key_reads_each_cell_as_a_cell_by_cell_read_of_the_trace(kind: tuple
         assert x.value == data["samples"][0]["x"][x.key.index[0] - 1]
     a, b = answer_key(parse_spec(first)), answer_key(parse_spec(second))
     assert a.values != b.values
+
+
+def test_the_fast_constructor_sets_every_field_of_a_cell_mark_in_order() -> None:
+    """A field added to CellMark must be added to the marker's fast constructor too: same names,
+    same order (otherwise a mark would lack it)."""
+    import inspect
+
+    from grading.marking.tables import _Unfrozen
+
+    fields = [f.name for f in dataclasses.fields(CellMark)]
+    assert list(inspect.signature(_Unfrozen.__init__).parameters)[1:] == fields
+    assert _Unfrozen.__slots__ == CellMark.__slots__ == tuple(fields)
