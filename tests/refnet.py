@@ -78,11 +78,16 @@ def trace(spec: dict[str, Any]) -> dict[tuple, float]:
     return out
 
 
-def degenerate_cells(spec: dict[str, Any], decimals: int) -> set[tuple]:
-    """The rule of issue 9, written out: (rule, round, quantity, layer, index) of every reason."""
+def degenerate_cells(spec: dict[str, Any], decimals: int, zero_inputs_given: bool = False) -> set[tuple]:
+    """The rule of issue 9, written out: (rule, round, quantity, layer, index) of every reason.
+    ``zero_inputs_given`` (a problem without ranges): a first-layer dL/dw_ij of a round whose
+    input x_i is exactly 0 is a given 0, not a reason."""
     cells, found = trace(spec), set()
     layers, _, _ = layers_of(spec)
     for (r, column, quantity, layer, index), v in cells.items():
+        if (zero_inputs_given and quantity == "dL/dw" and layer == 1
+                and spec["samples"][r - 1]["x"][index[0] - 1] == 0):
+            continue
         if column == "backward" and abs(v) < 10 ** -decimals:
             found.add(("small", r, quantity, layer, index))
         if column == "forward" and quantity == "f" and layers[layer - 1]["activation"] == "sigmoid" \

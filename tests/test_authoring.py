@@ -110,18 +110,21 @@ def test_errors_sit_on_the_cell_they_are_about(course):
 
 
 def test_a_degenerate_problem_is_refused_with_the_reason(course):
-    """Inputs of 0 make every dL/dw 0: the save is refused, the page and the preview say which
-    cell and why, and nothing is created. With a range that admits only such problems, the
-    engine's reasons after its draws."""
+    """Inputs of 0.00001 make every dL/dw smaller than 0.0001: the save is refused, the page and
+    the preview say which cell and why, and nothing is created. With a range that admits only
+    problems whose inputs are 0, the engine's reasons after its draws. (Inputs of exactly 0 in a
+    problem without ranges make given 0s instead, issue 20: this test used them before.)"""
     client = teacher(course)
-    zeros = {f"x-{r}-{i}": "0" for r in (1, 2, 3, 4) for i in (1, 2)}
-    response = post(client, new_url(course), {**homework_post(zeros), "action": "save"})
+    tiny = {f"x-{r}-{i}": "0.00001" for r in (1, 2, 3, 4) for i in (1, 2)}
+    response = post(client, new_url(course), {**homework_post(tiny), "action": "save"})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "The problem is degenerate: round 1 dL/dw11 = 0 is below one unit of 4 decimals" in html
+    assert "The problem is degenerate: round 1 dL/dw11 = " in html
+    assert "is below one unit of 4 decimals" in html
     assert not Assignment.objects.filter(slug="hw41").exists()
-    preview = post(client, preview_url(course), homework_post(zeros), page=new_url(course)).json()
+    preview = post(client, preview_url(course), homework_post(tiny), page=new_url(course)).json()
     assert preview["ok"] is False and any("dL/dw11" in p for p in preview["problems"])
+    zeros = {f"x-{r}-{i}": "0" for r in (1, 2, 3, 4) for i in (1, 2)}
     ranged = post(client, new_url(course), {**homework_post({**zeros, "b-1-1": "0.1..0.3 step 0.1"}),
                                            "action": "save"})
     assert ranged.status_code == 400 and "no non-degenerate problem" in ranged.content.decode()

@@ -11,6 +11,7 @@ from grading.engine import parse_spec
 from grading.engine.grids import grids_of
 from grading.keyaudit.library import template, templates
 from grading.models import Assignment
+from grading.services.authoring import assignment_publish
 from tests.test_authoring import post
 from tests.webtools import client_for
 
@@ -31,10 +32,12 @@ def _post_data(spec_json: dict, **settings: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("slug", ["softmax-classifier-2-3", "deep-ml-25-full-batch", "mazur-2-2-2"])
+@pytest.mark.parametrize("slug", ["softmax-classifier-2-3", "deep-ml-25-full-batch", "mazur-2-2-2",
+                                  "mitchell-4.7-momentum", "han-kamber-3-2-1"])
 def test_a_library_template_saved_from_the_page_keeps_its_spec(world, slug):
     """Open the page from the template, save it as it stands: the assignment's spec means the
-    template's (batch, reduction, optimizer, softmax and all)."""
+    template's (batch, reduction, optimizer, softmax and all). Mitchell's and Han & Kamber's,
+    whose inputs include 0, save as printed too."""
     client = client_for(world["teacher"])
     url = reverse("grading:assignment_new", args=[world["course"].code])
     page = client.get(url + f"?template={slug}")
@@ -75,15 +78,20 @@ def test_a_softmax_hidden_layer_is_refused_with_the_engines_message(world):
     assert "only the output layer may be softmax" in response.content.decode()
 
 
-def test_mitchells_zero_inputs_are_degenerate_by_issue_9s_rule(world):
+def test_mitchells_zero_inputs_make_given_gradients_on_the_students_page(world):
     """Mitchell's examples (1, 0) and (0, 1) make dL/dw21[1] (round 1) and dL/dw11[1] (round 2)
-    exactly 0: the page opens from the template and refuses to save it, naming those cells, as it
-    refuses any problem with a zero input (change x to save it)."""
+    exactly 0: saved from the template, the student's page shows them as given 0s without an
+    input (nobody types them, nobody earns marks for them); every other gradient is typed.
+    (Before, issue 9's rule refused to save the template for those two cells.)"""
     client = client_for(world["teacher"])
     url = reverse("grading:assignment_new", args=[world["course"].code])
     response = post(client, url + "?template=mitchell-4.7-momentum",
-                    _post_data(template("mitchell-4.7-momentum").spec_json))
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "round 1 dL/dw21[1] = 0 is below one unit of 4 decimals" in html
-    assert "round 2 dL/dw11[1] = 0 is below one unit of 4 decimals" in html
+                    _post_data(template("mitchell-4.7-momentum").spec_json, opens_at="2026-11-01T08:00"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assignment = Assignment.objects.get(slug="trained")
+    assignment_publish(assignment, by=world["teacher"], reason="open it")
+    page = client_for(world["alice"]).get(assignment.get_absolute_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="r1.backward.dL/dw11[1]"' in html and 'name="r2.backward.dL/dw21[1]"' in html
+    assert 'name="r1.backward.dL/dw21[1]"' not in html and 'name="r2.backward.dL/dw11[1]"' not in html

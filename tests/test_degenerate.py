@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grading.engine import parse_spec, stack, train, train_one
+from grading.engine import CellId, answer_key, parse_spec, stack, train, train_one
 from grading.engine.degenerate import degenerate_mask, degenerate_reasons, reasons
 from tests import refnet
 
@@ -46,12 +46,31 @@ def test_small_backward_cells_are_named_at_coarse_decimals() -> None:
 
 
 def test_an_input_of_zero_makes_its_weight_gradients_zero() -> None:
-    """x1 = 0 in round 1: dL/dw11 and dL/dw12 are 0, and the message says the student writes 0.0000."""
+    """x1 = 0 in round 1: dL/dw11 and dL/dw12 are 0. Drawn problems count them (a draw is drawn
+    again, and the message says the student would write 0.0000); a problem without ranges shows
+    them as given values instead, so they are no reason and nobody types them for marks.
+    (Issue 20's library: before, this test pinned them as reasons of the problem itself.)"""
     hw = {**HW, "samples": [{"x": [0, 0.8], "y": [1, 0]}, *HW["samples"][1:]]}
+    zeros = {("small", 1, "dL/dw", 1, (1, 1)), ("small", 1, "dL/dw", 1, (1, 2))}
+    drawn = reasons(train_one(parse_spec(hw)), decimals=4)
+    assert {(r.rule, r.round, r.quantity, r.layer, r.index) for r in drawn} == zeros
+    assert drawn[0].message == ("round 1 dL/dw11 = 0 is below one unit of 4 decimals (0.0001) in magnitude: "
+                                "the student would write 0.0000")
+    assert degenerate_mask(train_one(parse_spec(hw)), decimals=4).tolist() == [True]
+    assert found(hw, 4) == set() == refnet.degenerate_cells(hw, 4, zero_inputs_given=True)
+    assert refnet.degenerate_cells(hw, 4) == zeros
+    graph = answer_key(parse_spec(hw)).graph
+    given = {c.key for c in graph.cells.values() if not c.gradable and c.key.column == "backward"}
+    assert given == {CellId(1, "backward", 1, "dL/dw", (1, 1)), CellId(1, "backward", 1, "dL/dw", (1, 2))}
+    assert all(answer_key(parse_spec(hw)).values[k] == 0 for k in given)
+
+
+def test_an_input_near_zero_is_still_a_reason() -> None:
+    """Only an input of exactly 0 makes a given value: x1 = 0.00001 leaves dL/dw11 and dL/dw12
+    below 0.0001 but something to compute, so the problem is degenerate as before."""
+    hw = {**HW, "samples": [{"x": [0.00001, 0.8], "y": [1, 0]}, *HW["samples"][1:]]}
     assert found(hw, 4) == {("small", 1, "dL/dw", 1, (1, 1)), ("small", 1, "dL/dw", 1, (1, 2))}
-    message = degenerate_reasons(parse_spec(hw), decimals=4)[0].message
-    assert message == ("round 1 dL/dw11 = 0 is below one unit of 4 decimals (0.0001) in magnitude: "
-                       "the student would write 0.0000")
+    assert all(c.gradable for c in answer_key(parse_spec(hw)).graph.cells.values() if c.key.column == "backward")
 
 
 def test_saturated_sigmoid_outputs_are_named() -> None:
@@ -135,7 +154,10 @@ def test_reasons_match_the_reference_on_random_networks(seed: int) -> None:
     for _ in range(10):
         spec = random_spec(rng, acts, loss)
         decimals = rng.choice([2, 3, 4])
-        assert found(spec, decimals) == refnet.degenerate_cells(spec, decimals), spec
+        assert found(spec, decimals) == refnet.degenerate_cells(spec, decimals, zero_inputs_given=True), spec
+        drawn = {(r.rule, r.round, r.quantity, r.layer, r.index)
+                 for r in reasons(train_one(parse_spec(spec)), decimals=decimals)}
+        assert drawn == refnet.degenerate_cells(spec, decimals), spec
 
 
 def test_the_batch_mask_agrees_with_each_problems_reasons() -> None:
@@ -159,3 +181,39 @@ def random_spec_fixed(rng: random.Random, acts: list[str]) -> dict:
             "loss": "half_sse", "learning_rate": 0.5,
             "samples": [{"x": [round(rng.uniform(-1, 1), 1) for _ in range(2)],
                          "y": [rng.choice([0, 1]) for _ in range(2)]} for _ in range(3)]}
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_the_given_zeros_of_the_tables_are_exactly_what_the_rule_leaves_out(batch: int) -> None:
+    """An input of 0 in some samples (x2 in every sample of round 1, x1 in one sample of round 2):
+    the cells the tables show as given are exactly the reasons a drawn problem has and a problem
+    without ranges does not, per sample and for the round's mean, named alike."""
+    from tests.test_training import training_spec
+
+    data = training_spec(5, optimizer={"kind": "momentum", "beta": 0.9}, batch=batch, n_layers=2)
+    for k, sample in enumerate(data["samples"]):
+        sample["x"] = [0.5 + 0.1 * k] + [0.3] * (len(sample["x"]) - 1)
+        if k < batch and len(sample["x"]) > 1:
+            sample["x"][1] = 0  # x2 = 0 in round 1, every sample
+        if k == batch:
+            sample["x"][0] = 0  # x1 = 0 in one sample of round 2
+    spec = parse_spec(data)
+    trace = train_one(spec)
+    drawn = {(r.round, r.name) for r in reasons(trace, decimals=4)}
+    authored = {(r.round, r.name) for r in reasons(trace, decimals=4, zero_inputs_given=True)}
+    graph = answer_key(spec).graph
+    given = {(c.key.round, c.name) for c in graph.cells.values() if not c.gradable and c.key.column == "backward"}
+    assert given and given == drawn - authored
+    # The rule written out in the README's notation: dL/dw{i}{j}[1](k) for sample k of a round
+    # whose x_i is 0 (no "(k)" with one sample a round), and the round's dL/dw{i}{j}[1] when x_i
+    # is 0 in every sample of it.
+    expected = set()
+    for r in (1, 2):
+        mine = data["samples"][(r - 1) * batch:r * batch]
+        for i in range(1, len(mine[0]["x"]) + 1):
+            zero = [k for k, sample in enumerate(mine, 1) if sample["x"][i - 1] == 0]
+            for j in range(1, spec.sizes[1] + 1):
+                expected |= {(r, f"dL/dw{i}{j}[1]" + (f"({k})" if batch > 1 else "")) for k in zero}
+                if batch > 1 and len(zero) == batch:
+                    expected.add((r, f"dL/dw{i}{j}[1]"))
+    assert given == expected

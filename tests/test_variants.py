@@ -234,11 +234,15 @@ def test_ranges_that_admit_nothing_are_refused_with_the_reason() -> None:
 
 
 def test_a_degenerate_spec_without_ranges_is_refused_with_the_reason() -> None:
-    """A spec with no range that is degenerate is refused at once, naming its cells."""
+    """A spec with no range that is degenerate is refused at once, naming its cells; an input of
+    exactly 0 is not a reason there (its weights' gradients are given values: issue 20's
+    library; before, this test refused x1 = 0 itself)."""
     template = copy.deepcopy(HW)
-    template["samples"][0]["x"] = [0, 0.8]
-    with pytest.raises(VariantError, match=r"^the problem is degenerate: round 1 dL/dw11 = 0 is below"):
+    template["samples"][0]["x"] = [0.00001, 0.8]
+    with pytest.raises(VariantError, match=r"^the problem is degenerate: round 1 dL/dw11 = \S+ is below"):
         draw(template, 1, "s1")
+    template["samples"][0]["x"] = [0, 0.8]
+    assert draw(template, 1, "s1") == parse_spec(template)
 
 
 def test_decimals_decide_what_is_degenerate() -> None:

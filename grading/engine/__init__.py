@@ -11,7 +11,7 @@ graph of cells of every round and computes the key. Import from here:
 from grading.engine.cells import (COLUMNS, GRADIENT, WITH_RESPECT_TO, CellId, Column, Group, Place, QuantityName, Shape,
                                   cell_id_text, cell_name, cell_names, column_names, column_places,
                                   names_table, single_layer_cell, single_layer_places, table_layout,
-                                  variable_of, w_name)
+                                  variable_of, w_name, zero_input_gradients)
 from grading.engine.graph import (Cell, Graph, Key, Override, answer_key, build_graph, cell_across, loss_at,
                                   round_formulas, trace_values)
 from grading.engine.network import (QUANTITIES, Architecture, Batch, LayerTrace, Quantity, Trace,
@@ -29,5 +29,5 @@ __all__ = [
     "column_names", "column_places", "json_repr", "loss_at", "names_table", "parse_spec",
     "quantities", "round_formulas", "round_steps", "sigmoid", "single_layer_cell",
     "single_layer_places", "stack", "table_layout", "train", "train_one", "trace_values",
-    "variable_of", "w_name",
+    "variable_of", "w_name", "zero_input_gradients",
 ]

@@ -163,6 +163,27 @@ class Shape:
 # ---------------------------------------------------------------- names
 
 
+def zero_input_gradients(spec: Spec) -> frozenset[CellId]:
+    """The gradient cells that are 0 whatever the student computes, because an input given in the
+    spec is exactly 0: dL/dw_ij of the first layer is dL/ds_j · x_i, so it is 0 in a sample whose
+    x_i is 0, and a round's reduced dL/dw_ij (mean or sum) is 0 when x_i is 0 in every sample of
+    it. The graph shows them as given values (no input, no marks) and the degeneracy rule of a
+    problem without ranges does not count them (issue 9: nobody earns marks for typing 0.0000)."""
+    n_in, n_out = spec.sizes[0], spec.sizes[1]
+    samples = (0,) if spec.batch == 1 else tuple(range(1, spec.batch + 1))
+    out: set[CellId] = set()
+    for r in range(1, spec.n_rounds + 1):
+        in_every = set(range(1, n_in + 1))
+        for k in samples:
+            x = spec.sample_of(r, k).x
+            zeros = {i for i in range(1, n_in + 1) if x[i - 1] == 0}
+            in_every &= zeros
+            out.update(CellId(r, "backward", 1, "dL/dw", (i, j), k) for i in zeros for j in range(1, n_out + 1))
+        if spec.batch > 1:
+            out.update(CellId(r, "backward", 1, "dL/dw", (i, j), 0) for i in in_every for j in range(1, n_out + 1))
+    return frozenset(out)
+
+
 def w_name(i: int, j: int) -> str:
     """Name of the weight from unit i below to unit j (1-based), as the seed writes it."""
     return f"w{i}{j}"

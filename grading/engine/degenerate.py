@@ -3,7 +3,9 @@
 No Django here. A problem is degenerate when a student could not do it by hand in a useful way:
 
 * a backward cell smaller in magnitude than one unit of the asked decimals (10^-d): the student
-  would write 0.0000 and learn nothing from that cell;
+  would write 0.0000 and learn nothing from that cell. In a problem without ranges, a first-layer
+  dL/dw that an input given as exactly 0 makes 0 is not counted: the tables show it as a given
+  value, so nobody types it or earns marks for it; drawn problems are drawn again instead;
 * a sigmoid (or softmax) output outside [0.01, 0.99]: the unit is saturated and its slope
   f(1 - f) nearly 0;
 * a ReLU unit inactive (s <= 0) in every round: its whole column of the table is 0;
@@ -120,16 +122,35 @@ def _cells(trace: Trace) -> Iterator[tuple[Column, QuantityName, int | None, np.
                 yield column, quantity, layer, array  # type: ignore[misc]
 
 
-def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
-    """(P,) booleans: which problems of the batch are degenerate."""
+def _given_zero(trace: Trace, quantity: str, layer: int | None, array: np.ndarray) -> np.ndarray | None:
+    """Where ``array`` (a quantity's, rows by sample or by round) holds a first-layer dL/dw that an
+    input of exactly 0 makes 0: in that sample, or for a round's reduced gradient in every sample
+    of the round (``grading.engine.cells.zero_input_gradients`` says the same of one spec's cells)."""
+    if quantity != "dL/dw" or layer != 1:
+        return None
+    zero = trace.x == 0  # (P, samples, n_in)
+    if array.shape[1] != zero.shape[1]:  # the rounds' reduced gradients
+        p, samples, n_in = zero.shape
+        zero = zero.reshape(p, array.shape[1], samples // array.shape[1], n_in).all(axis=2)
+    return np.broadcast_to(zero[..., None], array.shape)
+
+
+def degenerate_mask(trace: Trace, *, decimals: int, zero_inputs_given: bool = False) -> np.ndarray:
+    """(P,) booleans: which problems of the batch are degenerate. ``zero_inputs_given``: a
+    gradient an input of exactly 0 makes 0 is a given value, not a reason (a problem without
+    ranges; a drawn problem is drawn again instead)."""
     unit = 10.0 ** -decimals
     p = trace.L.shape[0]
     bad = np.zeros(p, dtype=bool)
-    for column, quantity, _layer, array in _cells(trace):
+    for column, quantity, layer_no, array in _cells(trace):
         flat = array.reshape(p, -1)
         bad |= ~np.isfinite(flat).all(axis=1)
         if column == "backward":
-            bad |= ~(np.abs(flat) >= unit).all(axis=1)
+            small = ~(np.abs(array) >= unit)
+            given = _given_zero(trace, quantity, layer_no, array) if zero_inputs_given else None
+            if given is not None:
+                small &= ~given
+            bad |= small.reshape(p, -1).any(axis=1)
     for name, layer in zip(trace.architecture.activations, trace.layers):
         activation = registry.activation(name)
         if activation.saturates is not None:
@@ -142,8 +163,9 @@ def degenerate_mask(trace: Trace, *, decimals: int) -> np.ndarray:
     return bad
 
 
-def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
-    """Every reason problem ``problem`` of the batch is degenerate; empty when it is not."""
+def reasons(trace: Trace, *, decimals: int, problem: int = 0, zero_inputs_given: bool = False) -> list[Reason]:
+    """Every reason problem ``problem`` of the batch is degenerate; empty when it is not.
+    ``zero_inputs_given`` as for ``degenerate_mask``."""
     unit = 10.0 ** -decimals
     n_layers = len(trace.layers)
     found: list[tuple[tuple[int, int, int], Reason]] = []
@@ -165,11 +187,12 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
 
     for order, (column, quantity, layer, array) in enumerate(_cells(trace)):
         rows = array.shape[1]
+        given = _given_zero(trace, quantity, layer, array) if zero_inputs_given else None
         for position, value in np.ndenumerate(array[problem]):
             (round_no, sample), index = at(position[0], rows), tuple(k + 1 for k in position[1:])
             if not np.isfinite(value):
                 add("not_finite", round_no, column, quantity, layer, index, None, order, sample)
-            elif column == "backward" and abs(value) < unit:
+            elif column == "backward" and abs(value) < unit and not (given is not None and given[problem][position]):
                 add("small", round_no, column, quantity, layer, index, float(value), order, sample)
     for l, (name, layer_trace) in enumerate(zip(trace.architecture.activations, trace.layers), 1):
         activation = registry.activation(name)
@@ -187,5 +210,7 @@ def reasons(trace: Trace, *, decimals: int, problem: int = 0) -> list[Reason]:
 
 
 def degenerate_reasons(spec: Spec, *, decimals: int) -> list[Reason]:
-    """Every reason one spec is degenerate at ``decimals`` places; empty when it is not."""
-    return reasons(train_one(spec), decimals=decimals)
+    """Every reason one spec (a problem without ranges) is degenerate at ``decimals`` places;
+    empty when it is not. A gradient that an input of exactly 0 makes 0 is no reason: the
+    problem shows it as a given value (a textbook's exercise can be set as printed)."""
+    return reasons(train_one(spec), decimals=decimals, zero_inputs_given=True)

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, Union, cast
+
+import numpy as np
 
 from grading.engine.cells import (COLUMNS, CellId, Place, Shape, cell_name, column_places,
-                                  names_table, parameter_places)
+                                  names_table, parameter_places, zero_input_gradients)
 from grading.engine.network import Trace, train_one
 from grading.engine.spec import Sample, Spec
 from grading.engine.registry import identity as _identity
@@ -170,24 +172,51 @@ def build_graph(spec: Spec, overrides: Mapping[Where, Override] | None = None) -
                      else (p, name, kind, deps, fn, text, by_round)
                      for p, name, kind, deps, fn, text, by_round in plan)
         overridden = frozenset(by_place)
+    if not overrides:
+        computed, given = _plain_cells(shape, float(spec.learning_rate), spec.n_rounds)
+        # A copy of the shared table (no key hashed again); only the given values are the spec's.
+        graph = Graph(spec, shape, cells=cast(dict[CellId, Cell], dict(computed)))
+        cells = graph.cells
+        for key, name, ident in given:
+            cells[key] = Cell(key, name, ident, value=_given(spec, key.place, spec.sample_of(key.round, key.sample)),
+                              gradable=False)
+        return _zero_inputs_given(graph)
     graph = Graph(spec, shape, overridden=overridden)
     cells = graph.cells
-    skeleton = _skeleton(plan, spec.n_rounds) if overrides else _plain_skeleton(shape, float(spec.learning_rate),
-                                                                              spec.n_rounds)
-    for key, name, ident, deps, fn, text, given in skeleton:
-        if given:
+    for key, name, ident, deps, fn, text, is_given in _skeleton(plan, spec.n_rounds):
+        if is_given:
             sample = spec.sample_of(key.round, key.sample)
             cells[key] = Cell(key, name, ident, value=_given(spec, key.place, sample), gradable=False)
         else:
             cells[key] = Cell(key, name, ident, deps, fn, text)
+    return _zero_inputs_given(graph)
+
+
+def _zero_inputs_given(graph: Graph) -> Graph:
+    """The gradients an input of exactly 0 makes 0 (``zero_input_gradients``) shown as given:
+    still computed (the cells after them use them), never typed or marked."""
+    cells = graph.cells
+    for key in zero_input_gradients(graph.spec):
+        if key in cells:
+            cells[key] = cells[key]._replace(gradable=False)
     return graph
 
 
 @lru_cache(maxsize=256)
-def _plain_skeleton(shape: Shape, learning_rate: float, n_rounds: int) -> tuple[tuple[Any, ...], ...]:
-    # Every problem of one shape, learning rate and length has the same cells: a class of
-    # per-student variants builds them once.
-    return _skeleton(_plan(shape, learning_rate), n_rounds)
+def _plain_cells(shape: Shape, learning_rate: float, n_rounds: int
+                 ) -> tuple[dict[CellId, Cell | None], tuple[tuple[CellId, str, str], ...]]:
+    """Every cell of every problem of one shape, learning rate and length, in graph order, the
+    computed ones made (a cell is immutable: a class of per-student variants shares them), the
+    given ones None; and the given ones' (key, name, id), whose values are each spec's."""
+    computed: dict[CellId, Cell | None] = {}
+    given = []
+    for key, name, ident, deps, fn, text, is_given in _skeleton(_plan(shape, learning_rate), n_rounds):
+        if is_given:
+            computed[key] = None
+            given.append((key, name, ident))
+        else:
+            computed[key] = Cell(key, name, ident, deps, fn, text)
+    return computed, tuple(given)
 
 
 def _skeleton(plan: tuple[tuple[Any, ...], ...], n_rounds: int) -> tuple[tuple[Any, ...], ...]:
@@ -289,20 +318,38 @@ class Key:
 
 def trace_values(graph: Graph, trace: Trace, problem: int = 0) -> dict[CellId, float]:
     """The value of every cell of ``graph`` from the numpy engine's trace of its spec."""
-    arrays: dict[tuple[str, str, int | None, bool], Any] = {}
-    values: dict[CellId, float] = {}
-    batch = graph.spec.batch
-    for key in graph.cells:
-        kind = (key.column, key.quantity, key.layer, key.sample == 0)
-        rows = arrays.get(kind)
-        if rows is None:
-            rows = arrays[kind] = trace.array(*kind[:3], reduced=kind[3])[problem].tolist()
-        # A per-sample quantity's rows are the samples, (round − 1)·batch + sample; the others' the rounds.
-        value = rows[(key.round - 1) * batch + key.sample - 1] if key.sample else rows[key.round - 1]
-        for k in key.index:
-            value = value[k - 1]
-        values[key] = value
-    return values
+    keys = tuple(graph.cells)
+    gather = _gather(keys, graph.spec.batch)
+    out = np.empty(len(keys))
+    for (column, quantity, layer, reduced), (positions, at) in gather.items():
+        array = trace.array(column, quantity, layer, reduced=reduced)[problem]
+        out[positions] = array[at]
+    return dict(zip(keys, out.tolist()))
+
+
+_GATHERS: dict[tuple[int, int], tuple[tuple[CellId, ...], dict[Any, Any]]] = {}
+
+
+def _gather(keys: tuple[CellId, ...], batch: int) -> dict[tuple[str, str, int | None, bool], tuple[Any, Any]]:
+    """Where each cell's value sits in the trace: per quantity (column, quantity, layer, reduced),
+    the cells' positions in ``keys`` and their (row, index…) in the quantity's (R, …) array. A
+    per-sample quantity's rows are the samples, (round − 1)·batch + sample; the others' the rounds.
+    Kept for the last graphs' cells: a class's problems share one list of cells."""
+    known = _GATHERS.get((len(keys), batch))
+    if known is not None and known[0] == keys:  # the same cells (the same objects: compared by identity first)
+        return known[1]
+    cells: dict[tuple[str, str, int | None, bool], list[tuple[int, tuple[int, ...]]]] = {}
+    for position, key in enumerate(keys):
+        row = (key.round - 1) * batch + key.sample - 1 if key.sample else key.round - 1
+        cells.setdefault((key.column, key.quantity, key.layer, key.sample == 0), []).append(
+            (position, (row, *(k - 1 for k in key.index))))
+    plan = {kind: (np.array([p for p, _ in found], dtype=np.intp),
+                   tuple(np.array(axis, dtype=np.intp) for axis in zip(*(at for _, at in found))))
+            for kind, found in cells.items()}
+    if len(_GATHERS) >= 64:
+        _GATHERS.clear()
+    _GATHERS[(len(keys), batch)] = (keys, plan)
+    return plan
 
 
 def cell_across(trace: Trace, key: CellId) -> Any:

@@ -101,7 +101,9 @@ def draw_many(template: Template | Any, seed: int, student_keys: Sequence[str], 
             break
         values = values_of(template, indices(template, seed, [keys[i] for i in pending],
                                              attempt, redraw))
-        bad = degenerate_mask(_train(template, values), decimals=decimals)
+        # Without ranges there is nothing to draw again: the problem is judged as authored
+        # (a gradient an input of 0 makes 0 is a given value); a drawn one is drawn again.
+        bad = degenerate_mask(_train(template, values), decimals=decimals, zero_inputs_given=not template.free)
         chosen[pending[~bad]] = values[~bad]
         pending = pending[bad]
     if len(pending):
@@ -120,7 +122,7 @@ def _exhausted(template: Template, seed: int, key: str, attempt: int, decimals: 
                draws: int) -> VariantError:
     """The error when every one of a student's draws was degenerate: the commonest reasons."""
     if not template.free:
-        found = reasons(_train(template, np.empty((1, 0))), decimals=decimals)
+        found = reasons(_train(template, np.empty((1, 0))), decimals=decimals, zero_inputs_given=True)
         shown = join("; ", [reason.message for reason in found[:5]])
         if len(found) > 5:
             return VariantError(_("the problem is degenerate: %(reasons)s (and %(n)s more)", reasons=shown,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from grading.engine import CellId, Column, Graph, QuantityName, registry
 from grading.engine.text import Text, _
@@ -44,14 +44,19 @@ _CHECKED = frozenset({"f", "y-f", "(y-f)^2", "L", "dL/df", "dL/ds"})  # the kind
 def repeated_values(round_values: Mapping[CellId, float], key_values: Mapping[CellId, float],
                     tol: float, max_repeats: int) -> set[float]:
     """Values typed in more than ``max_repeats`` cells of a round, and more often than in the key."""
-    counts = Counter(round(v, 12) for v in round_values.values())
+    return repeated_in(list(round_values.values()), [key_values[k] for k in round_values], tol, max_repeats)
+
+
+def repeated_in(typed: Sequence[float], expected: Sequence[float], tol: float, max_repeats: int) -> set[float]:
+    """``repeated_values`` of a round's typed numbers and the key's values of the same cells."""
+    counts = Counter(round(v, 12) for v in typed)
     out = set()
     keyed: list[float] | None = None
     for value, count in counts.items():
         if count <= max_repeats:
             continue
         if keyed is None:  # the key's values of the typed cells, sorted: counted by bisection
-            keyed = sorted(key_values[k] for k in round_values)
+            keyed = sorted(expected)
         # the key's values v with |v − value| < tol
         in_key = bisect_left(keyed, value + tol) - bisect_right(keyed, value - tol)
         if count > in_key:

@@ -241,11 +241,15 @@ Honest = tuple[tuple[tuple[Place, ...], Callable[..., float]], ...]
 def honest_alternatives(graph: Graph) -> Mapping[Place, Honest]:
     """Other honest derivations of a cell than its own step: the output's dL/df from the
     student's own y − f cell (dL/df = −scale·(y − f) for a squared loss, as Mazur writes it)."""
-    return _honest(graph.shape, frozenset(c.place for c in graph.cells if c.round == 1))
+    # Only where the graph has both cells in round 1 (a round of several samples has neither
+    # without its sample); looked up, not gathered from every cell: this runs for every marking.
+    cells = graph.cells
+    return {cell: honest for cell, honest in _honest(graph.shape).items()
+            if cell.at(1) in cells and all(d.at(1) in cells for deps, _fn in honest for d in deps)}
 
 
 @lru_cache(maxsize=64)
-def _honest(shape: Shape, places: frozenset[Place]) -> Mapping[Place, Honest]:
+def _honest(shape: Shape) -> Mapping[Place, Honest]:
     loss = registry.loss(shape.loss)
     if not loss.squared or loss.slope_scale is None:
         return {}
@@ -253,6 +257,5 @@ def _honest(shape: Shape, places: frozenset[Place]) -> Mapping[Place, Honest]:
     out: dict[Place, Honest] = {}
     for j in range(1, shape.n_outputs + 1):
         cell, y_minus_f = Place("backward", shape.n_layers, "dL/df", (j,)), Place("forward", None, "y-f", (j,))
-        if cell in places and y_minus_f in places:
-            out[cell] = (((y_minus_f,), lambda d, scale=scale: -scale * d),)
+        out[cell] = (((y_minus_f,), lambda d, scale=scale: -scale * d),)
     return out
