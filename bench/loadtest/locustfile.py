@@ -98,11 +98,15 @@ class Student(HttpUser):
         body = {n: self.values[n] for n in sent}
         if self.base:
             body["base"] = str(self.base)
-        response = self.client.post(SCENE["draft_url"], data=body, name="autosave",
-                                    headers={"X-CSRFToken": self.csrf, "X-Requested-With": "XMLHttpRequest"})
-        if response.status_code == 200:
-            self.base = response.json().get("draft_version", self.base)
-            self.unsaved -= sent
+        with self.client.post(SCENE["draft_url"], data=body, name="autosave", catch_response=True,
+                              headers={"X-CSRFToken": self.csrf, "X-Requested-With": "XMLHttpRequest"}) as response:
+            if response.status_code == 200:
+                self.base = response.json().get("draft_version", self.base)
+                self.unsaved -= sent
+            elif response.status_code == 409 and self.submitted:
+                # Sent before the submit, answered after it: the submit's form (newer values)
+                # is what the server kept, and it says so; the page that sent this is gone.
+                response.success()
 
     def poll(self) -> None:
         """grading_poll.js: ask whether the attempt is graded; once it is, open the page again."""
@@ -136,12 +140,12 @@ class Student(HttpUser):
 
 
 def poll_delay(polls: int) -> float:
-    """grading_poll.js's pace: the first ask 0.7 s after the page, then the delay it sets."""
+    """grading_poll.js's pace: the first ask 0.8 s after the page, then the delay it sets."""
     return POLL_SCHEDULE[min(polls, len(POLL_SCHEDULE) - 1)]
 
 
 # grading_poll.js's delays (seconds) before the 1st, 2nd, ... status request, the last repeated.
-POLL_SCHEDULE = [0.7, 1.0, 1.5, 2.0, 3.0, 5.0]
+POLL_SCHEDULE = [0.8, 1.5, 2.5, 4.0, 5.0]
 
 
 class Staff(HttpUser):

@@ -1,5 +1,5 @@
 // The feedback page of an attempt still being graded: ask whether it is graded, reload once it is.
-// The asks slow down as the wait grows (0.7 s, then 1, 1.5, 2, 3 and every 5 s): a class
+// The asks slow down as the wait grows (0.8 s, then 1.5, 2.5, 4 and every 5 s): a class
 // submitting at once is answered within a second or two while grading keeps up, and does not
 // fill the servers with questions while it catches up after a deadline.
 // Its one message is in the page's language (the JavaScript catalogue, loaded by base.html).
@@ -8,7 +8,7 @@
   var el = document.querySelector("[data-status-url]");
   if (!el) return;
   var gettext = window.gettext || function (text) { return text; };  // the page's language
-  var DELAYS_MS = [700, 1000, 1500, 2000, 3000, 5000];  // before the 1st, 2nd, ... ask; the last repeats
+  var DELAYS_MS = [800, 1500, 2500, 4000, 5000];  // before the 1st, 2nd, ... ask; the last repeats
   var started = Date.now(), tries = 0, warned = false;
   function next() {
     var delay = DELAYS_MS[Math.min(tries, DELAYS_MS.length - 1)];
