@@ -114,22 +114,47 @@ def best(attempts: Sequence[Attempt]) -> Attempt | None:
     return top[1] if top is not None else None
 
 
-def student_submissions(assignment: Assignment, student) -> tuple[Submission | None, list[Attempt]]:
-    """The student's draft (if any) and submitted attempts (oldest first) with their grades."""
-    # Answers are read for the draft and the last attempt only (the page starts from them): a
-    # student with hundreds of attempts must not cost hundreds of answer sheets.
-    mine = list(Submission.objects.filter(assignment=assignment, student=student).defer("answers")
-                .order_by("attempt"))
-    draft = next((s for s in mine if s.is_draft), None)
-    submitted = [s for s in mine if not s.is_draft]
-    wanted = [s for s in (draft, submitted[-1] if submitted else None) if s is not None]
+ATTEMPTS_SHOWN = 10  # the assignment page lists a student's latest attempts, older ones a page at a time
+
+
+@dataclass
+class StudentAttempts:
+    """What the assignment page reads of one student's work: the draft, the last attempt handed
+    in (both with their answers), how many were handed in, and a bounded list of attempts."""
+
+    draft: Submission | None
+    last: Attempt | None
+    count: int
+    shown: list[Attempt]  # at most ATTEMPTS_SHOWN, oldest first
+    older: bool  # attempts older than the oldest shown exist
+
+
+def student_attempts(assignment: Assignment, student, *, before: int | None = None,
+                     limit: int = ATTEMPTS_SHOWN) -> StudentAttempts:
+    """The student's draft, last attempt and latest ``limit`` attempts (those numbered below
+    ``before`` when given), in a bounded number of queries and rows whatever the number of
+    attempts: the page never grows with them."""
+    mine = Submission.objects.filter(assignment=assignment, student=student)
+    # The draft always holds the highest number (the next attempt), so the newest rows are the
+    # draft, the last attempt handed in and the ones before it.
+    top = list(mine.defer("answers").order_by("-attempt")[:limit + 2])
+    draft = next((s for s in top if s.is_draft), None)
+    newest = [s for s in top if not s.is_draft]
+    count = len(newest) if len(newest) <= limit else mine.filter(state=Submission.State.SUBMITTED).count()
+    if before is None:
+        listed, older = newest[:limit], count > limit
+    else:
+        rows = list(mine.filter(state=Submission.State.SUBMITTED, attempt__lt=before).defer("answers")
+                    .order_by("-attempt")[:limit + 1])
+        listed, older = rows[:limit], len(rows) > limit
+    wanted = [s for s in (draft, newest[0] if newest else None) if s is not None]
     if wanted:
-        answers = dict(Submission.objects.filter(pk__in=[s.pk for s in wanted])
-                       .values_list("pk", "answers"))
+        answers = dict(Submission.objects.filter(pk__in=[s.pk for s in wanted]).values_list("pk", "answers"))
         for s in wanted:
             s.answers = answers[s.pk]
-    grades = current_gradings(submitted)
-    return draft, [Attempt(s, grades.get(s.pk)) for s in submitted]
+    grades = current_gradings([*listed, *newest[:1]])
+    last = Attempt(newest[0], grades.get(newest[0].pk)) if newest else None
+    return StudentAttempts(draft, last, count, [Attempt(s, grades.get(s.pk)) for s in reversed(listed)], older)
 
 
 def student_home(assignments: Sequence[Assignment], student) -> dict[int, tuple[list[Submission], Attempt | None]]:

@@ -23,6 +23,7 @@ from grading.forms import AnswerForm, formula_input_name, values_from_answers
 from grading.middleware import ArrivedRequest
 from grading.views import fragments
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
+from grading.views.params import id_param
 
 if TYPE_CHECKING:
     from grading.models import Assignment
@@ -78,15 +79,19 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
                 "message": _("The ranges of this assignment gave no usable problem for you. Tell "
                              "the course staff: they need to widen the ranges.")}, status=409)
         spec, variant = problem.spec, problem.variant
-    draft, attempts = selectors.student_submissions(assignment, request.user)
+    # A bounded list of attempts (the latest, or a page of older ones): the page costs the same
+    # for a student with 600 attempts as for one with 3.
+    mine = selectors.student_attempts(assignment, request.user,
+                                      before=id_param(request.GET.get("before"), limit=2**15) or None)
+    draft, last = mine.draft, mine.last
     terms = selectors.student_terms(assignment, request.user)
     fresh = variant is not None and variant.attempt_no > 0  # practice: a new problem each attempt
     if form is not None:
         values = form.raw_values()
     elif draft is not None:
         values = values_from_answers(spec, draft.answers)
-    elif attempts and not fresh:  # a new attempt starts from the last one handed in
-        values = values_from_answers(spec, attempts[-1].submission.answers)
+    elif last is not None and not fresh:  # a new attempt starts from the last one handed in
+        values = values_from_answers(spec, last.submission.answers)
     else:
         values = {}
     error_inputs = dict(form.errors) if form is not None and form.is_bound else {}
@@ -116,10 +121,15 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "round_questions": round_questions,
         "formula_sides": formula_sides,
         "draft": draft,
-        "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
+        "version": version_ms(draft or (last.submission if last else None)),
         "draft_version": selectors.draft_version(draft),
-        "attempts": attempts,
-        "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
+        "attempts": mine.shown,
+        "attempt_count": mine.count,
+        "older_attempts": mine.older,
+        "attempt_range": ((mine.shown[0].submission.attempt, mine.shown[-1].submission.attempt)
+                          if mine.shown else None),
+        "listing_older": request.GET.get("before") is not None,
+        "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - mine.count),
         "is_open": terms.is_open(),
         "past_due": terms.due_at <= now,
         "due_soon": now < terms.due_at < now + timedelta(hours=1),
@@ -134,7 +144,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         # A fresh token per page: submitting this page twice finds the first attempt.
         "submit_token": secrets.token_urlsafe(24),
         "expired": request.GET.get("expired", "") if form is None else "",
-        "last": attempts[-1] if attempts else None,
+        "last": last,
     }
     return render(request, "grading/assignment.html", context, status=status)
 
@@ -284,7 +294,7 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
 def draft_history(request: HttpRequest, pk: int) -> HttpResponse:
     """The versions the student's own draft keeps (time, answers filled), each with a restore."""
     assignment = permissions.access_assignment_as_student(request.user, pk)
-    draft, _attempts = selectors.student_submissions(assignment, request.user)
+    draft = selectors.student_draft(assignment, request.user)
     return render(request, "grading/draft_history.html", {
         "assignment": assignment, "submission": draft, "staff": False,
         "versions": selectors.draft_history(draft), "current": selectors.draft_version(draft)})

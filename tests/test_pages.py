@@ -1,0 +1,104 @@
+"""The student's pages cost the same however much work a student has: the assignment page lists a
+bounded page of attempts, and older ones are reached a page at a time."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from grading import services
+from tests.factories import make_assignment, make_course, make_member
+from tests.webtools import client_for
+
+pytestmark = pytest.mark.django_db
+
+PAGE = 10  # the page lists this many attempts (written here, not read from the code)
+
+
+@pytest.fixture
+def world(db):
+    course = make_course()
+    assignment = make_assignment(course=course, max_attempts=1000)
+    return {"alice": make_member(course=course, username="alice"),
+            "bob": make_member(course=course, username="bob"),
+            "assignment": assignment}
+
+
+def hand_in(assignment, student, times: int) -> None:
+    for _ in range(times):
+        services.submission_submit(assignment=assignment, student=student, answers={})
+
+
+def listed(html: str) -> list[int]:
+    """The attempt numbers in the page's table of attempts, top to bottom."""
+    section = html[html.index('id="attempts"'):]
+    return [int(n) for n in re.findall(r"<tr><td>#(\d+)</td>", section)]
+
+
+def test_the_attempts_list_shows_the_latest_and_pages_back_to_the_first(world):
+    """25 attempts: the page says 25 used and lists 16-25; "Earlier attempts" goes to 6-15, then
+    1-5, which has no earlier link; every page keeps the next attempt's number at 26."""
+    a, alice = world["assignment"], world["alice"]
+    hand_in(a, alice, 25)
+    client = client_for(alice)
+    url = reverse("grading:assignment", args=[a.pk])
+    html = client.get(url).content.decode()
+    assert listed(html) == list(range(16, 26))
+    assert "Attempts used: <strong>25 of 1000</strong>" in html
+    assert "Submit attempt 26" in html
+    assert "Attempts 16 to 25 of 25." in html
+    assert 'href="?before=16#attempts"' in html
+    older = client.get(url, {"before": "16"}).content.decode()
+    assert listed(older) == list(range(6, 16))
+    assert 'href="?before=6#attempts"' in older and "Submit attempt 26" in older
+    first = client.get(url, {"before": "6"}).content.decode()
+    assert listed(first) == [1, 2, 3, 4, 5]
+    assert 'href="?before=' not in first and "Latest attempts" in first
+
+
+def test_a_few_attempts_are_all_listed_without_page_links(world):
+    a, alice = world["assignment"], world["alice"]
+    hand_in(a, alice, 3)
+    html = client_for(alice).get(reverse("grading:assignment", args=[a.pk])).content.decode()
+    assert listed(html) == [1, 2, 3]
+    assert 'href="?before=' not in html and 'id="attempt-range"' not in html and "Latest attempts" not in html
+
+
+def test_the_page_reads_the_same_queries_and_rows_for_12_or_40_attempts(world):
+    """Past one page, more attempts cost no more statements and no more table rows."""
+    a, alice = world["assignment"], world["alice"]
+    client = client_for(alice)
+    url = reverse("grading:assignment", args=[a.pk])
+
+    def read() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        return len(queries), len(listed(html))
+
+    hand_in(a, alice, 12)
+    client.get(url)  # the variant and other first-visit work done
+    at_12 = read()
+    hand_in(a, alice, 28)
+    assert read() == at_12
+    assert at_12[1] == PAGE
+
+
+def test_an_odd_before_shows_the_latest_and_never_another_students_attempts(world):
+    """A page number that is no number, or out of range, is the latest page (never a 500); bob's
+    attempts never appear on alice's pages."""
+    a, alice, bob = world["assignment"], world["alice"], world["bob"]
+    hand_in(a, alice, 2)
+    hand_in(a, bob, 12)
+    client = client_for(alice)
+    url = reverse("grading:assignment", args=[a.pk])
+    for odd in ["x", "-3", "²", "9" * 40, ""]:
+        response = client.get(url, {"before": odd})
+        assert response.status_code == 200, odd
+        assert listed(response.content.decode()) == [1, 2], odd
+    for before in ["2", "12", "1"]:
+        html = client.get(url, {"before": before}).content.decode()
+        assert listed(html) == [n for n in (1, 2) if n < int(before)], before
+        assert "Attempts used: <strong>2 of 1000</strong>" in html
