@@ -102,3 +102,38 @@ def test_an_odd_before_shows_the_latest_and_never_another_students_attempts(worl
         html = client.get(url, {"before": before}).content.decode()
         assert listed(html) == [n for n in (1, 2) if n < int(before)], before
         assert "Attempts used: <strong>2 of 1000</strong>" in html
+
+
+def test_a_changed_grade_is_announced_with_its_title_attempt_points_and_link(world, clock):
+    """The notice on home and on the attempt's page names the assignment (in the reader's
+    language), the attempt, the old and new points, the kind and the time, and links the attempt;
+    a change that kept the points, another student's, or one older than 14 days is not shown."""
+    from datetime import timedelta
+
+    from grading.models import Assignment, Grading
+
+    a, alice, bob = world["assignment"], world["alice"], world["bob"]
+    Assignment.objects.filter(pk=a.pk).update(title_th="การบ้าน 4.1")
+    services.submission_submit(assignment=a, student=alice, answers={})
+    services.submission_submit(assignment=a, student=alice, answers={})
+    first, second = a.submissions.filter(student=alice).order_by("attempt")
+    before = Grading.objects.filter(submission=second).get().score
+    teacher = make_member(course=a.course, username="teacher", role="instructor")
+    services.grading_override(submission=second, by=teacher, reason="a kind hand",
+                              changes=[services.Change(kind="total", points=before + 7.5)])
+    services.grading_override(submission=first, by=teacher, reason="the same points",
+                              changes=[services.Change(kind="total", points=Grading.objects.get(submission=first).score)])
+    client = client_for(alice)
+    html = client.get(reverse("grading:home")).content.decode()
+    notices = html[html.index('id="grade-notices"'):html.index("</ul></div>")]
+    old, new = f"{round(before, 2) + 0.0:g}", f"{round(before + 7.5, 2) + 0.0:g}"
+    assert notices.count("<li>") == 1
+    assert f"Your grade for Homework 4.1, attempt 2, changed from {old} to <strong>{new}</strong> (override," in notices
+    assert f'href="/submissions/{second.pk}/"' in notices
+    assert 'id="grade-notices"' in client.get(second.get_absolute_url()).content.decode()
+    assert 'id="grade-notices"' not in client.get(first.get_absolute_url()).content.decode()
+    thai = client.get(reverse("grading:home"), headers={"accept-language": "th"}).content.decode()
+    assert "การบ้าน 4.1" in thai[thai.index('id="grade-notices"'):]
+    assert 'id="grade-notices"' not in client_for(bob).get(reverse("grading:home")).content.decode()
+    clock.shift(timedelta(days=15))
+    assert 'id="grade-notices"' not in client.get(reverse("grading:home")).content.decode()
