@@ -137,3 +137,61 @@ def test_a_changed_grade_is_announced_with_its_title_attempt_points_and_link(wor
     assert 'id="grade-notices"' not in client_for(bob).get(reverse("grading:home")).content.decode()
     clock.shift(timedelta(days=15))
     assert 'id="grade-notices"' not in client.get(reverse("grading:home")).content.decode()
+
+
+# ------------------------------------------------------------------ the site's kept header and footer
+
+
+def nav_of(html: str) -> str:
+    return html[html.index("<nav "):html.index("</nav>")]
+
+
+def test_the_kept_header_names_each_reader_and_their_own_token(world):
+    """Drawn once and filled per request: each student's name and id, never the one before; a
+    name is escaped; each session's own CSRF token, which a post then accepts."""
+    from django.test import Client
+
+    a = world["assignment"]
+    odd = make_member(course=a.course, username="a&b<c>")
+    url = reverse("grading:assignment", args=[a.pk])
+    for user, shown in [(world["alice"], "alice"), (world["bob"], "bob"), (odd, "a&amp;b&lt;c&gt;"),
+                        (world["alice"], "alice")]:
+        nav = nav_of(client_for(user).get(url).content.decode())
+        assert f"Signed in as <strong>{shown}</strong>" in nav
+        assert f'data-draft-prefix="backprop:draft:{user.pk}:"' in nav
+        assert nav.count("Signed in as") == 1
+    tokens = []
+    for user in (world["alice"], world["bob"]):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        nav = nav_of(client.get(url).content.decode())
+        found = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', nav)
+        assert len(found) == 2 and found[0] == found[1]  # the log-out form's and the language switch's
+        tokens.append(found[0])
+        response = client.post(reverse("set_language"), {"csrfmiddlewaretoken": found[0], "language": "en",
+                                                         "next": url})
+        assert response.status_code == 302
+    assert tokens[0] != tokens[1]
+
+
+def test_the_kept_header_follows_the_page_the_language_and_the_sign_in(world):
+    """The language switch sends each page back to itself (its address escaped); the buttons and
+    the catalogue follow the language; signed out, no name, no log-out form and no token script."""
+    a = world["assignment"]
+    client = client_for(world["alice"])
+    url = reverse("grading:assignment", args=[a.pk])
+    html = client.get(url, {"before": '2"><b>'}).content.decode()
+    assert f'name="next" value="{url}?before=2%22%3E%3Cb%3E"' in nav_of(html)
+    assert 'name="next" value="/"' in nav_of(client.get("/").content.decode())
+    thai = client.get(url, headers={"accept-language": "th"}).content.decode()
+    assert 'value="th" lang="th" class="btn btn-sm btn-light" aria-current="true"' in nav_of(thai)
+    assert "?l=th" in thai and "?l=en" not in thai
+    english = client.get(url).content.decode()
+    assert 'value="en" lang="en" class="btn btn-sm btn-light" aria-current="true"' in nav_of(english)
+    assert "?l=en" in english and "?l=th" not in english
+    signed_out = client_for(world["bob"])
+    signed_out.logout()
+    login = signed_out.get(reverse("login")).content.decode()
+    assert "Signed in as" not in login and 'id="logout-form"' not in login and "csrf.js" not in login
+    assert 'id="language-switch"' in nav_of(login) and 'name="next" value="/accounts/login/"' in nav_of(login)
+    assert "Signed in as <strong>alice</strong>" in client.get(url).content.decode()

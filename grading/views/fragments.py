@@ -28,6 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from grading import selectors
+from grading.templatetags import site_chrome
 from grading.templatetags.round_tables import entry_round, feedback_round
 
 T = TypeVar("T")
@@ -54,9 +55,10 @@ def kept(key: tuple[Any, ...], build: Callable[[], T], *, holds: Any = None) -> 
 
 
 def forget() -> None:
-    """Empty the store (tests start from nothing)."""
+    """Empty the store and the site's kept header and footer (tests start from nothing)."""
     with _LOCK:
         _STORE.clear()
+    site_chrome.forget()
 
 
 def questions_signature(round_questions: Mapping[int, Any]) -> tuple[tuple[int, int, bool], ...]:
