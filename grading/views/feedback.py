@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -113,6 +114,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "variant_numbers": (selectors.variant_numbers(assignment.template, variant.spec)
                             if variant is not None else []),
     }
+    # A student's marks of this record are the same on every reading: kept (staff see forms in them).
+    context["report_html"] = fragments.feedback_report(
+        submission, shown, show_expected=show_expected, reveal=assignment.reveal,
+        build=lambda: render_to_string("grading/includes/feedback_report.html", context)
+    ) if report is not None and shown is not None and not staff else None
     return render(request, "grading/submission.html", context)
 
 
