@@ -195,3 +195,27 @@ def test_the_kept_header_follows_the_page_the_language_and_the_sign_in(world):
     assert "Signed in as" not in login and 'id="logout-form"' not in login and "csrf.js" not in login
     assert 'id="language-switch"' in nav_of(login) and 'name="next" value="/accounts/login/"' in nav_of(login)
     assert "Signed in as <strong>alice</strong>" in client.get(url).content.decode()
+
+
+def test_the_role_read_with_the_page_keeps_who_sees_what(world):
+    """The role comes with the assignment or the attempt in one query: a classmate gets 404 for
+    another's attempt, a TA reads it as staff, a student who left the course still reads their
+    own attempt (not the assignment), and an outsider gets 404 for both."""
+    from grading.models import Membership
+
+    a, alice, bob = world["assignment"], world["alice"], world["bob"]
+    services.submission_submit(assignment=a, student=alice, answers={})
+    attempt = a.submissions.get(student=alice)
+    ta = make_member(course=a.course, username="ta", role="ta")
+    outsider = make_member(course=make_course(code="X1"), username="outsider")
+    assignment_url = reverse("grading:assignment", args=[a.pk])
+    assert client_for(bob).get(attempt.get_absolute_url()).status_code == 404
+    staff_view = client_for(ta).get(attempt.get_absolute_url())
+    assert staff_view.status_code == 200 and 'id="override-form"' in staff_view.content.decode()
+    assert client_for(outsider).get(attempt.get_absolute_url()).status_code == 404
+    assert client_for(outsider).get(assignment_url).status_code == 404
+    Membership.objects.filter(user=alice, course=a.course).delete()
+    gone = client_for(alice)
+    own = gone.get(attempt.get_absolute_url())
+    assert own.status_code == 200 and 'id="override-form"' not in own.content.decode()
+    assert gone.get(assignment_url).status_code == 404
