@@ -24,6 +24,7 @@ from grading import permissions, selectors, services
 from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
+from grading.templatetags.grading_tags import target_options
 from grading.views import fragments
 from grading.views.common import (band_text, formula_row_title, question_title, round_question, round_tables,
                                   svg_response, target_labels)
@@ -41,6 +42,13 @@ def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
         _("Q1 rows"): [(f.row, formula_row_title(f.row)) for f in report.formulas],
         _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
+
+
+def _target_parts(report: Any) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str], str]:
+    """The targets, each target's label, and the request form's <optgroup>s of them."""
+    targets = _targets(report)
+    return (targets, {value: label for options in targets.values() for value, label in options},
+            target_options(targets))
 
 
 def _target_kinds(report: Any) -> dict[str, str]:
@@ -73,8 +81,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decimals = report.decimals if report else assignment.decimals
     variant = submission.variant if staff else None  # staff see the student's drawn numbers
     round_questions = round_question(assignment)
-    targets = fragments.kept(("targets", shown.pk, shown.created_at, get_language()),
-                             lambda: _targets(report)) if report and shown else {}
+    # What a mark can be asked about: the choices, their labels and the request form's options,
+    # built once per record and language (a record never changes).
+    targets, labels, options = fragments.kept(
+        ("targets", shown.pk, shown.created_at, get_language()), lambda: _target_parts(report)
+    ) if report and shown else ({}, {}, "")
     context = {
         "submission": submission,
         "assignment": assignment,
@@ -99,7 +110,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
         "targets": targets,
-        "target_labels": {value: label for options in targets.values() for value, label in options},
+        "target_labels": labels,
+        "target_options": options,
         "target_kinds": _target_kinds(report) if report else {},
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
