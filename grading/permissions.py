@@ -119,7 +119,10 @@ def may_see_expected(user, submission: Submission, now=None) -> bool:
     if assignment.reveal == Assignment.Reveal.NEVER:
         return False
     if assignment.reveal == Assignment.Reveal.AFTER_DUE:
-        if (now or timezone.now()) <= last_due(assignment):
+        now = now or timezone.now()
+        # Up to the assignment's own due time no extension can matter (the last due time is
+        # never earlier): the class's extensions are read only after it.
+        if now <= assignment.due_at + assignment.grace or now <= last_due(assignment):
             return False
     return not may_still_submit(user, assignment, now)
 

@@ -219,3 +219,31 @@ def test_the_role_read_with_the_page_keeps_who_sees_what(world):
     own = gone.get(attempt.get_absolute_url())
     assert own.status_code == 200 and 'id="override-form"' not in own.content.decode()
     assert gone.get(assignment_url).status_code == 404
+
+
+def test_expected_values_wait_for_the_last_extension_of_the_class(world, clock):
+    """After the due time, a student sees the expected values only once a classmate's extension
+    has also passed (and until the assignment's own due time, never), with one attempt used of one."""
+    from datetime import timedelta
+
+    from grading.models import Assignment
+
+    a, alice, bob = world["assignment"], world["alice"], world["bob"]
+    Assignment.objects.filter(pk=a.pk).update(max_attempts=1)
+    a.refresh_from_db()
+    services.submission_submit(assignment=a, student=alice, answers={})
+    attempt = a.submissions.get(student=alice)
+    teacher = make_member(course=a.course, username="teacher", role="instructor")
+    services.extension_create(assignment=a, student=bob, by=teacher, reason="ill", due_at=a.due_at + timedelta(days=2))
+    client = client_for(alice)
+    hidden = "Expected values are not shown yet: they appear after the due time"
+
+    def shown() -> bool:
+        html = client.get(attempt.get_absolute_url()).content.decode()
+        return hidden not in html and "Expected values are not shown" not in html
+
+    assert not shown()  # before the due time
+    clock.shift(timedelta(days=8))  # past the assignment's due time, within bob's extension
+    assert not shown()
+    clock.shift(timedelta(days=2))  # past bob's too
+    assert shown()

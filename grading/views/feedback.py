@@ -120,8 +120,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
+        # A notice is a staff record on top of another: an attempt whose latest record is its
+        # first (sequence 1, the grader's) has none, and most attempts are read so.
         "notices": (selectors.grade_notices(request.user, submission)
-                    if submission.student_id == request.user.pk else []),
+                    if submission.student_id == request.user.pk and current is not None and current.sequence > 1
+                    else []),
         "variant": variant,
         "variant_numbers": (selectors.variant_numbers(assignment.template, variant.spec)
                             if variant is not None else []),
