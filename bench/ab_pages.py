@@ -23,6 +23,11 @@ def worker(root: str) -> None:
     sys.path.insert(0, root)
     os.chdir(root)
     os.environ.setdefault("BENCH_STUDENTS", "60")
+    # Production's settings (debug off: no query log) on both sides, whatever each side's
+    # bench_pages.py chose; static names as they are (the same on both sides).
+    os.environ["DJANGO_DEBUG"] = os.environ.get("AB_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "ab-pages-only-" + "x" * 40)
+    os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
     import time
 
     import bench.bench_pages as bp  # sets the environment and django.setup()
@@ -36,6 +41,8 @@ def worker(root: str) -> None:
     from tests.factories import make_assignment, make_member
 
     settings.ALLOWED_HOSTS = ["testserver"]
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
     assignment = make_assignment()
@@ -57,18 +64,21 @@ def worker(root: str) -> None:
             "assignment": (student_client, f"/assignments/{assignment.pk}/"),
             "feedback": (student_client, f"/submissions/{first[1].pk}/"),
             "many": (many_client, f"/assignments/{assignment.pk}/")}
-    for client, url in urls.values():
+    statements = {}
+    for page, (client, url) in urls.items():
         for _ in range(3):
             assert client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as queries:  # counted apart: recording slows a query
+            client.get(url)
+        statements[page] = len(queries)
     print("ready", flush=True)
     for line in sys.stdin:
         client, url = urls[line.strip()]
-        with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
-            response = client.get(url)
-            ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        response = client.get(url)
+        ms = (time.perf_counter() - start) * 1000
         assert response.status_code == 200
-        print(json.dumps([ms, len(queries)]), flush=True)
+        print(json.dumps([ms, statements[line.strip()]]), flush=True)
 
 
 def main() -> None:
@@ -82,9 +92,10 @@ def main() -> None:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     times: dict[tuple[str, str], list[float]] = {}
     statements: dict[tuple[str, str], int] = {}
-    for _ in range(runs):
+    for run in range(runs):
         for page in PAGES:
-            for name, proc in procs.items():
+            # Each side goes first every other time: neither gains from running just after the other.
+            for name, proc in (list(procs.items()) if run % 2 else list(procs.items())[::-1]):
                 assert proc.stdin is not None and proc.stdout is not None
                 proc.stdin.write(page + "\n")
                 proc.stdin.flush()
