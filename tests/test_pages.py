@@ -247,3 +247,30 @@ def test_expected_values_wait_for_the_last_extension_of_the_class(world, clock):
     assert not shown()
     clock.shift(timedelta(days=2))  # past bob's too
     assert shown()
+
+
+def test_home_reads_notices_only_when_a_staff_record_may_be_one_and_misses_none(world):
+    """Home reads the notices only when the student has a recent staff record; a changed grade in
+    a course the student has since left is still announced, and an attempt graded once is not."""
+    from grading.models import Grading, Membership
+
+    a, alice = world["assignment"], world["alice"]
+    services.submission_submit(assignment=a, student=alice, answers={})
+    attempt = a.submissions.get(student=alice)
+    client = client_for(alice)
+
+    def home() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("grading:home")).content.decode()
+        return len(queries), html
+
+    quiet, html = home()
+    assert 'id="grade-notices"' not in html
+    teacher = make_member(course=a.course, username="teacher", role="instructor")
+    score = Grading.objects.get(submission=attempt).score
+    services.grading_override(submission=attempt, by=teacher, reason="a kind hand",
+                              changes=[services.Change(kind="total", points=score + 2)])
+    told, html = home()
+    assert 'id="grade-notices"' in html and told == quiet + 1
+    Membership.objects.filter(user=alice, course=a.course).delete()
+    assert 'id="grade-notices"' in home()[1]

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -154,16 +154,38 @@ def student_attempts(assignment: Assignment, student, *, before: int | None = No
     return StudentAttempts(draft, last, count, [Attempt(s, grades.get(s.pk)) for s in reversed(listed)], older)
 
 
-def student_home(assignments: Sequence[Assignment], student) -> dict[int, tuple[list[Submission], Attempt | None]]:
-    """Assignment id -> (the student's submissions, their counted attempt), in three queries."""
+@dataclass
+class StudentHome:
+    """What home shows a student: per assignment their submissions and counted attempt, and the
+    notices of changed grades."""
+
+    rows: dict[int, tuple[list[Submission], Attempt | None]]
+    notices: list[GradeNotice]
+
+
+def student_home(assignments: Sequence[Assignment], student) -> StudentHome:
+    """The student's submissions and counted attempt per assignment, and their grade notices, in
+    two queries, or three when a staff record of the last ``NOTICE_DAYS`` days may be one."""
+    from django.utils import timezone
+
     subs: dict[int, list[Submission]] = defaultdict(list)
-    for s in (Submission.objects.filter(student=student, assignment__in=list(assignments)).defer("answers")
-              .order_by("attempt")):
+    # Every attempt of the student's, not only those of the listed assignments: their records
+    # then tell whether any notice can exist, and the notices are read only when one can.
+    for s in Submission.objects.filter(student=student).defer("answers").order_by("attempt"):
         subs[s.assignment_id].append(s)
-    grades = current_gradings(s for mine in subs.values() for s in mine if not s.is_draft)
-    return {a.pk: (subs.get(a.pk, []), best([Attempt(s, grades.get(s.pk)) for s in subs.get(a.pk, [])
-                                             if not s.is_draft]))
+    submitted = [s.pk for mine in subs.values() for s in mine if not s.is_draft]
+    grades: dict[int, Grading] = {}
+    since = timezone.now() - timedelta(days=NOTICE_DAYS)
+    changed = False
+    if submitted:
+        for g in (Grading.objects.filter(submission__in=submitted).only(*SUMMARY_FIELDS, "based_on")
+                  .order_by("sequence")):
+            grades[g.submission_id] = g
+            changed = changed or (g.based_on_id is not None and g.kind != Grading.Kind.AUTO and g.created_at >= since)
+    rows = {a.pk: (subs.get(a.pk, []), best([Attempt(s, grades.get(s.pk)) for s in subs.get(a.pk, [])
+                                            if not s.is_draft]))
             for a in assignments}
+    return StudentHome(rows, grade_notices(student) if changed else [])
 
 
 @dataclass

@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         member_of = {m.course_id for m in memberships}
         entries += [(c, _("Superuser"), True, True) for c in selectors.all_courses() if c.pk not in member_of]
     assignments = selectors.assignments_of(course for course, *_rest in entries)
-    mine = selectors.student_home(assignments, request.user)
+    mine = selectors.student_home(assignments, request.user)  # notices included
     terms = selectors.terms_by_assignment(assignments, request.user)
     now = timezone.now()
     courses = []
@@ -48,15 +48,14 @@ def home(request: HttpRequest) -> HttpResponse:
         rows = []
         for assignment in (a for a in assignments if a.course_id == course.pk
                            and (a.published or staff)):  # unpublished: shown to staff only
-            submissions, counted = mine[assignment.pk]
+            submissions, counted = mine.rows[assignment.pk]
             status, colour = student_status(terms[assignment.pk], submissions, now)
             rows.append({"assignment": assignment, "status": status, "colour": colour,
                          "due_at": terms[assignment.pk].due_at,
                          "best": counted.score if counted else None})
         courses.append({"course": course, "role": role, "staff": staff, "instructor": instructor,
                         "rows": rows})
-    return render(request, "grading/home.html", {"courses": courses,
-                                                 "notices": selectors.grade_notices(request.user)})
+    return render(request, "grading/home.html", {"courses": courses, "notices": mine.notices})
 
 
 def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | None = None,
