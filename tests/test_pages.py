@@ -274,3 +274,30 @@ def test_home_reads_notices_only_when_a_staff_record_may_be_one_and_misses_none(
     assert 'id="grade-notices"' in html and told == quiet + 1
     Membership.objects.filter(user=alice, course=a.course).delete()
     assert 'id="grade-notices"' in home()[1]
+
+
+def test_an_attempt_row_says_late_grading_and_its_score(world, clock, settings):
+    """A row gives the attempt's number, time, a late badge when late, its score or "grading…"
+    while it waits, and its feedback link; in Thai in Thai."""
+    from datetime import timedelta
+
+    from grading.models import Assignment, Grading
+
+    a, alice = world["assignment"], world["alice"]
+    services.submission_submit(assignment=a, student=alice, answers={})
+    Assignment.objects.filter(pk=a.pk).update(accept_late=True)
+    a.refresh_from_db()
+    clock.shift(timedelta(days=8))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # queued, not graded
+    services.submission_submit(assignment=a, student=alice, answers={})
+    first, second = a.submissions.filter(student=alice).order_by("attempt")
+    grade = Grading.objects.get(submission=first)
+    client = client_for(alice)
+    html = client.get(reverse("grading:assignment", args=[a.pk])).content.decode()
+    rows = re.findall(r"<tr><td>#\d+</td>.*?</tr>", html[html.index('id="attempts"'):], re.S)
+    assert len(rows) == 2
+    assert "late" not in rows[0] and f"{round(grade.score, 2) + 0.0:g} / {round(grade.max_score, 2) + 0.0:g}" in rows[0]
+    assert f'href="/submissions/{first.pk}/"' in rows[0]
+    assert '<span class="badge text-bg-warning">late</span>' in rows[1] and "grading…" in rows[1]
+    thai = client.get(reverse("grading:assignment", args=[a.pk]), headers={"accept-language": "th"}).content.decode()
+    assert "grading…" not in thai[thai.index('id="attempts"'):]
