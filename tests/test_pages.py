@@ -98,6 +98,7 @@ def test_an_odd_before_shows_the_latest_and_never_another_students_attempts(worl
         response = client.get(url, {"before": odd})
         assert response.status_code == 200, odd
         assert listed(response.content.decode()) == [1, 2], odd
+        assert "Latest attempts" not in response.content.decode(), odd  # it is the latest page
     for before in ["2", "12", "1"]:
         html = client.get(url, {"before": before}).content.decode()
         assert listed(html) == [n for n in (1, 2) if n < int(before)], before

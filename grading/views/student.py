@@ -80,8 +80,8 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         spec, variant = problem.spec, problem.variant
     # A bounded list of attempts (the latest, or a page of older ones): the page costs the same
     # for a student with 600 attempts as for one with 3.
-    mine = selectors.student_attempts(assignment, request.user,
-                                      before=id_param(request.GET.get("before"), limit=2**15) or None)
+    before = id_param(request.GET.get("before"), limit=2**15) or None  # a page of older attempts
+    mine = selectors.student_attempts(assignment, request.user, before=before)
     draft, last = mine.draft, mine.last
     terms = selectors.student_terms(assignment, request.user)
     fresh = variant is not None and variant.attempt_no > 0  # practice: a new problem each attempt
@@ -127,7 +127,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "older_attempts": mine.older,
         "attempt_range": ((mine.shown[0].submission.attempt, mine.shown[-1].submission.attempt)
                           if mine.shown else None),
-        "listing_older": request.GET.get("before") is not None,
+        "listing_older": before is not None,
         "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - mine.count),
         "is_open": terms.is_open(),
         "past_due": terms.due_at <= now,
