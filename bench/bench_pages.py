@@ -2,10 +2,11 @@
 
 A class of STUDENTS students each submit the key rounded to 4 places (with one slip for some),
 then the student and staff pages are timed, beside a bare view (`/csrf/`: the whole middleware,
-session and user, no page) measured in the same run. A measurement, not a test: `make bench`
-prints it.
+session and user, no page) measured in the same run, with debug off as in production. A
+measurement, not a test: `make bench` prints it (`DJANGO_DEBUG=1` measures the debug set-up).
 """
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -16,7 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backprop_site.settings")
-os.environ.setdefault("DJANGO_DEBUG", "1")  # plain static storage; DEBUG does not change the work
+# Production's settings: debug off (no query log kept, templates without debug information),
+# static names read from a manifest; plain http to the client, as behind a proxy that redirects.
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-pages-only-" + secrets.token_hex(24))
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DJANGO_STATIC_ROOT", tempfile.mkdtemp())
 os.environ["DJANGO_TASKS_IMMEDIATE"] = "1"  # the setup grades in-process; the submit below is timed apart
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
@@ -65,6 +71,14 @@ def post_ms(client: Client, url: str, data: dict, runs: int = 20, expect: int = 
 def main() -> None:
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if not settings.DEBUG:
+        # Production's manifest lookup for every {% static %}, without compressing files the
+        # bench never serves (CompressedManifestStaticFilesStorage names them the same way).
+        from django.test.utils import override_settings as _override
+
+        _override(STORAGES={**settings.STORAGES, "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}).enable()
+        call_command("collectstatic", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
     assignment = make_assignment()
     teacher = make_member(course=assignment.course, username="teacher", role=Membership.Role.INSTRUCTOR)

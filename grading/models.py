@@ -1,6 +1,8 @@
 """Courses, assignments and the append-only record of what students handed in."""
 
+import json
 import secrets
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -181,6 +183,28 @@ def check_draws(template: Template, seed: int, decimals: int) -> None:
     draw_many(template, seed, PROBE_KEYS, decimals=decimals)
 
 
+_TEMPLATES: dict[str, Template] = {}
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def _parsed_template(spec: object) -> Template:
+    """``parse_template(spec)``, kept per process by the spec's canonical JSON text: a template is
+    frozen and depends on nothing else (a spec that does not parse raises each time)."""
+    try:
+        text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):  # not JSON (a form's raw value): parse_template says what is wrong
+        return parse_template(spec)
+    with _TEMPLATES_LOCK:
+        found = _TEMPLATES.get(text)
+    if found is None:
+        found = parse_template(spec)
+        with _TEMPLATES_LOCK:
+            if len(_TEMPLATES) >= 256:
+                _TEMPLATES.clear()
+            _TEMPLATES[text] = found
+    return found
+
+
 class Assignment(models.Model):
     class UnexplainedRoots(models.TextChoices):
         REVIEW = "review", _("wait for review by staff")
@@ -295,10 +319,11 @@ class Assignment(models.Model):
     @property
     def template(self) -> Template:
         """The spec as a template: its ranged numbers and the spec at their lowest values (parsed
-        once per instance and spec: a submit reads it several times)."""
+        once per instance and spec: a submit reads it several times; and once per process for
+        the same JSON: every page of the assignment reads it again)."""
         cached = self.__dict__.get("_template")
         if cached is None or cached[0] is not self.spec:
-            cached = self.__dict__["_template"] = (self.spec, parse_template(self.spec))
+            cached = self.__dict__["_template"] = (self.spec, _parsed_template(self.spec))
         return cached[1]
 
     @property

@@ -142,3 +142,43 @@ def test_the_store_holds_its_objects_weakly_and_never_mistakes_a_reused_id():
     assert gone() is None  # the store did not keep it alive
     other = Problem()
     assert fragments.kept(key, lambda: "other", holds=other) == "other"  # a reused id is not the same object
+
+
+def score_line(html: str) -> str:
+    return re.search(r'<table class="table table-sm w-auto" id="question-scores">.*?</table>', html, re.S).group(0)
+
+
+def test_a_students_kept_marks_follow_the_student_the_record_the_language_and_the_reveal(world, clock):
+    """The kept reading of a record (scores, Q1 verdicts, the note on expected values): each
+    student their own; a new record at once; Thai in Thai; the note changes when the due time
+    passes and when staff change the reveal rule."""
+    from datetime import timedelta
+
+    from grading.models import Assignment
+
+    a = world["assignment"]
+    right = services.submission_submit(assignment=a, student=world["alice"], answers=draft_of(round1_values()))
+    empty = services.submission_submit(assignment=a, student=world["bob"], answers=draft_of({}))
+    alice, bob = client_for(world["alice"]), client_for(world["bob"])
+    total = re.compile(r'<tfoot><tr><th>Total</th><th class="text-end">([^<]*)</th>')
+    mine = alice.get(right.get_absolute_url()).content.decode()
+    theirs = bob.get(empty.get_absolute_url()).content.decode()
+    assert float(total.search(score_line(mine)).group(1)) > 0
+    assert total.search(score_line(theirs)).group(1) == "0"
+    assert score_line(alice.get(right.get_absolute_url()).content.decode()) == score_line(mine)  # kept
+    services.grading_override(submission=empty, by=world["teacher"], reason="a kind hand",
+                              changes=[services.Change(kind="total", points=12.5)])
+    again = bob.get(empty.get_absolute_url()).content.decode()
+    assert total.search(score_line(again)).group(1) == "12.5" and 'id="staff-changes"' in again
+    bob.cookies["django_language"] = "th"
+    thai = bob.get(empty.get_absolute_url()).content.decode()
+    assert "Score per question" not in thai and 'id="question-scores"' in thai
+    hidden_until_due = "Expected values are not shown yet: they appear after the due time"
+    assert hidden_until_due in alice.get(right.get_absolute_url()).content.decode()
+    Assignment.objects.filter(pk=a.pk).update(reveal="never")
+    never = alice.get(right.get_absolute_url()).content.decode()
+    assert "this assignment never shows them" in never and hidden_until_due not in never
+    Assignment.objects.filter(pk=a.pk).update(reveal="after_due")
+    clock.shift(timedelta(days=8))  # past the due time: the expected values show
+    after = alice.get(right.get_absolute_url()).content.decode()
+    assert hidden_until_due not in after and "Expected values are not shown" not in after

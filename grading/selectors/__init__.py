@@ -11,14 +11,15 @@ from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PRE
                                         library_template, library_templates,
                                         REVEAL_CHOICES, UNEXPLAINED_ROOTS_CHOICES, Audit, AuditLine, Check, authoring_initial,
                                         check_spec, default_questions, key_audit, slug_taken)
-from grading.selectors.drafts import draft_history, draft_version
+from grading.selectors.drafts import draft_history, draft_version, student_draft
 from grading.selectors.copying import (ClassIndex, class_index, class_numbers,
                                        forget_class_numbers)
 from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_rows, copy_signal,
                                       counted_reports, current_grading, current_gradings,
                                       current_report, grade_notices, grading_history, live_overrides, grading_record,
                                       regrade_job, regrade_jobs, report_of, requests_of, review_queue,
-                                      review_request, RootLine, root_lines, student_home, student_submissions)
+                                      review_request, RootLine, root_lines, student_attempts, student_home,
+                                      StudentAttempts, ATTEMPTS_SHOWN)
 from grading.selectors.health import Health, grading_health
 from grading.selectors.people import (Terms, all_courses, assignment_history, assignments_of, course_student, course_students,
                                       drafts_by_student, extension_list, extensions_by_student, memberships_of,
@@ -35,7 +36,7 @@ from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, cla
                                         variants_by_student)
 
 __all__ = [
-    "draft_history", "draft_version",
+    "draft_history", "draft_version", "student_draft",
     "Health", "grading_health",
     "ClassIndex", "class_index", "class_numbers", "forget_class_numbers",
     "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",
@@ -54,6 +55,6 @@ __all__ = [
     "grading_record", "memberships_of", "mistake_catalogue", "name_place",
     "number_problem",
     "parse_spec", "plain_name", "questions_of", "reference_formulas", "regrade_job", "regrade_jobs", "report_of", "requests_of",
-    "review_queue", "review_request", "student_home", "student_submissions", "student_terms",
+    "review_queue", "review_request", "student_attempts", "StudentAttempts", "ATTEMPTS_SHOWN", "student_home", "student_terms",
     "shape", "table_layout", "terms_by_assignment", "typed_cells", "variable_of",
 ]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Max, OuterRef, Subquery
 
-from grading.models import DraftVersion, Submission
+from grading.models import Assignment, DraftVersion, Submission
+
+
+def student_draft(assignment: Assignment, student) -> Submission | None:
+    """The student's draft of the assignment (answers included), or None."""
+    return Submission.objects.filter(assignment=assignment, student=student, state=Submission.State.DRAFT).first()
 
 
 def draft_version(draft: Submission | None) -> int:

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -109,34 +109,78 @@ def best(attempts: Sequence[Attempt]) -> Attempt | None:
     return top[1] if top is not None else None
 
 
-def student_submissions(assignment: Assignment, student) -> tuple[Submission | None, list[Attempt]]:
-    """The student's draft (if any) and submitted attempts (oldest first) with their grades."""
-    # Answers are read for the draft and the last attempt only (the page starts from them): a
-    # student with hundreds of attempts must not cost hundreds of answer sheets.
-    mine = list(Submission.objects.filter(assignment=assignment, student=student).defer("answers")
-                .order_by("attempt"))
-    draft = next((s for s in mine if s.is_draft), None)
-    submitted = [s for s in mine if not s.is_draft]
-    wanted = [s for s in (draft, submitted[-1] if submitted else None) if s is not None]
-    if wanted:
-        answers = dict(Submission.objects.filter(pk__in=[s.pk for s in wanted])
-                       .values_list("pk", "answers"))
-        for s in wanted:
-            s.answers = answers[s.pk]
-    grades = current_gradings(submitted)
-    return draft, [Attempt(s, grades.get(s.pk)) for s in submitted]
+ATTEMPTS_SHOWN = 10  # the assignment page lists a student's latest attempts, older ones a page at a time
 
 
-def student_home(assignments: Sequence[Assignment], student) -> dict[int, tuple[list[Submission], Attempt | None]]:
-    """Assignment id -> (the student's submissions, their counted attempt), in three queries."""
+@dataclass
+class StudentAttempts:
+    """What the assignment page reads of one student's work: the draft, the last attempt handed
+    in (both with their answers), how many were handed in, and a bounded list of attempts."""
+
+    draft: Submission | None
+    last: Attempt | None
+    count: int
+    shown: list[Attempt]  # at most ATTEMPTS_SHOWN, oldest first
+    older: bool  # attempts older than the oldest shown exist
+
+
+def student_attempts(assignment: Assignment, student, *, before: int | None = None,
+                     limit: int = ATTEMPTS_SHOWN) -> StudentAttempts:
+    """The student's draft, last attempt and latest ``limit`` attempts (those numbered below
+    ``before`` when given), in a bounded number of queries and rows whatever the number of
+    attempts: the page never grows with them."""
+    mine = Submission.objects.filter(assignment=assignment, student=student)
+    # The draft always holds the highest number (the next attempt), so the newest rows are the
+    # draft, the last attempt handed in and the ones before it. Read with their answers: the
+    # page starts from the draft's or the last attempt's, and a bounded few answer sheets cost
+    # less than a second query.
+    top = list(mine.order_by("-attempt")[:limit + 2])
+    draft = next((s for s in top if s.is_draft), None)
+    newest = [s for s in top if not s.is_draft]
+    count = len(newest) if len(newest) <= limit else mine.filter(state=Submission.State.SUBMITTED).count()
+    if before is None:
+        listed, older = newest[:limit], count > limit
+    else:
+        rows = list(mine.filter(state=Submission.State.SUBMITTED, attempt__lt=before).defer("answers")
+                    .order_by("-attempt")[:limit + 1])
+        listed, older = rows[:limit], len(rows) > limit
+    grades = current_gradings([*listed, *newest[:1]])
+    last = Attempt(newest[0], grades.get(newest[0].pk)) if newest else None
+    return StudentAttempts(draft, last, count, [Attempt(s, grades.get(s.pk)) for s in reversed(listed)], older)
+
+
+@dataclass
+class StudentHome:
+    """What home shows a student: per assignment their submissions and counted attempt, and the
+    notices of changed grades."""
+
+    rows: dict[int, tuple[list[Submission], Attempt | None]]
+    notices: list[GradeNotice]
+
+
+def student_home(assignments: Sequence[Assignment], student) -> StudentHome:
+    """The student's submissions and counted attempt per assignment, and their grade notices, in
+    two queries, or three when a staff record of the last ``NOTICE_DAYS`` days may be one."""
+    from django.utils import timezone
+
     subs: dict[int, list[Submission]] = defaultdict(list)
-    for s in (Submission.objects.filter(student=student, assignment__in=list(assignments)).defer("answers")
-              .order_by("attempt")):
+    # Every attempt of the student's, not only those of the listed assignments: their records
+    # then tell whether any notice can exist, and the notices are read only when one can.
+    for s in Submission.objects.filter(student=student).defer("answers").order_by("attempt"):
         subs[s.assignment_id].append(s)
-    grades = current_gradings(s for mine in subs.values() for s in mine if not s.is_draft)
-    return {a.pk: (subs.get(a.pk, []), best([Attempt(s, grades.get(s.pk)) for s in subs.get(a.pk, [])
-                                             if not s.is_draft]))
+    submitted = [s.pk for mine in subs.values() for s in mine if not s.is_draft]
+    grades: dict[int, Grading] = {}
+    since = timezone.now() - timedelta(days=NOTICE_DAYS)
+    changed = False
+    if submitted:
+        for g in (Grading.objects.filter(submission__in=submitted).only(*SUMMARY_FIELDS, "based_on")
+                  .order_by("sequence")):
+            grades[g.submission_id] = g
+            changed = changed or (g.based_on_id is not None and g.kind != Grading.Kind.AUTO and g.created_at >= since)
+    rows = {a.pk: (subs.get(a.pk, []), best([Attempt(s, grades.get(s.pk)) for s in subs.get(a.pk, [])
+                                            if not s.is_draft]))
             for a in assignments}
+    return StudentHome(rows, grade_notices(student) if changed else [])
 
 
 @dataclass
@@ -330,19 +374,24 @@ def grade_notices(student, submission: Submission | None = None) -> list[GradeNo
 
     from django.utils import timezone
 
+    # The columns the notice shows, as plain values: a select_related with deferred columns
+    # costs twice the time to build, on every student page.
     records = (Grading.objects.filter(submission__student=student, based_on__isnull=False,
                                       submission__assignment__practice=False,
                                       created_at__gte=timezone.now() - timedelta(days=NOTICE_DAYS))
                .exclude(kind=Grading.Kind.AUTO)
-               .select_related("based_on", "submission__assignment")
-               .defer("report", "based_on__report", "submission__answers", "submission__assignment__spec",
-                      "submission__assignment__statement")
                .order_by("-created_at", "-pk"))
     if submission is not None:
         records = records.filter(submission=submission)
     out = []
-    for record in records[:50]:
-        based_on = record.based_on
-        if based_on is not None and abs(record.score - based_on.score) > 1e-9:
-            out.append(GradeNotice(record.submission, record, based_on.score, record.score))
+    for (pk, kind, score, old, created_at, submission_id, attempt, assignment_id, title,
+         title_th) in records.values_list("pk", "kind", "score", "based_on__score", "created_at", "submission_id",
+                                          "submission__attempt", "submission__assignment_id",
+                                          "submission__assignment__title",
+                                          "submission__assignment__title_th")[:50]:
+        if abs(score - old) > 1e-9:
+            assignment = Assignment(pk=assignment_id, title=title, title_th=title_th)
+            record = Grading(pk=pk, kind=kind, score=score, created_at=created_at, submission_id=submission_id)
+            out.append(GradeNotice(Submission(pk=submission_id, attempt=attempt, assignment=assignment),
+                                   record, old, score))
     return out[:10]

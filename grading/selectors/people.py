@@ -87,7 +87,9 @@ def last_due(assignment: Assignment) -> datetime:
 
 def questions_of(assignment: Assignment) -> list[Question]:
     """The assignment's questions in order."""
-    return list(assignment.questions.all())
+    # By number within the assignment: the model's default order starts with the assignment,
+    # whose own order would join its course on every page that reads its questions.
+    return list(Question.objects.filter(assignment=assignment).order_by("number"))
 
 
 def extension_list(assignment: Assignment) -> list[Extension]:

@@ -54,7 +54,10 @@ def variant_attempt_no(*, assignment: Assignment, attempt: int) -> int:
 
 
 def _stored(assignment: Assignment, student, attempt_no: int) -> Variant | None:
-    return Variant.objects.filter(assignment=assignment, student=student, attempt_no=attempt_no).first()
+    # One row at most (unique per assignment, student and attempt): ordered by pk, not by the
+    # model's order, which would join the assignment and its course to sort it.
+    return (Variant.objects.filter(assignment=assignment, student=student, attempt_no=attempt_no)
+            .order_by("pk").first())
 
 
 def variant_draw(*, assignment: Assignment, student, attempt_no: int = 0) -> Variant:

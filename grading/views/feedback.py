@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +24,7 @@ from grading import permissions, selectors, services
 from grading.figures import plots
 from grading.forms import (FormulaReviewForm, OverrideForm, WithdrawForm, ReplyForm, ReviewRequestForm,
                            RootReviewForm, describe_cell, values_from_answers)
+from grading.templatetags.grading_tags import target_options
 from grading.views import fragments
 from grading.views.common import (band_text, formula_row_title, question_title, round_question, round_tables,
                                   svg_response, target_labels)
@@ -40,6 +42,13 @@ def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
         _("Q1 rows"): [(f.row, formula_row_title(f.row)) for f in report.formulas],
         _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
+
+
+def _target_parts(report: Any) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str], str]:
+    """The targets, each target's label, and the request form's <optgroup>s of them."""
+    targets = _targets(report)
+    return (targets, {value: label for options in targets.values() for value, label in options},
+            target_options(targets))
 
 
 def _target_kinds(report: Any) -> dict[str, str]:
@@ -72,8 +81,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     decimals = report.decimals if report else assignment.decimals
     variant = submission.variant if staff else None  # staff see the student's drawn numbers
     round_questions = round_question(assignment)
-    targets = fragments.kept(("targets", shown.pk, shown.created_at, get_language()),
-                             lambda: _targets(report)) if report and shown else {}
+    # What a mark can be asked about: the choices, their labels and the request form's options,
+    # built once per record and language (a record never changes).
+    targets, labels, options = fragments.kept(
+        ("targets", shown.pk, shown.created_at, get_language()), lambda: _target_parts(report)
+    ) if report and shown else ({}, {}, "")
     context = {
         "submission": submission,
         "assignment": assignment,
@@ -98,7 +110,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": selectors.grading_history(submission) if staff else [],
         "requests": selectors.requests_of(submission),
         "targets": targets,
-        "target_labels": {value: label for options in targets.values() for value, label in options},
+        "target_labels": labels,
+        "target_options": options,
         "target_kinds": _target_kinds(report) if report else {},
         # Staff only: a root's copy signal (another student's number) is never shown to the student.
         "roots": _roots(report) if report and staff else [],
@@ -107,12 +120,20 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "override_form": OverrideForm(initial={"based_on": current.sequence if current else None}),
         "request_form": ReviewRequestForm(),
         "own": submission.student_id == request.user.pk,
+        # A notice is a staff record on top of another: an attempt whose latest record is its
+        # first (sequence 1, the grader's) has none, and most attempts are read so.
         "notices": (selectors.grade_notices(request.user, submission)
-                    if submission.student_id == request.user.pk else []),
+                    if submission.student_id == request.user.pk and current is not None and current.sequence > 1
+                    else []),
         "variant": variant,
         "variant_numbers": (selectors.variant_numbers(assignment.template, variant.spec)
                             if variant is not None else []),
     }
+    # A student's marks of this record are the same on every reading: kept (staff see forms in them).
+    context["report_html"] = fragments.feedback_report(
+        submission, shown, show_expected=show_expected, reveal=assignment.reveal,
+        build=lambda: render_to_string("grading/includes/feedback_report.html", context)
+    ) if report is not None and shown is not None and not staff else None
     return render(request, "grading/submission.html", context)
 
 

@@ -4,6 +4,8 @@ Only what its key fixes is kept, so nothing kept can go stale:
 - a ledger record's feedback tables: a record never changes once written (append-only), and the
   key names the record, the reader's language, whether expected values show, and the headings'
   questions;
+- a ledger record's marks as a student reads them (scores, mistakes, Q1 verdicts): keyed as its
+  tables, and by the assignment's reveal rule, whose words say why expected values are hidden;
 - the empty skeleton of a problem's entry tables and its given values: keyed by the engine's key
   object for that problem (held weakly and compared by identity: an id reused for another
   problem never matches, and the store keeps no key alive), the decimals, read-only or not, the language and the questions. A student's
@@ -28,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from grading import selectors
+from grading.templatetags import site_chrome
 from grading.templatetags.round_tables import entry_round, feedback_round
 
 T = TypeVar("T")
@@ -54,9 +57,10 @@ def kept(key: tuple[Any, ...], build: Callable[[], T], *, holds: Any = None) -> 
 
 
 def forget() -> None:
-    """Empty the store (tests start from nothing)."""
+    """Empty the store and the site's kept header and footer (tests start from nothing)."""
     with _LOCK:
         _STORE.clear()
+    site_chrome.forget()
 
 
 def questions_signature(round_questions: Mapping[int, Any]) -> tuple[tuple[int, int, bool], ...]:
@@ -149,3 +153,13 @@ def feedback_tables(submission: Any, record: Any, build_tables: Callable[[], lis
            record.created_at if record is not None else None, show_expected, get_language(),
            questions_signature(round_questions))
     return kept(key, build)
+
+
+def feedback_report(submission: Any, record: Any, *, show_expected: bool, reveal: str,
+                    build: Callable[[], str]) -> SafeString:
+    """A student's reading of ledger record ``record``: the tolerance note, the staff's changes,
+    the score per question, the named mistakes and the Q1 verdicts, rendered once per attempt,
+    record, language, reveal and the assignment's reveal rule (which words say why expected
+    values are hidden). A record never changes; staff see it drawn live, with their forms."""
+    key = ("report", submission.pk, record.pk, record.created_at, show_expected, reveal, get_language())
+    return kept(key, lambda: mark_safe(build()))  # noqa: S308 - our own template's output

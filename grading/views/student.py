@@ -23,6 +23,7 @@ from grading.forms import AnswerForm, formula_input_name, values_from_answers
 from grading.middleware import ArrivedRequest
 from grading.views import fragments
 from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
+from grading.views.params import id_param
 
 if TYPE_CHECKING:
     from grading.models import Assignment
@@ -39,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         member_of = {m.course_id for m in memberships}
         entries += [(c, _("Superuser"), True, True) for c in selectors.all_courses() if c.pk not in member_of]
     assignments = selectors.assignments_of(course for course, *_rest in entries)
-    mine = selectors.student_home(assignments, request.user)
+    mine = selectors.student_home(assignments, request.user)  # notices included
     terms = selectors.terms_by_assignment(assignments, request.user)
     now = timezone.now()
     courses = []
@@ -47,15 +48,14 @@ def home(request: HttpRequest) -> HttpResponse:
         rows = []
         for assignment in (a for a in assignments if a.course_id == course.pk
                            and (a.published or staff)):  # unpublished: shown to staff only
-            submissions, counted = mine[assignment.pk]
+            submissions, counted = mine.rows[assignment.pk]
             status, colour = student_status(terms[assignment.pk], submissions, now)
             rows.append({"assignment": assignment, "status": status, "colour": colour,
                          "due_at": terms[assignment.pk].due_at,
                          "best": counted.score if counted else None})
         courses.append({"course": course, "role": role, "staff": staff, "instructor": instructor,
                         "rows": rows})
-    return render(request, "grading/home.html", {"courses": courses,
-                                                 "notices": selectors.grade_notices(request.user)})
+    return render(request, "grading/home.html", {"courses": courses, "notices": mine.notices})
 
 
 def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | None = None,
@@ -78,15 +78,19 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
                 "message": _("The ranges of this assignment gave no usable problem for you. Tell "
                              "the course staff: they need to widen the ranges.")}, status=409)
         spec, variant = problem.spec, problem.variant
-    draft, attempts = selectors.student_submissions(assignment, request.user)
+    # A bounded list of attempts (the latest, or a page of older ones): the page costs the same
+    # for a student with 600 attempts as for one with 3.
+    before = id_param(request.GET.get("before"), limit=2**15) or None  # a page of older attempts
+    mine = selectors.student_attempts(assignment, request.user, before=before)
+    draft, last = mine.draft, mine.last
     terms = selectors.student_terms(assignment, request.user)
     fresh = variant is not None and variant.attempt_no > 0  # practice: a new problem each attempt
     if form is not None:
         values = form.raw_values()
     elif draft is not None:
         values = values_from_answers(spec, draft.answers)
-    elif attempts and not fresh:  # a new attempt starts from the last one handed in
-        values = values_from_answers(spec, attempts[-1].submission.answers)
+    elif last is not None and not fresh:  # a new attempt starts from the last one handed in
+        values = values_from_answers(spec, last.submission.answers)
     else:
         values = {}
     error_inputs = dict(form.errors) if form is not None and form.is_bound else {}
@@ -116,10 +120,15 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "round_questions": round_questions,
         "formula_sides": formula_sides,
         "draft": draft,
-        "version": version_ms(draft or (attempts[-1].submission if attempts else None)),
+        "version": version_ms(draft or (last.submission if last else None)),
         "draft_version": selectors.draft_version(draft),
-        "attempts": attempts,
-        "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - len(attempts)),
+        "attempts": mine.shown,
+        "attempt_count": mine.count,
+        "older_attempts": mine.older,
+        "attempt_range": ((mine.shown[0].submission.attempt, mine.shown[-1].submission.attempt)
+                          if mine.shown else None),
+        "listing_older": before is not None,
+        "attempts_left": 1 if assignment.practice else max(0, terms.max_attempts - mine.count),
         "is_open": terms.is_open(),
         "past_due": terms.due_at <= now,
         "due_soon": now < terms.due_at < now + timedelta(hours=1),
@@ -134,7 +143,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         # A fresh token per page: submitting this page twice finds the first attempt.
         "submit_token": secrets.token_urlsafe(24),
         "expired": request.GET.get("expired", "") if form is None else "",
-        "last": attempts[-1] if attempts else None,
+        "last": last,
     }
     return render(request, "grading/assignment.html", context, status=status)
 
@@ -284,7 +293,7 @@ def formula_preview(request: HttpRequest) -> JsonResponse:
 def draft_history(request: HttpRequest, pk: int) -> HttpResponse:
     """The versions the student's own draft keeps (time, answers filled), each with a restore."""
     assignment = permissions.access_assignment_as_student(request.user, pk)
-    draft, _attempts = selectors.student_submissions(assignment, request.user)
+    draft = selectors.student_draft(assignment, request.user)
     return render(request, "grading/draft_history.html", {
         "assignment": assignment, "submission": draft, "staff": False,
         "versions": selectors.draft_history(draft), "current": selectors.draft_version(draft)})
