@@ -157,6 +157,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 
 # Security: production defaults, relaxed only for local debugging.
+# Database sessions read with one plain statement (backprop_site/sessions.py): the same table and rows.
+SESSION_ENGINE = "backprop_site.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the autosave script reads the token from the form, not the cookie
 X_FRAME_OPTIONS = "DENY"
