@@ -23,8 +23,8 @@ class SessionStore(db.SessionStore):
         connection = connections[router.db_for_read(model)]
         quote = connection.ops.quote_name
         meta = model._meta
-        data, expires, key_column = (quote(str(meta.get_field(name).column))
-                                     for name in ("session_data", "expire_date", "session_key"))
+        # Django's session model: each field's column is its name.
+        data, expires, key_column = (quote(name) for name in ("session_data", "expire_date", "session_key"))
         sql = (f"SELECT {data}, {expires} FROM {quote(meta.db_table)} "
                f"WHERE {key_column} = %s AND {expires} > %s")
         with connection.cursor() as cursor:
