@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from grading.models import (Assignment, AssignmentChange, Course, Extension, Membership, Question, StaffJob,
                             Submission)
+from grading.selectors.prepared import first_pk
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,8 @@ def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
 
 def student_terms(assignment: Assignment, student) -> Terms:
     """The terms the server's clock applies to this student: the latest extension counts."""
-    extension = (Extension.objects.filter(assignment=assignment, student=student)
-                 .order_by("-pk").first())
-    return _terms(assignment, extension)
+    latest = first_pk(Extension, assignment_id=assignment.pk, student_id=student.pk)  # most have none
+    return _terms(assignment, None if latest is None else Extension.objects.get(pk=latest))
 
 
 def terms_by_assignment(assignments: Iterable[Assignment], student) -> dict[int, Terms]:

@@ -21,6 +21,7 @@ from django.db.models import Max
 from grading import engine
 from grading.engine.variants import VariantError, draw
 from grading.models import Assignment, Submission, Variant
+from grading.selectors.prepared import first_pk
 
 
 __all__ = ["Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key",
@@ -56,8 +57,9 @@ def variant_attempt_no(*, assignment: Assignment, attempt: int) -> int:
 def _stored(assignment: Assignment, student, attempt_no: int) -> Variant | None:
     # One row at most (unique per assignment, student and attempt): ordered by pk, not by the
     # model's order, which would join the assignment and its course to sort it.
-    return (Variant.objects.filter(assignment=assignment, student=student, attempt_no=attempt_no)
-            .order_by("pk").first())
+    found = first_pk(Variant, order=("pk",), assignment_id=assignment.pk, student_id=student.pk,
+                     attempt_no=attempt_no)  # a plain statement: most assignments have no variants
+    return None if found is None else Variant.objects.get(pk=found)
 
 
 def variant_draw(*, assignment: Assignment, student, attempt_no: int = 0) -> Variant:
