@@ -98,11 +98,15 @@ def main() -> None:
     assignment = setup()
     print(f"set-up: {ATTEMPTS} graded attempts in {time.perf_counter() - started:.1f} s "
           f"(not part of the measure)")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), os.times()
     outcome = services.regrade_assignment(assignment=assignment, dry_run=True, workers=WORKERS)
-    total = time.perf_counter() - start
+    total, after = time.perf_counter() - start, os.times()
     print(f"dry-run regrade of {ATTEMPTS} attempts, {WORKERS} workers, end to end: {total:.2f} s "
           f"({total / ATTEMPTS * 1000:.3f} ms per attempt); {len(outcome.changed)} would change")
+    # CPU seconds do not depend on what else the machine runs: the figure to compare on a busy one.
+    print(f"  CPU: {after.user + after.system - cpu.user - cpu.system:.2f} s in this process, "
+          f"{after.children_user + after.children_system - cpu.children_user - cpu.children_system:.2f} s "
+          f"in the workers")
     # The median cost of one attempt's grading (tables and Q1, verdicts cached), in-process.
     sample = list(Submission.objects.filter(assignment=assignment)[:300])
     config, spec = services.grading_config(assignment), assignment.parsed_spec

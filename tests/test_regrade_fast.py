@@ -176,3 +176,24 @@ def test_a_pool_and_small_chunks_find_what_one_process_finds(school, monkeypatch
     pooled = services.regrade_assignment(assignment=shared, dry_run=True, workers=2).to_json()
     assert pooled == alone
     assert alone["changed"] and alone["kept"]
+
+
+def test_nothing_changed_but_the_class_still_changes_a_grade_so_no_attempt_is_skipped():
+    """Same grader version, spec, settings and answers as its record, yet a classmate's later
+    attempt makes ida's first one a copy signal: a report is not a function of the attempt's own
+    inputs alone, so a regrade never skips an attempt for matching its record's inputs."""
+    course = make_course()
+    ida, jon = (make_member(course=course, username=n) for n in ("ida", "jon"))
+    shared = make_assignment(course=course)
+    first = services.submission_submit(assignment=shared, student=ida, answers=digit_slip())
+    services.submission_submit(assignment=shared, student=ida, answers=round1())
+    services.submission_submit(assignment=shared, student=jon, answers=digit_slip())
+    record = Grading.objects.get(submission=first)
+    assert record.grader_version == grader.GRADER_VERSION
+    assert record.spec_hash == services.spec_hash(shared.spec, services.grading_config(shared))
+
+    outcome = services.regrade_assignment(assignment=shared, dry_run=True)
+    [line] = [item.to_json() for item in outcome.changed]
+    assert line["submission"] == first.pk
+    assert {"id": "r1.forward.f1", "old": "carried", "new": "pending"} in line["cells"]
+    assert fast_lines(outcome) == one_by_one(shared)[0]
