@@ -197,3 +197,30 @@ def test_nothing_changed_but_the_class_still_changes_a_grade_so_no_attempt_is_sk
     assert line["submission"] == first.pk
     assert {"id": "r1.forward.f1", "old": "carried", "new": "pending"} in line["cells"]
     assert fast_lines(outcome) == one_by_one(shared)[0]
+
+
+def test_the_numbers_sent_with_an_attempt_are_what_its_view_of_the_class_says(school):
+    """For every attempt of the variant class (expected values and copies in the index), the
+    narrowed numbers are exactly the view's entries at the typed values, read through the view
+    as a mapping; a plain mapping of others is narrowed the same way."""
+    from grading.selectors.copying import numbers_for_answers
+
+    varied = school["varied"]
+    seen = 0
+    for sub in Submission.objects.filter(assignment=varied).select_related("student"):
+        view = selectors.class_numbers(varied, exclude_student=sub.student)
+        expected: dict = {}
+        for table in sub.answers["rounds"]:
+            for column, cells in table.items():
+                if column == "round":
+                    continue
+                for name, text in cells.items():
+                    cell, written = f"r{table['round']}.{column}.{name}", f"{float(text):.3f}"
+                    users = view[cell].get(written) if cell in view else None
+                    if users:
+                        expected.setdefault(cell, {})[written] = tuple(users)
+        assert numbers_for_answers(view, sub.answers, 3) == expected
+        plain = {cell: dict(values) for cell, values in view.items()}
+        assert numbers_for_answers(plain, sub.answers, 3) == expected
+        seen += bool(expected)
+    assert seen, "some attempt meets a classmate's numbers"
