@@ -88,20 +88,3 @@ def test_a_grading_pools_spawned_workers_start_with_the_parents_verdicts():
     with grader.GradingPool(spec, config, workers=2) as pool:
         seen = pool.map(verdicts_known, [(k,) for k in range(8)])
     assert all(known[0] >= len(items) and known[1] >= len(typed) for known in seen)
-
-
-def test_a_whole_sheet_is_kept_only_when_no_row_could_get_another_verdict_with_more_time():
-    """A sheet of decided (or blank) rows is kept whole; one with an undecided row never is (more
-    time may decide it), and clearing the cache forgets sheets too."""
-    from types import SimpleNamespace
-
-    cache = VerdictCache()
-    marks = tuple(grade_formulas({"s1": "w11*x1 + w21*x2 + b1", "f1": "s1"}))
-    assert {m.status for m in marks} >= {"correct", "incorrect", "blank"}
-    cache.keep_sheet(("sheet", 1), marks)
-    assert cache.sheet(("sheet", 1)) == marks
-    waiting = (*marks[:-1], SimpleNamespace(status="undecided"))
-    cache.keep_sheet(("sheet", 2), waiting)
-    assert cache.sheet(("sheet", 2)) is None
-    cache.clear()
-    assert cache.sheet(("sheet", 1)) is None

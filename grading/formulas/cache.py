@@ -65,9 +65,6 @@ class VerdictCache:
         # Second level: the whole mark of an exact typed text (a class types the same few
         # texts; this skips even the parse and the MathML).
         self._typed: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        # Third level: a whole sheet of rows every one of which is decided or blank (a class
-        # regrade meets the same few sheets thousands of times; not part of a snapshot).
-        self._sheets: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -131,24 +128,6 @@ class VerdictCache:
             return
         self._keep(self._typed, key, mark)
 
-    def sheet(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """The marks kept for this whole sheet of typed rows (``keep_sheet``), or None."""
-        with self._lock:
-            marks = self._sheets.get(key)
-            if marks is not None:
-                self._sheets.move_to_end(key)
-            return marks
-
-    def keep_sheet(self, key: tuple[Any, ...], marks: tuple[Any, ...]) -> None:
-        """Keep a sheet's marks when every row is decided or blank (what no budget changes)."""
-        if not all(m.status in DECIDED or m.status == "blank" for m in marks):
-            return
-        with self._lock:
-            self._sheets[key] = marks
-            self._sheets.move_to_end(key)
-            while len(self._sheets) > self.maxsize:
-                self._sheets.popitem(last=False)
-
     def snapshot(self) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
         """Every kept verdict and typed mark, to start another process's cache warm (a
         grading pool's spawned workers: a class dry run does not wait out known time-outs again)."""
@@ -181,7 +160,6 @@ class VerdictCache:
         with self._lock:
             self._items.clear()
             self._typed.clear()
-            self._sheets.clear()
             self.hits = self.misses = 0
 
     def __len__(self) -> int:

@@ -122,19 +122,11 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig,
     if any(q.kind == "formulas" for q in config.questions):
         typed = answers.get("formulas")
         typed = typed if isinstance(typed, Mapping) else {}
-        rows = {k: v for k, v in typed.items() if isinstance(v, str)}
-        shape = engine.Shape.of(spec)
-        # A class's identical formulas are checked once per process, and a sheet of them all
-        # decided is marked once: the marks are a function of exactly this key.
-        sheet_key = ("sheet", tuple(sorted(rows.items())), shape, float(config.not_chained_credit),
-                     float(config.formula_time_limit))
-        kept = VERDICTS.sheet(sheet_key)
-        if kept is None:
-            kept = tuple(FormulaScore(**_as_dict(m)) for m in grade_formulas(
-                rows, shape=shape, not_chained_credit=config.not_chained_credit,
-                time_limit=config.formula_time_limit, cache=VERDICTS))
-            VERDICTS.keep_sheet(sheet_key, kept)
-        formulas = list(kept)
+        formulas = [FormulaScore(**_as_dict(m)) for m in grade_formulas(
+            {k: v for k, v in typed.items() if isinstance(v, str)},
+            shape=engine.Shape.of(spec),
+            not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit,
+            cache=VERDICTS)]  # a class's identical formulas are checked once per process
     questions, scored_formulas = score_questions(
         [QuestionScore(id=q.id, number=q.number, kind=q.kind, max=q.points, round=q.round,
                        extra_credit=q.extra_credit) for q in config.questions], cells, formulas)
