@@ -275,7 +275,8 @@ class GradingPool:
         own = [None if s == self.spec else s for s in own]
         if self._executor is None or len(jobs) < 2 * self.workers:
             return (fn(s if s is not None else self.spec, self.config, *job) for s, job in zip(own, jobs))
-        chunk = max(1, len(jobs) // (self.workers * 4))
+        # Small enough that the last jobs of a run do not leave a worker idle while one finishes.
+        chunk = max(1, min(64, len(jobs) // (self.workers * 4)))
         results: Iterator[Any] = self._executor.map(_pool_run, [(fn, s, job) for s, job in zip(own, jobs)],
                                                     chunksize=chunk)
         return results
