@@ -224,3 +224,23 @@ def test_the_numbers_sent_with_an_attempt_are_what_its_view_of_the_class_says(sc
         assert numbers_for_answers(plain, sub.answers, 3) == expected
         seen += bool(expected)
     assert seen, "some attempt meets a classmate's numbers"
+
+
+def test_a_class_dry_run_reads_the_database_the_same_number_of_times_for_a_larger_class(school):
+    """No query per attempt: three more students (one with an override) cost no query more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shared = school["shared"]
+    with CaptureQueriesContext(connection) as before:
+        services.regrade_assignment(assignment=shared, dry_run=True)
+    prof = Membership.objects.get(role=Membership.Role.INSTRUCTOR).user
+    for name in ("kim", "lee", "max"):
+        student = make_member(course=shared.course, username=name)
+        sub = services.submission_submit(assignment=shared, student=student, answers=round1(0.0003, "f2"))
+    services.grading_override(submission=sub, changes=[services.Change("question", "Q2", points=1.0)],
+                              by=prof, reason="a test")
+    with CaptureQueriesContext(connection) as after:
+        outcome = services.regrade_assignment(assignment=shared, dry_run=True)
+    assert len(outcome.plan) == Submission.objects.filter(assignment=shared).count()
+    assert len(after.captured_queries) == len(before.captured_queries)

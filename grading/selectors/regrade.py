@@ -5,10 +5,8 @@ attempt, no report parsed here: the stored report travels to a grading worker as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import TextField
 from django.db.models.functions import Cast
@@ -32,10 +30,6 @@ class AttemptRow:
     latest: tuple[int, int]
     staff: tuple[Grading, ...]
 
-    @property
-    def answers(self) -> Any:
-        return json.loads(self.answers_text)
-
 
 def submitted_ids(assignment: Assignment) -> list[int]:
     """The assignment's submitted attempts, by student then attempt number."""
@@ -45,7 +39,7 @@ def submitted_ids(assignment: Assignment) -> list[int]:
 
 def attempt_rows(ids: list[int]) -> list[AttemptRow]:
     """These attempts (in this order) that have a grade; an attempt not graded yet is left out.
-    Four queries for any number of attempts: attempts, records, staff records, none per row."""
+    Three queries for any number of attempts (records, staff records, attempts), none per row."""
     records: dict[int, tuple[int, int]] = {}
     with_staff: set[int] = set()
     staff_kinds = (Grading.Kind.OVERRIDE, Grading.Kind.REVIEW)
