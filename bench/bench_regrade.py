@@ -7,6 +7,8 @@ Synthetic attempts: the key rounded to 4 places with a few random slips (some wi
 types (right, not chained, named mistakes, notation variants): the verdict cache makes a class's
 identical formulas cost one check per process. A measurement, not a test: `make bench` prints it.
 """
+from __future__ import annotations
+
 import os
 import random
 import statistics
@@ -24,18 +26,21 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ["DJANGO_TASKS_IMMEDIATE"] = "1"
 os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
-import django  # noqa: E402
+# A spawned grading worker imports this file again (as __mp_main__) and needs none of Django:
+# as under `manage.py grading_worker`, whose workers do not set Django up either.
+if __name__ != "__mp_main__":
+    import django  # noqa: E402
 
-django.setup()
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
+    django.setup()
+    from django.conf import settings  # noqa: E402
+    from django.contrib.auth import get_user_model  # noqa: E402
+    from django.core.management import call_command  # noqa: E402
+    from django.utils import timezone  # noqa: E402
 
-from grading import engine, services  # noqa: E402
-from grading.grade import grader  # noqa: E402
-from grading.models import Assignment, Grading, Membership, Submission  # noqa: E402
-from tests.factories import SPEC_4_1, make_assignment  # noqa: E402
+    from grading import engine, services  # noqa: E402
+    from grading.grade import grader  # noqa: E402
+    from grading.models import Assignment, Grading, Membership, Submission  # noqa: E402
+    from tests.factories import SPEC_4_1, make_assignment  # noqa: E402
 
 FORMULAS = {
     "s1": ["w11*x1 + w21*x2 + b1", "x1*w11 + x2*w21 + b1", "w11*x1 + w21*x2"],

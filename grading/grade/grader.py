@@ -6,6 +6,7 @@ Pure (no Django): the `grade` management command, the submit service and regrade
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -209,6 +210,10 @@ def _pool_start(spec: engine.Spec | None, config: GradingConfig, verdicts: Any =
     _POOL_JOB = (spec, config)
     if verdicts is not None:
         VERDICTS.load(verdicts)  # the parent's Q1 verdicts, undecided ones with their budgets
+    # What a fresh worker holds now (modules, the verdicts) lives as long as it does: the
+    # collector need not walk it again after every few thousand objects a grading makes
+    # (measured: 8% of a regrade's CPU time in a process of that size).
+    gc.freeze()
 
 
 def _pool_run(job: tuple[Callable[..., Any], engine.Spec | None, tuple[Any, ...]]) -> Any:
