@@ -7,6 +7,8 @@ Synthetic attempts: the key rounded to 4 places with a few random slips (some wi
 types (right, not chained, named mistakes, notation variants): the verdict cache makes a class's
 identical formulas cost one check per process. A measurement, not a test: `make bench` prints it.
 """
+from __future__ import annotations
+
 import os
 import random
 import statistics
@@ -24,18 +26,21 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ["DJANGO_TASKS_IMMEDIATE"] = "1"
 os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 
-import django  # noqa: E402
+# A spawned grading worker imports this file again (as __mp_main__) and needs none of Django:
+# as under `manage.py grading_worker`, whose workers do not set Django up either.
+if __name__ != "__mp_main__":
+    import django  # noqa: E402
 
-django.setup()
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
+    django.setup()
+    from django.conf import settings  # noqa: E402
+    from django.contrib.auth import get_user_model  # noqa: E402
+    from django.core.management import call_command  # noqa: E402
+    from django.utils import timezone  # noqa: E402
 
-from grading import engine, services  # noqa: E402
-from grading.grade import grader  # noqa: E402
-from grading.models import Assignment, Grading, Membership, Submission  # noqa: E402
-from tests.factories import SPEC_4_1, make_assignment  # noqa: E402
+    from grading import engine, services  # noqa: E402
+    from grading.grade import grader  # noqa: E402
+    from grading.models import Assignment, Grading, Membership, Submission  # noqa: E402
+    from tests.factories import SPEC_4_1, make_assignment  # noqa: E402
 
 FORMULAS = {
     "s1": ["w11*x1 + w21*x2 + b1", "x1*w11 + x2*w21 + b1", "w11*x1 + w21*x2"],
@@ -98,11 +103,15 @@ def main() -> None:
     assignment = setup()
     print(f"set-up: {ATTEMPTS} graded attempts in {time.perf_counter() - started:.1f} s "
           f"(not part of the measure)")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), os.times()
     outcome = services.regrade_assignment(assignment=assignment, dry_run=True, workers=WORKERS)
-    total = time.perf_counter() - start
+    total, after = time.perf_counter() - start, os.times()
     print(f"dry-run regrade of {ATTEMPTS} attempts, {WORKERS} workers, end to end: {total:.2f} s "
           f"({total / ATTEMPTS * 1000:.3f} ms per attempt); {len(outcome.changed)} would change")
+    # CPU seconds do not depend on what else the machine runs: the figure to compare on a busy one.
+    print(f"  CPU: {after.user + after.system - cpu.user - cpu.system:.2f} s in this process, "
+          f"{after.children_user + after.children_system - cpu.children_user - cpu.children_system:.2f} s "
+          f"in the workers")
     # The median cost of one attempt's grading (tables and Q1, verdicts cached), in-process.
     sample = list(Submission.objects.filter(assignment=assignment)[:300])
     config, spec = services.grading_config(assignment), assignment.parsed_spec

@@ -6,7 +6,8 @@ Pure (no Django): the `grade` management command, the submit service and regrade
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -209,12 +210,20 @@ def _pool_start(spec: engine.Spec | None, config: GradingConfig, verdicts: Any =
     _POOL_JOB = (spec, config)
     if verdicts is not None:
         VERDICTS.load(verdicts)  # the parent's Q1 verdicts, undecided ones with their budgets
+    # What a fresh worker holds now (modules, the verdicts) lives as long as it does: the
+    # collector need not walk it again after every few thousand objects a grading makes
+    # (measured: 8% of a regrade's CPU time in a process of that size).
+    gc.freeze()
 
 
 def _pool_run(job: tuple[Callable[..., Any], engine.Spec | None, tuple[Any, ...]]) -> Any:
     shared, config = _POOL_JOB  # type: ignore[misc]
     fn, spec, args = job
     return fn(spec if spec is not None else shared, config, *args)
+
+
+def _pool_ready() -> None:
+    """Nothing: a job that makes the pool start a worker."""
 
 
 def _grade(spec: engine.Spec, config: GradingConfig, answers: Any) -> Report:
@@ -242,6 +251,10 @@ class GradingPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_pool_start, initargs=(self.spec, self.config, VERDICTS.snapshot()))
+            # Start every worker now: a spawned one takes a second or two to import, time the
+            # caller spends reading its first jobs from the database.
+            for _ in range(self.workers):
+                self._executor.submit(_pool_ready)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -253,6 +266,12 @@ class GradingPool:
             specs: Sequence[engine.Spec | None] | None = None) -> list[Any]:
         """``fn(spec, config, *job)`` for each job, in order (``fn`` a module-level function);
         ``specs[k]`` is job k's problem (None: the pool's spec)."""
+        return list(self.imap(fn, jobs, specs))
+
+    def imap(self, fn: Callable[..., Any], jobs: Sequence[tuple[Any, ...]],
+             specs: Sequence[engine.Spec | None] | None = None) -> Iterator[Any]:
+        """``map`` as results come: with workers, every job is handed out at once and the caller
+        can prepare the next jobs while these are graded; in-process, each runs as it is read."""
         own = list(specs) if specs is not None else [None] * len(jobs)
         if len(own) != len(jobs):
             raise ValueError(f"{len(jobs)} jobs but {len(own)} specs")
@@ -260,10 +279,12 @@ class GradingPool:
             raise ValueError("a job without its own spec needs the pool's spec")
         own = [None if s == self.spec else s for s in own]
         if self._executor is None or len(jobs) < 2 * self.workers:
-            return [fn(s if s is not None else self.spec, self.config, *job) for s, job in zip(own, jobs)]
-        chunk = max(1, len(jobs) // (self.workers * 4))
-        return list(self._executor.map(_pool_run, [(fn, s, job) for s, job in zip(own, jobs)],
-                                       chunksize=chunk))
+            return (fn(s if s is not None else self.spec, self.config, *job) for s, job in zip(own, jobs))
+        # Small enough that the last jobs of a run do not leave a worker idle while one finishes.
+        chunk = max(1, min(64, len(jobs) // (self.workers * 4)))
+        results: Iterator[Any] = self._executor.map(_pool_run, [(fn, s, job) for s, job in zip(own, jobs)],
+                                                    chunksize=chunk)
+        return results
 
     def grade(self, answers: Sequence[Any], specs: Sequence[engine.Spec | None] | None = None) -> list[Report]:
         """One report per answers, in order (each on its own spec when ``specs`` is given)."""

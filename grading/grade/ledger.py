@@ -414,8 +414,26 @@ def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any]
     ``current`` stored report (its JSON, parsed or as text): the diff, and (when ``keep`` and
     the grade changes) the grader's new report; ``others``: the class's numbers for the copy
     signal on roots. Runs in a grading pool's worker."""
-    stored: Mapping[str, Any] = json.loads(current) if isinstance(current, str) else current
+    [found] = regrade_group(spec, config, answers, others, [(current, changes, keep)])
+    return found
+
+
+Compared = tuple[Mapping[str, Any] | str, Sequence[Applied], bool]  # current report, changes, keep
+
+
+def regrade_group(spec: Any, config: Any, answers: Any, others: Others | None,
+                  attempts: Sequence[Compared]) -> list[tuple[ReportDiff, Report | None]]:
+    """``regrade_one`` for attempts that typed the same ``answers`` on the same problem with
+    the same class numbers around them: graded once (the grader is a function of exactly
+    these), each compared with its own current report and staff changes."""
     auto = grade_submission(spec, answers, config, others)
+    return [compare(auto, current, changes, keep) for current, changes, keep in attempts]
+
+
+def compare(auto: Report, current: Mapping[str, Any] | str, changes: Sequence[Applied],
+            keep: bool = True) -> tuple[ReportDiff, Report | None]:
+    """The grader's ``auto`` report with ``changes`` replayed, against the ``current`` stored one."""
+    stored: Mapping[str, Any] = json.loads(current) if isinstance(current, str) else current
     new = replay(auto, changes) if changes else auto
     found = diff(stored, new)
     # The digest only where a regrade would write (an unchanged attempt's fingerprint is its

@@ -209,9 +209,11 @@ def _typed(assignment: Assignment, decimals: int) -> list[tuple[str, Entries]]:
         if submission in owner:
             current[submission] = grading
     found = {g: entries for g in current.values() if (entries := _known(_TYPED, (g, decimals))) is not None}
-    for grading, report in (Grading.objects.filter(pk__in=[g for g in current.values() if g not in found])
-                            .values_list("pk", "report")):
-        entries = _wrong_typed(report, decimals)
+    # Only the roots of each report are read (the database extracts them): the rest of a 40 kB
+    # report is never needed here, and parsing it was most of a class regrade's first second.
+    for grading, roots in (Grading.objects.filter(pk__in=[g for g in current.values() if g not in found])
+                           .values_list("pk", "report__roots")):
+        entries = _wrong_typed({"roots": roots or ()}, decimals)
         found[grading] = entries
         _keep(_TYPED, (grading, decimals), entries)
     return [(owner[s], found[g]) for s, g in current.items() if g in found]
@@ -240,6 +242,9 @@ def numbers_for_answers(others: Others | None, answers: Any, decimals: int) -> d
     hundreds of times). Cell ids are the answer form's names, as the answers store them."""
     if others is None:
         return None
+    # A student's view of the index is read straight from its dictionaries (a class regrade
+    # asks this for every typed cell of every attempt); any other ``Others`` through its mapping.
+    view = others if isinstance(others, _View) else None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for table in (answers.get("rounds") or []) if isinstance(answers, Mapping) else []:
         if not isinstance(table, Mapping):
@@ -248,11 +253,22 @@ def numbers_for_answers(others: Others | None, answers: Any, decimals: int) -> d
             if column == "round" or not isinstance(cells, Mapping):
                 continue
             for name, text in cells.items():
+                cell_id = f"r{table.get('round')}.{column}.{name}"
+                if view is not None and cell_id not in view._index.numbers:
+                    continue
                 parsed = parse_number(str(text))
                 if parsed.status != "number" or parsed.value is None:
                     continue
-                cell_id, written = f"r{table.get('round')}.{column}.{name}", f"{parsed.value:.{decimals}f}"
-                found = others.get(cell_id, {}).get(written)
+                written = f"{parsed.value:.{decimals}f}"
+                found = _met(view, cell_id, written) if view is not None else others.get(cell_id, {}).get(written)
                 if found:
                     out.setdefault(cell_id, {})[written] = tuple(found)
     return out
+
+
+def _met(view: _View, cell_id: str, written: str) -> tuple[str, ...] | None:
+    """``view[cell_id].get(written)`` without the mapping's objects and exceptions."""
+    users = view._index.numbers[cell_id].get(written)
+    if users is None or written in view._index.expected.get(view._student, {}).get(cell_id, frozenset()):
+        return None
+    return tuple(sorted(users - {view._student})) or None

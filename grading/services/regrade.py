@@ -4,7 +4,7 @@ Each attempt is graded again on its own problem: its student's variant (fixed on
 the assignment's shared spec; one pool grades a class of variants, every job with its spec.
 
 A regrade grades the attempt's answers again and replays every change staff made on top
-(``ledger.regrade_one``, in a grading pool's workers), so corrections survive a regrade. A dry run writes nothing; applying writes
+(``ledger.regrade_group``, in a grading pool's workers), so corrections survive a regrade. A dry run writes nothing; applying writes
 a regrade record only for attempts whose grade changes, so a second dry run finds nothing.
 A class-sized run goes to a task worker (``grading.tasks``) with its progress in a RegradeJob.
 """
@@ -15,10 +15,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import json
+import logging
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, TextField
-from django.db.models.functions import Cast
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,11 +31,12 @@ from grading.selectors.variants import problem_of
 from grading.services.assignments import grading_config
 from grading.services.grades import _latest, _locked, _record, grade_changed_notify, staff_changes
 from grading.selectors.copying import class_index, numbers_for_answers
-from grading.services.submissions import others_of
+from grading.selectors.regrade import AttemptRow, chunks, report_texts, variant_problems
 
 if TYPE_CHECKING:
     from grading.grade.report import Report
 
+log = logging.getLogger(__name__)
 CHUNK = 1000  # attempts read, graded and compared at a time: memory stays bounded for any class
 
 
@@ -97,49 +101,99 @@ class RegradeRefused(Exception):
         self.outcome, self.differing = outcome, differing
 
 
-def _submitted(assignment: Assignment) -> Iterator[list[Submission]]:
-    """The assignment's submitted attempts with their ledgers, CHUNK at a time (reports left
-    out: the current one is read by ``regrade_compute`` only)."""
-    ids = list(Submission.objects.filter(assignment=assignment, state=Submission.State.SUBMITTED)
-               .order_by("student__username", "attempt").values_list("pk", flat=True))
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
-        gradings = Prefetch("gradings", queryset=Grading.objects.defer("report")
-                            .select_related("created_by").order_by("sequence"))
-        by_pk = {s.pk: s for s in Submission.objects.filter(pk__in=part)
-                 .select_related("student", "assignment", "variant").prefetch_related(gradings)}
-        yield [by_pk[pk] for pk in part]
-
-
 def regrade_compute(submissions: Sequence[Submission], pool: grader.GradingPool, *,
                     keep: bool = True) -> list[AttemptRegrade]:
     """Grade these attempts again (in the pool's workers) and compare with their current
     grades; writes nothing. ``keep``: bring back the new reports of changed attempts (to write
-    them); a dry run needs only the differences."""
-    graded = [s for s in submissions if s.gradings.all()]
-    # The current reports travel to the workers as the stored text: parsing 30 kB of JSON per
-    # attempt is the workers' job, not this process's.
-    current = dict(Grading.objects.filter(
-        pk__in=[s.gradings.all()[len(s.gradings.all()) - 1].pk for s in graded])
-        .annotate(text=Cast("report", TextField())).values_list("pk", "text"))
-    jobs = []
-    indexes: dict[int, Any] = {}  # the class index of each assignment, read once for the chunk
-    for s in graded:
-        gradings = list(s.gradings.all())
-        if s.assignment_id not in indexes:
-            try:
-                indexes[s.assignment_id] = class_index(s.assignment)
-            except Exception:  # noqa: BLE001 - others_of grades without the copy signal and says so
-                indexes[s.assignment_id] = None
-        others = numbers_for_answers(others_of(s, indexes[s.assignment_id]), s.answers, s.assignment.decimals)
-        jobs.append((s.answers, current[gradings[-1].pk], staff_changes(gradings), keep, others))
-    problems: dict[tuple[int, int | None], Any] = {}  # one parsed problem per assignment or variant
-    for s in graded:
-        if (s.assignment_id, s.variant_id) not in problems:
-            problems[(s.assignment_id, s.variant_id)] = problem_of(s)
-    results = pool.map(ledger.regrade_one, jobs, [problems[(s.assignment_id, s.variant_id)] for s in graded])
-    return [AttemptRegrade(s, list(s.gradings.all())[-1], found, auto)
-            for s, (found, auto) in zip(graded, results)]
+    them); a dry run needs only the differences. (Attempts with their ledgers prefetched.)"""
+    out: list[AttemptRegrade] = []
+    by_assignment: dict[int, list[Submission]] = {}
+    for s in submissions:
+        if s.gradings.all():
+            by_assignment.setdefault(s.assignment_id, []).append(s)
+    for group in by_assignment.values():
+        assignment = group[0].assignment
+        rows = [_row_of(s) for s in group]
+        problems = {s.variant_id: problem_of(s) for s in group}
+        found = _compute(rows, assignment, pool, keep=keep, problems=problems)()
+        out.extend(AttemptRegrade(s, list(s.gradings.all())[-1], diff, auto)
+                   for s, (_, diff, auto) in zip(group, found))
+    order = {s.pk: k for k, s in enumerate(submissions)}
+    return sorted(out, key=lambda item: order[item.submission.pk])
+
+
+def _row_of(s: Submission) -> AttemptRow:
+    gradings = list(s.gradings.all())
+    return AttemptRow(s.pk, s.student_id, s.student.get_username(), s.attempt, s.variant_id,
+                      json.dumps(s.answers), (gradings[-1].pk, gradings[-1].sequence),
+                      tuple(g for g in gradings if g.kind in (Grading.Kind.OVERRIDE, Grading.Kind.REVIEW)))
+
+
+Found = tuple[AttemptRow, ledger.ReportDiff, "Report | None"]
+
+
+def _compute(rows: Sequence[AttemptRow], assignment: Assignment, pool: grader.GradingPool, *,
+             keep: bool, problems: dict[int | None, Any]) -> Callable[[], list[Found]]:
+    """Hand these attempts of one assignment to the pool; the returned function waits for
+    their diffs (so the caller reads the next chunk meanwhile). ``problems``: variant pk (None:
+    the shared spec) -> parsed problem, filled in as variants are met.
+
+    Attempts whose answers, problem and class numbers are the same are graded once (a report
+    is a function of exactly these and the settings); each is compared with its own record."""
+    texts = report_texts([r.latest[0] for r in rows])
+    try:
+        index = class_index(assignment)  # read once for the chunk, not once per attempt
+    except Exception:  # noqa: BLE001 - grade without the copy signal rather than not at all
+        log.warning("class numbers of assignment %s unavailable; regrading without them",
+                    assignment.pk, exc_info=True)
+        index = None
+    missing = {r.variant_id for r in rows if r.variant_id not in problems}
+    if None in missing:
+        problems[None] = assignment.parsed_spec
+    for variant, problem in variant_problems({v for v in missing if v is not None}).items():
+        problems[variant] = problem
+    groups: dict[tuple[Any, ...], int] = {}
+    parsed: dict[str, Any] = {}
+    jobs: list[tuple[Any, Any, list[ledger.Compared]]] = []
+    specs: list[Any] = []
+    members: list[list[int]] = []
+    for position, r in enumerate(rows):
+        answers = parsed.get(r.answers_text)
+        if answers is None:
+            answers = parsed[r.answers_text] = json.loads(r.answers_text)
+        others = numbers_for_answers(index.view(r.username) if index is not None else None, answers,
+                                     assignment.decimals)
+        key = (r.variant_id, r.answers_text, repr(others))
+        j = groups.get(key)
+        if j is None:
+            j = groups[key] = len(jobs)
+            jobs.append((answers, others, []))
+            specs.append(problems[r.variant_id])
+            members.append([])
+        jobs[j][2].append((texts[r.latest[0]], staff_changes(r.staff), keep))
+        members[j].append(position)
+    results = pool.imap(ledger.regrade_group, jobs, specs)
+
+    def collect() -> list[Found]:
+        out: list[Any] = [None] * len(rows)
+        for j, found in enumerate(results):
+            for position, (diff, auto) in zip(members[j], found):
+                out[position] = (rows[position], diff, auto)
+        return out
+
+    return collect
+
+
+def _item(row: AttemptRow, assignment: Assignment, diff: ledger.ReportDiff, auto: Report | None) -> AttemptRegrade:
+    """A dry run's line for an attempt read as a row: its attempt and record as (unsaved-looking)
+    model objects carrying what the line shows, made only for the attempts a run lists."""
+    student = get_user_model()(pk=row.student_id, username=row.username)
+    submission = Submission(pk=row.pk, assignment=assignment, student=student, attempt=row.attempt,
+                            variant_id=row.variant_id, state=Submission.State.SUBMITTED)
+    submission._state.adding = False
+    current = Grading(pk=row.latest[0], submission=submission, sequence=row.latest[1])
+    current._state.adding = False
+    return AttemptRegrade(submission, current, diff, auto)
 
 
 def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason: str = "",
@@ -173,17 +227,39 @@ def regrade_assignment(*, assignment: Assignment, dry_run: bool, by=None, reason
         if progress is not None:
             progress(done, total)
 
+    def take(found: list[Found]) -> None:
+        for row, diff, auto in found:
+            plan[str(row.pk)] = [row.latest[1], diff.digest if diff.changed else ""]  # its fingerprint
+            if not (check_first or diff.changed or diff.kept):
+                tally_unchanged()  # nothing to list: no object is made for it
+                continue
+            item = _item(row, assignment, diff, auto)
+            if check_first:
+                items.append(item)
+                continue
+            if not dry_run and item.auto is not None:
+                item = regrade_commit(item, by=by, reason=reason) or item
+            tally(item)
+
+    def tally_unchanged() -> None:
+        nonlocal unchanged, done
+        unchanged += 1
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     shared = None if assignment.has_variants else assignment.parsed_spec
+    problems: dict[int | None, Any] = {} if shared is None else {None: shared}
     with grader.GradingPool(shared, grading_config(assignment), workers=workers) as pool:
-        for chunk in _submitted(assignment):
-            for item in regrade_compute(chunk, pool, keep=not dry_run):
-                plan[str(item.submission.pk)] = item.fingerprint
-                if check_first:
-                    items.append(item)
-                    continue
-                if not dry_run and item.auto is not None:
-                    item = regrade_commit(item, by=by, reason=reason) or item
-                tally(item)
+        # One chunk is graded while the next is read: the workers never wait for the database.
+        waiting: Callable[[], list[Found]] | None = None
+        for rows in chunks(assignment, CHUNK):
+            started = _compute(rows, assignment, pool, keep=not dry_run, problems=problems)
+            if waiting is not None:
+                take(waiting())
+            waiting = started
+        if waiting is not None:
+            take(waiting())
     if not check_first:
         return RegradeOutcome(changed, unchanged, kept, plan)
     assert reviewed is not None
@@ -228,7 +304,7 @@ def regrade_commit(item: AttemptRegrade, *, by=None, reason: str = "",
                          config=grading_config(submission.assignment), based_on=latest, created_by=by,
                          reason=reason or "regrade")
         if abs(record.score - latest.score) > 1e-9:
-            grade_changed_notify(item.submission, latest, record)
+            grade_changed_notify(submission, latest, record)  # the attempt as stored: its student's address
     return AttemptRegrade(item.submission, latest, diff, item.auto)
 
 
