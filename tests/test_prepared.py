@@ -44,3 +44,27 @@ def test_a_stored_variant_by_attempt_and_none_for_another():
     assert first_pk(Variant, order=("pk",), assignment_id=a.pk, student_id=alice.pk, attempt_no=2) == v.pk
     assert first_pk(Variant, order=("pk",), assignment_id=a.pk, student_id=alice.pk, attempt_no=0) is None
     assert first_pk(Variant, order=("pk",), assignment_id=a.pk + 99, student_id=alice.pk, attempt_no=2) is None
+
+
+def test_an_assignments_questions_as_the_orm_reads_them():
+    from grading.models import Question
+    from grading.selectors.prepared import rows
+
+    a = make_assignment()
+    other = make_assignment(course=a.course, slug="other")
+    Question.objects.filter(assignment=a, number=2).update(extra_credit=True, points=2.5)
+    mine = rows(Question, order=("number",), assignment_id=a.pk)
+    orm = list(Question.objects.filter(assignment=a).order_by("number"))
+    assert len(orm) >= 2 and [q.pk for q in mine] == [q.pk for q in orm]
+    for q, expected in zip(mine, orm):
+        for field in Question._meta.concrete_fields:
+            got, want = getattr(q, field.attname), getattr(expected, field.attname)
+            assert got == want and type(got) is type(want), (field.name, got, want)
+        assert not q._state.adding and q._state.db == expected._state.db
+    assert rows(Question, order=("number",), assignment_id=other.pk + 99) == []
+
+
+def test_a_model_with_dates_or_json_is_refused():
+    with pytest.raises(ValueError):
+        from grading.selectors.prepared import rows
+        rows(Variant, order=("pk",), assignment_id=1)

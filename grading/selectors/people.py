@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from grading.models import (Assignment, AssignmentChange, Course, Extension, Membership, Question, StaffJob,
                             Submission)
-from grading.selectors.prepared import first_pk
+from grading.selectors.prepared import first_pk, rows
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def questions_of(assignment: Assignment) -> list[Question]:
     """The assignment's questions in order."""
     # By number within the assignment: the model's default order starts with the assignment,
     # whose own order would join its course on every page that reads its questions.
-    return list(Question.objects.filter(assignment=assignment).order_by("number"))
+    return rows(Question, order=("number",), assignment_id=assignment.pk)
 
 
 def extension_list(assignment: Assignment) -> list[Extension]:
