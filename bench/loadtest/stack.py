@@ -46,7 +46,7 @@ PY = base.PY
 SPREAD = float(os.environ.get("SPREAD", "5"))
 KILL = os.environ.get("KILL", "") not in ("", "0")
 INSTANCES = 2
-LANES = os.environ.get("LANES", "1") not in ("", "0")  # the background lane (autosaves) apart, niced
+LANES = os.environ.get("LANES", "1") not in ("", "0")  # the background lane (autosaves, grading status) apart, niced
 BACKGROUND_NICE = os.environ.get("BACKGROUND_NICE", "10")
 TASK_WORKERS = 2
 NGINX = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"  # NGINX: another binary
@@ -130,7 +130,7 @@ def main() -> None:
     print(f"set-up: {base.STUDENTS} students, {base.STAFF} staff, in {time.time() - started:.1f} s "
           f"(PostgreSQL); grace 0; submits within ±{SPREAD:.0f} s of the due time"
           + ("; KILL: one gunicorn and one task worker killed at the due time" if KILL else "")
-          + (f"; lanes: autosaves to the second gunicorn (nice {BACKGROUND_NICE}), the rest to the first"
+          + (f"; lanes: autosaves and grading status to the second gunicorn (nice {BACKGROUND_NICE}), the rest to the first"
              if LANES else "; one lane over both gunicorn instances")
           + f"; logs of every process in {tmp}")
     print(f"cores: load generator {sorted(load_cores)}, servers {sorted(server_cores)}"
@@ -142,7 +142,7 @@ def main() -> None:
         server_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{p}", "GUNICORN_LOG_LEVEL": "warning"}
         if base.WORKERS:
             server_env["GUNICORN_WORKERS"] = base.WORKERS
-        # The second instance is the background lane's (the autosaves): at a lower CPU priority.
+        # The second instance is the background lane's (autosaves, grading status): at a lower CPU priority.
         # Each instance is its own process group (killed whole by KILL=1) but stays in this
         # session: Linux's autogroups share the CPU equally between sessions, whatever their
         # nice, so a server in a session of its own would make every `nice` here void (the task
