@@ -22,6 +22,7 @@ from grading.grade.report import Report
 from grading.marking import CellMark
 from grading.marking.tables import Root
 from grading.selectors.people import course_students
+from grading.selectors.prepared import first_pk
 
 SUMMARY_FIELDS = ("pk", "submission_id", "sequence", "kind", "score", "max_score", "scores",
                   "needs_review", "created_at")
@@ -328,6 +329,9 @@ def review_request(assignment: Assignment, request_id: int) -> ReviewRequest | N
 
 def requests_of(submission: Submission) -> list[ReviewRequest]:
     """The student's requests on an attempt with their replies, oldest first."""
+    # Most attempts have none: asked first by a plain statement (prepared.first_pk), read only then.
+    if first_pk(ReviewRequest, submission_id=submission.pk) is None:
+        return []
     return list(submission.review_requests.select_related("reply__created_by").order_by("created_at"))
 
 
