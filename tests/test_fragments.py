@@ -182,3 +182,25 @@ def test_a_students_kept_marks_follow_the_student_the_record_the_language_and_th
     clock.shift(timedelta(days=8))  # past the due time: the expected values show
     after = alice.get(right.get_absolute_url()).content.decode()
     assert hidden_until_due not in after and "Expected values are not shown" not in after
+
+
+def test_the_pages_fixed_help_follows_the_language_the_decimals_and_the_depth(world):
+    """The tolerance note, Q1's help and the spreadsheet note are kept per language, decimals
+    and network depth: each reader sees their own language, each assignment its own decimals."""
+    a = world["assignment"]
+    other = make_assignment(course=a.course, slug="three-places")
+    type(other).objects.filter(pk=other.pk).update(decimals=3)
+    client = client_for(world["alice"])
+
+    def tolerance(assignment) -> str:
+        page = client.get(reverse("grading:assignment", args=[assignment.pk])).content.decode()
+        return re.search(r'<div class="alert alert-info" id="tolerance">(.*?)</div>', page, re.S).group(1)
+
+    four, three = tolerance(a), tolerance(other)
+    assert f"Answer with {a.decimals} decimal places" in four and "Answer with 3 decimal places" in three
+    assert "w11*x1 + w21*x2 + b1" in client.get(reverse("grading:assignment", args=[a.pk])).content.decode()
+    client.cookies["django_language"] = "th"
+    thai = tolerance(a)
+    assert "Tolerance" not in thai and str(a.decimals) in thai and re.search("[\u0e00-\u0e7f]", thai)
+    client.cookies["django_language"] = "en"
+    assert tolerance(a) == four

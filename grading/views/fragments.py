@@ -163,3 +163,11 @@ def feedback_report(submission: Any, record: Any, *, show_expected: bool, reveal
     values are hidden). A record never changes; staff see it drawn live, with their forms."""
     key = ("report", submission.pk, record.pk, record.created_at, show_expected, reveal, get_language())
     return kept(key, lambda: mark_safe(build()))  # noqa: S308 - our own template's output
+
+
+def page_help(*, layered: bool, decimals: int, band: str) -> dict[str, SafeString]:
+    """The assignment page's fixed help (the tolerance note, Q1's writing help, the spreadsheet
+    note), drawn once per language, network depth (one layer or more), decimals and band."""
+    context = {"layered": layered, "decimals": decimals, "band": band}
+    return kept(("page-help", get_language(), layered, decimals, band), lambda: {
+        name: render_to_string(f"grading/includes/help_{name}.html", context) for name in ("tolerance", "q1", "sheet")})

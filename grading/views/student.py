@@ -113,6 +113,8 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "staff": staff,
         "terms": terms,
         "band": band_text(assignment.decimals),
+        "help": fragments.page_help(layered=spec.n_layers > 1, decimals=assignment.decimals,
+                                    band=str(band_text(assignment.decimals))),
         "tables_html": tables_html,
         "tables": [] if tables_html is not None else round_tables(
             spec, values=values, decimals=assignment.decimals, error_inputs=error_inputs),
