@@ -11,7 +11,9 @@ everything else on the others (taskset), so the client's CPU does not slow the s
 
 The shape: STUDENTS (default 300) students autosaving, all submitting within ±SPREAD (default 5)
 seconds of the due time, grace 0; a few staff reload the gradebook. KILL=1: at the due time,
-one gunicorn instance (master and workers) and one task worker are killed with SIGKILL.
+one gunicorn instance (master and workers: the interactive lane's) and one task worker are
+killed with SIGKILL; they stay dead, or start again RESTART_AFTER s later, as systemd's
+Restart=always would.
 
 Printed: per endpoint p50/p95/max (whole run, and in the burst), attempts sent / answered /
 stored, submits sent before the due time that were refused, how far the arrival stamp lies
@@ -45,6 +47,12 @@ ROOT = base.ROOT
 PY = base.PY
 SPREAD = float(os.environ.get("SPREAD", "5"))
 KILL = os.environ.get("KILL", "") not in ("", "0")
+# After KILL, RESTART_AFTER=s starts the killed processes again s seconds later, as systemd's
+# Restart=always would (default: they stay dead). Measured on this machine: a restart one second
+# later made the burst slower (6.1 -> 8.5 s submit p95): the new instance took requests into its
+# queue while it booted on the saturated core.
+RESTART_AFTER = (None if os.environ.get("RESTART_AFTER", "none") == "none"
+                 else float(os.environ["RESTART_AFTER"]))
 INSTANCES = 2
 LANES = os.environ.get("LANES", "1") not in ("", "0")  # the background lane (autosaves, grading status) apart, niced
 BACKGROUND_NICE = os.environ.get("BACKGROUND_NICE", "10")
@@ -129,7 +137,9 @@ def main() -> None:
     (tmp / "scene.json").write_text(json.dumps(scene))
     print(f"set-up: {base.STUDENTS} students, {base.STAFF} staff, in {time.time() - started:.1f} s "
           f"(PostgreSQL); grace 0; submits within ±{SPREAD:.0f} s of the due time"
-          + ("; KILL: one gunicorn and one task worker killed at the due time" if KILL else "")
+          + (("; KILL: one gunicorn and one task worker killed at the due time, "
+              + (f"started again {RESTART_AFTER:g} s later" if RESTART_AFTER is not None else "never restarted"))
+             if KILL else "")
           + (f"; lanes: autosaves and grading status to the second gunicorn (nice {BACKGROUND_NICE}), the rest to the first"
              if LANES else "; one lane over both gunicorn instances")
           + f"; logs of every process in {tmp}")
@@ -137,8 +147,7 @@ def main() -> None:
           + ("" if load_cores != server_cores else " (not apart: one core, or no taskset)"))
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     ports = [base.free_port() for _ in range(INSTANCES)]
-    servers = []
-    for k, p in enumerate(ports):
+    def start_server(k: int, p: int) -> subprocess.Popen:
         server_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{p}", "GUNICORN_LOG_LEVEL": "warning"}
         if base.WORKERS:
             server_env["GUNICORN_WORKERS"] = base.WORKERS
@@ -148,14 +157,19 @@ def main() -> None:
         # nice, so a server in a session of its own would make every `nice` here void (the task
         # workers' too) — see the README on CPU priority in production.
         niced = ["nice", "-n", BACKGROUND_NICE] if LANES and k == 1 else []
-        servers.append(subprocess.Popen(
+        return subprocess.Popen(
             [*niced, str(Path(PY).parent / "gunicorn"), "--config", "backprop_site/gunicorn.conf.py",
              "--access-logfile", "/dev/null"], cwd=ROOT, env=server_env, process_group=0,
-            stderr=open(tmp / f"gunicorn-{p}.log", "w")))
-    workers = [subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice", os.environ.get("GRADING_WORKER_NICE", "10"), "--no-reload",
+            stderr=open(tmp / f"gunicorn-{p}.log", "a"))
+
+    def start_worker(k: int) -> subprocess.Popen:
+        return subprocess.Popen([PY, "manage.py", "grading_worker", "--interval", "0.2", "--nice",
+                                 os.environ.get("GRADING_WORKER_NICE", "10"), "--no-reload",
                                  "--no-startup-delay", "-v", "0"], cwd=ROOT, env=env,
-                                stderr=open(tmp / f"grading_worker-{k}.log", "w"))
-               for k in range(TASK_WORKERS)]
+                                stderr=open(tmp / f"grading_worker-{k}.log", "a"))
+
+    servers = [start_server(k, p) for k, p in enumerate(ports)]
+    workers = [start_worker(k) for k in range(TASK_WORKERS)]
     # nginx in a session of its own, as its own service would be: its own share of the CPU, so
     # it reads (and stamps) each request at once however busy the app servers are.
     nginx = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(nginx_config(tmp, port, ports))],
@@ -179,7 +193,17 @@ def main() -> None:
         print(f"deadline run through nginx (:{port}) → 2 gunicorn (:{ports[0]}, :{ports[1]}), "
               f"{TASK_WORKERS} task workers: {run_for:.0f} s; the due time is in {scene['due'] - time.time():.0f} s")
         if KILL:
-            killer = threading.Timer(scene["due"] - time.time(), kill_one, args=(servers[0], workers[0]))
+            def restart() -> None:
+                """What systemd's Restart=always does (RESTART_AFTER s later; RESTART_AFTER=none: never)."""
+                if RESTART_AFTER is None:
+                    return
+                time.sleep(RESTART_AFTER)
+                servers[0], workers[0] = start_server(0, ports[0]), start_worker(0)
+                print(f"RESTART at {time.time():.3f}: gunicorn instance {servers[0].pid} and task worker "
+                      f"{workers[0].pid}", flush=True)
+
+            killer = threading.Timer(scene["due"] - time.time(),
+                                     lambda: (kill_one(servers[0], workers[0]), restart()))
             killer.start()
         command = [PY, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
                    "-u", str(base.STUDENTS + base.STAFF), "-r", str(base.SPAWN_RATE), "--run-time",
@@ -215,7 +239,7 @@ def waves(load_env: dict[str, str], front: str, tmp: Path, load_cores: set[int],
     """After the deadline, through the same stack (a gunicorn instance may have been killed:
     nginx sends to the other): LOGINS users logging in with a password at once, then LAUNCHES
     students launching from the simulated LMS at once (no password hash)."""
-    if KILL:
+    if KILL and RESTART_AFTER is None:
         print("\n(the login and launch waves run on the gunicorn instance left)")
     for locustfile, users, tag, title in (
             ("login_locustfile.py", base.LOGINS, "logins", f"Login wave apart: {base.LOGINS} users logging in at once (ms)"),
