@@ -52,7 +52,7 @@ def answers(slip: bool) -> dict:
                          "dL/ds1": "(f1 - y1)*f1*(1 - f1)"}}
 
 
-def page_ms(client: Client, url: str, runs: int = 20) -> float:
+def page_ms(client: Client, url: str, runs: int = 100) -> float:
     def get() -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
