@@ -16,7 +16,7 @@ def draft_version(draft: Submission | None) -> int:
     """A draft's version: the number of its newest save (0: none kept, or no draft)."""
     if draft is None or draft.pk is None:
         return 0
-    if "newest_version" in draft.__dict__:  # read with the draft (``with_newest_version``)
+    if "newest_version" in draft.__dict__:  # read with the draft (annotated ``newest_version()``)
         return draft.__dict__["newest_version"] or 0
     return DraftVersion.objects.filter(draft=draft).aggregate(m=Max("number"))["m"] or 0
 

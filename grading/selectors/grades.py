@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
+
 
 from grading.figures import analytics
 from grading.models import Assignment, Grading, RegradeJob, ReviewRequest, Submission
@@ -162,8 +164,6 @@ class StudentHome:
 def student_home(assignments: Sequence[Assignment], student) -> StudentHome:
     """The student's submissions and counted attempt per assignment, and their grade notices, in
     two queries, or three when a staff record of the last ``NOTICE_DAYS`` days may be one."""
-    from django.utils import timezone
-
     subs: dict[int, list[Submission]] = defaultdict(list)
     # Every attempt of the student's, not only those of the listed assignments: their records
     # then tell whether any notice can exist, and the notices are read only when one can.
@@ -375,8 +375,6 @@ def grade_notices(student, submission: Submission | None = None) -> list[GradeNo
     """The student's records of the last ``NOTICE_DAYS`` days that changed their points (of one
     attempt, when ``submission`` is given), newest first: read from the ledger, nothing stored."""
     from datetime import timedelta
-
-    from django.utils import timezone
 
     # The columns the notice shows, as plain values: a select_related with deferred columns
     # costs twice the time to build, on every student page.

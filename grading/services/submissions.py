@@ -8,12 +8,12 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Aggregate, Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _, ngettext
 
@@ -282,7 +282,7 @@ def draft_save(*, assignment: Assignment, student, answers: Any, now: datetime |
 
 
 def _merge_into_draft(assignment: Assignment, student, draft: Submission | None, *, posted: dict[str, str],
-                      touched: Iterable[str], base: int | None) -> DraftSaved:
+                      touched: Collection[str], base: int | None) -> DraftSaved:
     """``draft_save``'s merge, inside the caller's transaction, with the student's writes locked
     and ``draft`` (their current draft or None) read under that lock."""
     spec = assignment.shape_spec
@@ -414,10 +414,11 @@ def submission_accept(*, assignment: Assignment, student, answers: Any, now: dat
                 # Locked: a concurrent autosave or submit of this student waits for us.
                 _lock_student(assignment, student)
                 # One statement: how many attempts are used, and the one this token took, if any.
-                mine = Submission.objects.filter(assignment=assignment, student=student)
-                seen = mine.aggregate(used=Count("pk", filter=Q(state=Submission.State.SUBMITTED)),
-                                      earlier=Max("pk", filter=Q(submit_token=token or None, submit_token__isnull=False)))
-                if seen["earlier"] is not None:
+                counts: dict[str, Aggregate] = {"used": Count("pk", filter=Q(state=Submission.State.SUBMITTED))}
+                if token:
+                    counts["earlier"] = Max("pk", filter=Q(submit_token=token))
+                seen = Submission.objects.filter(assignment=assignment, student=student).aggregate(**counts)
+                if seen.get("earlier") is not None:
                     return Accepted(Submission.objects.get(pk=seen["earlier"]), duplicate=True)
                 draft = submission_draft(assignment=assignment, student=student, lock=True)
                 used = seen["used"]

@@ -32,6 +32,7 @@ from django.utils.translation import get_language
 from grading import selectors
 from grading.templatetags import site_chrome
 from grading.templatetags.round_tables import entry_round, feedback_round
+from grading.views.common import band_text
 
 T = TypeVar("T")
 KEPT = 256  # an entry is a page's tables (about 60 kB of HTML for Homework 4.1)
@@ -165,9 +166,11 @@ def feedback_report(submission: Any, record: Any, *, show_expected: bool, reveal
     return kept(key, lambda: mark_safe(build()))  # noqa: S308 - our own template's output
 
 
-def page_help(*, layered: bool, decimals: int, band: str) -> dict[str, SafeString]:
+def page_help(*, layered: bool, decimals: int) -> dict[str, SafeString]:
     """The assignment page's fixed help (the tolerance note, Q1's writing help, the spreadsheet
-    note), drawn once per language, network depth (one layer or more), decimals and band."""
-    context = {"layered": layered, "decimals": decimals, "band": band}
-    return kept(("page-help", get_language(), layered, decimals, band), lambda: {
-        name: render_to_string(f"grading/includes/help_{name}.html", context) for name in ("tolerance", "q1", "sheet")})
+    note), drawn once per language, network depth (one layer or more) and decimals."""
+    def build() -> dict[str, SafeString]:
+        context = {"layered": layered, "decimals": decimals, "band": band_text(decimals)}
+        return {name: render_to_string(f"grading/includes/help_{name}.html", context)
+                for name in ("tolerance", "q1", "sheet")}
+    return kept(("page-help", get_language(), layered, decimals), build)

@@ -22,7 +22,7 @@ from grading import permissions, selectors, services
 from grading.forms import AnswerForm, formula_input_name, values_from_answers
 from grading.middleware import ArrivedRequest
 from grading.views import fragments
-from grading.views.common import band_text, round_question, round_tables, student_status, version_ms
+from grading.views.common import round_question, round_tables, student_status, version_ms
 from grading.views.params import id_param
 
 if TYPE_CHECKING:
@@ -112,9 +112,7 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
         "spec": spec,
         "staff": staff,
         "terms": terms,
-        "band": band_text(assignment.decimals),
-        "help": fragments.page_help(layered=spec.n_layers > 1, decimals=assignment.decimals,
-                                    band=str(band_text(assignment.decimals))),
+        "help": fragments.page_help(layered=spec.n_layers > 1, decimals=assignment.decimals),
         "tables_html": tables_html,
         "tables": [] if tables_html is not None else round_tables(
             spec, values=values, decimals=assignment.decimals, error_inputs=error_inputs),
