@@ -259,6 +259,13 @@ TRUST_X_REQUEST_START = env_bool("DJANGO_TRUST_X_REQUEST_START")
 TRUSTED_PROXIES = [str(ip_network(p.strip(), strict=False))
                    for p in os.environ.get("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()]
 
+# A request of the proxy's background lane (autosave, grading status) that waited in the queue
+# longer than LANE_BACKGROUND_MAX_WAIT seconds is answered 503 + Retry-After at once, and
+# after LANE_DEFER_AFTER seconds on a server serving both lanes (the other one down), so
+# submits never queue behind a class's autosaves (grading/middleware.py).
+LANE_BACKGROUND_MAX_WAIT = float(os.environ.get("DJANGO_LANE_BACKGROUND_MAX_WAIT", "1.0"))
+LANE_DEFER_AFTER = float(os.environ.get("DJANGO_LANE_DEFER_AFTER", "0.25"))
+
 # Grading: the hard time limit of the formula check of one submission (seconds).
 GRADING_FORMULA_TIME_LIMIT = float(os.environ.get("GRADING_FORMULA_TIME_LIMIT", "2.0"))
 

@@ -18,15 +18,17 @@ def trust_loopback(client) -> None:
 
 
 def record_requests() -> None:
-    """Append every request locust makes (name, ms, error, start) to LOADTEST_REQUESTS."""
+    """Append every request locust makes (name, ms, error, start, HTTP status) to LOADTEST_REQUESTS."""
     from locust import events
 
     log = open(os.environ["LOADTEST_REQUESTS"], "a", buffering=1)
 
     @events.request.add_listener
-    def _record(request_type, name, response_time, response_length, exception, start_time=None, **kw) -> None:
+    def _record(request_type, name, response_time, response_length, exception, start_time=None,
+                response=None, **kw) -> None:
         log.write(json.dumps({"name": name, "ms": response_time, "error": exception is not None,
-                              "start": start_time or time.time()}) + "\n")
+                              "start": start_time or time.time(),
+                              "status": getattr(response, "status_code", 0)}) + "\n")
 
     @events.quitting.add_listener
     def _close(environment, **kwargs) -> None:

@@ -63,6 +63,8 @@ def environment(tmp: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "backprop_site.settings",
         "DJANGO_CACHE_TABLE": "loadtest_cache",  # LTI nonces must be seen by every worker
     })
+    # Settings a run may try (the rest of the caller's DJANGO_* are not the servers' business).
+    env.update({k: v for k, v in os.environ.items() if k in ("DJANGO_LANE_DEFER_AFTER", "DJANGO_LANE_BACKGROUND_MAX_WAIT")})
     return env
 
 
@@ -188,10 +190,13 @@ def report(requests: list[dict], title: str, window: tuple[float, float] | None 
     for name in sorted({r["name"] for r in requests}):
         mine = [r for r in requests if r["name"] == name]
         errors = sum(1 for r in mine if r["error"])
+        deferred = sum(1 for r in mine if r.get("status") == 503 and not r["error"])
         line = f"{name:<22}{len(mine):>9}{errors:>8} {percentiles([r['ms'] for r in mine])}"
         if window:
             burst = [r["ms"] for r in mine if window[0] <= r["start"] <= window[1]]
             line += f"   | {len(burst):>5} {percentiles(burst)}"
+        if deferred:
+            line += f"   ({deferred} deferred: 503 + Retry-After)"
         print(line)
 
 

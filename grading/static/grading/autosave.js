@@ -17,6 +17,8 @@
  *   Cells another tab changed that this page did not touch come back with a save and are shown.
  * - On load, a local copy with unsaved changes that is newer than the server's draft is put
  *   back in the form, with a notice, and saved.
+ * - A busy server (503, one app server down at a deadline) says when to try again (Retry-After):
+ *   the status says the answers are kept here, and nothing is sent before then, typing or not.
  * - After each save, cells the server cannot read as numbers are marked with its message.
  * - Q1 fields get a live MathML preview from the server's own renderer.
  * Without JavaScript the Save and Submit buttons still work as plain form posts.
@@ -35,6 +37,7 @@
   var conflict = null;        // a refused stale save's answer, until the student chooses
   var DEBOUNCE_MS = 1000;
   var timer = null, inFlight = false, again = false, retryMs = 0, submitting = false;
+  var notBefore = 0;          // a busy server's Retry-After: no save before this (Date.now() ms)
   var tokenRetried = false;   // one fresh-token retry per failure, not a loop
   var refusedBody = null;     // the answers the server refused as too large, not sent again
   // The page's language (Django's JavaScript catalogue); English if it did not load.
@@ -118,6 +121,7 @@
   function save() {
     if (submitting || conflict) { return; }
     if (inFlight) { again = true; return; }
+    if (Date.now() < notBefore) { schedule(notBefore - Date.now()); return; }
     var changed = changedValues();
     var names = Object.keys(changed);
     if (!names.length) {
@@ -162,6 +166,11 @@
           } else if ((resp.status === 400 || resp.status === 409) && data) {
             // Bad input: retrying would fail the same way; the next keystroke tries again.
             setStatus(interpolate(gettext("Not saved — %(error)s"), { error: data.error }, true), "error");
+          } else if (resp.status === 503 && data && data.busy) {
+            var wait = Math.min(Math.max(Number(resp.headers.get("Retry-After")) || 5, 1), 60);
+            notBefore = Date.now() + wait * 1000;
+            setStatus(gettext("Server busy — your answers are kept in this browser; saving again in a few seconds"), "saving");
+            schedule(wait * 1000);
           } else if (resp.status === 401) {
             retry(gettext("Not saved — your session has expired. Log in again in another tab; your answers are kept in this browser. Retrying"));
           } else if (resp.status === 403 && !tokenRetried && window.backpropCsrf) {
