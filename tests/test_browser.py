@@ -444,3 +444,41 @@ def test_student_walks_the_hidden_layer_demo(page, live_server):
     report = report_of(submission)
     assert {c.status for c in report.cells} <= {"correct", "carried"}
     assert report.formula("dL/df1[1]").status == "correct"
+
+
+def test_a_busy_server_defers_an_autosave_and_the_page_waits_as_told_then_saves(page, live_server, settings):
+    """One app server serving both lanes answers a queued autosave 503 + Retry-After
+    (grading/middleware.py): the page says the answers are kept, sends nothing before the time it
+    was given, however much is typed, then saves everything."""
+    import time
+
+    from playwright.sync_api import expect
+
+    course = make_course()
+    student = make_member(course=course, username="student3")
+    assignment = make_assignment(course=course)
+    settings.TRUST_X_REQUEST_START = True
+    settings.TRUSTED_PROXIES = ["127.0.0.1/32", "::1/128"]
+    log_in(page, live_server, "student3")
+    page.goto(f"{live_server.url}/assignments/{assignment.pk}/")
+    sent: list[float] = []
+
+    def as_if_queued(route):
+        """What the proxy would add to an autosave that waited 30 s in the background lane."""
+        sent.append(time.monotonic())
+        route.continue_(headers={**route.request.headers, "x-lane": "background",
+                                 "x-request-start": f"t={time.time() - 30:.3f}"})
+
+    page.route("**/draft/", as_if_queued)
+    page.fill(field("r1.forward.s1"), "0.4600")
+    expect(page.locator("#autosave-status")).to_contain_text("Server busy")
+    expect(page.locator("#autosave-status")).to_contain_text("kept in this browser")
+    assert not Submission.objects.filter(student=student).exists()
+    page.fill(field("r1.forward.f1"), "0.6130")  # typing on: still nothing sent before Retry-After
+    page.wait_for_timeout(2000)
+    assert len(sent) == 1
+    page.unroute("**/draft/")  # the queue is short again
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "), timeout=15_000)
+    draft = Submission.objects.get(student=student)
+    assert draft.answers["rounds"][0]["forward"]["s1"] == "0.4600"
+    assert draft.answers["rounds"][0]["forward"]["f1"] == "0.6130"
