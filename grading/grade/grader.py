@@ -125,7 +125,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig,
         typed = typed if isinstance(typed, Mapping) else {}
         formulas = [FormulaScore(**_as_dict(m)) for m in grade_formulas(
             {k: v for k, v in typed.items() if isinstance(v, str)},
-            shape=engine.Shape.of(spec),
+            shape=engine.Shape.of(spec), learning_rate=spec.learning_rate,
             not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit,
             cache=VERDICTS)]  # a class's identical formulas are checked once per process
     questions, scored_formulas = score_questions(
