@@ -71,8 +71,9 @@ def _settings(table: Table) -> tuple[Any, ...]:
     the hyper-parameters' values (empty for a table without update rows)."""
     if table.training is None:
         return ()
-    t = table.training
-    return (t.batch, t.reduce, t.optimizer.kind, table.constants)
+    t = table.training  # the values as floats: a key is hashed once a row, and Fraction's hash is slow
+    return (t.batch, t.reduce, t.optimizer.kind,
+            tuple((name, None if value is None else float(value)) for name, value in table.constants))
 
 
 def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: int = 2,
