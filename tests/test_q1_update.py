@@ -318,3 +318,28 @@ def test_the_momentum_homework_asks_the_update_rows_and_grades_them(momentum) ->
     assert q1.score == pytest.approx(2 * q1.max / 16, abs=1e-3)
     feedback = client.get(response["Location"]).content.decode()
     assert "-lr*g + beta*Δw" in feedback and "<mi>η</mi>" in feedback
+
+
+def test_sample_gradients_read_in_plain_and_latex_forms() -> None:
+    s = shape("sgd", batch=3)
+    for text in ("(g1 + g2 + g3)/3", "(g_1 + g_{2} + g₃)/3", r"\frac{g_1 + g_2 + g_3}{3}"):
+        assert verdict("g", text, s, 0.3) == ("correct", "correct"), text
+
+
+def test_the_live_preview_and_the_key_page_read_an_update_row_with_its_names(momentum) -> None:
+    from django.contrib.auth import get_user_model
+    from tests.factories import PASSWORD
+    from tests.webtools import client_for
+
+    assignment, student = momentum
+    client = client_for(student)
+    url = reverse("grading:formula_preview")
+    shown = client.get(url, {"text": "Δw = -η*g + β*Δw", "row": "Δw", "sizes": "2-1-1"}).json()
+    assert shown["error"] == "" and "<mi>η</mi>" in shown["mathml"] and "<mi>β</mi>" in shown["mathml"]
+    refused = client.get(url, {"text": "-lr*dw", "row": "Δw", "sizes": "2-1-1"}).json()
+    assert refused["mathml"] == "" and "Δw" in refused["error"]
+    teacher = get_user_model().objects.get(username="instructor")
+    teacher.set_password(PASSWORD)
+    teacher.save()
+    key = client_for(teacher).get(reverse("grading:key", args=[assignment.pk])).content.decode()
+    assert "-lr*g + beta*Δw" in key and '<mi mathvariant="normal">Δ</mi>' in key
