@@ -143,7 +143,7 @@ MOMENTUM = shape("momentum", beta=0.9)
 
 @pytest.mark.parametrize("text", [
     "-lr*g + beta*Δw", "-0.3*g + 0.9*Δw", "0.9*Δw - 0.3*g", "-η g + β Δw", "-eta*g + beta*delta_w",
-    r"-\eta g + \beta \Delta w", "Δw = -lr*g + beta*deltaw",
+    r"-\eta g + \beta \Delta w", "Δw = -lr*g + beta*deltaw", "-lr*g + beta*∆w",
 ])
 def test_momentum_in_name_and_number_forms_is_right(text: str) -> None:
     assert verdict("Δw", text, MOMENTUM, 0.3) == ("correct", "correct")
@@ -154,7 +154,7 @@ def test_momentum_in_name_and_number_forms_is_right(text: str) -> None:
     ("m", "0.9*m + 0.1*g"), ("v", "0.999*v + 0.001*g^2"), ("v", "β₂ v + (1 - β₂) g²"),
     ("mhat", "m/(1 - beta1^t)"), ("mhat", "m/(1 - 0.9^t)"), ("vhat", r"\frac{v}{1 - \beta_2^t}"),
     ("Δw", "-lr*mhat/(sqrt(vhat) + eps)"), ("Δw", "-0.01*m̂/(sqrt(v̂) + ε)"),
-    ("Δw", r"-\eta \hat{m}/(\sqrt{\hat{v}} + \epsilon)"), ("Δw", "-lr*mhat/(vhat^(1/2) + 0.00000001)"),
+    ("Δw", r"-\eta \hat{m}/(\sqrt{\hat{v}} + \epsilon)"), ("Δw", "-lr*m̂/(√(v̂) + ϵ)"), ("Δw", "-lr*mhat/(vhat^(1/2) + 0.00000001)"),
     ("w", "w + Δw"), ("w", "Δw + w"),
 ])
 def test_adam_rows_in_name_and_number_forms_are_right(row: str, text: str) -> None:

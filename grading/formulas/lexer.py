@@ -28,7 +28,7 @@ MAX_EXPONENT10 = 15  # |k| in a literal written 1.5e-k
 _FOLD = {
     "×": "*", "·": "*", "⋅": "*", "∗": "*", "✕": "*", "÷": "/",
     "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-",
-    "∂": "d", "χ": "x", "（": "(", "）": ")",
+    "∂": "d", "χ": "x", "（": "(", "）": ")", "∆": "Δ",  # ∆ (increment, a Mac's ⌥J) is Δ
     "\u00a0": " ", "\t": " ", "\n": " ", "\r": " ", "\u2009": " ", "\u202f": " ",
 }
 _SUBSCRIPTS = {chr(0x2080 + k): str(k) for k in range(10)}
@@ -45,7 +45,7 @@ _DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A word of the update rows may also be Greek (Δw, β1 as β₁ folds, η, ε, ρ) and carry a hat
 # (m̂: m and the combining circumflex U+0302).
-_UPDATE_WORD = re.compile("[A-Za-z_ΔβηερϵΔ][A-Za-z0-9_\u0302]*")
+_UPDATE_WORD = re.compile("[A-Za-z_\u0394\u03b2\u03b7\u03b5\u03c1\u03f5][A-Za-z0-9_\u0302]*")  # Δ β η ε ρ ϵ
 # sqrt(a) is read as a^(1/2) (the parser makes it so): Adam's and RMSProp's step use it.
 _ALIASES = {"log": "ln", "sqrt": "sqrt", **{alias: a.formula_names[0] for a in registry.formula_activations()
                             for alias in a.formula_names[1:]}}
@@ -121,6 +121,10 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
             continue
         if ch == "σ":
             k = _sigmoid_token(out, text, k, k + 1)
+            continue
+        if ch == "√":  # √(a): sqrt, its argument in parentheses as every function's
+            out.tokens.append(Token("func", "sqrt", k, ch))
+            k += 1
             continue
         if vocab.update:
             match = _UPDATE_WORD.match(src, k)
