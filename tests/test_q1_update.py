@@ -20,6 +20,7 @@ from grading.formulas import VerdictCache, grade_formulas, to_mathml
 from grading.formulas.check import read_answer
 from grading.formulas.numeric import evaluate, mpf
 from grading.formulas.rows import Q1_ROWS, q1_table, reference_formulas
+from tests.test_browser import page  # noqa: F401 - the Chromium page fixture
 
 HW41_ROWS = ["s1", "s2", "f1", "f2", "L", "dL/df1", "dL/df2", "dL/ds1", "dL/ds2", "dL/db1", "dL/db2",
              "dL/dw11", "dL/dw21", "dL/dw12", "dL/dw22"]
@@ -343,3 +344,36 @@ def test_the_live_preview_and_the_key_page_read_an_update_row_with_its_names(mom
     teacher.save()
     key = client_for(teacher).get(reverse("grading:key", args=[assignment.pk])).content.decode()
     assert "-lr*g + beta*Δw" in key and '<mi mathvariant="normal">Δ</mi>' in key
+
+
+@pytest.mark.browser
+def test_a_student_types_the_update_rows_in_a_browser(page, live_server) -> None:
+    """The momentum demo in Chromium: the update group's inputs preview η and β as typed, the
+    autosave keeps them over a reload, and the submitted rows are marked correct."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from grading.models import Assignment
+    from tests.test_browser import field, submit_attempt
+
+    call_command("seed_demo", force=True)
+    demo = Assignment.objects.get(slug="momentum")
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "student1")
+    page.fill("#id_password", "demo-student-41")
+    page.click('main form[action="/accounts/login/"] button[type=submit]')
+    page.wait_for_url(live_server.url + "/")
+    page.goto(f"{live_server.url}/assignments/{demo.pk}/")
+    expect(page.locator("table.formula-table caption").nth(2)).to_have_text("Update (one parameter)")
+    page.fill(field("formulas.Δw"), "-η*g + β*Δw")
+    page.fill(field("formulas.w"), "w + Δw")
+    expect(page.locator('[data-preview-for="formulas.Δw"] math mi', has_text="η")).to_have_count(1)
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"^Saved "))
+    page.reload()
+    expect(page.locator(field("formulas.Δw"))).to_have_value("-η*g + β*Δw")
+    submit_attempt(page)
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    rows = page.locator("#formulas tbody tr")
+    expect(rows.filter(has_text="Δw =")).to_contain_text("correct")
+    expect(rows.filter(has_text=re.compile(r"^\s*w ="))).to_contain_text("correct")
