@@ -23,7 +23,7 @@ from grading.grade.report import (CellRef, FormulaScore, Loss, MistakeSummary, Q
                             field_names)
 from grading.engine.text import _
 
-GRADER_VERSION = "2026.12.1"
+GRADER_VERSION = "2026.12.2"  # Q1 of a batch or optimizer spec has the update rows (issue 20)
 
 
 @dataclass(frozen=True)
