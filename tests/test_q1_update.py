@@ -247,6 +247,16 @@ def test_the_verdict_cache_tells_settings_and_learning_rates_apart() -> None:
     assert marks({"g": "g1 + g2"}, mean, 0.3, cache)["g"].status == "incorrect"
 
 
+def test_the_papers_time_indices_get_a_clear_message_not_a_product() -> None:
+    """Adam's paper writes m_t = β₁·m_{t−1} + (1 − β₁)·g_t: here m_{t-1} would read as m·(t − 1)."""
+    adam = shape("adam", **ADAM)
+    status, message = verdict("m", "beta1*m_{t-1} + (1 - beta1)*g", adam, 0.01)
+    assert status == "invalid" and "own name (m)" in message
+    status, message = verdict("m", "beta1*m + (1 - beta1)*g_t", adam, 0.01)
+    assert status == "invalid" and "write g alone" in message
+    assert verdict("w", r"w + \Delta{w}", adam, 0.01)[0] == "correct"
+
+
 def test_checking_update_rows_needs_the_learning_rate() -> None:
     with pytest.raises(ValueError, match="learning rate"):
         grade_formulas({}, shape=MOMENTUM)

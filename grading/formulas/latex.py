@@ -36,7 +36,7 @@ _PLAIN = {
     "rho": " rho",
 }
 # \Delta w is the step Δw, \hat{m} and \hat m are mhat (the same for v): read before the rest.
-_DELTA_W = re.compile(r"\\Delta *(?=w)")
+_DELTA_W = re.compile(r"\\Delta *(?:\{ *w *\}|(?=w))")
 _HAT = re.compile(r"\\(?:wide)?hat *(?:\{ *([mv]) *\}|([mv])(?![A-Za-z0-9]))")
 KNOWN = ("\\frac", "\\cdot", "\\times", "\\sigma", "\\exp", "\\ln", "\\partial", "\\left", "\\right")
 _COMMAND = re.compile(r"\\([A-Za-z]+|[,;:! ])")
@@ -49,7 +49,7 @@ def fold_commands(text: str) -> str:
     """``text`` with each command this module knows replaced, position for position."""
     if "\\" not in text:
         return text
-    text = _DELTA_W.sub(lambda m: "Δ".rjust(len(m.group(0))), text)
+    text = _DELTA_W.sub(lambda m: ("Δw" if m.group(0).endswith("}") else "Δ").rjust(len(m.group(0))), text)
     text = _HAT.sub(lambda m: ((m.group(1) or m.group(2)) + "hat").rjust(len(m.group(0))), text)
 
     def plain(match: re.Match[str]) -> str:

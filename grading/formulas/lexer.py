@@ -212,6 +212,11 @@ def _update_word(out: Lexed, text: str, src: str, start: int, end: int, vocab: V
         return end
     plain = word.replace("_", "")
     name = UPDATE_ALIASES.get(plain, plain)
+    if word.endswith("_") and src[end:end + 1] == "(" and name in vocab.all:
+        # m_{t-1} (its braces are parentheses by now) would read as m·(t − 1)
+        raise FormulaError(_("'%(typed)s' at character %(at)s: write the value before the round as the row's "
+                             "own name (%(name)s), without an index", typed=text[start:end + 1], at=start + 1,
+                             name=name), start)
     if name not in vocab.all:
         raise FormulaError(_("unknown name '%(typed)s' at character %(at)s: %(hint)s", typed=text[start:end],
                              at=start + 1, hint=unknown_name_hint(name, vocab)), start)

@@ -147,6 +147,10 @@ def update_hint(word: str) -> Text:
     """Why ``word`` is not a name of the update group."""
     if word in ("dw", "dL/dw", "dL", "dl"):
         return _("write the step as Δw (or delta_w); the gradient of the round is g")
+    base = UPDATE_ALIASES.get(word[:-1], word[:-1])
+    if word.endswith("t") and (base in UPDATE_ROWS or base == "g"):
+        return _("write %(name)s alone: a row's name is this round's value (its own name on its right the "
+                 "value before the round); t is only the round in beta1^t and beta2^t", name=base)
     if word.rstrip("0123456789") == "w" and word != "w":
         return _("the update rows are written for one parameter w, without its indices")
     return _("the names of the update rows are %(names)s, g1, g2, ... (each sample's gradient), t (the "
