@@ -314,6 +314,7 @@ def test_the_momentum_homework_asks_the_update_rows_and_grades_them(momentum) ->
     client = client_for(student)
     page = client.get(reverse("grading:assignment", args=[assignment.pk])).content.decode()
     assert "Update (one parameter)" in page and 'id="q1-update-rule"' in page
+    assert "Q1 · Forward, backward and update formulas" in page
     assert "own name means its value before the round" in page
     assert 'name="formulas.Δw"' in page and 'name="formulas.w"' in page
     response, _token = submit_page(client, assignment, {"formulas.Δw": "-lr*g + beta*Δw",
@@ -329,6 +330,7 @@ def test_the_momentum_homework_asks_the_update_rows_and_grades_them(momentum) ->
     assert q1.score == pytest.approx(2 * q1.max / 16, abs=1e-3)
     feedback = client.get(response["Location"]).content.decode()
     assert "-lr*g + beta*Δw" in feedback and "<mi>η</mi>" in feedback
+    assert "Q1 · Forward, backward and update formulas" in feedback
 
 
 def test_sample_gradients_read_in_plain_and_latex_forms() -> None:
