@@ -33,12 +33,16 @@ def test_softmax_answers_written_another_way_are_equivalent_and_the_sigmoid_way_
     assert marks["dL/ds3"].status == "incorrect"
 
 
-def test_a_batch_and_optimizer_spec_asks_one_samples_rows() -> None:
+def test_a_batch_and_optimizer_spec_asks_one_samples_rows_then_the_update_rows() -> None:
     data = training_spec(2, optimizer={"kind": "adam"}, batch=3, n_layers=2)
     batch = Shape.of(parse_spec(data))
     plain = Shape.of(parse_spec({k: v for k, v in data.items() if k not in ("batch", "reduce", "optimizer")}
                                 | {"samples": data["samples"][:3]}))
-    assert Q1_ROWS(batch) == Q1_ROWS(plain)
+    n = len(Q1_ROWS(plain))
+    assert Q1_ROWS(batch)[:n] == Q1_ROWS(plain)
+    # issue 20: then "Update (one parameter)", for a generic parameter w
+    assert Q1_ROWS(batch)[n:] == ["g", "m", "v", "mhat", "vhat", "Δw", "w"]
     assert all("(" not in row for row in Q1_ROWS(batch))
-    marks = grade_formulas(reference_formulas(batch), shape=batch, time_limit=20)
+    marks = grade_formulas(reference_formulas(batch), shape=batch, time_limit=20,
+                           learning_rate=data["learning_rate"])
     assert {m.status for m in marks} == {"correct"}

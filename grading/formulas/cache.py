@@ -2,7 +2,8 @@
 
 A verdict depends only on the formula as understood (its canonical text, so ``w11 × x1`` and
 ``w11*x1`` share one), the row, the network's shape (layer sizes, activations, loss and whether
-biases are updated), the assignment's credit for an unchained answer and the checker's version:
+biases are updated; with Q1's update rows also the batch, reduce, optimizer, its settings and
+the learning rate), the assignment's credit for an unchained answer and the checker's version:
 that is the key. An "undecided" row (a timeout, a crashed checker) is kept too, with the CPU
 budget its check had: it is reused for a check given no more time (a class dry run does not wait
 out the same time-outs again), and checked again when given more. The reading notes ("read 'χ1'
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 DECIDED = ("correct", "not_chained", "incorrect")
 # The checker's own version: a verdict of another version is never reused (a process keeps its
 # cache for its life; a new version is a new process, and a new key all the same).
-CHECK_VERSION = "2026.12.1"
-VerdictKey = tuple[str, str, str, tuple[int, ...], tuple[str, ...], str, bool, float]
+CHECK_VERSION = "2026.12.2"
+VerdictKey = tuple[str, str, str, tuple[int, ...], tuple[str, ...], str, bool, float, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,13 @@ class Verdict:
     budget: float = 0.0  # an undecided verdict: the CPU seconds its check was given (< 0: none ran)
 
 
-def verdict_key(expr: Expr, row: str, shape: Shape, not_chained_credit: float) -> VerdictKey:
-    """What a verdict depends on, and nothing that only changes how the answer was typed."""
+def verdict_key(expr: Expr, row: str, shape: Shape, not_chained_credit: float,
+                settings: tuple[Any, ...] = ()) -> VerdictKey:
+    """What a verdict depends on, and nothing that only changes how the answer was typed;
+    ``settings``: what the update rows also depend on (batch, reduce, the optimizer and the
+    values of its hyper-parameters and of the learning rate), () without them."""
     return (CHECK_VERSION, to_text(expr), row, shape.sizes, shape.activations, shape.loss, shape.update_biases,
-            float(not_chained_credit))
+            float(not_chained_credit), settings)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from .cache import Verdict, VerdictCache, VerdictKey, verdict_key
 from .hints import wrong_message
 from .lexer import MAX_LENGTH
 from .mathml import to_mathml
-from .names import all_of, vocabulary
+from .names import UPDATE_ROWS, all_of, update_vocabulary
 from .nodes import Expr, FormulaError, Name, names_in, to_text
 from .numeric import Comparison, Points, compare, depends_on, random_points
 from .parser import parse_with_notes
-from .rows import Row, Table, circular, q1_table, shape_of
+from .rows import UPDATE, Row, Table, circular, q1_table, shape_of
 from .sandbox import Failure, run_with_deadline
 from .symbolic import REASONS, definitions, equivalent
 
@@ -50,35 +50,51 @@ class _Work:
 
     row: Row
     given: str
-    expr: Expr
+    expr: Expr   # as checked (an update row's bound: ``Table.bind``)
+    shown: Expr  # as read, for the mark's text and MathML
     notes: list[Text]
     numeric: Comparison
     key: VerdictKey | None
 
 
-def _points(*network: Any) -> Points:
-    return _shape_points(shape_of(network))
+def _points(*network: Any, learning_rate: float | None = None) -> Points:
+    return _shape_points(shape_of(network), learning_rate)
 
 
-@lru_cache(maxsize=128)  # one entry per network shape in use
-def _shape_points(shape: Shape) -> Points:
-    return random_points(q1_table(shape))
+@lru_cache(maxsize=128)  # one entry per network shape (and learning rate, for update rows) in use
+def _shape_points(shape: Shape, learning_rate: float | None = None) -> Points:
+    return random_points(q1_table(shape, learning_rate=learning_rate))
+
+
+def _settings(table: Table) -> tuple[Any, ...]:
+    """What an update row's verdict depends on beyond the network: batch, reduce, optimizer and
+    the hyper-parameters' values (empty for a table without update rows)."""
+    if table.training is None:
+        return ()
+    t = table.training  # the values as floats: a key is hashed once a row, and Fraction's hash is slow
+    return (t.batch, t.reduce, t.optimizer.kind,
+            tuple((name, None if value is None else float(value)) for name, value in table.constants))
 
 
 def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: int = 2,
                    shape: Shape | None = None, not_chained_credit: float = 0.5,
-                   time_limit: float = 2.0, cache: VerdictCache | None = None) -> list[FormulaMark]:
+                   time_limit: float = 2.0, cache: VerdictCache | None = None,
+                   learning_rate: float | None = None) -> list[FormulaMark]:
     """One mark per Q1 row, in table order; the whole check uses at most ``time_limit`` seconds
     of its own CPU time (a busy machine changes no verdict; ``budget.py`` has the wall-clock guard).
 
     The rows are those of ``shape`` (any dense network), or of a single sigmoid layer of
     ``n_inputs`` × ``n_outputs``. With a ``cache`` (``VERDICTS``, the process's own), a formula
-    already decided for this row, network and credit is not checked again.
+    already decided for this row, network and credit is not checked again. A shape with a batch
+    round or an optimizer has the update rows too, checked with ``learning_rate`` (required then).
     """
     budget = Budget.of(time_limit - min(_MARGIN, time_limit / 5))
     shape = shape or Shape.single(n_inputs, n_outputs)
-    table = q1_table(shape)
-    points = _points(shape)
+    table = q1_table(shape, learning_rate=learning_rate)
+    if table.training is not None and learning_rate is None:
+        raise ValueError("the update rows of Q1 are checked with the assignment's learning rate")
+    points = _points(shape, learning_rate=learning_rate if table.training is not None else None)
+    settings = _settings(table)
     marks: dict[str, FormulaMark] = {}
     pending: list[_Work] = []
     for row in table.rows:
@@ -90,7 +106,7 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
             marks[row.name] = _mark(row, given, "undecided", _("could not decide in time; "
                                                                "an instructor will review this row"))
             continue
-        typed_key = (row.name, given, table.shape, float(not_chained_credit))
+        typed_key = (row.name, given, table.shape, *settings, float(not_chained_credit))
         known = (cache.typed_mark(typed_key, budget.cpu) if cache is not None and isinstance(given, str)
                  else None)
         if known is not None:
@@ -117,11 +133,11 @@ def grade_formulas(answers: Mapping[str, str], *, n_inputs: int = 2, n_outputs: 
             # Out of time (or numerics and symbolics disagreeing): kept with the CPU seconds the
             # check had, reused for a check given no more. A crashed checker is tried again.
             verdict = replace(verdict, budget=-1.0 if isinstance(result, Failure) else budget.cpu)
-        marks[work.row.name] = _judged(work.row, work.given, work.expr, work.notes, verdict,
+        marks[work.row.name] = _judged(work.row, work.given, work.shown, work.notes, verdict,
                                        work.key, cache, table)
         if cache is not None:
-            cache.keep_typed_mark((work.row.name, work.given, table.shape, float(not_chained_credit)),
-                                  marks[work.row.name], verdict.budget)
+            cache.keep_typed_mark((work.row.name, work.given, table.shape, *settings,
+                                   float(not_chained_credit)), marks[work.row.name], verdict.budget)
     return [marks[row.name] for row in table.rows]
 
 
@@ -151,26 +167,27 @@ def _first_look(row: Row, given: object, table: Table, points: Points,
     if not isinstance(given, str):
         return _mark(row, given, "invalid", _("the answer must be text"))
     try:
-        expr, notes = read_answer(given, row.name, table.sizes)
+        shown, notes = read_answer(given, row.name, table.sizes)
+        expr = table.bind(row, shown)  # an update row's own name and hyper-parameters
     except FormulaError as exc:
         return _mark(row, given, "invalid", exc.message)
     key = None
     if cache is not None:
-        key = verdict_key(expr, row.name, table.shape, not_chained_credit)
+        key = verdict_key(expr, row.name, table.shape, not_chained_credit, _settings(table))
         known = cache.get(key, budget.cpu if budget is not None else None)
         if known is not None:
-            return _judged(row, given, expr, notes, known, None, None, table)
+            return _judged(row, given, shown, notes, known, None, None, table)
     reason = circular(row, expr, table)
     if reason:
-        return _judged(row, given, expr, notes, Verdict("incorrect", reason), key, cache, table)
+        return _judged(row, given, shown, notes, Verdict("incorrect", reason), key, cache, table)
     numeric = compare(expr, row.expr, points)
     if numeric.verdict == "undefined":
-        return _judged(row, given, expr, notes, Verdict("incorrect", numeric.reason), key, cache, table)
+        return _judged(row, given, shown, notes, Verdict("incorrect", numeric.reason), key, cache, table)
     if numeric.verdict == "different":
         message, complete = wrong_message(row, expr, table, points, budget)
-        return _judged(row, given, expr, notes, Verdict("incorrect", message),
+        return _judged(row, given, shown, notes, Verdict("incorrect", message),
                        key if complete else None, cache, table)
-    return _Work(row, given, expr, notes, numeric, key)
+    return _Work(row, given, expr, shown, notes, numeric, key)
 
 
 def read_answer(given: str, row: str | None, sizes: tuple[int, ...]) -> tuple[Expr, list[Text]]:
@@ -179,8 +196,10 @@ def read_answer(given: str, row: str | None, sizes: tuple[int, ...]) -> tuple[Ex
     The live preview calls this too, so a text is refused by both or by neither (without a row,
     a leading "name =" is not taken off).
     """
+    # An update row (g, m, v, mhat, vhat, Δw, w) is read with the update group's names.
+    vocab = update_vocabulary() if row in UPDATE_ROWS else None
     text = _right_hand_side(given, row, sizes) if row is not None else given
-    expr, notes = parse_with_notes(text, sizes=sizes)
+    expr, notes = parse_with_notes(text, sizes=sizes, vocab=vocab)
     check_size(expr)
     return expr, notes
 
@@ -191,7 +210,7 @@ def _right_hand_side(given: str, row: str, sizes: tuple[int, ...]) -> str:
         return given
     left, right = given.split("=", 1)
     try:
-        lhs = parse_with_notes(left, sizes=sizes)[0]
+        lhs = parse_with_notes(left, sizes=sizes, vocab=update_vocabulary() if row in UPDATE_ROWS else None)[0]
     except FormulaError:
         return given
     if lhs == Name(row):
@@ -234,7 +253,7 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
     """Equivalent: full credit if written from the previous functions, partial if it skips them."""
     row, expr = work.row, work.expr
     used = set(names_in(expr))
-    names = sorted(vocabulary(*table.sizes).all)
+    names = table.names()
     missing = []
     for previous in row.previous:
         if previous in used and depends_on(expr, previous, names):
@@ -246,7 +265,9 @@ def _chained(work: _Work, table: Table, not_chained_credit: float) -> Verdict:
         missing.append(previous)
     if not missing:
         return Verdict("correct", _("correct"), 1.0)
-    if row.column == "forward":
+    if row.column == UPDATE:
+        rule = _("an update row is written from the rows before it")
+    elif row.column == "forward":
         rule = _("a forward function is written from the previous function")
     else:
         rule = _("a backward function is written from the previous function and the variable of "

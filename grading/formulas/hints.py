@@ -9,15 +9,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 from grading.engine import Shape
-from grading.mistakes import alternatives_by_cell
+from grading.mistakes import alternatives_by_cell, get_mistake
 from grading.engine.text import Text, _, join
 
 from .budget import Budget
-from .names import Vocabulary, vocabulary
+from .names import Vocabulary, update_vocabulary, vocabulary
 from .nodes import Expr, FormulaError, Name, Neg, names_in, walk
 from .numeric import Points, compare, hint_for, substitute
-from .parser import parse_formula
-from .rows import Row, Table, circular
+from .parser import parse_formula, parse_with_notes
+from .rows import UPDATE, Row, Table, circular
 
 _HINT_NODES = 80   # no "x1 in place of x2" search on long formulas: it is a hint, not a verdict
 _HINT_TRIES = 120  # nor more candidates than this per row (a 9x9 network has 80 other w's)
@@ -29,7 +29,7 @@ def wrong_message(row: Row, expr: Expr, table: Table, points: Points,
     # What is off (a sign, a factor, an index), then the idea behind it when it is a named mistake.
     swap: Text | str | None = ""
     factor = hint_for(expr, row.expr, points)
-    if not factor:
+    if not factor and row.column != UPDATE:  # the update rows' few names have no look-alikes
         swap = _swap_hint(row, expr, table, points, budget)
     hints = [h for h in (factor or swap or "", _mistake_hint(row, expr, table, points)) if h]
     if not hints:
@@ -87,8 +87,41 @@ def _table(shape: Shape) -> Table:
     return q1_table(shape)
 
 
+def _update_mistakes(table: Table, row: Row) -> list[tuple[Text, str]]:
+    """An update row's classic mistakes: (message, the mistaken formula as written), the
+    catalogue's own titles and explanations where it has the mistake."""
+    def named(mistake_id: str) -> Text:
+        m = get_mistake(mistake_id)
+        return _("%(title)s. %(explanation)s", title=m.title, explanation=m.explanation)
+
+    training = table.training
+    if training is None:
+        return []
+    kind, out = training.optimizer.kind, []
+    if row.name == "g" and training.batch > 1:
+        k, total = training.batch, " + ".join(f"g{i}" for i in range(1, training.batch + 1))
+        out.append((named("mean_for_sum"), total if training.reduce == "mean" else f"({total})/{k}"))
+    if row.name == "Δw" and kind == "momentum":
+        out += [(named("momentum_sign"), "-lr*g - beta*Δw"),
+                (_("The step goes against the gradient: Δw = −lr·g + β·Δw, with −lr·g, not +lr·g."),
+                 "lr*g + beta*Δw"),
+                (named("velocity_not_carried"), "-lr*g")]
+    if kind == "adam" and row.name in ("Δw", "mhat", "vhat"):
+        out.append((named("no_bias_correction"),
+                    {"Δw": "-lr*m/(sqrt(v) + eps)", "mhat": "m", "vhat": "v"}[row.name]))
+    if row.name == "w" and kind == "sgd":
+        out.append((_("The step goes against the gradient: w = w − lr·g."), "w + lr*g"))
+    return out
+
+
 def _mistake_hint(row: Row, expr: Expr, table: Table, points: Points) -> Text | str:
     """The named mistake a wrong formula is, when it is one of them (same data as the tables)."""
+    if row.column == UPDATE:
+        for message, text in _update_mistakes(table, row):
+            wrong = table.bind(row, parse_with_notes(text, vocab=update_vocabulary())[0])
+            if compare(expr, wrong, points).verdict == "equal":
+                return message
+        return ""
     used = set(names_in(expr))
     for message, wrong, through in _row_mistakes(table.shape).get(row.name, ()):
         if not (used & through) and compare(expr, wrong, points).verdict == "equal":

@@ -31,7 +31,13 @@ _PLAIN = {
     # functions, by the names Q1 knows them (sigma is the sigmoid's alias)
     "sigma": " sigma", "exp": " exp", "ln": " ln", "log": " log", "tanh": " tanh",
     "frac": "\\frac", "dfrac": "\\frac", "tfrac": "\\frac",
+    # the update rows (issue 20): √ and the hyper-parameters' Greek letters by their names
+    "sqrt": " sqrt", "beta": " beta", "eta": " eta", "epsilon": " epsilon", "varepsilon": " epsilon",
+    "rho": " rho",
 }
+# \Delta w is the step Δw, \hat{m} and \hat m are mhat (the same for v): read before the rest.
+_DELTA_W = re.compile(r"\\Delta *(?:\{ *w *\}|(?=w))")
+_HAT = re.compile(r"\\(?:wide)?hat *(?:\{ *([mv]) *\}|([mv])(?![A-Za-z0-9]))")
 KNOWN = ("\\frac", "\\cdot", "\\times", "\\sigma", "\\exp", "\\ln", "\\partial", "\\left", "\\right")
 _COMMAND = re.compile(r"\\([A-Za-z]+|[,;:! ])")
 _FRAC = re.compile(r"\\frac(?![A-Za-z])")
@@ -43,6 +49,8 @@ def fold_commands(text: str) -> str:
     """``text`` with each command this module knows replaced, position for position."""
     if "\\" not in text:
         return text
+    text = _DELTA_W.sub(lambda m: ("Δw" if m.group(0).endswith("}") else "Δ").rjust(len(m.group(0))), text)
+    text = _HAT.sub(lambda m: ((m.group(1) or m.group(2)) + "hat").rjust(len(m.group(0))), text)
 
     def plain(match: re.Match[str]) -> str:
         command = match.group(0)

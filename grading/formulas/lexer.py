@@ -17,7 +17,7 @@ from grading.engine import registry
 from grading.engine.text import Text, _
 
 from . import latex
-from .names import Vocabulary, all_of, unknown_name_hint
+from .names import UPDATE_ALIASES, Vocabulary, all_of, unknown_name_hint
 from .nodes import FUNCTIONS, FormulaError
 from .tokens import LAYER, Lexed, Token, derivative_token, layered, note_alias, split_run
 
@@ -28,7 +28,7 @@ MAX_EXPONENT10 = 15  # |k| in a literal written 1.5e-k
 _FOLD = {
     "×": "*", "·": "*", "⋅": "*", "∗": "*", "✕": "*", "÷": "/",
     "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-",
-    "∂": "d", "χ": "x", "（": "(", "）": ")",
+    "∂": "d", "χ": "x", "（": "(", "）": ")", "∆": "Δ",  # ∆ (increment, a Mac's ⌥J) is Δ
     "\u00a0": " ", "\t": " ", "\n": " ", "\r": " ", "\u2009": " ", "\u202f": " ",
 }
 _SUBSCRIPTS = {chr(0x2080 + k): str(k) for k in range(10)}
@@ -43,7 +43,11 @@ _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?")
 _DERIVATIVE = re.compile(r"d *[Ll] *(?:/ *d *|_d)([A-Za-z_][A-Za-z0-9_]*)")
 _DIGITS = "0123456789"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ALIASES = {"log": "ln", **{alias: a.formula_names[0] for a in registry.formula_activations()
+# A word of the update rows may also be Greek (Δw, β1 as β₁ folds, η, ε, ρ) and carry a hat
+# (m̂: m and the combining circumflex U+0302).
+_UPDATE_WORD = re.compile("[A-Za-z_\u0394\u03b2\u03b7\u03b5\u03c1\u03f5][A-Za-z0-9_\u0302]*")  # Δ β η ε ρ ϵ
+# sqrt(a) is read as a^(1/2) (the parser makes it so): Adam's and RMSProp's step use it.
+_ALIASES = {"log": "ln", "sqrt": "sqrt", **{alias: a.formula_names[0] for a in registry.formula_activations()
                             for alias in a.formula_names[1:]}}
 # name'(a), an activation's derivative: every name of a registered activation -> its record
 _PRIMED = {n: a for a in registry.formula_activations() for n in a.formula_names}
@@ -118,6 +122,15 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
         if ch == "σ":
             k = _sigmoid_token(out, text, k, k + 1)
             continue
+        if ch == "√":  # √(a): sqrt, its argument in parentheses as every function's
+            out.tokens.append(Token("func", "sqrt", k, ch))
+            k += 1
+            continue
+        if vocab.update:
+            match = _UPDATE_WORD.match(src, k)
+            if match:
+                k = _update_word(out, text, src, k, _subscript_end(text, k, match.end()), vocab)
+                continue
         match = _DERIVATIVE.match(src, k)
         if match and _subscript_end(text, k, match.end()) < match.end():
             match = _DERIVATIVE.match(src, k, _subscript_end(text, k, match.end()))
@@ -186,6 +199,29 @@ def tokenize(text: str, vocab: Vocabulary) -> Lexed:
     out.tokens.append(Token("end", None, len(src), ""))
     out.notes.extend(_("read '%(typed)s' as %(name)s", typed=typed, name=name) for typed, name in aliased.items())
     return out
+
+
+def _update_word(out: Lexed, text: str, src: str, start: int, end: int, vocab: Vocabulary) -> int:
+    """A word of an update row at src[start:end]: a function, e, or one of the group's names
+    (aliases read: η as lr, β₁ as beta1, Δw, delta_w, m̂); FormulaError otherwise. The next index."""
+    word = src[start:end]
+    if word.lower() in _PRIMED and src[end:end + 1] in _PRIMES:
+        return _prime_token(out, text, start, end, _PRIMED[word.lower()])
+    if word.lower() in FUNCTIONS or word.lower() in _ALIASES or word == "e":
+        out.tokens.append(_word_token(word, text, start, end, vocab))
+        return end
+    plain = word.replace("_", "")
+    name = UPDATE_ALIASES.get(plain, plain)
+    if word.endswith("_") and src[end:end + 1] == "(" and name in vocab.all:
+        # m_{t-1} (its braces are parentheses by now) would read as m·(t − 1)
+        raise FormulaError(_("'%(typed)s' at character %(at)s: write the value before the round as the row's "
+                             "own name (%(name)s), without an index", typed=text[start:end + 1], at=start + 1,
+                             name=name), start)
+    if name not in vocab.all:
+        raise FormulaError(_("unknown name '%(typed)s' at character %(at)s: %(hint)s", typed=text[start:end],
+                             at=start + 1, hint=unknown_name_hint(name, vocab)), start)
+    out.tokens.append(Token("name", name, start, text[start:end]))
+    return end
 
 
 def _prime_token(out: Lexed, text: str, start: int, end: int, activation: registry.Activation) -> int:

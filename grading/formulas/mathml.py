@@ -6,6 +6,7 @@ dL/ds₁ as a fraction, and in a network of several layers the layer as a supers
 
 from __future__ import annotations
 
+from fractions import Fraction
 from html import escape
 
 from grading.engine import Place, registry, variable_of
@@ -53,6 +54,25 @@ def place_mathml(place: Place, n_layers: int) -> str:
     return f"<msub>{base}{index}</msub>"
 
 
+# The update rows' names as a handout prints them: η, β₁, ε, ρ, m̂, v̂, Δw, g₁.
+_GREEK = {"lr": "η", "beta": "β", "eps": "ε", "rho": "ρ"}
+
+
+def update_name_mathml(name: str) -> str:
+    """A name of the update rows (or any other name, as it is) as MathML."""
+    if name in _GREEK:
+        return _mi(_GREEK[name])
+    if name in ("beta1", "beta2"):
+        return f"<msub>{_mi('β')}<mn>{name[-1]}</mn></msub>"
+    if name in ("mhat", "vhat"):
+        return f'<mover accent="true">{_mi(name[0])}{_mo("^")}</mover>'
+    if name == "Δw":
+        return _row('<mi mathvariant="normal">Δ</mi>', _mi("w"))
+    if name[:1] == "g" and name[1:].isdigit():
+        return f"<msub>{_mi('g')}<mn>{name[1:]}</mn></msub>"
+    return _mi(name)
+
+
 def _parens(inner: str) -> str:
     return _row(_mo("("), inner, _mo(")"))
 
@@ -63,7 +83,7 @@ class _Renderer:
 
     def name(self, name: str) -> str:
         place = self.vocab.place(name)
-        return _mi(name) if place is None else place_mathml(place, self.vocab.n_layers)
+        return update_name_mathml(name) if place is None else place_mathml(place, self.vocab.n_layers)
 
     def render(self, expr: Expr) -> str:
         return _render(expr, self)
@@ -88,6 +108,8 @@ def _render(expr: Expr, r: _Renderer) -> str:
     if expr.op == "/":
         # A fraction bar groups both sides: no parentheses needed inside.
         return f"<mfrac>{_row(_render(expr.left, r))}{_row(_render(expr.right, r))}</mfrac>"
+    if expr.op == "^" and expr.right == Num(Fraction(1, 2)):  # sqrt(a)
+        return f"<msqrt>{_row(_render(expr.left, r))}</msqrt>"
     left, right = _render(expr.left, r), _render(expr.right, r)
     if expr.op == "^":
         base = _parens(left) if prec(expr.left) <= PREC["^"] or isinstance(expr.left, Call) else left

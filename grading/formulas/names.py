@@ -31,6 +31,9 @@ class Vocabulary:
     derivative_of: frozenset[str]  # q such that dL/dq is a name
     # name -> the place it names (x, y, w, b in parameters; s, f, L forward; dL/d.. backward)
     meaning: Mapping[str, Place] = field(compare=False, hash=False, repr=False, default_factory=dict)
+    # The "Update (one parameter)" group's names (``update_vocabulary``): its rows' answers are
+    # read with these names only, and an unknown word is explained in their terms.
+    update: bool = False
 
     @property
     def n_inputs(self) -> int:
@@ -103,6 +106,58 @@ def vocabulary(*network: int) -> Vocabulary:
                       frozenset(map(name, wrt)), {name(p): p for p in inputs + computed})
 
 
+# ---------------------------------------------------------------- the update group (issue 20)
+#
+# A handout asks for an update rule once, for a generic parameter w: Q1's third group of rows,
+# "Update (one parameter)", is written with these names, not per weight. On the right of a row,
+# the row's own name means its value before the round (m = beta1*m + (1 - beta1)*g); any other
+# row's name means this round's value (rows.py binds them so).
+
+MAX_BATCH = 8
+# The rows the group may have, in table order (a spec has some of them, rows.py says which).
+UPDATE_ROWS = ("g", "m", "v", "mhat", "vhat", "Δw", "w")
+# Hyper-parameters, by their canonical name; each optimizer's settings use these names, and the
+# learning rate is "lr".
+HYPER_PARAMETERS = ("lr", "beta", "beta1", "beta2", "eps", "rho")
+ROUND = "t"  # the round (1, 2, ...): Adam's bias correction
+# What a student may type for a name of the group (after "_" is dropped and Greek is read):
+# name -> canonical name.
+UPDATE_ALIASES = {
+    "eta": "lr", "η": "lr",
+    "β": "beta", "β1": "beta1", "β2": "beta2",
+    "ε": "eps", "epsilon": "eps", "ϵ": "eps",
+    "ρ": "rho",
+    "deltaw": "Δw", "Deltaw": "Δw",
+    "m\u0302": "mhat", "v\u0302": "vhat",
+}
+
+
+@lru_cache(maxsize=1)
+def update_vocabulary() -> Vocabulary:
+    """The names Q1's update rows are read with, the same for every spec (so the live preview
+    needs no spec): sample k's gradient g1..g8, the round's g, the state and step rows, w, the
+    round t and the hyper-parameters. Which of them a spec has is checked after reading
+    (``rows.Table.bind``), with a message naming the ones it has."""
+    samples = frozenset(f"g{k}" for k in range(1, MAX_BATCH + 1))
+    inputs = samples | {ROUND, *HYPER_PARAMETERS}
+    return Vocabulary((1, 1), frozenset(inputs), frozenset(UPDATE_ROWS), frozenset(), {}, update=True)
+
+
+def update_hint(word: str) -> Text:
+    """Why ``word`` is not a name of the update group."""
+    if word in ("dw", "dL/dw", "dL", "dl"):
+        return _("write the step as Δw (or delta_w); the gradient of the round is g")
+    base = UPDATE_ALIASES.get(word[:-1], word[:-1])
+    if word.endswith("t") and (base in UPDATE_ROWS or base == "g"):
+        return _("write %(name)s alone: a row's name is this round's value (its own name on its right the "
+                 "value before the round); t is only the round in beta1^t and beta2^t", name=base)
+    if word.rstrip("0123456789") == "w" and word != "w":
+        return _("the update rows are written for one parameter w, without its indices")
+    return _("the names of the update rows are %(names)s, g1, g2, ... (each sample's gradient), t (the "
+             "round) and the settings %(settings)s", names=", ".join(UPDATE_ROWS),
+             settings=", ".join(HYPER_PARAMETERS))
+
+
 def all_of(items: Sequence[object]) -> object:
     """Items listed with "and" ("s1 and f1"), in the reader's language; one item as it is."""
     out = items[0]
@@ -121,6 +176,8 @@ def any_of(items: Sequence[object]) -> object:
 
 def unknown_name_hint(word: str, vocab: Vocabulary) -> Text:
     """A short reason why ``word`` (as typed) is not a name here, to append to 'unknown name'."""
+    if vocab.update:
+        return update_hint(word)
     if word != word.lower() and word.lower() in vocab.all:
         return _("names are written in lower case: %(name)s", name=word.lower())
     if word[:1] == "d" and word[1:] in vocab.all and word[1:] != "L":

@@ -127,8 +127,10 @@ def to_text(expr: Expr) -> str:
     if isinstance(expr, Neg):
         inner = to_text(expr.operand)
         return "-" + (f"({inner})" if prec(expr.operand) < PREC["neg"] else inner)
-    left, right = to_text(expr.left), to_text(expr.right)
     op, p = expr.op, PREC[expr.op]
+    if op == "^" and expr.right == Num(Fraction(1, 2)):
+        return f"sqrt({to_text(expr.left)})"  # parses back to the same tree
+    left, right = to_text(expr.left), to_text(expr.right)
     if op == "^":
         # The base is a primary; the exponent is parsed as a unary expression.
         if prec(expr.left) <= p:

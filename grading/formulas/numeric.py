@@ -20,7 +20,8 @@ from grading.engine import registry
 from grading.engine.text import Text, _
 
 from .nodes import BinOp, Call, E, Expr, Name, Neg, Num
-from .rows import Table
+from .names import ROUND
+from .rows import OLD, Table
 
 # mpmath has no type information: its numbers (mpf) are Any to mypy; this names them.
 Mpf: TypeAlias = Any
@@ -152,11 +153,21 @@ def random_points(table: Table, count: int = N_POINTS, seed: int = SEED) -> Poin
     inputs = sorted(table.inputs)
     envs: list[dict[str, Mpf]] = []
     while len(envs) < count:
-        env: dict[str, Mpf] = {name: mpf(rng.randint(-1500, 1500)) / 1000 for name in inputs}
+        env: dict[str, Mpf] = {name: _input_value(name, rng.randint(-1500, 1500)) for name in inputs}
         for row in table.rows:
             env[row.name] = evaluate(row.expr, env)
         envs.append(env)
     return Points(tuple(envs))
+
+
+def _input_value(name: str, drawn: int) -> Mpf:
+    """An input's value from a draw in -1500..1500: the round t a whole number 1..6, a second
+    moment before the round (v, v̂) not negative, anything else drawn/1000."""
+    if name == ROUND:
+        return mpf(abs(drawn) % 6 + 1)
+    if name in (OLD + "v", OLD + "vhat"):
+        return mpf(abs(drawn)) / 1000
+    return mpf(drawn) / 1000
 
 
 def compare(answer: Expr, reference: Expr, points: Points) -> Comparison:

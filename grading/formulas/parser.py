@@ -24,7 +24,7 @@ from grading.engine.text import Text, _
 
 from .lexer import tokenize
 from .tokens import Lexed, Token
-from .names import vocabulary
+from .names import Vocabulary, vocabulary
 from .nodes import BinOp, Call, E, Expr, FormulaError, Name, Neg, Num
 
 MAX_NESTING = 50
@@ -41,11 +41,13 @@ def parse_formula(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
 
 
 def parse_with_notes(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
-                     sizes: tuple[int, ...] | None = None) -> tuple[Expr, list[Text]]:
-    """The tree of ``text`` and notes on how it was read (aliases such as χ1 for x1)."""
+                     sizes: tuple[int, ...] | None = None,
+                     vocab: Vocabulary | None = None) -> tuple[Expr, list[Text]]:
+    """The tree of ``text`` and notes on how it was read (aliases such as χ1 for x1); with
+    ``vocab`` (the update rows' names), read with those names instead of the network's."""
     if not isinstance(text, str):
         raise FormulaError(_("the formula must be text"), 0)
-    lexed = tokenize(text, vocabulary(*(sizes or (n_inputs, n_outputs))))
+    lexed = tokenize(text, vocab or vocabulary(*(sizes or (n_inputs, n_outputs))))
     _check_brackets(text, lexed)
     return _Parser(text, lexed).parse(), lexed.notes
 
@@ -167,6 +169,8 @@ class _Parser:
                 raise FormulaError(_("%(func)s at character %(at)s needs its argument in parentheses: "
                                      "%(func)s(...)", func=tok.text, at=tok.pos + 1), tok.pos)
             arg = self.bracketed(self.advance())
+            if tok.value == "sqrt":  # √a is a^(1/2): the tree has no function of its own for it
+                return BinOp("^", arg, Num(Fraction(1, 2)))
             if str(tok.value).endswith("'"):  # σ'(a) = σ(a)(1 − σ(a)), tanh'(a) = 1 − tanh(a)², ...
                 return _derivative(registry.activation(str(tok.value)[:-1]).derivative, arg)
             return Call(tok.value, arg)  # type: ignore[arg-type]

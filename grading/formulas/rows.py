@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -11,9 +12,12 @@ from grading.engine.spec import SGD
 
 from grading.engine.text import Text, _
 
-from .names import vocabulary
-from .nodes import Expr, names_in, to_text
-from .parser import parse_formula
+from .names import HYPER_PARAMETERS, MAX_BATCH, ROUND, UPDATE_ROWS, all_of, update_vocabulary, vocabulary
+from .nodes import Expr, FormulaError, Name, Num, names_in, to_text
+from .parser import parse_formula, parse_with_notes
+
+UPDATE = "update"  # the column of the "Update (one parameter)" rows
+OLD = "old:"       # internal: a row's own name on its right, its value before the round (never typed)
 
 
 @dataclass(frozen=True)
@@ -30,20 +34,33 @@ class Row:
     ancestors: frozenset[str]  # every row this one is computed from, directly or not
     index: int
     place: Place | None = None  # the cell of the tables this row is the formula of
+    # An update row: its formula as written, with names (``expr`` has the hyper-parameters'
+    # values and OLD + its own name: what it is checked with).
+    written: Expr | None = None
 
 
 @dataclass(frozen=True)
 class Table:
     shape: Shape
     rows: tuple[Row, ...]
+    # The update group (issue 20): the spec's training (batch, reduce, optimizer: ``shape`` is
+    # the one-sample shape the forward and backward rows are read from), and the names an
+    # update row may use with the value each hyper-parameter is bound to (None: a free name,
+    # when the table was made without the learning rate, for its row names and texts only).
+    training: Shape | None = None
+    constants: tuple[tuple[str, Fraction | None], ...] = ()
+    update_names: frozenset[str] = frozenset()
     by_name: dict[str, Row] = field(init=False, compare=False, hash=False, repr=False)
     inputs: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {row.name: row for row in self.rows})
-        # The inputs the rows are computed from (x, y, w, b): the leaves of every expansion.
+        # The inputs the rows are computed from (x, y, w, b): the leaves of every expansion;
+        # the update rows' are g (or g1..gk), t, and every row's value before the round.
         used = frozenset(d for row in self.rows for d in row.deps)
-        object.__setattr__(self, "inputs", used & vocabulary(*self.shape.sizes).inputs)
+        update = frozenset(n for n in self.update_names if n not in self.by_name and n not in dict(self.constants))
+        old = frozenset(OLD + row.name for row in self.rows if row.column == UPDATE)
+        object.__setattr__(self, "inputs", used & vocabulary(*self.shape.sizes).inputs | update | old)
 
     def __getitem__(self, name: str) -> Row:
         return self.by_name[name]
@@ -64,6 +81,30 @@ class Table:
         """Rows computed from ``name``, in table order."""
         return [row.name for row in self.rows if name in row.ancestors]
 
+    def names(self) -> list[str]:
+        """Every name a checked formula of this table may hold, sorted (the network's, and the
+        update rows' with their values before the round; hyper-parameters are numbers by then)."""
+        return sorted(vocabulary(*self.sizes).all | self.inputs | {row.name for row in self.rows})
+
+    def bind(self, row: Row, expr: Expr) -> Expr:
+        """An update row's answer as it is checked: its own name is its value before the round,
+        each hyper-parameter its value; FormulaError for a name this spec does not have. Any
+        other row's answer as it is."""
+        if row.column != UPDATE:
+            return expr
+        values = dict(self.constants)
+        mapping: dict[str, Expr] = {}
+        for name in names_in(expr):
+            if name not in self.update_names:
+                raise FormulaError(_not_here(name, self))
+            if name == row.name:
+                mapping[name] = Name(OLD + name)
+            elif values.get(name) is not None:
+                mapping[name] = Num(values[name])  # type: ignore[arg-type]
+        from .numeric import substitute
+
+        return substitute(expr, mapping) if mapping else expr
+
 
 def shape_of(network: tuple[Any, ...]) -> Shape:
     """A Shape from ``(shape,)`` or a single layer's ``(n_inputs, n_outputs)``."""
@@ -73,13 +114,101 @@ def shape_of(network: tuple[Any, ...]) -> Shape:
     return Shape.single(n_inputs, n_outputs)
 
 
-def q1_table(*network: Any) -> Table:
+def q1_table(*network: Any, learning_rate: float | None = None) -> Table:
     """Q1's rows for ``q1_table(shape)`` or a single layer's ``q1_table(n_inputs, n_outputs)``.
 
     Q1 asks for the formulas of one sample's forward and backward pass: a round of several
-    samples repeats them per sample, and an optimizer changes only the updated column, so the
-    rows are those of the same network fed one sample a round (``s1[2]``, not ``s1[2](3)``)."""
-    return _q1_table(one_sample(shape_of(network)))
+    samples repeats them per sample, so those rows are the same network's fed one sample a round
+    (``s1[2]``, not ``s1[2](3)``). A round of several samples or an optimizer other than plain SGD
+    adds a third group, "Update (one parameter)" (``update_formulas``), with the hyper-parameters
+    bound to the spec's values and the learning rate to ``learning_rate`` (needed to check
+    answers; the row names and texts do not depend on it)."""
+    shape = shape_of(network)
+    if not has_update_rows(shape):
+        return _q1_table(shape)
+    return _with_update(shape, None if learning_rate is None else float(learning_rate))
+
+
+def has_update_rows(shape: Shape) -> bool:
+    """Whether Q1 has the update group for ``shape``: a batch round or an optimizer."""
+    return shape.batch > 1 or shape.optimizer.kind != "sgd"
+
+
+def update_formulas(shape: Shape) -> list[tuple[str, str]]:
+    """The update group's rows (name, formula as a handout writes it) for a generic parameter w,
+    in table order. On a row's right its own name is its value before the round."""
+    k, kind = shape.batch, shape.optimizer.kind
+    rows: list[tuple[str, str]] = []
+    if k > 1:
+        total = " + ".join(f"g{i}" for i in range(1, k + 1))
+        rows.append(("g", f"({total})/{k}" if shape.reduce == "mean" else total))
+    if kind == "momentum":
+        rows.append(("Δw", "-lr*g + beta*Δw"))
+    elif kind == "adam":
+        rows += [("m", "beta1*m + (1 - beta1)*g"), ("v", "beta2*v + (1 - beta2)*g^2"),
+                 ("mhat", "m/(1 - beta1^t)"), ("vhat", "v/(1 - beta2^t)"),
+                 ("Δw", "-lr*mhat/(sqrt(vhat) + eps)")]
+    elif kind == "rmsprop":
+        rows += [("v", "rho*v + (1 - rho)*g^2"), ("Δw", "-lr*g/(sqrt(v) + eps)")]
+    elif kind != "sgd":  # pragma: no cover - a new optimizer needs its rows here
+        raise ValueError(f"no Q1 update rows for the optimizer {kind!r}")
+    rows.append(("w", "w - lr*g" if kind == "sgd" else "w + Δw"))
+    return rows
+
+
+def _exact(value: float) -> Fraction:
+    """A setting as the decimal it was written as (0.9 is 9/10, 1e-08 is 1/10^8)."""
+    return Fraction(repr(float(value)))
+
+
+@lru_cache(maxsize=128)  # one entry per network shape and learning rate in use
+def _with_update(shape: Shape, learning_rate: float | None) -> Table:
+    base = _q1_table(one_sample(shape))
+    opt = shape.optimizer
+    settings = dict(opt.settings)
+    constants: list[tuple[str, Fraction | None]] = [
+        ("lr", None if learning_rate is None else _exact(learning_rate))]
+    constants += [(name, _exact(settings[name])) for name in HYPER_PARAMETERS if name in settings]
+    written = update_formulas(shape)
+    names = {name for name, _text in written} | {"g"} | {c for c, _v in constants}
+    if shape.batch > 1:
+        names |= {f"g{i}" for i in range(1, shape.batch + 1)}
+    if opt.kind == "adam":
+        names.add(ROUND)
+    table = Table(base.shape, base.rows, shape, tuple(constants), frozenset(names))
+    rows = list(base.rows)
+    ancestors: dict[str, frozenset[str]] = {}
+    vocab = update_vocabulary()
+    for name, text in written:
+        expr = parse_with_notes(text, vocab=vocab)[0]
+        row = Row(name, UPDATE, text, expr, (), (), None, frozenset(), len(rows), None, expr)
+        bound = table.bind(row, expr)
+        deps = tuple(names_in(bound))
+        previous = tuple(d for d in deps if d in ancestors)
+        ancestors[name] = frozenset(previous).union(*(ancestors[p] for p in previous))
+        rows.append(replace(row, expr=bound, deps=deps, previous=previous, ancestors=ancestors[name]))
+    return Table(base.shape, tuple(rows), shape, tuple(constants), frozenset(names))
+
+
+def _not_here(name: str, table: Table) -> Text:
+    """Why an update row may not use ``name`` in this spec."""
+    shape = table.training
+    kind = shape.optimizer.kind if shape is not None else "sgd"
+    rows = [row.name for row in table.rows if row.column == UPDATE]
+    if name in UPDATE_ROWS:
+        return _("this problem's update rows are %(rows)s: it has no %(name)s", rows=all_of(rows), name=name)
+    if name == ROUND:
+        return _("t (the round) is used by Adam's bias correction only")
+    if name in HYPER_PARAMETERS:
+        settings = [c for c, _v in table.constants]
+        return _("%(name)s is no setting of this problem's update (%(kind)s): its settings are %(settings)s",
+                 name=name, kind=kind, settings=all_of(settings))
+    if name[:1] == "g" and name[1:].isdigit() and int(name[1:]) <= MAX_BATCH:
+        batch = shape.batch if shape is not None else 1
+        if batch == 1:
+            return _("a round here feeds one sample: its gradient is g")
+        return _("a round here feeds %(k)s samples: their gradients are g1 to g%(k)s", k=batch)
+    return _("%(name)s is not a name of the update rows", name=name)
 
 
 def one_sample(shape: Shape) -> Shape:
@@ -136,12 +265,14 @@ def Q1_ROWS(*network: Any) -> list[str]:  # noqa: N802 (public name fixed by the
 
 
 def reference_formulas(*network: Any) -> dict[str, str]:
-    """Row -> reference formula in canonical text, derived from the engine's graph."""
-    return {row.name: to_text(row.expr) for row in q1_table(*network).rows}
+    """Row -> reference formula in canonical text, derived from the engine's graph (an update
+    row's as written, with the hyper-parameters' names)."""
+    return {row.name: to_text(row.written or row.expr) for row in q1_table(*network).rows}
 
 
 def circular(row: Row, expr: Expr, table: Table) -> Text | str:
-    """Why ``expr`` cannot be ``row``'s formula because of what it uses, or "" if it can."""
+    """Why ``expr`` cannot be ``row``'s formula because of what it uses, or "" if it can (an
+    update row's own name, its value before the round, is bound away before this: allowed)."""
     used = names_in(expr)
     if row.name in used:
         return _("circular: %(row)s is written in terms of itself", row=row.name)

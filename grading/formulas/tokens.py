@@ -36,7 +36,8 @@ def derivative_token(out: Lexed, text: str, k: int, end: int, q: str, vocab: Voc
                      aliased: dict[str, str]) -> int:
     """The name dL/dq typed at text[k:end], or FormulaError; the next index."""
     if q not in vocab.derivative_of:
-        hint = (unknown_name_hint(q, vocab) if q[:1].lower() in "xywbsf"
+        hint = (unknown_name_hint("dL/dw", vocab) if vocab.update
+                else unknown_name_hint(q, vocab) if q[:1].lower() in "xywbsf"
                 else _("differentiate by f, s, b or w"))
         raise FormulaError(_("unknown derivative '%(typed)s' at character %(at)s: %(hint)s",
                              typed=text[k:end], at=k + 1, hint=hint), k)
@@ -52,6 +53,8 @@ def split_run(out: Lexed, text: str, src: str, start: int, end: int, vocab: Voca
     names, as tokens; the next index. None when the word is no such run, FormulaError when it can
     be read two ways. With ``derivative`` the first name is a derivative's variable (``dL/ds1x1``
     is dL/ds1 times x1, its token starting at ``token_start``)."""
+    if vocab.update:  # the update rows' names are few and short: no runs read there
+        return None
     raw = src[start:end]
     plain, layered_bases = _run_names(vocab.sizes)
     # In a network of layers the last name of the run may take the layer that follows it.

@@ -23,7 +23,7 @@ from grading.grade.report import (CellRef, FormulaScore, Loss, MistakeSummary, Q
                             field_names)
 from grading.engine.text import _
 
-GRADER_VERSION = "2026.12.1"
+GRADER_VERSION = "2026.12.2"  # Q1 of a batch or optimizer spec has the update rows (issue 20)
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def grade_submission(spec: engine.Spec, answers: Any, config: GradingConfig,
         typed = typed if isinstance(typed, Mapping) else {}
         formulas = [FormulaScore(**_as_dict(m)) for m in grade_formulas(
             {k: v for k, v in typed.items() if isinstance(v, str)},
-            shape=engine.Shape.of(spec),
+            shape=engine.Shape.of(spec), learning_rate=spec.learning_rate,
             not_chained_credit=config.not_chained_credit, time_limit=config.formula_time_limit,
             cache=VERDICTS)]  # a class's identical formulas are checked once per process
     questions, scored_formulas = score_questions(

@@ -107,10 +107,12 @@ def formula_rows(spec: engine.Spec) -> tuple[str, ...]:
     return tuple(formulas.Q1_ROWS(shape(spec)))
 
 
-def formula_columns(spec: engine.Spec) -> tuple[list[str], list[str]]:
-    """Q1's rows split into the forward and the backward pass, each in table order."""
+def formula_columns(spec: engine.Spec) -> tuple[list[str], list[str], list[str]]:
+    """Q1's rows split into the forward pass, the backward pass and the update of one parameter
+    (empty for one sample a round with plain SGD), each in table order."""
     rows = formulas.q1_table(shape(spec)).rows
-    return ([r.name for r in rows if r.column == "forward"], [r.name for r in rows if r.column == "backward"])
+    return ([r.name for r in rows if r.column == "forward"], [r.name for r in rows if r.column == "backward"],
+            [r.name for r in rows if r.column == "update"])
 
 
 def reference_formulas(spec: engine.Spec) -> dict[str, str]:
@@ -126,8 +128,8 @@ def formula_mathml(text: str, *, n_inputs: int = 2, n_outputs: int = 2,
     sizes = sizes or (n_inputs, n_outputs)
     if not text.strip():
         return ""
-    if row is not None and formulas.vocabulary(*sizes).place(row) is None:
-        row = None  # not a name of this network: read the text alone
+    if row is not None and formulas.vocabulary(*sizes).place(row) is None and row not in formulas.UPDATE_ROWS:
+        row = None  # not a name of this network nor an update row: read the text alone
     try:
         expr, _ = formulas.read_answer(text, row, sizes)
         return formulas.to_mathml(expr, sizes=sizes)

@@ -62,13 +62,16 @@ def _label(place: Any, n_layers: int, output_layer: int) -> str:
     return unit(place.quantity, place.index, place.layer) + sample
 
 
+_UPDATE_LABELS = {"mhat": "m̂", "vhat": "v̂"}
+
+
 @register.filter
 def cell_label(name: str, spec: Any = None) -> SafeString:
     """``name|cell_label:spec``: dL/dw<sub>11</sub>, (y<sub>1</sub> − f<sub>1</sub>)<sup>2</sup>,
     s<sub>1</sub><sup>[2]</sup> in a deeper network; an unknown name is shown as text."""
     place = selectors.name_place(str(name), spec)
-    if place is None:
-        return escape(str(name))
+    if place is None:  # a Q1 update row (m̂ as a handout prints it) or an unknown name
+        return escape(_UPDATE_LABELS.get(str(name), str(name)))
     n_layers = len(spec.sizes) - 1 if spec is not None else 1
     return mark_safe(_label(place, n_layers, n_layers))  # noqa: S308 - built from numbers and our own letters
 

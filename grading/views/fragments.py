@@ -166,11 +166,12 @@ def feedback_report(submission: Any, record: Any, *, show_expected: bool, reveal
     return kept(key, lambda: mark_safe(build()))  # noqa: S308 - our own template's output
 
 
-def page_help(*, layered: bool, decimals: int) -> dict[str, SafeString]:
+def page_help(*, layered: bool, decimals: int, update: bool = False) -> dict[str, SafeString]:
     """The assignment page's fixed help (the tolerance note, Q1's writing help, the spreadsheet
-    note), drawn once per language, network depth (one layer or more) and decimals."""
+    note), drawn once per language, network depth (one layer or more), decimals and whether Q1
+    has the update rows (their reading rule)."""
     def build() -> dict[str, SafeString]:
-        context = {"layered": layered, "decimals": decimals, "band": band_text(decimals)}
+        context = {"layered": layered, "decimals": decimals, "band": band_text(decimals), "update": update}
         return {name: render_to_string(f"grading/includes/help_{name}.html", context)
                 for name in ("tolerance", "q1", "sheet")}
-    return kept(("page-help", get_language(), layered, decimals), build)
+    return kept(("page-help", get_language(), layered, decimals, update), build)

@@ -101,18 +101,21 @@ def _page(request: HttpRequest, assignment: Assignment, *, form: AnswerForm | No
     # where the server refused a value or a draft holds one that is not a number.
     tables_html = None if error_inputs else fragments.entry_tables(
         spec, values=values, decimals=assignment.decimals, readonly=staff, round_questions=round_questions)
-    forward, backward = selectors.formula_columns(spec)
-    # Q1 as two columns (forward, backward), each a table: Tab and Enter go down a column.
+    forward, backward, update = selectors.formula_columns(spec)
+    # Q1 as two columns (forward, backward), each a table: Tab and Enter go down a column; a
+    # batch round or an optimizer adds a third, the update of one parameter (issue 20).
     formula_sides = [
         {"title": title, "rows": [{"row": r, "name": formula_input_name(r),
                                    "value": values.get(formula_input_name(r), "")} for r in rows]}
-        for title, rows in ((_("Forward pass"), forward), (_("Backward pass"), backward))]
+        for title, rows in ((_("Forward pass"), forward), (_("Backward pass"), backward),
+                            (_("Update (one parameter)"), update)) if rows]
     context = {
         "assignment": assignment,
         "spec": spec,
         "staff": staff,
         "terms": terms,
-        "help": fragments.page_help(layered=spec.n_layers > 1, decimals=assignment.decimals),
+        "help": fragments.page_help(layered=spec.n_layers > 1, decimals=assignment.decimals,
+                                    update=bool(update)),
         "tables_html": tables_html,
         "tables": [] if tables_html is not None else round_tables(
             spec, values=values, decimals=assignment.decimals, error_inputs=error_inputs),
