@@ -389,3 +389,22 @@ def test_a_student_types_the_update_rows_in_a_browser(page, live_server) -> None
     rows = page.locator("#formulas tbody tr")
     expect(rows.filter(has_text="Δw =")).to_contain_text("correct")
     expect(rows.filter(has_text=re.compile(r"^\s*w ="))).to_contain_text("correct")
+
+
+@pytest.mark.parametrize(("s", "text"), [
+    (shape("adam", **ADAM), "-lr*mhat/sqrt(vhat)"),
+    (shape("rmsprop", rho=0.9, eps=1e-8), "-0.5*g/sqrt(v)"),
+])
+def test_a_step_without_eps_is_wrong_and_says_so(s: Shape, text: str) -> None:
+    status, message = verdict("Δw", text, s, 0.5)
+    assert status == "incorrect"
+    assert "ε left out" in message
+    assert verdict("Δw", text.replace("sqrt(vhat)", "(sqrt(vhat) + eps)").replace("sqrt(v)", "(sqrt(v) + 1e-8)"),
+                   s, 0.5)[0] == "correct"
+
+
+def test_alpha_is_refused_with_why() -> None:
+    """Mitchell's α is the momentum, Kingma and Ba's the step size: neither reading is guessed."""
+    status, message = verdict("Δw", "-lr*g + alpha*Δw", shape("momentum", beta=0.9), 0.3)
+    assert status != "correct"
+    assert "beta (β) for the momentum" in message

@@ -109,6 +109,9 @@ def _update_mistakes(table: Table, row: Row) -> list[tuple[Text, str]]:
     if kind == "adam" and row.name in ("Δw", "mhat", "vhat"):
         out.append((named("no_bias_correction"),
                     {"Δw": "-lr*m/(sqrt(v) + eps)", "mhat": "m", "vhat": "v"}[row.name]))
+    if row.name == "Δw" and kind in ("adam", "rmsprop"):
+        out.append((_("ε left out: the step divides by √v + ε (ε keeps it finite while v is still 0), not by √v alone."),
+                    "-lr*mhat/sqrt(vhat)" if kind == "adam" else "-lr*g/sqrt(v)"))
     if row.name == "w" and kind == "sgd":
         out.append((_("The step goes against the gradient: w = w − lr·g."), "w + lr*g"))
     return out

@@ -147,6 +147,9 @@ def update_hint(word: str) -> Text:
     """Why ``word`` is not a name of the update group."""
     if word in ("dw", "dL/dw", "dL", "dl"):
         return _("write the step as Δw (or delta_w); the gradient of the round is g")
+    if word in ("alpha", "α"):
+        return _("α is the momentum in some books and the step size in others: write beta (β) for the "
+                 "momentum, lr (η) for the learning rate, or the number")
     base = UPDATE_ALIASES.get(word[:-1], word[:-1])
     if word.endswith("t") and (base in UPDATE_ROWS or base == "g"):
         return _("write %(name)s alone: a row's name is this round's value (its own name on its right the "
