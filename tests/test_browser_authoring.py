@@ -138,7 +138,8 @@ def test_an_instructor_authors_two_homeworks_in_the_browser_and_students_get_the
     assert len(set(shown)) > 1, shown
     attempt = Submission.objects.get(assignment=own, student=students[0])
     assert all(c.status == "correct" for c in report_of(attempt).cells if c.round == 1)
-    # The refused save answered 400, which Chromium logs: that one message is expected.
+    # The refused save answered 400 (its message is asserted above), which Chromium may log
+    # (not always on a busy machine): at most that one message is expected.
     refused = [m for m in seen if "Failed to load resource" in m and "status of 400" in m]
-    assert len(refused) == 1
+    assert len(refused) <= 1
     assert [m for m in seen if m not in refused] == []
