@@ -259,6 +259,9 @@ TRUST_X_REQUEST_START = env_bool("DJANGO_TRUST_X_REQUEST_START")
 TRUSTED_PROXIES = [str(ip_network(p.strip(), strict=False))
                    for p in os.environ.get("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()]
 
+# A gradebook export of a class of more students than this is built by a task worker (a staff job
+# with progress and a result page) instead of in the request; smaller classes download at once.
+GRADING_EXPORT_INLINE_MAX = int(os.environ.get("GRADING_EXPORT_INLINE_MAX", "500"))
 # Grading: the hard time limit of the formula check of one submission (seconds).
 GRADING_FORMULA_TIME_LIMIT = float(os.environ.get("GRADING_FORMULA_TIME_LIMIT", "2.0"))
 
