@@ -244,11 +244,13 @@ def test_a_failed_export_says_why_on_its_page_and_on_the_gradebook(klass):
     page = teacher.get(page_url)
     html = page.content.decode()
     assert page.status_code == 200 and 'id="export-error"' in html
-    assert "The export stopped: ValueError: no export &#x27;moodle&#x27; for this assignment" in html
+    assert "The export stopped and wrote no file" in html
+    assert ('id="export-error-text">This assignment has no moodle export any more (a practice assignment has only '
+            'the file with all columns).<') in html
     assert 'id="download-export"' not in html
     assert teacher.get(reverse("grading:export_job_download", args=[a.pk, job.pk])).status_code == 409
     book = teacher.get(reverse("grading:gradebook", args=[a.pk])).content.decode()
-    assert "failed: ValueError: no export" in book
+    assert 'class="text-danger export-failed">This assignment has no moodle export any more' in book
 
 
 @override_settings(GRADING_EXPORT_INLINE_MAX=0)

@@ -10,11 +10,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from grading.models import Assignment, StaffJob
 from grading.selectors.exports import export_allowed, gradebook_csv_steps
 from grading.selectors.people import course_student_count
+
+class ExportRefused(Exception):
+    """The export cannot be built as asked; its message, in the requester's language, is for staff."""
+
 
 EXPORT_BATCH = 200  # students per step: a step reads and writes in a few milliseconds per 100
 
@@ -28,7 +33,8 @@ def export_job_create(*, assignment: Assignment, by, layout: str) -> StaffJob:
         raise ValidationError(_("There is no such export for this assignment."), code="no_such_export")
     now = timezone.now()
     job = StaffJob(kind=StaffJob.Kind.EXPORT, assignment=assignment, requested_by=by, created_at=now,
-                   expires_at=now + JOB_LIFETIME, options={"layout": layout},
+                   expires_at=now + JOB_LIFETIME,
+                   options={"layout": layout, "language": translation.get_language() or ""},
                    total=course_student_count(assignment.course))
     job.full_clean()
     job.save()
@@ -51,9 +57,13 @@ def export_job_run(*, job_id: int, on_batch: Callable[[StaffJob], None] | None =
     batch = int(getattr(settings, "GRADING_EXPORT_BATCH", EXPORT_BATCH))
     pieces: list[str] = []
     try:
-        layout = str(job.options.get("layout", ""))
-        if not export_allowed(job.assignment, layout):
-            raise ValueError(f"no export {layout!r} for this assignment")
+        # What the job says is in the language of the staff member who started it.
+        with translation.override(job.options.get("language") or None):
+            layout = str(job.options.get("layout", ""))
+            if not export_allowed(job.assignment, layout):
+                # Queued for an assignment made practice since: it has no grade for an LMS.
+                raise ExportRefused(_("This assignment has no %(layout)s export any more (a practice assignment "
+                                      "has only the file with all columns).") % {"layout": layout})
         for text, done, total in gradebook_csv_steps(job.assignment, layout, batch=max(1, batch)):
             pieces.append(text)
             jobs.update(done=done, total=total)
@@ -63,8 +73,8 @@ def export_job_run(*, job_id: int, on_batch: Callable[[StaffJob], None] | None =
         jobs.update(status=StaffJob.Status.DONE, output=output, finished_at=timezone.now(),
                     result={"bytes": len(output.encode("utf-8")), "students": total})
     except Exception as exc:  # noqa: BLE001 - the job records the failure; the worker goes on
-        jobs.update(status=StaffJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], output="",
-                    finished_at=timezone.now())
+        error = str(exc) if isinstance(exc, ExportRefused) else f"{type(exc).__name__}: {exc}"
+        jobs.update(status=StaffJob.Status.FAILED, error=error[:2000], output="", finished_at=timezone.now())
         raise
 
 
