@@ -270,3 +270,25 @@ def test_a_job_delivered_again_after_its_worker_died_starts_over_and_a_finished_
     services.staff_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.output, job.finished_at, job.done) == (built, finished, 3)
+
+
+@pytest.mark.django_db(transaction=True)  # a worker's beat closes its connection
+@override_settings(GRADING_EXPORT_INLINE_MAX=0, TASKS=DB_TASKS)
+def test_a_task_workers_heartbeat_deletes_an_expired_file_that_nobody_opens(klass, clock):
+    """Nobody opens the job's page after its day: a worker's next heartbeat empties the file anyway;
+    a file still within its day is kept."""
+    from grading.management.commands.grading_worker import GradingWorker
+
+    a = klass["assignment"]
+    old = services.export_job_create(assignment=a, by=klass["teacher"], layout="full")
+    services.export_job_run(job_id=old.pk)
+    clock.shift(timedelta(hours=12))
+    fresh = services.export_job_create(assignment=a, by=klass["teacher"], layout="full")
+    services.export_job_run(job_id=fresh.pk)
+    clock.shift(timedelta(hours=12, seconds=1))
+    worker = GradingWorker(queue_names=["default"], interval=1, batch=True, backend_name="default",
+                           startup_delay=False, max_tasks=None, worker_id="beat-test", excluded_queue_names=[])
+    worker.beat_once()
+    assert worker.beats == 1
+    assert StaffJob.objects.get(pk=old.pk).output == ""
+    assert StaffJob.objects.get(pk=fresh.pk).output.startswith("\ufeffusername,")
