@@ -114,6 +114,9 @@ def test_the_job_runs_in_a_task_worker_and_its_file_is_the_direct_download(klass
             response = start(teacher, a, layout)
         job = StaffJob.objects.get(kind="export", options__layout=layout)
         assert response.status_code == 302 and response["Location"] == reverse("grading:export_job", args=[a.pk, job.pk])
+        with override_settings(TASKS=DB_TASKS):  # pressed again while it waits: the same job
+            assert start(teacher, a, layout)["Location"] == response["Location"]
+        assert StaffJob.objects.filter(options__layout=layout).count() == 1
         assert (job.status, job.done, job.total, job.requested_by) == ("queued", 0, 3, klass["teacher"])
         waiting = teacher.get(response["Location"]).content.decode()
         assert "Queued" in waiting and 'id="job-done">0<' in waiting and 'id="download-export"' not in waiting

@@ -25,12 +25,18 @@ EXPORT_BATCH = 200  # students per step: a step reads and writes in a few millis
 
 
 def export_job_create(*, assignment: Assignment, by, layout: str) -> StaffJob:
-    """Queue the export of the assignment's gradebook in ``layout`` for a task worker."""
+    """Queue the export of the assignment's gradebook in ``layout`` for a task worker; the same
+    export already waiting or running is returned instead (a second click adds no work)."""
     from grading import tasks
     from grading.services.people import JOB_LIFETIME
 
     if not export_allowed(assignment, layout):
         raise ValidationError(_("There is no such export for this assignment."), code="no_such_export")
+    waiting = StaffJob.objects.filter(assignment=assignment, kind=StaffJob.Kind.EXPORT, options__layout=layout,
+                                      status__in=[StaffJob.Status.QUEUED, StaffJob.Status.RUNNING])
+    earlier = waiting.defer("output", "payload").order_by("-pk").first()
+    if earlier is not None:
+        return earlier
     now = timezone.now()
     job = StaffJob(kind=StaffJob.Kind.EXPORT, assignment=assignment, requested_by=by, created_at=now,
                    expires_at=now + JOB_LIFETIME,
