@@ -295,3 +295,23 @@ def test_a_task_workers_heartbeat_deletes_an_expired_file_that_nobody_opens(klas
     assert worker.beats == 1
     assert StaffJob.objects.get(pk=old.pk).output == ""
     assert StaffJob.objects.get(pk=fresh.pk).output.startswith("\ufeffusername,")
+
+
+@override_settings(GRADING_EXPORT_INLINE_MAX=0)
+def test_the_admin_lists_export_jobs_without_reading_their_files(klass):
+    """The site admin's list and page of a job show it, and never read the exported file."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a = klass["assignment"]
+    job = services.export_job_create(assignment=a, by=klass["teacher"], layout="full")
+    assert StaffJob.objects.get(pk=job.pk).output  # built (the immediate backend)
+    get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-1")
+    admin = client_for(get_user_model().objects.get(username="root"))
+    for url in (reverse("admin:grading_staffjob_changelist"), reverse("admin:grading_staffjob_change", args=[job.pk])):
+        with CaptureQueriesContext(connection) as captured:
+            response = admin.get(url)
+        assert response.status_code == 200 and "Gradebook export" in response.content.decode()
+        reads = [q["sql"] for q in captured if 'FROM "grading_staffjob"' in q["sql"]]
+        assert reads and not any('"grading_staffjob"."output"' in sql for sql in reads), url
