@@ -315,3 +315,22 @@ def test_the_admin_lists_export_jobs_without_reading_their_files(klass):
         assert response.status_code == 200 and "Gradebook export" in response.content.decode()
         reads = [q["sql"] for q in captured if 'FROM "grading_staffjob"' in q["sql"]]
         assert reads and not any('"grading_staffjob"."output"' in sql for sql in reads), url
+
+
+@override_settings(GRADING_EXPORT_INLINE_MAX=0, GRADING_EXPORT_BATCH=1)
+def test_an_export_that_breaks_half_way_keeps_no_file_and_names_the_error(klass):
+    """A ledger record whose Q1 score is not a number (written by hand into the database) stops the
+    export at that student: the steps before it are counted, no file is kept, and the page and the
+    gradebook name the error."""
+    a = klass["assignment"]
+    [sub] = Submission.objects.filter(student=klass["bob"])
+    Grading.objects.create(submission=sub, sequence=2, kind="regrade", report={}, score=12.5, max_score=100,
+                           scores={"Q1": "n/a"}, grader_version="test", spec_hash="0" * 64)
+    teacher = client_for(klass["teacher"])
+    page = teacher.get(start(teacher, a, "full")["Location"]).content.decode()  # the worker logs it too
+    job = StaffJob.objects.get()
+    assert (job.status, job.done, job.total, job.output) == ("failed", 1, 3, "")  # alice's step, then bob's broke
+    assert "id=\"export-error-text\">ValueError: could not convert string to float: &#x27;n/a&#x27;<" in page
+    assert 'id="job-done">1<' in page and 'id="download-export"' not in page
+    book = teacher.get(reverse("grading:gradebook", args=[a.pk])).content.decode()
+    assert 'class="text-danger export-failed">ValueError: could not convert' in book
