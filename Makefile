@@ -99,6 +99,7 @@ bench: dev-deps
 	$(PY) bench/bench_regrade.py
 	$(PY) bench/bench_regrade_undecided.py
 	$(PY) bench/bench_copying.py
+	$(PY) bench/bench_exports.py
 
 # A harsh deadline burst (STUDENTS, default 300, submitting within ±5 s of the due time, grace 0)
 # through the production stack: nginx (Debian package) in front of 2 gunicorn and 2 task workers

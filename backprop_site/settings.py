@@ -266,6 +266,10 @@ TRUSTED_PROXIES = [str(ip_network(p.strip(), strict=False))
 LANE_BACKGROUND_MAX_WAIT = float(os.environ.get("DJANGO_LANE_BACKGROUND_MAX_WAIT", "1.0"))
 LANE_DEFER_AFTER = float(os.environ.get("DJANGO_LANE_DEFER_AFTER", "0.25"))
 
+# A gradebook export of a class of more students than this is built by a task worker (a staff job
+# with progress and a result page) instead of in the request; smaller classes download at once.
+GRADING_EXPORT_INLINE_MAX = int(os.environ.get("GRADING_EXPORT_INLINE_MAX", "500"))
+
 # Grading: the hard time limit of the formula check of one submission (seconds).
 GRADING_FORMULA_TIME_LIMIT = float(os.environ.get("GRADING_FORMULA_TIME_LIMIT", "2.0"))
 

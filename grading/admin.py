@@ -274,13 +274,17 @@ class RegradeJobAdmin(ReadOnlyAdmin):
 
 @admin.register(StaffJob)
 class StaffJobAdmin(ReadOnlyAdmin):
-    """Roster imports and other staff jobs; never the uploaded file nor the sealed passwords."""
+    """Roster imports and exports; never the uploaded file, the sealed passwords nor the exported file."""
 
     list_display = ["kind", "assignment", "status", "done", "total", "secret_state", "requested_by",
                     "created_at"]
     fields = ("kind", "assignment", "status", "done", "total", "secret_state", "secret_taken_at",
               "requested_by", "created_at", "expires_at", "finished_at", "error")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # An export's file can be megabytes: a list of jobs never reads it (nor the roster file).
+        return super().get_queryset(request).defer("output", "payload", "secret")
 
 
 @admin.register(Variant)

@@ -773,15 +773,19 @@ class RegradeJob(models.Model):
 
 
 class StaffJob(models.Model):
-    """A long staff action run by a task worker (today: a roster import), with its progress and
-    result. A progress row, updated in place as the job goes (like RegradeJob); not a record.
+    """A long staff action run by a task worker (a roster import, a large class's gradebook
+    export), with its progress and result. A progress row, updated in place as the job goes (like
+    RegradeJob); not a record.
 
     ``secret`` holds the passwords a roster import made, sealed with the site's secret key, until
-    they are downloaded once or the job's page expires; then it is emptied for good.
+    they are downloaded once or the job's page expires; then it is emptied for good. ``output``
+    holds the file an export built (the CSV's text, byte order mark included) until the job's
+    page expires; then it is emptied too.
     """
 
     class Kind(models.TextChoices):
         ROSTER = "roster", _("Roster import")
+        EXPORT = "export", _("Gradebook export")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -812,6 +816,7 @@ class StaffJob(models.Model):
     secret_taken_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    output = models.TextField(blank=True)  # the file an export built; emptied when the page expires
 
     class Meta:
         ordering = ["-created_at", "-pk"]

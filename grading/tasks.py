@@ -80,7 +80,7 @@ def schedule_auto_submit(assignment, at=None) -> bool:
 
 @task()
 def staff_job(job_id: int) -> None:
-    """Run a queued staff job (a roster import)."""
+    """Run a queued staff job (a roster import, a large class's gradebook export)."""
     from grading.services.people import staff_job_run
 
     staff_job_run(job_id=job_id)

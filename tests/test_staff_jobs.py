@@ -246,8 +246,9 @@ def test_the_seal_is_encrypted_and_signed():
 
 def test_the_exports_stay_in_the_request_because_their_queries_do_not_grow_with_the_class(world):
     """Measured on SQLite (2 shared cores): a 300-student class exports in 0.05-0.12 s (full,
-    Moodle, Canvas), so the exports stay in the request. What keeps them there is that the queries
-    do not grow with the class: 4 students and 12 students cost the same number of queries."""
+    Moodle, Canvas), so up to GRADING_EXPORT_INLINE_MAX students the exports stay in the request
+    (a larger class: tests/test_export_job.py). What keeps them there is that the queries do not
+    grow with the class: 4 students and 12 students cost the same number of queries."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -11,6 +11,7 @@ from grading.selectors.authoring import (ACTIVATIONS, AUDIT_FORMATS, LOSSES, PRE
                                         library_template, library_templates,
                                         REVEAL_CHOICES, UNEXPLAINED_ROOTS_CHOICES, Audit, AuditLine, Check, authoring_initial,
                                         check_spec, default_questions, key_audit, slug_taken)
+from grading.selectors.exports import CSV_FORMATS, export_allowed, export_filename, gradebook_csv
 from grading.selectors.drafts import draft_history, draft_version, student_draft
 from grading.selectors.copying import (ClassIndex, class_index, class_numbers,
                                        forget_class_numbers)
@@ -21,9 +22,9 @@ from grading.selectors.grades import (Attempt, ClassRow, QueueItem, best, class_
                                       review_request, RootLine, root_lines, student_attempts, student_home,
                                       StudentAttempts, ATTEMPTS_SHOWN)
 from grading.selectors.health import Health, grading_health
-from grading.selectors.people import (Terms, all_courses, assignment_history, assignments_of, course_student, course_students,
+from grading.selectors.people import (Terms, all_courses, assignment_history, assignments_of, course_student, course_student_count, course_students,
                                       drafts_by_student, extension_list, extensions_by_student, memberships_of,
-                                      questions_of, roster_passwords_shown, staff_job, staff_jobs, student_terms,
+                                      questions_of, roster_passwords_shown, staff_job, staff_job_file, staff_jobs, student_terms,
                                       terms_by_assignment)
 from grading.selectors.problems import (TABLE_COLUMNS, FormulaTextError, answer_key, band_text,
                                         cell_names, formula_columns, formula_mathml, formula_rows,
@@ -37,6 +38,7 @@ from grading.selectors.variants import (Drawn, Ranged, Spread, class_spread, cla
 
 __all__ = [
     "draft_history", "draft_version", "student_draft",
+    "CSV_FORMATS", "export_allowed", "export_filename", "gradebook_csv", "course_student_count", "staff_job_file",
     "Health", "grading_health",
     "ClassIndex", "class_index", "class_numbers", "forget_class_numbers",
     "ACTIVATIONS", "AUDIT_FORMATS", "LOSSES", "PREVIEW_SEED", "REVEAL_CHOICES", "UNEXPLAINED_ROOTS_CHOICES", "Audit",

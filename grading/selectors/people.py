@@ -132,6 +132,12 @@ def course_students(course: Course) -> list:
                 .order_by("username"))
 
 
+def course_student_count(course: Course) -> int:
+    """How many students ``course_students`` lists (one count query, no rows read)."""
+    return get_user_model().objects.filter(memberships__course=course, memberships__role=Membership.Role.STUDENT,
+                                           is_superuser=False, is_staff=False).count()
+
+
 def course_student(course: Course, username: str):
     """One student of the course by username, or None."""
     return (get_user_model().objects.filter(memberships__course=course, username=username,
@@ -150,13 +156,22 @@ def assignment_history(assignment: Assignment) -> list[AssignmentChange]:
 
 
 def staff_job(assignment: Assignment, job_id: int, kind: str) -> StaffJob | None:
-    """A staff job of this assignment, of this kind (None if there is none)."""
-    return StaffJob.objects.filter(assignment=assignment, pk=job_id, kind=kind).select_related("requested_by").first()
+    """A staff job of this assignment, of this kind (None if there is none); without an export's
+    file (``staff_job_file`` reads it)."""
+    return (StaffJob.objects.filter(assignment=assignment, pk=job_id, kind=kind).select_related("requested_by")
+            .defer("output").first())
+
+
+def staff_job_file(job: StaffJob) -> str:
+    """The file an export job built ("" before it is done, or once its page expired)."""
+    return StaffJob.objects.filter(pk=job.pk).values_list("output", flat=True).first() or ""
 
 
 def staff_jobs(assignment: Assignment, kind: str, limit: int = 10) -> list[StaffJob]:
-    """The latest staff jobs of this kind for the assignment's page, newest first."""
-    return list(StaffJob.objects.filter(assignment=assignment, kind=kind).select_related("requested_by")[:limit])
+    """The latest staff jobs of this kind for the assignment's page, newest first (without the
+    uploaded roster or an export's file)."""
+    return list(StaffJob.objects.filter(assignment=assignment, kind=kind).select_related("requested_by")
+                .defer("output", "payload")[:limit])
 
 
 # The passwords a roster job made are kept sealed in its row until downloaded once: encrypted and

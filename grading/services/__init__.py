@@ -13,6 +13,7 @@ from grading.services.assignments import (assignment_create, assignment_question
 from grading.services.receipts import receipt_send
 from grading.services.grades import (GradeConflict, formula_review_create, grading_create_auto, root_review_create,
                                      grading_override, grading_withdraw, review_request_answer, review_request_create)
+from grading.services.exports import export_download_record, export_job_create, export_job_run
 from grading.services.people import (RosterResult, SealBroken, course_ensure, extension_create, membership_ensure,
                                      roster_import, roster_job_create, roster_passwords_take,
                                      staff_job_run, staff_jobs_expire, user_ensure)
@@ -31,6 +32,7 @@ from grading.services.variants import (Problem, VariantError, page_attempt, prob
 
 __all__ = [
     "receipt_send",
+    "export_download_record", "export_job_create", "export_job_run",
     "GRADED_ON", "Authored", "QuestionPoints", "SealBroken", "assignment_author", "assignment_change_record", "assignment_publish",
     "assignment_unpublish",
     "Problem", "VariantError", "page_attempt", "problem_for", "spec_digest", "student_key", "student_problem",

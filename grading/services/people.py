@@ -330,8 +330,15 @@ def _line_json(line: RosterLine) -> dict:
 def staff_job_run(*, job_id: int) -> None:
     """Run a queued staff job. A roster import commits ROSTER_BATCH rows at a time and, in the
     same transaction, the job's progress and the passwords made so far (sealed): a job that dies
-    half way loses no password, and importing the file again finishes it."""
+    half way loses no password, and importing the file again finishes it. An export is
+    ``exports.export_job_run``'s."""
+    from grading.services.exports import export_job_run
+
     jobs = StaffJob.objects.filter(pk=job_id)
+    if jobs.filter(kind=StaffJob.Kind.EXPORT).exists():
+        export_job_run(job_id=job_id)
+        return
+    jobs = jobs.filter(kind=StaffJob.Kind.ROSTER)
     job = jobs.select_related("assignment__course").first()
     if job is None or not jobs.filter(status=StaffJob.Status.QUEUED).update(status=StaffJob.Status.RUNNING):
         return  # gone, or another worker took it
@@ -359,9 +366,16 @@ def staff_job_run(*, job_id: int) -> None:
 
 
 def staff_jobs_expire(*, now: datetime | None = None) -> int:
-    """Empty the passwords of every job whose page has expired; how many were emptied."""
-    return StaffJob.objects.filter(secret_state=StaffJob.Secret.HELD, expires_at__lte=now or timezone.now()) \
-        .update(secret="", secret_state=StaffJob.Secret.EXPIRED)
+    """Empty the passwords and the exported files of every job whose page has expired; how many
+    jobs were emptied."""
+    now = now or timezone.now()
+    files = StaffJob.objects.filter(expires_at__lte=now).exclude(output="")
+    secrets_ = StaffJob.objects.filter(secret_state=StaffJob.Secret.HELD, expires_at__lte=now)
+    # Looked for first: most calls (every job page, every worker's heartbeat) find nothing and write nothing.
+    emptied = files.update(output="") if files.exists() else 0
+    if secrets_.exists():
+        emptied += secrets_.update(secret="", secret_state=StaffJob.Secret.EXPIRED)
+    return emptied
 
 
 def roster_passwords_take(*, job: StaffJob, by) -> dict[str, str] | None:

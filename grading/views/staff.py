@@ -1,4 +1,4 @@
-"""Course staff pages: gradebook and its exports, the key, analytics, the review queue.
+"""Course staff pages: gradebook (its exports: grading/views/exports.py), the key, analytics, the review queue.
 
 Every view starts with a permissions.access_* call: anyone else gets a 404. TAs and
 instructors read everything and grade (overrides, reviews, requests, one attempt's regrade,
@@ -7,14 +7,11 @@ a class dry run); applying a class regrade is the instructors'.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET
 
@@ -22,22 +19,11 @@ from grading import permissions, selectors
 
 from grading.figures import analytics, plots
 from grading.views import variants
+from grading.views.exports import exports_in_background
 from grading.views.common import band_text, round_question, round_tables, svg_response, target_labels
 
 if TYPE_CHECKING:
     from grading.engine import Spec
-    from grading.models import Assignment
-
-
-def _question_header(q: Any) -> str:
-    """A question's CSV heading: "Q4 Round 3 (35, extra credit)" (English: an LMS reads it)."""
-    what = {"formulas": "Formulas", "plot": "Loss plot"}.get(q.kind, f"Round {q.round}")
-    return f"Q{q.number} {what} ({q.points:g}{', extra credit' if q.extra_credit else ''})"
-
-
-def _round2(value: Any) -> Any:
-    """A score as the pages show it (2 decimals, no trailing zeros); blank for none."""
-    return "" if value is None else float(f"{round(float(value), 2):g}")
 
 
 @login_required
@@ -58,85 +44,14 @@ def gradebook(request: HttpRequest, pk: int) -> HttpResponse:
         "assignment": assignment, "questions": questions, "lines": lines,
         "with_variants": bool(drawn) or assignment.has_variants,
         "to_review": sum(1 for row in rows if row.needs_review or row.open_requests),
+        "exports_in_background": exports_in_background(len(rows)),
+        "export_jobs": selectors.staff_jobs(assignment, "export", limit=5),
         "instructor": permissions.is_instructor(request.user, assignment.course)})
 
 
 def _numbers_text(template: Any, spec: Any) -> str:
     """A variant's own numbers in one line, for a tooltip: "w11 = 0.3, round 1 x1 = 0.45"."""
     return ", ".join(f"{d.label} = {d.value:g}" for d in selectors.variant_numbers(template, spec))
-
-
-CSV_FORMATS = ("full", "moodle", "canvas")
-
-
-@login_required
-@require_GET
-def gradebook_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    """The gradebook as CSV (UTF-8 with a BOM, no live formulas): ``?format=full`` (default),
-    ``moodle`` or ``canvas`` (the two LMS grade-import layouts)."""
-    assignment = permissions.access_assignment_as_staff(request.user, pk)
-    layout = request.GET.get("format", "full")
-    if layout not in CSV_FORMATS:
-        raise Http404("No such export.")
-    if assignment.practice and layout != "full":
-        # Practice counts for nothing: there is no grade to import into an LMS.
-        raise Http404("A practice assignment has no grade to import.")
-    questions = selectors.questions_of(assignment)
-    rows = selectors.class_rows(assignment)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in _csv_lines(assignment, questions, rows, layout):
-        writer.writerow([analytics.csv_safe(v) for v in line])
-    response = HttpResponse(("\ufeff" + buffer.getvalue()).encode("utf-8"),
-                            content_type="text/csv; charset=utf-8")
-    suffix = "" if layout == "full" else f"-{layout}"
-    filename = f"{assignment.course.code}-{assignment.slug}-gradebook{suffix}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _sortable_name(student: Any) -> str:
-    """Canvas's sortable name, "Last, First", from the account's own two parts (the roster split
-    them, or the file named them); a name with one part is written whole, never split again."""
-    first, last = " ".join(student.first_name.split()), " ".join(student.last_name.split())
-    if first and last:
-        return f"{last}, {first}"
-    return first or last or student.get_username()
-
-
-def _csv_lines(assignment: Assignment, questions: list, rows: list, layout: str) -> list[list[Any]]:
-    main = sum(q.points for q in questions if not q.extra_credit)
-    extra = sum(q.points for q in questions if q.extra_credit)
-    total_header = f"Total ({main:g}{f' + {extra:g} extra credit' if extra else ''})"
-    if assignment.practice:
-        total_header = f"Best practice score, not counted ({main:g})"
-    if layout == "moodle":
-        # Moodle's "Import grades: CSV file": an identifier column mapped to a user field
-        # (username or email), one column per grade item.
-        out: list[list[Any]] = [["Username", "Email address", assignment.title]]
-        out += [[r.student.get_username(), r.student.email, _round2(r.total)] for r in rows]
-        return out
-    if layout == "canvas":
-        # Canvas's gradebook import: its five student columns, the assignment by name, and the
-        # "Points Possible" row; students are matched on SIS Login ID (our username).
-        out = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment.title],
-               ["Points Possible", "", "", "", "", f"{main:g}"]]
-        out += [[_sortable_name(r.student), "", "", r.student.get_username(), assignment.course.code,
-                 _round2(r.total)] for r in rows]
-        return out
-    out = [["username", "name", "email", *(_question_header(q) for q in questions), total_header,
-            "attempts", "late", "submitted_at", "needs_review"]]
-    for r in rows:
-        counted = r.counted
-        out.append([
-            r.student.get_username(), r.student.get_full_name(), r.student.email,
-            *[_round2(r.scores.get(f"Q{q.number}")) for q in questions],
-            _round2(r.total), len(r.attempts),
-            ("yes" if counted.submission.late else "no") if counted else "",
-            timezone.localtime(counted.submission.submitted_at).isoformat() if counted else "",
-            "yes" if r.needs_review or r.open_requests else "no",
-        ])
-    return out
 
 
 @login_required

@@ -26,6 +26,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 from django_tasks_db.management.commands.db_worker import Worker
 
 from grading.services import health
+from grading.services.people import staff_jobs_expire
 
 log = logging.getLogger("grading.worker")
 
@@ -52,6 +53,7 @@ class GradingWorker(Worker):
             self.beats += 1
             health.tasks_requeue_stuck()
             health.workers_forget_dead()
+            staff_jobs_expire()  # a job's passwords or exported file go when its page expires, seen or not
         except DatabaseError as error:
             log.warning("grading worker %s: heartbeat failed (%s); trying again in %.0f s",
                         self.worker_id, error, health.heartbeat_seconds())
