@@ -202,11 +202,13 @@ def test_nothing_changed_but_the_class_still_changes_a_grade_so_no_attempt_is_sk
 def test_the_numbers_sent_with_an_attempt_are_what_its_view_of_the_class_says(school):
     """For every attempt of the variant class (expected values and copies in the index), the
     narrowed numbers are exactly the view's entries at the typed values, read through the view
-    as a mapping; a plain mapping of others is narrowed the same way."""
+    as a mapping; a plain mapping of others is narrowed the same way; so with the written numbers
+    of typed texts kept from one attempt to the next (as a regrade keeps them for a chunk)."""
     from grading.selectors.copying import numbers_for_answers
 
     varied = school["varied"]
     seen = 0
+    kept: dict = {}
     for sub in Submission.objects.filter(assignment=varied).select_related("student"):
         view = selectors.class_numbers(varied, exclude_student=sub.student)
         expected: dict = {}
@@ -220,10 +222,12 @@ def test_the_numbers_sent_with_an_attempt_are_what_its_view_of_the_class_says(sc
                     if users:
                         expected.setdefault(cell, {})[written] = tuple(users)
         assert numbers_for_answers(view, sub.answers, 3) == expected
+        assert numbers_for_answers(view, sub.answers, 3, written=kept) == expected
         plain = {cell: dict(values) for cell, values in view.items()}
         assert numbers_for_answers(plain, sub.answers, 3) == expected
         seen += bool(expected)
     assert seen, "some attempt meets a classmate's numbers"
+    assert kept and all(v is None or v == f"{float(t):.3f}" for t, v in kept.items())
 
 
 def test_a_class_dry_run_reads_the_database_the_same_number_of_times_for_a_larger_class(school):
