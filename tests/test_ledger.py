@@ -112,3 +112,57 @@ def test_diff_lists_exactly_the_marks_that_change():
     assert d.questions == (("Q2", at4.question("Q2").score, at2.question("Q2").score),)
     assert d.changed and (d.old_total, d.new_total) == (at4.total, at2.total)
     assert not ledger.diff(at4, at4).changed
+
+
+def test_a_regrade_fingerprint_tells_apart_every_field_it_names_and_not_the_wording():
+    """The fingerprint of what a regrade would write (``ledger.digest``) is the same for a report
+    and its copy read back from storage, differs when any mark, score, root or staff change it
+    names differs, and stays when only a message's wording does (the grader words it from them).
+    """
+    import math
+
+    answers = round1()
+    answers["rounds"][0]["forward"]["s1"] = "0.5600"  # a digit slip, f1 carried from it: a root
+    answers["rounds"][0]["forward"]["f1"] = f"{1 / (1 + math.exp(-0.56)):.4f}"
+    graded = grader.grade_submission(SPEC, answers, CONFIG)
+    report = ledger.apply(graded, [applied(ledger.Change("question", "Q2", points=20.0))])
+    [root] = report.roots
+    assert report.adjustments and root.carried == ("r1.forward.f1",)
+    read_back = Report.from_json(json.loads(json.dumps(report.to_json())))
+    assert read_back == report and read_back is not report
+    assert ledger.digest(read_back) == ledger.digest(report)
+
+    cell, row, question, adjustment = report.cells[0], report.formulas[0], report.questions[1], report.adjustments[0]
+
+    def with_cell(**kw):
+        return replace(report, cells=(replace(cell, **kw),) + report.cells[1:])
+
+    def with_row(**kw):
+        return replace(report, formulas=(replace(row, **kw),) + report.formulas[1:])
+
+    variants = {
+        "total": replace(report, total=report.total + 1),
+        "decimals": replace(report, decimals=3),
+        "grader": replace(report, grader_version="another"),
+        "question score": replace(report, questions=report.questions[:1] + (
+            replace(question, score=question.score - 1),) + report.questions[2:]),
+        "cell status": with_cell(status="carried" if cell.status != "carried" else "correct"),
+        "cell credit": with_cell(credit=0.5),
+        "cell typed": with_cell(given="0.4601"),
+        "cell expected": with_cell(expected=cell.expected + 1e-12),
+        "cell mistake": with_cell(mistake="sign"),
+        "row status": with_row(status="incorrect"),
+        "row credit": with_row(credit=0.25),
+        "row points": with_row(points=row.points + 1),
+        "root state": replace(report, roots=(replace(root, state="declined"),)),
+        "root copied": replace(report, roots=(replace(root, copied_from=("ben",)),)),
+        "root carried": replace(report, roots=(replace(root, carried=()),)),
+        "staff points": replace(report, adjustments=(replace(adjustment, points=21.0),)),
+        "staff record": replace(report, adjustments=(replace(adjustment, record=3),)),
+        "no staff change": replace(report, adjustments=()),
+    }
+    fingerprints = {name: ledger.digest(r) for name, r in variants.items()}
+    assert [n for n, f in fingerprints.items() if f == ledger.digest(report)] == []
+    assert len(set(fingerprints.values())) == len(variants)
+    assert ledger.digest(with_cell(message="worded otherwise")) == ledger.digest(report)
+    assert len(ledger.digest(report)) == 32 and int(ledger.digest(report), 16) >= 0

@@ -192,6 +192,32 @@ def test_applying_is_refused_when_an_attempt_changed_since_the_dry_run(klass):
     assert Grading.objects.filter(kind="regrade").count() == again.changed >= 1
 
 
+def test_a_dry_run_fingerprinted_the_older_way_is_refused_on_apply_and_nothing_is_written(klass):
+    """A plan stored before the fingerprint's form changed (SHA-256 of the report's repr, made
+    here the old way) matches no attempt now: applying it is refused, nothing is written, and
+    the new diff is offered instead."""
+    import hashlib
+
+    from grading.grade import grader, ledger
+
+    set_decimals(klass["assignment"], 3)
+    job = dry_run(klass)
+    job.refresh_from_db()
+    ben = klass["subs"]["ben"]
+    new = grader.grade_submission(klass["assignment"].parsed_spec, ben.answers,
+                                  services.grading_config(klass["assignment"]))
+    old_form = hashlib.sha256(repr(new).encode()).hexdigest()[:32]
+    assert job.result["plan"][str(ben.pk)] == [1, ledger.digest(new)] != [1, old_form]
+    result = dict(job.result, plan={**job.result["plan"], str(ben.pk): [1, old_form]})
+    RegradeJob.objects.filter(pk=job.pk).update(result=result)
+    refused = services.regrade_job_create(assignment=klass["assignment"], by=klass["teacher"],
+                                          dry_run=False, reviewed=job)
+    refused.refresh_from_db()
+    assert refused.status == "refused" and refused.result["differing"] == [ben.pk]
+    assert not Grading.objects.filter(kind="regrade").exists()
+    assert refused.result["plan"][str(ben.pk)] == [1, ledger.digest(new)]
+
+
 def test_one_attempt_regrade_page_shows_an_override_kept_even_when_nothing_changes(klass):
     override_q2(klass, 1.0, who="ann")
     ann = klass["subs"]["ann"]

@@ -236,12 +236,16 @@ def _wrong_typed(report: Mapping[str, Any], decimals: int) -> Entries:
     return tuple(out)
 
 
-def numbers_for_answers(others: Others | None, answers: Any, decimals: int) -> dict[str, dict[str, tuple[str, ...]]] | None:
+def numbers_for_answers(others: Others | None, answers: Any, decimals: int, *,
+                        written: dict[str, str | None] | None = None) -> dict[str, dict[str, tuple[str, ...]]] | None:
     """The part of ``others`` that one attempt's typed values can meet: what a regrade sends to a
     worker process with each attempt (the whole class's index once per attempt would be pickled
-    hundreds of times). Cell ids are the answer form's names, as the answers store them."""
+    hundreds of times). Cell ids are the answer form's names, as the answers store them.
+    ``written``: typed text -> its number at ``decimals`` (None: not a number), kept by a caller
+    that asks for many attempts at the same decimals (a class types the same texts again and again)."""
     if others is None:
         return None
+    memo: dict[str, str | None] = {} if written is None else written
     # A student's view of the index is read straight from its dictionaries (a class regrade
     # asks this for every typed cell of every attempt); any other ``Others`` through its mapping.
     view = others if isinstance(others, _View) else None
@@ -256,14 +260,27 @@ def numbers_for_answers(others: Others | None, answers: Any, decimals: int) -> d
                 cell_id = f"r{table.get('round')}.{column}.{name}"
                 if view is not None and cell_id not in view._index.numbers:
                     continue
-                parsed = parse_number(str(text))
-                if parsed.status != "number" or parsed.value is None:
+                text = str(text)
+                number = memo.get(text, _UNSEEN)
+                if number is _UNSEEN:
+                    number = memo[text] = _written(text, decimals)
+                if number is None:
                     continue
-                written = f"{parsed.value:.{decimals}f}"
-                found = _met(view, cell_id, written) if view is not None else others.get(cell_id, {}).get(written)
+                found = _met(view, cell_id, number) if view is not None else others.get(cell_id, {}).get(number)
                 if found:
-                    out.setdefault(cell_id, {})[written] = tuple(found)
+                    out.setdefault(cell_id, {})[number] = tuple(found)
     return out
+
+
+_UNSEEN = "\x00unseen"  # no number is written so
+
+
+def _written(text: str, decimals: int) -> str | None:
+    """A typed text's number as the index writes it at ``decimals``; None when not a number."""
+    parsed = parse_number(text)
+    if parsed.status != "number" or parsed.value is None:
+        return None
+    return f"{parsed.value:.{decimals}f}"
 
 
 def _met(view: _View, cell_id: str, written: str) -> tuple[str, ...] | None:

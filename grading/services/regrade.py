@@ -157,12 +157,13 @@ def _compute(rows: Sequence[AttemptRow], assignment: Assignment, pool: grader.Gr
     jobs: list[tuple[Any, Any, list[ledger.Compared]]] = []
     specs: list[Any] = []
     members: list[list[int]] = []
+    written: dict[str, str | None] = {}  # typed text -> its number: a class types the same ones
     for position, r in enumerate(rows):
         answers = parsed.get(r.answers_text)
         if answers is None:
             answers = parsed[r.answers_text] = json.loads(r.answers_text)
         others = numbers_for_answers(index.view(r.username) if index is not None else None, answers,
-                                     assignment.decimals)
+                                     assignment.decimals, written=written)
         key = (r.variant_id, r.answers_text, repr(others))
         j = groups.get(key)
         if j is None:
