@@ -451,14 +451,14 @@ def _scan(text: str, new: Report) -> Marks | None:
         return None
     cells: dict[str, tuple[str, float]] = {}
     end = 0
-    for m in _CELL_MARK.finditer(text):  # a mark's credit is only compared: 1.0 == 1
-        cells[m[3]] = (m[1], float(m[2]))
+    for m in _CELL_MARK.finditer(text):
+        cells[m[3]] = (m[1], _number(m[2]))
         end = m.end()
     if list(cells) != [c.id for c in new.cells]:
         return None
     rows: dict[str, tuple[str, float]] = {}
     for m in _ROW_MARK.finditer(text, end):  # the rows, questions and total follow the cells
-        rows[m[1]] = (m[2], float(m[3]))
+        rows[m[1]] = (m[2], _number(m[3]))
         end = m.end()
     if list(rows) != [f.row for f in new.formulas]:
         return None
