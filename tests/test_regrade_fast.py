@@ -6,7 +6,6 @@ formulas, per-student variants and practice attempts, after a change of decimals
 """
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -249,55 +248,3 @@ def test_a_class_dry_run_reads_the_database_the_same_number_of_times_for_a_large
         outcome = services.regrade_assignment(assignment=shared, dry_run=True)
     assert len(outcome.plan) == Submission.objects.filter(assignment=shared).count()
     assert len(after.captured_queries) == len(before.captured_queries)
-
-
-def marks_from_json(text: str) -> tuple:
-    """A stored report's total, question scores, cell and Q1 marks, parsed whole as JSON: the
-    plain reading the fast one must equal."""
-    data = json.loads(text)
-    return (float(data["total"]), {q["id"]: q["score"] for q in data["questions"]},
-            {c["id"]: (c["status"], c["credit"]) for c in data["cells"]},
-            {f["row"]: (f["status"], f["credit"]) for f in data["formulas"]})
-
-
-def test_a_stored_reports_marks_read_from_its_text_are_what_parsing_it_gives(school):
-    """The marks a regrade compares are read straight from each stored report's text (no JSON
-    parse) where the text is laid out as the grader writes it; they equal the JSON's, for every
-    record of the class (slips, copies, overrides, a withdrawal, Q1 rows, variants), for staff
-    notes that quote JSON, braces, backslashes and Thai, and where the text is laid out otherwise
-    (keys reordered as PostgreSQL keeps them, a cell the new report lacks), which is parsed."""
-    from django.db import connection
-
-    from grading.grade.report import Report
-    from grading.selectors.regrade import report_texts
-
-    texts = report_texts(list(Grading.objects.values_list("pk", flat=True)))
-    assert len(texts) > 20
-    read = 0
-    for pk, text in texts.items():
-        report = Report.from_json(json.loads(text))
-        assert ledger.stored_marks(text, report) == marks_from_json(text)
-        read += ledger._scan(text, report) is not None
-    if connection.vendor == "sqlite":  # PostgreSQL gives the text back with its keys reordered
-        assert read == len(texts)
-
-    base = Report.from_json(json.loads(next(iter(texts.values()))))
-    note = 'เขียน "status": "correct", "credit": 1} {"id": "r9.x"} \\ "hint": "" ฿'
-    noted = ledger.apply(base, [ledger.Applied(ledger.Change("cell", base.cells[0].id, "carried", 0.5), 7,
-                                               "reason", note, "prof", "2026-11-16T03:00:00+00:00")])
-    noted = ledger.apply(noted, [ledger.Applied(ledger.Change("formula", noted.formulas[0].row, "correct", 1.0),
-                                                8, "reason", note, "prof", "2026-11-16T03:00:00+00:00")])
-    text = json.dumps(noted.to_json())
-    assert note[:10] in json.loads(text)["cells"][0]["message"]
-    assert ledger._scan(text, noted) is not None
-    assert ledger.stored_marks(text, noted) == marks_from_json(text)
-    assert ledger.stored_marks(text, noted)[2][base.cells[0].id] == ("carried", 0.5)
-
-    reordered = json.dumps(noted.to_json(), sort_keys=True)
-    assert ledger._scan(reordered, noted) is None
-    assert ledger.stored_marks(reordered, noted) == marks_from_json(reordered)
-    short = noted.to_json()
-    short["cells"] = short["cells"][1:]
-    fewer = json.dumps(short)
-    assert ledger._scan(fewer, noted) is None
-    assert ledger.stored_marks(fewer, noted) == marks_from_json(fewer)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -380,10 +379,9 @@ class ReportDiff:
         return bool(self.questions or abs(self.old_total - self.new_total) > 1e-9)
 
 
-Marks = tuple[float, dict[str, float], dict[str, tuple[str, float]], dict[str, tuple[str, float]]]
-
-
-def _marks(report: Report | Mapping[str, Any]) -> Marks:
+def _marks(report: Report | Mapping[str, Any]) -> tuple[float, dict[str, float],
+                                                      dict[str, tuple[str, float]],
+                                                      dict[str, tuple[str, float]]]:
     """Total, question scores, cell marks and Q1 marks of a report, typed or as stored JSON
     (reading the stored form directly is what makes a class regrade cheap)."""
     if isinstance(report, Report):
@@ -399,11 +397,7 @@ def _marks(report: Report | Mapping[str, Any]) -> Marks:
 def diff(old: Report | Mapping[str, Any], new: Report) -> ReportDiff:
     """Every question score, cell mark and Q1 verdict that differs between two reports (the old
     one typed or as stored)."""
-    return _diff(_marks(old), new)
-
-
-def _diff(old: Marks, new: Report) -> ReportDiff:
-    old_total, old_q, old_cells, old_rows = old
+    old_total, old_q, old_cells, old_rows = _marks(old)
     new_total, new_q, new_cells, new_rows = _marks(new)
     questions = tuple((q, old_q.get(q, 0.0), score) for q, score in new_q.items()
                       if abs(old_q.get(q, 0.0) - score) > 1e-9)
@@ -412,66 +406,6 @@ def _diff(old: Marks, new: Report) -> ReportDiff:
     formulas = tuple(MarkChange(r, old_rows[r][0] if r in old_rows else "absent", mark[0])
                      for r, mark in new_rows.items() if old_rows.get(r) != mark)
     return ReportDiff(old_total, new_total, questions, cells, formulas)
-
-
-# A stored report's marks read straight from its text, without parsing 40 kB of JSON into
-# objects (which was a fifth of a class regrade's time): only where the text is laid out as
-# ``json.dumps(report.to_json())`` writes it (SQLite keeps that text) and names exactly the
-# cells, Q1 rows and questions of the new report, in order. Each pattern is the run of a record's
-# keys in the writer's order, every value matched whole (a string with its escapes, a number, a
-# flat object), so it can only match inside that record; anything else (PostgreSQL's reordered
-# keys, an older schema, a record the patterns do not fit) is parsed as JSON, as before.
-_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_NUMBER = r'-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|Infinity)|NaN'
-_CELL_MARK = re.compile(rf'"status": "(\w+)", "message": {_STRING}, "credit": ({_NUMBER}), '
-                        rf'"mistake": (?:null|{_STRING}), "upstream": \{{[^{{}}]*\}}, "hint": {_STRING}, '
-                        r'"id": "([^"\\]+)", "layer": ')
-_ROW_MARK = re.compile(rf'\{{"row": "([^"\\]+)", "given": {_STRING}, "status": "(\w+)", "message": {_STRING}, '
-                       rf'"credit": ({_NUMBER}), "understood": ')
-_QUESTION_SCORE = re.compile(rf'\{{"id": "([^"\\]+)", "number": -?\d+, "kind": "\w+", "max": (?:{_NUMBER}), '
-                             rf'"score": ({_NUMBER}), "round": ')
-_TOTAL = re.compile(rf'\], "total": ({_NUMBER}), "max": (?:{_NUMBER}), "max_with_extra": ')
-
-
-def _number(text: str) -> float:
-    """A JSON number as ``json.loads`` reads it (an integer stays one)."""
-    return int(text) if text.lstrip("-").isdigit() else float(text)
-
-
-def stored_marks(text: str, new: Report) -> Marks:
-    """``_marks`` of the stored report ``text`` (compared with ``new``): read from the text where
-    it is laid out as this code writes it and names ``new``'s cells, Q1 rows and questions in
-    order; parsed as JSON otherwise. Both ways give the same marks (tests/test_regrade_fast.py)."""
-    found = _scan(text, new)
-    return found if found is not None else _marks(json.loads(text))
-
-
-def _scan(text: str, new: Report) -> Marks | None:
-    if not text.startswith('{"schema": '):
-        return None
-    cells: dict[str, tuple[str, float]] = {}
-    end = 0
-    for m in _CELL_MARK.finditer(text):
-        cells[m[3]] = (m[1], _number(m[2]))
-        end = m.end()
-    if list(cells) != [c.id for c in new.cells]:
-        return None
-    rows: dict[str, tuple[str, float]] = {}
-    for m in _ROW_MARK.finditer(text, end):  # the rows, questions and total follow the cells
-        rows[m[1]] = (m[2], _number(m[3]))
-        end = m.end()
-    if list(rows) != [f.row for f in new.formulas]:
-        return None
-    questions: dict[str, float] = {}
-    for m in _QUESTION_SCORE.finditer(text, end):
-        questions[m[1]] = _number(m[2])
-        end = m.end()
-    if list(questions) != [q.id for q in new.questions]:
-        return None
-    total = _TOTAL.search(text, end)
-    if total is None:
-        return None
-    return float(total[1]), questions, cells, rows
 
 
 def regrade_one(spec: Any, config: Any, answers: Any, current: Mapping[str, Any] | str,
@@ -500,8 +434,9 @@ def regrade_group(spec: Any, config: Any, answers: Any, others: Others | None,
 def compare(auto: Report, current: Mapping[str, Any] | str, changes: Sequence[Applied],
             keep: bool = True) -> tuple[ReportDiff, Report | None]:
     """The grader's ``auto`` report with ``changes`` replayed, against the ``current`` stored one."""
+    stored: Mapping[str, Any] = json.loads(current) if isinstance(current, str) else current
     new = replay(auto, changes) if changes else auto
-    found = _diff(stored_marks(current, new) if isinstance(current, str) else _marks(current), new)
+    found = diff(stored, new)
     # The digest only where a regrade would write (an unchanged attempt's fingerprint is its
     # record number): hashing every report would cost a class dry run a quarter of its time.
     found = replace(found, kept=kept_overrides(auto, changes, new) if changes else (),
