@@ -248,3 +248,26 @@ def test_a_class_dry_run_reads_the_database_the_same_number_of_times_for_a_large
         outcome = services.regrade_assignment(assignment=shared, dry_run=True)
     assert len(outcome.plan) == Submission.objects.filter(assignment=shared).count()
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_a_stored_reports_marks_read_from_its_text_equal_the_parsed_jsons(school):
+    """``ledger.stored_marks`` decodes only the fields a diff reads; for every record of the class
+    (as the database gives its text back: PostgreSQL reorders the keys) it gives what parsing the
+    whole JSON gives, and so does a report of schema 0 (cells named by place, no ids)."""
+    import json
+
+    from grading.selectors.regrade import report_texts
+
+    texts = report_texts(list(Grading.objects.values_list("pk", flat=True)))
+    assert len(texts) >= 20
+    for text in texts.values():
+        assert ledger.stored_marks(text) == ledger._marks(json.loads(text))
+    old = {"total": 12, "questions": [{"id": "Q2", "score": 12}],
+           "cells": [{"round": 1, "column": "forward", "name": "s1", "status": "correct", "credit": 1}],
+           "formulas": [{"row": "s1", "status": "correct", "credit": 1.0}]}
+    marks = ledger.stored_marks(json.dumps(old))
+    assert marks == ledger._marks(old)
+    assert marks[2] == {"r1.forward.s1": ("correct", 1)}
+    # A text the decoder's fields do not fit is parsed whole, to the same marks.
+    odd = {**old, "questions": [{"id": "Q2", "score": None}]}
+    assert ledger.stored_marks(json.dumps(odd)) == ledger._marks(odd)

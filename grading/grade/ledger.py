@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+import msgspec
+
 from grading.engine import cell_id_text, single_layer_cell
 from grading.grade.grader import grade_submission, score_questions
 from grading.grade.report import Adjustment, Report
@@ -394,10 +396,63 @@ def _marks(report: Report | Mapping[str, Any]) -> tuple[float, dict[str, float],
             cells, {f["row"]: (f["status"], f["credit"]) for f in report.get("formulas", ())})
 
 
+# A stored report's marks decoded from its text into only the fields a diff reads (msgspec
+# skips the rest, 40 kB of it, without building it): 0.07 ms against 0.31 ms for json.loads and
+# the dictionaries, a quarter of a class dry run's time per attempt. The same marks as ``_marks``
+# of the parsed JSON (tests/test_regrade_fast.py); a text these fields do not fit (it never
+# should) is parsed whole, as before.
+class _StoredCell(msgspec.Struct):
+    status: str
+    credit: float
+    id: str | None = None       # schema 0 had none: its place instead
+    round: int = 0
+    column: str = ""
+    name: str = ""
+
+
+class _StoredRow(msgspec.Struct):
+    row: str
+    status: str
+    credit: float
+
+
+class _StoredQuestion(msgspec.Struct):
+    id: str
+    score: float
+
+
+class _StoredMarks(msgspec.Struct):
+    total: float = 0.0
+    questions: list[_StoredQuestion] = []
+    cells: list[_StoredCell] = []
+    formulas: list[_StoredRow] = []
+
+
+_STORED = msgspec.json.Decoder(_StoredMarks)
+
+
+def stored_marks(text: str) -> tuple[float, dict[str, float], dict[str, tuple[str, float]],
+                                     dict[str, tuple[str, float]]]:
+    """``_marks`` of a report stored as JSON text, reading only the fields it needs."""
+    try:
+        m = _STORED.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _marks(json.loads(text))
+    return (m.total, {q.id: q.score for q in m.questions},
+            {(c.id or cell_id_text(single_layer_cell(c.round, c.column, c.name), 1)): (c.status, c.credit)
+             for c in m.cells},
+            {f.row: (f.status, f.credit) for f in m.formulas})
+
+
 def diff(old: Report | Mapping[str, Any], new: Report) -> ReportDiff:
     """Every question score, cell mark and Q1 verdict that differs between two reports (the old
     one typed or as stored)."""
-    old_total, old_q, old_cells, old_rows = _marks(old)
+    return _diff(_marks(old), new)
+
+
+def _diff(old: tuple[float, dict[str, float], dict[str, tuple[str, float]], dict[str, tuple[str, float]]],
+          new: Report) -> ReportDiff:
+    old_total, old_q, old_cells, old_rows = old
     new_total, new_q, new_cells, new_rows = _marks(new)
     questions = tuple((q, old_q.get(q, 0.0), score) for q, score in new_q.items()
                       if abs(old_q.get(q, 0.0) - score) > 1e-9)
@@ -434,9 +489,8 @@ def regrade_group(spec: Any, config: Any, answers: Any, others: Others | None,
 def compare(auto: Report, current: Mapping[str, Any] | str, changes: Sequence[Applied],
             keep: bool = True) -> tuple[ReportDiff, Report | None]:
     """The grader's ``auto`` report with ``changes`` replayed, against the ``current`` stored one."""
-    stored: Mapping[str, Any] = json.loads(current) if isinstance(current, str) else current
     new = replay(auto, changes) if changes else auto
-    found = diff(stored, new)
+    found = _diff(stored_marks(current) if isinstance(current, str) else _marks(current), new)
     # The digest only where a regrade would write (an unchanged attempt's fingerprint is its
     # record number): hashing every report would cost a class dry run a quarter of its time.
     found = replace(found, kept=kept_overrides(auto, changes, new) if changes else (),
