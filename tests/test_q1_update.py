@@ -408,3 +408,16 @@ def test_alpha_is_refused_with_why() -> None:
     status, message = verdict("Δw", "-lr*g + alpha*Δw", shape("momentum", beta=0.9), 0.3)
     assert status != "correct"
     assert "beta (β) for the momentum" in message
+
+
+@pytest.mark.parametrize("text", [r"-lr*g/(\sqrt[2]{v} + eps)", r"-lr*g/(\sqrt [3]{v} + eps)"])
+def test_an_nth_root_is_refused_not_read_as_a_product(text: str) -> None:
+    """``\\sqrt[n]{a}`` is LaTeX's n-th root: it is refused naming it, never read as sqrt(n)·a (which
+    marked the square root written ``\\sqrt[2]{v}`` wrong, and drew √2 × v in the preview)."""
+    rms = shape("rmsprop", rho=0.9, eps=1e-8)
+    status, message = verdict("Δw", text, rms, 0.1)
+    assert status == "invalid"
+    assert "'\\sqrt" in message and "[" in message.split("'")[1]
+    with pytest.raises(Exception, match=r"\\sqrt"):
+        read_answer(text, "Δw", (2, 2))
+    assert verdict("Δw", r"-lr*g/(\sqrt{v} + eps)", rms, 0.1) == ("correct", "correct")

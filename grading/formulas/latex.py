@@ -38,6 +38,8 @@ _PLAIN = {
 # \Delta w is the step Δw, \hat{m} and \hat m are mhat (the same for v): read before the rest.
 _DELTA_W = re.compile(r"\\Delta *(?:\{ *w *\}|(?=w))")
 _HAT = re.compile(r"\\(?:wide)?hat *(?:\{ *([mv]) *\}|([mv])(?![A-Za-z0-9]))")
+# \sqrt[n]{a} is the n-th root: left unread (refused, naming "\sqrt["), never sqrt(n)·a.
+_ROOT_INDEX = re.compile(r"\\sqrt *\[")
 KNOWN = ("\\frac", "\\cdot", "\\times", "\\sigma", "\\exp", "\\ln", "\\partial", "\\left", "\\right")
 _COMMAND = re.compile(r"\\([A-Za-z]+|[,;:! ])")
 _FRAC = re.compile(r"\\frac(?![A-Za-z])")
@@ -54,6 +56,8 @@ def fold_commands(text: str) -> str:
 
     def plain(match: re.Match[str]) -> str:
         command = match.group(0)
+        if _ROOT_INDEX.match(text, match.start()):
+            return command  # an n-th root: unknown_command refuses it
         reading = _PLAIN.get(match.group(1))
         return command if reading is None else reading.ljust(len(command))
 
@@ -62,7 +66,7 @@ def fold_commands(text: str) -> str:
 
 def unknown_command(text: str, k: int) -> Text:
     """Why the backslash at ``k`` cannot be read: a command Q1 does not read, or a lone one."""
-    match = _COMMAND.match(text, k)
+    match = _ROOT_INDEX.match(text, k) or _COMMAND.match(text, k)
     shown = match.group(0) if match else "\\"
     return _("the LaTeX command '%(command)s' at character %(at)s is not one Q1 reads: write it in "
              "plain notation (Q1 reads %(known)s)", command=shown, at=k + 1, known=", ".join(KNOWN))
