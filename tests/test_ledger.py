@@ -146,6 +146,8 @@ def test_a_regrade_fingerprint_tells_apart_every_field_it_names_and_not_the_word
         "grader": replace(report, grader_version="another"),
         "question score": replace(report, questions=report.questions[:1] + (
             replace(question, score=question.score - 1),) + report.questions[2:]),
+        "question points": replace(report, questions=report.questions[:1] + (
+            replace(question, max=question.max + 5),) + report.questions[2:]),
         "cell status": with_cell(status="carried" if cell.status != "carried" else "correct"),
         "cell credit": with_cell(credit=0.5),
         "cell typed": with_cell(given="0.4601"),

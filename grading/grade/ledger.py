@@ -508,7 +508,7 @@ _SEP = "\x1f"
 def digest(report: Report) -> str:
     """A fingerprint of what a regrade would write, for "apply exactly what was reviewed": every
     field that a grade, a dry run's line or a feedback page's mark reads (totals, each question's
-    score, each cell's and Q1 row's typed value, status, credit and named mistake, each cell's
+    score and points, each cell's and Q1 row's typed value, status, credit and named mistake, each cell's
     expected value, each root's state, credit, copy signal and carried cells, each staff change's
     record and points) under the grader's version and the decimals; not the messages, which the
     grader words from these. BLAKE2b of the strings joined and the numbers as float64 bits: a
@@ -523,6 +523,7 @@ def digest(report: Report) -> str:
     text += [f"{a.record}{_SEP}{a.kind}{_SEP}{a.target}{_SEP}{a.review}{_SEP}{a.points is None}" for a in marks]
     numbers = array("d", (report.total, report.max, report.max_with_extra, report.band))
     numbers.extend([q.score for q in report.questions])
+    numbers.extend([q.max for q in report.questions])
     numbers.extend([q.carried for q in report.questions])
     numbers.extend([c.credit for c in cells])
     numbers.extend([c.expected for c in cells])
