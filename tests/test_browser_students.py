@@ -333,6 +333,28 @@ def test_on_a_phone_the_tables_fit_the_bar_is_compact_and_the_given_values_stay_
     assert tolerance["x"] + tolerance["width"] <= 390
 
 
+def test_on_a_phone_staff_pages_do_not_scroll_sideways_and_their_scroll_boxes_are_reachable(page, live_server):
+    """At 390×844 the staff's view of an attempt (its grade history's hidden "Read" header was
+    placed against the page and widened it) and the answer key (a formula's MathML does not wrap)
+    fit the screen; their wide tables scroll in boxes a keyboard reaches (axe)."""
+    from grading import services
+
+    course = make_course()
+    student = make_member(course=course, username="student1")
+    make_member(course=course, username="teacher", role=Membership.Role.INSTRUCTOR)
+    assignment = make_assignment(course=course, reveal="after_attempt")
+    answers = {"rounds": [{"round": 1, "forward": {"s1": "0.1"}, "backward": {}, "updated": {}}],
+               "formulas": {"s1": "w11*x1 + w21*x2 + b1"}}
+    submission = services.submission_submit(assignment=assignment, student=student, answers=answers)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server, "teacher")
+    problems: list[str] = []
+    for url in (f"/submissions/{submission.pk}/", f"/assignments/{assignment.pk}/key/"):
+        check_axe(page, live_server.url + url, problems)
+        no_sideways_scroll(page)
+    assert problems == []
+
+
 # ------------------------------------------------------------------ a Thai student
 
 

@@ -119,7 +119,7 @@ PAGES = {
     ]),
     "key": (lambda k: reverse("grading:key", args=[k["assignment"].pk]), [
         ('<h1 class="h4">Answer key</h1>', '<h1 class="h4">เฉลย</h1>'),
-        ('<h2 class="h5">Reference formulas (Q1)</h2>', '<h2 class="h5">สูตรอ้างอิง (Q1)</h2>'),
+        ('<h2 class="h5" id="reference-formulas-title">Reference formulas (Q1)</h2>', '<h2 class="h5" id="reference-formulas-title">สูตรอ้างอิง (Q1)</h2>'),
         ('<h2 class="h5">Loss per round</h2>', '<h2 class="h5">ค่าความสูญเสียในแต่ละรอบ</h2>'),
         ('<p>Round 1: <span class="num">', '<p>รอบที่ 1: <span class="num">'),
         ("Students are marked within ", "คำตอบของนักศึกษาถือว่าถูกต้องเมื่ออยู่ภายใน "),
