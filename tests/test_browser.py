@@ -473,6 +473,7 @@ def test_a_busy_server_defers_an_autosave_and_the_page_waits_as_told_then_saves(
     page.fill(field("r1.forward.s1"), "0.4600")
     expect(page.locator("#autosave-status")).to_contain_text("Server busy")
     expect(page.locator("#autosave-status")).to_contain_text("kept in this browser")
+    expect(page.locator("#autosave-status")).to_have_attribute("data-state", "busy")  # a line of its own
     assert not Submission.objects.filter(student=student).exists()
     page.fill(field("r1.forward.f1"), "0.6130")  # typing on: still nothing sent before Retry-After
     page.wait_for_timeout(2000)

@@ -142,10 +142,11 @@ def _typed_number(text: str) -> str:
     return text if text and not selectors.number_problem(text) else ""
 
 
-def question_title(question: Any) -> str:
-    """A question's heading: "Q2 · Round 1 table"."""
+def question_title(question: Any, updates: bool = False) -> str:
+    """A question's heading: "Q2 · Round 1 table". ``updates``: Q1 also asks for a round's update
+    (a batch or an optimizer other than plain SGD), as the assignment page's heading says."""
     if question.kind == "formulas":
-        what = _("Forward and backward formulas")
+        what = _("Forward, backward and update formulas") if updates else _("Forward and backward formulas")
     elif question.kind == "plot":
         what = _("Loss plot")
     else:
@@ -162,7 +163,7 @@ def target_labels(spec: Spec, questions: Iterable[Any]) -> dict[str, str]:
     """What a request, a change or a withdrawal may name (a cell id, a Q1 row, a question id) ->
     how pages name it to people: "round 1 s1", "Q1 dL/ds1", "Q2 · Round 1 table"; never the
     raw id "r1.forward.s1"."""
-    labels = {q.id: question_title(q) for q in questions}
+    labels = {q.id: question_title(q, not spec.plain) for q in questions}
     labels.update({row: formula_row_title(row) for row in selectors.formula_rows(spec)})
     # the cached key's graph: the cells are the same for every variant of the assignment
     labels.update({cell.id: describe_cell(cell) for cell in selectors.answer_key(spec).graph.gradable()})

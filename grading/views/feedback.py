@@ -35,18 +35,18 @@ def _where(cell: Any) -> str:
     return describe_cell(cell)
 
 
-def _targets(report: Any) -> dict[str, list[tuple[str, str]]]:
+def _targets(report: Any, updates: bool) -> dict[str, list[tuple[str, str]]]:
     """What a mark can be set on or asked about, grouped for a <select>: (value, label)."""
     return {
-        _("Questions"): [(q.id, question_title(q)) for q in report.questions],
+        _("Questions"): [(q.id, question_title(q, updates)) for q in report.questions],
         _("Q1 rows"): [(f.row, formula_row_title(f.row)) for f in report.formulas],
         _("Cells"): [(c.id, _where(c)) for c in report.cells],
     }
 
 
-def _target_parts(report: Any) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str], str]:
+def _target_parts(report: Any, updates: bool) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str], str]:
     """The targets, each target's label, and the request form's <optgroup>s of them."""
-    targets = _targets(report)
+    targets = _targets(report, updates)
     return (targets, {value: label for options in targets.values() for value, label in options},
             target_options(targets))
 
@@ -84,7 +84,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # What a mark can be asked about: the choices, their labels and the request form's options,
     # built once per record and language (a record never changes).
     targets, labels, options = fragments.kept(
-        ("targets", shown.pk, shown.created_at, get_language()), lambda: _target_parts(report)
+        ("targets", shown.pk, shown.created_at, get_language()), lambda: _target_parts(report, not spec.plain)
     ) if report and shown else ({}, {}, "")
     context = {
         "submission": submission,
@@ -94,7 +94,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "record": shown,
         "current": current,
         "old_record": shown is not None and current is not None and shown.pk != current.pk,
-        "questions": [{"q": q, "title": question_title(q)} for q in report.questions] if report else [],
+        "questions": [{"q": q, "title": question_title(q, not spec.plain)} for q in report.questions] if report else [],
         "tables_html": fragments.feedback_tables(
             submission, shown,
             lambda: round_tables(spec, values=values_from_answers(spec, submission.answers),

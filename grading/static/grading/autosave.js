@@ -169,7 +169,7 @@
           } else if (resp.status === 503 && data && data.busy) {
             var wait = Math.min(Math.max(Number(resp.headers.get("Retry-After")) || 5, 1), 60);
             notBefore = Date.now() + wait * 1000;
-            setStatus(gettext("Server busy — your answers are kept in this browser; saving again in a few seconds"), "saving");
+            setStatus(gettext("Server busy — your answers are kept in this browser; saving again in a few seconds"), "busy");
             schedule(wait * 1000);
           } else if (resp.status === 401) {
             retry(gettext("Not saved — your session has expired. Log in again in another tab; your answers are kept in this browser. Retrying"));
