@@ -423,3 +423,10 @@ def test_an_nth_root_is_refused_not_read_as_a_product(text: str) -> None:
     with pytest.raises(Exception, match=r"\\sqrt"):
         read_answer(text, "Δw", (2, 2))
     assert verdict("Δw", r"-lr*g/(\sqrt{v} + eps)", rms, 0.1) == ("correct", "correct")
+
+
+@pytest.mark.parametrize("s", [shape("momentum", beta=0.9), shape("adam", **ADAM), shape("rmsprop", rho=0.9, eps=1e-8)])
+def test_the_step_subtracted_again_is_named(s: Shape) -> None:
+    status, message = verdict("w", "w - Δw", s, 0.3)
+    assert status == "incorrect" and "Δw is added" in message
+    assert verdict("w", "w + Δw", s, 0.3)[0] == "correct"

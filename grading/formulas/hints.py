@@ -112,6 +112,8 @@ def _update_mistakes(table: Table, row: Row) -> list[tuple[Text, str]]:
     if row.name == "Δw" and kind in ("adam", "rmsprop"):
         out.append((_("ε left out: the step divides by √v + ε (ε keeps it finite while v is still 0), not by √v alone."),
                     "-lr*mhat/sqrt(vhat)" if kind == "adam" else "-lr*g/sqrt(v)"))
+    if row.name == "w" and kind != "sgd":
+        out.append((_("Δw is added: w = w + Δw (the step already carries its minus sign)."), "w - Δw"))
     if row.name == "w" and kind == "sgd":
         out.append((_("The step goes against the gradient: w = w − lr·g."), "w + lr*g"))
     return out
