@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
@@ -208,3 +208,9 @@ def svg_response(svg: bytes) -> HttpResponse:
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+def job_progress(job: Any) -> JsonResponse:
+    """A staff job's progress as JSON, for its page's poll (progress.js)."""
+    return JsonResponse({"status": job.status, "status_text": str(job.get_status_display()),
+                         "done": job.done, "total": job.total, "finished": job.finished_at is not None})

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from grading import permissions, selectors, services
+from grading.views.common import job_progress
 
 
 def exports_in_background(students: int) -> bool:
@@ -102,8 +103,7 @@ def export_job(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
 def export_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonResponse:
     """The job's progress as JSON, for the page's poll."""
     _assignment, job = _export_job(request, pk, job_id)
-    return JsonResponse({"status": job.status, "status_text": str(job.get_status_display()),
-                         "done": job.done, "total": job.total, "finished": job.finished_at is not None})
+    return job_progress(job)
 
 
 @login_required

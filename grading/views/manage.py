@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from grading import permissions, selectors, services
 from grading.forms import ExtensionForm, RegradeForm, RosterForm
-from grading.views.common import target_labels
+from grading.views.common import job_progress, target_labels
 
 
 @login_required
@@ -170,8 +170,7 @@ def _roster_job_page(request: HttpRequest, assignment: Any, job: Any, status: in
 def roster_job_progress(request: HttpRequest, pk: int, job_id: int) -> JsonResponse:
     """The job's progress as JSON, for the page's poll."""
     _assignment, job = _roster_job(request, pk, job_id)
-    return JsonResponse({"status": job.status, "status_text": str(job.get_status_display()),
-                         "done": job.done, "total": job.total, "finished": job.finished_at is not None})
+    return job_progress(job)
 
 
 @login_required
