@@ -137,6 +137,11 @@ class Shape:
         """The sample numbers of a round's cells: (0,) for one sample a round, else 1..batch."""
         return (0,) if self.batch == 1 else tuple(range(1, self.batch + 1))
 
+    @property
+    def plain(self) -> bool:
+        """One sample a round and plain SGD, as ``Spec.plain``."""
+        return self.batch == 1 and self.optimizer.kind == "sgd"
+
     @classmethod
     def single(cls, n_inputs: int, n_outputs: int) -> Shape:
         """Homework 4.1's kind: one sigmoid layer of n inputs and m outputs, half-SSE."""

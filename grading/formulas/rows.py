@@ -124,14 +124,9 @@ def q1_table(*network: Any, learning_rate: float | None = None) -> Table:
     bound to the spec's values and the learning rate to ``learning_rate`` (needed to check
     answers; the row names and texts do not depend on it)."""
     shape = shape_of(network)
-    if not has_update_rows(shape):
+    if shape.plain:  # no update group: one sample a round, plain SGD
         return _q1_table(shape)
     return _with_update(shape, None if learning_rate is None else float(learning_rate))
-
-
-def has_update_rows(shape: Shape) -> bool:
-    """Whether Q1 has the update group for ``shape``: a batch round or an optimizer."""
-    return shape.batch > 1 or shape.optimizer.kind != "sgd"
 
 
 def update_formulas(shape: Shape) -> list[tuple[str, str]]:
@@ -213,7 +208,7 @@ def _not_here(name: str, table: Table) -> Text:
 
 def one_sample(shape: Shape) -> Shape:
     """``shape`` fed one sample a round with plain SGD: the shape Q1's rows are read from."""
-    if shape.batch == 1 and shape.optimizer.kind == "sgd":
+    if shape.plain:
         return shape
     return replace(shape, batch=1, reduce="mean", optimizer=SGD)
 

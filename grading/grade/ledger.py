@@ -381,9 +381,11 @@ class ReportDiff:
         return bool(self.questions or abs(self.old_total - self.new_total) > 1e-9)
 
 
-def _marks(report: Report | Mapping[str, Any]) -> tuple[float, dict[str, float],
-                                                      dict[str, tuple[str, float]],
-                                                      dict[str, tuple[str, float]]]:
+# A report's marks as a diff reads them: total, question scores, cell marks, Q1 marks.
+Marks = tuple[float, dict[str, float], dict[str, tuple[str, float]], dict[str, tuple[str, float]]]
+
+
+def _marks(report: Report | Mapping[str, Any]) -> Marks:
     """Total, question scores, cell marks and Q1 marks of a report, typed or as stored JSON
     (reading the stored form directly is what makes a class regrade cheap)."""
     if isinstance(report, Report):
@@ -431,8 +433,7 @@ class _StoredMarks(msgspec.Struct):
 _STORED = msgspec.json.Decoder(_StoredMarks)
 
 
-def stored_marks(text: str) -> tuple[float, dict[str, float], dict[str, tuple[str, float]],
-                                     dict[str, tuple[str, float]]]:
+def stored_marks(text: str) -> Marks:
     """``_marks`` of a report stored as JSON text, reading only the fields it needs."""
     try:
         m = _STORED.decode(text)
@@ -450,8 +451,7 @@ def diff(old: Report | Mapping[str, Any], new: Report) -> ReportDiff:
     return _diff(_marks(old), new)
 
 
-def _diff(old: tuple[float, dict[str, float], dict[str, tuple[str, float]], dict[str, tuple[str, float]]],
-          new: Report) -> ReportDiff:
+def _diff(old: Marks, new: Report) -> ReportDiff:
     old_total, old_q, old_cells, old_rows = old
     new_total, new_q, new_cells, new_rows = _marks(new)
     questions = tuple((q, old_q.get(q, 0.0), score) for q, score in new_q.items()

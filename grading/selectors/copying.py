@@ -261,18 +261,15 @@ def numbers_for_answers(others: Others | None, answers: Any, decimals: int, *,
                 if view is not None and cell_id not in view._index.numbers:
                     continue
                 text = str(text)
-                number = memo.get(text, _UNSEEN)
-                if number is _UNSEEN:
-                    number = memo[text] = _written(text, decimals)
+                if text not in memo:
+                    memo[text] = _written(text, decimals)
+                number = memo[text]
                 if number is None:
                     continue
                 found = _met(view, cell_id, number) if view is not None else others.get(cell_id, {}).get(number)
                 if found:
                     out.setdefault(cell_id, {})[number] = tuple(found)
     return out
-
-
-_UNSEEN = "\x00unseen"  # no number is written so
 
 
 def _written(text: str, decimals: int) -> str | None:

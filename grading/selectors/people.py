@@ -123,19 +123,21 @@ def assignments_of(courses: Iterable[Course]) -> list[Assignment]:
     return list(Assignment.objects.filter(course__in=list(courses)).defer("spec", "statement").order_by("due_at"))
 
 
+def _students_of(course: Course):
+    """The course's students. A site account (superuser or Django staff) is never one, even where
+    an older roster import enrolled it: not in the gradebook, analytics or exports."""
+    return get_user_model().objects.filter(memberships__course=course, memberships__role=Membership.Role.STUDENT,
+                                           is_superuser=False, is_staff=False)
+
+
 def course_students(course: Course) -> list:
-    """The course's students, by username. A site account (superuser or Django staff) is never
-    one, even where an older roster import enrolled it: not in the gradebook, analytics or exports."""
-    return list(get_user_model().objects.filter(memberships__course=course,
-                                                memberships__role=Membership.Role.STUDENT,
-                                                is_superuser=False, is_staff=False)
-                .order_by("username"))
+    """The course's students, by username."""
+    return list(_students_of(course).order_by("username"))
 
 
 def course_student_count(course: Course) -> int:
     """How many students ``course_students`` lists (one count query, no rows read)."""
-    return get_user_model().objects.filter(memberships__course=course, memberships__role=Membership.Role.STUDENT,
-                                           is_superuser=False, is_staff=False).count()
+    return _students_of(course).count()
 
 
 def course_student(course: Course, username: str):
